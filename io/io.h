@@ -1,0 +1,141 @@
+/* io.h - media input and output on FFmpeg: demux + decode, scale, encode + mux.
+ *
+ * Nothing from FFmpeg leaks through this header: frames are seg_image (RGB24),
+ * passthrough audio packets are the opaque io_packet. Every object carries its
+ * last error message (io_*_last_error); constructors that fail before an
+ * object exists write their message into the caller's err[errlen].
+ *
+ * Typical use (one thread):
+ *     io_source *src; io_sink *snk; io_packet *pkt = NULL; seg_image frame;
+ *     io_source_open(&src, "in.mp4", NULL, err, sizeof err);
+ *     io_sink_open(&snk, "out.mp4", &(io_sink_params){...}, src, err, sizeof err);
+ *     for (;;) {
+ *         int kind = io_source_read(src, &frame, &pkt);
+ *         if (kind == IO_READ_VIDEO) { ...composite...; io_sink_write_video(snk, &frame); }
+ *         else if (kind == IO_READ_AUDIO) io_sink_write_audio(snk, &pkt);
+ *         else if (kind == SEG_EOF) break; else fail;
+ *     }
+ *     io_sink_close(&snk);  // flushes the encoder and writes the trailer
+ *     io_source_close(&src);
+ */
+#ifndef IO_IO_H
+#define IO_IO_H
+
+#include <stdint.h>
+
+#include "seg_image.h"
+#include "seg_status.h"
+
+typedef struct io_source io_source;
+typedef struct io_sink io_sink;
+typedef struct io_scaler io_scaler;
+/** One compressed audio packet on its way from a source to a sink, owned by
+ *  whoever holds the pointer; free with io_packet_free(). */
+typedef struct io_packet io_packet;
+
+/** Options for opening a source; zero-initialise and set what you need. */
+typedef struct io_source_opts {
+    const char *format;      /**< forced input format (ffmpeg -f), e.g. "v4l2", "lavfi"; NULL = probe */
+    const char *video_size;  /**< "1280x720" for devices, NULL = default */
+    const char *framerate;   /**< "30" for devices, NULL = default */
+    const char *pixel_format;/**< device pixel/input format ("mjpeg"), NULL = default */
+    int timeout_ms;          /**< network/read timeout; 0 = 10000 */
+    int decoder_threads;     /**< libavcodec threads; 0 = 1 */
+    int want_audio;          /**< non-zero: return the best audio stream's packets */
+} io_source_opts;
+
+/** What one video stream looks like, as far as the demuxer knows. */
+typedef struct io_video_info {
+    int width, height;          /**< coded picture size */
+    int time_base_num, time_base_den; /**< time base of seg_image.pts */
+    int frame_rate_num, frame_rate_den; /**< average or guessed rate; 0/0 if unknown */
+    int sar_num, sar_den;       /**< sample aspect ratio; 0/1 if unknown */
+    int64_t nb_frames;          /**< container's frame count; 0 if unknown */
+    double duration_s;          /**< container duration; <0 if unknown */
+    int has_audio;              /**< an audio stream will be passed through */
+    int is_live;                /**< a device, lavfi or network source */
+    const char *format_name;    /**< demuxer name, e.g. "avi" (static storage) */
+    const char *codec_name;     /**< video codec, e.g. "mpeg4" */
+} io_video_info;
+
+/** io_source_read() results besides errors. */
+enum { IO_READ_VIDEO = 1, IO_READ_AUDIO = 2 };
+
+/**
+ * Open @p url: a file path, a URL (udp://, rtsp://, http://, ...), a device
+ * (/dev/video0) or "lavfi:GRAPH" (shorthand for format "lavfi" and GRAPH).
+ * Finds the best video stream and opens its decoder.
+ * @return SEG_OK; SEG_ERR_IO when it cannot be opened; SEG_ERR_BAD_INPUT when it
+ *         holds no decodable video; SEG_ERR_LIMIT for pictures over SEG_MAX_DIM.
+ */
+int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
+                   char *err, size_t errlen);
+
+/** Stream description; valid until io_source_close(). */
+const io_video_info *io_source_info(const io_source *src);
+
+/**
+ * Read on until the next decoded video frame or passthrough audio packet.
+ * A video frame is converted to RGB24 at its own size into @p frame, which the
+ * source (re)allocates as needed (reuse the same seg_image between calls and
+ * free it with seg_image_free(); no allocation per frame at a constant size).
+ * frame->pts is best_effort_timestamp in the stream time base (or a synthesised
+ * one when the input has none), frame->index counts video frames from 0.
+ * An audio packet is returned in *pkt (caller owns it).
+ * Corrupt packets are skipped with a warning counted in io_source_warnings().
+ * @return IO_READ_VIDEO, IO_READ_AUDIO, SEG_EOF at the end (decoder drained),
+ *         or a negative error (message in io_source_last_error()).
+ */
+int io_source_read(io_source *src, seg_image *frame, io_packet **pkt);
+
+/** Number of decode errors skipped so far. */
+int64_t io_source_warnings(const io_source *src);
+/** Ask a blocking read to return soon (thread-safe, async-signal-safe). */
+void io_source_interrupt(io_source *src);
+const char *io_source_last_error(const io_source *src);
+/** Close and free; NULL-safe, sets *src = NULL. */
+void io_source_close(io_source **src);
+
+void io_packet_free(io_packet **pkt);
+
+/** How the sink encodes. Zero-initialise, then fill. */
+typedef struct io_sink_params {
+    int width, height;                 /**< frames given to io_sink_write_video */
+    int time_base_num, time_base_den;  /**< time base of seg_image.pts */
+    int frame_rate_num, frame_rate_den;/**< nominal rate (for the encoder); 0 = 25 */
+    int sar_num, sar_den;              /**< sample aspect ratio to keep */
+    const char *format;                /**< container (ffmpeg -f); NULL = by extension */
+    const char *codec;                 /**< video encoder name; NULL = libx264 if
+                                            available, else the container's default */
+    int crf;                           /**< quality for x264 (0 = 20) */
+    const char *preset;                /**< x264 preset; NULL = "veryfast" */
+    int overwrite;                     /**< non-zero: replace an existing file */
+    int encoder_threads;               /**< 0 = 1 */
+} io_sink_params;
+
+/**
+ * Create the output: pick the container, add an encoded video stream and,
+ * when @p audio_from has an audio stream, a copied audio stream with the same
+ * codec parameters. Refuses an existing file unless params->overwrite
+ * (SEG_ERR_EXISTS, nothing touched) and an output that is the input file.
+ * @return SEG_OK, SEG_ERR_EXISTS, SEG_ERR_IO (not writable, unknown format),
+ *         SEG_ERR_INVALID.
+ */
+int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
+                 const io_source *audio_from, char *err, size_t errlen);
+/** Encode one RGB24 frame (pts in params' time base, strictly increasing). */
+int io_sink_write_video(io_sink *snk, const seg_image *frame);
+/** Mux one passthrough audio packet; takes ownership (sets *pkt = NULL). */
+int io_sink_write_audio(io_sink *snk, io_packet **pkt);
+/** Flush the encoder and write the trailer; the file is complete after this. */
+int io_sink_finish(io_sink *snk);
+const char *io_sink_last_error(const io_sink *snk);
+/** Free; calls io_sink_finish() first if it was not called. NULL-safe. */
+void io_sink_close(io_sink **snk);
+
+/** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation). */
+int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h);
+int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst);
+void io_scaler_free(io_scaler **sc);
+
+#endif
