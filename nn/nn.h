@@ -1,0 +1,100 @@
+/* nn.h - segstream's inference engine: load a float TFLite model, run it.
+ *
+ * The engine reads a .tflite flatbuffer from memory with every offset checked,
+ * builds a graph once (constant fp16 weights folded to float32, activations
+ * fused into their producers, one activation arena planned from tensor
+ * lifetimes) and then runs it any number of times without allocating.
+ *
+ * Example (MediaPipe selfie segmentation):
+ *     nn_model *m; char err[256];
+ *     if (nn_model_load_file(&m, "selfie_segmentation.tflite", err, sizeof err)) fail(err);
+ *     nn_shape in = nn_model_input_shape(m);      // {1, 256, 256, 3}
+ *     float *x = nn_model_input(m);                // write 256*256*3 floats, NHWC
+ *     nn_model_run(m);
+ *     nn_shape out = nn_model_output_shape(m);    // {1, 256, 256, 1}
+ *     const float *y = nn_model_output(m);        // person probability per pixel
+ *     nn_model_free(&m);
+ *
+ * A model is used by one thread at a time; kernels inside use OpenMP with the
+ * team size set by nn_model_set_threads().
+ */
+#ifndef NN_NN_H
+#define NN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seg_status.h"
+
+typedef struct nn_model nn_model;
+
+/** Tensor shape, NHWC; rank-r tensors use the last r dims (leading ones = 1). */
+typedef struct nn_shape {
+    int n, h, w, c;
+} nn_shape;
+
+/** Caps checked before any allocation, so a hostile file cannot make the
+ *  loader allocate without bound. */
+#define NN_MAX_MODEL_BYTES ((size_t)1 << 30)     /**< 1 GiB model file */
+#define NN_MAX_TENSORS 100000                     /**< tensors in the subgraph */
+#define NN_MAX_OPS 100000                         /**< operators in the subgraph */
+#define NN_MAX_TENSOR_ELEMS ((size_t)1 << 28)     /**< 268 M floats (1 GiB) per tensor */
+#define NN_MAX_DIM 65536                          /**< any spatial size an op may produce */
+#define NN_MAX_ARENA_BYTES ((size_t)2 << 30)      /**< 2 GiB of activations in all */
+
+/**
+ * Load a model from a buffer. The buffer is only read during the call; the
+ * model keeps its own copy of everything it needs.
+ * @param out     receives the model (NULL on failure)
+ * @param err     receives a message on failure ("unsupported op GATHER (op 12)")
+ * @return SEG_OK; SEG_ERR_BAD_MODEL for a malformed file; SEG_ERR_UNSUPPORTED
+ *         for an op, type or shape the engine does not run; SEG_ERR_LIMIT;
+ *         SEG_ERR_NOMEM.
+ */
+int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen);
+
+/** Read @p path and nn_model_load() it; SEG_ERR_IO when it cannot be read. */
+int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen);
+
+/** Free a model; NULL-safe, sets *m = NULL. */
+void nn_model_free(nn_model **m);
+
+/** Shape of input 0 / output 0. */
+nn_shape nn_model_input_shape(const nn_model *m);
+nn_shape nn_model_output_shape(const nn_model *m);
+
+/** Where to write the input (float32 NHWC, 64-byte aligned); valid for the
+ *  model's lifetime. Its contents are undefined after nn_model_run(). */
+float *nn_model_input(nn_model *m);
+
+/** The output of the last run (float32 NHWC); valid until the next run. */
+const float *nn_model_output(const nn_model *m);
+
+/** Run the graph once on the current input. Allocates nothing.
+ *  @return SEG_OK, or SEG_ERR_INTERRUPTED if a cancel flag was raised. */
+int nn_model_run(nn_model *m);
+
+/** OpenMP team size for the kernels (1 = single thread; <1 = all cores). */
+void nn_model_set_threads(nn_model *m, int threads);
+
+/** Optional cancel flag polled between ops (e.g. a stage's stop flag). */
+void nn_model_set_cancel_flag(nn_model *m, const volatile int *flag);
+
+/** Number of executed nodes after fusion, and per node its name, the op
+ *  name, and the multiply-adds it performs. Used by --profile. */
+int nn_model_node_count(const nn_model *m);
+const char *nn_model_node_op_name(const nn_model *m, int node);
+const char *nn_model_node_name(const nn_model *m, int node);
+/** Multiply-adds of the whole graph per inference. */
+uint64_t nn_model_macs(const nn_model *m);
+
+/** Enable per-node timing (adds a clock read per node); times in ns are read
+ *  with nn_model_node_time_ns() and accumulate until reset. */
+void nn_model_set_profiling(nn_model *m, int on);
+uint64_t nn_model_node_time_ns(const nn_model *m, int node);
+void nn_model_reset_profile(nn_model *m);
+
+/** Model description string from the file (may be ""). */
+const char *nn_model_description(const nn_model *m);
+
+#endif

@@ -1,0 +1,490 @@
+/* nn_graph.c - turn the parsed graph into a plan and run it.
+ *
+ * Prepare (once): fuse standalone activations into their producers, compute
+ * every tensor's lifetime, place the activations in one arena (greedy by
+ * size, the TFLite "ArenaPlanner" idea: bigger tensors first, each at the
+ * lowest offset that no live-overlapping tensor uses), pack weights.
+ * Run (per frame): one switch per node, no allocation. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn_internal.h"
+#include "nn_omp.h"
+
+#define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
+
+static const char *const OP_NAMES[NN_OP_COUNT] = {
+    "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+    "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY",
+};
+_Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
+
+const char *nn_op_name(nn_op op)
+{
+    return (op >= 0 && op < NN_OP_COUNT) ? OP_NAMES[op] : "?";
+}
+
+/* ==== fusion ============================================================ */
+
+static int fusable_producer(const nn_node *n)
+{
+    switch (n->op) {
+    case NN_OP_CONV_2D: case NN_OP_DEPTHWISE_CONV_2D: case NN_OP_TRANSPOSE_CONV:
+    case NN_OP_AVERAGE_POOL_2D: case NN_OP_MAX_POOL_2D: case NN_OP_BINARY:
+    case NN_OP_CONCATENATION:
+        return n->act == NN_ACT_NONE;
+    default:
+        return 0;
+    }
+}
+
+/* Fold "X -> act" into X when X's output feeds only that activation. */
+static int fuse_activations(nn_model *m)
+{
+    int *readers = calloc((size_t)m->n_tensors, sizeof(int));
+    if (!readers)
+        return SEG_ERR_NOMEM;
+    for (int k = 0; k < m->n_nodes; k++)
+        for (int i = 0; i < m->nodes[k].n_in; i++)
+            if (m->nodes[k].in[i] >= 0)
+                readers[m->nodes[k].in[i]]++;
+    int w = 0;
+    for (int k = 0; k < m->n_nodes; k++) {
+        nn_node *n = &m->nodes[k];
+        if (n->op == NN_OP_ACTIVATION && w > 0) {
+            int t = n->in[0];
+            nn_node *prod = NULL;
+            /* The producer is the most recent kept node writing t. */
+            for (int j = w - 1; j >= 0; j--)
+                if (m->nodes[j].out == t) {
+                    prod = &m->nodes[j];
+                    break;
+                }
+            if (prod && fusable_producer(prod) && readers[t] == 1 && t != m->output) {
+                prod->act = n->act;
+                prod->out = n->out;
+                continue; /* drop the activation node */
+            }
+        }
+        m->nodes[w++] = *n;
+    }
+    m->n_nodes = w;
+    free(readers);
+    return SEG_OK;
+}
+
+/* ==== memory plan ======================================================= */
+
+static size_t tensor_bytes(const nn_tensor *t)
+{
+    return ((t->elems * sizeof(float)) + 63u) & ~(size_t)63u;
+}
+
+
+typedef struct sort_item {
+    int idx;
+    size_t bytes;
+} sort_item;
+
+static int cmp_items(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return x->idx - y->idx;
+}
+
+static int plan_arena(nn_model *m, char *err, size_t errlen)
+{
+    for (int i = 0; i < m->n_tensors; i++) {
+        nn_tensor *t = &m->tensors[i];
+        t->first_def = -2; /* -2 = not an activation */
+        t->last_use = -1;
+    }
+    m->tensors[m->input].first_def = -1;
+    m->tensors[m->input].last_use = -1;
+    for (int k = 0; k < m->n_nodes; k++) {
+        nn_node *n = &m->nodes[k];
+        m->tensors[n->out].first_def = k;
+        if (m->tensors[n->out].last_use < k)
+            m->tensors[n->out].last_use = k;
+        for (int i = 0; i < n->n_in; i++) {
+            int t = n->in[i];
+            if (t >= 0 && !m->tensors[t].is_const)
+                m->tensors[t].last_use = k;
+        }
+    }
+    m->tensors[m->output].last_use = INT_MAX;
+
+    sort_item *items = malloc(sizeof(sort_item) * (size_t)m->n_tensors);
+    int *placed = malloc(sizeof(int) * (size_t)m->n_tensors);
+    if (!items || !placed) {
+        free(items);
+        free(placed);
+        SET_ERR("out of memory planning the arena");
+        return SEG_ERR_NOMEM;
+    }
+    int ni = 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].first_def >= -1 && !m->tensors[i].is_const)
+            items[ni++] = (sort_item){i, tensor_bytes(&m->tensors[i])};
+    qsort(items, (size_t)ni, sizeof(sort_item), cmp_items);
+    size_t total = 0;
+    int np = 0;
+    for (int a = 0; a < ni; a++) {
+        nn_tensor *t = &m->tensors[items[a].idx];
+        size_t size = items[a].bytes, off = 0;
+        /* Walk the placed tensors that are live at the same time, in offset
+         * order, and take the first gap that fits. np is small (hundreds). */
+        for (;;) {
+            int moved = 0;
+            for (int b = 0; b < np; b++) {
+                nn_tensor *u = &m->tensors[placed[b]];
+                if (u->last_use < t->first_def || t->last_use < u->first_def)
+                    continue; /* lifetimes do not overlap */
+                size_t ub = tensor_bytes(u);
+                if (off < u->arena_offset + ub && u->arena_offset < off + size) {
+                    off = u->arena_offset + ub;
+                    moved = 1;
+                }
+            }
+            if (!moved)
+                break;
+        }
+        t->arena_offset = off;
+        placed[np++] = items[a].idx;
+        if (off + size > total)
+            total = off + size;
+        if (total > NN_MAX_ARENA_BYTES) {
+            free(items);
+            free(placed);
+            SET_ERR("model exceeds limits: activations need more than %zu bytes",
+                    NN_MAX_ARENA_BYTES);
+            return SEG_ERR_LIMIT;
+        }
+    }
+    free(items);
+    free(placed);
+    m->arena_bytes = total + 64; /* slack: vector loads may read past a tensor */
+    m->arena = aligned_alloc(64, (m->arena_bytes + 63u) & ~(size_t)63u);
+    if (!m->arena) {
+        SET_ERR("out of memory for %zu bytes of activations", m->arena_bytes);
+        return SEG_ERR_NOMEM;
+    }
+    memset(m->arena, 0, m->arena_bytes);
+    for (int i = 0; i < m->n_tensors; i++) {
+        nn_tensor *t = &m->tensors[i];
+        if (t->first_def >= -1 && !t->is_const)
+            t->data = (float *)(void *)(m->arena + t->arena_offset);
+    }
+    return SEG_OK;
+}
+
+static int pack_weights(nn_model *m, char *err, size_t errlen)
+{
+    for (int k = 0; k < m->n_nodes; k++) {
+        nn_node *n = &m->nodes[k];
+        if (n->op != NN_OP_CONV_2D)
+            continue;
+        const nn_tensor *w = &m->tensors[n->in[1]];
+        n->packed = aligned_alloc(64, ((w->elems * sizeof(float)) + 63u) & ~(size_t)63u);
+        if (!n->packed) {
+            SET_ERR("out of memory packing weights");
+            return SEG_ERR_NOMEM;
+        }
+        nn_pack_conv_weights(w->data, w->shape[0], w->shape[1], w->shape[2], w->shape[3],
+                             n->packed);
+    }
+    return SEG_OK;
+}
+
+int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
+{
+    int st = fuse_activations(m);
+    if (st) {
+        SET_ERR("out of memory fusing the graph");
+        return st;
+    }
+    if ((st = plan_arena(m, err, errlen)))
+        return st;
+    return pack_weights(m, err, errlen);
+}
+
+/* ==== execution ========================================================= */
+
+static const float *tdata(const nn_model *m, int t)
+{
+    return t >= 0 ? m->tensors[t].data : NULL;
+}
+
+static void concat(const nn_model *m, const nn_node *n, int threads)
+{
+    const nn_tensor *o = &m->tensors[n->out];
+    /* outer = product of dims before the axis, inner = elements per slice
+     * row of each input after the axis. */
+    size_t outer = 1;
+    for (int d = 0; d < n->axis; d++)
+        outer *= (size_t)o->shape[d];
+    size_t tail = 1;
+    for (int d = n->axis + 1; d < 4; d++)
+        tail *= (size_t)o->shape[d];
+    size_t orow = (size_t)o->shape[n->axis] * tail;
+    size_t at = 0;
+    (void)threads;
+    for (int i = 0; i < n->n_in; i++) {
+        const nn_tensor *x = &m->tensors[n->in[i]];
+        size_t xrow = (size_t)x->shape[n->axis] * tail;
+        for (size_t r = 0; r < outer; r++)
+            memcpy(o->data + r * orow + at, x->data + r * xrow, xrow * sizeof(float));
+        at += xrow;
+    }
+    nn_activation(n->act, o->data, o->elems, threads);
+}
+
+static void run_node(nn_model *m, const nn_node *n)
+{
+    const nn_tensor *x = &m->tensors[n->in[0]];
+    nn_tensor *y = &m->tensors[n->out];
+    int nt = m->threads;
+    switch (n->op) {
+    case NN_OP_CONV_2D:
+        nn_conv2d(x->data, x->shape[1], x->shape[2], x->shape[3], n->packed,
+                  n->n_in > 2 ? tdata(m, n->in[2]) : NULL, y->shape[3], y->data,
+                  y->shape[1], y->shape[2], &n->win, n->act, nt);
+        break;
+    case NN_OP_DEPTHWISE_CONV_2D:
+        nn_depthwise(x->data, x->shape[1], x->shape[2], x->shape[3], n->mult,
+                     tdata(m, n->in[1]), n->n_in > 2 ? tdata(m, n->in[2]) : NULL, y->data,
+                     y->shape[1], y->shape[2], &n->win, n->act, nt);
+        break;
+    case NN_OP_TRANSPOSE_CONV:
+        nn_transpose_conv(x->data, x->shape[1], x->shape[2], x->shape[3], tdata(m, n->in[1]),
+                          tdata(m, n->in[2]), y->shape[3], y->data, y->shape[1], y->shape[2],
+                          &n->win, n->act, nt);
+        break;
+    case NN_OP_AVERAGE_POOL_2D:
+        nn_avgpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
+                   y->shape[2], &n->win, n->act, nt);
+        break;
+    case NN_OP_MAX_POOL_2D:
+        nn_ref_maxpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
+                       y->shape[2], &n->win, n->act);
+        break;
+    case NN_OP_MEAN:
+        if (n->reduce[1] && n->reduce[2] && !n->reduce[0] && !n->reduce[3]) {
+            /* Spatial mean == a global average pool. */
+            nn_window g = {x->shape[1], x->shape[2], 1, 1, 1, 1, 0, 0};
+            nn_avgpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, 1, 1, &g,
+                       NN_ACT_NONE, nt);
+        } else {
+            nn_ref_mean(x->data, x->shape, n->reduce, y->data);
+        }
+        break;
+    case NN_OP_RESIZE_BILINEAR:
+        nn_resize_bilinear(x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
+                           y->shape[1], y->shape[2], n->align_corners, n->half_pixel, nt);
+        break;
+    case NN_OP_BINARY: {
+        const nn_tensor *b = &m->tensors[n->in[1]];
+        int os[4];
+        for (int d = 0; d < 4; d++)
+            os[d] = x->shape[d] == 1 ? b->shape[d] : x->shape[d];
+        nn_binary(n->binop, x->data, x->shape, b->data, b->shape, y->data, os, n->act, nt);
+        break;
+    }
+    case NN_OP_ACTIVATION:
+        memcpy(y->data, x->data, y->elems * sizeof(float));
+        nn_activation(n->act, y->data, y->elems, nt);
+        break;
+    case NN_OP_CONCATENATION:
+        concat(m, n, nt);
+        break;
+    case NN_OP_COPY:
+        memcpy(y->data, x->data, y->elems * sizeof(float));
+        break;
+    default:
+        break;
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int nn_model_run(nn_model *m)
+{
+    for (int k = 0; k < m->n_nodes; k++) {
+        if (m->cancel && *m->cancel)
+            return SEG_ERR_INTERRUPTED;
+        if (m->profiling) {
+            uint64_t t0 = now_ns();
+            run_node(m, &m->nodes[k]);
+            m->nodes[k].time_ns += now_ns() - t0;
+        } else {
+            run_node(m, &m->nodes[k]);
+        }
+    }
+    return SEG_OK;
+}
+
+/* ==== public API ======================================================== */
+
+int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen)
+{
+    const uint16_t probe = 1;
+    int st;
+    if (!out)
+        return SEG_ERR_INVALID;
+    *out = NULL;
+    if (*(const uint8_t *)&probe != 1) {
+        SET_ERR("big-endian hosts are not supported");
+        return SEG_ERR_UNSUPPORTED;
+    }
+    if (!buf || len == 0) {
+        SET_ERR("the model file is empty");
+        return SEG_ERR_BAD_MODEL;
+    }
+    if (len > NN_MAX_MODEL_BYTES) {
+        SET_ERR("the model file is larger than %zu bytes", NN_MAX_MODEL_BYTES);
+        return SEG_ERR_LIMIT;
+    }
+    nn_model *m = calloc(1, sizeof(*m));
+    if (!m) {
+        SET_ERR("out of memory");
+        return SEG_ERR_NOMEM;
+    }
+    m->threads = 1;
+    if ((st = nn_tflite_parse(m, buf, len, err, errlen)))
+        goto fail;
+    if ((st = nn_graph_prepare(m, err, errlen)))
+        goto fail;
+    *out = m;
+    return SEG_OK;
+fail:
+    nn_model_free(&m);
+    return st;
+}
+
+int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen)
+{
+    int st = SEG_ERR_IO;
+    uint8_t *buf = NULL;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        SET_ERR("cannot open model '%s': %s", path, strerror(errno));
+        return SEG_ERR_IO;
+    }
+    long size;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        SET_ERR("cannot read model '%s': %s (is it a directory?)", path, strerror(errno));
+        goto end;
+    }
+    if ((unsigned long)size > NN_MAX_MODEL_BYTES) {
+        st = SEG_ERR_LIMIT;
+        SET_ERR("model '%s' is larger than %zu bytes", path, NN_MAX_MODEL_BYTES);
+        goto end;
+    }
+    if (size == 0) {
+        st = SEG_ERR_BAD_MODEL;
+        SET_ERR("model '%s' is empty", path);
+        goto end;
+    }
+    buf = malloc((size_t)size);
+    if (!buf) {
+        st = SEG_ERR_NOMEM;
+        SET_ERR("out of memory reading '%s'", path);
+        goto end;
+    }
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        SET_ERR("cannot read model '%s': %s", path, ferror(f) ? strerror(errno) : "short read or a directory");
+        goto end;
+    }
+    char inner[256];
+    st = nn_model_load(out, buf, (size_t)size, inner, sizeof inner);
+    if (st)
+        SET_ERR("model '%s': %s", path, inner);
+end:
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+void nn_model_free(nn_model **pm)
+{
+    if (!pm || !*pm)
+        return;
+    nn_model *m = *pm;
+    for (int k = 0; k < m->n_nodes; k++)
+        free(m->nodes[k].packed);
+    free(m->nodes);
+    free(m->tensors);
+    free(m->weights);
+    free(m->arena);
+    free(m);
+    *pm = NULL;
+}
+
+static nn_shape shape_of(const nn_tensor *t)
+{
+    return (nn_shape){t->shape[0], t->shape[1], t->shape[2], t->shape[3]};
+}
+
+nn_shape nn_model_input_shape(const nn_model *m) { return shape_of(&m->tensors[m->input]); }
+nn_shape nn_model_output_shape(const nn_model *m) { return shape_of(&m->tensors[m->output]); }
+float *nn_model_input(nn_model *m) { return m->tensors[m->input].data; }
+const float *nn_model_output(const nn_model *m) { return m->tensors[m->output].data; }
+
+void nn_model_set_threads(nn_model *m, int threads)
+{
+#ifdef _OPENMP
+    if (threads < 1)
+        threads = omp_get_num_procs();
+#else
+    threads = 1;
+#endif
+    m->threads = threads;
+}
+
+void nn_model_set_cancel_flag(nn_model *m, const volatile int *flag) { m->cancel = flag; }
+int nn_model_node_count(const nn_model *m) { return m->n_nodes; }
+
+const char *nn_model_node_op_name(const nn_model *m, int node)
+{
+    return (node >= 0 && node < m->n_nodes) ? m->nodes[node].tfl_name : "?";
+}
+
+const char *nn_model_node_name(const nn_model *m, int node)
+{
+    return (node >= 0 && node < m->n_nodes) ? m->tensors[m->nodes[node].out].name : "?";
+}
+
+uint64_t nn_model_macs(const nn_model *m)
+{
+    uint64_t s = 0;
+    for (int k = 0; k < m->n_nodes; k++)
+        s += m->nodes[k].macs;
+    return s;
+}
+
+void nn_model_set_profiling(nn_model *m, int on) { m->profiling = on; }
+
+uint64_t nn_model_node_time_ns(const nn_model *m, int node)
+{
+    return (node >= 0 && node < m->n_nodes) ? m->nodes[node].time_ns : 0;
+}
+
+void nn_model_reset_profile(nn_model *m)
+{
+    for (int k = 0; k < m->n_nodes; k++)
+        m->nodes[k].time_ns = 0;
+}
+
+const char *nn_model_description(const nn_model *m) { return m->description; }

@@ -1,0 +1,86 @@
+/* nn_internal.h - the engine's graph, shared by the loader, the planner and
+ * the executor. Not part of the public API. */
+#ifndef NN_INTERNAL_H
+#define NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn.h"
+#include "nn_kernels.h"
+
+/** The ops the graph executes (after DEQUANTIZE folding and fusion). */
+typedef enum nn_op {
+    NN_OP_CONV_2D = 0,
+    NN_OP_DEPTHWISE_CONV_2D,
+    NN_OP_TRANSPOSE_CONV,   /* builtin TRANSPOSE_CONV and MediaPipe's custom op */
+    NN_OP_AVERAGE_POOL_2D,
+    NN_OP_MAX_POOL_2D,
+    NN_OP_MEAN,
+    NN_OP_RESIZE_BILINEAR,
+    NN_OP_BINARY,           /* ADD, MUL, SUB, DIV, MAXIMUM, MINIMUM */
+    NN_OP_ACTIVATION,       /* RELU, RELU6, RELU_N1_TO_1, TANH, HARD_SWISH, LOGISTIC */
+    NN_OP_CONCATENATION,
+    NN_OP_COPY,             /* RESHAPE / SQUEEZE when not aliased */
+    NN_OP_COUNT
+} nn_op;
+
+const char *nn_op_name(nn_op op);
+
+/** A tensor of the graph. Float32 only at run time. */
+typedef struct nn_tensor {
+    int shape[4];        /**< NHWC, rank < 4 padded with leading 1s */
+    int rank;            /**< as declared in the file */
+    size_t elems;        /**< product of the shape */
+    float *data;         /**< constant data, or the arena slot (set at plan) */
+    int is_const;        /**< has data from the file (weights, folded) */
+    int first_def;       /**< node that writes it; -1 = graph input/const */
+    int last_use;        /**< last node reading it; INT_MAX for graph outputs */
+    size_t arena_offset; /**< byte offset in the activation arena */
+    int alias_of;        /**< -1, or the tensor whose storage this one shares */
+    char name[64];
+} nn_tensor;
+
+#define NN_MAX_NODE_INPUTS 8
+
+typedef struct nn_node {
+    nn_op op;
+    const char *tfl_name;        /**< op name as in the file ("CONV_2D", custom code) */
+    int n_in;
+    int in[NN_MAX_NODE_INPUTS];  /**< tensor indices; -1 = absent */
+    int out;                     /**< output tensor index */
+    nn_window win;
+    nn_act act;                  /**< fused activation */
+    nn_binop binop;
+    int mult;                    /**< depthwise multiplier */
+    int align_corners, half_pixel;
+    int axis;                    /**< concatenation axis (0..3 in padded NHWC) */
+    int reduce[4];               /**< MEAN: which padded axes are reduced */
+    float *packed;               /**< kernel-specific packed weights (owned) */
+    uint64_t macs;               /**< multiply-adds per run */
+    uint64_t time_ns;            /**< profiling accumulator */
+} nn_node;
+
+struct nn_model {
+    nn_tensor *tensors;
+    int n_tensors;
+    nn_node *nodes;
+    int n_nodes;
+    int input, output;           /**< tensor indices */
+    float *weights;              /**< one allocation for all constant data */
+    size_t weights_elems;
+    uint8_t *arena;              /**< activations, planned once */
+    size_t arena_bytes;
+    int threads;
+    int profiling;
+    const volatile int *cancel;
+    char description[128];
+};
+
+/** Parse the flatbuffer into m's tensors and nodes (nn_tflite.c). */
+int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+/** Fuse, plan the arena and pack weights (nn_graph.c). */
+int nn_graph_prepare(nn_model *m, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1237 @@
+/* nn_tflite.c - TensorFlow Lite flatbuffer reader and graph builder.
+ *
+ * The flatbuffer is read field by field with every offset, length and count
+ * checked against the buffer before it is followed (the same discipline as
+ * flatcc's verifier, written out for the few tables we need). Field ids are
+ * the declaration order in TFLite's schema.fbs; a union takes two slots
+ * (type, then value). All reads go through memcpy, so the buffer needs no
+ * alignment. Output shapes are recomputed from the op parameters and must
+ * match what the file declares: the kernels then never trust the file. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+#define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
+
+/* ==== bounds-checked flatbuffer access ================================== */
+
+typedef struct fb {
+    const uint8_t *buf;
+    size_t len;
+    int bad; /* sticky: set by any out-of-bounds access */
+} fb;
+
+typedef struct fb_table {
+    size_t pos;    /* table start */
+    size_t vt;     /* vtable start */
+    size_t vtlen;  /* vtable bytes */
+    size_t tlen;   /* table bytes (inline part) */
+} fb_table;
+
+typedef struct fb_vec {
+    size_t start; /* first element */
+    uint32_t n;   /* element count */
+} fb_vec;
+
+static int fb_has(const fb *f, size_t pos, size_t n)
+{
+    return pos <= f->len && n <= f->len - pos;
+}
+
+static uint32_t rd_u32(fb *f, size_t pos)
+{
+    uint32_t v = 0;
+    if (!fb_has(f, pos, 4)) { f->bad = 1; return 0; }
+    memcpy(&v, f->buf + pos, 4);
+    return v; /* little-endian host assumed; checked in nn_model_load */
+}
+
+static uint16_t rd_u16(fb *f, size_t pos)
+{
+    uint16_t v = 0;
+    if (!fb_has(f, pos, 2)) { f->bad = 1; return 0; }
+    memcpy(&v, f->buf + pos, 2);
+    return v;
+}
+
+/* Open the table at pos; 0 on success. */
+static int fb_table_at(fb *f, size_t pos, fb_table *t)
+{
+    if (!fb_has(f, pos, 4) || (pos & 3u))
+        return -1;
+    int32_t soff;
+    memcpy(&soff, f->buf + pos, 4);
+    long long vt = (long long)pos - (long long)soff;
+    if (vt < 0 || !fb_has(f, (size_t)vt, 4) || (vt & 1))
+        return -1;
+    t->pos = pos;
+    t->vt = (size_t)vt;
+    t->vtlen = rd_u16(f, t->vt);
+    t->tlen = rd_u16(f, t->vt + 2);
+    if (t->vtlen < 4 || (t->vtlen & 1u) || !fb_has(f, t->vt, t->vtlen) ||
+        t->tlen < 4 || !fb_has(f, pos, t->tlen))
+        return -1;
+    return 0;
+}
+
+/* Offset of field id inside the table, 0 if absent; fields that would run
+ * past the table's inline size count as malformed. */
+static size_t fb_field(fb *f, const fb_table *t, int id, size_t size)
+{
+    size_t slot = 4 + 2 * (size_t)id;
+    if (slot + 2 > t->vtlen)
+        return 0;
+    size_t off = rd_u16(f, t->vt + slot);
+    if (off == 0)
+        return 0;
+    if (off + size > t->tlen) {
+        f->bad = 1;
+        return 0;
+    }
+    return t->pos + off;
+}
+
+static int64_t fb_int(fb *f, const fb_table *t, int id, int size, int is_signed, int64_t def)
+{
+    size_t p = fb_field(f, t, id, (size_t)size);
+    if (!p)
+        return def;
+    uint64_t u = 0;
+    if (!fb_has(f, p, (size_t)size)) { f->bad = 1; return def; }
+    memcpy(&u, f->buf + p, (size_t)size);
+    if (is_signed && size < 8 && (u >> (size * 8 - 1)) & 1u)
+        u |= ~(uint64_t)0 << (size * 8);
+    return (int64_t)u;
+}
+
+/* Follow a uoffset stored at pos. */
+static int fb_deref(fb *f, size_t pos, size_t *target)
+{
+    uint32_t rel = rd_u32(f, pos);
+    if (f->bad || rel == 0 || (size_t)rel > f->len - pos)
+        return -1;
+    *target = pos + rel;
+    return 0;
+}
+
+/* Vector field with elements of elem_size bytes; absent -> n = 0. */
+static int fb_vector(fb *f, const fb_table *t, int id, size_t elem_size, fb_vec *v)
+{
+    v->start = 0;
+    v->n = 0;
+    size_t p = fb_field(f, t, id, 4);
+    if (!p)
+        return f->bad ? -1 : 0;
+    size_t vp;
+    if (fb_deref(f, p, &vp) || !fb_has(f, vp, 4))
+        return -1;
+    uint32_t n = rd_u32(f, vp);
+    if ((uint64_t)n * elem_size > f->len - vp - 4)
+        return -1;
+    v->start = vp + 4;
+    v->n = n;
+    return 0;
+}
+
+static int fb_subtable(fb *f, const fb_table *t, int id, fb_table *sub, int *present)
+{
+    *present = 0;
+    size_t p = fb_field(f, t, id, 4);
+    if (!p)
+        return f->bad ? -1 : 0;
+    size_t tp;
+    if (fb_deref(f, p, &tp) || fb_table_at(f, tp, sub))
+        return -1;
+    *present = 1;
+    return 0;
+}
+
+static int fb_vec_table(fb *f, const fb_vec *v, uint32_t i, fb_table *t)
+{
+    size_t tp;
+    if (i >= v->n || fb_deref(f, v->start + 4 * (size_t)i, &tp))
+        return -1;
+    return fb_table_at(f, tp, t);
+}
+
+static int32_t fb_vec_i32(fb *f, const fb_vec *v, uint32_t i)
+{
+    return (int32_t)rd_u32(f, v->start + 4 * (size_t)i);
+}
+
+/* Copy a string field into dst (truncated, NUL-terminated); "" if absent. */
+static int fb_string(fb *f, const fb_table *t, int id, char *dst, size_t dstlen)
+{
+    fb_vec v;
+    dst[0] = '\0';
+    if (fb_vector(f, t, id, 1, &v))
+        return -1;
+    size_t n = v.n < dstlen - 1 ? v.n : dstlen - 1;
+    memcpy(dst, f->buf + v.start, n);
+    dst[n] = '\0';
+    for (size_t i = 0; i < n; i++) /* names end up in messages: keep them printable */
+        if ((unsigned char)dst[i] < 0x20 || (unsigned char)dst[i] > 0x7e)
+            dst[i] = '?';
+    return 0;
+}
+
+/* ==== TFLite enums ====================================================== */
+
+static const char *const BUILTIN_NAMES[] = {
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D",
+    "DEPTH_TO_SPACE", "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED",
+    "HASHTABLE_LOOKUP", "L2_NORMALIZATION", "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION",
+    "LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1",
+    "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF",
+    "TANH", "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE",
+    "PAD", "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND",
+    "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP",
+    "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST",
+    "PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER",
+    "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN", "TRANSPOSE_CONV",
+    "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT",
+    "RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK",
+    "LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN",
+    "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL", "FLOOR_MOD", "RANGE",
+    "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS",
+    "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK",
+    "ELU", "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND",
+    "HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5",
+    "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL",
+    "PLACEHOLDER_FOR_GREATER_OP_CODES", "CUMSUM", "CALL_ONCE", "BROADCAST_TO", "RFFT2D",
+    "CONV_3D", "IMAG", "REAL", "COMPLEX_ABS", "HASHTABLE", "HASHTABLE_FIND",
+    "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "REDUCE_ALL", "CONV_3D_TRANSPOSE", "VAR_HANDLE",
+    "READ_VARIABLE", "ASSIGN_VARIABLE", "BROADCAST_ARGS", "RANDOM_STANDARD_NORMAL",
+    "BUCKETIZE", "RANDOM_UNIFORM", "MULTINOMIAL", "GELU", "DYNAMIC_UPDATE_SLICE",
+    "RELU_0_TO_1", "UNSORTED_SEGMENT_PROD", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_SUM",
+    "ATAN2", "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
+};
+#define N_BUILTINS ((int)(sizeof(BUILTIN_NAMES) / sizeof(BUILTIN_NAMES[0])))
+
+enum {
+    OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
+    OP_DEPTHWISE_CONV_2D = 4, OP_DEQUANTIZE = 6, OP_LOGISTIC = 14, OP_MAX_POOL_2D = 17,
+    OP_MUL = 18, OP_RELU = 19, OP_RELU_N1_TO_1 = 20, OP_RELU6 = 21, OP_RESHAPE = 22,
+    OP_RESIZE_BILINEAR = 23, OP_TANH = 28, OP_CUSTOM = 32, OP_MEAN = 40, OP_SUB = 41,
+    OP_DIV = 42, OP_SQUEEZE = 43, OP_MAXIMUM = 55, OP_MINIMUM = 57, OP_TRANSPOSE_CONV = 67,
+    OP_HARD_SWISH = 117,
+};
+
+enum { TT_FLOAT32 = 0, TT_FLOAT16 = 1, TT_INT32 = 2, TT_UINT8 = 3, TT_INT64 = 4, TT_INT8 = 9 };
+
+static const char *type_name(int t)
+{
+    static const char *const names[] = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64",
+                                        "STRING", "BOOL", "INT16", "COMPLEX64", "INT8",
+                                        "FLOAT64"};
+    return (t >= 0 && t < (int)(sizeof(names) / sizeof(names[0]))) ? names[t] : "unknown type";
+}
+
+static int type_size(int t)
+{
+    switch (t) {
+    case TT_FLOAT32: case TT_INT32: return 4;
+    case TT_FLOAT16: return 2;
+    case TT_UINT8: case TT_INT8: return 1;
+    case TT_INT64: return 8;
+    default: return 0;
+    }
+}
+
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            int e = -1;
+            do { e++; man <<= 1; } while (!(man & 0x400));
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* ==== parse state ======================================================= */
+
+/* What the file says about one tensor, before conversion. */
+typedef struct raw_tensor {
+    int type;
+    int buffer;
+    size_t data_pos, data_len; /* constant bytes in the file, len 0 = none */
+} raw_tensor;
+
+typedef struct parse {
+    fb f;
+    nn_model *m;
+    raw_tensor *raw;
+    int n_raw_buffers;
+    fb_vec buffers;
+    char *err;
+    size_t errlen;
+} parse;
+
+/* Locate buffer idx's bytes; idx 0 is the empty sentinel by convention. */
+static int buffer_bytes(parse *p, uint32_t idx, size_t *pos, size_t *len)
+{
+    *pos = *len = 0;
+    if (idx == 0)
+        return 0;
+    if (idx >= p->buffers.n)
+        return -1;
+    fb_table b;
+    if (fb_vec_table(&p->f, &p->buffers, idx, &b))
+        return -1;
+    fb_vec data;
+    if (fb_vector(&p->f, &b, 0, 1, &data))
+        return -1;
+    if (data.n) {
+        *pos = data.start;
+        *len = data.n;
+        return 0;
+    }
+    /* Large models keep data outside the flatbuffer: offset/size from the
+     * start of the file (offset 1 is the "not set" marker). */
+    uint64_t off = (uint64_t)fb_int(&p->f, &b, 1, 8, 0, 0);
+    uint64_t size = (uint64_t)fb_int(&p->f, &b, 2, 8, 0, 0);
+    if (p->f.bad)
+        return -1;
+    if (off > 1) {
+        if (off > p->f.len || size > p->f.len - off)
+            return -1;
+        *pos = (size_t)off;
+        *len = (size_t)size;
+    }
+    return 0;
+}
+
+static int check_tensor_index(parse *p, int idx, int op_index, const char *what)
+{
+    char *err = p->err;
+    size_t errlen = p->errlen;
+    if (idx < 0 || idx >= p->m->n_tensors) {
+        SET_ERR("malformed model: op %d has %s tensor index %d out of range", op_index, what, idx);
+        return SEG_ERR_BAD_MODEL;
+    }
+    return SEG_OK;
+}
+
+/* ==== tensors =========================================================== */
+
+static int load_tensors(parse *p, const fb_table *sg)
+{
+    char *err = p->err;
+    size_t errlen = p->errlen;
+    fb *f = &p->f;
+    fb_vec tv;
+    if (fb_vector(f, sg, 0, 4, &tv)) {
+        SET_ERR("malformed model: bad tensor list");
+        return SEG_ERR_BAD_MODEL;
+    }
+    if (tv.n == 0 || tv.n > NN_MAX_TENSORS) {
+        SET_ERR("malformed model: %u tensors (1..%d allowed)", tv.n, NN_MAX_TENSORS);
+        return tv.n ? SEG_ERR_LIMIT : SEG_ERR_BAD_MODEL;
+    }
+    nn_model *m = p->m;
+    m->tensors = calloc(tv.n, sizeof(nn_tensor));
+    p->raw = calloc(tv.n, sizeof(raw_tensor));
+    if (!m->tensors || !p->raw) {
+        SET_ERR("out of memory for %u tensors", tv.n);
+        return SEG_ERR_NOMEM;
+    }
+    m->n_tensors = (int)tv.n;
+    size_t const_elems = 0;
+    for (uint32_t i = 0; i < tv.n; i++) {
+        fb_table t;
+        nn_tensor *T = &m->tensors[i];
+        raw_tensor *R = &p->raw[i];
+        T->alias_of = -1;
+        T->first_def = -1;
+        T->last_use = -1;
+        if (fb_vec_table(f, &tv, i, &t) || fb_string(f, &t, 3, T->name, sizeof T->name)) {
+            SET_ERR("malformed model: tensor %u is unreadable", i);
+            return SEG_ERR_BAD_MODEL;
+        }
+        fb_vec shape;
+        if (fb_vector(f, &t, 0, 4, &shape)) {
+            SET_ERR("malformed model: tensor %u '%s' has a bad shape", i, T->name);
+            return SEG_ERR_BAD_MODEL;
+        }
+        R->type = (int)fb_int(f, &t, 1, 1, 1, 0);
+        R->buffer = (int)(uint32_t)fb_int(f, &t, 2, 4, 0, 0);
+        if (f->bad) {
+            SET_ERR("malformed model: tensor %u '%s' is unreadable", i, T->name);
+            return SEG_ERR_BAD_MODEL;
+        }
+        T->rank = (int)shape.n;
+        if (shape.n > 4) {
+            /* Only fails later if an op we run actually uses it. */
+            T->rank = -1;
+        }
+        for (int d = 0; d < 4; d++)
+            T->shape[d] = 1;
+        size_t elems = 1;
+        for (uint32_t d = 0; d < shape.n && shape.n <= 4; d++) {
+            int32_t v = fb_vec_i32(f, &shape, d);
+            if (v < 0) {
+                SET_ERR("unsupported: tensor '%s' has a dynamic or negative dimension %d",
+                        T->name, v);
+                return SEG_ERR_UNSUPPORTED;
+            }
+            T->shape[4 - shape.n + d] = v;
+            if (v != 0 && elems > NN_MAX_TENSOR_ELEMS / (size_t)v) {
+                SET_ERR("model exceeds limits: tensor '%s' has more than %zu elements",
+                        T->name, NN_MAX_TENSOR_ELEMS);
+                return SEG_ERR_LIMIT;
+            }
+            elems *= (size_t)v;
+        }
+        T->elems = elems;
+        if (buffer_bytes(p, (uint32_t)R->buffer, &R->data_pos, &R->data_len)) {
+            SET_ERR("malformed model: tensor '%s' refers to a bad buffer %d", T->name, R->buffer);
+            return SEG_ERR_BAD_MODEL;
+        }
+        if (R->data_len) {
+            int ts = type_size(R->type);
+            if (ts == 0 || T->rank < 0) {
+                /* Constant of a type or rank we never read: ignore it unless used. */
+                R->data_len = 0;
+                continue;
+            }
+            if (R->data_len != elems * (size_t)ts) {
+                SET_ERR("malformed model: tensor '%s' has %zu bytes of data, its shape needs %zu",
+                        T->name, R->data_len, elems * (size_t)ts);
+                return SEG_ERR_BAD_MODEL;
+            }
+            T->is_const = 1;
+            if (R->type == TT_FLOAT32 || R->type == TT_FLOAT16) {
+                if (const_elems > NN_MAX_MODEL_BYTES / 4 - elems) {
+                    SET_ERR("model exceeds limits: too much constant data");
+                    return SEG_ERR_LIMIT;
+                }
+                const_elems += (elems + 15) & ~(size_t)15; /* keep 64-byte alignment */
+            }
+        }
+    }
+    /* One allocation for all float constants, converted from fp16 here: the
+     * DEQUANTIZE of a constant is then folded away. */
+    m->weights_elems = const_elems;
+    if (const_elems) {
+        m->weights = aligned_alloc(64, const_elems * sizeof(float));
+        if (!m->weights) {
+            SET_ERR("out of memory for %zu weights", const_elems);
+            return SEG_ERR_NOMEM;
+        }
+    }
+    size_t at = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        nn_tensor *T = &m->tensors[i];
+        raw_tensor *R = &p->raw[i];
+        if (!T->is_const || (R->type != TT_FLOAT32 && R->type != TT_FLOAT16))
+            continue;
+        T->data = m->weights + at;
+        const uint8_t *src = f->buf + R->data_pos;
+        if (R->type == TT_FLOAT32) {
+            memcpy(T->data, src, T->elems * 4);
+        } else {
+            for (size_t k = 0; k < T->elems; k++) {
+                uint16_t h;
+                memcpy(&h, src + 2 * k, 2);
+                T->data[k] = half_to_float(h);
+            }
+        }
+        at += (T->elems + 15) & ~(size_t)15;
+    }
+    return SEG_OK;
+}
+
+/* Read a small constant int32 tensor (axes, sizes, shapes). */
+static int const_ints(parse *p, int idx, int32_t *dst, int maxn, int *n)
+{
+    if (idx < 0 || idx >= p->m->n_tensors)
+        return -1;
+    raw_tensor *R = &p->raw[idx];
+    if (R->type != TT_INT32 || R->data_len == 0 || R->data_len / 4 > (size_t)maxn)
+        return -1;
+    *n = (int)(R->data_len / 4);
+    memcpy(dst, p->f.buf + R->data_pos, R->data_len);
+    return 0;
+}
+
+/* ==== operators ========================================================= */
+
+static nn_act map_act(int64_t a, int *ok)
+{
+    switch (a) {
+    case 0: return NN_ACT_NONE;
+    case 1: return NN_ACT_RELU;
+    case 2: return NN_ACT_RELU_N1_TO_1;
+    case 3: return NN_ACT_RELU6;
+    case 4: return NN_ACT_TANH;
+    default: *ok = 0; return NN_ACT_NONE;
+    }
+}
+
+typedef struct op_ctx {
+    parse *p;
+    int index;        /* op index in the file */
+    const char *name; /* builtin or custom name */
+    int n_in, n_out;
+    int in[NN_MAX_NODE_INPUTS];
+    int out;
+    fb_table opts;
+    int has_opts;
+    size_t custom_pos, custom_len;
+} op_ctx;
+
+/* The data tensor of an op must be float32 and computed or the input. */
+static int need_float(op_ctx *c, int t, const char *role)
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    nn_model *m = c->p->m;
+    int type = c->p->raw[t].type;
+    if (type != TT_FLOAT32 && !(type == TT_FLOAT16 && m->tensors[t].is_const)) {
+        if (type == TT_INT8 || type == TT_UINT8)
+            SET_ERR("unsupported: op %d %s has %s %s tensor '%s': integer-quantised models "
+                    "are not supported (use the float model)",
+                    c->index, c->name, type_name(type), role, m->tensors[t].name);
+        else
+            SET_ERR("unsupported: op %d %s has %s tensor '%s' of type %s (float32 needed)",
+                    c->index, c->name, role, m->tensors[t].name, type_name(type));
+        return SEG_ERR_UNSUPPORTED;
+    }
+    if (m->tensors[t].rank < 0) {
+        SET_ERR("unsupported: op %d %s: tensor '%s' has more than 4 dimensions",
+                c->index, c->name, m->tensors[t].name);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    return SEG_OK;
+}
+
+static int need_const(op_ctx *c, int t, const char *role)
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    if (t < 0 || !c->p->m->tensors[t].is_const || !c->p->m->tensors[t].data) {
+        SET_ERR("unsupported: op %d %s: the %s must be a constant float tensor",
+                c->index, c->name, role);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    return need_float(c, t, role);
+}
+
+/* The declared output shape must equal what the op computes. */
+static int check_out_shape(op_ctx *c, const int s[4])
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    nn_tensor *T = &c->p->m->tensors[c->out];
+    size_t elems = (size_t)s[0] * s[1] * s[2] * s[3];
+    if (memcmp(T->shape, s, sizeof(int) * 4) != 0) {
+        /* A lower-rank declaration of the same layout (MEAN without keep_dims,
+         * SQUEEZE) is fine; anything else is a malformed file. */
+        if (T->elems != elems) {
+            SET_ERR("malformed model: op %d %s computes [%d,%d,%d,%d] but tensor '%s' "
+                    "is declared [%d,%d,%d,%d]",
+                    c->index, c->name, s[0], s[1], s[2], s[3], T->name,
+                    T->shape[0], T->shape[1], T->shape[2], T->shape[3]);
+            return SEG_ERR_BAD_MODEL;
+        }
+    }
+    if (elems == 0) {
+        SET_ERR("malformed model: op %d %s produces an empty tensor", c->index, c->name);
+        return SEG_ERR_BAD_MODEL;
+    }
+    return SEG_OK;
+}
+
+static int bad_params(op_ctx *c, const char *what)
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    SET_ERR("malformed model: op %d %s: %s", c->index, c->name, what);
+    return SEG_ERR_BAD_MODEL;
+}
+
+static int window_from_options(op_ctx *c, nn_window *g, int *same, int pool, nn_act *act)
+{
+    fb *f = &c->p->f;
+    int ok = 1;
+    int64_t pad = 0, sw = 1, sh = 1, dw = 1, dh = 1, fw = 1, fh = 1, a = 0;
+    if (c->has_opts) {
+        pad = fb_int(f, &c->opts, 0, 1, 1, 0);
+        sw = fb_int(f, &c->opts, 1, 4, 1, 0);
+        sh = fb_int(f, &c->opts, 2, 4, 1, 0);
+        if (pool) {
+            fw = fb_int(f, &c->opts, 3, 4, 1, 0);
+            fh = fb_int(f, &c->opts, 4, 4, 1, 0);
+            a = fb_int(f, &c->opts, 5, 1, 1, 0);
+        } else if (strcmp(c->name, "DEPTHWISE_CONV_2D") == 0) {
+            a = fb_int(f, &c->opts, 4, 1, 1, 0);
+            dw = fb_int(f, &c->opts, 5, 4, 1, 1);
+            dh = fb_int(f, &c->opts, 6, 4, 1, 1);
+        } else {
+            a = fb_int(f, &c->opts, 3, 1, 1, 0);
+            dw = fb_int(f, &c->opts, 4, 4, 1, 1);
+            dh = fb_int(f, &c->opts, 5, 4, 1, 1);
+        }
+    }
+    if (f->bad)
+        return bad_params(c, "unreadable options");
+    *act = map_act(a, &ok);
+    if (!ok)
+        return bad_params(c, "unknown fused activation");
+    if (sw < 1 || sh < 1 || sw > 4096 || sh > 4096 || dw < 1 || dh < 1 || dw > 4096 ||
+        dh > 4096 || fw < 1 || fh < 1 || fw > 65536 || fh > 65536 || (pad != 0 && pad != 1))
+        return bad_params(c, "stride, dilation, filter size or padding out of range");
+    g->stride_w = (int)sw; g->stride_h = (int)sh;
+    g->dil_w = (int)dw; g->dil_h = (int)dh;
+    g->kw = (int)fw; g->kh = (int)fh;
+    *same = pad == 0;
+    return SEG_OK;
+}
+
+static nn_node *new_node(op_ctx *c, nn_op op)
+{
+    nn_model *m = c->p->m;
+    nn_node *n = &m->nodes[m->n_nodes++];
+    memset(n, 0, sizeof(*n));
+    n->op = op;
+    n->tfl_name = c->name;
+    n->out = c->out;
+    n->n_in = c->n_in;
+    for (int i = 0; i < NN_MAX_NODE_INPUTS; i++)
+        n->in[i] = i < c->n_in ? c->in[i] : -1;
+    return n;
+}
+
+static int build_conv(op_ctx *c, int depthwise)
+{
+    nn_model *m = c->p->m;
+    int st;
+    if (c->n_in < 2)
+        return bad_params(c, "needs input and weights");
+    if ((st = need_float(c, c->in[0], "input")) || (st = need_const(c, c->in[1], "weights")))
+        return st;
+    if (c->n_in > 2 && c->in[2] >= 0 && (st = need_const(c, c->in[2], "bias")))
+        return st;
+    nn_window g;
+    int same;
+    nn_act act;
+    if ((st = window_from_options(c, &g, &same, 0, &act)))
+        return st;
+    const nn_tensor *x = &m->tensors[c->in[0]], *w = &m->tensors[c->in[1]];
+    int oc, mult = 1;
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    if (depthwise) {
+        if (w->shape[0] != 1 || x->shape[3] == 0 || w->shape[3] % x->shape[3])
+            return bad_params(c, "depthwise weights do not match the input channels");
+        mult = w->shape[3] / x->shape[3];
+        oc = w->shape[3];
+    } else {
+        if (w->shape[3] != x->shape[3])
+            return bad_params(c, "weights' input channels differ from the input's (grouped "
+                                 "convolution is not supported)");
+        oc = w->shape[0];
+    }
+    g.kh = w->shape[1];
+    g.kw = w->shape[2];
+    if (oc < 1 || g.kh < 1 || g.kw < 1)
+        return bad_params(c, "empty weights");
+    if (c->n_in > 2 && c->in[2] >= 0 && m->tensors[c->in[2]].elems != (size_t)oc)
+        return bad_params(c, "bias length differs from the output channels");
+    int s[4] = {1, 0, 0, oc};
+    s[1] = nn_conv_out_size(x->shape[1], g.kh, g.stride_h, g.dil_h, same, &g.pad_top);
+    s[2] = nn_conv_out_size(x->shape[2], g.kw, g.stride_w, g.dil_w, same, &g.pad_left);
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, depthwise ? NN_OP_DEPTHWISE_CONV_2D : NN_OP_CONV_2D);
+    n->win = g;
+    n->act = act;
+    n->mult = mult;
+    n->macs = (uint64_t)s[1] * s[2] * oc * g.kh * g.kw * (depthwise ? 1 : (uint64_t)x->shape[3]);
+    return SEG_OK;
+}
+
+static int build_transpose_conv(op_ctx *c, int custom)
+{
+    nn_model *m = c->p->m;
+    int st, xi, wi, bi;
+    nn_window g = {0};
+    int oh, ow;
+    nn_act act = NN_ACT_NONE;
+    if (custom) {
+        /* Convolution2DTransposeBias: (input, weights OHWI, bias);
+         * options = raw int32 {padding 1=SAME 2=VALID, stride_w, stride_h}. */
+        if (c->n_in != 3)
+            return bad_params(c, "needs input, weights and bias");
+        xi = c->in[0]; wi = c->in[1]; bi = c->in[2];
+        if (c->custom_len < 12)
+            return bad_params(c, "custom options shorter than 12 bytes");
+        int32_t o[3];
+        memcpy(o, c->p->f.buf + c->custom_pos, 12);
+        if ((o[0] != 1 && o[0] != 2) || o[1] < 1 || o[2] < 1 || o[1] > 4096 || o[2] > 4096)
+            return bad_params(c, "bad padding or stride in custom options");
+        g.stride_w = o[1]; g.stride_h = o[2];
+        if ((st = need_float(c, xi, "input")) || (st = need_const(c, wi, "weights")) ||
+            (st = need_const(c, bi, "bias")))
+            return st;
+        const nn_tensor *x = &m->tensors[xi], *w = &m->tensors[wi];
+        g.kh = w->shape[1]; g.kw = w->shape[2];
+        if (g.kh < 1 || g.kw < 1 || x->shape[1] < 1 || x->shape[2] < 1)
+            return bad_params(c, "empty weights or input");
+        int th = 0, tw = 0;
+        if (o[0] == 1) {
+            th = g.kh - (x->shape[1] - 1) % g.stride_h - 1;
+            tw = g.kw - (x->shape[2] - 1) % g.stride_w - 1;
+            th = th < 0 ? 0 : th;
+            tw = tw < 0 ? 0 : tw;
+        }
+        long long loh = (long long)g.stride_h * (x->shape[1] - 1) + g.kh - th;
+        long long low = (long long)g.stride_w * (x->shape[2] - 1) + g.kw - tw;
+        if (loh > NN_MAX_DIM || low > NN_MAX_DIM)
+            return bad_params(c, "output too large");
+        oh = (int)loh; ow = (int)low;
+        g.pad_top = th / 2; g.pad_left = tw / 2;
+    } else {
+        /* TRANSPOSE_CONV: (output_shape, weights OHWI, input[, bias]). */
+        if (c->n_in < 3)
+            return bad_params(c, "needs output shape, weights and input");
+        wi = c->in[1]; xi = c->in[2]; bi = c->n_in > 3 ? c->in[3] : -1;
+        int32_t shp[4];
+        int ns;
+        if (const_ints(c->p, c->in[0], shp, 4, &ns) || ns != 4)
+            return bad_params(c, "output shape must be a constant int32[4]");
+        if ((st = need_float(c, xi, "input")) || (st = need_const(c, wi, "weights")))
+            return st;
+        if (bi >= 0 && (st = need_const(c, bi, "bias")))
+            return st;
+        int same;
+        nn_window og;
+        if ((st = window_from_options(c, &og, &same, 0, &act)))
+            return st;
+        if (!c->has_opts)
+            act = NN_ACT_NONE;
+        g.stride_h = og.stride_h; g.stride_w = og.stride_w;
+        const nn_tensor *w = &m->tensors[wi];
+        g.kh = w->shape[1]; g.kw = w->shape[2];
+        if (shp[0] != 1 || shp[1] < 1 || shp[2] < 1 || shp[3] != w->shape[0] ||
+            shp[1] > NN_MAX_DIM || shp[2] > NN_MAX_DIM)
+            return bad_params(c, "bad output shape");
+        oh = shp[1]; ow = shp[2];
+        nn_conv_out_size(oh, g.kh, g.stride_h, 1, same, &g.pad_top);
+        nn_conv_out_size(ow, g.kw, g.stride_w, 1, same, &g.pad_left);
+    }
+    g.dil_h = g.dil_w = 1;
+    const nn_tensor *x = &m->tensors[xi], *w = &m->tensors[wi];
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    if (w->shape[3] != x->shape[3] || w->shape[0] < 1)
+        return bad_params(c, "weights' input channels differ from the input's");
+    if (bi >= 0 && m->tensors[bi].elems != (size_t)w->shape[0])
+        return bad_params(c, "bias length differs from the output channels");
+    int s[4] = {1, oh, ow, w->shape[0]};
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_TRANSPOSE_CONV);
+    /* Normalise the inputs to (input, weights, bias) for the executor. */
+    n->n_in = 3;
+    n->in[0] = xi; n->in[1] = wi; n->in[2] = bi;
+    n->win = g;
+    n->act = act;
+    n->macs = (uint64_t)x->shape[1] * x->shape[2] * w->shape[0] * g.kh * g.kw * x->shape[3];
+    return SEG_OK;
+}
+
+static int build_pool(op_ctx *c, int is_max)
+{
+    int st;
+    if (c->n_in < 1)
+        return bad_params(c, "needs an input");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    nn_window g;
+    int same;
+    nn_act act;
+    if (!c->has_opts)
+        return bad_params(c, "missing options");
+    if ((st = window_from_options(c, &g, &same, 1, &act)))
+        return st;
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    int s[4] = {1, 0, 0, x->shape[3]};
+    s[1] = nn_conv_out_size(x->shape[1], g.kh, g.stride_h, 1, same, &g.pad_top);
+    s[2] = nn_conv_out_size(x->shape[2], g.kw, g.stride_w, 1, same, &g.pad_left);
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, is_max ? NN_OP_MAX_POOL_2D : NN_OP_AVERAGE_POOL_2D);
+    n->win = g;
+    n->act = act;
+    return SEG_OK;
+}
+
+static int build_binary(op_ctx *c, nn_binop op, int has_act)
+{
+    nn_model *m = c->p->m;
+    int st;
+    if (c->n_in != 2)
+        return bad_params(c, "needs two inputs");
+    for (int i = 0; i < 2; i++)
+        if ((st = need_float(c, c->in[i], "input")))
+            return st;
+    const nn_tensor *a = &m->tensors[c->in[0]], *b = &m->tensors[c->in[1]];
+    int s[4];
+    for (int d = 0; d < 4; d++) {
+        int x = a->shape[d], y = b->shape[d];
+        if (x != y && x != 1 && y != 1)
+            return bad_params(c, "input shapes do not broadcast");
+        s[d] = x == 1 ? y : x;
+    }
+    int ok = 1;
+    nn_act act = NN_ACT_NONE;
+    if (has_act && c->has_opts)
+        act = map_act(fb_int(&c->p->f, &c->opts, 0, 1, 1, 0), &ok);
+    if (!ok || c->p->f.bad)
+        return bad_params(c, "bad fused activation");
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_BINARY);
+    n->binop = op;
+    n->act = act;
+    return SEG_OK;
+}
+
+static int build_activation(op_ctx *c, nn_act act)
+{
+    int st;
+    if (c->n_in != 1)
+        return bad_params(c, "needs one input");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    if ((st = check_out_shape(c, c->p->m->tensors[c->in[0]].shape)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_ACTIVATION);
+    n->act = act;
+    return SEG_OK;
+}
+
+static int build_mean(op_ctx *c)
+{
+    int st;
+    if (c->n_in != 2)
+        return bad_params(c, "needs input and axes");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    int32_t axes[8];
+    int na;
+    if (const_ints(c->p, c->in[1], axes, 8, &na))
+        return bad_params(c, "axes must be a constant int32 vector of at most 8");
+    int reduce[4] = {0, 0, 0, 0};
+    int rank = x->rank;
+    for (int i = 0; i < na; i++) {
+        int a = axes[i] < 0 ? axes[i] + rank : axes[i];
+        if (a < 0 || a >= rank)
+            return bad_params(c, "axis out of range");
+        reduce[4 - rank + a] = 1;
+    }
+    int s[4];
+    for (int d = 0; d < 4; d++)
+        s[d] = reduce[d] ? 1 : x->shape[d];
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_MEAN);
+    memcpy(n->reduce, reduce, sizeof reduce);
+    return SEG_OK;
+}
+
+static int build_resize(op_ctx *c)
+{
+    int st;
+    if (c->n_in != 2)
+        return bad_params(c, "needs input and size");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    int32_t size[2];
+    int ns;
+    if (const_ints(c->p, c->in[1], size, 2, &ns) || ns != 2)
+        return bad_params(c, "size must be a constant int32[2]");
+    if (size[0] < 1 || size[1] < 1 || size[0] > NN_MAX_DIM || size[1] > NN_MAX_DIM)
+        return bad_params(c, "size out of range");
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    int align = 0, half = 0;
+    if (c->has_opts) {
+        align = (int)fb_int(&c->p->f, &c->opts, 2, 1, 0, 0) != 0;
+        half = (int)fb_int(&c->p->f, &c->opts, 3, 1, 0, 0) != 0;
+    }
+    if (align && half)
+        return bad_params(c, "align_corners and half_pixel_centers are both set");
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    int s[4] = {1, size[0], size[1], x->shape[3]};
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_RESIZE_BILINEAR);
+    n->align_corners = align;
+    n->half_pixel = half;
+    n->macs = (uint64_t)size[0] * size[1] * x->shape[3] * 4;
+    return SEG_OK;
+}
+
+static int build_concat(op_ctx *c)
+{
+    nn_model *m = c->p->m;
+    int st;
+    if (c->n_in < 1)
+        return bad_params(c, "needs inputs");
+    int64_t axis = c->has_opts ? fb_int(&c->p->f, &c->opts, 0, 4, 1, 0) : 0;
+    int ok = 1;
+    nn_act act = c->has_opts ? map_act(fb_int(&c->p->f, &c->opts, 1, 1, 1, 0), &ok) : NN_ACT_NONE;
+    if (!ok || c->p->f.bad)
+        return bad_params(c, "bad options");
+    int rank = m->tensors[c->out].rank;
+    if (rank < 1)
+        return bad_params(c, "output has no rank");
+    if (axis < 0)
+        axis += rank;
+    if (axis < 0 || axis >= rank)
+        return bad_params(c, "axis out of range");
+    int ax = 4 - rank + (int)axis;
+    int s[4];
+    for (int i = 0; i < c->n_in; i++) {
+        if ((st = need_float(c, c->in[i], "input")))
+            return st;
+        const nn_tensor *x = &m->tensors[c->in[i]];
+        if (i == 0) {
+            memcpy(s, x->shape, sizeof s);
+            continue;
+        }
+        for (int d = 0; d < 4; d++) {
+            if (d == ax) {
+                if (s[d] > NN_MAX_DIM * 64)
+                    return bad_params(c, "output too large");
+                s[d] += x->shape[d];
+            } else if (s[d] != x->shape[d]) {
+                return bad_params(c, "input shapes differ outside the axis");
+            }
+        }
+    }
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_CONCATENATION);
+    n->axis = ax;
+    n->act = act;
+    return SEG_OK;
+}
+
+static int build_reshape(op_ctx *c)
+{
+    int st;
+    if (c->n_in < 1)
+        return bad_params(c, "needs an input");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    nn_tensor *x = &c->p->m->tensors[c->in[0]], *y = &c->p->m->tensors[c->out];
+    if (x->elems != y->elems)
+        return bad_params(c, "input and output sizes differ");
+    nn_node *n = new_node(c, NN_OP_COPY);
+    n->n_in = 1;
+    return SEG_OK;
+}
+
+/* DEQUANTIZE of a constant: make the output the same constant (already
+ * converted to float32 at load). No node is emitted. */
+static int fold_dequantize(op_ctx *c)
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    nn_model *m = c->p->m;
+    if (c->n_in != 1)
+        return bad_params(c, "needs one input");
+    nn_tensor *x = &m->tensors[c->in[0]], *y = &m->tensors[c->out];
+    int type = c->p->raw[c->in[0]].type;
+    if (!x->is_const || !x->data) {
+        if (type == TT_INT8 || type == TT_UINT8)
+            SET_ERR("unsupported: op %d DEQUANTIZE of %s data: integer-quantised models are "
+                    "not supported (use the float model)", c->index, type_name(type));
+        else
+            SET_ERR("unsupported: op %d DEQUANTIZE of a computed (non-constant) %s tensor",
+                    c->index, type_name(type));
+        return SEG_ERR_UNSUPPORTED;
+    }
+    if (x->elems != y->elems)
+        return bad_params(c, "input and output sizes differ");
+    if (y->is_const || y->first_def >= 0)
+        return bad_params(c, "output tensor is written twice");
+    y->is_const = 1;
+    y->data = x->data;
+    c->p->raw[c->out].type = TT_FLOAT32;
+    return SEG_OK;
+}
+
+static int build_op(op_ctx *c, int code)
+{
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    switch (code) {
+    case OP_CONV_2D: return build_conv(c, 0);
+    case OP_DEPTHWISE_CONV_2D: return build_conv(c, 1);
+    case OP_TRANSPOSE_CONV: return build_transpose_conv(c, 0);
+    case OP_AVERAGE_POOL_2D: return build_pool(c, 0);
+    case OP_MAX_POOL_2D: return build_pool(c, 1);
+    case OP_ADD: return build_binary(c, NN_BIN_ADD, 1);
+    case OP_MUL: return build_binary(c, NN_BIN_MUL, 1);
+    case OP_SUB: return build_binary(c, NN_BIN_SUB, 1);
+    case OP_DIV: return build_binary(c, NN_BIN_DIV, 1);
+    case OP_MAXIMUM: return build_binary(c, NN_BIN_MAX, 0);
+    case OP_MINIMUM: return build_binary(c, NN_BIN_MIN, 0);
+    case OP_RELU: return build_activation(c, NN_ACT_RELU);
+    case OP_RELU6: return build_activation(c, NN_ACT_RELU6);
+    case OP_RELU_N1_TO_1: return build_activation(c, NN_ACT_RELU_N1_TO_1);
+    case OP_TANH: return build_activation(c, NN_ACT_TANH);
+    case OP_LOGISTIC: return build_activation(c, NN_ACT_LOGISTIC);
+    case OP_HARD_SWISH: return build_activation(c, NN_ACT_HARD_SWISH);
+    case OP_MEAN: return build_mean(c);
+    case OP_RESIZE_BILINEAR: return build_resize(c);
+    case OP_CONCATENATION: return build_concat(c);
+    case OP_RESHAPE: case OP_SQUEEZE: return build_reshape(c);
+    case OP_DEQUANTIZE: return fold_dequantize(c);
+    case OP_CUSTOM:
+        if (strcmp(c->name, "Convolution2DTransposeBias") == 0)
+            return build_transpose_conv(c, 1);
+        SET_ERR("unsupported op: custom op '%s' (op %d)", c->name, c->index);
+        return SEG_ERR_UNSUPPORTED;
+    default:
+        SET_ERR("unsupported op %s (op %d)", c->name, c->index);
+        return SEG_ERR_UNSUPPORTED;
+    }
+}
+
+static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
+{
+    char *err = p->err;
+    size_t errlen = p->errlen;
+    fb *f = &p->f;
+    nn_model *m = p->m;
+    fb_vec codes, ops;
+    if (fb_vector(f, root, 1, 4, &codes) || fb_vector(f, sg, 3, 4, &ops)) {
+        SET_ERR("malformed model: bad operator list");
+        return SEG_ERR_BAD_MODEL;
+    }
+    if (ops.n == 0 || ops.n > NN_MAX_OPS) {
+        SET_ERR("malformed model: %u operators (1..%d allowed)", ops.n, NN_MAX_OPS);
+        return ops.n ? SEG_ERR_LIMIT : SEG_ERR_BAD_MODEL;
+    }
+    m->nodes = calloc(ops.n, sizeof(nn_node));
+    if (!m->nodes) {
+        SET_ERR("out of memory for %u operators", ops.n);
+        return SEG_ERR_NOMEM;
+    }
+    /* Custom op names must outlive the parse: keep them in a static set of the
+     * ones we run, or print them only in errors. */
+    static char custom_name[64];
+    for (uint32_t i = 0; i < ops.n; i++) {
+        op_ctx c;
+        memset(&c, 0, sizeof c);
+        c.p = p;
+        c.index = (int)i;
+        fb_table o, oc;
+        if (fb_vec_table(f, &ops, i, &o)) {
+            SET_ERR("malformed model: operator %u is unreadable", i);
+            return SEG_ERR_BAD_MODEL;
+        }
+        uint32_t opcode_index = (uint32_t)fb_int(f, &o, 0, 4, 0, 0);
+        if (f->bad || opcode_index >= codes.n || fb_vec_table(f, &codes, opcode_index, &oc)) {
+            SET_ERR("malformed model: operator %u has a bad opcode index %u", i, opcode_index);
+            return SEG_ERR_BAD_MODEL;
+        }
+        int code = (int)fb_int(f, &oc, 0, 1, 1, 0);
+        int code2 = (int)fb_int(f, &oc, 3, 4, 1, 0);
+        if (code2 > code) /* readers take the larger of the two fields */
+            code = code2;
+        char cname[64];
+        if (fb_string(f, &oc, 1, cname, sizeof cname) || f->bad) {
+            SET_ERR("malformed model: operator code %u is unreadable", opcode_index);
+            return SEG_ERR_BAD_MODEL;
+        }
+        if (code == OP_CUSTOM) {
+            if (strcmp(cname, "Convolution2DTransposeBias") == 0) {
+                c.name = "Convolution2DTransposeBias";
+            } else {
+                memcpy(custom_name, cname, sizeof cname);
+                c.name = custom_name;
+            }
+        } else {
+            c.name = (code >= 0 && code < N_BUILTINS) ? BUILTIN_NAMES[code] : "UNKNOWN_BUILTIN";
+        }
+        fb_vec vin, vout;
+        if (fb_vector(f, &o, 1, 4, &vin) || fb_vector(f, &o, 2, 4, &vout)) {
+            SET_ERR("malformed model: operator %u has bad input/output lists", i);
+            return SEG_ERR_BAD_MODEL;
+        }
+        if (vout.n != 1) {
+            if (code < 0 || code >= N_BUILTINS || code == OP_CUSTOM)
+                SET_ERR("unsupported op %s (op %u) with %u outputs", c.name, i, vout.n);
+            else
+                SET_ERR("unsupported op %s (op %u): %u outputs", c.name, i, vout.n);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        if (vin.n > NN_MAX_NODE_INPUTS) {
+            SET_ERR("unsupported op %s (op %u): %u inputs", c.name, i, vin.n);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        c.n_in = (int)vin.n;
+        for (uint32_t k = 0; k < vin.n; k++) {
+            c.in[k] = fb_vec_i32(f, &vin, k);
+            /* -1 marks an optional input that is absent (e.g. no bias). */
+            if (c.in[k] != -1 && check_tensor_index(p, c.in[k], (int)i, "input"))
+                return SEG_ERR_BAD_MODEL;
+        }
+        c.out = fb_vec_i32(f, &vout, 0);
+        if (check_tensor_index(p, c.out, (int)i, "output"))
+            return SEG_ERR_BAD_MODEL;
+        if (m->tensors[c.out].is_const || c.out == m->input) {
+            SET_ERR("malformed model: op %u writes a constant or the graph input", i);
+            return SEG_ERR_BAD_MODEL;
+        }
+        /* Every non-constant input must already be computed. */
+        for (int k = 0; k < c.n_in; k++) {
+            int t = c.in[k];
+            if (t == -1)
+                continue;
+            if (!m->tensors[t].is_const && t != m->input && m->tensors[t].first_def < 0) {
+                SET_ERR("malformed model: op %u %s reads tensor '%s' before it is written",
+                        i, c.name, m->tensors[t].name);
+                return SEG_ERR_BAD_MODEL;
+            }
+        }
+        if (m->tensors[c.out].first_def >= 0) {
+            SET_ERR("malformed model: tensor '%s' is written twice", m->tensors[c.out].name);
+            return SEG_ERR_BAD_MODEL;
+        }
+        if (code != OP_CUSTOM) {
+            unsigned otype = (unsigned)fb_int(f, &o, 3, 1, 0, 0);
+            if (otype && fb_subtable(f, &o, 4, &c.opts, &c.has_opts)) {
+                SET_ERR("malformed model: operator %u has unreadable options", i);
+                return SEG_ERR_BAD_MODEL;
+            }
+        } else {
+            fb_vec co;
+            if (fb_vector(f, &o, 5, 1, &co)) {
+                SET_ERR("malformed model: operator %u has unreadable custom options", i);
+                return SEG_ERR_BAD_MODEL;
+            }
+            c.custom_pos = co.start;
+            c.custom_len = co.n;
+        }
+        if (f->bad) {
+            SET_ERR("malformed model: operator %u is unreadable", i);
+            return SEG_ERR_BAD_MODEL;
+        }
+        int before = m->n_nodes;
+        int st = build_op(&c, code);
+        if (st)
+            return st;
+        if (m->n_nodes > before)
+            m->tensors[c.out].first_def = m->n_nodes - 1;
+        else if (!m->tensors[c.out].is_const)
+            return bad_params(&c, "internal: op produced nothing");
+    }
+    return SEG_OK;
+}
+
+int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    parse p;
+    memset(&p, 0, sizeof p);
+    p.f.buf = buf;
+    p.f.len = len;
+    p.m = m;
+    p.err = err;
+    p.errlen = errlen;
+    int st = SEG_ERR_BAD_MODEL;
+    fb_table root, sg;
+    fb_vec sgs, vin, vout;
+
+    if (len < 8 || memcmp(buf + 4, "TFL3", 4) != 0) {
+        SET_ERR("not a TensorFlow Lite model (no TFL3 identifier)");
+        goto end;
+    }
+    size_t rootpos;
+    if (fb_deref(&p.f, 0, &rootpos) || fb_table_at(&p.f, rootpos, &root)) {
+        SET_ERR("malformed model: bad root table");
+        goto end;
+    }
+    fb_string(&p.f, &root, 3, m->description, sizeof m->description);
+    if (fb_vector(&p.f, &root, 4, 4, &p.buffers) || fb_vector(&p.f, &root, 2, 4, &sgs) ||
+        sgs.n < 1 || fb_vec_table(&p.f, &sgs, 0, &sg)) {
+        SET_ERR("malformed model: no readable subgraph");
+        goto end;
+    }
+    if ((st = load_tensors(&p, &sg)))
+        goto end;
+    st = SEG_ERR_BAD_MODEL;
+    if (fb_vector(&p.f, &sg, 1, 4, &vin) || fb_vector(&p.f, &sg, 2, 4, &vout)) {
+        SET_ERR("malformed model: bad input/output lists");
+        goto end;
+    }
+    if (vin.n != 1 || vout.n < 1) {
+        st = SEG_ERR_UNSUPPORTED;
+        SET_ERR("unsupported: the model has %u inputs and %u outputs (1 input needed)",
+                vin.n, vout.n);
+        goto end;
+    }
+    m->input = fb_vec_i32(&p.f, &vin, 0);
+    m->output = fb_vec_i32(&p.f, &vout, 0);
+    if (check_tensor_index(&p, m->input, -1, "graph input") ||
+        check_tensor_index(&p, m->output, -1, "graph output"))
+        goto end;
+    {
+        nn_tensor *x = &m->tensors[m->input];
+        if (x->is_const || p.raw[m->input].type != TT_FLOAT32 || x->rank != 4 ||
+            x->shape[0] != 1 || x->elems == 0) {
+            st = SEG_ERR_UNSUPPORTED;
+            if (p.raw[m->input].type == TT_INT8 || p.raw[m->input].type == TT_UINT8)
+                SET_ERR("unsupported: the input is %s: integer-quantised models are not "
+                        "supported (use the float model)", type_name(p.raw[m->input].type));
+            else
+                SET_ERR("unsupported: the input must be float32 [1,H,W,C], it is %s rank %d",
+                        type_name(p.raw[m->input].type), x->rank);
+            goto end;
+        }
+    }
+    if ((st = load_operators(&p, &root, &sg)))
+        goto end;
+    if (m->tensors[m->output].first_def < 0) {
+        st = SEG_ERR_BAD_MODEL;
+        SET_ERR("malformed model: the output tensor is never computed");
+        goto end;
+    }
+    if (p.raw[m->output].type != TT_FLOAT32) {
+        st = SEG_ERR_UNSUPPORTED;
+        SET_ERR("unsupported: the output is %s (float32 needed)", type_name(p.raw[m->output].type));
+        goto end;
+    }
+    st = SEG_OK;
+end:
+    free(p.raw);
+    return st;
+}
