@@ -65,8 +65,14 @@ enum { IO_READ_VIDEO = 1, IO_READ_AUDIO = 2 };
  * Open @p url: a file path, a URL (udp://, rtsp://, http://, ...), a device
  * (/dev/video0) or "lavfi:GRAPH" (shorthand for format "lavfi" and GRAPH).
  * Finds the best video stream and opens its decoder.
+ * is_live is set for devices (the demuxer's class is a device, or lavfi) and for
+ * URLs with "://" other than file:. Network URLs get "rw_timeout"/"timeout"
+ * options and a deadline of timeout_ms after each read starts, so a dead
+ * server gives SEG_ERR_IO ("timed out") instead of a hang.
  * @return SEG_OK; SEG_ERR_IO when it cannot be opened; SEG_ERR_BAD_INPUT when it
- *         holds no decodable video; SEG_ERR_LIMIT for pictures over SEG_MAX_DIM.
+ *         holds no decodable video; SEG_ERR_LIMIT for pictures over SEG_MAX_DIM;
+ *         SEG_ERR_INVALID for bad arguments or an unknown opts->format;
+ *         SEG_ERR_INTERRUPTED; SEG_ERR_NOMEM.
  */
 int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
                    char *err, size_t errlen);
@@ -82,20 +88,29 @@ const io_video_info *io_source_info(const io_source *src);
  * frame->pts is best_effort_timestamp in the stream time base (or a synthesised
  * one when the input has none), frame->index counts video frames from 0.
  * An audio packet is returned in *pkt (caller owns it).
- * Corrupt packets are skipped with a warning counted in io_source_warnings().
- * @return IO_READ_VIDEO, IO_READ_AUDIO, SEG_EOF at the end (decoder drained),
- *         or a negative error (message in io_source_last_error()).
+ * Corrupt packets are skipped with a warning counted in io_source_warnings();
+ * a demuxer that stops on corrupt data ends the stream (drained, then SEG_EOF)
+ * with a warning; other read errors drain the decoder first, then return the
+ * error. *pkt is written only when IO_READ_AUDIO is returned.
+ * @return IO_READ_VIDEO, IO_READ_AUDIO, SEG_EOF at the end (decoder drained,
+ *         and again on every later call), SEG_ERR_INTERRUPTED after
+ *         io_source_interrupt(), or a negative error (message in
+ *         io_source_last_error()); SEG_ERR_LIMIT for a picture over the limits.
  */
 int io_source_read(io_source *src, seg_image *frame, io_packet **pkt);
 
 /** Number of decode errors skipped so far. */
 int64_t io_source_warnings(const io_source *src);
+/** The message of the latest warning counted by io_source_warnings() ("" if
+ *  none); valid until the next io_source_read() or io_source_close(). */
+const char *io_source_last_warning(const io_source *src);
 /** Ask a blocking read to return soon (thread-safe, async-signal-safe). */
 void io_source_interrupt(io_source *src);
 const char *io_source_last_error(const io_source *src);
 /** Close and free; NULL-safe, sets *src = NULL. */
 void io_source_close(io_source **src);
 
+/** Free a packet from io_source_read(); NULL-safe, sets *pkt = NULL. */
 void io_packet_free(io_packet **pkt);
 
 /** How the sink encodes. Zero-initialise, then fill. */
@@ -117,25 +132,71 @@ typedef struct io_sink_params {
  * Create the output: pick the container, add an encoded video stream and,
  * when @p audio_from has an audio stream, a copied audio stream with the same
  * codec parameters. Refuses an existing file unless params->overwrite
- * (SEG_ERR_EXISTS, nothing touched) and an output that is the input file.
+ * (SEG_ERR_EXISTS, nothing touched) and an output that is the input file
+ * (pass the source as @p audio_from whenever there is one, even without
+ * audio: that is how the sink knows the input). The file is created here, so
+ * an unwritable place fails here; on failure a file this call created is
+ * removed again.
+ * An audio codec the container cannot hold is dropped with a warning.
+ * Odd sizes: an encoder pixel format with subsampled chroma (yuv420p) needs
+ * even sizes, so the last column/row is cropped (161x121 -> 160x120); pixels
+ * are never resampled.
  * @return SEG_OK, SEG_ERR_EXISTS, SEG_ERR_IO (not writable, unknown format),
- *         SEG_ERR_INVALID.
+ *         SEG_ERR_INVALID (bad params, unknown encoder, output is the input),
+ *         SEG_ERR_UNSUPPORTED (the encoder refuses the settings), SEG_ERR_LIMIT,
+ *         SEG_ERR_NOMEM.
  */
 int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
                  const io_source *audio_from, char *err, size_t errlen);
-/** Encode one RGB24 frame (pts in params' time base, strictly increasing). */
+/** Encode one RGB24 frame of params->width x height (pts in params' time
+ *  base, strictly increasing: a pts not above the previous one is moved to
+ *  previous + 1 with a warning). Nothing is allocated per frame.
+ *  @return SEG_OK, SEG_ERR_INVALID (wrong size/format), SEG_ERR_IO (write
+ *  failed, FFmpeg's words in io_sink_last_error()); errors are sticky. */
 int io_sink_write_video(io_sink *snk, const seg_image *frame);
-/** Mux one passthrough audio packet; takes ownership (sets *pkt = NULL). */
+/** Mux one passthrough audio packet; takes ownership (sets *pkt = NULL).
+ *  Without an audio stream in the output the packet is freed and SEG_OK. */
 int io_sink_write_audio(io_sink *snk, io_packet **pkt);
-/** Flush the encoder and write the trailer; the file is complete after this. */
+/** Flush the encoder, write the trailer and close the file; the file is
+ *  complete after this. Idempotent: later calls return the first result. */
 int io_sink_finish(io_sink *snk);
 const char *io_sink_last_error(const io_sink *snk);
+/** Warnings so far (audio dropped, pts moved) and the latest one's text. */
+int64_t io_sink_warnings(const io_sink *snk);
+const char *io_sink_last_warning(const io_sink *snk);
 /** Free; calls io_sink_finish() first if it was not called. NULL-safe. */
 void io_sink_close(io_sink **snk);
 
-/** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation). */
+/** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation).
+ *  @return SEG_OK, SEG_ERR_INVALID (size <= 0), SEG_ERR_LIMIT, SEG_ERR_NOMEM. */
 int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h);
+/** Resize @p src (RGB24, src_w x src_h) into @p dst. dst is allocated on the
+ *  first call when dst->data is NULL, otherwise it must be RGB24 dst_w x dst_h.
+ *  pts and index are copied. @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_NOMEM. */
 int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst);
+/** NULL-safe, sets *sc = NULL. */
 void io_scaler_free(io_scaler **sc);
+
+/** Severity of a log line, most severe first. */
+typedef enum io_log_level {
+    IO_LOG_ERROR = 0,
+    IO_LOG_WARNING = 1,
+    IO_LOG_INFO = 2,
+    IO_LOG_DEBUG = 3,
+    IO_LOG_COUNT
+} io_log_level;
+
+/** Receives one log line (no trailing newline needed; may contain one). */
+typedef void (*io_log_fn)(void *user, io_log_level level, const char *msg);
+
+/**
+ * Route FFmpeg's log (av_log) and io's own warnings to @p fn, for lines at
+ * @p max_level or more severe. fn == NULL silences FFmpeg and io entirely.
+ * Until this is called FFmpeg logs to stderr as it does by default and io
+ * logs nothing (warnings still go to the *_warnings() counters).
+ * Process-wide: call before opening sources or sinks, not concurrently.
+ * @p fn may be called from FFmpeg's decoder/encoder threads.
+ */
+void io_set_log_callback(io_log_fn fn, void *user, io_log_level max_level);
 
 #endif

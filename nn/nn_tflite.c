@@ -528,12 +528,19 @@ static int need_const(op_ctx *c, int t, const char *role)
 {
     char *err = c->p->err;
     size_t errlen = c->p->errlen;
-    if (t < 0 || !c->p->m->tensors[t].is_const || !c->p->m->tensors[t].data) {
+    if (t < 0) {
+        SET_ERR("malformed model: op %d %s has no %s", c->index, c->name, role);
+        return SEG_ERR_BAD_MODEL;
+    }
+    int st = need_float(c, t, role); /* names quantised weights as such */
+    if (st)
+        return st;
+    if (!c->p->m->tensors[t].is_const || !c->p->m->tensors[t].data) {
         SET_ERR("unsupported: op %d %s: the %s must be a constant float tensor",
                 c->index, c->name, role);
         return SEG_ERR_UNSUPPORTED;
     }
-    return need_float(c, t, role);
+    return SEG_OK;
 }
 
 /* The declared output shape must equal what the op computes. */

@@ -1,0 +1,49 @@
+/* io_internal.h - what io_source.c, io_sink.c and io_scaler.c share.
+ * Private to io/: FFmpeg types appear here, never in io.h. */
+#ifndef IO_IO_INTERNAL_H
+#define IO_IO_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/error.h>
+
+#include "io.h"
+#include "seg_status.h"
+
+/** Size of every io object's last-error and last-warning buffers. */
+#define IO_MSG_SIZE 512
+
+/** A passthrough packet and the time base its timestamps are in. */
+struct io_packet {
+    AVPacket *pkt;           /**< owned */
+    AVRational time_base;    /**< the input stream's time base */
+};
+
+/** Record a printf-style message in obj->err (any struct with char err[]). */
+#define IO_SET_ERROR(obj, ...) \
+    seg_format_error((obj)->err, sizeof((obj)->err), __func__, __VA_ARGS__)
+
+/** Map an AVERROR to the closest seg_status (never SEG_OK for err < 0). */
+int io_status_from_averror(int averr);
+
+/** Count a warning on an object: ++*counter, format into msg[IO_MSG_SIZE] and
+ *  hand it to the log callback (if any) at IO_LOG_WARNING. */
+void io_warn(int64_t *counter, char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** The source's passthrough audio stream, NULL when there is none. */
+const AVStream *io_source_audio_stream(const io_source *src);
+
+/** The input's device and inode when it is a local file; 0 if it is not. */
+int io_source_file_id(const io_source *src, dev_t *dev, ino_t *ino);
+
+/** Non-zero when @p url names a network resource ("scheme://", not file:). */
+int io_url_is_network(const char *url);
+
+/** @p url without a leading "file:" (the part the file protocol opens). */
+const char *io_url_file_path(const char *url);
+
+#endif

@@ -1,0 +1,561 @@
+/* io_sink.c - encode RGB24 frames and mux them, with passthrough audio. */
+#include "io_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavutil/mem.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#define DEFAULT_CRF 20
+#define DEFAULT_PRESET "veryfast"
+
+struct io_sink {
+    AVFormatContext *fmt;
+    AVCodecContext *enc;
+    AVStream *vst;           /* encoded video */
+    AVStream *ast;           /* copied audio, NULL = none or dropped */
+    AVFrame *frame;          /* preallocated encoder input */
+    AVPacket *pkt;
+    struct SwsContext *sws;  /* RGB24 -> encoder pixel format, same size */
+    char *url;               /* for messages */
+    char *created;           /* a file io_sink_open created: removed if open fails */
+    AVRational in_tb;        /* time base of seg_image.pts */
+    int in_w, in_h;          /* size of the frames we are given */
+    int64_t frame_dur;       /* one nominal frame in the encoder time base */
+    int64_t last_pts;
+    int have_pts;
+    int header_written;
+    int finished;
+    int status;              /* first error (sticky), SEG_OK while all is well */
+    int64_t warnings;
+    char err[IO_MSG_SIZE];
+    char warn[IO_MSG_SIZE];
+};
+
+static int fail(io_sink *snk, int status)
+{
+    if (snk->status == SEG_OK)
+        snk->status = status;
+    return status;
+}
+
+static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec)
+{
+    if (!codec->pix_fmts)
+        return AV_PIX_FMT_YUV420P;
+    for (const enum AVPixelFormat *p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; p++)
+        if (*p == AV_PIX_FMT_YUV420P)
+            return *p;
+    return codec->pix_fmts[0];
+}
+
+static int is_x264(const AVCodec *codec)
+{
+    return strncmp(codec->name, "libx264", 7) == 0;
+}
+
+static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int *ret)
+{
+    const AVOutputFormat *ofmt = snk->fmt->oformat;
+    const AVCodec *codec = NULL;
+
+    if (p->codec) {
+        codec = avcodec_find_encoder_by_name(p->codec);
+        if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': unknown video encoder '%s'", snk->url, p->codec);
+            *ret = SEG_ERR_INVALID;
+            return NULL;
+        }
+    } else {
+        const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
+        /* query_codec: 1 yes, 0 no, <0 the muxer cannot tell (try it). */
+        if (x264 && avformat_query_codec(ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) != 0)
+            codec = x264;
+        else if (ofmt->video_codec != AV_CODEC_ID_NONE)
+            codec = avcodec_find_encoder(ofmt->video_codec);
+        if (!codec) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': no video encoder for format '%s'", snk->url,
+                         ofmt->name);
+            *ret = SEG_ERR_UNSUPPORTED;
+            return NULL;
+        }
+    }
+    if (avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': format '%s' cannot hold %s video", snk->url, ofmt->name,
+                     avcodec_get_name(codec->id));
+        *ret = SEG_ERR_INVALID;
+        return NULL;
+    }
+    return codec;
+}
+
+/* Allocate and open snk->enc with encoder time base @p tb. */
+static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params *p,
+                        AVRational tb, AVRational rate, int w, int h, enum AVPixelFormat pix)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pix);
+    AVCodecContext *c;
+    int ret;
+
+    avcodec_free_context(&snk->enc);
+    if (!(c = snk->enc = avcodec_alloc_context3(codec))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
+        return SEG_ERR_NOMEM;
+    }
+    c->width = w;
+    c->height = h;
+    c->pix_fmt = pix;
+    c->time_base = tb;
+    c->framerate = rate;
+    if (p->sar_num > 0 && p->sar_den > 0)
+        av_reduce(&c->sample_aspect_ratio.num, &c->sample_aspect_ratio.den, p->sar_num,
+                  p->sar_den, INT_MAX);
+    c->thread_count = p->encoder_threads > 0 ? p->encoder_threads : 1;
+    if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
+        /* What convert_frame's swscale setup writes: BT.709, limited range. */
+        c->colorspace = AVCOL_SPC_BT709;
+        c->color_primaries = AVCOL_PRI_BT709;
+        c->color_trc = AVCOL_TRC_BT709;
+        c->color_range = AVCOL_RANGE_MPEG;
+    }
+    if (snk->fmt->oformat->flags & AVFMT_GLOBALHEADER)
+        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (is_x264(codec)) {
+        ret = av_opt_set(c->priv_data, "preset", p->preset ? p->preset : DEFAULT_PRESET, 0);
+        if (ret >= 0)
+            ret = av_opt_set_double(c->priv_data, "crf", p->crf > 0 ? p->crf : DEFAULT_CRF, 0);
+        if (ret < 0) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': x264 options: %s", snk->url, av_err2str(ret));
+            return SEG_ERR_INVALID;
+        }
+    }
+    ret = avcodec_open2(c, codec, NULL);
+    if (ret < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': cannot open encoder %s (%dx%d %s): %s", snk->url,
+                     codec->name, w, h, av_get_pix_fmt_name(pix), av_err2str(ret));
+        return ret == AVERROR(ENOMEM) ? SEG_ERR_NOMEM : SEG_ERR_UNSUPPORTED;
+    }
+    return SEG_OK;
+}
+
+static int setup_video(io_sink *snk, const io_sink_params *p)
+{
+    const AVCodec *codec;
+    AVRational rate = p->frame_rate_num > 0 && p->frame_rate_den > 0
+                          ? av_make_q(p->frame_rate_num, p->frame_rate_den)
+                          : av_make_q(25, 1);
+    enum AVPixelFormat pix;
+    const AVPixFmtDescriptor *d;
+    int ret = SEG_OK, w, h;
+
+    if (!(codec = choose_encoder(snk, p, &ret)))
+        return ret;
+    pix = choose_pix_fmt(codec);
+    d = av_pix_fmt_desc_get(pix);
+    /* Subsampled chroma needs sizes divisible by the subsampling: crop the
+     * last column/row instead of resampling every pixel. */
+    w = p->width & ~((1 << d->log2_chroma_w) - 1);
+    h = p->height & ~((1 << d->log2_chroma_h) - 1);
+    if (w <= 0 || h <= 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': %dx%d is too small for %s", snk->url, p->width,
+                     p->height, d->name);
+        return SEG_ERR_INVALID;
+    }
+    if (w != p->width || h != p->height)
+        io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': %dx%d cropped to %dx%d for %s",
+                snk->url, p->width, p->height, w, h, d->name);
+
+    ret = open_encoder(snk, codec, p, snk->in_tb, rate, w, h, pix);
+    /* Some encoders only take time bases of their standard (MPEG-1/2: the
+     * frame rate; MPEG-4: 16-bit denominators): retry with 1/rate, and
+     * write_video rescales the pts. */
+    if (ret == SEG_ERR_UNSUPPORTED && av_cmp_q(snk->in_tb, av_inv_q(rate)) != 0)
+        ret = open_encoder(snk, codec, p, av_inv_q(rate), rate, w, h, pix);
+    if (ret < 0)
+        return ret;
+    snk->frame_dur = av_rescale_q(1, av_inv_q(rate), snk->enc->time_base);
+    if (snk->frame_dur < 1)
+        snk->frame_dur = 1;
+
+    if (!(snk->sws = sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, pix, SWS_BILINEAR, NULL, NULL,
+                                    NULL))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': cannot convert rgb24 to %s", snk->url, d->name);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    if (!(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
+        int full = snk->enc->color_range == AVCOL_RANGE_JPEG || strstr(d->name, "yuvj") != NULL;
+        (void)sws_setColorspaceDetails(snk->sws, sws_getCoefficients(SWS_CS_DEFAULT), 1,
+                                       sws_getCoefficients(SWS_CS_ITU709), full, 0, 1 << 16,
+                                       1 << 16);
+    }
+    if (!(snk->frame = av_frame_alloc()) || !(snk->pkt = av_packet_alloc())) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
+        return SEG_ERR_NOMEM;
+    }
+    snk->frame->format = pix;
+    snk->frame->width = w;
+    snk->frame->height = h;
+    if ((ret = av_frame_get_buffer(snk->frame, 0)) < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': frame buffer: %s", snk->url, av_err2str(ret));
+        return SEG_ERR_NOMEM;
+    }
+
+    if (!(snk->vst = avformat_new_stream(snk->fmt, NULL))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
+        return SEG_ERR_NOMEM;
+    }
+    if ((ret = avcodec_parameters_from_context(snk->vst->codecpar, snk->enc)) < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': stream parameters: %s", snk->url, av_err2str(ret));
+        return SEG_ERR_NOMEM;
+    }
+    snk->vst->time_base = snk->enc->time_base; /* a hint: the muxer may change it */
+    snk->vst->avg_frame_rate = rate;
+    snk->vst->sample_aspect_ratio = snk->enc->sample_aspect_ratio;
+    return SEG_OK;
+}
+
+static int setup_audio(io_sink *snk, const io_source *audio_from)
+{
+    const AVStream *in = io_source_audio_stream(audio_from);
+    const AVOutputFormat *ofmt = snk->fmt->oformat;
+    int ret;
+
+    if (!in)
+        return SEG_OK;
+    if (avformat_query_codec(ofmt, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0) {
+        io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': audio dropped: format '%s' cannot "
+                "hold %s", snk->url, ofmt->name, avcodec_get_name(in->codecpar->codec_id));
+        return SEG_OK;
+    }
+    if (!(snk->ast = avformat_new_stream(snk->fmt, NULL))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
+        return SEG_ERR_NOMEM;
+    }
+    if ((ret = avcodec_parameters_copy(snk->ast->codecpar, in->codecpar)) < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': audio parameters: %s", snk->url, av_err2str(ret));
+        return SEG_ERR_NOMEM;
+    }
+    snk->ast->codecpar->codec_tag = 0; /* the input container's tag means nothing here */
+    snk->ast->time_base = in->time_base;
+    return SEG_OK;
+}
+
+/* The free half of io_sink_close(); also the failure path of io_sink_open(). */
+static void sink_free(io_sink *snk)
+{
+    if (!snk)
+        return;
+    sws_freeContext(snk->sws);
+    av_frame_free(&snk->frame);
+    av_packet_free(&snk->pkt);
+    avcodec_free_context(&snk->enc);
+    if (snk->fmt) {
+        if (!(snk->fmt->oformat->flags & AVFMT_NOFILE))
+            avio_closep(&snk->fmt->pb);
+        avformat_free_context(snk->fmt);
+    }
+    av_free(snk->url);
+    av_free(snk->created);
+    free(snk);
+}
+
+int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
+                 const io_source *audio_from, char *err, size_t errlen)
+{
+    io_sink *snk = NULL;
+    const char *path;
+    int local, ret;
+    struct stat sb;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (!out || !url || !*url || !params || params->width <= 0 || params->height <= 0 ||
+        params->time_base_num <= 0 || params->time_base_den <= 0 || params->sar_num < 0 ||
+        params->sar_den < 0) {
+        seg_format_error(err, errlen, __func__, "OUTPUT: invalid arguments");
+        return SEG_ERR_INVALID;
+    }
+    if (params->width > SEG_MAX_DIM || params->height > SEG_MAX_DIM ||
+        (long long)params->width * params->height > SEG_MAX_PIXELS) {
+        seg_format_error(err, errlen, __func__, "OUTPUT '%s': %dx%d is over the limit", url,
+                         params->width, params->height);
+        return SEG_ERR_LIMIT;
+    }
+    if (!(snk = calloc(1, sizeof(*snk))) || !(snk->url = av_strdup(url))) {
+        free(snk);
+        seg_format_error(err, errlen, __func__, "OUTPUT '%s': out of memory", url);
+        return SEG_ERR_NOMEM;
+    }
+    snk->in_tb = av_make_q(params->time_base_num, params->time_base_den);
+    snk->in_w = params->width;
+    snk->in_h = params->height;
+
+    ret = avformat_alloc_output_context2(&snk->fmt, NULL, params->format, url);
+    if (ret < 0 || !snk->fmt) {
+        if (params->format)
+            IO_SET_ERROR(snk, "OUTPUT '%s': unknown format '%s'", url, params->format);
+        else
+            IO_SET_ERROR(snk, "OUTPUT '%s': cannot guess the format from the name: %s", url,
+                         av_err2str(ret < 0 ? ret : AVERROR_MUXER_NOT_FOUND));
+        ret = SEG_ERR_IO;
+        goto end;
+    }
+
+    /* Checks on the file, before anything touches it. */
+    local = !io_url_is_network(url) && strncmp(url, "pipe:", 5) != 0;
+    path = io_url_file_path(url);
+    if (local && stat(path, &sb) == 0) {
+        dev_t dev;
+        ino_t ino;
+        if (io_source_file_id(audio_from, &dev, &ino) && dev == sb.st_dev && ino == sb.st_ino) {
+            IO_SET_ERROR(snk, "OUTPUT '%s' is the input file", url);
+            ret = SEG_ERR_INVALID;
+            goto end;
+        }
+        if (!params->overwrite) {
+            IO_SET_ERROR(snk, "OUTPUT '%s' exists (overwriting was not allowed)", url);
+            ret = SEG_ERR_EXISTS;
+            goto end;
+        }
+    }
+
+    if ((ret = setup_video(snk, params)) < 0 || (ret = setup_audio(snk, audio_from)) < 0)
+        goto end;
+
+    if (!(snk->fmt->oformat->flags & AVFMT_NOFILE)) {
+        if (local && !params->overwrite) {
+            /* O_EXCL: a file that appeared since the check above is not ours
+             * to truncate. */
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                IO_SET_ERROR(snk, "OUTPUT '%s'%s: %s", url,
+                             errno == EEXIST ? " exists (overwriting was not allowed)" : "",
+                             strerror(errno));
+                ret = errno == EEXIST ? SEG_ERR_EXISTS : SEG_ERR_IO;
+                goto end;
+            }
+            close(fd);
+            snk->created = av_strdup(path);
+        } else if (local && stat(path, &sb) != 0) {
+            snk->created = av_strdup(path);
+        }
+        ret = avio_open2(&snk->fmt->pb, url, AVIO_FLAG_WRITE, NULL, NULL);
+        if (ret < 0) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': %s", url, av_err2str(ret));
+            ret = SEG_ERR_IO;
+            goto end;
+        }
+    }
+    ret = avformat_write_header(snk->fmt, NULL);
+    if (ret < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': cannot write the header: %s", url, av_err2str(ret));
+        ret = io_status_from_averror(ret) == SEG_ERR_INVALID ? SEG_ERR_INVALID : SEG_ERR_IO;
+        goto end;
+    }
+    snk->header_written = 1;
+    ret = SEG_OK;
+
+end:
+    if (ret < 0) {
+        seg_format_error(err, errlen, __func__, "%s", snk->err);
+        if (snk->fmt && !(snk->fmt->oformat->flags & AVFMT_NOFILE))
+            avio_closep(&snk->fmt->pb);
+        if (snk->created)
+            unlink(snk->created);
+        sink_free(snk);
+        return ret;
+    }
+    av_freep(&snk->created); /* from now on the file is the caller's */
+    *out = snk;
+    return SEG_OK;
+}
+
+/* Take every packet the encoder has ready and mux it. */
+static int drain_encoder(io_sink *snk)
+{
+    int ret;
+    for (;;) {
+        ret = avcodec_receive_packet(snk->enc, snk->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return SEG_OK;
+        if (ret < 0) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': encoding failed: %s", snk->url, av_err2str(ret));
+            return fail(snk, io_status_from_averror(ret) == SEG_ERR_NOMEM ? SEG_ERR_NOMEM
+                                                                        : SEG_ERR_IO);
+        }
+        /* x264 leaves duration 0: the muxer needs it for the last frame. */
+        if (snk->pkt->duration <= 0)
+            snk->pkt->duration = snk->frame_dur;
+        av_packet_rescale_ts(snk->pkt, snk->enc->time_base, snk->vst->time_base);
+        snk->pkt->stream_index = snk->vst->index;
+        ret = av_interleaved_write_frame(snk->fmt, snk->pkt); /* takes the reference */
+        if (ret < 0) {
+            av_packet_unref(snk->pkt);
+            IO_SET_ERROR(snk, "OUTPUT '%s': writing video failed: %s", snk->url,
+                         av_err2str(ret));
+            return fail(snk, SEG_ERR_IO);
+        }
+    }
+}
+
+int io_sink_write_video(io_sink *snk, const seg_image *frame)
+{
+    int ret;
+    if (!snk || !frame)
+        return SEG_ERR_INVALID;
+    if (snk->status < 0)
+        return snk->status;
+    if (snk->finished) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': already finished", snk->url);
+        return SEG_ERR_INVALID;
+    }
+    if (!frame->data || frame->format != SEG_PIX_RGB24 || frame->width != snk->in_w ||
+        frame->height != snk->in_h) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': got a %dx%d frame (format %d), expected %dx%d RGB24",
+                     snk->url, frame->width, frame->height, (int)frame->format, snk->in_w,
+                     snk->in_h);
+        return SEG_ERR_INVALID;
+    }
+    /* Only allocates if the encoder still holds the previous buffer. */
+    if ((ret = av_frame_make_writable(snk->frame)) < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': frame buffer: %s", snk->url, av_err2str(ret));
+        return fail(snk, SEG_ERR_NOMEM);
+    }
+    /* Source rectangle = encoder size: odd sizes lose their last column/row. */
+    const uint8_t *src_data[4] = {frame->data, NULL, NULL, NULL};
+    int src_stride[4] = {frame->stride, 0, 0, 0};
+    sws_scale(snk->sws, src_data, src_stride, 0, snk->enc->height, snk->frame->data,
+              snk->frame->linesize);
+
+    int64_t pts;
+    if (frame->pts == AV_NOPTS_VALUE) /* none given: one nominal frame on */
+        pts = snk->have_pts ? snk->last_pts + snk->frame_dur : 0;
+    else
+        pts = av_rescale_q(frame->pts, snk->in_tb, snk->enc->time_base);
+    if (snk->have_pts && pts <= snk->last_pts) {
+        io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': frame %lld: pts %lld not after "
+                "%lld, moved", snk->url, (long long)frame->index, (long long)pts,
+                (long long)snk->last_pts);
+        pts = snk->last_pts + 1;
+    }
+    snk->last_pts = pts;
+    snk->have_pts = 1;
+    snk->frame->pts = pts;
+    snk->frame->pkt_duration = snk->frame_dur;
+
+    ret = avcodec_send_frame(snk->enc, snk->frame);
+    if (ret < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': encoding failed: %s", snk->url, av_err2str(ret));
+        return fail(snk, ret == AVERROR(ENOMEM) ? SEG_ERR_NOMEM : SEG_ERR_IO);
+    }
+    return drain_encoder(snk);
+}
+
+int io_sink_write_audio(io_sink *snk, io_packet **ppkt)
+{
+    io_packet *p;
+    int ret;
+    if (!snk || !ppkt || !*ppkt) {
+        io_packet_free(ppkt);
+        return SEG_ERR_INVALID;
+    }
+    p = *ppkt;
+    *ppkt = NULL;
+    if (snk->status < 0 || snk->finished || !snk->ast) {
+        io_packet_free(&p);
+        if (snk->status < 0)
+            return snk->status;
+        if (snk->finished) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': already finished", snk->url);
+            return SEG_ERR_INVALID;
+        }
+        return SEG_OK; /* no audio stream in the output: dropped by design */
+    }
+    av_packet_rescale_ts(p->pkt, p->time_base, snk->ast->time_base);
+    p->pkt->stream_index = snk->ast->index;
+    p->pkt->pos = -1;
+    ret = av_interleaved_write_frame(snk->fmt, p->pkt);
+    io_packet_free(&p);
+    if (ret == AVERROR(EINVAL)) {
+        /* The muxer refused this packet's timestamps (non-monotonic dts in
+         * the input): lose the packet, not the file. */
+        io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': audio packet dropped: %s", snk->url,
+                av_err2str(ret));
+        return SEG_OK;
+    }
+    if (ret < 0) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': writing audio failed: %s", snk->url, av_err2str(ret));
+        return fail(snk, SEG_ERR_IO);
+    }
+    return SEG_OK;
+}
+
+int io_sink_finish(io_sink *snk)
+{
+    int ret;
+    if (!snk)
+        return SEG_ERR_INVALID;
+    if (snk->finished)
+        return snk->status;
+    snk->finished = 1;
+    if (snk->header_written) {
+        if (snk->status == SEG_OK) {
+            ret = avcodec_send_frame(snk->enc, NULL);
+            if (ret < 0 && ret != AVERROR_EOF) {
+                IO_SET_ERROR(snk, "OUTPUT '%s': flushing the encoder: %s", snk->url,
+                             av_err2str(ret));
+                fail(snk, SEG_ERR_IO);
+            } else {
+                drain_encoder(snk);
+            }
+        }
+        /* Even after an error: a trailer may make the partial file playable. */
+        ret = av_write_trailer(snk->fmt);
+        if (ret < 0 && snk->status == SEG_OK) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': writing the trailer: %s", snk->url, av_err2str(ret));
+            fail(snk, SEG_ERR_IO);
+        }
+    }
+    if (!(snk->fmt->oformat->flags & AVFMT_NOFILE) && snk->fmt->pb) {
+        ret = avio_closep(&snk->fmt->pb);
+        if (ret < 0 && snk->status == SEG_OK) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': closing: %s", snk->url, av_err2str(ret));
+            fail(snk, SEG_ERR_IO);
+        }
+    }
+    return snk->status;
+}
+
+const char *io_sink_last_error(const io_sink *snk)
+{
+    return snk ? snk->err : "no sink";
+}
+
+int64_t io_sink_warnings(const io_sink *snk)
+{
+    return snk ? snk->warnings : 0;
+}
+
+const char *io_sink_last_warning(const io_sink *snk)
+{
+    return snk ? snk->warn : "";
+}
+
+void io_sink_close(io_sink **psnk)
+{
+    if (!psnk || !*psnk)
+        return;
+    io_sink_finish(*psnk);
+    sink_free(*psnk);
+    *psnk = NULL;
+}

@@ -1,0 +1,742 @@
+/* io_source.c - demux + decode with libavformat/libavcodec, frames out as RGB24.
+ *
+ * Also home of what io/ shares: status mapping, warnings, the log callback
+ * and URL helpers (declared in io_internal.h). */
+#include "io_internal.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libavdevice/avdevice.h>
+#include <libavutil/dict.h>
+#include <libavutil/log.h>
+#include <libavutil/mem.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+
+#define DEFAULT_TIMEOUT_MS 10000
+
+/* ==== shared helpers (io_internal.h) ==================================== */
+
+/* Set once by io_set_log_callback() before any thread runs (documented), so
+ * plain globals: readers never race with the single writer. */
+static io_log_fn log_fn;
+static void *log_user;
+static io_log_level log_max_level = IO_LOG_ERROR;
+
+static io_log_level level_from_av(int av_level)
+{
+    if (av_level <= AV_LOG_ERROR)
+        return IO_LOG_ERROR;
+    if (av_level <= AV_LOG_WARNING)
+        return IO_LOG_WARNING;
+    if (av_level <= AV_LOG_INFO)
+        return IO_LOG_INFO;
+    return IO_LOG_DEBUG;
+}
+
+static void forward_av_log(void *avcl, int level, const char *fmt, va_list vl)
+{
+    io_log_fn fn = log_fn;
+    if (!fn || level < 0 /* AV_LOG_QUIET */ || level_from_av(level) > log_max_level)
+        return;
+    char line[1024];
+    /* Always prefix: FFmpeg's own "did the last line end" state is a racy
+     * static and we may be called from several codec threads. */
+    int print_prefix = 1;
+    av_log_format_line2(avcl, level, fmt, vl, line, (int)sizeof(line), &print_prefix);
+    fn(log_user, level_from_av(level), line);
+}
+
+void io_set_log_callback(io_log_fn fn, void *user, io_log_level max_level)
+{
+    log_fn = fn;
+    log_user = user;
+    log_max_level = max_level;
+    /* With fn == NULL forward_av_log drops everything: FFmpeg stays quiet. */
+    av_log_set_callback(forward_av_log);
+}
+
+void io_warn(int64_t *counter, char *msg, const char *fmt, ...)
+{
+    va_list ap;
+    (*counter)++;
+    va_start(ap, fmt);
+    vsnprintf(msg, IO_MSG_SIZE, fmt, ap);
+    va_end(ap);
+    if (log_fn && log_max_level >= IO_LOG_WARNING)
+        log_fn(log_user, IO_LOG_WARNING, msg);
+}
+
+int io_status_from_averror(int averr)
+{
+    if (averr >= 0)
+        return SEG_OK;
+    switch (averr) {
+    case AVERROR(ENOMEM): return SEG_ERR_NOMEM;
+    case AVERROR_EOF: return SEG_EOF;
+    case AVERROR(EAGAIN): return SEG_ERR_AGAIN;
+    case AVERROR_EXIT: return SEG_ERR_INTERRUPTED;
+    case AVERROR_INVALIDDATA:
+    case AVERROR_STREAM_NOT_FOUND:
+    case AVERROR_DECODER_NOT_FOUND:
+    case AVERROR_DEMUXER_NOT_FOUND:
+        return SEG_ERR_BAD_INPUT;
+    case AVERROR(EINVAL):
+    case AVERROR_OPTION_NOT_FOUND:
+        return SEG_ERR_INVALID;
+    case AVERROR_PATCHWELCOME:
+    case AVERROR(ENOSYS):
+    case AVERROR_ENCODER_NOT_FOUND:
+        return SEG_ERR_UNSUPPORTED;
+    default:
+        return SEG_ERR_IO;
+    }
+}
+
+int io_url_is_network(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep || sep == url || strncmp(url, "file:", 5) == 0)
+        return 0;
+    /* Only "scheme://": a local path such as "dir/a://b" is not a URL. */
+    for (const char *p = url; p < sep; p++)
+        if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+            return 0;
+    return 1;
+}
+
+const char *io_url_file_path(const char *url)
+{
+    return strncmp(url, "file:", 5) == 0 ? url + 5 : url;
+}
+
+/* ==== source ============================================================ */
+
+struct io_source {
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *frame;
+    struct SwsContext *sws;
+    int sws_key[5];          /* w, h, pix_fmt, colorspace, full range of the last setup */
+    int vidx, aidx;          /* video / passthrough audio stream, -1 = none */
+    AVRational vtb;          /* video stream time base */
+    AVRational rate;         /* guessed frame rate, 0/1 if unknown */
+    io_video_info info;
+    char *url;               /* as given, for messages */
+    int network;             /* the deadline applies */
+    int64_t timeout_us;
+    _Atomic int64_t deadline_us; /* av_gettime_relative() bound of the blocking call, INT64_MAX = none */
+    atomic_int interrupted;
+    int draining;            /* NULL packet sent */
+    int done;                /* decoder drained: every read returns end_status */
+    int end_status;          /* SEG_EOF, or the read error found before draining */
+    int64_t next_index;
+    int64_t last_pts;
+    int have_pts;
+    int have_file_id;
+    dev_t dev;
+    ino_t ino;
+    int64_t warnings;
+    char err[IO_MSG_SIZE];
+    char warn[IO_MSG_SIZE];
+};
+
+static pthread_once_t devices_once = PTHREAD_ONCE_INIT;
+
+static void register_devices(void)
+{
+    avdevice_register_all();
+}
+
+static int interrupt_cb(void *opaque)
+{
+    io_source *src = opaque;
+    if (atomic_load_explicit(&src->interrupted, memory_order_relaxed))
+        return 1;
+    int64_t deadline = atomic_load_explicit(&src->deadline_us, memory_order_relaxed);
+    return deadline != INT64_MAX && av_gettime_relative() > deadline;
+}
+
+/* Start the clock for one blocking call (network sources only). */
+static void arm_deadline(io_source *src, int64_t extra_us)
+{
+    if (src->network)
+        atomic_store_explicit(&src->deadline_us,
+                              av_gettime_relative() + src->timeout_us + extra_us,
+                              memory_order_relaxed);
+}
+
+static void disarm_deadline(io_source *src)
+{
+    atomic_store_explicit(&src->deadline_us, INT64_MAX, memory_order_relaxed);
+}
+
+static int timed_out(const io_source *src)
+{
+    return src->network && !atomic_load(&src->interrupted) &&
+           av_gettime_relative() > atomic_load(&src->deadline_us);
+}
+
+static int format_is_device(const AVInputFormat *f)
+{
+    if (!f)
+        return 0;
+    if (strcmp(f->name, "lavfi") == 0)
+        return 1;
+    return f->priv_class && AV_IS_INPUT_DEVICE(f->priv_class->category);
+}
+
+/* Protocols whose "timeout" option is a read/connect timeout in
+ * microseconds. Not rtmp: there "timeout" means "listen" in seconds. */
+static int scheme_takes_timeout(const char *url)
+{
+    static const char *const schemes[] = {"http://", "https://", "tcp://", "tls://",
+                                          "udp://", "rtsp://", "rtsps://", "rtp://"};
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static int build_options(io_source *src, const io_source_opts *o, const char *url,
+                         AVDictionary **dict)
+{
+    int ret = 0;
+    if (o->video_size && ret >= 0)
+        ret = av_dict_set(dict, "video_size", o->video_size, 0);
+    if (o->framerate && ret >= 0)
+        ret = av_dict_set(dict, "framerate", o->framerate, 0);
+    if (o->pixel_format && ret >= 0) {
+        /* v4l2 takes a codec ("mjpeg") or a raw format as input_format;
+         * other devices know "pixel_format", which must be a pixel format. */
+        ret = av_dict_set(dict, "input_format", o->pixel_format, 0);
+        if (ret >= 0 && av_get_pix_fmt(o->pixel_format) != AV_PIX_FMT_NONE)
+            ret = av_dict_set(dict, "pixel_format", o->pixel_format, 0);
+    }
+    if (src->network && ret >= 0) {
+        ret = av_dict_set_int(dict, "rw_timeout", src->timeout_us, 0);
+        if (ret >= 0 && scheme_takes_timeout(url))
+            ret = av_dict_set_int(dict, "timeout", src->timeout_us, 0);
+    }
+    if (ret < 0) {
+        IO_SET_ERROR(src, "INPUT '%s': out of memory", src->url);
+        return SEG_ERR_NOMEM;
+    }
+    return SEG_OK;
+}
+
+static void fill_info(io_source *src, const AVCodec *codec)
+{
+    AVStream *st = src->fmt->streams[src->vidx];
+    io_video_info *in = &src->info;
+    AVRational r = av_guess_frame_rate(src->fmt, st, NULL);
+    AVRational sar = av_guess_sample_aspect_ratio(src->fmt, st, NULL);
+
+    in->width = src->dec->width;
+    in->height = src->dec->height;
+    in->time_base_num = st->time_base.num;
+    in->time_base_den = st->time_base.den;
+    if (r.num > 0 && r.den > 0) {
+        in->frame_rate_num = r.num;
+        in->frame_rate_den = r.den;
+        src->rate = r;
+    } else {
+        src->rate = av_make_q(0, 1);
+    }
+    if (sar.num > 0 && sar.den > 0) {
+        in->sar_num = sar.num;
+        in->sar_den = sar.den;
+    } else {
+        in->sar_num = 0;
+        in->sar_den = 1;
+    }
+    in->nb_frames = st->nb_frames > 0 ? st->nb_frames : 0;
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+        in->duration_s = (double)st->duration * av_q2d(st->time_base);
+    else if (src->fmt->duration != AV_NOPTS_VALUE && src->fmt->duration > 0)
+        in->duration_s = (double)src->fmt->duration / AV_TIME_BASE;
+    else
+        in->duration_s = -1.0;
+    in->has_audio = src->aidx >= 0;
+    in->format_name = src->fmt->iformat->name;
+    in->codec_name = avcodec_get_name(codec->id);
+}
+
+static int open_error(io_source *src, int averr, const char *what)
+{
+    if (averr == AVERROR_EXIT && atomic_load(&src->interrupted)) {
+        IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
+        return SEG_ERR_INTERRUPTED;
+    }
+    if (averr == AVERROR_EXIT || timed_out(src)) {
+        IO_SET_ERROR(src, "INPUT '%s': timed out after %lld ms%s", src->url,
+                     (long long)(src->timeout_us / 1000), what);
+        return SEG_ERR_IO;
+    }
+    IO_SET_ERROR(src, "INPUT '%s'%s: %s", src->url, what, av_err2str(averr));
+    int st = io_status_from_averror(averr);
+    /* Opening: a refusal to parse is bad input, everything else is I/O. */
+    if (st == SEG_EOF || st == SEG_ERR_AGAIN || st == SEG_ERR_UNSUPPORTED)
+        st = SEG_ERR_BAD_INPUT;
+    return st;
+}
+
+static int size_over_limits(int w, int h)
+{
+    return w > SEG_MAX_DIM || h > SEG_MAX_DIM || (long long)w * h > SEG_MAX_PIXELS;
+}
+
+int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
+                   char *err, size_t errlen)
+{
+    io_source *src = NULL;
+    AVDictionary *dict = NULL;
+    const AVInputFormat *ifmt = NULL;
+    const AVCodec *codec = NULL;
+    io_source_opts o = {0};
+    const char *format, *open_url = url;
+    AVStream *st;
+    int ret;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (opts)
+        o = *opts;
+    if (!out || !url || !*url || o.timeout_ms < 0 || o.decoder_threads < 0) {
+        seg_format_error(err, errlen, __func__, "INPUT: invalid arguments");
+        return SEG_ERR_INVALID;
+    }
+    src = calloc(1, sizeof(*src));
+    if (!src || !(src->url = av_strdup(url))) {
+        free(src);
+        seg_format_error(err, errlen, __func__, "INPUT '%s': out of memory", url);
+        return SEG_ERR_NOMEM;
+    }
+    src->vidx = src->aidx = -1;
+    src->end_status = SEG_EOF;
+    atomic_init(&src->interrupted, 0);
+    atomic_init(&src->deadline_us, INT64_MAX);
+    src->timeout_us = (int64_t)(o.timeout_ms ? o.timeout_ms : DEFAULT_TIMEOUT_MS) * 1000;
+    pthread_once(&devices_once, register_devices);
+
+    format = o.format;
+    if (strncmp(url, "lavfi:", 6) == 0) {
+        format = "lavfi";
+        open_url = url + 6;
+    }
+    if (format && !(ifmt = av_find_input_format(format))) {
+        IO_SET_ERROR(src, "INPUT '%s': unknown input format '%s'", url, format);
+        ret = SEG_ERR_INVALID;
+        goto end;
+    }
+    src->network = !format_is_device(ifmt) && io_url_is_network(open_url);
+    if ((ret = build_options(src, &o, open_url, &dict)) < 0)
+        goto end;
+
+    if (!(src->fmt = avformat_alloc_context())) {
+        IO_SET_ERROR(src, "INPUT '%s': out of memory", url);
+        ret = SEG_ERR_NOMEM;
+        goto end;
+    }
+    src->fmt->interrupt_callback.callback = interrupt_cb;
+    src->fmt->interrupt_callback.opaque = src;
+    arm_deadline(src, 0);
+    ret = avformat_open_input(&src->fmt, open_url, ifmt, &dict); /* frees fmt on failure */
+    if (ret < 0) {
+        ret = open_error(src, ret, "");
+        goto end;
+    }
+    /* Probing reads up to max_analyze_duration of stream time, which for a
+     * live stream is wall time: allow that on top of the timeout. */
+    arm_deadline(src, src->fmt->max_analyze_duration > 0 ? 2 * src->fmt->max_analyze_duration
+                                                         : 10 * (int64_t)AV_TIME_BASE);
+    ret = avformat_find_stream_info(src->fmt, NULL);
+    if (ret < 0) {
+        ret = open_error(src, ret, " (reading stream info)");
+        goto end;
+    }
+    disarm_deadline(src);
+
+    ret = av_find_best_stream(src->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (ret < 0) {
+        IO_SET_ERROR(src, "INPUT '%s': no video stream", url);
+        ret = SEG_ERR_BAD_INPUT;
+        goto end;
+    }
+    src->vidx = ret;
+    st = src->fmt->streams[src->vidx];
+    src->vtb = st->time_base;
+    if (!(codec = avcodec_find_decoder(st->codecpar->codec_id))) {
+        IO_SET_ERROR(src, "INPUT '%s': no decoder for video codec '%s'", url,
+                     avcodec_get_name(st->codecpar->codec_id));
+        ret = SEG_ERR_BAD_INPUT;
+        goto end;
+    }
+    if (size_over_limits(st->codecpar->width, st->codecpar->height)) {
+        IO_SET_ERROR(src, "INPUT '%s': %dx%d video is over the limit (%d per side, %lld pixels)",
+                     url, st->codecpar->width, st->codecpar->height, SEG_MAX_DIM,
+                     (long long)SEG_MAX_PIXELS);
+        ret = SEG_ERR_LIMIT;
+        goto end;
+    }
+    if (!(src->dec = avcodec_alloc_context3(codec)) || !(src->pkt = av_packet_alloc()) ||
+        !(src->frame = av_frame_alloc())) {
+        IO_SET_ERROR(src, "INPUT '%s': out of memory", url);
+        ret = SEG_ERR_NOMEM;
+        goto end;
+    }
+    if ((ret = avcodec_parameters_to_context(src->dec, st->codecpar)) < 0) {
+        ret = open_error(src, ret, " (decoder parameters)");
+        goto end;
+    }
+    src->dec->pkt_timebase = st->time_base;
+    src->dec->thread_count = o.decoder_threads > 0 ? o.decoder_threads : 1;
+    src->info.is_live = format_is_device(src->fmt->iformat) || src->network;
+    /* Frame threading holds thread_count - 1 frames back: latency a live
+     * source should not pay. */
+    if (src->info.is_live)
+        src->dec->thread_type = FF_THREAD_SLICE;
+    if ((ret = avcodec_open2(src->dec, codec, NULL)) < 0) {
+        ret = open_error(src, ret, " (opening the video decoder)");
+        goto end;
+    }
+
+    if (o.want_audio) {
+        ret = av_find_best_stream(src->fmt, AVMEDIA_TYPE_AUDIO, -1, src->vidx, NULL, 0);
+        src->aidx = ret >= 0 ? ret : -1;
+    }
+    for (unsigned i = 0; i < src->fmt->nb_streams; i++)
+        if ((int)i != src->vidx && (int)i != src->aidx)
+            src->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+    if (!src->network && !format_is_device(src->fmt->iformat)) {
+        struct stat sb;
+        if (stat(io_url_file_path(open_url), &sb) == 0) {
+            src->have_file_id = 1;
+            src->dev = sb.st_dev;
+            src->ino = sb.st_ino;
+        }
+    }
+    fill_info(src, codec);
+    ret = SEG_OK;
+
+end:
+    av_dict_free(&dict);
+    if (ret < 0) {
+        seg_format_error(err, errlen, __func__, "%s", src->err);
+        io_source_close(&src);
+        return ret;
+    }
+    *out = src;
+    return SEG_OK;
+}
+
+const io_video_info *io_source_info(const io_source *src)
+{
+    return src ? &src->info : NULL;
+}
+
+/* A pts for a frame that has none: the previous one plus the frame's
+ * duration (or one nominal frame), or index / rate for the first. */
+static int64_t synthesise_pts(const io_source *src, const AVFrame *f)
+{
+    int64_t step = 1;
+    if (f->pkt_duration > 0)
+        step = f->pkt_duration;
+    else if (src->rate.num > 0)
+        step = av_rescale_q(1, av_inv_q(src->rate), src->vtb);
+    if (step < 1)
+        step = 1;
+    if (src->have_pts)
+        return src->last_pts + step;
+    if (src->rate.num > 0)
+        return av_rescale_q(src->next_index, av_inv_q(src->rate), src->vtb);
+    return src->next_index * step;
+}
+
+/* Deprecated full-range "J" formats: the plain format plus a range flag,
+ * which is how swscale wants them (and it stops warning). */
+static enum AVPixelFormat plain_pix_fmt(enum AVPixelFormat f, int *full_range)
+{
+    switch (f) {
+    case AV_PIX_FMT_YUVJ420P: *full_range = 1; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: *full_range = 1; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: *full_range = 1; return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: *full_range = 1; return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: *full_range = 1; return AV_PIX_FMT_YUV411P;
+    default: return f;
+    }
+}
+
+/* Convert src->frame into @p image (RGB24 at the frame's own size) and unref it. */
+static int deliver_frame(io_source *src, seg_image *image)
+{
+    AVFrame *f = src->frame;
+    int w = f->width, h = f->height, ret;
+    int full_range = f->color_range == AVCOL_RANGE_JPEG;
+    enum AVPixelFormat pf = plain_pix_fmt((enum AVPixelFormat)f->format, &full_range);
+
+    if (w <= 0 || h <= 0 || pf == AV_PIX_FMT_NONE) {
+        IO_SET_ERROR(src, "INPUT '%s': decoder gave an empty %dx%d frame", src->url, w, h);
+        ret = SEG_ERR_BAD_INPUT;
+        goto end;
+    }
+    if (size_over_limits(w, h)) { /* checked before anything is allocated */
+        IO_SET_ERROR(src, "INPUT '%s': %dx%d frame is over the limit (%d per side, %lld pixels)",
+                     src->url, w, h, SEG_MAX_DIM, (long long)SEG_MAX_PIXELS);
+        ret = SEG_ERR_LIMIT;
+        goto end;
+    }
+    if (!image->data || image->width != w || image->height != h ||
+        image->format != SEG_PIX_RGB24) {
+        seg_image_free(image);
+        if ((ret = seg_image_alloc(image, w, h, SEG_PIX_RGB24)) < 0) {
+            IO_SET_ERROR(src, "INPUT '%s': cannot allocate a %dx%d frame: %s", src->url, w, h,
+                         seg_status_str(ret));
+            goto end;
+        }
+    }
+    /* Same size in and out: only a pixel format conversion. The cached
+     * context is rebuilt when the size or format changes mid-stream. */
+    src->sws = sws_getCachedContext(src->sws, w, h, pf, w, h, AV_PIX_FMT_RGB24,
+                                    SWS_BILINEAR, NULL, NULL, NULL);
+    if (!src->sws) {
+        IO_SET_ERROR(src, "INPUT '%s': cannot convert %s to rgb24", src->url,
+                     av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?");
+        ret = SEG_ERR_UNSUPPORTED;
+        goto end;
+    }
+    int key[5] = {w, h, (int)pf, (int)f->colorspace, full_range};
+    if (memcmp(key, src->sws_key, sizeof(key)) != 0) {
+        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pf);
+        if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
+            /* Honour the stream's matrix (BT.709 for HD) and range; swscale
+             * assumes BT.601 limited otherwise. Best effort: ignore refusal. */
+            int cs = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : (int)f->colorspace;
+            (void)sws_setColorspaceDetails(src->sws, sws_getCoefficients(cs), full_range,
+                                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16,
+                                           1 << 16);
+        }
+        memcpy(src->sws_key, key, sizeof(key));
+    }
+    uint8_t *dst[4] = {image->data, NULL, NULL, NULL};
+    int dst_stride[4] = {image->stride, 0, 0, 0};
+    if (sws_scale(src->sws, (const uint8_t *const *)f->data, f->linesize, 0, h, dst,
+                  dst_stride) != h) {
+        IO_SET_ERROR(src, "INPUT '%s': pixel conversion failed", src->url);
+        ret = SEG_ERR_UNSUPPORTED;
+        goto end;
+    }
+
+    int64_t pts = f->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE)
+        pts = synthesise_pts(src, f);
+    image->pts = pts;
+    image->index = src->next_index++;
+    src->last_pts = pts;
+    src->have_pts = 1;
+    ret = IO_READ_VIDEO;
+
+end:
+    av_frame_unref(f);
+    return ret;
+}
+
+/* Read one packet into src->pkt. 1 = got one, 0 = the input ended (drain
+ * now; src->end_status says how it ended), <0 = stop now. */
+static int read_packet(io_source *src)
+{
+    int ret;
+    for (;;) {
+        arm_deadline(src, 0);
+        ret = av_read_frame(src->fmt, src->pkt);
+        if (ret >= 0) {
+            disarm_deadline(src);
+            return 1;
+        }
+        if (ret != AVERROR(EAGAIN) || timed_out(src))
+            break;
+        if (atomic_load(&src->interrupted))
+            break;
+        av_usleep(1000); /* a non-blocking device with nothing yet */
+    }
+    if (atomic_load(&src->interrupted)) {
+        IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
+        disarm_deadline(src);
+        return SEG_ERR_INTERRUPTED;
+    }
+    if (ret == AVERROR_EOF) {
+        src->end_status = SEG_EOF;
+    } else if (ret == AVERROR_INVALIDDATA) {
+        /* A demuxer that gives up on corrupt data: keep what was decoded. */
+        io_warn(&src->warnings, src->warn, "INPUT '%s': stopped reading at corrupt data: %s",
+                src->url, av_err2str(ret));
+        src->end_status = SEG_EOF;
+    } else {
+        src->end_status = open_error(src, ret, " (reading)");
+    }
+    disarm_deadline(src);
+    return 0;
+}
+
+static int hand_out_audio(io_source *src, io_packet **pkt_out)
+{
+    io_packet *p = NULL;
+    if (!pkt_out) {
+        av_packet_unref(src->pkt);
+        return 0;
+    }
+    if (!(p = calloc(1, sizeof(*p))) || !(p->pkt = av_packet_alloc())) {
+        free(p);
+        av_packet_unref(src->pkt);
+        IO_SET_ERROR(src, "INPUT '%s': out of memory", src->url);
+        return SEG_ERR_NOMEM;
+    }
+    av_packet_move_ref(p->pkt, src->pkt);
+    p->time_base = src->fmt->streams[src->aidx]->time_base;
+    *pkt_out = p;
+    return IO_READ_AUDIO;
+}
+
+int io_source_read(io_source *src, seg_image *frame, io_packet **pkt)
+{
+    int ret;
+    if (!src || !frame)
+        return SEG_ERR_INVALID;
+    if (src->done)
+        return src->end_status;
+    for (;;) {
+        if (atomic_load(&src->interrupted)) {
+            IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
+            return SEG_ERR_INTERRUPTED;
+        }
+        ret = avcodec_receive_frame(src->dec, src->frame);
+        if (ret >= 0)
+            return deliver_frame(src, frame);
+        if (ret == AVERROR_EOF) {
+            src->done = 1;
+            return src->end_status;
+        }
+        if (ret == AVERROR_INVALIDDATA) {
+            io_warn(&src->warnings, src->warn, "INPUT '%s': frame %lld: %s (skipped)", src->url,
+                    (long long)src->next_index, av_err2str(ret));
+            continue;
+        }
+        if (ret != AVERROR(EAGAIN)) {
+            IO_SET_ERROR(src, "INPUT '%s': decoding failed: %s", src->url, av_err2str(ret));
+            return io_status_from_averror(ret) == SEG_ERR_NOMEM ? SEG_ERR_NOMEM : SEG_ERR_BAD_INPUT;
+        }
+        if (src->draining) { /* cannot happen: a draining decoder never asks for input */
+            src->done = 1;
+            return src->end_status;
+        }
+
+        /* The decoder wants input. */
+        ret = read_packet(src);
+        if (ret < 0)
+            return ret;
+        if (ret == 0) {
+            src->draining = 1;
+            ret = avcodec_send_packet(src->dec, NULL);
+            if (ret < 0 && ret != AVERROR_EOF) {
+                IO_SET_ERROR(src, "INPUT '%s': draining the decoder: %s", src->url,
+                             av_err2str(ret));
+                src->done = 1;
+                src->end_status = SEG_ERR_BAD_INPUT;
+                return src->end_status;
+            }
+            continue;
+        }
+        if (src->pkt->stream_index == src->aidx) {
+            ret = hand_out_audio(src, pkt);
+            if (ret != 0)
+                return ret;
+            continue;
+        }
+        if (src->pkt->stream_index != src->vidx) {
+            av_packet_unref(src->pkt);
+            continue;
+        }
+        /* receive_frame said EAGAIN, so send_packet cannot say it too. */
+        ret = avcodec_send_packet(src->dec, src->pkt);
+        av_packet_unref(src->pkt);
+        if (ret == AVERROR_INVALIDDATA) {
+            io_warn(&src->warnings, src->warn, "INPUT '%s': corrupt packet near frame %lld: %s "
+                    "(skipped)", src->url, (long long)src->next_index, av_err2str(ret));
+        } else if (ret < 0) {
+            IO_SET_ERROR(src, "INPUT '%s': decoding failed: %s", src->url, av_err2str(ret));
+            return io_status_from_averror(ret) == SEG_ERR_NOMEM ? SEG_ERR_NOMEM : SEG_ERR_BAD_INPUT;
+        }
+    }
+}
+
+int64_t io_source_warnings(const io_source *src)
+{
+    return src ? src->warnings : 0;
+}
+
+const char *io_source_last_warning(const io_source *src)
+{
+    return src ? src->warn : "";
+}
+
+void io_source_interrupt(io_source *src)
+{
+    if (src)
+        atomic_store(&src->interrupted, 1);
+}
+
+const char *io_source_last_error(const io_source *src)
+{
+    return src ? src->err : "no source";
+}
+
+void io_source_close(io_source **psrc)
+{
+    if (!psrc || !*psrc)
+        return;
+    io_source *src = *psrc;
+    sws_freeContext(src->sws);
+    av_frame_free(&src->frame);
+    av_packet_free(&src->pkt);
+    avcodec_free_context(&src->dec);
+    avformat_close_input(&src->fmt);
+    av_free(src->url);
+    free(src);
+    *psrc = NULL;
+}
+
+void io_packet_free(io_packet **pkt)
+{
+    if (!pkt || !*pkt)
+        return;
+    av_packet_free(&(*pkt)->pkt);
+    free(*pkt);
+    *pkt = NULL;
+}
+
+const AVStream *io_source_audio_stream(const io_source *src)
+{
+    return src && src->aidx >= 0 ? src->fmt->streams[src->aidx] : NULL;
+}
+
+int io_source_file_id(const io_source *src, dev_t *dev, ino_t *ino)
+{
+    if (!src || !src->have_file_id)
+        return 0;
+    *dev = src->dev;
+    *ino = src->ino;
+    return 1;
+}

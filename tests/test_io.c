@@ -1,0 +1,916 @@
+/* test_io.c - io/ against real media made at test time with the ffmpeg CLI.
+ *
+ * The group setup makes a 2 s 320x240@25 H.264 + AAC clip (mp4, and the same
+ * streams copied into mpegts and matroska) in a mkdtemp directory; every test
+ * works inside it and the teardown removes it. Without ffmpeg/ffprobe on PATH
+ * the media tests are skipped. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+
+#define CLIP_FRAMES 50
+#define CLIP_W 320
+#define CLIP_H 240
+#define CLIP_FPS 25
+#define MAX_READS 100000 /* a bound on every read loop: a bug fails, never hangs */
+
+static char g_dir[PATH_MAX];
+static int g_have_ffmpeg;
+static long g_log_lines;
+
+/* ==== helpers =========================================================== */
+
+static void test_log(void *user, io_log_level level, const char *msg)
+{
+    (void)user;
+    g_log_lines++;
+    if (getenv("IO_TEST_VERBOSE"))
+        fprintf(stderr, "[io %d] %s%s", (int)level, msg,
+                msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
+/* Local stand-ins for fabs/lround: no libm needed. */
+static double dabs(double v)
+{
+    return v < 0 ? -v : v;
+}
+
+static void path_in_dir(char *buf, size_t size, const char *name)
+{
+    int n = snprintf(buf, size, "%s/%s", g_dir, name);
+    assert_true(n > 0 && (size_t)n < size);
+}
+
+/* Run a shell command; 0 when it exited with status 0. */
+static int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run_cmd(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(cmd))
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* First line of a command's stdout, trimmed, into out[size]; 0 on success. */
+static int read_cmd(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int read_cmd(char *out, size_t size, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(cmd))
+        return -1;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    out[0] = '\0';
+    if (!fgets(out, (int)size, p))
+        out[0] = '\0';
+    int st = pclose(p);
+    out[strcspn(out, "\r\n")] = '\0';
+    return st == 0 && out[0] ? 0 : -1;
+}
+
+static long probe_frame_count(const char *path)
+{
+    char buf[64];
+    if (read_cmd(buf, sizeof(buf),
+                 "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                 "stream=nb_read_frames -of csv=p=0 '%s'", path) != 0)
+        return -1;
+    return strtol(buf, NULL, 10);
+}
+
+static double probe_video_duration(const char *path)
+{
+    char buf[64];
+    if (read_cmd(buf, sizeof(buf),
+                 "ffprobe -v error -select_streams v:0 -show_entries stream=duration "
+                 "-of csv=p=0 '%s'", path) != 0)
+        return -1.0;
+    return strtod(buf, NULL);
+}
+
+static unsigned char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            unsigned char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int write_all(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(data, 1, len, f);
+    return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+/* Copy the first @p num / @p den of @p src into @p dst. */
+static void make_truncated(const char *src, const char *dst, size_t num, size_t den)
+{
+    size_t len = 0;
+    unsigned char *buf = read_all(src, &len);
+    assert_non_null(buf);
+    assert_int_equal(write_all(dst, buf, len * num / den), 0);
+    free(buf);
+}
+
+static double mean_abs_diff(const seg_image *a, const seg_image *b)
+{
+    double sum = 0.0;
+    for (int y = 0; y < a->height; y++) {
+        const uint8_t *pa = a->data + (size_t)y * (size_t)a->stride;
+        const uint8_t *pb = b->data + (size_t)y * (size_t)b->stride;
+        for (int x = 0; x < a->width * 3; x++)
+            sum += abs(pa[x] - pb[x]);
+    }
+    return sum / ((double)a->width * a->height * 3.0);
+}
+
+static void copy_image(seg_image *dst, const seg_image *src)
+{
+    assert_int_equal(seg_image_alloc(dst, src->width, src->height, src->format), SEG_OK);
+    for (int y = 0; y < src->height; y++)
+        memcpy(dst->data + (size_t)y * (size_t)dst->stride,
+               src->data + (size_t)y * (size_t)src->stride, (size_t)src->width * 3u);
+    dst->pts = src->pts;
+    dst->index = src->index;
+}
+
+/* What a full decode saw. */
+typedef struct decode_stats {
+    int frames, audio, pts_increasing, size_ok, last;
+} decode_stats;
+
+static decode_stats decode_all(io_source *src, int w, int h)
+{
+    decode_stats s = {0, 0, 1, 1, 0};
+    seg_image img = {0};
+    int64_t prev = INT64_MIN;
+    for (int i = 0; i < MAX_READS; i++) {
+        io_packet *pkt = NULL;
+        int r = io_source_read(src, &img, &pkt);
+        if (r == IO_READ_VIDEO) {
+            if (img.pts <= prev)
+                s.pts_increasing = 0;
+            if ((w && img.width != w) || (h && img.height != h) || img.index != s.frames)
+                s.size_ok = 0;
+            prev = img.pts;
+            s.frames++;
+        } else if (r == IO_READ_AUDIO) {
+            assert_non_null(pkt);
+            s.audio++;
+            io_packet_free(&pkt);
+            assert_null(pkt);
+        } else {
+            s.last = r;
+            break;
+        }
+    }
+    seg_image_free(&img);
+    return s;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* ==== fixtures ========================================================== */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    io_set_log_callback(test_log, NULL, IO_LOG_WARNING);
+    g_have_ffmpeg = run_cmd("ffmpeg -version >/dev/null 2>&1 && "
+                            "ffprobe -version >/dev/null 2>&1") == 0;
+    snprintf(g_dir, sizeof(g_dir), "/tmp/test_io.XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    if (!g_have_ffmpeg)
+        return 0;
+    if (run_cmd("cd '%s' && ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=%dx%d:rate=%d "
+                "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 2 -c:v libx264 "
+                "-pix_fmt yuv420p -c:a aac -shortest clip.mp4 && "
+                "ffmpeg -nostdin -v error -i clip.mp4 -c copy clip.ts && "
+                "ffmpeg -nostdin -v error -i clip.mp4 -c copy clip.mkv && "
+                "printf 'hello, this is not a video\\n' > notes.mp4",
+                g_dir, CLIP_W, CLIP_H, CLIP_FPS) != 0)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (g_dir[0])
+        nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+#define REQUIRE_FFMPEG()       \
+    do {                       \
+        if (!g_have_ffmpeg)    \
+            skip();            \
+    } while (0)
+
+/* ==== source ============================================================ */
+
+static void test_source_clip_all_frames_in_order(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "clip.mp4");
+    io_source_opts o = {.decoder_threads = 2, .want_audio = 1};
+    assert_int_equal(io_source_open(&src, path, &o, err, sizeof(err)), SEG_OK);
+    assert_non_null(src);
+
+    const io_video_info *in = io_source_info(src);
+    assert_int_equal(in->width, CLIP_W);
+    assert_int_equal(in->height, CLIP_H);
+    assert_int_equal(in->frame_rate_num, CLIP_FPS);
+    assert_int_equal(in->frame_rate_den, 1);
+    assert_true(in->time_base_num > 0 && in->time_base_den > 0);
+    assert_true(in->has_audio);
+    assert_false(in->is_live);
+    assert_string_equal(in->codec_name, "h264");
+    assert_non_null(strstr(in->format_name, "mp4"));
+    assert_true(dabs(in->duration_s - 2.0) < 0.05);
+    assert_int_equal(in->nb_frames, CLIP_FRAMES);
+
+    decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+    assert_int_equal(s.frames, CLIP_FRAMES);
+    assert_true(s.pts_increasing);
+    assert_true(s.size_ok);
+    assert_true(s.audio > 50); /* 2 s of 1024-sample AAC frames at 48 kHz: ~94 */
+    assert_int_equal(s.last, SEG_EOF);
+    assert_int_equal(io_source_warnings(src), 0);
+
+    /* The end is sticky. */
+    seg_image img = {0};
+    io_packet *pkt = NULL;
+    assert_int_equal(io_source_read(src, &img, &pkt), SEG_EOF);
+    assert_null(pkt);
+    assert_null(img.data);
+    io_source_close(&src);
+    assert_null(src);
+    io_source_close(&src); /* NULL-safe */
+}
+
+static void test_source_without_audio_returns_only_video(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "clip.mkv");
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    assert_false(io_source_info(src)->has_audio);
+    decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+    assert_int_equal(s.frames, CLIP_FRAMES);
+    assert_int_equal(s.audio, 0);
+    assert_true(s.pts_increasing);
+    assert_int_equal(s.last, SEG_EOF);
+    io_source_close(&src);
+}
+
+static void test_source_missing_file_is_io_error(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], err[512];
+    io_source *src = (io_source *)&err; /* must be reset to NULL */
+    path_in_dir(path, sizeof(path), "missing.mp4");
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_ERR_IO);
+    assert_null(src);
+    assert_non_null(strstr(err, "missing.mp4"));
+    assert_non_null(strstr(err, "No such file or directory"));
+}
+
+static void test_source_text_file_is_bad_input(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "notes.mp4");
+    int r = io_source_open(&src, path, NULL, err, sizeof(err));
+    assert_int_equal(r, SEG_ERR_BAD_INPUT);
+    assert_null(src);
+    assert_non_null(strstr(err, "notes.mp4"));
+    assert_true(strlen(err) > strlen(path) + 8); /* FFmpeg's words follow */
+}
+
+static void test_source_bad_arguments(void **state)
+{
+    (void)state;
+    char err[512];
+    io_source *src = NULL;
+    assert_int_equal(io_source_open(NULL, "x", NULL, err, sizeof(err)), SEG_ERR_INVALID);
+    assert_int_equal(io_source_open(&src, "", NULL, err, sizeof(err)), SEG_ERR_INVALID);
+    io_source_opts o = {.format = "no-such-format"};
+    assert_int_equal(io_source_open(&src, "x", &o, err, sizeof(err)), SEG_ERR_INVALID);
+    assert_non_null(strstr(err, "no-such-format"));
+    assert_null(src);
+    assert_int_equal(io_source_read(NULL, NULL, NULL), SEG_ERR_INVALID);
+    assert_int_equal(io_source_warnings(NULL), 0);
+    io_packet_free(NULL);
+}
+
+static void test_source_truncated_ends_cleanly(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    static const char *const names[] = {"clip.ts", "clip.mkv"};
+    for (size_t i = 0; i < 2; i++) {
+        char in[PATH_MAX], cut[PATH_MAX], name[64], err[512];
+        io_source *src = NULL;
+        path_in_dir(in, sizeof(in), names[i]);
+        snprintf(name, sizeof(name), "half.%s", names[i]);
+        path_in_dir(cut, sizeof(cut), name);
+        make_truncated(in, cut, 1, 2);
+        io_source_opts o = {.format = i == 0 ? "mpegts" : "matroska", .want_audio = 1};
+        assert_int_equal(io_source_open(&src, cut, &o, err, sizeof(err)), SEG_OK);
+        decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+        /* Roughly half the frames, each whole-sized, then a clean end. */
+        assert_in_range(s.frames, 10, CLIP_FRAMES - 10);
+        assert_true(s.size_ok);
+        assert_true(s.last == SEG_EOF || (s.last < 0 && io_source_last_error(src)[0]));
+        io_source_close(&src);
+    }
+
+    /* mp4 keeps its index (moov) at the end: half a file has none. */
+    char in[PATH_MAX], cut[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(in, sizeof(in), "clip.mp4");
+    path_in_dir(cut, sizeof(cut), "half.mp4");
+    make_truncated(in, cut, 1, 2);
+    int r = io_source_open(&src, cut, NULL, err, sizeof(err));
+    if (r == SEG_OK) {
+        decode_stats s = decode_all(src, 0, 0);
+        assert_true(s.last == SEG_EOF || s.last < 0);
+        io_source_close(&src);
+    } else {
+        assert_int_equal(r, SEG_ERR_BAD_INPUT);
+        assert_null(src);
+        assert_non_null(strstr(err, "half.mp4"));
+    }
+
+    /* A stream cut after a few bytes. */
+    path_in_dir(in, sizeof(in), "clip.ts");
+    path_in_dir(cut, sizeof(cut), "tiny.ts");
+    make_truncated(in, cut, 1, 200);
+    r = io_source_open(&src, cut, NULL, err, sizeof(err));
+    if (r == SEG_OK) {
+        decode_stats s = decode_all(src, 0, 0);
+        assert_true(s.last == SEG_EOF || s.last < 0);
+        io_source_close(&src);
+    } else {
+        assert_true(r < 0 && err[0]);
+    }
+}
+
+static void test_source_corrupt_middle_keeps_going(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char in[PATH_MAX], bad[PATH_MAX], err[512];
+    size_t len = 0;
+    path_in_dir(in, sizeof(in), "clip.ts");
+    path_in_dir(bad, sizeof(bad), "corrupt.ts");
+    unsigned char *buf = read_all(in, &len);
+    assert_non_null(buf);
+    /* Scribble over 3 KB in the middle, keeping the TS sync bytes so the
+     * demuxer reads on and the decoder sees broken payload. */
+    uint32_t x = 12345;
+    for (size_t i = len / 2; i < len / 2 + 3072; i++) {
+        x = x * 1664525u + 1013904223u;
+        if (i % 188 != 0)
+            buf[i] = (unsigned char)(x >> 24);
+    }
+    assert_int_equal(write_all(bad, buf, len), 0);
+    free(buf);
+
+    io_source *src = NULL;
+    assert_int_equal(io_source_open(&src, bad, NULL, err, sizeof(err)), SEG_OK);
+    decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+    assert_int_equal(s.last, SEG_EOF);
+    assert_in_range(s.frames, CLIP_FRAMES - 15, CLIP_FRAMES);
+    assert_true(s.size_ok);
+    io_source_close(&src);
+}
+
+static void test_source_lavfi_is_live(void **state)
+{
+    (void)state;
+    char err[512];
+    io_source *src = NULL;
+    assert_int_equal(io_source_open(&src, "lavfi:testsrc2=size=160x120:rate=30", NULL, err,
+                                    sizeof(err)),
+                     SEG_OK);
+    const io_video_info *in = io_source_info(src);
+    assert_true(in->is_live);
+    assert_string_equal(in->format_name, "lavfi");
+    assert_int_equal(in->width, 160);
+    assert_int_equal(in->height, 120);
+    assert_int_equal(in->frame_rate_num, 30);
+
+    seg_image img = {0};
+    io_packet *pkt = NULL;
+    int64_t prev = -1;
+    const uint8_t *first_buf = NULL;
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(io_source_read(src, &img, &pkt), IO_READ_VIDEO);
+        assert_int_equal(img.width, 160);
+        assert_int_equal(img.height, 120);
+        assert_int_equal(img.index, i);
+        assert_true(img.pts > prev);
+        prev = img.pts;
+        if (i == 0)
+            first_buf = img.data;
+        assert_ptr_equal(img.data, first_buf); /* no reallocation at a constant size */
+    }
+    /* testsrc2 is colourful: not a flat picture. */
+    int lo = 255, hi = 0;
+    for (int x = 0; x < 160 * 3; x++) {
+        int v = img.data[(size_t)60 * (size_t)img.stride + (size_t)x];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    assert_true(hi - lo > 100);
+
+    io_source_interrupt(src);
+    assert_int_equal(io_source_read(src, &img, &pkt), SEG_ERR_INTERRUPTED);
+    assert_non_null(strstr(io_source_last_error(src), "interrupted"));
+    seg_image_free(&img);
+    io_source_close(&src);
+}
+
+static void test_source_dead_server_times_out(void **state)
+{
+    (void)state;
+    /* A listener that never accepts: the kernel completes the handshake, so
+     * the client connects and then waits for bytes that never come. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    socklen_t alen = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+
+    char url[128], err[512];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/clip.mp4", ntohs(a.sin_port));
+    io_source *src = NULL;
+    io_source_opts o = {.timeout_ms = 500};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int r = io_source_open(&src, url, &o, err, sizeof(err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    assert_int_equal(r, SEG_ERR_IO);
+    assert_null(src);
+    assert_non_null(strstr(err, "timed out"));
+    assert_true(secs < 5.0);
+}
+
+/* ==== sink ============================================================== */
+
+static io_sink_params params_from(const io_video_info *in)
+{
+    io_sink_params p = {0};
+    p.width = in->width;
+    p.height = in->height;
+    p.time_base_num = in->time_base_num;
+    p.time_base_den = in->time_base_den;
+    p.frame_rate_num = in->frame_rate_num;
+    p.frame_rate_den = in->frame_rate_den;
+    p.sar_num = in->sar_num;
+    p.sar_den = in->sar_den;
+    p.encoder_threads = 2;
+    return p;
+}
+
+static void test_sink_round_trip_keeps_frames_audio_timing(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char in_path[PATH_MAX], out_path[PATH_MAX], err[512], buf[64];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(in_path, sizeof(in_path), "clip.mp4");
+    path_in_dir(out_path, sizeof(out_path), "out.mp4");
+    io_source_opts o = {.decoder_threads = 2, .want_audio = 1};
+    assert_int_equal(io_source_open(&src, in_path, &o, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    assert_int_equal(io_sink_open(&snk, out_path, &p, src, err, sizeof(err)), SEG_OK);
+    assert_int_equal(io_sink_warnings(snk), 0);
+
+    seg_image img = {0}, keep0 = {0}, keep25 = {0};
+    int frames = 0, audio = 0, r = 0;
+    for (int i = 0; i < MAX_READS; i++) {
+        io_packet *pkt = NULL;
+        r = io_source_read(src, &img, &pkt);
+        if (r == IO_READ_VIDEO) {
+            if (frames == 0)
+                copy_image(&keep0, &img);
+            if (frames == 25)
+                copy_image(&keep25, &img);
+            assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+            frames++;
+        } else if (r == IO_READ_AUDIO) {
+            assert_int_equal(io_sink_write_audio(snk, &pkt), SEG_OK);
+            assert_null(pkt);
+            audio++;
+        } else {
+            break;
+        }
+    }
+    assert_int_equal(r, SEG_EOF);
+    assert_int_equal(frames, CLIP_FRAMES);
+    assert_true(audio > 0);
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    assert_int_equal(io_sink_finish(snk), SEG_OK); /* idempotent */
+    assert_int_equal(io_sink_write_video(snk, &img), SEG_ERR_INVALID);
+    io_sink_close(&snk);
+    assert_null(snk);
+    io_source_close(&src);
+    seg_image_free(&img);
+
+    assert_int_equal(probe_frame_count(out_path), CLIP_FRAMES);
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams a:0 "
+                              "-show_entries stream=codec_name -of csv=p=0 '%s'", out_path),
+                     0);
+    assert_string_equal(buf, "aac");
+    double din = probe_video_duration(in_path), dout = probe_video_duration(out_path);
+    assert_true(din > 1.9);
+    assert_true(dabs(dout - din) <= 1.0 / CLIP_FPS + 1e-3);
+
+    /* The pictures survive: decode the output and compare with the input. */
+    assert_int_equal(io_source_open(&src, out_path, NULL, err, sizeof(err)), SEG_OK);
+    const io_video_info *oi = io_source_info(src);
+    assert_int_equal(oi->width, CLIP_W);
+    assert_int_equal(oi->height, CLIP_H);
+    int n = 0;
+    for (int i = 0; i < MAX_READS && n <= 25; i++) {
+        io_packet *pkt = NULL;
+        r = io_source_read(src, &img, &pkt);
+        assert_int_equal(r, IO_READ_VIDEO);
+        if (n == 0)
+            assert_true(mean_abs_diff(&img, &keep0) < 4.0);
+        if (n == 25)
+            assert_true(mean_abs_diff(&img, &keep25) < 4.0);
+        n++;
+    }
+    io_source_close(&src);
+    seg_image_free(&img);
+    seg_image_free(&keep0);
+    seg_image_free(&keep25);
+}
+
+static void test_sink_odd_size_is_cropped_to_even(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char out_path[PATH_MAX], err[512], buf[64];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(out_path, sizeof(out_path), "odd.mkv");
+    assert_int_equal(io_source_open(&src, "lavfi:testsrc=size=161x121:rate=25", NULL, err,
+                                    sizeof(err)),
+                     SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    assert_int_equal(io_sink_open(&snk, out_path, &p, src, err, sizeof(err)), SEG_OK);
+    assert_int_equal(io_sink_warnings(snk), 1);
+    assert_non_null(strstr(io_sink_last_warning(snk), "cropped"));
+    seg_image img = {0};
+    for (int i = 0; i < 10; i++) {
+        io_packet *pkt = NULL;
+        assert_int_equal(io_source_read(src, &img, &pkt), IO_READ_VIDEO);
+        assert_int_equal(img.width, 161);
+        assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+    }
+    /* A frame of the wrong size is refused and does not poison the sink. */
+    seg_image wrong = {0};
+    assert_int_equal(seg_image_alloc(&wrong, 160, 120, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(io_sink_write_video(snk, &wrong), SEG_ERR_INVALID);
+    seg_image_free(&wrong);
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    io_sink_close(&snk);
+    io_source_close(&src);
+    seg_image_free(&img);
+
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams v:0 "
+                              "-show_entries stream=width,height -of csv=p=0 '%s'", out_path),
+                     0);
+    assert_string_equal(buf, "160,120");
+    assert_int_equal(probe_frame_count(out_path), 10);
+}
+
+static void test_sink_existing_file_refused_without_overwrite(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    static const char content[] = "precious bytes, do not touch";
+    path_in_dir(path, sizeof(path), "exists.mp4");
+    assert_int_equal(write_all(path, content, sizeof(content)), 0);
+
+    io_sink *snk = NULL;
+    io_sink_params p = {.width = 64, .height = 48, .time_base_num = 1, .time_base_den = 25};
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_EXISTS);
+    assert_null(snk);
+    assert_non_null(strstr(err, "exists.mp4"));
+    size_t len = 0;
+    unsigned char *now = read_all(path, &len);
+    assert_non_null(now);
+    assert_int_equal(len, sizeof(content));
+    assert_memory_equal(now, content, sizeof(content));
+    free(now);
+
+    p.overwrite = 1;
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_OK);
+    seg_image img = {0};
+    assert_int_equal(seg_image_alloc(&img, 64, 48, SEG_PIX_RGB24), SEG_OK);
+    for (int i = 0; i < 5; i++) {
+        memset(img.data, i * 40, (size_t)img.stride * 48u);
+        img.pts = i;
+        assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+    }
+    seg_image_free(&img);
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    io_sink_close(&snk);
+    assert_int_equal(probe_frame_count(path), 5);
+}
+
+static void test_sink_unwritable_place_is_io_error(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], err[512];
+    io_sink *snk = NULL;
+    io_sink_params p = {.width = 64, .height = 48, .time_base_num = 1, .time_base_den = 25};
+    assert_int_equal(io_sink_open(&snk, "/proc/nonexistent/out.mp4", &p, NULL, err,
+                                  sizeof(err)),
+                     SEG_ERR_IO);
+    assert_null(snk);
+    assert_non_null(strstr(err, "/proc/nonexistent/out.mp4"));
+
+    path_in_dir(path, sizeof(path), "no/such/dir/out.mp4");
+    p.overwrite = 1; /* the avio_open2 path */
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_IO);
+    assert_non_null(strstr(err, "No such file or directory"));
+    assert_null(snk);
+
+    /* An unknown container is refused before anything is created. */
+    path_in_dir(path, sizeof(path), "out.nosuchext");
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_IO);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), -1);
+    p.format = "no-such-muxer";
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_IO);
+    assert_non_null(strstr(err, "no-such-muxer"));
+
+    /* Bad parameters. */
+    p.format = NULL;
+    p.width = 0;
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_INVALID);
+    p.width = SEG_MAX_DIM + 2;
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_LIMIT);
+    p.width = 64;
+    p.codec = "no-such-encoder";
+    path_in_dir(path, sizeof(path), "enc.mp4");
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_ERR_INVALID);
+    assert_int_equal(stat(path, &sb), -1); /* nothing left behind */
+    io_sink_close(NULL);
+    assert_int_equal(io_sink_finish(NULL), SEG_ERR_INVALID);
+}
+
+static void test_sink_refuses_to_overwrite_its_input(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char in_path[PATH_MAX], alias[PATH_MAX], link_path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(in_path, sizeof(in_path), "clip.mkv");
+    size_t len0 = 0, len1 = 0;
+    unsigned char *before = read_all(in_path, &len0);
+    assert_non_null(before);
+    assert_int_equal(io_source_open(&src, in_path, NULL, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    p.overwrite = 1;
+    assert_int_equal(io_sink_open(&snk, in_path, &p, src, err, sizeof(err)), SEG_ERR_INVALID);
+    assert_null(snk);
+    assert_non_null(strstr(err, "input"));
+    /* The same file under other names. */
+    path_in_dir(alias, sizeof(alias), "./clip.mkv");
+    assert_int_equal(io_sink_open(&snk, alias, &p, src, err, sizeof(err)), SEG_ERR_INVALID);
+    path_in_dir(link_path, sizeof(link_path), "link.mkv");
+    assert_int_equal(symlink(in_path, link_path), 0);
+    assert_int_equal(io_sink_open(&snk, link_path, &p, src, err, sizeof(err)), SEG_ERR_INVALID);
+    io_source_close(&src);
+
+    unsigned char *after = read_all(in_path, &len1);
+    assert_non_null(after);
+    assert_int_equal(len0, len1);
+    assert_memory_equal(before, after, len0);
+    free(before);
+    free(after);
+}
+
+static void test_sink_full_disk_is_io_error(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    char in_path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(in_path, sizeof(in_path), "clip.mp4");
+    io_source_opts o = {.want_audio = 1};
+    assert_int_equal(io_source_open(&src, in_path, &o, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    p.format = "mp4";
+    p.overwrite = 1;
+    int r = io_sink_open(&snk, "/dev/full", &p, src, err, sizeof(err));
+    int first_err = r;
+    seg_image img = {0};
+    if (r == SEG_OK) {
+        for (int i = 0; i < MAX_READS; i++) {
+            io_packet *pkt = NULL;
+            int k = io_source_read(src, &img, &pkt);
+            if (k == IO_READ_VIDEO)
+                r = io_sink_write_video(snk, &img);
+            else if (k == IO_READ_AUDIO)
+                r = io_sink_write_audio(snk, &pkt);
+            else
+                break;
+            if (r < 0 && first_err == SEG_OK)
+                first_err = r;
+        }
+        r = io_sink_finish(snk);
+        if (first_err == SEG_OK)
+            first_err = r;
+        snprintf(err, sizeof(err), "%s", io_sink_last_error(snk));
+        io_sink_close(&snk);
+    }
+    assert_int_equal(first_err, SEG_ERR_IO);
+    assert_non_null(strstr(err, "No space left on device"));
+    io_source_close(&src);
+    seg_image_free(&img);
+}
+
+/* ==== scaler ============================================================ */
+
+static void check_px(const seg_image *im, int x, int y, double er, double eg, double eb,
+                     double tol)
+{
+    const uint8_t *p = im->data + (size_t)y * (size_t)im->stride + (size_t)x * 3u;
+    if (dabs(p[0] - er) > tol || dabs(p[1] - eg) > tol || dabs(p[2] - eb) > tol)
+        fail_msg("pixel (%d,%d) of %dx%d = (%d,%d,%d), expected (%.1f,%.1f,%.1f) +- %.1f", x, y,
+                 im->width, im->height, p[0], p[1], p[2], er, eg, eb, tol);
+}
+
+/* The gradient at output pixel (x, y): the source sample the centre maps to. */
+static double grad_at(int o, int out_n, int in_n)
+{
+    double s = ((double)o + 0.5) * in_n / out_n - 0.5;
+    s = s < 0 ? 0 : (s > in_n - 1 ? in_n - 1 : s);
+    return s * 255.0 / (in_n - 1);
+}
+
+static void test_scaler_gradient_corners(void **state)
+{
+    (void)state;
+    enum { SW = 64, SH = 48 };
+    seg_image src = {0};
+    assert_int_equal(seg_image_alloc(&src, SW, SH, SEG_PIX_RGB24), SEG_OK);
+    for (int y = 0; y < SH; y++)
+        for (int x = 0; x < SW; x++) {
+            uint8_t *p = src.data + (size_t)y * (size_t)src.stride + (size_t)x * 3u;
+            p[0] = (uint8_t)(x * 255.0 / (SW - 1) + 0.5);
+            p[1] = (uint8_t)(y * 255.0 / (SH - 1) + 0.5);
+            p[2] = 128;
+        }
+    src.pts = 1234;
+    src.index = 7;
+
+    static const int sizes[][2] = {{128, 96}, {32, 24}, {256, 144}, {64, 48}};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        int dw = sizes[k][0], dh = sizes[k][1];
+        io_scaler *sc = NULL;
+        seg_image dst = {0};
+        assert_int_equal(io_scaler_create(&sc, SW, SH, dw, dh), SEG_OK);
+        assert_int_equal(io_scaler_run(sc, &src, &dst), SEG_OK);
+        const uint8_t *first = dst.data;
+        assert_int_equal(io_scaler_run(sc, &src, &dst), SEG_OK);
+        assert_ptr_equal(dst.data, first); /* nothing allocated per call */
+        assert_int_equal(dst.width, dw);
+        assert_int_equal(dst.height, dh);
+        assert_int_equal(dst.pts, 1234);
+        assert_int_equal(dst.index, 7);
+        /* Downscaling filters over a wider window: a little more slack
+         * where the window hits the edge. */
+        double tol = dw < SW ? 7.0 : 3.0;
+        int xs[] = {0, dw - 1, dw / 2}, ys[] = {0, dh - 1, dh / 2};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                check_px(&dst, xs[i], ys[j], grad_at(xs[i], dw, SW), grad_at(ys[j], dh, SH),
+                         128.0, tol);
+        seg_image_free(&dst);
+        io_scaler_free(&sc);
+        assert_null(sc);
+    }
+
+    io_scaler *sc = NULL;
+    seg_image wrong = {0};
+    assert_int_equal(io_scaler_create(&sc, 0, SH, 10, 10), SEG_ERR_INVALID);
+    assert_int_equal(io_scaler_create(&sc, SW, SH, SEG_MAX_DIM + 1, 10), SEG_ERR_LIMIT);
+    assert_null(sc);
+    assert_int_equal(io_scaler_create(&sc, SW, SH, 10, 10), SEG_OK);
+    assert_int_equal(seg_image_alloc(&wrong, 11, 10, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(io_scaler_run(sc, &src, &wrong), SEG_ERR_INVALID); /* dst size */
+    assert_int_equal(io_scaler_run(sc, &wrong, &wrong), SEG_ERR_INVALID); /* src size */
+    seg_image_free(&wrong);
+    io_scaler_free(&sc);
+    io_scaler_free(&sc);
+    seg_image_free(&src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_clip_all_frames_in_order),
+        cmocka_unit_test(test_source_without_audio_returns_only_video),
+        cmocka_unit_test(test_source_missing_file_is_io_error),
+        cmocka_unit_test(test_source_text_file_is_bad_input),
+        cmocka_unit_test(test_source_bad_arguments),
+        cmocka_unit_test(test_source_truncated_ends_cleanly),
+        cmocka_unit_test(test_source_corrupt_middle_keeps_going),
+        cmocka_unit_test(test_source_lavfi_is_live),
+        cmocka_unit_test(test_source_dead_server_times_out),
+        cmocka_unit_test(test_sink_round_trip_keeps_frames_audio_timing),
+        cmocka_unit_test(test_sink_odd_size_is_cropped_to_even),
+        cmocka_unit_test(test_sink_existing_file_refused_without_overwrite),
+        cmocka_unit_test(test_sink_unwritable_place_is_io_error),
+        cmocka_unit_test(test_sink_refuses_to_overwrite_its_input),
+        cmocka_unit_test(test_sink_full_disk_is_io_error),
+        cmocka_unit_test(test_scaler_gradient_corners),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

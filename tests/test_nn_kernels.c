@@ -1,0 +1,341 @@
+/* test_nn_kernels.c - every runtime kernel against its plain reference, on
+ * random shapes (odd widths, channel counts off the vector width, every
+ * stride and padding the models use), and small hand-computed cases. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_kernels.h"
+
+static uint32_t rng_state = 12345u;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+static int irand(int lo, int hi) /* inclusive */
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return lo + (int)((rng_state >> 8) % (uint32_t)(hi - lo + 1));
+}
+static float *rand_buf(size_t n)
+{
+    float *p = malloc(n * sizeof(float) + 64);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand();
+    return p;
+}
+
+/* Max abs difference, failing with the position when over tol. */
+static void assert_close(const float *a, const float *b, size_t n, float tol)
+{
+    float worst = 0.0f;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        if (!(d <= worst)) { /* also catches NaN */
+            worst = d;
+            at = i;
+        }
+    }
+    if (!(worst <= tol))
+        fail_msg("max abs diff %g at %zu (%g vs %g), tolerance %g", (double)worst, at,
+                 (double)a[at], (double)b[at], (double)tol);
+}
+
+static const nn_act ACTS[] = {NN_ACT_NONE, NN_ACT_RELU, NN_ACT_RELU6, NN_ACT_HARD_SWISH,
+                              NN_ACT_LOGISTIC, NN_ACT_RELU_N1_TO_1, NN_ACT_TANH};
+
+/* ---- hand-computed cases ---------------------------------------------- */
+
+static void test_same_padding_puts_extra_pixel_at_end(void **state)
+{
+    (void)state;
+    int pad;
+    /* in 4, k 3, stride 2: out 2, total pad 1 -> 0 before, 1 after. */
+    assert_int_equal(nn_conv_out_size(4, 3, 2, 1, 1, &pad), 2);
+    assert_int_equal(pad, 0);
+    /* in 5, k 3, stride 2: out 3, total 2 -> 1 before. */
+    assert_int_equal(nn_conv_out_size(5, 3, 2, 1, 1, &pad), 3);
+    assert_int_equal(pad, 1);
+    /* VALID: (in - k) / s + 1 */
+    assert_int_equal(nn_conv_out_size(7, 3, 2, 1, 0, &pad), 3);
+    assert_int_equal(pad, 0);
+    /* dilation 2 on k 3 acts like k 5 */
+    assert_int_equal(nn_conv_out_size(9, 3, 1, 2, 0, &pad), 5);
+
+    /* 1-channel 4x4 input 1..16, 3x3 all-ones kernel, stride 2, SAME: no
+     * padding before, so out[0][0] sums rows/cols 0..2; the one padding
+     * pixel is after, so out[1][1] sums rows/cols 2..3 only. */
+    float in[16], w[9], out[4], ref[4];
+    for (int i = 0; i < 16; i++)
+        in[i] = (float)(i + 1);
+    for (int i = 0; i < 9; i++)
+        w[i] = 1.0f;
+    nn_window g = {3, 3, 2, 2, 1, 1, 0, 0};
+    nn_ref_conv2d(in, 4, 4, 1, w, NULL, 1, ref, 2, 2, &g, NN_ACT_NONE);
+    assert_float_equal(ref[0], 1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11, 0);
+    /* out[1][1]: rows 2..3 (4 is padding), cols 2..3 */
+    assert_float_equal(ref[3], 11 + 12 + 15 + 16, 0);
+    float packed[9];
+    nn_pack_conv_weights(w, 1, 3, 3, 1, packed);
+    nn_conv2d(in, 4, 4, 1, packed, NULL, 1, out, 2, 2, &g, NN_ACT_NONE, 1);
+    assert_close(out, ref, 4, 0.0f);
+}
+
+static void test_transpose_conv_hand_case(void **state)
+{
+    (void)state;
+    /* 2x2 input, 1 channel, kernel 2x2 stride 2 (MediaPipe's decoder head):
+     * each input pixel paints its own 2x2 block scaled by the kernel. */
+    float in[4] = {1, 2, 3, 4};
+    float w[4] = {1, 10, 100, 1000};
+    float bias[1] = {0.5f};
+    float ref[16], out[16];
+    nn_window g = {2, 2, 2, 2, 1, 1, 0, 0};
+    nn_ref_transpose_conv(in, 2, 2, 1, w, bias, 1, ref, 4, 4, &g, NN_ACT_NONE);
+    const float want[16] = {1.5f, 10.5f, 2.5f, 20.5f, 100.5f, 1000.5f, 200.5f, 2000.5f,
+                            3.5f, 30.5f, 4.5f, 40.5f, 300.5f, 3000.5f, 400.5f, 4000.5f};
+    assert_close(ref, want, 16, 0.0f);
+    nn_transpose_conv(in, 2, 2, 1, w, bias, 1, out, 4, 4, &g, NN_ACT_NONE, 1);
+    assert_close(out, want, 16, 0.0f);
+    /* Overlapping windows (k3 s2, pad 1): out[1] gets in[0]*w[2] + in[1]*w[0]. */
+    float in1[2] = {1, 2}, w1[3] = {1, 2, 3}, o1[3], r1[3];
+    nn_window g1 = {1, 3, 1, 2, 1, 1, 0, 1};
+    nn_ref_transpose_conv(in1, 1, 2, 1, w1, NULL, 1, r1, 1, 3, &g1, NN_ACT_NONE);
+    assert_float_equal(r1[0], 1 * 2, 0);
+    assert_float_equal(r1[1], 1 * 3 + 2 * 1, 0);
+    assert_float_equal(r1[2], 2 * 2, 0);
+    nn_transpose_conv(in1, 1, 2, 1, w1, NULL, 1, o1, 1, 3, &g1, NN_ACT_NONE, 1);
+    assert_close(o1, r1, 3, 0.0f);
+}
+
+static void test_resize_half_pixel_hand_case(void **state)
+{
+    (void)state;
+    /* 1x2 -> 1x4 with half-pixel centres: src x = (d + .5) * .5 - .5 =
+     * -.25, .25, .75, 1.25 -> clamp, .25, .75, clamp. */
+    float in[2] = {0.0f, 4.0f}, out[4], ref[4];
+    nn_ref_resize_bilinear(in, 1, 2, 1, ref, 1, 4, 0, 1);
+    const float want[4] = {0.0f, 1.0f, 3.0f, 4.0f};
+    assert_close(ref, want, 4, 1e-6f);
+    nn_resize_bilinear(in, 1, 2, 1, out, 1, 4, 0, 1, 1);
+    assert_close(out, want, 4, 1e-6f);
+    /* align_corners: 1x2 -> 1x3 = 0, 2, 4 */
+    float ac[3];
+    nn_ref_resize_bilinear(in, 1, 2, 1, ac, 1, 3, 1, 0);
+    assert_float_equal(ac[1], 2.0f, 1e-6f);
+    assert_float_equal(ac[2], 4.0f, 1e-6f);
+    /* neither: src = d * 2/4: 0, .5, 1, 1.5 -> 0, 2, 4, 4 */
+    nn_ref_resize_bilinear(in, 1, 2, 1, ref, 1, 4, 0, 0);
+    const float want2[4] = {0.0f, 2.0f, 4.0f, 4.0f};
+    assert_close(ref, want2, 4, 1e-6f);
+}
+
+static void test_avgpool_counts_only_real_taps_at_borders(void **state)
+{
+    (void)state;
+    /* 3x3 input 1..9, 3x3 window, stride 1, SAME (pad 1 each side): the
+     * corner averages 4 real taps, the edge 6, the centre 9. */
+    float in[9], out[9], ref[9];
+    for (int i = 0; i < 9; i++)
+        in[i] = (float)(i + 1);
+    nn_window g = {3, 3, 1, 1, 1, 1, 1, 1};
+    nn_ref_avgpool(in, 3, 3, 1, ref, 3, 3, &g, NN_ACT_NONE);
+    assert_float_equal(ref[0], (1 + 2 + 4 + 5) / 4.0f, 1e-6f);
+    assert_float_equal(ref[1], (1 + 2 + 3 + 4 + 5 + 6) / 6.0f, 1e-6f);
+    assert_float_equal(ref[4], 45.0f / 9.0f, 1e-6f);
+    nn_avgpool(in, 3, 3, 1, out, 3, 3, &g, NN_ACT_NONE, 1);
+    assert_close(out, ref, 9, 1e-6f);
+}
+
+static void test_activations_hand_values(void **state)
+{
+    (void)state;
+    assert_float_equal(nn_ref_act(NN_ACT_HARD_SWISH, -4.0f), 0.0f, 0);
+    assert_float_equal(nn_ref_act(NN_ACT_HARD_SWISH, 1.0f), 1.0f * 4.0f / 6.0f, 1e-7f);
+    assert_float_equal(nn_ref_act(NN_ACT_HARD_SWISH, 5.0f), 5.0f, 0);
+    assert_float_equal(nn_ref_act(NN_ACT_LOGISTIC, 0.0f), 0.5f, 0);
+    assert_float_equal(nn_ref_act(NN_ACT_RELU6, 7.0f), 6.0f, 0);
+    assert_float_equal(nn_ref_act(NN_ACT_RELU, -1.0f), 0.0f, 0);
+    assert_float_equal(nn_ref_act(NN_ACT_RELU_N1_TO_1, -3.0f), -1.0f, 0);
+    float x[37], y[37];
+    for (int a = 0; a < (int)(sizeof ACTS / sizeof ACTS[0]); a++) {
+        for (int i = 0; i < 37; i++)
+            x[i] = y[i] = (float)(i - 18) * 0.5f;
+        nn_activation(ACTS[a], x, 37, 2);
+        for (int i = 0; i < 37; i++)
+            y[i] = nn_ref_act(ACTS[a], y[i]);
+        assert_close(x, y, 37, 1e-6f);
+    }
+}
+
+/* ---- random shapes against the reference ------------------------------ */
+
+static void test_conv2d_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 60; trial++) {
+        int k = (int[]){1, 1, 3, 3, 5, 2}[trial % 6];
+        int s = irand(1, 2), d = (trial % 7 == 0 && s == 1) ? 2 : 1, same = irand(0, 1);
+        int ih = irand(k, 19), iw = irand(k, 23), ic = irand(1, 37), oc = irand(1, 41);
+        nn_window g = {k, k, s, s, d, d, 0, 0};
+        int oh = nn_conv_out_size(ih, k, s, d, same, &g.pad_top);
+        int ow = nn_conv_out_size(iw, k, s, d, same, &g.pad_left);
+        if (oh < 1 || ow < 1)
+            continue;
+        float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)oc * k * k * ic);
+        float *b = rand_buf((size_t)oc), *packed = rand_buf((size_t)oc * k * k * ic);
+        float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
+        nn_act act = ACTS[trial % 7];
+        nn_pack_conv_weights(w, oc, k, k, ic, packed);
+        nn_ref_conv2d(in, ih, iw, ic, w, b, oc, ref, oh, ow, &g, act);
+        nn_conv2d(in, ih, iw, ic, packed, trial % 5 ? b : NULL, oc, out, oh, ow, &g, act, 2);
+        if (trial % 5 == 0)
+            nn_ref_conv2d(in, ih, iw, ic, w, NULL, oc, ref, oh, ow, &g, act);
+        assert_close(out, ref, (size_t)oh * ow * oc, 1e-4f);
+        free(in); free(w); free(b); free(packed); free(ref); free(out);
+    }
+}
+
+static void test_depthwise_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 60; trial++) {
+        int k = (int[]){3, 5, 3, 1}[trial % 4];
+        int s = irand(1, 2), d = (trial % 5 == 0 && s == 1) ? irand(2, 4) : 1;
+        int same = trial % 3 != 0, mult = trial % 6 == 0 ? 2 : 1;
+        int ih = irand(1, 21), iw = irand(1, 27), ic = irand(1, 40);
+        nn_window g = {k, k, s, s, d, d, 0, 0};
+        int oh = nn_conv_out_size(ih, k, s, d, same, &g.pad_top);
+        int ow = nn_conv_out_size(iw, k, s, d, same, &g.pad_left);
+        if (oh < 1 || ow < 1)
+            continue;
+        int oc = ic * mult;
+        float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)k * k * oc);
+        float *b = rand_buf((size_t)oc);
+        float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
+        nn_act act = ACTS[trial % 7];
+        nn_ref_depthwise(in, ih, iw, ic, mult, w, b, ref, oh, ow, &g, act);
+        nn_depthwise(in, ih, iw, ic, mult, w, b, out, oh, ow, &g, act, 2);
+        assert_close(out, ref, (size_t)oh * ow * oc, 1e-5f);
+        free(in); free(w); free(b); free(ref); free(out);
+    }
+}
+
+static void test_transpose_conv_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 40; trial++) {
+        int k = irand(1, 4), s = irand(1, 3);
+        int ih = irand(1, 12), iw = irand(1, 13), ic = irand(1, 20), oc = irand(1, 5);
+        int pt = irand(0, k - 1), pl = irand(0, k - 1);
+        int oh = s * (ih - 1) + k - pt * 2, ow = s * (iw - 1) + k - pl * 2;
+        if (oh < 1 || ow < 1)
+            continue;
+        nn_window g = {k, k, s, s, 1, 1, pt, pl};
+        float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)oc * k * k * ic);
+        float *b = rand_buf((size_t)oc);
+        float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
+        nn_act act = ACTS[trial % 7];
+        nn_ref_transpose_conv(in, ih, iw, ic, w, b, oc, ref, oh, ow, &g, act);
+        nn_transpose_conv(in, ih, iw, ic, w, b, oc, out, oh, ow, &g, act, 2);
+        assert_close(out, ref, (size_t)oh * ow * oc, 1e-4f);
+        free(in); free(w); free(b); free(ref); free(out);
+    }
+}
+
+static void test_pool_and_resize_match_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 40; trial++) {
+        int ih = irand(1, 33), iw = irand(1, 33), c = irand(1, 35);
+        int global = trial % 3 == 0;
+        int k = global ? 0 : irand(1, 3), s = global ? 1 : irand(1, 2), same = irand(0, 1);
+        nn_window g = {global ? ih : k, global ? iw : k, s, s, 1, 1, 0, 0};
+        if (global)
+            same = 0;
+        int oh = nn_conv_out_size(ih, g.kh, s, 1, same, &g.pad_top);
+        int ow = nn_conv_out_size(iw, g.kw, s, 1, same, &g.pad_left);
+        float *in = rand_buf((size_t)ih * iw * c);
+        if (oh >= 1 && ow >= 1) {
+            float *ref = rand_buf((size_t)oh * ow * c), *out = rand_buf((size_t)oh * ow * c);
+            nn_ref_avgpool(in, ih, iw, c, ref, oh, ow, &g, NN_ACT_NONE);
+            nn_avgpool(in, ih, iw, c, out, oh, ow, &g, NN_ACT_NONE, 2);
+            assert_close(out, ref, (size_t)oh * ow * c, 1e-5f);
+            free(ref); free(out);
+        }
+        int rh = irand(1, 40), rw = irand(1, 40);
+        int align = trial % 3 == 1, half = trial % 3 == 2;
+        float *ref = rand_buf((size_t)rh * rw * c), *out = rand_buf((size_t)rh * rw * c);
+        nn_ref_resize_bilinear(in, ih, iw, c, ref, rh, rw, align, half);
+        nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half, 2);
+        assert_close(out, ref, (size_t)rh * rw * c, 1e-5f);
+        free(ref); free(out); free(in);
+    }
+}
+
+static void test_binary_broadcast_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 60; trial++) {
+        int h = irand(1, 9), w = irand(1, 9), c = irand(1, 19);
+        int as[4] = {1, h, w, c}, bs[4] = {1, h, w, c}, os[4] = {1, h, w, c};
+        switch (trial % 4) {
+        case 1: bs[1] = bs[2] = 1; break;           /* per-channel (squeeze-excite) */
+        case 2: as[1] = as[2] = 1; break;           /* the other way round */
+        case 3: bs[2] = 1; bs[3] = 1; break;        /* general broadcast */
+        default: break;
+        }
+        size_t an = (size_t)as[1] * as[2] * as[3], bn = (size_t)bs[1] * bs[2] * bs[3];
+        size_t on = (size_t)h * w * c;
+        float *a = rand_buf(an), *b = rand_buf(bn), *ref = rand_buf(on), *out = rand_buf(on);
+        nn_binop op = (nn_binop)(trial % NN_BIN_COUNT);
+        if (op == NN_BIN_DIV)
+            for (size_t i = 0; i < bn; i++)
+                b[i] = b[i] >= 0 ? b[i] + 0.5f : b[i] - 0.5f;
+        nn_act act = ACTS[trial % 3];
+        nn_ref_binary(op, a, as, b, bs, ref, os, act);
+        nn_binary(op, a, as, b, bs, out, os, act, 2);
+        assert_close(out, ref, on, 1e-6f);
+        free(a); free(b); free(ref); free(out);
+    }
+}
+
+static void test_mean_reference_hand_case(void **state)
+{
+    (void)state;
+    float in[2 * 3 * 2], out[2];
+    for (int i = 0; i < 12; i++)
+        in[i] = (float)i;
+    int s[4] = {1, 2, 3, 2}, r[4] = {0, 1, 1, 0};
+    nn_ref_mean(in, s, r, out);
+    /* channel 0: 0,2,4,6,8,10 -> 5; channel 1: 1..11 odd -> 6 */
+    assert_float_equal(out[0], 5.0f, 1e-6f);
+    assert_float_equal(out[1], 6.0f, 1e-6f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_padding_puts_extra_pixel_at_end),
+        cmocka_unit_test(test_transpose_conv_hand_case),
+        cmocka_unit_test(test_resize_half_pixel_hand_case),
+        cmocka_unit_test(test_avgpool_counts_only_real_taps_at_borders),
+        cmocka_unit_test(test_activations_hand_values),
+        cmocka_unit_test(test_conv2d_matches_reference),
+        cmocka_unit_test(test_depthwise_matches_reference),
+        cmocka_unit_test(test_transpose_conv_matches_reference),
+        cmocka_unit_test(test_pool_and_resize_match_reference),
+        cmocka_unit_test(test_binary_broadcast_matches_reference),
+        cmocka_unit_test(test_mean_reference_hand_case),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,360 @@
+/* test_nn_model.c - the loader and the whole engine.
+ *
+ * Parity: both selfie models on real pictures against tflite_ref.py's output
+ * (tests/data/parity, see make_parity.sh there). Loader: empty, truncated,
+ * foreign and bit-flipped files fail cleanly or load; hand-built models
+ * check unsupported ops and types are named. The selfie models come from
+ * scripts/setup.sh (models/); a test fails with that hint when they are
+ * missing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "tflite_builder.h"
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static uint8_t *read_model(const char *name, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/%s", SEG_SOURCE_DIR, name);
+    uint8_t *b = read_all(path, len);
+    if (!b)
+        fail_msg("%s is missing: run scripts/setup.sh first (it fetches the models)", path);
+    return b;
+}
+
+/* ---- parity against the reference interpreter -------------------------- */
+
+static void check_parity(const char *model, const char *data, int threads)
+{
+    char path[1024], err[256];
+    size_t mlen, ilen, olen;
+    uint8_t *mb = read_model(model, &mlen);
+    snprintf(path, sizeof path, "%s/parity/%s.in.f32", SEG_TEST_DATA, data);
+    float *in = (float *)(void *)read_all(path, &ilen);
+    snprintf(path, sizeof path, "%s/parity/%s.out.f32", SEG_TEST_DATA, data);
+    float *want = (float *)(void *)read_all(path, &olen);
+    assert_non_null(in);
+    assert_non_null(want);
+    nn_model *m = NULL;
+    int st = nn_model_load(&m, mb, mlen, err, sizeof err);
+    if (st)
+        fail_msg("%s: %s", model, err);
+    nn_shape is = nn_model_input_shape(m), os = nn_model_output_shape(m);
+    assert_int_equal(ilen, (size_t)is.h * is.w * is.c * 4);
+    assert_int_equal(olen, (size_t)os.h * os.w * os.c * 4);
+    nn_model_set_threads(m, threads);
+    /* Run twice: the second run must not depend on what the first left in
+     * the arena. */
+    for (int run = 0; run < 2; run++) {
+        memcpy(nn_model_input(m), in, ilen);
+        assert_int_equal(nn_model_run(m), SEG_OK);
+    }
+    const float *got = nn_model_output(m);
+    size_t n = olen / 4, agree = 0, fg = 0;
+    float worst = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= worst))
+            worst = d;
+        agree += (got[i] > 0.5f) == (want[i] > 0.5f);
+        fg += want[i] > 0.5f;
+    }
+    printf("# %s on %s, %d threads: max abs diff %.3g, mask agreement %.5f, foreground %.1f%%\n",
+           model, data, threads, (double)worst, (double)agree / (double)n,
+           100.0 * (double)fg / (double)n);
+    assert_true(worst <= 1e-3f);
+    assert_true((double)agree >= 0.999 * (double)n);
+    assert_true(fg > n / 20); /* the pictures do show people: a real test */
+    nn_model_free(&m);
+    assert_null(m);
+    free(mb);
+    free(in);
+    free(want);
+}
+
+static void test_selfie_matches_reference_messi(void **state)
+{
+    (void)state;
+    check_parity("selfie_segmentation.tflite", "selfie_messi5", 1);
+    check_parity("selfie_segmentation.tflite", "selfie_messi5", 2);
+}
+
+static void test_selfie_matches_reference_basketball(void **state)
+{
+    (void)state;
+    check_parity("selfie_segmentation.tflite", "selfie_basketball1", 2);
+}
+
+static void test_landscape_matches_reference_messi(void **state)
+{
+    (void)state;
+    check_parity("selfie_segmentation_landscape.tflite", "landscape_messi5", 1);
+    check_parity("selfie_segmentation_landscape.tflite", "landscape_messi5", 2);
+}
+
+/* ---- malformed files --------------------------------------------------- */
+
+/* Load; on success run once on a fixed input so a file that loads cannot
+ * make a kernel misbehave; on failure there must be a message. */
+static int load_or_explain(const uint8_t *b, size_t len, int run)
+{
+    char err[256] = "";
+    nn_model *m = NULL;
+    int st = nn_model_load(&m, b, len, err, sizeof err);
+    if (st == SEG_OK) {
+        assert_non_null(m);
+        if (run) {
+            nn_shape s = nn_model_input_shape(m);
+            float *x = nn_model_input(m);
+            for (size_t i = 0; i < (size_t)s.h * s.w * s.c; i++)
+                x[i] = 0.5f;
+            assert_int_equal(nn_model_run(m), SEG_OK);
+        }
+        nn_model_free(&m);
+    } else {
+        assert_null(m);
+        assert_true(st < 0);
+        assert_true(strlen(err) > 0);
+    }
+    return st;
+}
+
+static void test_loader_rejects_empty_and_foreign_files(void **state)
+{
+    (void)state;
+    char err[256];
+    nn_model *m = (nn_model *)(uintptr_t)1;
+    assert_int_equal(nn_model_load(&m, "", 0, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_null(m);
+    assert_non_null(strstr(err, "empty"));
+    const char *text = "this is not a model, just some words in a text file.\n";
+    assert_int_equal(nn_model_load(&m, text, strlen(text), err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "not a TensorFlow Lite model"));
+    uint8_t hdr[8] = {8, 0, 0, 0, 'T', 'F', 'L', '3'};
+    assert_int_equal(nn_model_load(&m, hdr, sizeof hdr, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_int_equal(nn_model_load_file(&m, "/nonexistent/model.tflite", err, sizeof err),
+                     SEG_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/model.tflite"));
+    assert_int_not_equal(nn_model_load_file(&m, "/", err, sizeof err), SEG_OK);
+    assert_null(m);
+}
+
+static void test_loader_rejects_truncated_model(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = read_model("selfie_segmentation.tflite", &len);
+    /* Every cut fails: the weights are at the end, tables at the start. */
+    size_t cuts[] = {4, 8, 16, 100, 1000, len / 4, len / 2, len - 1000, len - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        uint8_t *c = malloc(cuts[i]);
+        memcpy(c, b, cuts[i]);
+        assert_int_not_equal(load_or_explain(c, cuts[i], 0), SEG_OK);
+        free(c);
+    }
+    free(b);
+}
+
+static void test_loader_survives_bit_flips(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = read_model("selfie_segmentation.tflite", &len);
+    uint8_t *c = malloc(len);
+    uint32_t r = 987654321u;
+    int loaded = 0, failed = 0;
+    /* 400 copies, 1-8 flipped bits each; half of them in the first 16 KiB
+     * where the tables are, the rest anywhere. Every copy either loads (and
+     * then runs) or fails with a message: ASan and UBSan watch both. */
+    for (int k = 0; k < 400; k++) {
+        memcpy(c, b, len);
+        int flips = 1 + k % 8;
+        for (int f = 0; f < flips; f++) {
+            r = r * 1664525u + 1013904223u;
+            size_t span = (k & 1) ? len : (len < 16384 ? len : 16384);
+            size_t at = (r >> 4) % span;
+            c[at] ^= (uint8_t)(1u << (r & 7));
+        }
+        if (load_or_explain(c, len, k % 10 == 0) == SEG_OK)
+            loaded++;
+        else
+            failed++;
+    }
+    printf("# bit flips: %d loaded, %d rejected\n", loaded, failed);
+    assert_int_equal(loaded + failed, 400);
+    assert_true(failed > 0);
+    free(c);
+    free(b);
+}
+
+/* ---- hand-built models -------------------------------------------------- */
+
+static const float W1[2 * 3] = {1, 0, 0, 0, 1, 0}; /* 1x1 conv 3 -> 2 channels */
+static const float B1[2] = {0.5f, -0.5f};
+
+/* input [1,2,2,3] -> CONV_2D 1x1 -> [1,2,2,2] -> op2 -> [1,2,2,2] */
+static int build_small(int op2, int weight_type, uint8_t **buf, size_t *len)
+{
+    tb_tensor t[5] = {
+        {"input", TB_FLOAT32, 4, {1, 2, 2, 3}, NULL, 0},
+        {"w", weight_type, 4, {2, 1, 1, 3}, W1, sizeof W1},
+        {"b", TB_FLOAT32, 1, {2, 0, 0, 0}, B1, sizeof B1},
+        {"conv", TB_FLOAT32, 4, {1, 2, 2, 2}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 2, 2, 2}, NULL, 0},
+    };
+    static uint8_t w8[6];
+    if (weight_type == TB_INT8) {
+        t[1].data = w8;
+        t[1].data_len = sizeof w8;
+    }
+    tb_op ops[2] = {
+        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
+         .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}},
+        {.builtin = op2, .n_in = 1, .in = {3}, .out = 4},
+    };
+    return tb_build(t, 5, ops, 2, 0, 4, buf, len);
+}
+
+static void test_builder_model_runs_and_fuses(void **state)
+{
+    (void)state;
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    assert_int_equal(build_small(19 /* RELU */, TB_FLOAT32, &buf, &len), 0);
+    nn_model *m = NULL;
+    int st = nn_model_load(&m, buf, len, err, sizeof err);
+    if (st)
+        fail_msg("%s", err);
+    assert_int_equal(nn_model_node_count(m), 1); /* RELU fused into the conv */
+    float *x = nn_model_input(m);
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)(i % 3) - 1.0f; /* pixels (-1, 0, 1) */
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    const float *y = nn_model_output(m);
+    /* channel 0 = relu(x0 + .5) = 0; channel 1 = relu(x1 - .5) = 0 */
+    for (int p = 0; p < 4; p++) {
+        assert_float_equal(y[p * 2], 0.0f, 0);
+        assert_float_equal(y[p * 2 + 1], 0.0f, 0);
+    }
+    for (int i = 0; i < 12; i++)
+        x[i] = 2.0f;
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    y = nn_model_output(m);
+    assert_float_equal(y[0], 2.5f, 1e-6f);
+    assert_float_equal(y[1], 1.5f, 1e-6f);
+    assert_int_equal(nn_model_macs(m), 4 * 2 * 3);
+    nn_model_free(&m);
+    free(buf);
+}
+
+static void test_unsupported_op_is_named(void **state)
+{
+    (void)state;
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    nn_model *m = NULL;
+    assert_int_equal(build_small(36 /* GATHER */, TB_FLOAT32, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "GATHER"));
+    free(buf);
+    assert_int_equal(build_small(200 /* beyond the table */, TB_FLOAT32, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    free(buf);
+    assert_int_equal(build_small(19, TB_INT8, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "quantised"));
+    assert_null(m);
+    free(buf);
+}
+
+static void test_custom_op_is_named(void **state)
+{
+    (void)state;
+    tb_tensor t[2] = {
+        {"input", TB_FLOAT32, 4, {1, 2, 2, 3}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 2, 2, 3}, NULL, 0},
+    };
+    tb_op op = {.builtin = 32, .custom = "MaxPoolingWithArgmax2D", .n_in = 1, .in = {0}, .out = 1};
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    nn_model *m = NULL;
+    assert_int_equal(tb_build(t, 2, &op, 1, 0, 1, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "MaxPoolingWithArgmax2D"));
+    free(buf);
+}
+
+static void test_declared_shape_must_match(void **state)
+{
+    (void)state;
+    /* A conv whose declared output is larger than it computes would make a
+     * trusting kernel write out of bounds; the loader refuses it. */
+    tb_tensor t[4] = {
+        {"input", TB_FLOAT32, 4, {1, 2, 2, 3}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {2, 1, 1, 3}, W1, sizeof W1},
+        {"b", TB_FLOAT32, 1, {2, 0, 0, 0}, B1, sizeof B1},
+        {"conv", TB_FLOAT32, 4, {1, 4, 4, 2}, NULL, 0},
+    };
+    tb_op op = {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1,
+                .n_opts = 3, .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}};
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    nn_model *m = NULL;
+    assert_int_equal(tb_build(t, 4, &op, 1, 0, 3, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "declared"));
+    free(buf);
+    /* Weights with fewer bytes than their shape needs. */
+    t[3].shape[1] = t[3].shape[2] = 2;
+    t[1].data_len = sizeof W1 - 4;
+    assert_int_equal(tb_build(t, 4, &op, 1, 0, 3, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_BAD_MODEL);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_selfie_matches_reference_messi),
+        cmocka_unit_test(test_selfie_matches_reference_basketball),
+        cmocka_unit_test(test_landscape_matches_reference_messi),
+        cmocka_unit_test(test_loader_rejects_empty_and_foreign_files),
+        cmocka_unit_test(test_loader_rejects_truncated_model),
+        cmocka_unit_test(test_loader_survives_bit_flips),
+        cmocka_unit_test(test_builder_model_runs_and_fuses),
+        cmocka_unit_test(test_unsupported_op_is_named),
+        cmocka_unit_test(test_custom_op_is_named),
+        cmocka_unit_test(test_declared_shape_must_match),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,47 @@
+/* tflite_builder.h - a minimal TFLite flatbuffer writer for tests, fuzz seeds
+ * and hand-made models with ops no shipped model has.
+ *
+ * It writes front to back: every table is preceded by its own vtable and
+ * every reference points forward, which is a valid flatbuffer layout (the
+ * format only requires uoffsets to be unsigned). */
+#ifndef TFLITE_BUILDER_H
+#define TFLITE_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TB_FLOAT32 = 0, TB_FLOAT16 = 1, TB_INT32 = 2, TB_UINT8 = 3, TB_INT8 = 9 };
+
+typedef struct tb_tensor {
+    const char *name;
+    int type;            /**< TB_* */
+    int rank;
+    int shape[4];
+    const void *data;    /**< constant bytes or NULL */
+    size_t data_len;
+} tb_tensor;
+
+typedef struct tb_opt {
+    int id;              /**< field id in the options table */
+    int size;            /**< 1, 4 or 8 bytes */
+    int64_t value;
+} tb_opt;
+
+typedef struct tb_op {
+    int builtin;         /**< BuiltinOperator code (32 = CUSTOM) */
+    const char *custom;  /**< custom code when builtin == 32 */
+    int n_in;
+    int in[8];
+    int out;
+    int options_type;    /**< BuiltinOptions union type, 0 = none */
+    int n_opts;
+    tb_opt opts[8];
+    const uint8_t *custom_options;
+    size_t custom_len;
+} tb_op;
+
+/** Build a one-subgraph model; *buf is malloc'd (free it). 0 on success. */
+int tb_build(const tb_tensor *tensors, int n_tensors, const tb_op *ops, int n_ops,
+             int input, int output, uint8_t **buf, size_t *len);
+
+#endif
