@@ -63,7 +63,8 @@ enum { IO_READ_VIDEO = 1, IO_READ_AUDIO = 2 };
 
 /**
  * Open @p url: a file path, a URL (udp://, rtsp://, http://, ...), a device
- * (/dev/video0) or "lavfi:GRAPH" (shorthand for format "lavfi" and GRAPH).
+ * (/dev/video0: format v4l2 unless opts->format says otherwise) or
+ * "lavfi:GRAPH" (shorthand for format "lavfi" and GRAPH).
  * Finds the best video stream and opens its decoder.
  * is_live is set for devices (the demuxer's class is a device, or lavfi) and for
  * URLs with "://" other than file:. Network URLs get "rw_timeout"/"timeout"
@@ -138,6 +139,9 @@ typedef struct io_sink_params {
  * an unwritable place fails here; on failure a file this call created is
  * removed again.
  * An audio codec the container cannot hold is dropped with a warning.
+ * Timing: the output starts at 0. The input's start time (known from
+ * @p audio_from; 0 without it) is subtracted from video pts and audio
+ * timestamps alike, so audio stays in sync and no player shows a blank lead.
  * Odd sizes: an encoder pixel format with subsampled chroma (yuv420p) needs
  * even sizes, so the last column/row is cropped (161x121 -> 160x120); pixels
  * are never resampled.

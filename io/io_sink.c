@@ -28,6 +28,7 @@ struct io_sink {
     char *url;               /* for messages */
     char *created;           /* a file io_sink_open created: removed if open fails */
     AVRational in_tb;        /* time base of seg_image.pts */
+    int64_t offset_us;       /* the input's start time: subtracted from all timestamps */
     int in_w, in_h;          /* size of the frames we are given */
     int64_t frame_dur;       /* one nominal frame in the encoder time base */
     int64_t last_pts;
@@ -299,6 +300,7 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
     snk->in_tb = av_make_q(params->time_base_num, params->time_base_den);
     snk->in_w = params->width;
     snk->in_h = params->height;
+    snk->offset_us = io_source_start_time(audio_from);
 
     ret = avformat_alloc_output_context2(&snk->fmt, NULL, params->format, url);
     if (ret < 0 || !snk->fmt) {
@@ -441,7 +443,8 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
     if (frame->pts == AV_NOPTS_VALUE) /* none given: one nominal frame on */
         pts = snk->have_pts ? snk->last_pts + snk->frame_dur : 0;
     else
-        pts = av_rescale_q(frame->pts, snk->in_tb, snk->enc->time_base);
+        pts = av_rescale_q(frame->pts - av_rescale_q(snk->offset_us, AV_TIME_BASE_Q, snk->in_tb),
+                           snk->in_tb, snk->enc->time_base);
     if (snk->have_pts && pts <= snk->last_pts) {
         io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': frame %lld: pts %lld not after "
                 "%lld, moved", snk->url, (long long)frame->index, (long long)pts,
@@ -481,6 +484,11 @@ int io_sink_write_audio(io_sink *snk, io_packet **ppkt)
         }
         return SEG_OK; /* no audio stream in the output: dropped by design */
     }
+    int64_t off = av_rescale_q(snk->offset_us, AV_TIME_BASE_Q, p->time_base);
+    if (p->pkt->pts != AV_NOPTS_VALUE)
+        p->pkt->pts -= off;
+    if (p->pkt->dts != AV_NOPTS_VALUE)
+        p->pkt->dts -= off;
     av_packet_rescale_ts(p->pkt, p->time_base, snk->ast->time_base);
     p->pkt->stream_index = snk->ast->index;
     p->pkt->pos = -1;

@@ -335,6 +335,8 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
     if (strncmp(url, "lavfi:", 6) == 0) {
         format = "lavfi";
         open_url = url + 6;
+    } else if (!format && strncmp(url, "/dev/video", 10) == 0 && av_find_input_format("v4l2")) {
+        format = "v4l2"; /* probing cannot recognise a device node */
     }
     if (format && !(ifmt = av_find_input_format(format))) {
         IO_SET_ERROR(src, "INPUT '%s': unknown input format '%s'", url, format);
@@ -730,6 +732,13 @@ void io_packet_free(io_packet **pkt)
 const AVStream *io_source_audio_stream(const io_source *src)
 {
     return src && src->aidx >= 0 ? src->fmt->streams[src->aidx] : NULL;
+}
+
+int64_t io_source_start_time(const io_source *src)
+{
+    if (!src || src->fmt->start_time == AV_NOPTS_VALUE)
+        return 0;
+    return src->fmt->start_time;
 }
 
 int io_source_file_id(const io_source *src, dev_t *dev, ino_t *ino)

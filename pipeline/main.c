@@ -224,7 +224,8 @@ int main(int argc, char **argv)
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
     if (st && st != SEG_ERR_INTERRUPTED) {
-        fprintf(stderr, "segstream: %s\n", err);
+        fprintf(stderr, "segstream: %s%s\n", err,
+                st == SEG_ERR_EXISTS ? "; add -y to overwrite it" : "");
         return exit_code(st, stats.where);
     }
     double fps = stats.seconds > 0 ? (double)stats.frames / stats.seconds : 0.0;

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libavcodec/avcodec.h>
+
 #include "io.h"
 
 #define CLIP_FRAMES 50
@@ -34,6 +36,53 @@
 static char g_dir[PATH_MAX];
 static int g_have_ffmpeg;
 static long g_log_lines;
+
+/* ==== fault injection ==================================================== */
+/* io_tests.cmake links this test with -Wl,--wrap for the two decoder calls,
+ * so seg_io's calls land here (FFmpeg's own internal calls do not). */
+int __real_avcodec_send_packet(AVCodecContext *avctx, const AVPacket *avpkt);
+int __wrap_avcodec_send_packet(AVCodecContext *avctx, const AVPacket *avpkt);
+int __real_avcodec_receive_frame(AVCodecContext *avctx, AVFrame *frame);
+int __wrap_avcodec_receive_frame(AVCodecContext *avctx, AVFrame *frame);
+
+static struct injection {
+    int send_calls;          /* non-NULL packets sent so far */
+    int send_fail_at[4];     /* 1-based packet numbers that fail ... */
+    int send_fail_err[4];    /* ... with this error, the packet unused */
+    int recv_calls;
+    int recv_fail_at;        /* 1-based receive call that fails, 0 = none */
+    int recv_fail_err;
+    int strip_pts;           /* frames come out without any timestamp */
+} g_inj;
+
+int __wrap_avcodec_send_packet(AVCodecContext *avctx, const AVPacket *avpkt)
+{
+    if (avpkt) {
+        int n = ++g_inj.send_calls;
+        for (int i = 0; i < 4; i++)
+            if (g_inj.send_fail_at[i] == n)
+                return g_inj.send_fail_err[i];
+    }
+    return __real_avcodec_send_packet(avctx, avpkt);
+}
+
+int __wrap_avcodec_receive_frame(AVCodecContext *avctx, AVFrame *frame)
+{
+    int n = ++g_inj.recv_calls;
+    if (g_inj.recv_fail_at == n)
+        return g_inj.recv_fail_err;
+    int ret = __real_avcodec_receive_frame(avctx, frame);
+    if (ret >= 0 && g_inj.strip_pts)
+        frame->pts = frame->best_effort_timestamp = frame->pkt_dts = AV_NOPTS_VALUE;
+    return ret;
+}
+
+static int reset_injection(void **state)
+{
+    (void)state;
+    memset(&g_inj, 0, sizeof(g_inj));
+    return 0;
+}
 
 /* ==== helpers =========================================================== */
 
@@ -244,8 +293,11 @@ static int group_setup(void **state)
                 "-pix_fmt yuv420p -c:a aac -shortest clip.mp4 && "
                 "ffmpeg -nostdin -v error -i clip.mp4 -c copy clip.ts && "
                 "ffmpeg -nostdin -v error -i clip.mp4 -c copy clip.mkv && "
+                "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=160x120:rate=%d -t 1 "
+                "-c:v libx264 small.ts && "
+                "cat clip.ts small.ts > grow_shrink.ts && "
                 "printf 'hello, this is not a video\\n' > notes.mp4",
-                g_dir, CLIP_W, CLIP_H, CLIP_FPS) != 0)
+                g_dir, CLIP_W, CLIP_H, CLIP_FPS, CLIP_FPS) != 0)
         return -1;
     return 0;
 }
@@ -451,6 +503,109 @@ static void test_source_corrupt_middle_keeps_going(void **state)
     io_source_close(&src);
 }
 
+static void test_source_size_change_mid_stream(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "grow_shrink.ts"); /* 2 s 320x240, then 1 s 160x120 */
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    seg_image img = {0};
+    io_packet *pkt = NULL;
+    int big = 0, small = 0, r, order_ok = 1;
+    for (int i = 0; i < MAX_READS; i++) {
+        r = io_source_read(src, &img, &pkt);
+        if (r != IO_READ_VIDEO)
+            break;
+        if (img.width == CLIP_W && img.height == CLIP_H && small == 0)
+            big++;
+        else if (img.width == 160 && img.height == 120)
+            small++;
+        else
+            order_ok = 0;
+        assert_true(img.stride >= img.width * 3);
+    }
+    assert_int_equal(r, SEG_EOF);
+    assert_true(order_ok);
+    assert_int_equal(big, CLIP_FRAMES);
+    assert_int_equal(small, CLIP_FPS);
+    seg_image_free(&img);
+    io_source_close(&src);
+}
+
+static void test_source_decode_errors_are_warnings(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "clip.mkv");
+    g_inj.send_fail_at[0] = 10;
+    g_inj.send_fail_err[0] = AVERROR_INVALIDDATA;
+    g_inj.send_fail_at[1] = 11;
+    g_inj.send_fail_err[1] = AVERROR_INVALIDDATA;
+    g_inj.recv_fail_at = 30;
+    g_inj.recv_fail_err = AVERROR_INVALIDDATA;
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+    assert_int_equal(s.last, SEG_EOF);
+    assert_int_equal(io_source_warnings(src), 3);
+    assert_non_null(strstr(io_source_last_warning(src), "Invalid data"));
+    /* Two packets never reached the decoder: two frames fewer. */
+    assert_int_equal(s.frames, CLIP_FRAMES - 2);
+    assert_true(s.size_ok); /* index still counts delivered frames from 0 */
+    io_source_close(&src);
+}
+
+static void test_source_other_decode_errors_are_fatal(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "clip.mkv");
+    g_inj.send_fail_at[0] = 5;
+    g_inj.send_fail_err[0] = AVERROR(EIO);
+    g_inj.send_fail_at[1] = 9;
+    g_inj.send_fail_err[1] = AVERROR(ENOMEM);
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    decode_stats s = decode_all(src, CLIP_W, CLIP_H);
+    assert_int_equal(s.last, SEG_ERR_BAD_INPUT);
+    assert_non_null(strstr(io_source_last_error(src), "Input/output error"));
+    s = decode_all(src, CLIP_W, CLIP_H); /* reading on after the error is allowed */
+    assert_int_equal(s.last, SEG_ERR_NOMEM);
+    assert_int_equal(io_source_warnings(src), 0);
+    io_source_close(&src);
+}
+
+static void test_source_synthesises_missing_pts(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    path_in_dir(path, sizeof(path), "clip.mp4");
+    g_inj.strip_pts = 1;
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    const io_video_info *in = io_source_info(src);
+    /* One frame in the stream time base (1/12800 in mp4 at 25 fps: 512). */
+    int64_t step = (int64_t)in->time_base_den * in->frame_rate_den /
+                   ((int64_t)in->time_base_num * in->frame_rate_num);
+    assert_true(step > 0);
+    seg_image img = {0};
+    io_packet *pkt = NULL;
+    int n = 0, r;
+    while ((r = io_source_read(src, &img, &pkt)) == IO_READ_VIDEO && n < MAX_READS) {
+        assert_int_equal(img.pts, img.index * step);
+        n++;
+    }
+    assert_int_equal(r, SEG_EOF);
+    assert_int_equal(n, CLIP_FRAMES);
+    seg_image_free(&img);
+    io_source_close(&src);
+}
+
 static void test_source_lavfi_is_live(void **state)
 {
     (void)state;
@@ -620,6 +775,56 @@ static void test_sink_round_trip_keeps_frames_audio_timing(void **state)
     seg_image_free(&img);
     seg_image_free(&keep0);
     seg_image_free(&keep25);
+}
+
+static void test_sink_colours_match_ffmpeg(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    static const uint8_t rgb[3] = {200, 50, 100};
+    char path[PATH_MAX], err[512], buf[64];
+    io_sink *snk = NULL;
+    path_in_dir(path, sizeof(path), "solid.mp4");
+    io_sink_params p = {.width = 64, .height = 48, .time_base_num = 1, .time_base_den = 25};
+    assert_int_equal(io_sink_open(&snk, path, &p, NULL, err, sizeof(err)), SEG_OK);
+    seg_image img = {0};
+    assert_int_equal(seg_image_alloc(&img, 64, 48, SEG_PIX_RGB24), SEG_OK);
+    for (int y = 0; y < 48; y++)
+        for (int x = 0; x < 64; x++)
+            memcpy(img.data + (size_t)y * (size_t)img.stride + (size_t)x * 3u, rgb, 3);
+    for (int i = 0; i < 3; i++) {
+        img.pts = i;
+        assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+    }
+    io_sink_close(&snk);
+    seg_image_free(&img);
+
+    /* FFmpeg reads the tags we wrote and gets the colour back. */
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams v:0 "
+                              "-show_entries stream=color_space,color_range -of csv=p=0 '%s'",
+                              path),
+                     0);
+    assert_string_equal(buf, "tv,bt709");
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffmpeg -nostdin -v error -i '%s' -frames:v 1 "
+                              "-vf crop=2:2:30:20 -f rawvideo -pix_fmt rgb24 - | od -An -tu1 "
+                              "-N3", path),
+                     0);
+    int r = -1, g = -1, b = -1;
+    assert_int_equal(sscanf(buf, "%d %d %d", &r, &g, &b), 3);
+    assert_in_range(r, rgb[0] - 4, rgb[0] + 4);
+    assert_in_range(g, rgb[1] - 4, rgb[1] + 4);
+    assert_in_range(b, rgb[2] - 4, rgb[2] + 4);
+
+    /* And so does our own source. */
+    io_source *src = NULL;
+    io_packet *pkt = NULL;
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_OK);
+    assert_int_equal(io_source_read(src, &img, &pkt), IO_READ_VIDEO);
+    const uint8_t *px = img.data + (size_t)20 * (size_t)img.stride + 30u * 3u;
+    for (int c = 0; c < 3; c++)
+        assert_in_range(px[c], rgb[c] - 4, rgb[c] + 4);
+    seg_image_free(&img);
+    io_source_close(&src);
 }
 
 static void test_sink_odd_size_is_cropped_to_even(void **state)
@@ -902,9 +1107,17 @@ int main(void)
         cmocka_unit_test(test_source_bad_arguments),
         cmocka_unit_test(test_source_truncated_ends_cleanly),
         cmocka_unit_test(test_source_corrupt_middle_keeps_going),
+        cmocka_unit_test(test_source_size_change_mid_stream),
+        cmocka_unit_test_setup_teardown(test_source_decode_errors_are_warnings, reset_injection,
+                                        reset_injection),
+        cmocka_unit_test_setup_teardown(test_source_other_decode_errors_are_fatal,
+                                        reset_injection, reset_injection),
+        cmocka_unit_test_setup_teardown(test_source_synthesises_missing_pts, reset_injection,
+                                        reset_injection),
         cmocka_unit_test(test_source_lavfi_is_live),
         cmocka_unit_test(test_source_dead_server_times_out),
         cmocka_unit_test(test_sink_round_trip_keeps_frames_audio_timing),
+        cmocka_unit_test(test_sink_colours_match_ffmpeg),
         cmocka_unit_test(test_sink_odd_size_is_cropped_to_even),
         cmocka_unit_test(test_sink_existing_file_refused_without_overwrite),
         cmocka_unit_test(test_sink_unwritable_place_is_io_error),
