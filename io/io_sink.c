@@ -178,8 +178,13 @@ static int setup_video(io_sink *snk, const io_sink_params *p)
     /* Some encoders only take time bases of their standard (MPEG-1/2: the
      * frame rate; MPEG-4: 16-bit denominators): retry with 1/rate, and
      * write_video rescales the pts. */
-    if (ret == SEG_ERR_UNSUPPORTED && av_cmp_q(snk->in_tb, av_inv_q(rate)) != 0)
+    if (ret == SEG_ERR_UNSUPPORTED && av_cmp_q(snk->in_tb, av_inv_q(rate)) != 0) {
         ret = open_encoder(snk, codec, p, av_inv_q(rate), rate, w, h, pix);
+        if (ret == SEG_OK)
+            io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': %s refused time base %d/%d, "
+                    "using %d/%d", snk->url, codec->name, snk->in_tb.num, snk->in_tb.den,
+                    snk->enc->time_base.num, snk->enc->time_base.den);
+    }
     if (ret < 0)
         return ret;
     snk->frame_dur = av_rescale_q(1, av_inv_q(rate), snk->enc->time_base);
@@ -378,6 +383,7 @@ end:
         return ret;
     }
     av_freep(&snk->created); /* from now on the file is the caller's */
+    snk->err[0] = '\0';         /* a refused first encoder try is no error */
     *out = snk;
     return SEG_OK;
 }

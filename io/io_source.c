@@ -5,7 +5,6 @@
 #include "io_internal.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -46,7 +45,10 @@ static io_log_level level_from_av(int av_level)
 static void forward_av_log(void *avcl, int level, const char *fmt, va_list vl)
 {
     io_log_fn fn = log_fn;
-    if (!fn || level < 0 /* AV_LOG_QUIET */ || level_from_av(level) > log_max_level)
+    if (!fn || level < 0 /* AV_LOG_QUIET */)
+        return;
+    level &= 0xff; /* higher bits may carry a colour (AV_LOG_C) */
+    if (level_from_av(level) > log_max_level)
         return;
     char line[1024];
     /* Always prefix: FFmpeg's own "did the last line end" state is a racy

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io.h"
 #include "seg.h"
 
 #define SEG_VERSION "0.1.0"
@@ -60,6 +61,18 @@ static void on_signal(int sig)
 {
     (void)sig;
     seg_stop_requested = 1;
+}
+
+/* FFmpeg's and io's warnings and errors, one prefixed line each. */
+static void log_line(void *user, io_log_level level, const char *msg)
+{
+    (void)user;
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        n--;
+    if (n)
+        fprintf(stderr, "segstream: %s: %.*s\n", level == IO_LOG_ERROR ? "error" : "warning",
+                (int)n, msg);
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -221,6 +234,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
     if (st && st != SEG_ERR_INTERRUPTED) {

@@ -296,8 +296,11 @@ static int group_setup(void **state)
                 "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=160x120:rate=%d -t 1 "
                 "-c:v libx264 small.ts && "
                 "cat clip.ts small.ts > grow_shrink.ts && "
+                "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=160x120:rate=%d -f lavfi "
+                "-i sine=sample_rate=16000 -t 1 -c:v libx264 -c:a pcm_s16le pcm.mkv && "
+                "ffmpeg -nostdin -v error -f lavfi -i sine -t 0.5 -c:a aac audio_only.m4a && "
                 "printf 'hello, this is not a video\\n' > notes.mp4",
-                g_dir, CLIP_W, CLIP_H, CLIP_FPS, CLIP_FPS) != 0)
+                g_dir, CLIP_W, CLIP_H, CLIP_FPS, CLIP_FPS, CLIP_FPS) != 0)
         return -1;
     return 0;
 }
@@ -390,7 +393,7 @@ static void test_source_missing_file_is_io_error(void **state)
     assert_non_null(strstr(err, "No such file or directory"));
 }
 
-static void test_source_text_file_is_bad_input(void **state)
+static void test_source_not_video_is_bad_input(void **state)
 {
     (void)state;
     REQUIRE_FFMPEG();
@@ -402,6 +405,11 @@ static void test_source_text_file_is_bad_input(void **state)
     assert_null(src);
     assert_non_null(strstr(err, "notes.mp4"));
     assert_true(strlen(err) > strlen(path) + 8); /* FFmpeg's words follow */
+
+    path_in_dir(path, sizeof(path), "audio_only.m4a");
+    assert_int_equal(io_source_open(&src, path, NULL, err, sizeof(err)), SEG_ERR_BAD_INPUT);
+    assert_null(src);
+    assert_non_null(strstr(err, "no video stream"));
 }
 
 static void test_source_bad_arguments(void **state)
@@ -777,6 +785,91 @@ static void test_sink_round_trip_keeps_frames_audio_timing(void **state)
     seg_image_free(&keep25);
 }
 
+/* Transcode @p in_name to @p out_name with io/, everything at default
+ * settings unless @p codec; returns the sink's warning count. */
+static int64_t transcode(const char *in_name, const char *out_name, const char *codec,
+                         char *warning, size_t wsize)
+{
+    char in_path[PATH_MAX], out_path[PATH_MAX], err[512];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(in_path, sizeof(in_path), in_name);
+    path_in_dir(out_path, sizeof(out_path), out_name);
+    io_source_opts o = {.want_audio = 1};
+    assert_int_equal(io_source_open(&src, in_path, &o, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    p.codec = codec;
+    if (io_sink_open(&snk, out_path, &p, src, err, sizeof(err)) != SEG_OK)
+        fail_msg("io_sink_open: %s", err);
+    assert_string_equal(io_sink_last_error(snk), "");
+    seg_image img = {0};
+    int r = 0;
+    for (int i = 0; i < MAX_READS; i++) {
+        io_packet *pkt = NULL;
+        r = io_source_read(src, &img, &pkt);
+        if (r == IO_READ_VIDEO)
+            assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+        else if (r == IO_READ_AUDIO)
+            assert_int_equal(io_sink_write_audio(snk, &pkt), SEG_OK);
+        else
+            break;
+    }
+    assert_int_equal(r, SEG_EOF);
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    int64_t w = io_sink_warnings(snk);
+    snprintf(warning, wsize, "%s", io_sink_last_warning(snk));
+    io_sink_close(&snk);
+    io_source_close(&src);
+    seg_image_free(&img);
+    return w;
+}
+
+static void test_sink_output_starts_at_zero(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char out_path[PATH_MAX], warning[512], buf[128];
+    /* mpegts starts at 1.4 s: the mp4 must not begin with a blank 1.4 s. */
+    assert_int_equal(transcode("clip.ts", "from_ts.mp4", NULL, warning, sizeof(warning)), 0);
+    path_in_dir(out_path, sizeof(out_path), "from_ts.mp4");
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -show_entries "
+                              "format=start_time,duration -of csv=p=0 '%s'", out_path),
+                     0);
+    double start = -1, dur = -1;
+    assert_int_equal(sscanf(buf, "%lf,%lf", &start, &dur), 2);
+    assert_true(start >= 0.0 && start < 1.0 / CLIP_FPS);
+    assert_true(dabs(dur - 2.0) < 2.0 / CLIP_FPS);
+    assert_int_equal(probe_frame_count(out_path), CLIP_FRAMES);
+}
+
+static void test_sink_strict_encoder_gets_its_time_base(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char out_path[PATH_MAX], warning[512];
+    /* MPEG-4 part 2 refuses 1/90000: the sink retimes to 1/25. */
+    assert_int_equal(transcode("clip.ts", "mpeg4.avi", "mpeg4", warning, sizeof(warning)), 1);
+    assert_non_null(strstr(warning, "time base"));
+    path_in_dir(out_path, sizeof(out_path), "mpeg4.avi");
+    assert_int_equal(probe_frame_count(out_path), CLIP_FRAMES);
+    assert_true(dabs(probe_video_duration(out_path) - 2.0) <= 1.0 / CLIP_FPS + 1e-3);
+}
+
+static void test_sink_drops_audio_the_container_cannot_hold(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char out_path[PATH_MAX], warning[512], buf[64];
+    assert_int_equal(transcode("pcm.mkv", "pcm.mp4", NULL, warning, sizeof(warning)), 1);
+    assert_non_null(strstr(warning, "audio dropped"));
+    path_in_dir(out_path, sizeof(out_path), "pcm.mp4");
+    assert_int_equal(probe_frame_count(out_path), CLIP_FPS);
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -show_entries "
+                              "stream=codec_type -of csv=p=0 '%s' | tr '\\n' ' '", out_path),
+                     0);
+    assert_string_equal(buf, "video ");
+}
+
 static void test_sink_colours_match_ffmpeg(void **state)
 {
     (void)state;
@@ -835,7 +928,7 @@ static void test_sink_odd_size_is_cropped_to_even(void **state)
     io_source *src = NULL;
     io_sink *snk = NULL;
     path_in_dir(out_path, sizeof(out_path), "odd.mkv");
-    assert_int_equal(io_source_open(&src, "lavfi:testsrc=size=161x121:rate=25", NULL, err,
+    assert_int_equal(io_source_open(&src, "lavfi:testsrc=size=161x121:rate=25:sar=4/3", NULL, err,
                                     sizeof(err)),
                      SEG_OK);
     io_sink_params p = params_from(io_source_info(src));
@@ -860,9 +953,10 @@ static void test_sink_odd_size_is_cropped_to_even(void **state)
     seg_image_free(&img);
 
     assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams v:0 "
-                              "-show_entries stream=width,height -of csv=p=0 '%s'", out_path),
+                              "-show_entries stream=width,height,sample_aspect_ratio -of "
+                              "csv=p=0 '%s'", out_path),
                      0);
-    assert_string_equal(buf, "160,120");
+    assert_string_equal(buf, "160,120,4:3"); /* cropped, SAR kept */
     assert_int_equal(probe_frame_count(out_path), 10);
 }
 
@@ -1103,7 +1197,7 @@ int main(void)
         cmocka_unit_test(test_source_clip_all_frames_in_order),
         cmocka_unit_test(test_source_without_audio_returns_only_video),
         cmocka_unit_test(test_source_missing_file_is_io_error),
-        cmocka_unit_test(test_source_text_file_is_bad_input),
+        cmocka_unit_test(test_source_not_video_is_bad_input),
         cmocka_unit_test(test_source_bad_arguments),
         cmocka_unit_test(test_source_truncated_ends_cleanly),
         cmocka_unit_test(test_source_corrupt_middle_keeps_going),
@@ -1117,6 +1211,9 @@ int main(void)
         cmocka_unit_test(test_source_lavfi_is_live),
         cmocka_unit_test(test_source_dead_server_times_out),
         cmocka_unit_test(test_sink_round_trip_keeps_frames_audio_timing),
+        cmocka_unit_test(test_sink_output_starts_at_zero),
+        cmocka_unit_test(test_sink_strict_encoder_gets_its_time_base),
+        cmocka_unit_test(test_sink_drops_audio_the_container_cannot_hold),
         cmocka_unit_test(test_sink_colours_match_ffmpeg),
         cmocka_unit_test(test_sink_odd_size_is_cropped_to_even),
         cmocka_unit_test(test_sink_existing_file_refused_without_overwrite),
