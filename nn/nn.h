@@ -85,6 +85,8 @@ void nn_model_set_cancel_flag(nn_model *m, const volatile int *flag);
 int nn_model_node_count(const nn_model *m);
 const char *nn_model_node_op_name(const nn_model *m, int node);
 const char *nn_model_node_name(const nn_model *m, int node);
+/** Multiply-adds of one node per inference. */
+uint64_t nn_model_node_macs(const nn_model *m, int node);
 /** Multiply-adds of the whole graph per inference. */
 uint64_t nn_model_macs(const nn_model *m);
 

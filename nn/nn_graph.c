@@ -466,6 +466,11 @@ const char *nn_model_node_name(const nn_model *m, int node)
     return (node >= 0 && node < m->n_nodes) ? m->tensors[m->nodes[node].out].name : "?";
 }
 
+uint64_t nn_model_node_macs(const nn_model *m, int node)
+{
+    return (node >= 0 && node < m->n_nodes) ? m->nodes[node].macs : 0;
+}
+
 uint64_t nn_model_macs(const nn_model *m)
 {
     uint64_t s = 0;

@@ -1,0 +1,164 @@
+/* seg_bench_model.c - `segstream --bench-model`: inference alone, timed.
+ *
+ * Warm-up, then N runs on a fixed pseudo-random input; prints min, median
+ * and max ms per inference and the share of the machine's FMA peak it
+ * reaches, and with --profile the time per node (fused op), slowest first. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn.h"
+#include "seg.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Peak fp32 multiply-adds per second of one core: FMA units x lanes x clock.
+ * The clock is read from /proc/cpuinfo (MHz of core 0) and the width from
+ * the CPU flags; it is an estimate, stated as such in the output. */
+static double core_peak_macs(double *ghz_out, int *lanes_out)
+{
+    double mhz = 0.0;
+    int avx512 = 0, fma = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        if (mhz == 0.0 && strncmp(line, "cpu MHz", 7) == 0) {
+            char *c = strchr(line, ':');
+            if (c)
+                mhz = atof(c + 1);
+        }
+        if (strncmp(line, "flags", 5) == 0) {
+            avx512 = strstr(line, " avx512f") != NULL;
+            fma = strstr(line, " fma") != NULL;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    /* Two 256-bit FMA pipes per core (Zen 4 runs AVX-512 as two halves on
+     * them; Intel cores with AVX2): 16 fp32 multiply-adds per cycle. Without
+     * FMA we count 8 (separate multiply and add). */
+    int lanes = fma ? 16 : 8;
+    (void)avx512;
+    *ghz_out = mhz / 1e3;
+    *lanes_out = lanes;
+    return mhz * 1e6 * (double)lanes;
+}
+
+int seg_bench_model_main(int argc, char **argv);
+int seg_bench_model_main(int argc, char **argv)
+{
+    int threads = 1, runs = 200, profile = 0;
+    static const struct option opts[] = {
+        {"bench-model", no_argument, NULL, 'b'},
+        {"threads", required_argument, NULL, 't'},
+        {"runs", required_argument, NULL, 'r'},
+        {"profile", no_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:r:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': break;
+        case 't': threads = atoi(optarg); break;
+        case 'r': runs = atoi(optarg); break;
+        case 'p': profile = 1; break;
+        default:
+            fprintf(stderr, "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n");
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || runs < 1 || runs > 1000000 || threads < 0) {
+        fprintf(stderr, "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n");
+        return 2;
+    }
+    const char *path = argv[optind];
+    char err[512];
+    nn_model *m = NULL;
+    if (nn_model_load_file(&m, path, err, sizeof err)) {
+        fprintf(stderr, "segstream: %s\n", err);
+        return 4;
+    }
+    nn_model_set_threads(m, threads);
+    nn_shape s = nn_model_input_shape(m);
+    size_t n = (size_t)s.n * s.h * s.w * s.c;
+    uint32_t r = 1u;
+    float *x = nn_model_input(m);
+    double *t = malloc(sizeof(double) * (size_t)runs);
+    if (!t) {
+        nn_model_free(&m);
+        return 1;
+    }
+    for (int k = 0; k < 10 + runs / 10; k++) { /* warm-up: caches, clocks, threads */
+        for (size_t i = 0; i < n; i++) {
+            r = r * 1664525u + 1013904223u;
+            x[i] = (float)(r >> 8) / 16777216.0f;
+        }
+        nn_model_run(m);
+    }
+    nn_model_set_profiling(m, profile);
+    nn_model_reset_profile(m);
+    for (int k = 0; k < runs; k++) {
+        for (size_t i = 0; i < n; i++) { /* the input is overwritten by a run */
+            r = r * 1664525u + 1013904223u;
+            x[i] = (float)(r >> 8) / 16777216.0f;
+        }
+        double t0 = now_ms();
+        nn_model_run(m);
+        t[k] = now_ms() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof(double), cmp_double);
+    double med = t[runs / 2];
+    double ghz;
+    int lanes;
+    double peak = core_peak_macs(&ghz, &lanes) * (threads > 0 ? threads : 1);
+    double macs = (double)nn_model_macs(m);
+    printf("segstream model=%s input=%dx%dx%d threads=%d n=%d min=%.3f median=%.3f max=%.3f ms "
+           "macs=%.1fM peak_share=%.1f%% (of %d lanes x %.2f GHz x %d cores)\n",
+           path, s.h, s.w, s.c, threads, runs, t[0], med, t[runs - 1], macs / 1e6,
+           100.0 * macs / (med * 1e-3) / (peak > 0 ? peak : 1), lanes, ghz,
+           threads > 0 ? threads : 1);
+    if (profile) {
+        int nn = nn_model_node_count(m);
+        double total = 0;
+        for (int k = 0; k < nn; k++)
+            total += (double)nn_model_node_time_ns(m, k);
+        /* Slowest first. */
+        int *order = malloc(sizeof(int) * (size_t)nn);
+        for (int k = 0; k < nn && order; k++)
+            order[k] = k;
+        for (int a = 0; order && a < nn; a++)
+            for (int b = a + 1; b < nn; b++)
+                if (nn_model_node_time_ns(m, order[b]) > nn_model_node_time_ns(m, order[a])) {
+                    int tmp = order[a];
+                    order[a] = order[b];
+                    order[b] = tmp;
+                }
+        printf("%4s %-28s %-40s %9s %6s %8s\n", "node", "op", "output", "us/run", "share", "GMAC/s");
+        for (int i = 0; order && i < nn; i++) {
+            int k = order[i];
+            double us = (double)nn_model_node_time_ns(m, k) / 1e3 / runs;
+            printf("%4d %-28s %-40.40s %9.1f %5.1f%% %8.2f\n", k, nn_model_node_op_name(m, k),
+                   nn_model_node_name(m, k), us, 100.0 * (double)nn_model_node_time_ns(m, k) / total,
+                   us > 0 ? (double)nn_model_node_macs(m, k) / (us * 1e3) : 0.0);
+        }
+        free(order);
+    }
+    free(t);
+    nn_model_free(&m);
+    return 0;
+}
