@@ -117,6 +117,8 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
             if (t >= 0 && !m->tensors[t].is_const)
                 m->tensors[t].last_use = k;
         }
+        if (n->res >= 0 && !m->tensors[n->res].is_const)
+            m->tensors[n->res].last_use = k;
     }
     m->tensors[m->output].last_use = INT_MAX;
 
@@ -186,25 +188,105 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
 
 static int pack_weights(nn_model *m, char *err, size_t errlen)
 {
+    size_t scratch = 0;
     for (int k = 0; k < m->n_nodes; k++) {
         nn_node *n = &m->nodes[k];
-        if (n->op != NN_OP_CONV_2D)
-            continue;
-        const nn_tensor *w = &m->tensors[n->in[1]];
-        n->packed = aligned_alloc(64, ((w->elems * sizeof(float)) + 63u) & ~(size_t)63u);
-        if (!n->packed) {
-            SET_ERR("out of memory packing weights");
-            return SEG_ERR_NOMEM;
+        const float *bias = n->n_in > 2 && n->in[2] >= 0 ? m->tensors[n->in[2]].data : NULL;
+        size_t size;
+        if (n->op == NN_OP_CONV_2D) {
+            const nn_tensor *w = &m->tensors[n->in[1]];
+            int kk = w->shape[1] * w->shape[2] * w->shape[3];
+            size = nn_pack_size(w->shape[0], kk);
+            n->packed = aligned_alloc(64, ((size * sizeof(float)) + 63u) & ~(size_t)63u);
+            if (!n->packed)
+                goto oom;
+            nn_pack_conv(w->data, bias, w->shape[0], kk, n->packed);
+            size_t need = nn_conv_scratch_size(w->shape[1], w->shape[2], w->shape[3]);
+            scratch = need > scratch ? need : scratch;
+        } else if (n->op == NN_OP_TRANSPOSE_CONV) {
+            const nn_tensor *w = &m->tensors[n->in[1]];
+            size = nn_pack_tconv_size(w->shape[0], w->shape[1], w->shape[2], w->shape[3]);
+            n->packed = aligned_alloc(64, ((size * sizeof(float)) + 63u) & ~(size_t)63u);
+            if (!n->packed)
+                goto oom;
+            nn_pack_tconv(w->data, bias, w->shape[0], w->shape[1], w->shape[2], w->shape[3],
+                          n->packed);
         }
-        nn_pack_conv_weights(w->data, w->shape[0], w->shape[1], w->shape[2], w->shape[3],
-                             n->packed);
     }
+    m->scratch_per_thread = (scratch + 15u) & ~(size_t)15u;
+    m->scratch = aligned_alloc(64, (m->scratch_per_thread + 16u) * sizeof(float));
+    if (!m->scratch)
+        goto oom;
+    m->scratch_threads = 1;
+    return SEG_OK;
+oom:
+    SET_ERR("out of memory packing weights");
+    return SEG_ERR_NOMEM;
+}
+
+/* Fold "conv -> ADD(conv, skip)" into the conv's epilogue when the conv's
+ * output feeds only that ADD and the skip exists before the conv runs. */
+static int fuse_residual_adds(nn_model *m)
+{
+    int *readers = calloc((size_t)m->n_tensors, sizeof(int));
+    int *producer = malloc(sizeof(int) * (size_t)m->n_tensors);
+    if (!readers || !producer) {
+        free(readers);
+        free(producer);
+        return SEG_ERR_NOMEM;
+    }
+    for (int t = 0; t < m->n_tensors; t++)
+        producer[t] = -1;
+    for (int k = 0; k < m->n_nodes; k++)
+        for (int i = 0; i < m->nodes[k].n_in; i++)
+            if (m->nodes[k].in[i] >= 0)
+                readers[m->nodes[k].in[i]]++;
+    int w = 0;
+    for (int k = 0; k < m->n_nodes; k++) {
+        nn_node *n = &m->nodes[k];
+        if (n->op == NN_OP_BINARY && n->binop == NN_BIN_ADD) {
+            for (int side = 0; side < 2; side++) {
+                int t = n->in[side], skip = n->in[1 - side];
+                int pk = producer[t];
+                if (pk < 0)
+                    continue;
+                nn_node *c = &m->nodes[pk];
+                const nn_tensor *ts = &m->tensors[skip], *tt = &m->tensors[t];
+                int skip_ready = ts->is_const || skip == m->input ||
+                                 (producer[skip] >= 0 && producer[skip] < pk);
+                if (c->op == NN_OP_CONV_2D && c->res < 0 && readers[t] == 1 &&
+                    t != m->output && skip_ready && skip != t &&
+                    memcmp(ts->shape, tt->shape, sizeof ts->shape) == 0) {
+                    c->res = skip;
+                    c->act2 = n->act;
+                    c->out = n->out;
+                    producer[n->out] = pk;
+                    n = NULL;
+                    break;
+                }
+            }
+            if (!n)
+                continue;
+        }
+        m->nodes[w] = *n;
+        producer[m->nodes[w].out] = w;
+        w++;
+    }
+    m->n_nodes = w;
+    free(readers);
+    free(producer);
     return SEG_OK;
 }
 
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
 {
+    for (int k = 0; k < m->n_nodes; k++) {
+        m->nodes[k].res = -1;
+        m->nodes[k].act2 = NN_ACT_NONE;
+    }
     int st = fuse_activations(m);
+    if (!st)
+        st = fuse_residual_adds(m);
     if (st) {
         SET_ERR("out of memory fusing the graph");
         return st;
@@ -221,11 +303,11 @@ static const float *tdata(const nn_model *m, int t)
     return t >= 0 ? m->tensors[t].data : NULL;
 }
 
-static void concat(const nn_model *m, const nn_node *n, int threads)
+static void concat(const nn_model *m, const nn_node *n, int ith, int nth)
 {
     const nn_tensor *o = &m->tensors[n->out];
-    /* outer = product of dims before the axis, inner = elements per slice
-     * row of each input after the axis. */
+    /* outer = product of dims before the axis; each input contributes
+     * rows of (its axis extent x tail) floats to every outer index. */
     size_t outer = 1;
     for (int d = 0; d < n->axis; d++)
         outer *= (size_t)o->shape[d];
@@ -233,79 +315,93 @@ static void concat(const nn_model *m, const nn_node *n, int threads)
     for (int d = n->axis + 1; d < 4; d++)
         tail *= (size_t)o->shape[d];
     size_t orow = (size_t)o->shape[n->axis] * tail;
+    long lo, hi;
+    nn_split((long)outer, ith, nth, 1, &lo, &hi);
     size_t at = 0;
-    (void)threads;
     for (int i = 0; i < n->n_in; i++) {
         const nn_tensor *x = &m->tensors[n->in[i]];
         size_t xrow = (size_t)x->shape[n->axis] * tail;
-        for (size_t r = 0; r < outer; r++)
-            memcpy(o->data + r * orow + at, x->data + r * xrow, xrow * sizeof(float));
+        for (long r = lo; r < hi; r++)
+            memcpy(o->data + (size_t)r * orow + at, x->data + (size_t)r * xrow,
+                   xrow * sizeof(float));
         at += xrow;
     }
-    nn_activation(n->act, o->data, o->elems, threads);
+    if (hi > lo)
+        nn_isa_current()->act(n->act, o->data + (size_t)lo * orow, (size_t)(hi - lo) * orow);
 }
 
-static void run_node(nn_model *m, const nn_node *n)
+/* This thread's share of one node. */
+static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
 {
     const nn_tensor *x = &m->tensors[n->in[0]];
     nn_tensor *y = &m->tensors[n->out];
-    int nt = m->threads;
     switch (n->op) {
     case NN_OP_CONV_2D:
-        nn_conv2d(x->data, x->shape[1], x->shape[2], x->shape[3], n->packed,
-                  n->n_in > 2 ? tdata(m, n->in[2]) : NULL, y->shape[3], y->data,
-                  y->shape[1], y->shape[2], &n->win, n->act, nt);
+        nn_conv(x->data, x->shape[1], x->shape[2], x->shape[3], n->packed, y->shape[3], y->data,
+                y->shape[1], y->shape[2], &n->win, n->act,
+                n->res >= 0 ? m->tensors[n->res].data : NULL, n->act2,
+                m->scratch + (size_t)ith * m->scratch_per_thread, ith, nth);
         break;
-    case NN_OP_DEPTHWISE_CONV_2D:
-        nn_depthwise(x->data, x->shape[1], x->shape[2], x->shape[3], n->mult,
-                     tdata(m, n->in[1]), n->n_in > 2 ? tdata(m, n->in[2]) : NULL, y->data,
-                     y->shape[1], y->shape[2], &n->win, n->act, nt);
+    case NN_OP_DEPTHWISE_CONV_2D: {
+        nn_dw_args a = {
+            .in = x->data, .ih = x->shape[1], .iw = x->shape[2], .c = x->shape[3],
+            .mult = n->mult, .w = tdata(m, n->in[1]),
+            .bias = n->n_in > 2 ? tdata(m, n->in[2]) : NULL, .out = y->data,
+            .oh = y->shape[1], .ow = y->shape[2], .g = n->win, .act = n->act,
+        };
+        nn_depthwise(&a, ith, nth);
         break;
+    }
     case NN_OP_TRANSPOSE_CONV:
         nn_transpose_conv(x->data, x->shape[1], x->shape[2], x->shape[3], tdata(m, n->in[1]),
-                          tdata(m, n->in[2]), y->shape[3], y->data, y->shape[1], y->shape[2],
-                          &n->win, n->act, nt);
+                          n->packed, tdata(m, n->in[2]), y->shape[3], y->data, y->shape[1],
+                          y->shape[2], &n->win, n->act, ith, nth);
         break;
     case NN_OP_AVERAGE_POOL_2D:
         nn_avgpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
-                   y->shape[2], &n->win, n->act, nt);
+                   y->shape[2], &n->win, n->act, ith, nth);
         break;
     case NN_OP_MAX_POOL_2D:
-        nn_ref_maxpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
-                       y->shape[2], &n->win, n->act);
+        if (ith == 0)
+            nn_ref_maxpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
+                           y->shape[1], y->shape[2], &n->win, n->act);
         break;
     case NN_OP_MEAN:
         if (n->reduce[1] && n->reduce[2] && !n->reduce[0] && !n->reduce[3]) {
             /* Spatial mean == a global average pool. */
             nn_window g = {x->shape[1], x->shape[2], 1, 1, 1, 1, 0, 0};
             nn_avgpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, 1, 1, &g,
-                       NN_ACT_NONE, nt);
-        } else {
+                       NN_ACT_NONE, ith, nth);
+        } else if (ith == 0) {
             nn_ref_mean(x->data, x->shape, n->reduce, y->data);
         }
         break;
     case NN_OP_RESIZE_BILINEAR:
         nn_resize_bilinear(x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
-                           y->shape[1], y->shape[2], n->align_corners, n->half_pixel, nt);
+                           y->shape[1], y->shape[2], n->align_corners, n->half_pixel, ith, nth);
         break;
     case NN_OP_BINARY: {
         const nn_tensor *b = &m->tensors[n->in[1]];
         int os[4];
         for (int d = 0; d < 4; d++)
             os[d] = x->shape[d] == 1 ? b->shape[d] : x->shape[d];
-        nn_binary(n->binop, x->data, x->shape, b->data, b->shape, y->data, os, n->act, nt);
+        nn_binary(n->binop, x->data, x->shape, b->data, b->shape, y->data, os, n->act, ith,
+                  nth);
         break;
     }
     case NN_OP_ACTIVATION:
-        memcpy(y->data, x->data, y->elems * sizeof(float));
-        nn_activation(n->act, y->data, y->elems, nt);
+        nn_activation(n->act, x->data, y->data, y->elems, ith, nth);
         break;
     case NN_OP_CONCATENATION:
-        concat(m, n, nt);
+        concat(m, n, ith, nth);
         break;
-    case NN_OP_COPY:
-        memcpy(y->data, x->data, y->elems * sizeof(float));
+    case NN_OP_COPY: {
+        long lo, hi;
+        nn_split((long)y->elems, ith, nth, 64, &lo, &hi);
+        if (hi > lo)
+            memcpy(y->data + lo, x->data + lo, (size_t)(hi - lo) * sizeof(float));
         break;
+    }
     default:
         break;
     }
@@ -318,20 +414,55 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int nn_model_run(nn_model *m)
+static int run_serial(nn_model *m)
 {
     for (int k = 0; k < m->n_nodes; k++) {
         if (m->cancel && *m->cancel)
             return SEG_ERR_INTERRUPTED;
         if (m->profiling) {
             uint64_t t0 = now_ns();
-            run_node(m, &m->nodes[k]);
+            run_node(m, &m->nodes[k], 0, 1);
             m->nodes[k].time_ns += now_ns() - t0;
         } else {
-            run_node(m, &m->nodes[k]);
+            run_node(m, &m->nodes[k], 0, 1);
         }
     }
     return SEG_OK;
+}
+
+int nn_model_run(nn_model *m)
+{
+    if (m->threads <= 1)
+        return run_serial(m);
+#ifdef _OPENMP
+    /* One parallel region for the whole graph, a barrier between nodes
+     * (ggml's scheme): no fork/join per op. Thread 0 publishes the cancel
+     * flag before each barrier into a slot that alternates by node parity,
+     * so every thread reads the same value after the barrier and a fast
+     * thread 0 cannot overwrite it before a slow one has read it. */
+    volatile int stop[2] = {0, 0};
+    int nth_req = m->threads;
+#pragma omp parallel num_threads(nth_req)
+    {
+        int ith = omp_get_thread_num(), nth = omp_get_num_threads();
+        uint64_t t0 = 0;
+        for (int k = 0; k < m->n_nodes; k++) {
+            if (ith == 0 && m->profiling)
+                t0 = now_ns();
+            run_node(m, &m->nodes[k], ith, nth);
+            if (ith == 0)
+                stop[k & 1] = m->cancel && *m->cancel;
+#pragma omp barrier
+            if (ith == 0 && m->profiling)
+                m->nodes[k].time_ns += now_ns() - t0;
+            if (stop[k & 1])
+                break;
+        }
+    }
+    return (stop[0] || stop[1]) ? SEG_ERR_INTERRUPTED : SEG_OK;
+#else
+    return run_serial(m);
+#endif
 }
 
 /* ==== public API ======================================================== */
@@ -425,6 +556,7 @@ void nn_model_free(nn_model **pm)
     for (int k = 0; k < m->n_nodes; k++)
         free(m->nodes[k].packed);
     free(m->nodes);
+    free(m->scratch);
     free(m->tensors);
     free(m->weights);
     free(m->arena);
@@ -450,6 +582,18 @@ void nn_model_set_threads(nn_model *m, int threads)
 #else
     threads = 1;
 #endif
+    if (threads > m->scratch_threads) {
+        /* The only allocation outside load: done here, never in a run. */
+        float *s = aligned_alloc(64, (m->scratch_per_thread * (size_t)threads + 16u) *
+                                         sizeof(float));
+        if (!s)
+            threads = m->scratch_threads; /* keep what we can run */
+        else {
+            free(m->scratch);
+            m->scratch = s;
+            m->scratch_threads = threads;
+        }
+    }
     m->threads = threads;
 }
 

@@ -56,6 +56,8 @@ typedef struct nn_node {
     int align_corners, half_pixel;
     int axis;                    /**< concatenation axis (0..3 in padded NHWC) */
     int reduce[4];               /**< MEAN: which padded axes are reduced */
+    int res;                     /**< residual tensor added after act (fused ADD), or -1 */
+    nn_act act2;                 /**< activation after the residual add */
     float *packed;               /**< kernel-specific packed weights (owned) */
     uint64_t macs;               /**< multiply-adds per run */
     uint64_t time_ns;            /**< profiling accumulator */
@@ -71,7 +73,10 @@ struct nn_model {
     size_t weights_elems;
     uint8_t *arena;              /**< activations, planned once */
     size_t arena_bytes;
-    int threads;
+    int threads;                 /**< OpenMP team size for a run */
+    float *scratch;              /**< per-thread im2col tiles */
+    size_t scratch_per_thread;   /**< floats, rounded to 16 */
+    int scratch_threads;         /**< threads the scratch is sized for */
     int profiling;
     const volatile int *cancel;
     char description[128];

@@ -1,19 +1,23 @@
-/* nn_kernels.c - the kernels the graph runs: packed weights, channel-inner
- * loops the compiler vectorises, OpenMP over output rows. Each is tested
- * against its nn_ref_* twin in tests/test_nn_kernels.c. */
+/* nn_kernels.c - the kernels the graph runs, their portable (plain C) inner
+ * loops, and the choice of instruction set.
+ *
+ * The heavy lifting goes through three per-ISA entry points (nn_isa): a
+ * register-blocked GEMM with a fused epilogue, the depthwise conv, and the
+ * activations. The drivers here (conv with im2col, transposed conv, pooling,
+ * resize, elementwise) are shared by every ISA. Each kernel is tested against
+ * its nn_ref_* twin in tests/test_nn_kernels.c, on every ISA the CPU has. */
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn_kernels.h"
-#include "nn_omp.h"
 
 /* ==== activations ======================================================= */
 
 static inline float relu6f(float x) { return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x); }
 
-/* Apply act over n values in place; written per activation so each loop
- * vectorises (LOGISTIC and TANH call libm). */
-static void act_span(nn_act act, float *x, size_t n)
+void nn_act_portable(nn_act act, float *x, size_t n)
 {
     switch (act) {
     case NN_ACT_NONE: break;
@@ -27,7 +31,7 @@ static void act_span(nn_act act, float *x, size_t n)
         for (size_t i = 0; i < n; i++) x[i] = x[i] < -1.0f ? -1.0f : (x[i] > 1.0f ? 1.0f : x[i]);
         break;
     case NN_ACT_HARD_SWISH:
-        for (size_t i = 0; i < n; i++) x[i] = x[i] * relu6f(x[i] + 3.0f) / 6.0f;
+        for (size_t i = 0; i < n; i++) x[i] = x[i] * relu6f(x[i] + 3.0f) * (1.0f / 6.0f);
         break;
     default:
         for (size_t i = 0; i < n; i++) x[i] = nn_ref_act(act, x[i]);
@@ -35,125 +39,328 @@ static void act_span(nn_act act, float *x, size_t n)
     }
 }
 
-void nn_activation(nn_act act, float *x, size_t n, int threads)
+void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth)
 {
-    if (act == NN_ACT_NONE)
+    long lo, hi;
+    nn_split((long)n, ith, nth, 64, &lo, &hi);
+    if (hi <= lo)
         return;
-    const size_t chunk = 4096;
-    long nchunks = (long)((n + chunk - 1) / chunk);
-    int nt = nn_team(threads, (double)n * 4.0);
-    (void)nt;
-    NN_OMP_FOR
-    for (long k = 0; k < nchunks; k++) {
-        size_t lo = (size_t)k * chunk;
-        size_t len = n - lo < chunk ? n - lo : chunk;
-        act_span(act, x + lo, len);
+    if (src != dst)
+        memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+    nn_isa_current()->act(act, dst + lo, (size_t)(hi - lo));
+}
+
+/* ==== packing ========================================================== */
+
+static int panels(int n) { return (n + NN_PW - 1) / NN_PW; }
+
+size_t nn_pack_size(int n, int k)
+{
+    return (size_t)panels(n) * NN_PW * ((size_t)k + 1);
+}
+
+void nn_pack_conv(const float *w, const float *bias, int oc, int k, float *dst)
+{
+    int np = panels(oc);
+    for (int p = 0; p < np; p++)
+        for (int kk = 0; kk < k; kk++)
+            for (int j = 0; j < NN_PW; j++) {
+                int o = p * NN_PW + j;
+                dst[((size_t)p * k + kk) * NN_PW + j] = o < oc ? w[(size_t)o * k + kk] : 0.0f;
+            }
+    float *b = dst + (size_t)np * NN_PW * k;
+    for (int o = 0; o < np * NN_PW; o++)
+        b[o] = (bias && o < oc) ? bias[o] : 0.0f;
+}
+
+size_t nn_pack_tconv_size(int oc, int kh, int kw, int ic)
+{
+    int n = kw * oc;
+    return (size_t)kh * panels(n) * NN_PW * (size_t)ic + (size_t)panels(n) * NN_PW;
+}
+
+/* Per kernel row ky: a GEMM from ic inputs to kw*oc columns ordered (kx, o),
+ * which is exactly the memory order of kw adjacent NHWC output pixels. */
+void nn_pack_tconv(const float *w, const float *bias, int oc, int kh, int kw, int ic, float *dst)
+{
+    int n = kw * oc, np = panels(n);
+    size_t per_ky = (size_t)np * NN_PW * ic;
+    for (int ky = 0; ky < kh; ky++)
+        for (int p = 0; p < np; p++)
+            for (int k = 0; k < ic; k++)
+                for (int j = 0; j < NN_PW; j++) {
+                    int col = p * NN_PW + j;
+                    float v = 0.0f;
+                    if (col < n) {
+                        int kx = col / oc, o = col % oc;
+                        v = w[(((size_t)o * kh + ky) * kw + kx) * ic + k];
+                    }
+                    dst[ky * per_ky + ((size_t)p * ic + k) * NN_PW + j] = v;
+                }
+    float *b = dst + (size_t)kh * per_ky;
+    for (int col = 0; col < np * NN_PW; col++)
+        b[col] = (bias && col < n) ? bias[col % oc] : 0.0f;
+}
+
+/* ==== GEMM (portable) =================================================== */
+
+void nn_gemm_portable(const nn_gemm_args *g, long r0, long r1)
+{
+    int np = panels(g->n);
+    for (long r = r0; r < r1; r++) {
+        const float *a = g->a + (size_t)r * g->lda;
+        float *c = g->c + (size_t)r * g->ldc;
+        const float *res = g->res ? g->res + (size_t)r * g->ldr : NULL;
+        for (int p = 0; p < np; p++) {
+            float acc[NN_PW];
+            const float *b = g->b + (size_t)p * g->k * NN_PW;
+            for (int j = 0; j < NN_PW; j++)
+                acc[j] = g->bias[p * NN_PW + j];
+            for (int k = 0; k < g->k; k++) {
+                float av = a[k];
+                for (int j = 0; j < NN_PW; j++)
+                    acc[j] += av * b[(size_t)k * NN_PW + j];
+            }
+            nn_act_portable(g->act, acc, NN_PW);
+            int cols = g->n - p * NN_PW < NN_PW ? g->n - p * NN_PW : NN_PW;
+            if (res) {
+                for (int j = 0; j < cols; j++)
+                    acc[j] += res[p * NN_PW + j];
+                nn_act_portable(g->act2, acc, (size_t)cols);
+            }
+            memcpy(c + p * NN_PW, acc, (size_t)cols * sizeof(float));
+        }
     }
+}
+
+/* ==== depthwise (portable) ============================================= */
+
+void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1)
+{
+    const nn_window *g = &a->g;
+    int c = a->c;
+    for (int oy = y0; oy < y1; oy++) {
+        for (int ox = 0; ox < a->ow; ox++) {
+            float *acc = a->out + ((size_t)oy * a->ow + ox) * c;
+            for (int ch = 0; ch < c; ch++)
+                acc[ch] = a->bias ? a->bias[ch] : 0.0f;
+            for (int ky = 0; ky < g->kh; ky++) {
+                int y = oy * g->stride_h - g->pad_top + ky * g->dil_h;
+                if (y < 0 || y >= a->ih)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx++) {
+                    int x = ox * g->stride_w - g->pad_left + kx * g->dil_w;
+                    if (x < 0 || x >= a->iw)
+                        continue;
+                    const float *ip = a->in + ((size_t)y * a->iw + x) * c;
+                    const float *wt = a->w + ((size_t)ky * g->kw + kx) * c;
+                    for (int ch = 0; ch < c; ch++)
+                        acc[ch] += ip[ch] * wt[ch];
+                }
+            }
+            nn_act_portable(a->act, acc, (size_t)c);
+        }
+    }
+}
+
+/* ==== instruction sets ================================================= */
+
+static const nn_isa ISA_PORTABLE = {"portable", nn_gemm_portable, nn_depthwise_portable,
+                                    nn_act_portable};
+#ifdef NN_HAVE_X86_SIMD
+extern const nn_isa nn_isa_avx2;
+extern const nn_isa nn_isa_avx512;
+#endif
+
+static const nn_isa *isa_by_name(const char *name)
+{
+    if (!name || strcmp(name, "portable") == 0)
+        return &ISA_PORTABLE;
+#ifdef NN_HAVE_X86_SIMD
+    __builtin_cpu_init();
+    if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma"))
+        return &nn_isa_avx2;
+    if (strcmp(name, "avx512") == 0 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
+        return &nn_isa_avx512;
+#endif
+    return NULL;
+}
+
+static const nn_isa *isa_current;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+static void isa_init(void)
+{
+    const char *env = getenv("SEG_ISA");
+    const nn_isa *i = env ? isa_by_name(env) : NULL;
+    if (!i)
+        i = isa_by_name("avx512");
+    if (!i)
+        i = isa_by_name("avx2");
+    if (!i)
+        i = &ISA_PORTABLE;
+    __atomic_store_n(&isa_current, i, __ATOMIC_RELEASE);
+}
+
+const nn_isa *nn_isa_current(void)
+{
+    pthread_once(&isa_once, isa_init);
+    return __atomic_load_n(&isa_current, __ATOMIC_ACQUIRE);
+}
+
+int nn_isa_supported(const char *name)
+{
+    return isa_by_name(name) != NULL;
+}
+
+int nn_isa_select(const char *name)
+{
+    const nn_isa *i = isa_by_name(name);
+    if (!i)
+        return -5; /* SEG_ERR_UNSUPPORTED */
+    pthread_once(&isa_once, isa_init);
+    __atomic_store_n(&isa_current, i, __ATOMIC_RELEASE);
+    return 0;
 }
 
 /* ==== convolution ======================================================= */
 
-void nn_pack_conv_weights(const float *w, int oc, int kh, int kw, int ic, float *dst)
+size_t nn_conv_scratch_size(int kh, int kw, int ic)
 {
-    for (int o = 0; o < oc; o++)
-        for (int y = 0; y < kh; y++)
-            for (int x = 0; x < kw; x++)
-                for (int i = 0; i < ic; i++)
-                    dst[(((size_t)y * kw + x) * ic + i) * oc + o] =
-                        w[(((size_t)o * kh + y) * kw + x) * ic + i];
+    return (size_t)NN_IM2COL_ROWS * kh * kw * ic;
 }
 
-void nn_conv2d(const float *in, int ih, int iw, int ic,
-               const float *wp, const float *bias, int oc,
-               float *out, int oh, int ow, const nn_window *g, nn_act act, int threads)
+void nn_conv(const float *in, int ih, int iw, int ic, const float *packed, int oc,
+             float *out, int oh, int ow, const nn_window *g, nn_act act,
+             const float *res, nn_act act2, float *scratch, int ith, int nth)
 {
-    int nt = nn_team(threads, (double)oh * ow * oc * ic * g->kh * g->kw);
-    (void)nt;
-    NN_OMP_FOR
-    for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-            float *acc = out + ((size_t)oy * ow + ox) * oc;
-            for (int o = 0; o < oc; o++)
-                acc[o] = bias ? bias[o] : 0.0f;
-            for (int ky = 0; ky < g->kh; ky++) {
-                int y = oy * g->stride_h - g->pad_top + ky * g->dil_h;
-                if (y < 0 || y >= ih)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    int x = ox * g->stride_w - g->pad_left + kx * g->dil_w;
-                    if (x < 0 || x >= iw)
-                        continue;
-                    const float *ip = in + ((size_t)y * iw + x) * ic;
-                    const float *wt = wp + ((size_t)ky * g->kw + kx) * ic * oc;
-                    for (int i = 0; i < ic; i++) {
-                        float a = ip[i];
-                        const float *wr = wt + (size_t)i * oc;
-                        for (int o = 0; o < oc; o++)
-                            acc[o] += a * wr[o];
-                    }
-                }
-            }
-            act_span(act, acc, (size_t)oc);
-        }
-    }
-}
-
-void nn_depthwise(const float *in, int ih, int iw, int ic, int mult,
-                  const float *w, const float *bias,
-                  float *out, int oh, int ow, const nn_window *g, nn_act act, int threads)
-{
-    if (mult != 1) {
-        nn_ref_depthwise(in, ih, iw, ic, mult, w, bias, out, oh, ow, g, act);
+    const nn_isa *isa = nn_isa_current();
+    int k = g->kh * g->kw * ic;
+    nn_gemm_args ga = {
+        .n = oc, .k = k, .b = packed, .bias = packed + (size_t)panels(oc) * NN_PW * k,
+        .ldc = (size_t)oc, .act = act, .ldr = (size_t)oc, .act2 = act2,
+    };
+    long npix = (long)oh * ow, lo, hi;
+    if (g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 &&
+        g->pad_top == 0 && g->pad_left == 0 && oh == ih && ow == iw) {
+        /* 1x1: the input rows are A itself. */
+        ga.a = in;
+        ga.lda = (size_t)ic;
+        ga.c = out;
+        ga.res = res;
+        nn_split(npix, ith, nth, 16, &lo, &hi);
+        if (hi > lo)
+            isa->gemm(&ga, lo, hi);
         return;
     }
-    int nt = nn_team(threads, (double)oh * ow * ic * g->kh * g->kw);
-    (void)nt;
-    NN_OMP_FOR
-    for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-            float *acc = out + ((size_t)oy * ow + ox) * ic;
-            for (int c = 0; c < ic; c++)
-                acc[c] = bias ? bias[c] : 0.0f;
+    /* im2col one tile of output pixels at a time into this thread's
+     * scratch (patch order ky, kx, i matches the packed weights). */
+    nn_split(npix, ith, nth, NN_IM2COL_ROWS, &lo, &hi);
+    ga.a = scratch;
+    ga.lda = (size_t)k;
+    size_t row_bytes = (size_t)ic * sizeof(float);
+    for (long t = lo; t < hi; t += NN_IM2COL_ROWS) {
+        long rows = hi - t < NN_IM2COL_ROWS ? hi - t : NN_IM2COL_ROWS;
+        for (long r = 0; r < rows; r++) {
+            long pix = t + r;
+            int oy = (int)(pix / ow), ox = (int)(pix % ow);
+            float *dst = scratch + (size_t)r * k;
             for (int ky = 0; ky < g->kh; ky++) {
                 int y = oy * g->stride_h - g->pad_top + ky * g->dil_h;
-                if (y < 0 || y >= ih)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
+                for (int kx = 0; kx < g->kw; kx++, dst += ic) {
                     int x = ox * g->stride_w - g->pad_left + kx * g->dil_w;
-                    if (x < 0 || x >= iw)
-                        continue;
-                    const float *ip = in + ((size_t)y * iw + x) * ic;
-                    const float *wt = w + ((size_t)ky * g->kw + kx) * ic;
-                    for (int c = 0; c < ic; c++)
-                        acc[c] += ip[c] * wt[c];
+                    if (y < 0 || y >= ih || x < 0 || x >= iw)
+                        memset(dst, 0, row_bytes);
+                    else
+                        memcpy(dst, in + ((size_t)y * iw + x) * ic, row_bytes);
                 }
             }
-            act_span(act, acc, (size_t)ic);
         }
+        ga.c = out + (size_t)t * oc;
+        ga.res = res ? res + (size_t)t * oc : NULL;
+        isa->gemm(&ga, 0, rows);
     }
 }
 
-/* Gather form of the transposed conv: each output pixel sums the input pixels
- * whose scatter window covers it, so rows can be split across threads without
- * write conflicts. w is OHWI as in the file. */
-void nn_transpose_conv(const float *in, int ih, int iw, int ic,
-                       const float *w, const float *bias, int oc,
-                       float *out, int oh, int ow, const nn_window *g, nn_act act,
-                       int threads)
+void nn_depthwise(const nn_dw_args *a, int ith, int nth)
 {
-    int nt = nn_team(threads, (double)oh * ow * oc * ic);
-    (void)nt;
-    NN_OMP_FOR
-    for (int oy = 0; oy < oh; oy++) {
+    long lo, hi;
+    nn_split(a->oh, ith, nth, 1, &lo, &hi);
+    if (hi <= lo)
+        return;
+    if (a->mult != 1) {
+        /* Rare (no shipped model has it): the reference loop, by rows. */
+        for (long y = lo; y < hi; y++) {
+            for (int ox = 0; ox < a->ow; ox++)
+                for (int i = 0; i < a->c; i++)
+                    for (int m = 0; m < a->mult; m++) {
+                        int o = i * a->mult + m, oc = a->c * a->mult;
+                        float acc = a->bias ? a->bias[o] : 0.0f;
+                        for (int ky = 0; ky < a->g.kh; ky++) {
+                            int yy = (int)y * a->g.stride_h - a->g.pad_top + ky * a->g.dil_h;
+                            if (yy < 0 || yy >= a->ih)
+                                continue;
+                            for (int kx = 0; kx < a->g.kw; kx++) {
+                                int xx = ox * a->g.stride_w - a->g.pad_left + kx * a->g.dil_w;
+                                if (xx < 0 || xx >= a->iw)
+                                    continue;
+                                acc += a->in[((size_t)yy * a->iw + xx) * a->c + i] *
+                                       a->w[((size_t)ky * a->g.kw + kx) * oc + o];
+                            }
+                        }
+                        a->out[((size_t)y * a->ow + ox) * oc + o] = nn_ref_act(a->act, acc);
+                    }
+        }
+        return;
+    }
+    nn_isa_current()->depthwise(a, (int)lo, (int)hi);
+}
+
+/* ==== transposed convolution =========================================== */
+
+void nn_transpose_conv(const float *in, int ih, int iw, int ic,
+                       const float *w, const float *packed, const float *bias, int oc,
+                       float *out, int oh, int ow, const nn_window *g, nn_act act,
+                       int ith, int nth)
+{
+    long lo, hi;
+    if (packed && g->kh == g->stride_h && g->kw == g->stride_w && g->pad_top == 0 &&
+        g->pad_left == 0 && oh == ih * g->kh && ow == iw * g->kw) {
+        /* Non-overlapping blocks: input row y, kernel row ky writes output
+         * row y*kh+ky, kw*oc contiguous floats per input pixel. */
+        const nn_isa *isa = nn_isa_current();
+        int n = g->kw * oc;
+        size_t per_ky = (size_t)panels(n) * NN_PW * ic;
+        nn_gemm_args ga = {
+            .n = n, .k = ic, .lda = (size_t)ic, .bias = packed + (size_t)g->kh * per_ky,
+            .ldc = (size_t)n, .act = act, .act2 = NN_ACT_NONE,
+        };
+        nn_split(ih, ith, nth, 1, &lo, &hi);
+        for (long y = lo; y < hi; y++)
+            for (int ky = 0; ky < g->kh; ky++) {
+                ga.a = in + (size_t)y * iw * ic;
+                ga.b = packed + ky * per_ky;
+                ga.c = out + ((size_t)y * g->kh + ky) * ow * oc;
+                isa->gemm(&ga, 0, iw);
+            }
+        return;
+    }
+    /* General case, gather form: each output pixel sums the input pixels
+     * whose scatter window covers it, so rows split across threads. */
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    for (long oy = lo; oy < hi; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             float *acc = out + ((size_t)oy * ow + ox) * oc;
             for (int o = 0; o < oc; o++)
                 acc[o] = bias ? bias[o] : 0.0f;
             for (int ky = 0; ky < g->kh; ky++) {
-                int ty = oy + g->pad_top - ky;
+                long ty = oy + g->pad_top - ky;
                 if (ty < 0 || ty % g->stride_h)
                     continue;
-                int y = ty / g->stride_h;
+                long y = ty / g->stride_h;
                 if (y >= ih)
                     continue;
                 for (int kx = 0; kx < g->kw; kx++) {
@@ -173,7 +380,7 @@ void nn_transpose_conv(const float *in, int ih, int iw, int ic,
                     }
                 }
             }
-            act_span(act, acc, (size_t)oc);
+            nn_isa_current()->act(act, acc, (size_t)oc);
         }
     }
 }
@@ -181,19 +388,47 @@ void nn_transpose_conv(const float *in, int ih, int iw, int ic,
 /* ==== pooling, resize, elementwise ===================================== */
 
 void nn_avgpool(const float *in, int ih, int iw, int c,
-                float *out, int oh, int ow, const nn_window *g, nn_act act, int threads)
+                float *out, int oh, int ow, const nn_window *g, nn_act act, int ith, int nth)
 {
-    int nt = nn_team(threads, (double)ih * iw * c);
-    (void)nt;
-    NN_OMP_FOR
-    for (int oy = 0; oy < oh; oy++) {
+    long lo, hi;
+    if (oh == 1 && ow == 1) {
+        /* Global pooling (squeeze-excite): split the channels instead. */
+        nn_split(c, ith, nth, 16, &lo, &hi);
+        if (hi <= lo)
+            return;
+        int count = 0;
+        for (int y = 0; y < g->kh; y++) {
+            int yy = y - g->pad_top;
+            if (yy < 0 || yy >= ih)
+                continue;
+            for (int x = 0; x < g->kw; x++) {
+                int xx = x - g->pad_left;
+                if (xx < 0 || xx >= iw)
+                    continue;
+                const float *ip = in + ((size_t)yy * iw + xx) * c;
+                if (count == 0)
+                    memcpy(out + lo, ip + lo, (size_t)(hi - lo) * sizeof(float));
+                else
+                    for (long ch = lo; ch < hi; ch++)
+                        out[ch] += ip[ch];
+                count++;
+            }
+        }
+        float inv = count ? 1.0f / (float)count : 0.0f;
+        for (long ch = lo; ch < hi; ch++)
+            out[ch] = count ? out[ch] * inv : 0.0f;
+        nn_isa_current()->act(act, out + lo, (size_t)(hi - lo));
+        return;
+    }
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    for (long oy = lo; oy < hi; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             float *acc = out + ((size_t)oy * ow + ox) * c;
             for (int ch = 0; ch < c; ch++)
                 acc[ch] = 0.0f;
             int count = 0;
             for (int ky = 0; ky < g->kh; ky++) {
-                int y = oy * g->stride_h - g->pad_top + ky;
+                long y = oy * g->stride_h - g->pad_top + ky;
                 if (y < 0 || y >= ih)
                     continue;
                 for (int kx = 0; kx < g->kw; kx++) {
@@ -209,21 +444,20 @@ void nn_avgpool(const float *in, int ih, int iw, int c,
             float inv = count ? 1.0f / (float)count : 0.0f;
             for (int ch = 0; ch < c; ch++)
                 acc[ch] *= inv;
-            act_span(act, acc, (size_t)c);
+            nn_isa_current()->act(act, acc, (size_t)c);
         }
     }
 }
 
 void nn_resize_bilinear(const float *in, int ih, int iw, int c,
                         float *out, int oh, int ow, int align_corners, int half_pixel,
-                        int threads)
+                        int ith, int nth)
 {
     float sy = nn_resize_scale(ih, oh, align_corners);
     float sx = nn_resize_scale(iw, ow, align_corners);
-    int nt = nn_team(threads, (double)oh * ow * c * 4.0);
-    (void)nt;
-    NN_OMP_FOR
-    for (int y = 0; y < oh; y++) {
+    long lo, hi;
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    for (long y = lo; y < hi; y++) {
         float fy = half_pixel ? ((float)y + 0.5f) * sy - 0.5f : (float)y * sy;
         int y0 = (int)floorf(fy), y1 = (int)ceilf(fy);
         y0 = y0 < 0 ? 0 : y0;
@@ -253,15 +487,14 @@ static int same_shape(const int a[4], const int b[4])
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
 }
 
-/* b is [1,1,1,C] against a full [N,H,W,C] (a per-channel scale or bias). */
+/* s is [1,1,1,C] against a full [N,H,W,C] (a per-channel scale or bias). */
 static int is_channel_vector(const int s[4], const int full[4])
 {
     return s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == full[3];
 }
 
 #define BIN_LOOP(EXPR)                                                        \
-    NN_OMP_FOR                                                                \
-    for (long r = 0; r < rows; r++) {                                         \
+    for (long r = lo; r < hi; r++) {                                          \
         float *o = out + (size_t)r * cols;                                    \
         const float *pa = a + (size_t)r * cols * a_row;                       \
         const float *pb = b + (size_t)r * cols * b_row;                       \
@@ -269,28 +502,31 @@ static int is_channel_vector(const int s[4], const int full[4])
             float x = pa[j], y = pb[j];                                       \
             o[j] = (EXPR);                                                    \
         }                                                                     \
-        act_span(act, o, (size_t)cols);                                       \
     }
 
 void nn_binary(nn_binop op, const float *a, const int as[4],
                const float *b, const int bs[4],
-               float *out, const int os[4], nn_act act, int threads)
+               float *out, const int os[4], nn_act act, int ith, int nth)
 {
     int a_row, b_row;
     if (same_shape(as, os) && same_shape(bs, os)) {
         a_row = b_row = 1;
     } else if (same_shape(as, os) && is_channel_vector(bs, os)) {
-        a_row = 1; b_row = 0;
+        a_row = 1;
+        b_row = 0;
     } else if (same_shape(bs, os) && is_channel_vector(as, os)) {
-        a_row = 0; b_row = 1;
+        a_row = 0;
+        b_row = 1;
     } else {
-        nn_ref_binary(op, a, as, b, bs, out, os, act);
+        if (ith == 0) /* general broadcasting: rare, tiny; one thread */
+            nn_ref_binary(op, a, as, b, bs, out, os, act);
         return;
     }
     long cols = os[3];
-    long rows = (long)os[0] * os[1] * os[2];
-    int nt = nn_team(threads, (double)rows * cols);
-    (void)nt;
+    long rows = (long)os[0] * os[1] * os[2], lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    if (hi <= lo)
+        return;
     switch (op) {
     case NN_BIN_ADD: BIN_LOOP(x + y) break;
     case NN_BIN_MUL: BIN_LOOP(x * y) break;
@@ -298,6 +534,7 @@ void nn_binary(nn_binop op, const float *a, const int as[4],
     case NN_BIN_DIV: BIN_LOOP(x / y) break;
     case NN_BIN_MAX: BIN_LOOP(x > y ? x : y) break;
     case NN_BIN_MIN: BIN_LOOP(x < y ? x : y) break;
-    default: nn_ref_binary(op, a, as, b, bs, out, os, act); break;
+    default: break;
     }
+    nn_isa_current()->act(act, out + (size_t)lo * cols, (size_t)(hi - lo) * cols);
 }

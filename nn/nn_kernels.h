@@ -77,31 +77,113 @@ void nn_ref_binary(nn_binop op, const float *a, const int ashape[4],
 /** Mean over the axes whose flag is set (4-D); out has those dims = 1. */
 void nn_ref_mean(const float *in, const int shape[4], const int reduce[4], float *out);
 
-/* ---- runtime kernels ---------------------------------------------------- */
+/* ---- runtime kernels ---------------------------------------------------
+ *
+ * Every runtime kernel computes a share of its output: the executor runs the
+ * graph inside one parallel region and calls each kernel from every thread
+ * with (ith, nth), then a barrier. nth = 1 is the single-threaded case. */
 
-/** Pack OHWI conv weights for nn_conv2d: layout [KH][KW][I][O] so the inner
- *  loop runs over contiguous output channels. dst holds kh*kw*ic*oc floats. */
-void nn_pack_conv_weights(const float *w, int oc, int kh, int kw, int ic, float *dst);
-/** Direct conv with packed weights; @p threads is the OpenMP team size. */
-void nn_conv2d(const float *in, int ih, int iw, int ic,
-               const float *wpacked, const float *bias, int oc,
-               float *out, int oh, int ow, const nn_window *g, nn_act act, int threads);
-void nn_depthwise(const float *in, int ih, int iw, int ic, int mult,
-                  const float *w, const float *bias,
-                  float *out, int oh, int ow, const nn_window *g, nn_act act, int threads);
+/** [lo, hi) of n items for thread ith of nth, in blocks of @p align items. */
+static inline void nn_split(long n, int ith, int nth, long align, long *lo, long *hi)
+{
+    long blocks = (n + align - 1) / align;
+    long per = (blocks + nth - 1) / nth;
+    long a = (long)ith * per * align, b = a + per * align;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
+}
+
+/** Packed weights: panels of NN_PW output channels, [panel][k][NN_PW], the
+ *  last panel zero-padded. One layout for every instruction set. */
+#define NN_PW 16
+
+/** Floats needed to pack n output channels of depth k (plus the bias). */
+size_t nn_pack_size(int n, int k);
+/** Pack a conv's OHWI weights (k = kh*kw*ic, in patch order) and its bias
+ *  (NULL = zeros) into dst: panels first, then the bias padded to panels. */
+void nn_pack_conv(const float *w, const float *bias, int oc, int k, float *dst);
+
+/** A GEMM with a fused epilogue:
+ *    C[r][j] = act2(act(sum_k A[r][k] * B[k][j] + bias[j]) + R[r][j])
+ *  (the residual term only when res != NULL). */
+typedef struct nn_gemm_args {
+    int n, k;                /**< columns (output channels), depth */
+    const float *a;          /**< rows of A, lda apart */
+    size_t lda;
+    const float *b;          /**< packed panels (nn_pack_conv) */
+    const float *bias;       /**< padded to whole panels */
+    float *c;                /**< rows of C, ldc apart */
+    size_t ldc;
+    nn_act act;
+    const float *res;        /**< residual rows, ldr apart, or NULL */
+    size_t ldr;
+    nn_act act2;
+} nn_gemm_args;
+
+typedef struct nn_dw_args {
+    const float *in;
+    int ih, iw, c, mult;
+    const float *w;          /**< [kh][kw][c*mult] as in the file */
+    const float *bias;       /**< c*mult values, or NULL */
+    float *out;
+    int oh, ow;
+    nn_window g;
+    nn_act act;
+} nn_dw_args;
+
+/** One instruction set's kernels. */
+typedef struct nn_isa {
+    const char *name;
+    /** rows [r0, r1) of a GEMM */
+    void (*gemm)(const nn_gemm_args *g, long r0, long r1);
+    /** output rows [y0, y1) of a depthwise conv (mult 1) */
+    void (*depthwise)(const nn_dw_args *a, int y0, int y1);
+    /** in-place activation of n values */
+    void (*act)(nn_act act, float *x, size_t n);
+} nn_isa;
+
+/** The kernels in use: the best this CPU supports unless nn_isa_select()
+ *  or the SEG_ISA environment variable (portable, avx2, avx512) chose. */
+const nn_isa *nn_isa_current(void);
+/** Use the named instruction set; SEG_ERR_UNSUPPORTED if the CPU or the
+ *  build lacks it. Process-wide; call before running models. */
+int nn_isa_select(const char *name);
+/** Whether the named instruction set can run here. */
+int nn_isa_supported(const char *name);
+
+/* Portable (plain C) versions, always available. */
+void nn_gemm_portable(const nn_gemm_args *g, long r0, long r1);
+void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1);
+void nn_act_portable(nn_act act, float *x, size_t n);
+
+/** Convolution through the current ISA's GEMM: 1x1 stride-1 convs read the
+ *  input directly, others go through an im2col tile of NN_IM2COL_ROWS rows
+ *  in @p scratch (nn_conv_scratch_size() floats, per thread). */
+#define NN_IM2COL_ROWS 16
+size_t nn_conv_scratch_size(int kh, int kw, int ic);
+void nn_conv(const float *in, int ih, int iw, int ic, const float *packed, int oc,
+             float *out, int oh, int ow, const nn_window *g, nn_act act,
+             const float *res, nn_act act2, float *scratch, int ith, int nth);
+void nn_depthwise(const nn_dw_args *a, int ith, int nth);
+
+/** Transposed conv. When the kernel equals the stride and there is no
+ *  padding, output blocks do not overlap and it runs as kh GEMMs over the
+ *  packed weights from nn_pack_tconv(); otherwise a gather loop over w. */
+size_t nn_pack_tconv_size(int oc, int kh, int kw, int ic);
+void nn_pack_tconv(const float *w, const float *bias, int oc, int kh, int kw, int ic, float *dst);
 void nn_transpose_conv(const float *in, int ih, int iw, int ic,
-                       const float *w, const float *bias, int oc,
+                       const float *w, const float *packed, const float *bias, int oc,
                        float *out, int oh, int ow, const nn_window *g, nn_act act,
-                       int threads);
+                       int ith, int nth);
 void nn_avgpool(const float *in, int ih, int iw, int c,
-                float *out, int oh, int ow, const nn_window *g, nn_act act, int threads);
+                float *out, int oh, int ow, const nn_window *g, nn_act act, int ith, int nth);
 void nn_resize_bilinear(const float *in, int ih, int iw, int c,
                         float *out, int oh, int ow, int align_corners, int half_pixel,
-                        int threads);
+                        int ith, int nth);
 void nn_binary(nn_binop op, const float *a, const int ashape[4],
                const float *b, const int bshape[4],
-               float *out, const int oshape[4], nn_act act, int threads);
-/** In-place activation over n values. */
-void nn_activation(nn_act act, float *x, size_t n, int threads);
+               float *out, const int oshape[4], nn_act act, int ith, int nth);
+/** Activation of n values from src to dst (may be the same), this thread's share. */
+void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth);
 
 #endif

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,20 @@ static void assert_close(const float *a, const float *b, size_t n, float tol)
                  (double)a[at], (double)b[at], (double)tol);
 }
 
+/* The instruction sets this CPU runs; each test repeats on every one. */
+static const char *const ISAS[] = {"portable", "avx2", "avx512"};
+#define N_ISAS 3
+
+/* Each runtime kernel computes a share (ith of nth); running every share in
+ * turn checks the split covers the output exactly once. */
+#define FOR_SHARES(NTH, CALL)                                                 \
+    do {                                                                      \
+        for (int ith = 0; ith < (NTH); ith++) {                               \
+            int nth = (NTH);                                                  \
+            CALL;                                                             \
+        }                                                                     \
+    } while (0)
+
 static const nn_act ACTS[] = {NN_ACT_NONE, NN_ACT_RELU, NN_ACT_RELU6, NN_ACT_HARD_SWISH,
                               NN_ACT_LOGISTIC, NN_ACT_RELU_N1_TO_1, NN_ACT_TANH};
 
@@ -84,10 +99,14 @@ static void test_same_padding_puts_extra_pixel_at_end(void **state)
     assert_float_equal(ref[0], 1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11, 0);
     /* out[1][1]: rows 2..3 (4 is padding), cols 2..3 */
     assert_float_equal(ref[3], 11 + 12 + 15 + 16, 0);
-    float packed[9];
-    nn_pack_conv_weights(w, 1, 3, 3, 1, packed);
-    nn_conv2d(in, 4, 4, 1, packed, NULL, 1, out, 2, 2, &g, NN_ACT_NONE, 1);
-    assert_close(out, ref, 4, 0.0f);
+    float packed[16 * 10], scratch[NN_IM2COL_ROWS * 9];
+    nn_pack_conv(w, NULL, 1, 9, packed);
+    for (int i = 0; i < N_ISAS; i++) {
+        if (nn_isa_select(ISAS[i]) != 0)
+            continue;
+        nn_conv(in, 4, 4, 1, packed, 1, out, 2, 2, &g, NN_ACT_NONE, NULL, NN_ACT_NONE, scratch, 0, 1);
+        assert_close(out, ref, 4, 0.0f);
+    }
 }
 
 static void test_transpose_conv_hand_case(void **state)
@@ -104,8 +123,18 @@ static void test_transpose_conv_hand_case(void **state)
     const float want[16] = {1.5f, 10.5f, 2.5f, 20.5f, 100.5f, 1000.5f, 200.5f, 2000.5f,
                             3.5f, 30.5f, 4.5f, 40.5f, 300.5f, 3000.5f, 400.5f, 4000.5f};
     assert_close(ref, want, 16, 0.0f);
-    nn_transpose_conv(in, 2, 2, 1, w, bias, 1, out, 4, 4, &g, NN_ACT_NONE, 1);
-    assert_close(out, want, 16, 0.0f);
+    float packed[256];
+    assert_true(nn_pack_tconv_size(1, 2, 2, 1) <= 256);
+    nn_pack_tconv(w, bias, 1, 2, 2, 1, packed);
+    for (int i = 0; i < N_ISAS; i++) {
+        if (nn_isa_select(ISAS[i]) != 0)
+            continue;
+        memset(out, 0, sizeof out);
+        nn_transpose_conv(in, 2, 2, 1, w, packed, bias, 1, out, 4, 4, &g, NN_ACT_NONE, 0, 1);
+        assert_close(out, want, 16, 0.0f);
+        nn_transpose_conv(in, 2, 2, 1, w, NULL, bias, 1, out, 4, 4, &g, NN_ACT_NONE, 0, 1);
+        assert_close(out, want, 16, 0.0f);
+    }
     /* Overlapping windows (k3 s2, pad 1): out[1] gets in[0]*w[2] + in[1]*w[0]. */
     float in1[2] = {1, 2}, w1[3] = {1, 2, 3}, o1[3], r1[3];
     nn_window g1 = {1, 3, 1, 2, 1, 1, 0, 1};
@@ -113,7 +142,7 @@ static void test_transpose_conv_hand_case(void **state)
     assert_float_equal(r1[0], 1 * 2, 0);
     assert_float_equal(r1[1], 1 * 3 + 2 * 1, 0);
     assert_float_equal(r1[2], 2 * 2, 0);
-    nn_transpose_conv(in1, 1, 2, 1, w1, NULL, 1, o1, 1, 3, &g1, NN_ACT_NONE, 1);
+    nn_transpose_conv(in1, 1, 2, 1, w1, NULL, NULL, 1, o1, 1, 3, &g1, NN_ACT_NONE, 0, 1);
     assert_close(o1, r1, 3, 0.0f);
 }
 
@@ -126,7 +155,7 @@ static void test_resize_half_pixel_hand_case(void **state)
     nn_ref_resize_bilinear(in, 1, 2, 1, ref, 1, 4, 0, 1);
     const float want[4] = {0.0f, 1.0f, 3.0f, 4.0f};
     assert_close(ref, want, 4, 1e-6f);
-    nn_resize_bilinear(in, 1, 2, 1, out, 1, 4, 0, 1, 1);
+    nn_resize_bilinear(in, 1, 2, 1, out, 1, 4, 0, 1, 0, 1);
     assert_close(out, want, 4, 1e-6f);
     /* align_corners: 1x2 -> 1x3 = 0, 2, 4 */
     float ac[3];
@@ -152,7 +181,7 @@ static void test_avgpool_counts_only_real_taps_at_borders(void **state)
     assert_float_equal(ref[0], (1 + 2 + 4 + 5) / 4.0f, 1e-6f);
     assert_float_equal(ref[1], (1 + 2 + 3 + 4 + 5 + 6) / 6.0f, 1e-6f);
     assert_float_equal(ref[4], 45.0f / 9.0f, 1e-6f);
-    nn_avgpool(in, 3, 3, 1, out, 3, 3, &g, NN_ACT_NONE, 1);
+    nn_avgpool(in, 3, 3, 1, out, 3, 3, &g, NN_ACT_NONE, 0, 1);
     assert_close(out, ref, 9, 1e-6f);
 }
 
@@ -166,14 +195,25 @@ static void test_activations_hand_values(void **state)
     assert_float_equal(nn_ref_act(NN_ACT_RELU6, 7.0f), 6.0f, 0);
     assert_float_equal(nn_ref_act(NN_ACT_RELU, -1.0f), 0.0f, 0);
     assert_float_equal(nn_ref_act(NN_ACT_RELU_N1_TO_1, -3.0f), -1.0f, 0);
-    float x[37], y[37];
-    for (int a = 0; a < (int)(sizeof ACTS / sizeof ACTS[0]); a++) {
-        for (int i = 0; i < 37; i++)
-            x[i] = y[i] = (float)(i - 18) * 0.5f;
-        nn_activation(ACTS[a], x, 37, 2);
-        for (int i = 0; i < 37; i++)
-            y[i] = nn_ref_act(ACTS[a], y[i]);
-        assert_close(x, y, 37, 1e-6f);
+    /* Every ISA's activations on values from -100 to 100 (exp's clamps),
+     * compared with libm: relative 1e-6 is a few ulp. */
+    enum { N = 2001 };
+    static float x[N], y[N], z[N];
+    for (int isa = 0; isa < N_ISAS; isa++) {
+        if (nn_isa_select(ISAS[isa]) != 0)
+            continue;
+        for (int a = 0; a < (int)(sizeof ACTS / sizeof ACTS[0]); a++) {
+            for (int i = 0; i < N; i++)
+                x[i] = y[i] = (float)(i - N / 2) * 0.1f;
+            FOR_SHARES(3, nn_activation(ACTS[a], x, z, N, ith, nth));
+            for (int i = 0; i < N; i++) {
+                float want = nn_ref_act(ACTS[a], y[i]);
+                float tol = 1e-6f * (fabsf(want) > 1.0f ? fabsf(want) : 1.0f) + 1e-30f;
+                if (!(fabsf(z[i] - want) <= tol))
+                    fail_msg("%s %s(%g) = %g, want %g", ISAS[isa], nn_act_name(ACTS[a]),
+                             (double)y[i], (double)z[i], (double)want);
+            }
+        }
     }
 }
 
@@ -182,26 +222,41 @@ static void test_activations_hand_values(void **state)
 static void test_conv2d_matches_reference(void **state)
 {
     (void)state;
-    for (int trial = 0; trial < 60; trial++) {
+    for (int trial = 0; trial < 90; trial++) {
         int k = (int[]){1, 1, 3, 3, 5, 2}[trial % 6];
         int s = irand(1, 2), d = (trial % 7 == 0 && s == 1) ? 2 : 1, same = irand(0, 1);
         int ih = irand(k, 19), iw = irand(k, 23), ic = irand(1, 37), oc = irand(1, 41);
+        if (trial % 9 == 0)
+            oc = 16 * irand(1, 3); /* whole panels */
         nn_window g = {k, k, s, s, d, d, 0, 0};
         int oh = nn_conv_out_size(ih, k, s, d, same, &g.pad_top);
         int ow = nn_conv_out_size(iw, k, s, d, same, &g.pad_left);
         if (oh < 1 || ow < 1)
             continue;
+        size_t on = (size_t)oh * ow * oc;
         float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)oc * k * k * ic);
-        float *b = rand_buf((size_t)oc), *packed = rand_buf((size_t)oc * k * k * ic);
-        float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
-        nn_act act = ACTS[trial % 7];
-        nn_pack_conv_weights(w, oc, k, k, ic, packed);
-        nn_ref_conv2d(in, ih, iw, ic, w, b, oc, ref, oh, ow, &g, act);
-        nn_conv2d(in, ih, iw, ic, packed, trial % 5 ? b : NULL, oc, out, oh, ow, &g, act, 2);
-        if (trial % 5 == 0)
-            nn_ref_conv2d(in, ih, iw, ic, w, NULL, oc, ref, oh, ow, &g, act);
-        assert_close(out, ref, (size_t)oh * ow * oc, 1e-4f);
-        free(in); free(w); free(b); free(packed); free(ref); free(out);
+        float *b = rand_buf((size_t)oc), *packed = rand_buf(nn_pack_size(oc, k * k * ic));
+        float *ref = rand_buf(on), *out = rand_buf(on), *res = rand_buf(on);
+        float *scratch = rand_buf(3 * nn_conv_scratch_size(k, k, ic));
+        nn_act act = ACTS[trial % 7], act2 = trial % 4 == 1 ? NN_ACT_RELU : NN_ACT_NONE;
+        int with_bias = trial % 5 != 0, with_res = trial % 3 == 0;
+        nn_pack_conv(w, with_bias ? b : NULL, oc, k * k * ic, packed);
+        nn_ref_conv2d(in, ih, iw, ic, w, with_bias ? b : NULL, oc, ref, oh, ow, &g, act);
+        if (with_res)
+            for (size_t i = 0; i < on; i++)
+                ref[i] = nn_ref_act(act2, ref[i] + res[i]);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            for (size_t i = 0; i < on; i++)
+                out[i] = NAN;
+            int nt = 1 + trial % 3;
+            FOR_SHARES(nt, nn_conv(in, ih, iw, ic, packed, oc, out, oh, ow, &g, act,
+                                   with_res ? res : NULL, act2,
+                                   scratch + (size_t)ith * nn_conv_scratch_size(k, k, ic), ith, nth));
+            assert_close(out, ref, on, 1e-4f);
+        }
+        free(in); free(w); free(b); free(packed); free(ref); free(out); free(res); free(scratch);
     }
 }
 
@@ -224,8 +279,15 @@ static void test_depthwise_matches_reference(void **state)
         float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
         nn_act act = ACTS[trial % 7];
         nn_ref_depthwise(in, ih, iw, ic, mult, w, b, ref, oh, ow, &g, act);
-        nn_depthwise(in, ih, iw, ic, mult, w, b, out, oh, ow, &g, act, 2);
-        assert_close(out, ref, (size_t)oh * ow * oc, 1e-5f);
+        nn_dw_args da = {in, ih, iw, ic, mult, w, trial % 7 ? b : NULL, out, oh, ow, g, act};
+        if (!da.bias)
+            nn_ref_depthwise(in, ih, iw, ic, mult, w, NULL, ref, oh, ow, &g, act);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            FOR_SHARES(1 + trial % 3, nn_depthwise(&da, ith, nth));
+            assert_close(out, ref, (size_t)oh * ow * oc, 1e-5f);
+        }
         free(in); free(w); free(b); free(ref); free(out);
     }
 }
@@ -237,6 +299,10 @@ static void test_transpose_conv_matches_reference(void **state)
         int k = irand(1, 4), s = irand(1, 3);
         int ih = irand(1, 12), iw = irand(1, 13), ic = irand(1, 20), oc = irand(1, 5);
         int pt = irand(0, k - 1), pl = irand(0, k - 1);
+        if (trial % 2 == 0) { /* the non-overlapping fast path */
+            s = k;
+            pt = pl = 0;
+        }
         int oh = s * (ih - 1) + k - pt * 2, ow = s * (iw - 1) + k - pl * 2;
         if (oh < 1 || ow < 1)
             continue;
@@ -246,9 +312,16 @@ static void test_transpose_conv_matches_reference(void **state)
         float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
         nn_act act = ACTS[trial % 7];
         nn_ref_transpose_conv(in, ih, iw, ic, w, b, oc, ref, oh, ow, &g, act);
-        nn_transpose_conv(in, ih, iw, ic, w, b, oc, out, oh, ow, &g, act, 2);
-        assert_close(out, ref, (size_t)oh * ow * oc, 1e-4f);
-        free(in); free(w); free(b); free(ref); free(out);
+        float *packed = rand_buf(nn_pack_tconv_size(oc, k, k, ic));
+        nn_pack_tconv(w, b, oc, k, k, ic, packed);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            FOR_SHARES(1 + trial % 3, nn_transpose_conv(in, ih, iw, ic, w, packed, b, oc, out,
+                                                        oh, ow, &g, act, ith, nth));
+            assert_close(out, ref, (size_t)oh * ow * oc, 1e-4f);
+        }
+        free(in); free(w); free(b); free(ref); free(out); free(packed);
     }
 }
 
@@ -268,7 +341,7 @@ static void test_pool_and_resize_match_reference(void **state)
         if (oh >= 1 && ow >= 1) {
             float *ref = rand_buf((size_t)oh * ow * c), *out = rand_buf((size_t)oh * ow * c);
             nn_ref_avgpool(in, ih, iw, c, ref, oh, ow, &g, NN_ACT_NONE);
-            nn_avgpool(in, ih, iw, c, out, oh, ow, &g, NN_ACT_NONE, 2);
+            FOR_SHARES(1 + trial % 3, nn_avgpool(in, ih, iw, c, out, oh, ow, &g, NN_ACT_NONE, ith, nth));
             assert_close(out, ref, (size_t)oh * ow * c, 1e-5f);
             free(ref); free(out);
         }
@@ -276,7 +349,7 @@ static void test_pool_and_resize_match_reference(void **state)
         int align = trial % 3 == 1, half = trial % 3 == 2;
         float *ref = rand_buf((size_t)rh * rw * c), *out = rand_buf((size_t)rh * rw * c);
         nn_ref_resize_bilinear(in, ih, iw, c, ref, rh, rw, align, half);
-        nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half, 2);
+        FOR_SHARES(1 + trial % 3, nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half, ith, nth));
         assert_close(out, ref, (size_t)rh * rw * c, 1e-5f);
         free(ref); free(out); free(in);
     }
@@ -303,8 +376,12 @@ static void test_binary_broadcast_matches_reference(void **state)
                 b[i] = b[i] >= 0 ? b[i] + 0.5f : b[i] - 0.5f;
         nn_act act = ACTS[trial % 3];
         nn_ref_binary(op, a, as, b, bs, ref, os, act);
-        nn_binary(op, a, as, b, bs, out, os, act, 2);
-        assert_close(out, ref, on, 1e-6f);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            FOR_SHARES(1 + trial % 3, nn_binary(op, a, as, b, bs, out, os, act, ith, nth));
+            assert_close(out, ref, on, 1e-6f);
+        }
         free(a); free(b); free(ref); free(out);
     }
 }
@@ -322,9 +399,20 @@ static void test_mean_reference_hand_case(void **state)
     assert_float_equal(out[1], 6.0f, 1e-6f);
 }
 
+static void test_isa_selection(void **state)
+{
+    (void)state;
+    assert_int_equal(nn_isa_select("portable"), 0);
+    assert_string_equal(nn_isa_current()->name, "portable");
+    assert_int_not_equal(nn_isa_select("no-such-isa"), 0);
+    for (int i = 0; i < N_ISAS; i++)
+        printf("# %s: %s\n", ISAS[i], nn_isa_supported(ISAS[i]) ? "tested" : "not on this CPU");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isa_selection),
         cmocka_unit_test(test_same_padding_puts_extra_pixel_at_end),
         cmocka_unit_test(test_transpose_conv_hand_case),
         cmocka_unit_test(test_resize_half_pixel_hand_case),

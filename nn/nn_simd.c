@@ -1,0 +1,272 @@
+/* nn_simd.c - the x86 SIMD kernels, compiled twice: once with AVX2+FMA
+ * (NN_SIMD_AVX2, 8 lanes) and once with AVX-512 (NN_SIMD_AVX512, 16 lanes),
+ * each defining its own nn_isa table. nn_kernels.c picks one at run time.
+ *
+ * GEMM: a register-blocked microkernel in the BLIS/XNNPACK style. A tile of
+ * MR rows x NV vectors of columns is held in registers; per depth step it
+ * loads NV weight vectors from the packed panels and broadcasts one A value
+ * per row from memory into an FMA. Bias, activation and a residual add are
+ * applied on the registers before the only store (the "epilogue"). */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "nn_kernels.h"
+
+#if defined(NN_SIMD_AVX512)
+#define SFX(x) x##_avx512
+#define ISA_NAME "avx512"
+typedef __m512 V;
+#define VL 16
+#define MR 8 /* rows per tile: 8 x 2 vectors = 16 accumulators of 32 registers */
+#define NP 2 /* panels per tile */
+static inline V vzero(void) { return _mm512_setzero_ps(); }
+static inline V vld(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vst(float *p, V v) { _mm512_storeu_ps(p, v); }
+static inline V vset(float x) { return _mm512_set1_ps(x); }
+static inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+static inline V vadd(V a, V b) { return _mm512_add_ps(a, b); }
+static inline V vsub(V a, V b) { return _mm512_sub_ps(a, b); }
+static inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
+static inline V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
+static inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
+static inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
+static inline V vld_n(const float *p, int n)
+{
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+}
+static inline void vst_n(float *p, V v, int n)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+}
+static inline V vround(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+/* y * 2^n for integral n in float */
+static inline V vldexp(V y, V n) { return _mm512_scalef_ps(y, n); }
+#elif defined(NN_SIMD_AVX2)
+#define SFX(x) x##_avx2
+#define ISA_NAME "avx2"
+typedef __m256 V;
+#define VL 8
+#define MR 6 /* 6 x 2 vectors = 12 accumulators of 16 registers */
+#define NP 1
+static inline V vzero(void) { return _mm256_setzero_ps(); }
+static inline V vld(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vst(float *p, V v) { _mm256_storeu_ps(p, v); }
+static inline V vset(float x) { return _mm256_set1_ps(x); }
+static inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+static inline V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+static inline V vsub(V a, V b) { return _mm256_sub_ps(a, b); }
+static inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+static inline V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
+static inline V vmax(V a, V b) { return _mm256_max_ps(a, b); }
+static inline V vmin(V a, V b) { return _mm256_min_ps(a, b); }
+static const int32_t MASK_TAB[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static inline __m256i mask_n(int n) { return _mm256_loadu_si256((const __m256i *)(const void *)(MASK_TAB + 8 - n)); }
+static inline V vld_n(const float *p, int n) { return _mm256_maskload_ps(p, mask_n(n)); }
+static inline void vst_n(float *p, V v, int n) { _mm256_maskstore_ps(p, mask_n(n), v); }
+static inline V vround(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vldexp(V y, V n)
+{
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+#else
+#error "compile nn_simd.c with NN_SIMD_AVX512 or NN_SIMD_AVX2"
+#endif
+
+#define VPP (NN_PW / VL) /* vectors per packed panel */
+
+/* ==== activations ====================================================== */
+
+/* e^x, Cephes' expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial.
+ * Relative error about 2 ulp; the clamp keeps 2^n a normal float. */
+static inline V vexp(V x)
+{
+    x = vmin(x, vset(88.0f));
+    x = vmax(x, vset(-87.0f));
+    V n = vround(vmul(x, vset(1.44269504088896341f)));
+    V r = vsub(x, vmul(n, vset(0.693359375f)));
+    r = vsub(r, vmul(n, vset(-2.12194440e-4f)));
+    V y = vset(1.9875691500e-4f);
+    y = vfma(y, r, vset(1.3981999507e-3f));
+    y = vfma(y, r, vset(8.3334519073e-3f));
+    y = vfma(y, r, vset(4.1665795894e-2f));
+    y = vfma(y, r, vset(1.6666665459e-1f));
+    y = vfma(y, r, vset(5.0000001201e-1f));
+    y = vfma(y, vmul(r, r), vadd(r, vset(1.0f)));
+    return vldexp(y, n);
+}
+
+static inline V vact(nn_act act, V x)
+{
+    switch (act) {
+    case NN_ACT_NONE: return x;
+    case NN_ACT_RELU: return vmax(x, vzero());
+    case NN_ACT_RELU6: return vmin(vmax(x, vzero()), vset(6.0f));
+    case NN_ACT_RELU_N1_TO_1: return vmin(vmax(x, vset(-1.0f)), vset(1.0f));
+    case NN_ACT_HARD_SWISH:
+        return vmul(vmul(x, vmin(vmax(vadd(x, vset(3.0f)), vzero()), vset(6.0f))),
+                    vset(1.0f / 6.0f));
+    case NN_ACT_LOGISTIC:
+        return vdiv(vset(1.0f), vadd(vset(1.0f), vexp(vsub(vzero(), x))));
+    case NN_ACT_TANH: {
+        /* tanh x = 1 - 2 / (e^2x + 1) */
+        V e = vexp(vadd(x, x));
+        return vsub(vset(1.0f), vdiv(vset(2.0f), vadd(e, vset(1.0f))));
+    }
+    default: return x;
+    }
+}
+
+static void act_span(nn_act act, float *x, size_t n)
+{
+    if (act == NN_ACT_NONE)
+        return;
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vst(x + i, vact(act, vld(x + i)));
+    if (i < n)
+        vst_n(x + i, vact(act, vld_n(x + i, (int)(n - i))), (int)(n - i));
+}
+
+/* ==== GEMM ============================================================= */
+
+/* One tile: ROWS rows x NV vectors of columns starting at panel bp. cols is
+ * how many of the NV*VL columns exist (the rest are padding, not stored). */
+#define DEFINE_TILE(NAME, ROWS, NV)                                                        \
+    static void NAME(const nn_gemm_args *g, const float *a, const float *bp,              \
+                     const float *bias, float *c, const float *res, int cols)             \
+    {                                                                                      \
+        V acc[ROWS][NV];                                                                   \
+        const float *bv[NV];                                                               \
+        const size_t lda = g->lda;                                                         \
+        const int k_end = g->k;                                                            \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
+            bv[v] = bp + (size_t)(v / VPP) * k_end * NN_PW + (v % VPP) * VL;               \
+        _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++)                            \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                           \
+                acc[i][v] = vld(bias + v * VL);                                            \
+        for (int k = 0; k < k_end; k++) {                                                  \
+            V w[NV];                                                                       \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                           \
+                w[v] = vld(bv[v] + (size_t)k * NN_PW);                                     \
+            _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                      \
+                V x = vset(a[i * lda + k]);                                                \
+                _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                       \
+                    acc[i][v] = vfma(x, w[v], acc[i][v]);                                  \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                          \
+            float *ci = c + i * g->ldc;                                                    \
+            const float *ri = res ? res + i * g->ldr : NULL;                               \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                         \
+                int nv = cols - v * VL;                                                    \
+                if (nv <= 0)                                                               \
+                    break;                                                                 \
+                V x = vact(g->act, acc[i][v]);                                             \
+                if (nv >= VL) {                                                            \
+                    if (ri)                                                                \
+                        x = vact(g->act2, vadd(x, vld(ri + v * VL)));                      \
+                    vst(ci + v * VL, x);                                                   \
+                } else {                                                                   \
+                    if (ri)                                                                \
+                        x = vact(g->act2, vadd(x, vld_n(ri + v * VL, nv)));                \
+                    vst_n(ci + v * VL, x, nv);                                             \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+DEFINE_TILE(tile_full_wide, MR, NP * VPP)
+DEFINE_TILE(tile_row_wide, 1, NP * VPP)
+#if NP > 1
+DEFINE_TILE(tile_full_one, MR, VPP)
+DEFINE_TILE(tile_row_one, 1, VPP)
+#endif
+
+static void gemm(const nn_gemm_args *g, long r0, long r1)
+{
+    int npan = (g->n + NN_PW - 1) / NN_PW;
+    for (long r = r0; r < r1; r += MR) {
+        long mr = r1 - r < MR ? r1 - r : MR;
+        const float *a = g->a + (size_t)r * g->lda;
+        float *c = g->c + (size_t)r * g->ldc;
+        const float *res = g->res ? g->res + (size_t)r * g->ldr : NULL;
+        for (int p = 0; p < npan; p += NP) {
+            int nph = npan - p < NP ? npan - p : NP;
+            int cols = g->n - p * NN_PW;
+            const float *bp = g->b + (size_t)p * g->k * NN_PW;
+            const float *bias = g->bias + p * NN_PW;
+            float *cp = c + p * NN_PW;
+            const float *rp = res ? res + p * NN_PW : NULL;
+#if NP > 1
+            if (nph < NP) {
+                if (mr == MR)
+                    tile_full_one(g, a, bp, bias, cp, rp, cols);
+                else
+                    for (long i = 0; i < mr; i++)
+                        tile_row_one(g, a + i * g->lda, bp, bias, cp + i * g->ldc,
+                                     rp ? rp + i * g->ldr : NULL, cols);
+                continue;
+            }
+#else
+            (void)nph;
+#endif
+            if (mr == MR)
+                tile_full_wide(g, a, bp, bias, cp, rp, cols);
+            else
+                for (long i = 0; i < mr; i++)
+                    tile_row_wide(g, a + i * g->lda, bp, bias, cp + i * g->ldc,
+                                  rp ? rp + i * g->ldr : NULL, cols);
+        }
+    }
+}
+
+/* ==== depthwise ======================================================== */
+
+static void depthwise(const nn_dw_args *a, int y0, int y1)
+{
+    const nn_window *g = &a->g;
+    const int C = a->c, iw = a->iw;
+    for (int oy = y0; oy < y1; oy++) {
+        int ybase = oy * g->stride_h - g->pad_top;
+        int ky0 = 0, ky1 = g->kh;
+        while (ky0 < ky1 && ybase + ky0 * g->dil_h < 0)
+            ky0++;
+        while (ky1 > ky0 && ybase + (ky1 - 1) * g->dil_h >= a->ih)
+            ky1--;
+        float *orow = a->out + (size_t)oy * a->ow * C;
+        for (int c0 = 0; c0 < C; c0 += VL) {
+            int nc = C - c0 < VL ? C - c0 : VL;
+            V b = a->bias ? vld_n(a->bias + c0, nc) : vzero();
+            for (int ox = 0; ox < a->ow; ox++) {
+                int xbase = ox * g->stride_w - g->pad_left;
+                V acc = b;
+                int interior = xbase >= 0 && xbase + (g->kw - 1) * g->dil_w < iw;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    const float *ip = a->in + ((size_t)(ybase + ky * g->dil_h) * iw) * C + c0;
+                    const float *wp = a->w + (size_t)ky * g->kw * C + c0;
+                    if (interior && nc == VL) {
+                        for (int kx = 0; kx < g->kw; kx++)
+                            acc = vfma(vld(ip + (size_t)(xbase + kx * g->dil_w) * C),
+                                       vld(wp + (size_t)kx * C), acc);
+                    } else {
+                        for (int kx = 0; kx < g->kw; kx++) {
+                            int x = xbase + kx * g->dil_w;
+                            if (x < 0 || x >= iw)
+                                continue;
+                            acc = vfma(vld_n(ip + (size_t)x * C, nc), vld_n(wp + (size_t)kx * C, nc),
+                                       acc);
+                        }
+                    }
+                }
+                acc = vact(a->act, acc);
+                if (nc == VL)
+                    vst(orow + (size_t)ox * C + c0, acc);
+                else
+                    vst_n(orow + (size_t)ox * C + c0, acc, nc);
+            }
+        }
+    }
+}
+
+const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span};
