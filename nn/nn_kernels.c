@@ -116,10 +116,15 @@ void nn_gemm_portable(const nn_gemm_args *g, long r0, long r1)
             const float *b = g->b + (size_t)p * g->k * NN_PW;
             for (int j = 0; j < NN_PW; j++)
                 acc[j] = g->bias[p * NN_PW + j];
-            for (int k = 0; k < g->k; k++) {
-                float av = a[k];
-                for (int j = 0; j < NN_PW; j++)
-                    acc[j] += av * b[(size_t)k * NN_PW + j];
+            int nseg = g->nseg > 1 ? g->nseg : 1, kseg = g->k / nseg;
+            for (int sg = 0; sg < nseg; sg++) {
+                const float *as = a + (size_t)sg * g->seg_stride;
+                for (int k = 0; k < kseg; k++) {
+                    float av = as[k];
+                    const float *br = b + ((size_t)sg * kseg + k) * NN_PW;
+                    for (int j = 0; j < NN_PW; j++)
+                        acc[j] += av * br[j];
+                }
             }
             nn_act_portable(g->act, acc, NN_PW);
             int cols = g->n - p * NN_PW < NN_PW ? g->n - p * NN_PW : NN_PW;
@@ -166,7 +171,7 @@ void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1)
 /* ==== instruction sets ================================================= */
 
 static const nn_isa ISA_PORTABLE = {"portable", nn_gemm_portable, nn_depthwise_portable,
-                                    nn_act_portable};
+                                    nn_act_portable, nn_resize_portable};
 #ifdef NN_HAVE_X86_SIMD
 extern const nn_isa nn_isa_avx2;
 extern const nn_isa nn_isa_avx512;
@@ -228,6 +233,10 @@ int nn_isa_select(const char *name)
 
 /* ==== convolution ======================================================= */
 
+static void conv_im2col(const float *in, int ih, int iw, int ic, float *out, int ow,
+                        const nn_window *g, const nn_gemm_args *proto, const float *res,
+                        int oc, float *scratch, long lo, long hi);
+
 size_t nn_conv_scratch_size(int kh, int kw, int ic)
 {
     return (size_t)NN_IM2COL_ROWS * kh * kw * ic;
@@ -256,9 +265,51 @@ void nn_conv(const float *in, int ih, int iw, int ic, const float *packed, int o
             isa->gemm(&ga, lo, hi);
         return;
     }
-    /* im2col one tile of output pixels at a time into this thread's
-     * scratch (patch order ky, kx, i matches the packed weights). */
+    if (g->dil_w == 1) {
+        /* Direct: for the output pixels whose window lies inside the input,
+         * the window's kh rows are each kw*ic contiguous floats, and the next
+         * pixel's window starts stride*ic floats later: a GEMM with kh depth
+         * segments and lda = stride*ic, reading the input in place. Only the
+         * border pixels go through im2col. */
+        int ox_lo = (g->pad_left + g->stride_w - 1) / g->stride_w;
+        int ox_hi = ox_lo;
+        while (ox_hi < ow && ox_hi * g->stride_w - g->pad_left + g->kw - 1 < iw)
+            ox_hi++;
+        nn_split(oh, ith, nth, 1, &lo, &hi);
+        for (long oy = lo; oy < hi; oy++) {
+            int ybase = (int)oy * g->stride_h - g->pad_top;
+            int interior_row = ybase >= 0 && ybase + (g->kh - 1) * g->dil_h < ih;
+            int a0 = interior_row ? ox_lo : ow, a1 = interior_row ? ox_hi : ow;
+            if (a1 > a0) {
+                nn_gemm_args gd = ga;
+                gd.a = in + ((size_t)ybase * iw + (size_t)(a0 * g->stride_w - g->pad_left)) * ic;
+                gd.lda = (size_t)g->stride_w * ic;
+                gd.nseg = g->kh;
+                gd.seg_stride = (size_t)g->dil_h * iw * ic;
+                gd.c = out + ((size_t)oy * ow + a0) * oc;
+                gd.res = res ? res + ((size_t)oy * ow + a0) * oc : NULL;
+                isa->gemm(&gd, 0, a1 - a0);
+            }
+            /* The rest of the row, [0, a0) and [a1, ow), by im2col. */
+            conv_im2col(in, ih, iw, ic, out, ow, g, &ga, res, oc, scratch, oy * ow,
+                        oy * ow + a0);
+            conv_im2col(in, ih, iw, ic, out, ow, g, &ga, res, oc, scratch, oy * ow + a1,
+                        (oy + 1) * ow);
+        }
+        return;
+    }
     nn_split(npix, ith, nth, NN_IM2COL_ROWS, &lo, &hi);
+    conv_im2col(in, ih, iw, ic, out, ow, g, &ga, res, oc, scratch, lo, hi);
+}
+
+/* im2col the output pixels [lo, hi) a tile at a time into scratch (patch
+ * order ky, kx, i, as the packed weights) and run the GEMM on each tile. */
+static void conv_im2col(const float *in, int ih, int iw, int ic, float *out, int ow,
+                        const nn_window *g, const nn_gemm_args *proto, const float *res,
+                        int oc, float *scratch, long lo, long hi)
+{
+    nn_gemm_args ga = *proto;
+    int k = g->kh * g->kw * ic;
     ga.a = scratch;
     ga.lda = (size_t)k;
     size_t row_bytes = (size_t)ic * sizeof(float);
@@ -281,7 +332,7 @@ void nn_conv(const float *in, int ih, int iw, int ic, const float *packed, int o
         }
         ga.c = out + (size_t)t * oc;
         ga.res = res ? res + (size_t)t * oc : NULL;
-        isa->gemm(&ga, 0, rows);
+        nn_isa_current()->gemm(&ga, 0, rows);
     }
 }
 
@@ -336,16 +387,20 @@ void nn_transpose_conv(const float *in, int ih, int iw, int ic,
         size_t per_ky = (size_t)panels(n) * NN_PW * ic;
         nn_gemm_args ga = {
             .n = n, .k = ic, .lda = (size_t)ic, .bias = packed + (size_t)g->kh * per_ky,
-            .ldc = (size_t)n, .act = act, .act2 = NN_ACT_NONE,
+            .ldc = (size_t)n, .act = NN_ACT_NONE, .act2 = NN_ACT_NONE,
         };
         nn_split(ih, ith, nth, 1, &lo, &hi);
-        for (long y = lo; y < hi; y++)
+        for (long y = lo; y < hi; y++) {
             for (int ky = 0; ky < g->kh; ky++) {
                 ga.a = in + (size_t)y * iw * ic;
                 ga.b = packed + ky * per_ky;
                 ga.c = out + ((size_t)y * g->kh + ky) * ow * oc;
                 isa->gemm(&ga, 0, iw);
             }
+            /* The activation runs on the dense output rows afterwards: in
+             * the GEMM's epilogue a 1-channel output would use 2 of 16 lanes. */
+            isa->act(act, out + (size_t)y * g->kh * ow * oc, (size_t)g->kh * ow * oc);
+        }
         return;
     }
     /* General case, gather form: each output pixel sums the input pixels
@@ -449,37 +504,46 @@ void nn_avgpool(const float *in, int ih, int iw, int c,
     }
 }
 
+void nn_resize_portable(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                        int align_corners, int half_pixel, int y0, int y1)
+{
+    float sy = nn_resize_scale(ih, oh, align_corners);
+    float sx = nn_resize_scale(iw, ow, align_corners);
+    for (int y = y0; y < y1; y++) {
+        float fy = half_pixel ? ((float)y + 0.5f) * sy - 0.5f : (float)y * sy;
+        int ya = (int)floorf(fy), yb = (int)ceilf(fy);
+        ya = ya < 0 ? 0 : ya;
+        yb = yb > ih - 1 ? ih - 1 : yb;
+        float wy = fy - (float)ya;
+        for (int x = 0; x < ow; x++) {
+            float fx = half_pixel ? ((float)x + 0.5f) * sx - 0.5f : (float)x * sx;
+            int xa = (int)floorf(fx), xb = (int)ceilf(fx);
+            xa = xa < 0 ? 0 : xa;
+            xb = xb > iw - 1 ? iw - 1 : xb;
+            float wx = fx - (float)xa;
+            const float *p00 = in + ((size_t)ya * iw + xa) * c;
+            const float *p01 = in + ((size_t)ya * iw + xb) * c;
+            const float *p10 = in + ((size_t)yb * iw + xa) * c;
+            const float *p11 = in + ((size_t)yb * iw + xb) * c;
+            float *o = out + ((size_t)y * ow + x) * c;
+            for (int ch = 0; ch < c; ch++) {
+                float t = p00[ch] + (p01[ch] - p00[ch]) * wx;
+                float u = p10[ch] + (p11[ch] - p10[ch]) * wx;
+                o[ch] = t + (u - t) * wy;
+            }
+        }
+    }
+}
+
 void nn_resize_bilinear(const float *in, int ih, int iw, int c,
                         float *out, int oh, int ow, int align_corners, int half_pixel,
                         int ith, int nth)
 {
-    float sy = nn_resize_scale(ih, oh, align_corners);
-    float sx = nn_resize_scale(iw, ow, align_corners);
     long lo, hi;
     nn_split(oh, ith, nth, 1, &lo, &hi);
-    for (long y = lo; y < hi; y++) {
-        float fy = half_pixel ? ((float)y + 0.5f) * sy - 0.5f : (float)y * sy;
-        int y0 = (int)floorf(fy), y1 = (int)ceilf(fy);
-        y0 = y0 < 0 ? 0 : y0;
-        y1 = y1 > ih - 1 ? ih - 1 : y1;
-        float wy = fy - (float)y0;
-        for (int x = 0; x < ow; x++) {
-            float fx = half_pixel ? ((float)x + 0.5f) * sx - 0.5f : (float)x * sx;
-            int x0 = (int)floorf(fx), x1 = (int)ceilf(fx);
-            x0 = x0 < 0 ? 0 : x0;
-            x1 = x1 > iw - 1 ? iw - 1 : x1;
-            float wx = fx - (float)x0;
-            const float *p00 = in + ((size_t)y0 * iw + x0) * c;
-            const float *p01 = in + ((size_t)y0 * iw + x1) * c;
-            const float *p10 = in + ((size_t)y1 * iw + x0) * c;
-            const float *p11 = in + ((size_t)y1 * iw + x1) * c;
-            float *o = out + ((size_t)y * ow + x) * c;
-            float w00 = (1.0f - wy) * (1.0f - wx), w10 = wy * (1.0f - wx);
-            float w01 = (1.0f - wy) * wx, w11 = wy * wx;
-            for (int ch = 0; ch < c; ch++)
-                o[ch] = p00[ch] * w00 + p10[ch] * w10 + p01[ch] * w01 + p11[ch] * w11;
-        }
-    }
+    if (hi > lo)
+        nn_isa_current()->resize(in, ih, iw, c, out, oh, ow, align_corners, half_pixel,
+                                 (int)lo, (int)hi);
 }
 
 static int same_shape(const int a[4], const int b[4])

@@ -107,9 +107,14 @@ void nn_pack_conv(const float *w, const float *bias, int oc, int k, float *dst);
  *    C[r][j] = act2(act(sum_k A[r][k] * B[k][j] + bias[j]) + R[r][j])
  *  (the residual term only when res != NULL). */
 typedef struct nn_gemm_args {
-    int n, k;                /**< columns (output channels), depth */
+    int n, k;                /**< columns (output channels), total depth */
     const float *a;          /**< rows of A, lda apart */
     size_t lda;
+    /** A's depth may come in nseg segments of k/nseg values, segment s of
+     *  row r at a + r*lda + s*seg_stride: a direct conv reads the kh input
+     *  rows of a window this way, without im2col. nseg = 0 means 1. */
+    int nseg;
+    size_t seg_stride;
     const float *b;          /**< packed panels (nn_pack_conv) */
     const float *bias;       /**< padded to whole panels */
     float *c;                /**< rows of C, ldc apart */
@@ -140,6 +145,9 @@ typedef struct nn_isa {
     void (*depthwise)(const nn_dw_args *a, int y0, int y1);
     /** in-place activation of n values */
     void (*act)(nn_act act, float *x, size_t n);
+    /** output rows [y0, y1) of a bilinear resize */
+    void (*resize)(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                   int align_corners, int half_pixel, int y0, int y1);
 } nn_isa;
 
 /** The kernels in use: the best this CPU supports unless nn_isa_select()
@@ -155,6 +163,8 @@ int nn_isa_supported(const char *name);
 void nn_gemm_portable(const nn_gemm_args *g, long r0, long r1);
 void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1);
 void nn_act_portable(nn_act act, float *x, size_t n);
+void nn_resize_portable(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                        int align_corners, int half_pixel, int y0, int y1);
 
 /** Convolution through the current ISA's GEMM: 1x1 stride-1 convs read the
  *  input directly, others go through an im2col tile of NN_IM2COL_ROWS rows

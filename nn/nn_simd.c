@@ -8,6 +8,7 @@
  * per row from memory into an FMA. Bias, activation and a residual add are
  * applied on the registers before the only store (the "epilogue"). */
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "nn_kernels.h"
@@ -39,6 +40,7 @@ static inline void vst_n(float *p, V v, int n)
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
 }
 static inline V vround(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vrcp_approx(V x) { return _mm512_rcp14_ps(x); }
 /* y * 2^n for integral n in float */
 static inline V vldexp(V y, V n) { return _mm512_scalef_ps(y, n); }
 #elif defined(NN_SIMD_AVX2)
@@ -64,6 +66,7 @@ static inline __m256i mask_n(int n) { return _mm256_loadu_si256((const __m256i *
 static inline V vld_n(const float *p, int n) { return _mm256_maskload_ps(p, mask_n(n)); }
 static inline void vst_n(float *p, V v, int n) { _mm256_maskstore_ps(p, mask_n(n), v); }
 static inline V vround(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vrcp_approx(V x) { return _mm256_rcp_ps(x); }
 static inline V vldexp(V y, V n)
 {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
@@ -96,6 +99,14 @@ static inline V vexp(V x)
     return vldexp(y, n);
 }
 
+/* 1/x: the hardware estimate (12 or 14 bits) and one Newton step (the
+ * error squares: about 1 ulp), cheaper than a divide. x is in [1, inf). */
+static inline V vrcp(V x)
+{
+    V r = vrcp_approx(x);
+    return vmul(r, vsub(vset(2.0f), vmul(x, r)));
+}
+
 static inline V vact(nn_act act, V x)
 {
     switch (act) {
@@ -107,7 +118,7 @@ static inline V vact(nn_act act, V x)
         return vmul(vmul(x, vmin(vmax(vadd(x, vset(3.0f)), vzero()), vset(6.0f))),
                     vset(1.0f / 6.0f));
     case NN_ACT_LOGISTIC:
-        return vdiv(vset(1.0f), vadd(vset(1.0f), vexp(vsub(vzero(), x))));
+        return vrcp(vadd(vset(1.0f), vexp(vsub(vzero(), x))));
     case NN_ACT_TANH: {
         /* tanh x = 1 - 2 / (e^2x + 1) */
         V e = vexp(vadd(x, x));
@@ -145,14 +156,20 @@ static void act_span(nn_act act, float *x, size_t n)
         _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++)                            \
             _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                           \
                 acc[i][v] = vld(bias + v * VL);                                            \
-        for (int k = 0; k < k_end; k++) {                                                  \
-            V w[NV];                                                                       \
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                           \
-                w[v] = vld(bv[v] + (size_t)k * NN_PW);                                     \
-            _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                      \
-                V x = vset(a[i * lda + k]);                                                \
+        const int nseg = g->nseg > 1 ? g->nseg : 1;                                        \
+        const int kseg = k_end / nseg;                                                     \
+        for (int s = 0; s < nseg; s++) {                                                   \
+            const float *as = a + (size_t)s * g->seg_stride;                               \
+            const size_t kb = (size_t)s * kseg;                                            \
+            for (int k = 0; k < kseg; k++) {                                               \
+                V w[NV];                                                                   \
                 _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                       \
-                    acc[i][v] = vfma(x, w[v], acc[i][v]);                                  \
+                    w[v] = vld(bv[v] + (kb + k) * NN_PW);                                  \
+                _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                  \
+                    V x = vset(as[i * lda + k]);                                           \
+                    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                   \
+                        acc[i][v] = vfma(x, w[v], acc[i][v]);                              \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
         _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                          \
@@ -223,10 +240,20 @@ static void gemm(const nn_gemm_args *g, long r0, long r1)
 
 /* ==== depthwise ======================================================== */
 
+/* Output pixels per register tile in the depthwise interior: each weight
+ * vector loaded once serves DW_TILE FMAs. */
+#define DW_TILE 4
+
 static void depthwise(const nn_dw_args *a, int y0, int y1)
 {
     const nn_window *g = &a->g;
-    const int C = a->c, iw = a->iw;
+    const int C = a->c, iw = a->iw, kw = g->kw, sw = g->stride_w, dw = g->dil_w;
+    /* Output columns whose window is inside the input horizontally. */
+    int ox_lo = (g->pad_left + sw - 1) / sw, ox_hi = ox_lo;
+    while (ox_hi < a->ow && ox_hi * sw - g->pad_left + (kw - 1) * dw < iw)
+        ox_hi++;
+    if (ox_hi < ox_lo)
+        ox_hi = ox_lo;
     for (int oy = y0; oy < y1; oy++) {
         int ybase = oy * g->stride_h - g->pad_top;
         int ky0 = 0, ky1 = g->kh;
@@ -238,25 +265,39 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
         for (int c0 = 0; c0 < C; c0 += VL) {
             int nc = C - c0 < VL ? C - c0 : VL;
             V b = a->bias ? vld_n(a->bias + c0, nc) : vzero();
-            for (int ox = 0; ox < a->ow; ox++) {
-                int xbase = ox * g->stride_w - g->pad_left;
+            int ox = 0;
+            for (; ox < a->ow; ox++) {
+                if (ox >= ox_lo && ox + DW_TILE <= ox_hi && nc == VL) {
+                    /* Interior tile of DW_TILE outputs, full vectors. */
+                    V acc[DW_TILE];
+                    for (int j = 0; j < DW_TILE; j++)
+                        acc[j] = b;
+                    int xbase = ox * sw - g->pad_left;
+                    for (int ky = ky0; ky < ky1; ky++) {
+                        const float *ip = a->in + ((size_t)(ybase + ky * g->dil_h) * iw + xbase) * C + c0;
+                        const float *wp = a->w + (size_t)ky * kw * C + c0;
+                        for (int kx = 0; kx < kw; kx++) {
+                            V w = vld(wp + (size_t)kx * C);
+                            const float *p = ip + (size_t)kx * dw * C;
+                            _Pragma("GCC unroll 8") for (int j = 0; j < DW_TILE; j++)
+                                acc[j] = vfma(vld(p + (size_t)j * sw * C), w, acc[j]);
+                        }
+                    }
+                    for (int j = 0; j < DW_TILE; j++)
+                        vst(orow + (size_t)(ox + j) * C + c0, vact(a->act, acc[j]));
+                    ox += DW_TILE - 1;
+                    continue;
+                }
+                int xbase = ox * sw - g->pad_left;
                 V acc = b;
-                int interior = xbase >= 0 && xbase + (g->kw - 1) * g->dil_w < iw;
                 for (int ky = ky0; ky < ky1; ky++) {
                     const float *ip = a->in + ((size_t)(ybase + ky * g->dil_h) * iw) * C + c0;
-                    const float *wp = a->w + (size_t)ky * g->kw * C + c0;
-                    if (interior && nc == VL) {
-                        for (int kx = 0; kx < g->kw; kx++)
-                            acc = vfma(vld(ip + (size_t)(xbase + kx * g->dil_w) * C),
-                                       vld(wp + (size_t)kx * C), acc);
-                    } else {
-                        for (int kx = 0; kx < g->kw; kx++) {
-                            int x = xbase + kx * g->dil_w;
-                            if (x < 0 || x >= iw)
-                                continue;
-                            acc = vfma(vld_n(ip + (size_t)x * C, nc), vld_n(wp + (size_t)kx * C, nc),
-                                       acc);
-                        }
+                    const float *wp = a->w + (size_t)ky * kw * C + c0;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int x = xbase + kx * dw;
+                        if (x < 0 || x >= iw)
+                            continue;
+                        acc = vfma(vld_n(ip + (size_t)x * C, nc), vld_n(wp + (size_t)kx * C, nc), acc);
                     }
                 }
                 acc = vact(a->act, acc);
@@ -269,4 +310,47 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
     }
 }
 
-const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span};
+/* ==== bilinear resize ================================================== */
+
+static void resize(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                   int align_corners, int half_pixel, int y0, int y1)
+{
+    float sy = nn_resize_scale(ih, oh, align_corners);
+    float sx = nn_resize_scale(iw, ow, align_corners);
+    for (int y = y0; y < y1; y++) {
+        float fy = half_pixel ? ((float)y + 0.5f) * sy - 0.5f : (float)y * sy;
+        int ya = (int)floorf(fy), yb = (int)ceilf(fy);
+        ya = ya < 0 ? 0 : ya;
+        yb = yb > ih - 1 ? ih - 1 : yb;
+        V wy = vset(fy - (float)ya);
+        for (int x = 0; x < ow; x++) {
+            float fx = half_pixel ? ((float)x + 0.5f) * sx - 0.5f : (float)x * sx;
+            int xa = (int)floorf(fx), xb = (int)ceilf(fx);
+            xa = xa < 0 ? 0 : xa;
+            xb = xb > iw - 1 ? iw - 1 : xb;
+            V wx = vset(fx - (float)xa);
+            const float *p00 = in + ((size_t)ya * iw + xa) * c;
+            const float *p01 = in + ((size_t)ya * iw + xb) * c;
+            const float *p10 = in + ((size_t)yb * iw + xa) * c;
+            const float *p11 = in + ((size_t)yb * iw + xb) * c;
+            float *o = out + ((size_t)y * ow + x) * c;
+            int ch = 0;
+            /* top + (bottom - top) * wy with top/bottom lerped in x. */
+            for (; ch + VL <= c; ch += VL) {
+                V t = vld(p00 + ch), u = vld(p10 + ch);
+                t = vfma(vsub(vld(p01 + ch), t), wx, t);
+                u = vfma(vsub(vld(p11 + ch), u), wx, u);
+                vst(o + ch, vfma(vsub(u, t), wy, t));
+            }
+            if (ch < c) {
+                int n = c - ch;
+                V t = vld_n(p00 + ch, n), u = vld_n(p10 + ch, n);
+                t = vfma(vsub(vld_n(p01 + ch, n), t), wx, t);
+                u = vfma(vsub(vld_n(p11 + ch, n), u), wx, u);
+                vst_n(o + ch, vfma(vsub(u, t), wy, t), n);
+            }
+        }
+    }
+}
+
+const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize};
