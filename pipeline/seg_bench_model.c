@@ -58,7 +58,6 @@ static double core_peak_macs(double *ghz_out, int *lanes_out)
     return mhz * 1e6 * (double)lanes;
 }
 
-int seg_bench_model_main(int argc, char **argv);
 int seg_bench_model_main(int argc, char **argv)
 {
     int threads = 1, runs = 200, profile = 0;

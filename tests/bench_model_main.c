@@ -1,5 +1,6 @@
 /* bench_model: standalone front end of seg_bench_model_main(). */
-int seg_bench_model_main(int argc, char **argv);
+#include "seg.h"
+
 int main(int argc, char **argv)
 {
     return seg_bench_model_main(argc, argv);
