@@ -19,7 +19,7 @@
 
 static const char *const OP_NAMES[NN_OP_COUNT] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-    "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY",
+    "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -254,10 +254,36 @@ static int fuse_residual_adds(nn_model *m)
                 const nn_tensor *ts = &m->tensors[skip], *tt = &m->tensors[t];
                 int skip_ready = ts->is_const || skip == m->input ||
                                  (producer[skip] >= 0 && producer[skip] < pk);
-                if (c->op == NN_OP_CONV_2D && c->res < 0 && readers[t] == 1 &&
-                    t != m->output && skip_ready && skip != t &&
-                    memcmp(ts->shape, tt->shape, sizeof ts->shape) == 0) {
+                int same = memcmp(ts->shape, tt->shape, sizeof ts->shape) == 0 &&
+                           memcmp(tt->shape, m->tensors[n->out].shape, sizeof tt->shape) == 0;
+                if (readers[t] != 1 || t == m->output || !skip_ready || skip == t || !same)
+                    continue;
+                if (c->op == NN_OP_BINARY && c->binop == NN_BIN_MUL && c->act == NN_ACT_NONE) {
+                    /* x * s + skip with s per channel: one pass instead of two. */
+                    const nn_tensor *x0 = &m->tensors[c->in[0]], *x1 = &m->tensors[c->in[1]];
+                    int full = memcmp(x0->shape, tt->shape, sizeof tt->shape) == 0 ? 0 : 1;
+                    const nn_tensor *sv = full ? x0 : x1;
+                    if (memcmp(m->tensors[c->in[full]].shape, tt->shape, sizeof tt->shape) != 0 ||
+                        sv->shape[0] != 1 || sv->shape[1] != 1 || sv->shape[2] != 1 ||
+                        sv->shape[3] != tt->shape[3])
+                        continue;
+                    int xa = c->in[full], xs = c->in[1 - full];
+                    c->op = NN_OP_MULADD;
+                    c->tfl_name = "MUL+ADD";
+                    c->n_in = 3;
+                    c->in[0] = xa;
+                    c->in[1] = xs;
+                    c->in[2] = skip;
+                    c->act = n->act;
+                    c->out = n->out;
+                    producer[n->out] = pk;
+                    n = NULL;
+                    break;
+                }
+                if ((c->op == NN_OP_CONV_2D ||
+                     (c->op == NN_OP_DEPTHWISE_CONV_2D && c->mult == 1)) && c->res < 0) {
                     c->res = skip;
+                    c->tfl_name = c->op == NN_OP_CONV_2D ? "CONV_2D+ADD" : "DEPTHWISE_CONV_2D+ADD";
                     c->act2 = n->act;
                     c->out = n->out;
                     producer[n->out] = pk;
@@ -348,6 +374,7 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
             .mult = n->mult, .w = tdata(m, n->in[1]),
             .bias = n->n_in > 2 ? tdata(m, n->in[2]) : NULL, .out = y->data,
             .oh = y->shape[1], .ow = y->shape[2], .g = n->win, .act = n->act,
+            .res = n->res >= 0 ? m->tensors[n->res].data : NULL, .act2 = n->act2,
         };
         nn_depthwise(&a, ith, nth);
         break;
@@ -394,6 +421,10 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
         break;
     case NN_OP_CONCATENATION:
         concat(m, n, ith, nth);
+        break;
+    case NN_OP_MULADD:
+        nn_muladd(x->data, tdata(m, n->in[1]), tdata(m, n->in[2]), y->data,
+                  (long)(y->elems / (size_t)y->shape[3]), y->shape[3], n->act, ith, nth);
         break;
     case NN_OP_COPY: {
         long lo, hi;

@@ -22,6 +22,7 @@ typedef enum nn_op {
     NN_OP_ACTIVATION,       /* RELU, RELU6, RELU_N1_TO_1, TANH, HARD_SWISH, LOGISTIC */
     NN_OP_CONCATENATION,
     NN_OP_COPY,             /* RESHAPE / SQUEEZE when not aliased */
+    NN_OP_MULADD,           /* fused MUL (per-channel scale) + ADD */
     NN_OP_COUNT
 } nn_op;
 

@@ -164,6 +164,12 @@ void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1)
                 }
             }
             nn_act_portable(a->act, acc, (size_t)c);
+            if (a->res) {
+                const float *r = a->res + ((size_t)oy * a->ow + ox) * c;
+                for (int ch = 0; ch < c; ch++)
+                    acc[ch] += r[ch];
+                nn_act_portable(a->act2, acc, (size_t)c);
+            }
         }
     }
 }
@@ -171,7 +177,7 @@ void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1)
 /* ==== instruction sets ================================================= */
 
 static const nn_isa ISA_PORTABLE = {"portable", nn_gemm_portable, nn_depthwise_portable,
-                                    nn_act_portable, nn_resize_portable};
+                                    nn_act_portable, nn_resize_portable, NULL};
 #ifdef NN_HAVE_X86_SIMD
 extern const nn_isa nn_isa_avx2;
 extern const nn_isa nn_isa_avx512;
@@ -362,7 +368,11 @@ void nn_depthwise(const nn_dw_args *a, int ith, int nth)
                                        a->w[((size_t)ky * a->g.kw + kx) * oc + o];
                             }
                         }
-                        a->out[((size_t)y * a->ow + ox) * oc + o] = nn_ref_act(a->act, acc);
+                        acc = nn_ref_act(a->act, acc);
+                        size_t at = ((size_t)y * a->ow + ox) * oc + o;
+                        if (a->res)
+                            acc = nn_ref_act(a->act2, acc + a->res[at]);
+                        a->out[at] = acc;
                     }
         }
         return;
@@ -383,13 +393,17 @@ void nn_transpose_conv(const float *in, int ih, int iw, int ic,
         /* Non-overlapping blocks: input row y, kernel row ky writes output
          * row y*kh+ky, kw*oc contiguous floats per input pixel. */
         const nn_isa *isa = nn_isa_current();
+        nn_split(ih, ith, nth, 1, &lo, &hi);
+        if (isa->tconv_small && hi > lo &&
+            isa->tconv_small(in, ih, iw, ic, w, bias, oc, g->kh, g->kw, out, act, (int)lo,
+                             (int)hi) == 0)
+            return;
         int n = g->kw * oc;
         size_t per_ky = (size_t)panels(n) * NN_PW * ic;
         nn_gemm_args ga = {
             .n = n, .k = ic, .lda = (size_t)ic, .bias = packed + (size_t)g->kh * per_ky,
             .ldc = (size_t)n, .act = NN_ACT_NONE, .act2 = NN_ACT_NONE,
         };
-        nn_split(ih, ith, nth, 1, &lo, &hi);
         for (long y = lo; y < hi; y++) {
             for (int ky = 0; ky < g->kh; ky++) {
                 ga.a = in + (size_t)y * iw * ic;
@@ -544,6 +558,21 @@ void nn_resize_bilinear(const float *in, int ih, int iw, int c,
     if (hi > lo)
         nn_isa_current()->resize(in, ih, iw, c, out, oh, ow, align_corners, half_pixel,
                                  (int)lo, (int)hi);
+}
+
+void nn_muladd(const float *a, const float *s, const float *c, float *out, long rows, int cols,
+               nn_act act, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        const float *ar = a + (size_t)r * cols, *cr = c + (size_t)r * cols;
+        float *o = out + (size_t)r * cols;
+        for (int j = 0; j < cols; j++)
+            o[j] = ar[j] * s[j] + cr[j];
+    }
+    if (hi > lo)
+        nn_isa_current()->act(act, out + (size_t)lo * cols, (size_t)(hi - lo) * cols);
 }
 
 static int same_shape(const int a[4], const int b[4])

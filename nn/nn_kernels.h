@@ -134,6 +134,8 @@ typedef struct nn_dw_args {
     int oh, ow;
     nn_window g;
     nn_act act;
+    const float *res;        /**< residual added after act (same shape as out), or NULL */
+    nn_act act2;             /**< activation after the residual add */
 } nn_dw_args;
 
 /** One instruction set's kernels. */
@@ -148,6 +150,12 @@ typedef struct nn_isa {
     /** output rows [y0, y1) of a bilinear resize */
     void (*resize)(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                    int align_corners, int half_pixel, int y0, int y1);
+    /** optional (NULL): input rows [y0, y1) of a transposed conv with kernel
+     *  == stride, no padding and a narrow output; w is OHWI. Returns -1 when
+     *  it does not handle the shape. */
+    int (*tconv_small)(const float *in, int ih, int iw, int ic, const float *w,
+                       const float *bias, int oc, int kh, int kw, float *out, nn_act act,
+                       int y0, int y1);
 } nn_isa;
 
 /** The kernels in use: the best this CPU supports unless nn_isa_select()
@@ -193,6 +201,10 @@ void nn_resize_bilinear(const float *in, int ih, int iw, int c,
 void nn_binary(nn_binop op, const float *a, const int ashape[4],
                const float *b, const int bshape[4],
                float *out, const int oshape[4], nn_act act, int ith, int nth);
+/** out = act(a * s + c): a and c are [rows][cols], s a per-column vector
+ *  (a squeeze-excite scale followed by a residual add, in one pass). */
+void nn_muladd(const float *a, const float *s, const float *c, float *out, long rows, int cols,
+               nn_act act, int ith, int nth);
 /** Activation of n values from src to dst (may be the same), this thread's share. */
 void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth);
 

@@ -196,13 +196,33 @@ static void act_span(nn_act act, float *x, size_t n)
 DEFINE_TILE(tile_full_wide, MR, NP * VPP)
 DEFINE_TILE(tile_row_wide, 1, NP * VPP)
 #if NP > 1
-DEFINE_TILE(tile_full_one, MR, VPP)
+/* One panel (16 columns) leaves registers for twice the rows. */
+#define MR_ONE (2 * MR)
+DEFINE_TILE(tile_full_one, MR_ONE, VPP)
+DEFINE_TILE(tile_part_one, MR, VPP)
 DEFINE_TILE(tile_row_one, 1, VPP)
 #endif
 
 static void gemm(const nn_gemm_args *g, long r0, long r1)
 {
     int npan = (g->n + NN_PW - 1) / NN_PW;
+#if NP > 1
+    if (npan == 1) {
+        /* Narrow outputs (16 channels or fewer): taller tiles. */
+        const float *bias = g->bias;
+        long r = r0;
+        for (; r + MR_ONE <= r1; r += MR_ONE)
+            tile_full_one(g, g->a + (size_t)r * g->lda, g->b, bias, g->c + (size_t)r * g->ldc,
+                          g->res ? g->res + (size_t)r * g->ldr : NULL, g->n);
+        for (; r + MR <= r1; r += MR)
+            tile_part_one(g, g->a + (size_t)r * g->lda, g->b, bias, g->c + (size_t)r * g->ldc,
+                          g->res ? g->res + (size_t)r * g->ldr : NULL, g->n);
+        for (; r < r1; r++)
+            tile_row_one(g, g->a + (size_t)r * g->lda, g->b, bias, g->c + (size_t)r * g->ldc,
+                         g->res ? g->res + (size_t)r * g->ldr : NULL, g->n);
+        return;
+    }
+#endif
     for (long r = r0; r < r1; r += MR) {
         long mr = r1 - r < MR ? r1 - r : MR;
         const float *a = g->a + (size_t)r * g->lda;
@@ -218,7 +238,7 @@ static void gemm(const nn_gemm_args *g, long r0, long r1)
 #if NP > 1
             if (nph < NP) {
                 if (mr == MR)
-                    tile_full_one(g, a, bp, bias, cp, rp, cols);
+                    tile_part_one(g, a, bp, bias, cp, rp, cols);
                 else
                     for (long i = 0; i < mr; i++)
                         tile_row_one(g, a + i * g->lda, bp, bias, cp + i * g->ldc,
@@ -262,6 +282,7 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
         while (ky1 > ky0 && ybase + (ky1 - 1) * g->dil_h >= a->ih)
             ky1--;
         float *orow = a->out + (size_t)oy * a->ow * C;
+        const float *rrow = a->res ? a->res + (size_t)oy * a->ow * C : NULL;
         for (int c0 = 0; c0 < C; c0 += VL) {
             int nc = C - c0 < VL ? C - c0 : VL;
             V b = a->bias ? vld_n(a->bias + c0, nc) : vzero();
@@ -283,8 +304,13 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
                                 acc[j] = vfma(vld(p + (size_t)j * sw * C), w, acc[j]);
                         }
                     }
-                    for (int j = 0; j < DW_TILE; j++)
-                        vst(orow + (size_t)(ox + j) * C + c0, vact(a->act, acc[j]));
+                    for (int j = 0; j < DW_TILE; j++) {
+                        size_t at = (size_t)(ox + j) * C + c0;
+                        V x = vact(a->act, acc[j]);
+                        if (rrow)
+                            x = vact(a->act2, vadd(x, vld(rrow + at)));
+                        vst(orow + at, x);
+                    }
                     ox += DW_TILE - 1;
                     continue;
                 }
@@ -301,10 +327,16 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
                     }
                 }
                 acc = vact(a->act, acc);
-                if (nc == VL)
-                    vst(orow + (size_t)ox * C + c0, acc);
-                else
-                    vst_n(orow + (size_t)ox * C + c0, acc, nc);
+                size_t at = (size_t)ox * C + c0;
+                if (nc == VL) {
+                    if (rrow)
+                        acc = vact(a->act2, vadd(acc, vld(rrow + at)));
+                    vst(orow + at, acc);
+                } else {
+                    if (rrow)
+                        acc = vact(a->act2, vadd(acc, vld_n(rrow + at, nc)));
+                    vst_n(orow + at, acc, nc);
+                }
             }
         }
     }
@@ -353,4 +385,100 @@ static void resize(const float *in, int ih, int iw, int c, float *out, int oh, i
     }
 }
 
-const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize};
+
+/* ==== transposed conv with a narrow output (AVX-512) ==================== */
+
+#if defined(NN_SIMD_AVX512)
+/* 16x16 transpose in registers: r[p][i] -> r[i][p]. */
+static inline void transpose16(V r[16])
+{
+    V t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 2; i++)
+        for (int q = 0; q < 4; q++) {
+            t[8 * i + q] = _mm512_shuffle_f32x4(r[8 * i + q], r[8 * i + 4 + q], 0x88);
+            t[8 * i + 4 + q] = _mm512_shuffle_f32x4(r[8 * i + q], r[8 * i + 4 + q], 0xdd);
+        }
+    for (int q = 0; q < 8; q++) {
+        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
+        r[q + 8] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xdd);
+    }
+}
+
+/* One output channel, 16 input channels, kernel == stride, no padding (the
+ * MediaPipe decoder head). A GEMM over 1 output column wastes 15 of 16
+ * lanes, so this works on 16 input pixels at once: transpose them to
+ * channel-major and compute each of the kh*kw outputs for all 16 pixels as
+ * 16 broadcast FMAs. Returns -1 for shapes it does not handle. */
+static int tconv_small(const float *in, int ih, int iw, int ic, const float *w,
+                       const float *bias, int oc, int kh, int kw, float *out, nn_act act,
+                       int y0, int y1)
+{
+    (void)ih;
+    if (ic != 16 || oc != 1 || kh * kw > 16 || kh < 1 || kw < 1)
+        return -1;
+    const int J = kh * kw, ow = iw * kw;
+    const V b = vset(bias ? bias[0] : 0.0f);
+    const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (int y = y0; y < y1; y++) {
+        for (int x0 = 0; x0 < iw; x0 += 16) {
+            int np = iw - x0 < 16 ? iw - x0 : 16;
+            V r[16];
+            const float *ip = in + ((size_t)y * iw + x0) * 16;
+            for (int p = 0; p < 16; p++)
+                r[p] = p < np ? vld(ip + (size_t)p * 16) : vzero();
+            transpose16(r);
+            V acc[16];
+            for (int j = 0; j < J; j++) {
+                V a = b;
+                const float *wj = w + (size_t)j * 16;
+                for (int i = 0; i < 16; i++)
+                    a = vfma(vset(wj[i]), r[i], a);
+                acc[j] = vact(act, a);
+            }
+            for (int ky = 0; ky < kh; ky++) {
+                float *orow = out + ((size_t)y * kh + ky) * ow + (size_t)x0 * kw;
+                if (kw == 2) {
+                    V a = acc[ky * 2], c = acc[ky * 2 + 1];
+                    V lo = _mm512_permutex2var_ps(a, lo_idx, c);
+                    V hi = _mm512_permutex2var_ps(a, hi_idx, c);
+                    int n = 2 * np;
+                    if (n >= 32) {
+                        vst(orow, lo);
+                        vst(orow + 16, hi);
+                    } else {
+                        vst_n(orow, lo, n < 16 ? n : 16);
+                        if (n > 16)
+                            vst_n(orow + 16, hi, n - 16);
+                    }
+                } else {
+                    float tmp[16][16];
+                    for (int kx = 0; kx < kw; kx++)
+                        vst(tmp[kx], acc[ky * kw + kx]);
+                    for (int p = 0; p < np; p++)
+                        for (int kx = 0; kx < kw; kx++)
+                            orow[p * kw + kx] = tmp[kx][p];
+                }
+            }
+        }
+    }
+    return 0;
+}
+#define TCONV_SMALL tconv_small
+#else
+#define TCONV_SMALL NULL
+#endif
+
+const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize, TCONV_SMALL};

@@ -3,5 +3,6 @@ seg_add_test(test_nn_model SOURCES test_nn_model.c tflite_builder.c LIBS seg_nn 
 
 # Inference benchmark (not a test): the same code as `segstream --bench-model`.
 add_executable(bench_model bench_model_main.c ${PROJECT_SOURCE_DIR}/pipeline/seg_bench_model.c)
-target_include_directories(bench_model PRIVATE ${PROJECT_SOURCE_DIR}/pipeline)
-target_link_libraries(bench_model PRIVATE seg_nn seg_display seg_flags m)
+target_include_directories(bench_model PRIVATE ${PROJECT_SOURCE_DIR}/pipeline
+  ${PROJECT_SOURCE_DIR}/display)
+target_link_libraries(bench_model PRIVATE seg_nn seg_flags m)

@@ -280,15 +280,21 @@ static void test_depthwise_matches_reference(void **state)
         float *ref = rand_buf((size_t)oh * ow * oc), *out = rand_buf((size_t)oh * ow * oc);
         nn_act act = ACTS[trial % 7];
         nn_ref_depthwise(in, ih, iw, ic, mult, w, b, ref, oh, ow, &g, act);
-        nn_dw_args da = {in, ih, iw, ic, mult, w, trial % 7 ? b : NULL, out, oh, ow, g, act};
+        float *res = rand_buf((size_t)oh * ow * oc);
+        nn_dw_args da = {in, ih, iw, ic, mult, w, trial % 7 ? b : NULL, out, oh, ow, g, act,
+                         trial % 2 ? res : NULL, trial % 4 == 1 ? NN_ACT_RELU6 : NN_ACT_NONE};
         if (!da.bias)
             nn_ref_depthwise(in, ih, iw, ic, mult, w, NULL, ref, oh, ow, &g, act);
+        if (da.res)
+            for (size_t i = 0; i < (size_t)oh * ow * oc; i++)
+                ref[i] = nn_ref_act(da.act2, ref[i] + res[i]);
         for (int isa = 0; isa < N_ISAS; isa++) {
             if (nn_isa_select(ISAS[isa]) != 0)
                 continue;
             FOR_SHARES(1 + trial % 3, nn_depthwise(&da, ith, nth));
             assert_close(out, ref, (size_t)oh * ow * oc, 1e-5f);
         }
+        free(res);
         free(in); free(w); free(b); free(ref); free(out);
     }
 }
@@ -304,7 +310,16 @@ static void test_transpose_conv_matches_reference(void **state)
             s = k;
             pt = pl = 0;
         }
+        if (trial % 4 == 0) { /* the MediaPipe head: 16 -> 1 channel, 2x2 stride 2 */
+            ic = 16;
+            oc = 1;
+            iw = irand(1, 40);
+        }
         int oh = s * (ih - 1) + k - pt * 2, ow = s * (iw - 1) + k - pl * 2;
+        if (trial % 2 == 0) {
+            oh = ih * k;
+            ow = iw * k;
+        }
         if (oh < 1 || ow < 1)
             continue;
         nn_window g = {k, k, s, s, 1, 1, pt, pl};
@@ -391,6 +406,28 @@ static void test_binary_broadcast_matches_reference(void **state)
     }
 }
 
+static void test_muladd_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 20; trial++) {
+        int h = irand(1, 9), w = irand(1, 9), c = irand(1, 40);
+        int fs[4] = {1, h, w, c}, vs[4] = {1, 1, 1, c};
+        size_t n = (size_t)h * w * c;
+        float *a = rand_buf(n), *sc = rand_buf((size_t)c), *cc = rand_buf(n);
+        float *ref = rand_buf(n), *out = rand_buf(n);
+        nn_act act = ACTS[trial % 7];
+        nn_ref_binary(NN_BIN_MUL, a, fs, sc, vs, ref, fs, NN_ACT_NONE);
+        nn_ref_binary(NN_BIN_ADD, ref, fs, cc, fs, ref, fs, act);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            FOR_SHARES(1 + trial % 3, nn_muladd(a, sc, cc, out, (long)h * w, c, act, ith, nth));
+            assert_close(out, ref, n, 1e-5f);
+        }
+        free(a); free(sc); free(cc); free(ref); free(out);
+    }
+}
+
 static void test_mean_reference_hand_case(void **state)
 {
     (void)state;
@@ -428,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),
         cmocka_unit_test(test_binary_broadcast_matches_reference),
+        cmocka_unit_test(test_muladd_matches_reference),
         cmocka_unit_test(test_mean_reference_hand_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
