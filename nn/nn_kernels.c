@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn_kernels.h"
 
@@ -176,8 +177,45 @@ void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1)
 
 /* ==== instruction sets ================================================= */
 
+static double fma_loop_portable(long iters)
+{
+    float acc[12];
+    for (int j = 0; j < 12; j++)
+        acc[j] = (float)j * 1e-3f;
+    for (long it = 0; it < iters; it++)
+        for (int j = 0; j < 12; j++)
+            acc[j] = acc[j] * 0.999999f + 1e-7f;
+    volatile float sink = acc[0] + acc[11];
+    (void)sink;
+    return (double)iters * 12.0;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double nn_measure_peak_macs(int threads)
+{
+    const nn_isa *isa = nn_isa_current();
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) { /* best of three: the machine is shared */
+        double macs = 0.0, t0 = wall_s();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(+ : macs)
+#endif
+        macs += isa->fma_loop(1L << 20);
+        double rate = macs / (wall_s() - t0);
+        best = rate > best ? rate : best;
+    }
+    return best;
+}
+
 static const nn_isa ISA_PORTABLE = {"portable", nn_gemm_portable, nn_depthwise_portable,
-                                    nn_act_portable, nn_resize_portable, NULL};
+                                    nn_act_portable, nn_resize_portable, NULL,
+                                    fma_loop_portable};
 #ifdef NN_HAVE_X86_SIMD
 extern const nn_isa nn_isa_avx2;
 extern const nn_isa nn_isa_avx512;
@@ -460,32 +498,37 @@ void nn_avgpool(const float *in, int ih, int iw, int c,
                 float *out, int oh, int ow, const nn_window *g, nn_act act, int ith, int nth)
 {
     long lo, hi;
-    if (oh == 1 && ow == 1) {
-        /* Global pooling (squeeze-excite): split the channels instead. */
+    if (oh == 1 && ow == 1 && g->pad_top == 0 && g->pad_left == 0 && g->kh == ih &&
+        g->kw == iw) {
+        /* Global pooling (squeeze-excite): split the channels across
+         * threads, sum rows of pixels into a few independent partial sums so
+         * the adds pipeline, one pass over the input. */
         nn_split(c, ith, nth, 16, &lo, &hi);
         if (hi <= lo)
             return;
-        int count = 0;
-        for (int y = 0; y < g->kh; y++) {
-            int yy = y - g->pad_top;
-            if (yy < 0 || yy >= ih)
-                continue;
-            for (int x = 0; x < g->kw; x++) {
-                int xx = x - g->pad_left;
-                if (xx < 0 || xx >= iw)
-                    continue;
-                const float *ip = in + ((size_t)yy * iw + xx) * c;
-                if (count == 0)
-                    memcpy(out + lo, ip + lo, (size_t)(hi - lo) * sizeof(float));
-                else
-                    for (long ch = lo; ch < hi; ch++)
-                        out[ch] += ip[ch];
-                count++;
-            }
+        long cn = hi - lo;
+        size_t npix = (size_t)ih * iw;
+        float part[4][64];
+        for (long c0 = lo; c0 < hi; c0 += 64) {
+            long cb = hi - c0 < 64 ? hi - c0 : 64;
+            for (int q = 0; q < 4; q++)
+                for (long j = 0; j < cb; j++)
+                    part[q][j] = 0.0f;
+            size_t p = 0;
+            for (; p + 4 <= npix; p += 4)
+                for (int q = 0; q < 4; q++) {
+                    const float *ip = in + (p + q) * c + c0;
+                    for (long j = 0; j < cb; j++)
+                        part[q][j] += ip[j];
+                }
+            for (; p < npix; p++)
+                for (long j = 0; j < cb; j++)
+                    part[0][j] += in[p * c + c0 + j];
+            float inv = 1.0f / (float)npix;
+            for (long j = 0; j < cb; j++)
+                out[c0 + j] = ((part[0][j] + part[1][j]) + (part[2][j] + part[3][j])) * inv;
         }
-        float inv = count ? 1.0f / (float)count : 0.0f;
-        for (long ch = lo; ch < hi; ch++)
-            out[ch] = count ? out[ch] * inv : 0.0f;
+        (void)cn;
         nn_isa_current()->act(act, out + lo, (size_t)(hi - lo));
         return;
     }

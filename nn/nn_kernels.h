@@ -156,7 +156,13 @@ typedef struct nn_isa {
     int (*tconv_small)(const float *in, int ih, int iw, int ic, const float *w,
                        const float *bias, int oc, int kh, int kw, float *out, nn_act act,
                        int y0, int y1);
+    /** iters x 12 independent vector FMAs; returns the multiply-adds done */
+    double (*fma_loop)(long iters);
 } nn_isa;
+
+/** Measured multiply-adds per second of the current ISA on @p threads
+ *  threads at once (about 50 ms of work): the peak a benchmark compares with. */
+double nn_measure_peak_macs(int threads);
 
 /** The kernels in use: the best this CPU supports unless nn_isa_select()
  *  or the SEG_ISA environment variable (portable, avx2, avx512) chose. */

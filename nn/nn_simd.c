@@ -78,6 +78,20 @@ static inline V vldexp(V y, V n)
 
 #define VPP (NN_PW / VL) /* vectors per packed panel */
 
+#if defined(NN_SIMD_AVX512)
+/* A masked load costs the same as a plain one with AVX-512, so tiles take
+ * channel tails too; with AVX2 they only run on whole vectors. */
+typedef __mmask16 M;
+static inline M mask_of(int n) { return (M)((1u << n) - 1u); }
+static inline V vld_m(const float *p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+#define TILES_TAKE_TAILS 1
+#else
+typedef int M;
+static inline M mask_of(int n) { return n; }
+static inline V vld_m(const float *p, M m) { (void)m; return vld(p); }
+#define TILES_TAKE_TAILS 0
+#endif
+
 /* ==== activations ====================================================== */
 
 /* e^x, Cephes' expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial.
@@ -260,9 +274,39 @@ static void gemm(const nn_gemm_args *g, long r0, long r1)
 
 /* ==== depthwise ======================================================== */
 
-/* Output pixels per register tile in the depthwise interior: each weight
- * vector loaded once serves DW_TILE FMAs. */
-#define DW_TILE 4
+/* Interior tiles of the depthwise conv, specialised for the kernel widths
+ * and strides MobileNet-style models use (dilation 1, whole vectors): for
+ * each kernel row, the (T-1)*SW+KW input vectors a tile of T outputs needs
+ * are loaded once into registers, then each weight vector serves T FMAs. */
+#define DEFINE_DW_TILE(NAME, KW, SW, T)                                                   \
+    static void NAME(const float *const *rows, int nrows, const float *const *wrows,     \
+                     size_t cs, V b, V *out, M m)                                         \
+    {                                                                                    \
+        V acc[T];                                                                        \
+        _Pragma("GCC unroll 8") for (int j = 0; j < T; j++) acc[j] = b;                  \
+        for (int r = 0; r < nrows; r++) {                                                \
+            V x[(T - 1) * SW + KW];                                                      \
+            const float *p = rows[r];                                                    \
+            _Pragma("GCC unroll 32") for (int q = 0; q < (T - 1) * SW + KW; q++) {       \
+                x[q] = vld_m(p, m);                                                      \
+                p += cs;                                                                 \
+            }                                                                            \
+            const float *wp = wrows[r];                                                  \
+            _Pragma("GCC unroll 8") for (int kx = 0; kx < KW; kx++) {                    \
+                V w = vld_m(wp + (size_t)kx * cs, m);                                    \
+                _Pragma("GCC unroll 8") for (int j = 0; j < T; j++)                      \
+                    acc[j] = vfma(x[j * SW + kx], w, acc[j]);                            \
+            }                                                                            \
+        }                                                                                \
+        _Pragma("GCC unroll 8") for (int j = 0; j < T; j++) out[j] = acc[j];             \
+    }
+
+DEFINE_DW_TILE(dw_tile_3_1, 3, 1, 8)
+DEFINE_DW_TILE(dw_tile_3_2, 3, 2, 8)
+DEFINE_DW_TILE(dw_tile_5_1, 5, 1, 8)
+DEFINE_DW_TILE(dw_tile_5_2, 5, 2, 4)
+
+typedef void (*dw_tile_fn)(const float *const *, int, const float *const *, size_t, V, V *, M);
 
 static void depthwise(const nn_dw_args *a, int y0, int y1)
 {
@@ -274,6 +318,14 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
         ox_hi++;
     if (ox_hi < ox_lo)
         ox_hi = ox_lo;
+    dw_tile_fn tile = NULL;
+    int T = 0;
+    if (dw == 1 && g->kh <= 8) {
+        if (kw == 3 && sw == 1) { tile = dw_tile_3_1; T = 8; }
+        else if (kw == 3 && sw == 2) { tile = dw_tile_3_2; T = 8; }
+        else if (kw == 5 && sw == 1) { tile = dw_tile_5_1; T = 8; }
+        else if (kw == 5 && sw == 2) { tile = dw_tile_5_2; T = 4; }
+    }
     for (int oy = y0; oy < y1; oy++) {
         int ybase = oy * g->stride_h - g->pad_top;
         int ky0 = 0, ky1 = g->kh;
@@ -286,34 +338,40 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
         for (int c0 = 0; c0 < C; c0 += VL) {
             int nc = C - c0 < VL ? C - c0 : VL;
             V b = a->bias ? vld_n(a->bias + c0, nc) : vzero();
+            const float *rows[8], *wrows[8];
+            int nrows = 0;
+            int use_tile = tile && (nc == VL || TILES_TAKE_TAILS);
+            if (use_tile)
+                for (int ky = ky0; ky < ky1; ky++, nrows++) {
+                    rows[nrows] = a->in + (size_t)(ybase + ky * g->dil_h) * iw * C + c0;
+                    wrows[nrows] = a->w + (size_t)ky * kw * C + c0;
+                }
             int ox = 0;
-            for (; ox < a->ow; ox++) {
-                if (ox >= ox_lo && ox + DW_TILE <= ox_hi && nc == VL) {
-                    /* Interior tile of DW_TILE outputs, full vectors. */
-                    V acc[DW_TILE];
-                    for (int j = 0; j < DW_TILE; j++)
-                        acc[j] = b;
-                    int xbase = ox * sw - g->pad_left;
-                    for (int ky = ky0; ky < ky1; ky++) {
-                        const float *ip = a->in + ((size_t)(ybase + ky * g->dil_h) * iw + xbase) * C + c0;
-                        const float *wp = a->w + (size_t)ky * kw * C + c0;
-                        for (int kx = 0; kx < kw; kx++) {
-                            V w = vld(wp + (size_t)kx * C);
-                            const float *p = ip + (size_t)kx * dw * C;
-                            _Pragma("GCC unroll 8") for (int j = 0; j < DW_TILE; j++)
-                                acc[j] = vfma(vld(p + (size_t)j * sw * C), w, acc[j]);
-                        }
-                    }
-                    for (int j = 0; j < DW_TILE; j++) {
+            while (ox < a->ow) {
+                if (use_tile && ox >= ox_lo && ox + T <= ox_hi) {
+                    const float *tr[8];
+                    size_t xoff = (size_t)(ox * sw - g->pad_left) * C;
+                    for (int r = 0; r < nrows; r++)
+                        tr[r] = rows[r] + xoff;
+                    V acc[8];
+                    tile(tr, nrows, wrows, (size_t)C, b, acc, mask_of(nc));
+                    for (int j = 0; j < T; j++) {
                         size_t at = (size_t)(ox + j) * C + c0;
                         V x = vact(a->act, acc[j]);
-                        if (rrow)
-                            x = vact(a->act2, vadd(x, vld(rrow + at)));
-                        vst(orow + at, x);
+                        if (nc == VL) {
+                            if (rrow)
+                                x = vact(a->act2, vadd(x, vld(rrow + at)));
+                            vst(orow + at, x);
+                        } else {
+                            if (rrow)
+                                x = vact(a->act2, vadd(x, vld_n(rrow + at, nc)));
+                            vst_n(orow + at, x, nc);
+                        }
                     }
-                    ox += DW_TILE - 1;
+                    ox += T;
                     continue;
                 }
+                /* Borders, channel tails and other shapes: one output. */
                 int xbase = ox * sw - g->pad_left;
                 V acc = b;
                 for (int ky = ky0; ky < ky1; ky++) {
@@ -337,6 +395,7 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
                         acc = vact(a->act2, vadd(acc, vld_n(rrow + at, nc)));
                     vst_n(orow + at, acc, nc);
                 }
+                ox++;
             }
         }
     }
@@ -481,4 +540,27 @@ static int tconv_small(const float *in, int ih, int iw, int ic, const float *w,
 #define TCONV_SMALL NULL
 #endif
 
-const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize, TCONV_SMALL};
+/* ==== peak ============================================================== */
+
+/* A run of independent FMAs (12 chains, enough to cover the latency), for
+ * measuring the machine's real multiply-add rate; returns MACs done. */
+static double fma_loop(long iters)
+{
+    V acc[12];
+    for (int j = 0; j < 12; j++)
+        acc[j] = vset((float)j * 1e-3f);
+    V m = vset(0.999999f), c = vset(1e-7f);
+    for (long it = 0; it < iters; it++)
+        _Pragma("GCC unroll 12") for (int j = 0; j < 12; j++)
+            acc[j] = vfma(acc[j], m, c);
+    V sum = vzero();
+    for (int j = 0; j < 12; j++)
+        sum = vadd(sum, acc[j]);
+    float out[VL];
+    vst(out, sum);
+    volatile float sink = out[0];
+    (void)sink;
+    return (double)iters * 12.0 * VL;
+}
+
+const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize, TCONV_SMALL, fma_loop};

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "nn.h"
+#include "nn_kernels.h"
 #include "seg.h"
 
 static double now_ms(void)
@@ -23,39 +24,6 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* Peak fp32 multiply-adds per second of one core: FMA units x lanes x clock.
- * The clock is read from /proc/cpuinfo (MHz of core 0) and the width from
- * the CPU flags; it is an estimate, stated as such in the output. */
-static double core_peak_macs(double *ghz_out, int *lanes_out)
-{
-    double mhz = 0.0;
-    int avx512 = 0, fma = 0;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[4096];
-    while (f && fgets(line, sizeof line, f)) {
-        if (mhz == 0.0 && strncmp(line, "cpu MHz", 7) == 0) {
-            char *c = strchr(line, ':');
-            if (c)
-                mhz = atof(c + 1);
-        }
-        if (strncmp(line, "flags", 5) == 0) {
-            avx512 = strstr(line, " avx512f") != NULL;
-            fma = strstr(line, " fma") != NULL;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    /* Two 256-bit FMA pipes per core (Zen 4 runs AVX-512 as two halves on
-     * them; Intel cores with AVX2): 16 fp32 multiply-adds per cycle. Without
-     * FMA we count 8 (separate multiply and add). */
-    int lanes = fma ? 16 : 8;
-    (void)avx512;
-    *ghz_out = mhz / 1e3;
-    *lanes_out = lanes;
-    return mhz * 1e6 * (double)lanes;
 }
 
 int seg_bench_model_main(int argc, char **argv)
@@ -122,15 +90,14 @@ int seg_bench_model_main(int argc, char **argv)
     }
     qsort(t, (size_t)runs, sizeof(double), cmp_double);
     double med = t[runs / 2];
-    double ghz;
-    int lanes;
-    double peak = core_peak_macs(&ghz, &lanes) * (threads > 0 ? threads : 1);
+    /* The peak is measured, not looked up: a run of independent FMAs on
+     * the same ISA and thread count, just before the report. */
+    double peak = nn_measure_peak_macs(threads);
     double macs = (double)nn_model_macs(m);
-    printf("segstream model=%s input=%dx%dx%d threads=%d n=%d min=%.3f median=%.3f max=%.3f ms "
-           "macs=%.1fM peak_share=%.1f%% (of %d lanes x %.2f GHz x %d cores)\n",
-           path, s.h, s.w, s.c, threads, runs, t[0], med, t[runs - 1], macs / 1e6,
-           100.0 * macs / (med * 1e-3) / (peak > 0 ? peak : 1), lanes, ghz,
-           threads > 0 ? threads : 1);
+    printf("segstream model=%s input=%dx%dx%d isa=%s threads=%d n=%d min=%.3f median=%.3f "
+           "max=%.3f ms macs=%.1fM peak_share=%.1f%% (measured FMA peak %.1f GMAC/s)\n",
+           path, s.h, s.w, s.c, nn_isa_current()->name, threads, runs, t[0], med, t[runs - 1],
+           macs / 1e6, 100.0 * macs / (med * 1e-3) / (peak > 0 ? peak : 1), peak / 1e9);
     if (profile) {
         int nn = nn_model_node_count(m);
         double total = 0;
