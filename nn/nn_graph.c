@@ -304,6 +304,96 @@ static int fuse_residual_adds(nn_model *m)
     return SEG_OK;
 }
 
+/* RESIZE_BILINEAR -> 1x1 CONV_2D (no activation) becomes 1x1 CONV_2D at the
+ * low resolution -> RESIZE_BILINEAR. Both are linear and the bilinear
+ * weights of an output pixel sum to 1, so conv(resize(x)) = resize(conv(x))
+ * exactly in real arithmetic (the bias passes through); the conv then runs
+ * on 4x fewer pixels and the resize moves the narrower tensor. A residual
+ * add fused into the conv moves to the resize's epilogue. Decoders of
+ * U-Net-like segmentation models (MediaPipe's among them) have this at
+ * every upsampling step. */
+static int swap_resize_conv(nn_model *m)
+{
+    int *readers = calloc((size_t)m->n_tensors, sizeof(int));
+    if (!readers)
+        return SEG_ERR_NOMEM;
+    for (int k = 0; k < m->n_nodes; k++) {
+        for (int i = 0; i < m->nodes[k].n_in; i++)
+            if (m->nodes[k].in[i] >= 0)
+                readers[m->nodes[k].in[i]]++;
+        if (m->nodes[k].res >= 0)
+            readers[m->nodes[k].res]++;
+    }
+    int n_new = 0;
+    for (int k = 0; k < m->n_nodes; k++)
+        n_new += m->nodes[k].op == NN_OP_RESIZE_BILINEAR;
+    if (n_new == 0) {
+        free(readers);
+        return SEG_OK;
+    }
+    nn_tensor *grown = realloc(m->tensors, sizeof(nn_tensor) * (size_t)(m->n_tensors + n_new));
+    if (!grown) {
+        free(readers);
+        return SEG_ERR_NOMEM;
+    }
+    m->tensors = grown;
+    for (int k = 0; k < m->n_nodes; k++) {
+        nn_node *r = &m->nodes[k];
+        if (r->op != NN_OP_RESIZE_BILINEAR || r->res >= 0)
+            continue;
+        int t = r->out;
+        if (readers[t] != 1 || t == m->output)
+            continue;
+        int c = -1;
+        for (int j = k + 1; j < m->n_nodes && c < 0; j++)
+            if (m->nodes[j].n_in > 0 && m->nodes[j].in[0] == t)
+                c = j;
+        if (c < 0)
+            continue;
+        nn_node *cv = &m->nodes[c];
+        const nn_window *g = &cv->win;
+        if (cv->op != NN_OP_CONV_2D || cv->act != NN_ACT_NONE || g->kh != 1 || g->kw != 1 ||
+            g->stride_h != 1 || g->stride_w != 1 || g->pad_top || g->pad_left)
+            continue;
+        /* The low-resolution conv output: a new tensor. */
+        const nn_tensor *x = &m->tensors[r->in[0]];
+        nn_tensor *u = &m->tensors[m->n_tensors];
+        memset(u, 0, sizeof *u);
+        u->shape[0] = 1;
+        u->shape[1] = x->shape[1];
+        u->shape[2] = x->shape[2];
+        u->shape[3] = m->tensors[cv->out].shape[3];
+        u->rank = 4;
+        u->elems = (size_t)u->shape[1] * u->shape[2] * u->shape[3];
+        u->alias_of = -1;
+        snprintf(u->name, sizeof u->name, "%.50s/lowres", m->tensors[cv->out].name);
+        int ui = m->n_tensors++;
+        nn_node conv = *cv, rs = *r;
+        conv.in[0] = r->in[0];
+        conv.out = ui;
+        conv.res = -1;
+        conv.act2 = NN_ACT_NONE;
+        conv.macs = cv->macs / ((uint64_t)m->tensors[t].shape[1] * m->tensors[t].shape[2]) *
+                    ((uint64_t)x->shape[1] * x->shape[2]);
+        conv.tfl_name = "CONV_2D (before resize)";
+        rs.in[0] = ui;
+        rs.out = cv->out;
+        rs.res = cv->res;
+        rs.act2 = cv->act2;
+        rs.macs = (uint64_t)u->elems / ((uint64_t)x->shape[1] * x->shape[2]) *
+                  m->tensors[cv->out].shape[1] * m->tensors[cv->out].shape[2] * 4;
+        rs.tfl_name = rs.res >= 0 ? "RESIZE_BILINEAR+ADD (after conv)" : "RESIZE_BILINEAR (after conv)";
+        /* Both run where the conv was: the nodes in between never read t,
+         * and a residual is ready by then. */
+        memmove(&m->nodes[k], &m->nodes[k + 1], sizeof(nn_node) * (size_t)(c - k - 1));
+        m->nodes[c - 1] = conv;
+        m->nodes[c] = rs;
+        k--; /* the node now at k has not been looked at */
+    }
+    free(readers);
+    return SEG_OK;
+}
+
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
 {
     for (int k = 0; k < m->n_nodes; k++) {
@@ -313,6 +403,8 @@ int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
     int st = fuse_activations(m);
     if (!st)
         st = fuse_residual_adds(m);
+    if (!st && !getenv("SEG_NO_SWAP"))
+        st = swap_resize_conv(m);
     if (st) {
         SET_ERR("out of memory fusing the graph");
         return st;
@@ -405,7 +497,8 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
         break;
     case NN_OP_RESIZE_BILINEAR:
         nn_resize_bilinear(x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
-                           y->shape[1], y->shape[2], n->align_corners, n->half_pixel, ith, nth);
+                           y->shape[1], y->shape[2], n->align_corners, n->half_pixel,
+                           n->res >= 0 ? m->tensors[n->res].data : NULL, n->act2, ith, nth);
         break;
     case NN_OP_BINARY: {
         const nn_tensor *b = &m->tensors[n->in[1]];

@@ -562,7 +562,8 @@ void nn_avgpool(const float *in, int ih, int iw, int c,
 }
 
 void nn_resize_portable(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                        int align_corners, int half_pixel, int y0, int y1)
+                        int align_corners, int half_pixel, const float *res, nn_act act2,
+                        int y0, int y1)
 {
     float sy = nn_resize_scale(ih, oh, align_corners);
     float sx = nn_resize_scale(iw, ow, align_corners);
@@ -588,19 +589,25 @@ void nn_resize_portable(const float *in, int ih, int iw, int c, float *out, int 
                 float u = p10[ch] + (p11[ch] - p10[ch]) * wx;
                 o[ch] = t + (u - t) * wy;
             }
+            if (res) {
+                const float *r = res + ((size_t)y * ow + x) * c;
+                for (int ch = 0; ch < c; ch++)
+                    o[ch] += r[ch];
+                nn_act_portable(act2, o, (size_t)c);
+            }
         }
     }
 }
 
 void nn_resize_bilinear(const float *in, int ih, int iw, int c,
                         float *out, int oh, int ow, int align_corners, int half_pixel,
-                        int ith, int nth)
+                        const float *res, nn_act act2, int ith, int nth)
 {
     long lo, hi;
     nn_split(oh, ith, nth, 1, &lo, &hi);
     if (hi > lo)
-        nn_isa_current()->resize(in, ih, iw, c, out, oh, ow, align_corners, half_pixel,
-                                 (int)lo, (int)hi);
+        nn_isa_current()->resize(in, ih, iw, c, out, oh, ow, align_corners, half_pixel, res,
+                                 act2, (int)lo, (int)hi);
 }
 
 void nn_muladd(const float *a, const float *s, const float *c, float *out, long rows, int cols,

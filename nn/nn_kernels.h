@@ -147,9 +147,11 @@ typedef struct nn_isa {
     void (*depthwise)(const nn_dw_args *a, int y0, int y1);
     /** in-place activation of n values */
     void (*act)(nn_act act, float *x, size_t n);
-    /** output rows [y0, y1) of a bilinear resize */
+    /** output rows [y0, y1) of a bilinear resize, then + res and act2 when
+     *  res is not NULL */
     void (*resize)(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                   int align_corners, int half_pixel, int y0, int y1);
+                   int align_corners, int half_pixel, const float *res, nn_act act2,
+                   int y0, int y1);
     /** optional (NULL): input rows [y0, y1) of a transposed conv with kernel
      *  == stride, no padding and a narrow output; w is OHWI. Returns -1 when
      *  it does not handle the shape. */
@@ -178,7 +180,8 @@ void nn_gemm_portable(const nn_gemm_args *g, long r0, long r1);
 void nn_depthwise_portable(const nn_dw_args *a, int y0, int y1);
 void nn_act_portable(nn_act act, float *x, size_t n);
 void nn_resize_portable(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                        int align_corners, int half_pixel, int y0, int y1);
+                        int align_corners, int half_pixel, const float *res, nn_act act2,
+                        int y0, int y1);
 
 /** Convolution through the current ISA's GEMM: 1x1 stride-1 convs read the
  *  input directly, others go through an im2col tile of NN_IM2COL_ROWS rows
@@ -201,9 +204,10 @@ void nn_transpose_conv(const float *in, int ih, int iw, int ic,
                        int ith, int nth);
 void nn_avgpool(const float *in, int ih, int iw, int c,
                 float *out, int oh, int ow, const nn_window *g, nn_act act, int ith, int nth);
+/** Bilinear resize; with res != NULL, out = act2(resize(in) + res). */
 void nn_resize_bilinear(const float *in, int ih, int iw, int c,
                         float *out, int oh, int ow, int align_corners, int half_pixel,
-                        int ith, int nth);
+                        const float *res, nn_act act2, int ith, int nth);
 void nn_binary(nn_binop op, const float *a, const int ashape[4],
                const float *b, const int bshape[4],
                float *out, const int oshape[4], nn_act act, int ith, int nth);

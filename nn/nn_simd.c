@@ -404,7 +404,8 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
 /* ==== bilinear resize ================================================== */
 
 static void resize(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                   int align_corners, int half_pixel, int y0, int y1)
+                   int align_corners, int half_pixel, const float *res, nn_act act2,
+                   int y0, int y1)
 {
     float sy = nn_resize_scale(ih, oh, align_corners);
     float sx = nn_resize_scale(iw, ow, align_corners);
@@ -425,20 +426,27 @@ static void resize(const float *in, int ih, int iw, int c, float *out, int oh, i
             const float *p10 = in + ((size_t)yb * iw + xa) * c;
             const float *p11 = in + ((size_t)yb * iw + xb) * c;
             float *o = out + ((size_t)y * ow + x) * c;
+            const float *r = res ? res + ((size_t)y * ow + x) * c : NULL;
             int ch = 0;
             /* top + (bottom - top) * wy with top/bottom lerped in x. */
             for (; ch + VL <= c; ch += VL) {
                 V t = vld(p00 + ch), u = vld(p10 + ch);
                 t = vfma(vsub(vld(p01 + ch), t), wx, t);
                 u = vfma(vsub(vld(p11 + ch), u), wx, u);
-                vst(o + ch, vfma(vsub(u, t), wy, t));
+                V v = vfma(vsub(u, t), wy, t);
+                if (r)
+                    v = vact(act2, vadd(v, vld(r + ch)));
+                vst(o + ch, v);
             }
             if (ch < c) {
                 int n = c - ch;
                 V t = vld_n(p00 + ch, n), u = vld_n(p10 + ch, n);
                 t = vfma(vsub(vld_n(p01 + ch, n), t), wx, t);
                 u = vfma(vsub(vld_n(p11 + ch, n), u), wx, u);
-                vst_n(o + ch, vfma(vsub(u, t), wy, t), n);
+                V v = vfma(vsub(u, t), wy, t);
+                if (r)
+                    v = vact(act2, vadd(v, vld_n(r + ch, n)));
+                vst_n(o + ch, v, n);
             }
         }
     }

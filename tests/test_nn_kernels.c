@@ -155,7 +155,7 @@ static void test_resize_half_pixel_hand_case(void **state)
     nn_ref_resize_bilinear(in, 1, 2, 1, ref, 1, 4, 0, 1);
     const float want[4] = {0.0f, 1.0f, 3.0f, 4.0f};
     assert_close(ref, want, 4, 1e-6f);
-    nn_resize_bilinear(in, 1, 2, 1, out, 1, 4, 0, 1, 0, 1);
+    nn_resize_bilinear(in, 1, 2, 1, out, 1, 4, 0, 1, NULL, NN_ACT_NONE, 0, 1);
     assert_close(out, want, 4, 1e-6f);
     /* align_corners: 1x2 -> 1x3 = 0, 2, 4 */
     float ac[3];
@@ -368,8 +368,18 @@ static void test_pool_and_resize_match_reference(void **state)
         for (int isa = 0; isa < N_ISAS; isa++) {
             if (nn_isa_select(ISAS[isa]) != 0)
                 continue;
-            FOR_SHARES(1 + trial % 3, nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half, ith, nth));
+            FOR_SHARES(1 + trial % 3, nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half,
+                                                         NULL, NN_ACT_NONE, ith, nth));
             assert_close(out, ref, (size_t)rh * rw * c, 1e-5f);
+            /* with a residual and an activation after it */
+            float *res = rand_buf((size_t)rh * rw * c), *ref2 = rand_buf((size_t)rh * rw * c);
+            for (size_t i = 0; i < (size_t)rh * rw * c; i++)
+                ref2[i] = nn_ref_act(NN_ACT_RELU6, ref[i] + res[i]);
+            FOR_SHARES(2, nn_resize_bilinear(in, ih, iw, c, out, rh, rw, align, half, res,
+                                             NN_ACT_RELU6, ith, nth));
+            assert_close(out, ref2, (size_t)rh * rw * c, 1e-5f);
+            free(res);
+            free(ref2);
         }
         free(ref); free(out); free(in);
     }
