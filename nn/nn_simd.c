@@ -179,8 +179,11 @@ static void act_span(nn_act act, float *x, size_t n)
                 V w[NV];                                                                   \
                 _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                       \
                     w[v] = vld(bv[v] + (kb + k) * NN_PW);                                  \
+                /* Rows i and i + 8 share the offset i*lda from two bases,  \
+                 * so 16 rows need 8 offset registers, not 16. */              \
+                const float *ah = as + (ROWS > 8 ? 8 * lda : 0);                           \
                 _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                  \
-                    V x = vset(as[i * lda + k]);                                           \
+                    V x = vset(i < 8 ? as[i * lda + k] : ah[(i - 8) * lda + k]);           \
                     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                   \
                         acc[i][v] = vfma(x, w[v], acc[i][v]);                              \
                 }                                                                          \
