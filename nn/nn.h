@@ -96,6 +96,38 @@ void nn_model_set_profiling(nn_model *m, int on);
 uint64_t nn_model_node_time_ns(const nn_model *m, int node);
 void nn_model_reset_profile(nn_model *m);
 
+/** Non-zero when the output holds class indices (the graph ends in
+ *  ARG_MAX; the indices are stored as floats). */
+int nn_model_output_is_index(const nn_model *m);
+
+/** The input normalisation the model's TFLite metadata asks for, if any:
+ *  the model wants (x - mean[c]) / std[c] for byte values x in [0, 255].
+ *  Returns 1 when the metadata has NormalizationOptions, else 0. */
+int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3]);
+
+/** What a model file holds, read without building the graph (so it works
+ *  on models the engine cannot run): for --model-info. */
+#define NN_INFO_MAX_OPS 64
+typedef struct nn_model_info {
+    nn_shape input, output;           /**< first input and output, NHWC-padded */
+    int n_inputs, n_outputs;
+    const char *input_type, *output_type; /**< "FLOAT32", "INT8", ... */
+    int n_tensors, n_operators;
+    struct {
+        char name[48];                /**< builtin or custom op name */
+        int count;
+        int supported;                /**< the engine runs it */
+    } ops[NN_INFO_MAX_OPS];
+    int n_op_kinds;
+    uint64_t params;                  /**< elements of constant tensors */
+    char description[128];
+    int has_norm;                     /**< metadata NormalizationOptions */
+    float norm_mean[3], norm_std[3];
+} nn_model_info;
+
+/** Fill @p info from a .tflite buffer; SEG_ERR_BAD_MODEL if it cannot be read. */
+int nn_model_inspect(const void *buf, size_t len, nn_model_info *info, char *err, size_t errlen);
+
 /** Model description string from the file (may be ""). */
 const char *nn_model_description(const nn_model *m);
 

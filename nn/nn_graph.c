@@ -20,6 +20,7 @@
 static const char *const OP_NAMES[NN_OP_COUNT] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
+    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -35,7 +36,7 @@ static int fusable_producer(const nn_node *n)
     switch (n->op) {
     case NN_OP_CONV_2D: case NN_OP_DEPTHWISE_CONV_2D: case NN_OP_TRANSPOSE_CONV:
     case NN_OP_AVERAGE_POOL_2D: case NN_OP_MAX_POOL_2D: case NN_OP_BINARY:
-    case NN_OP_CONCATENATION:
+    case NN_OP_CONCATENATION: case NN_OP_FULLY_CONNECTED:
         return n->act == NN_ACT_NONE;
     default:
         return 0;
@@ -193,7 +194,14 @@ static int pack_weights(nn_model *m, char *err, size_t errlen)
         nn_node *n = &m->nodes[k];
         const float *bias = n->n_in > 2 && n->in[2] >= 0 ? m->tensors[n->in[2]].data : NULL;
         size_t size;
-        if (n->op == NN_OP_CONV_2D) {
+        if (n->op == NN_OP_FULLY_CONNECTED) {
+            const nn_tensor *w = &m->tensors[n->in[1]];
+            size = nn_pack_size(w->shape[2], w->shape[3]);
+            n->packed = aligned_alloc(64, ((size * sizeof(float)) + 63u) & ~(size_t)63u);
+            if (!n->packed)
+                goto oom;
+            nn_pack_conv(w->data, bias, w->shape[2], w->shape[3], n->packed);
+        } else if (n->op == NN_OP_CONV_2D) {
             const nn_tensor *w = &m->tensors[n->in[1]];
             int kk = w->shape[1] * w->shape[2] * w->shape[3];
             size = nn_pack_size(w->shape[0], kk);
@@ -481,9 +489,35 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
                    y->shape[2], &n->win, n->act, ith, nth);
         break;
     case NN_OP_MAX_POOL_2D:
-        if (ith == 0)
-            nn_ref_maxpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
-                           y->shape[1], y->shape[2], &n->win, n->act);
+        nn_maxpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
+                   y->shape[2], &n->win, n->act, ith, nth);
+        break;
+    case NN_OP_FULLY_CONNECTED: {
+        /* Rows of the input against the packed weights: a 1x1 conv. */
+        const nn_tensor *w = &m->tensors[n->in[1]];
+        int in_f = w->shape[3], out_f = w->shape[2];
+        int rows = (int)(x->elems / (size_t)in_f);
+        nn_window g1 = {1, 1, 1, 1, 1, 1, 0, 0};
+        nn_conv(x->data, 1, rows, in_f, n->packed, out_f, y->data, 1, rows, &g1, n->act, NULL,
+                NN_ACT_NONE, m->scratch + (size_t)ith * m->scratch_per_thread, ith, nth);
+        break;
+    }
+    case NN_OP_SOFTMAX: {
+        int cols = x->shape[3];
+        nn_softmax(x->data, (long)(x->elems / (size_t)cols), cols, n->beta, y->data, ith, nth);
+        break;
+    }
+    case NN_OP_ARG_MAX: {
+        int cols = x->shape[3];
+        nn_argmax(x->data, (long)(x->elems / (size_t)cols), cols, y->data, ith, nth);
+        break;
+    }
+    case NN_OP_PAD:
+        nn_pad(x->data, x->shape, n->pads, n->pad_value, y->data, ith, nth);
+        break;
+    case NN_OP_RESIZE_NEAREST:
+        nn_resize_nearest(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
+                          y->shape[2], n->align_corners, n->half_pixel, ith, nth);
         break;
     case NN_OP_MEAN:
         if (n->reduce[1] && n->reduce[2] && !n->reduce[0] && !n->reduce[3]) {
@@ -761,3 +795,13 @@ void nn_model_reset_profile(nn_model *m)
 }
 
 const char *nn_model_description(const nn_model *m) { return m->description; }
+int nn_model_output_is_index(const nn_model *m) { return m->output_is_index; }
+
+int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3])
+{
+    if (!m->has_norm)
+        return 0;
+    memcpy(mean, m->norm_mean, sizeof m->norm_mean);
+    memcpy(std, m->norm_std, sizeof m->norm_std);
+    return 1;
+}

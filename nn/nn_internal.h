@@ -23,6 +23,11 @@ typedef enum nn_op {
     NN_OP_CONCATENATION,
     NN_OP_COPY,             /* RESHAPE / SQUEEZE when not aliased */
     NN_OP_MULADD,           /* fused MUL (per-channel scale) + ADD */
+    NN_OP_FULLY_CONNECTED,
+    NN_OP_SOFTMAX,          /* over the last axis */
+    NN_OP_ARG_MAX,          /* over the last axis; indices stored as floats */
+    NN_OP_PAD,              /* PAD and PADV2 */
+    NN_OP_RESIZE_NEAREST,
     NN_OP_COUNT
 } nn_op;
 
@@ -57,6 +62,9 @@ typedef struct nn_node {
     int align_corners, half_pixel;
     int axis;                    /**< concatenation axis (0..3 in padded NHWC) */
     int reduce[4];               /**< MEAN: which padded axes are reduced */
+    float beta;                  /**< SOFTMAX */
+    int pads[4][2];              /**< PAD: before/after per padded axis */
+    float pad_value;             /**< PADV2's constant (0 for PAD) */
     int res;                     /**< residual tensor added after act (fused ADD), or -1 */
     nn_act act2;                 /**< activation after the residual add */
     float *packed;               /**< kernel-specific packed weights (owned) */
@@ -70,6 +78,9 @@ struct nn_model {
     nn_node *nodes;
     int n_nodes;
     int input, output;           /**< tensor indices */
+    int output_is_index;         /**< output holds class indices (ARG_MAX) */
+    int has_norm;                /**< NormalizationOptions found in the metadata */
+    float norm_mean[3], norm_std[3];
     float *weights;              /**< one allocation for all constant data */
     size_t weights_elems;
     uint8_t *arena;              /**< activations, planned once */

@@ -677,7 +677,119 @@ void nn_binary(nn_binop op, const float *a, const int as[4],
     case NN_BIN_DIV: BIN_LOOP(x / y) break;
     case NN_BIN_MAX: BIN_LOOP(x > y ? x : y) break;
     case NN_BIN_MIN: BIN_LOOP(x < y ? x : y) break;
+    case NN_BIN_PRELU: BIN_LOOP(x >= 0.0f ? x : x * y) break;
     default: break;
     }
     nn_isa_current()->act(act, out + (size_t)lo * cols, (size_t)(hi - lo) * cols);
+}
+
+/* ==== small ops (multi-class heads, padding) ============================ */
+
+void nn_softmax(const float *in, long rows, int cols, float beta, float *out, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        const float *x = in + (size_t)r * cols;
+        float *y = out + (size_t)r * cols;
+        float mx = x[0];
+        for (int j = 1; j < cols; j++)
+            mx = x[j] > mx ? x[j] : mx;
+        float sum = 0.0f;
+        for (int j = 0; j < cols; j++) {
+            y[j] = expf(beta * (x[j] - mx));
+            sum += y[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j < cols; j++)
+            y[j] *= inv;
+    }
+}
+
+void nn_argmax(const float *in, long rows, int cols, float *out, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    if (hi > lo)
+        nn_ref_argmax(in + (size_t)lo * cols, hi - lo, cols, out + lo);
+}
+
+void nn_pad(const float *in, const int s[4], const int pads[4][2], float value, float *out,
+            int ith, int nth)
+{
+    int os[4];
+    for (int d = 0; d < 4; d++)
+        os[d] = s[d] + pads[d][0] + pads[d][1];
+    /* Rows of the output's last dimension, split across threads. */
+    long rows = (long)os[0] * os[1] * os[2], lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        int w = (int)(r % os[2]), h = (int)(r / os[2] % os[1]), n = (int)(r / os[2] / os[1]);
+        float *o = out + (size_t)r * os[3];
+        int in_n = n - pads[0][0], in_h = h - pads[1][0], in_w = w - pads[2][0];
+        if (in_n < 0 || in_n >= s[0] || in_h < 0 || in_h >= s[1] || in_w < 0 || in_w >= s[2]) {
+            for (int c = 0; c < os[3]; c++)
+                o[c] = value;
+            continue;
+        }
+        for (int c = 0; c < pads[3][0]; c++)
+            o[c] = value;
+        memcpy(o + pads[3][0], in + (((size_t)in_n * s[1] + in_h) * s[2] + in_w) * s[3],
+               (size_t)s[3] * sizeof(float));
+        for (int c = pads[3][0] + s[3]; c < os[3]; c++)
+            o[c] = value;
+    }
+}
+
+void nn_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                       int align_corners, int half_pixel, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    /* Whole rows are independent; the reference handles a row range when
+     * given the matching input and output offsets, so reuse it row by row. */
+    for (long y = lo; y < hi; y++) {
+        float tmp_scale = (align_corners && oh > 1) ? (float)(ih - 1) / (float)(oh - 1)
+                                                    : (float)ih / (float)oh;
+        float off = half_pixel ? 0.5f : 0.0f;
+        int sy = align_corners ? (int)roundf(((float)y + off) * tmp_scale)
+                               : (int)floorf(((float)y + off) * tmp_scale);
+        sy = sy < ih - 1 ? sy : ih - 1;
+        sy = sy < 0 ? 0 : sy;
+        nn_ref_resize_nearest(in + (size_t)sy * iw * c, 1, iw, c, out + (size_t)y * ow * c, 1, ow,
+                              align_corners, half_pixel);
+    }
+}
+
+void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                const nn_window *g, nn_act act, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    for (long oy = lo; oy < hi; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            float *acc = out + ((size_t)oy * ow + ox) * c;
+            int first = 1;
+            for (int ky = 0; ky < g->kh; ky++) {
+                long y = oy * g->stride_h - g->pad_top + ky;
+                if (y < 0 || y >= ih)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx++) {
+                    int x = ox * g->stride_w - g->pad_left + kx;
+                    if (x < 0 || x >= iw)
+                        continue;
+                    const float *ip = in + ((size_t)y * iw + x) * c;
+                    if (first)
+                        memcpy(acc, ip, (size_t)c * sizeof(float));
+                    else
+                        for (int ch = 0; ch < c; ch++)
+                            acc[ch] = ip[ch] > acc[ch] ? ip[ch] : acc[ch];
+                    first = 0;
+                }
+            }
+            if (first)
+                memset(acc, 0, (size_t)c * sizeof(float));
+            nn_isa_current()->act(act, acc, (size_t)c);
+        }
+    }
 }

@@ -70,10 +70,22 @@ void nn_ref_resize_bilinear(const float *in, int ih, int iw, int c,
 
 /** Binary elementwise ops with numpy broadcasting over 4-D shapes. */
 typedef enum nn_binop { NN_BIN_ADD, NN_BIN_MUL, NN_BIN_SUB, NN_BIN_DIV,
-                        NN_BIN_MAX, NN_BIN_MIN, NN_BIN_COUNT } nn_binop;
+                        NN_BIN_MAX, NN_BIN_MIN,
+                        NN_BIN_PRELU, /**< a >= 0 ? a : a * b (b = alpha) */
+                        NN_BIN_COUNT } nn_binop;
 void nn_ref_binary(nn_binop op, const float *a, const int ashape[4],
                    const float *b, const int bshape[4],
                    float *out, const int oshape[4], nn_act act);
+/** Softmax over each row of cols values: exp(beta*(x - max)) / sum. */
+void nn_ref_softmax(const float *in, long rows, int cols, float beta, float *out);
+/** Index of the largest value of each row (first on ties), as a float. */
+void nn_ref_argmax(const float *in, long rows, int cols, float *out);
+/** Constant padding of a 4-D tensor: pads[d][0] before, pads[d][1] after. */
+void nn_ref_pad(const float *in, const int shape[4], const int pads[4][2], float value,
+                float *out);
+/** TFLite's RESIZE_NEAREST_NEIGHBOR. */
+void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                           int align_corners, int half_pixel);
 /** Mean over the axes whose flag is set (4-D); out has those dims = 1. */
 void nn_ref_mean(const float *in, const int shape[4], const int reduce[4], float *out);
 
@@ -215,6 +227,15 @@ void nn_binary(nn_binop op, const float *a, const int ashape[4],
  *  (a squeeze-excite scale followed by a residual add, in one pass). */
 void nn_muladd(const float *a, const float *s, const float *c, float *out, long rows, int cols,
                nn_act act, int ith, int nth);
+/** Runtime versions of the small ops above, split by rows. */
+void nn_softmax(const float *in, long rows, int cols, float beta, float *out, int ith, int nth);
+void nn_argmax(const float *in, long rows, int cols, float *out, int ith, int nth);
+void nn_pad(const float *in, const int shape[4], const int pads[4][2], float value, float *out,
+            int ith, int nth);
+void nn_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                       int align_corners, int half_pixel, int ith, int nth);
+void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                const nn_window *g, nn_act act, int ith, int nth);
 /** Activation of n values from src to dst (may be the same), this thread's share. */
 void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth);
 

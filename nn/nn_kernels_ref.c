@@ -231,6 +231,7 @@ static float binop(nn_binop op, float a, float b)
     case NN_BIN_DIV: return a / b;
     case NN_BIN_MAX: return a > b ? a : b;
     case NN_BIN_MIN: return a < b ? a : b;
+    case NN_BIN_PRELU: return a >= 0.0f ? a : a * b;
     default: return 0.0f;
     }
 }
@@ -281,4 +282,76 @@ void nn_ref_mean(const float *in, const int s[4], const int reduce[4], float *ou
                     out[(((size_t)n * os[1] + h) * os[2] + w) * os[3] + c] =
                         (float)(acc / (double)count);
                 }
+}
+
+void nn_ref_softmax(const float *in, long rows, int cols, float beta, float *out)
+{
+    for (long r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * cols;
+        float *y = out + (size_t)r * cols;
+        float mx = x[0];
+        for (int j = 1; j < cols; j++)
+            mx = x[j] > mx ? x[j] : mx;
+        double sum = 0.0;
+        for (int j = 0; j < cols; j++)
+            sum += (double)expf(beta * (x[j] - mx));
+        for (int j = 0; j < cols; j++)
+            y[j] = (float)((double)expf(beta * (x[j] - mx)) / sum);
+    }
+}
+
+void nn_ref_argmax(const float *in, long rows, int cols, float *out)
+{
+    for (long r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * cols;
+        int best = 0;
+        for (int j = 1; j < cols; j++)
+            if (x[j] > x[best])
+                best = j;
+        out[r] = (float)best;
+    }
+}
+
+void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float value, float *out)
+{
+    int os[4];
+    for (int d = 0; d < 4; d++)
+        os[d] = s[d] + pads[d][0] + pads[d][1];
+    for (int n = 0; n < os[0]; n++)
+        for (int h = 0; h < os[1]; h++)
+            for (int w = 0; w < os[2]; w++)
+                for (int c = 0; c < os[3]; c++) {
+                    int i[4] = {n - pads[0][0], h - pads[1][0], w - pads[2][0], c - pads[3][0]};
+                    int inside = 1;
+                    for (int d = 0; d < 4; d++)
+                        inside &= i[d] >= 0 && i[d] < s[d];
+                    out[(((size_t)n * os[1] + h) * os[2] + w) * os[3] + c] =
+                        inside ? in[(((size_t)i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3]]
+                               : value;
+                }
+}
+
+/* TFLite's GetNearestNeighbor. */
+static int nearest(int o, int in_size, int out_size, int align_corners, int half_pixel)
+{
+    float scale = (align_corners && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
+                                                  : (float)in_size / (float)out_size;
+    float off = half_pixel ? 0.5f : 0.0f;
+    int v = align_corners ? (int)roundf(((float)o + off) * scale)
+                          : (int)floorf(((float)o + off) * scale);
+    v = v < in_size - 1 ? v : in_size - 1;
+    return half_pixel && v < 0 ? 0 : v;
+}
+
+void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
+                           int align_corners, int half_pixel)
+{
+    for (int y = 0; y < oh; y++) {
+        int sy = nearest(y, ih, oh, align_corners, half_pixel);
+        for (int x = 0; x < ow; x++) {
+            int sx = nearest(x, iw, ow, align_corners, half_pixel);
+            memcpy(out + ((size_t)y * ow + x) * c, in + ((size_t)sy * iw + sx) * c,
+                   (size_t)c * sizeof(float));
+        }
+    }
 }

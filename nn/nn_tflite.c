@@ -216,6 +216,8 @@ static const char *const BUILTIN_NAMES[] = {
 enum {
     OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
     OP_DEPTHWISE_CONV_2D = 4, OP_DEQUANTIZE = 6, OP_LOGISTIC = 14, OP_MAX_POOL_2D = 17,
+    OP_FULLY_CONNECTED = 9, OP_SOFTMAX = 25, OP_PAD = 34, OP_PRELU = 54, OP_ARG_MAX = 56,
+    OP_PADV2 = 60, OP_RESIZE_NEAREST_NEIGHBOR = 97,
     OP_MUL = 18, OP_RELU = 19, OP_RELU_N1_TO_1 = 20, OP_RELU6 = 21, OP_RESHAPE = 22,
     OP_RESIZE_BILINEAR = 23, OP_TANH = 28, OP_CUSTOM = 32, OP_MEAN = 40, OP_SUB = 41,
     OP_DIV = 42, OP_SQUEEZE = 43, OP_MAXIMUM = 55, OP_MINIMUM = 57, OP_TRANSPOSE_CONV = 67,
@@ -994,6 +996,185 @@ static int fold_dequantize(op_ctx *c)
     return SEG_OK;
 }
 
+static int build_fully_connected(op_ctx *c)
+{
+    nn_model *m = c->p->m;
+    int st;
+    if (c->n_in < 2)
+        return bad_params(c, "needs input and weights");
+    if ((st = need_float(c, c->in[0], "input")) || (st = need_const(c, c->in[1], "weights")))
+        return st;
+    if (c->n_in > 2 && c->in[2] >= 0 && (st = need_const(c, c->in[2], "bias")))
+        return st;
+    const nn_tensor *x = &m->tensors[c->in[0]], *w = &m->tensors[c->in[1]];
+    if (w->rank != 2)
+        return bad_params(c, "weights must be [outputs, inputs]");
+    int out_f = w->shape[2], in_f = w->shape[3];
+    if (in_f < 1 || out_f < 1 || x->elems % (size_t)in_f)
+        return bad_params(c, "input size is not a multiple of the weights' depth");
+    if (c->n_in > 2 && c->in[2] >= 0 && m->tensors[c->in[2]].elems != (size_t)out_f)
+        return bad_params(c, "bias length differs from the outputs");
+    int ok = 1;
+    nn_act act = NN_ACT_NONE;
+    if (c->has_opts) {
+        act = map_act(fb_int(&c->p->f, &c->opts, 0, 1, 1, 0), &ok);
+        if (fb_int(&c->p->f, &c->opts, 1, 1, 1, 0) != 0) {
+            char *err = c->p->err;
+            size_t errlen = c->p->errlen;
+            SET_ERR("unsupported: op %d FULLY_CONNECTED with shuffled (quantised) weights",
+                    c->index);
+            return SEG_ERR_UNSUPPORTED;
+        }
+    }
+    if (!ok || c->p->f.bad)
+        return bad_params(c, "bad options");
+    size_t rows = x->elems / (size_t)in_f;
+    if (rows > (size_t)NN_MAX_DIM * NN_MAX_DIM)
+        return bad_params(c, "too many rows");
+    int s[4] = {1, 1, (int)rows, out_f};
+    /* The declared shape may keep the input's dims or flatten them: the
+     * layout is the same, so only the element count must agree. */
+    if (m->tensors[c->out].elems != rows * (size_t)out_f)
+        return bad_params(c, "declared output size differs from rows x outputs");
+    nn_tensor *y = &m->tensors[c->out];
+    (void)s;
+    if (y->shape[3] != out_f)
+        return bad_params(c, "declared output's last dimension differs from the outputs");
+    nn_node *n = new_node(c, NN_OP_FULLY_CONNECTED);
+    n->act = act;
+    n->macs = (uint64_t)rows * out_f * in_f;
+    return SEG_OK;
+}
+
+static int build_softmax(op_ctx *c)
+{
+    int st;
+    if (c->n_in != 1)
+        return bad_params(c, "needs one input");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    float beta = 0.0f;
+    if (c->has_opts) {
+        size_t pos = fb_field(&c->p->f, &c->opts, 0, 4);
+        if (pos)
+            memcpy(&beta, c->p->f.buf + pos, 4);
+    }
+    if (c->p->f.bad || !(beta == beta))
+        return bad_params(c, "bad beta");
+    if ((st = check_out_shape(c, x->shape)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_SOFTMAX);
+    n->beta = beta;
+    return SEG_OK;
+}
+
+static int build_argmax(op_ctx *c)
+{
+    int st;
+    char *err = c->p->err;
+    size_t errlen = c->p->errlen;
+    if (c->n_in != 2)
+        return bad_params(c, "needs input and axis");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    int32_t axis[1];
+    int na;
+    if (const_ints(c->p, c->in[1], axis, 1, &na) || na != 1)
+        return bad_params(c, "axis must be one constant int32");
+    int a = axis[0] < 0 ? axis[0] + x->rank : axis[0];
+    if (a != x->rank - 1) {
+        SET_ERR("unsupported: op %d ARG_MAX over axis %d (only the last axis)", c->index, axis[0]);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    int type = c->p->raw[c->out].type;
+    if (type != TT_INT32 && type != TT_INT64 && type != TT_FLOAT32)
+        return bad_params(c, "output type must be INT32 or INT64");
+    if (c->p->m->tensors[c->out].elems != x->elems / (size_t)x->shape[3])
+        return bad_params(c, "declared output size differs from the input's rows");
+    new_node(c, NN_OP_ARG_MAX);
+    c->p->raw[c->out].type = TT_FLOAT32; /* stored as float indices */
+    if (c->out == c->p->m->output)
+        c->p->m->output_is_index = 1;
+    return SEG_OK;
+}
+
+static int build_pad(op_ctx *c, int v2)
+{
+    nn_model *m = c->p->m;
+    int st;
+    if (c->n_in < 2)
+        return bad_params(c, "needs input and paddings");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    const nn_tensor *x = &m->tensors[c->in[0]];
+    int32_t p[8];
+    int np;
+    if (const_ints(c->p, c->in[1], p, 8, &np) || np != 2 * x->rank)
+        return bad_params(c, "paddings must be a constant int32 [rank, 2]");
+    float value = 0.0f;
+    if (v2 && c->n_in > 2 && c->in[2] >= 0) {
+        if ((st = need_const(c, c->in[2], "constant value")))
+            return st;
+        if (m->tensors[c->in[2]].elems != 1)
+            return bad_params(c, "constant value must be a scalar");
+        value = m->tensors[c->in[2]].data[0];
+    }
+    int pads[4][2] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}}, s[4];
+    for (int d = 0; d < x->rank; d++) {
+        int pd = 4 - x->rank + d;
+        if (p[2 * d] < 0 || p[2 * d + 1] < 0 || p[2 * d] > NN_MAX_DIM || p[2 * d + 1] > NN_MAX_DIM)
+            return bad_params(c, "padding out of range");
+        pads[pd][0] = p[2 * d];
+        pads[pd][1] = p[2 * d + 1];
+    }
+    for (int d = 0; d < 4; d++) {
+        long long v = (long long)x->shape[d] + pads[d][0] + pads[d][1];
+        if (v > NN_MAX_DIM)
+            return bad_params(c, "output too large");
+        s[d] = (int)v;
+    }
+    if (s[0] != 1)
+        return bad_params(c, "padding the batch is not supported");
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_PAD);
+    memcpy(n->pads, pads, sizeof pads);
+    n->pad_value = value;
+    return SEG_OK;
+}
+
+static int build_resize_nearest(op_ctx *c)
+{
+    int st;
+    if (c->n_in != 2)
+        return bad_params(c, "needs input and size");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    int32_t size[2];
+    int ns;
+    if (const_ints(c->p, c->in[1], size, 2, &ns) || ns != 2)
+        return bad_params(c, "size must be a constant int32[2]");
+    if (size[0] < 1 || size[1] < 1 || size[0] > NN_MAX_DIM || size[1] > NN_MAX_DIM)
+        return bad_params(c, "size out of range");
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    int align = 0, half = 0;
+    if (c->has_opts) {
+        align = (int)fb_int(&c->p->f, &c->opts, 0, 1, 0, 0) != 0;
+        half = (int)fb_int(&c->p->f, &c->opts, 1, 1, 0, 0) != 0;
+    }
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    int s[4] = {1, size[0], size[1], x->shape[3]};
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_RESIZE_NEAREST);
+    n->align_corners = align;
+    n->half_pixel = half;
+    return SEG_OK;
+}
+
 static int build_op(op_ctx *c, int code)
 {
     char *err = c->p->err;
@@ -1021,6 +1202,13 @@ static int build_op(op_ctx *c, int code)
     case OP_CONCATENATION: return build_concat(c);
     case OP_RESHAPE: case OP_SQUEEZE: return build_reshape(c);
     case OP_DEQUANTIZE: return fold_dequantize(c);
+    case OP_FULLY_CONNECTED: return build_fully_connected(c);
+    case OP_SOFTMAX: return build_softmax(c);
+    case OP_ARG_MAX: return build_argmax(c);
+    case OP_PAD: return build_pad(c, 0);
+    case OP_PADV2: return build_pad(c, 1);
+    case OP_RESIZE_NEAREST_NEIGHBOR: return build_resize_nearest(c);
+    case OP_PRELU: return build_binary(c, NN_BIN_PRELU, 0);
     case OP_CUSTOM:
         if (strcmp(c->name, "Convolution2DTransposeBias") == 0)
             return build_transpose_conv(c, 1);
@@ -1165,6 +1353,168 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
     return SEG_OK;
 }
 
+/* ==== metadata ========================================================== */
+
+/* TFLite metadata (metadata_schema.fbs, file identifier "M001") in the
+ * buffer named TFLITE_METADATA: ModelMetadata.subgraph_metadata[0]
+ * .input_tensor_metadata[0].process_units[] with a NormalizationOptions
+ * {mean:[float], std:[float]} (union type 1). A broken metadata block is
+ * ignored, never fatal: the model itself may still be fine. */
+static void read_norm_metadata(parse *p, const fb_table *root, int *has, float mean[3],
+                               float stdv[3])
+{
+    fb *f = &p->f;
+    fb_vec mds;
+    *has = 0;
+    if (fb_vector(f, root, 6, 4, &mds) || mds.n > 1000)
+        return;
+    for (uint32_t i = 0; i < mds.n; i++) {
+        fb_table md;
+        char name[32];
+        if (fb_vec_table(f, &mds, i, &md) || fb_string(f, &md, 0, name, sizeof name))
+            return;
+        if (strcmp(name, "TFLITE_METADATA") != 0)
+            continue;
+        size_t pos, len;
+        if (buffer_bytes(p, (uint32_t)fb_int(f, &md, 1, 4, 0, 0), &pos, &len) || len < 8)
+            return;
+        fb g = {f->buf + pos, len, 0};
+        fb_table mroot, sgm, tm, pu, no;
+        fb_vec sgv, tv, puv, mv, sv;
+        size_t rp;
+        if (fb_deref(&g, 0, &rp) || fb_table_at(&g, rp, &mroot) ||
+            fb_vector(&g, &mroot, 3, 4, &sgv) || sgv.n < 1 || fb_vec_table(&g, &sgv, 0, &sgm) ||
+            fb_vector(&g, &sgm, 2, 4, &tv) || tv.n < 1 || fb_vec_table(&g, &tv, 0, &tm) ||
+            fb_vector(&g, &tm, 4, 4, &puv))
+            return;
+        for (uint32_t k = 0; k < puv.n && k < 16; k++) {
+            int present;
+            if (fb_vec_table(&g, &puv, k, &pu) || fb_int(&g, &pu, 0, 1, 0, 0) != 1 ||
+                fb_subtable(&g, &pu, 1, &no, &present) || !present ||
+                fb_vector(&g, &no, 0, 4, &mv) || fb_vector(&g, &no, 1, 4, &sv) ||
+                (mv.n != 1 && mv.n != 3) || (sv.n != 1 && sv.n != 3) || g.bad)
+                continue;
+            for (int c = 0; c < 3; c++) {
+                uint32_t mi = mv.n == 3 ? (uint32_t)c : 0, si = sv.n == 3 ? (uint32_t)c : 0;
+                memcpy(&mean[c], g.buf + mv.start + 4 * mi, 4);
+                memcpy(&stdv[c], g.buf + sv.start + 4 * si, 4);
+                if (!(stdv[c] > 0.0f) || !(mean[c] == mean[c]))
+                    return;
+            }
+            *has = 1;
+            return;
+        }
+        return;
+    }
+}
+
+/* Builtin codes the engine runs (or folds away). */
+static int op_supported(int code, const char *custom)
+{
+    switch (code) {
+    case OP_ADD: case OP_AVERAGE_POOL_2D: case OP_CONCATENATION: case OP_CONV_2D:
+    case OP_DEPTHWISE_CONV_2D: case OP_DEQUANTIZE: case OP_FULLY_CONNECTED:
+    case OP_LOGISTIC: case OP_MAX_POOL_2D: case OP_MUL: case OP_RELU: case OP_RELU_N1_TO_1:
+    case OP_RELU6: case OP_RESHAPE: case OP_RESIZE_BILINEAR: case OP_SOFTMAX: case OP_TANH:
+    case OP_PAD: case OP_MEAN: case OP_SUB: case OP_DIV: case OP_SQUEEZE: case OP_PRELU:
+    case OP_MAXIMUM: case OP_ARG_MAX: case OP_MINIMUM: case OP_PADV2: case OP_TRANSPOSE_CONV:
+    case OP_RESIZE_NEAREST_NEIGHBOR: case OP_HARD_SWISH:
+        return 1;
+    case OP_CUSTOM:
+        return custom && strcmp(custom, "Convolution2DTransposeBias") == 0;
+    default:
+        return 0;
+    }
+}
+
+int nn_model_inspect(const void *vbuf, size_t len, nn_model_info *info, char *err, size_t errlen)
+{
+    const uint8_t *buf = vbuf;
+    memset(info, 0, sizeof *info);
+    info->input_type = info->output_type = "?";
+    if (!buf || len < 8 || len > NN_MAX_MODEL_BYTES || memcmp(buf + 4, "TFL3", 4) != 0) {
+        SET_ERR("not a TensorFlow Lite model (no TFL3 identifier)");
+        return SEG_ERR_BAD_MODEL;
+    }
+    parse p;
+    memset(&p, 0, sizeof p);
+    p.f.buf = buf;
+    p.f.len = len;
+    p.err = err;
+    p.errlen = errlen;
+    fb *f = &p.f;
+    fb_table root, sg;
+    fb_vec sgs, codes, ops, tv, vin, vout;
+    size_t rp;
+    if (fb_deref(f, 0, &rp) || fb_table_at(f, rp, &root) || fb_vector(f, &root, 4, 4, &p.buffers) ||
+        fb_vector(f, &root, 2, 4, &sgs) || sgs.n < 1 || fb_vec_table(f, &sgs, 0, &sg) ||
+        fb_vector(f, &root, 1, 4, &codes) || fb_vector(f, &sg, 3, 4, &ops) ||
+        fb_vector(f, &sg, 0, 4, &tv) || fb_vector(f, &sg, 1, 4, &vin) ||
+        fb_vector(f, &sg, 2, 4, &vout)) {
+        SET_ERR("malformed model: unreadable tables");
+        return SEG_ERR_BAD_MODEL;
+    }
+    fb_string(f, &root, 3, info->description, sizeof info->description);
+    info->n_tensors = (int)tv.n;
+    info->n_operators = (int)ops.n;
+    info->n_inputs = (int)vin.n;
+    info->n_outputs = (int)vout.n;
+    for (uint32_t i = 0; i < tv.n && i < NN_MAX_TENSORS; i++) {
+        fb_table t;
+        fb_vec shape;
+        if (fb_vec_table(f, &tv, i, &t) || fb_vector(f, &t, 0, 4, &shape))
+            break;
+        int type = (int)fb_int(f, &t, 1, 1, 1, 0);
+        size_t pos, blen;
+        if (buffer_bytes(&p, (uint32_t)fb_int(f, &t, 2, 4, 0, 0), &pos, &blen) == 0 && blen &&
+            type_size(type))
+            info->params += blen / (size_t)type_size(type);
+        int s4[4] = {1, 1, 1, 1};
+        for (uint32_t d = 0; d < shape.n && shape.n <= 4; d++)
+            s4[4 - shape.n + d] = fb_vec_i32(f, &shape, d);
+        nn_shape sh = {s4[0], s4[1], s4[2], s4[3]};
+        if (vin.n && (int32_t)i == fb_vec_i32(f, &vin, 0)) {
+            info->input = sh;
+            info->input_type = type_name(type);
+        }
+        if (vout.n && (int32_t)i == fb_vec_i32(f, &vout, 0)) {
+            info->output = sh;
+            info->output_type = type_name(type);
+        }
+    }
+    for (uint32_t i = 0; i < ops.n && i < NN_MAX_OPS; i++) {
+        fb_table o, oc;
+        if (fb_vec_table(f, &ops, i, &o))
+            break;
+        uint32_t ci = (uint32_t)fb_int(f, &o, 0, 4, 0, 0);
+        if (ci >= codes.n || fb_vec_table(f, &codes, ci, &oc))
+            break;
+        int code = (int)fb_int(f, &oc, 0, 1, 1, 0), code2 = (int)fb_int(f, &oc, 3, 4, 1, 0);
+        code = code2 > code ? code2 : code;
+        char cname[48];
+        fb_string(f, &oc, 1, cname, sizeof cname);
+        const char *name = code == OP_CUSTOM ? cname
+                           : (code >= 0 && code < N_BUILTINS) ? BUILTIN_NAMES[code] : "UNKNOWN";
+        int k = 0;
+        while (k < info->n_op_kinds && strcmp(info->ops[k].name, name) != 0)
+            k++;
+        if (k == info->n_op_kinds) {
+            if (k == NN_INFO_MAX_OPS)
+                continue;
+            snprintf(info->ops[k].name, sizeof info->ops[k].name, "%s", name);
+            info->ops[k].supported = op_supported(code, cname);
+            info->n_op_kinds++;
+        }
+        info->ops[k].count++;
+    }
+    read_norm_metadata(&p, &root, &info->has_norm, info->norm_mean, info->norm_std);
+    if (f->bad) {
+        SET_ERR("malformed model: a table points outside the file");
+        return SEG_ERR_BAD_MODEL;
+    }
+    return SEG_OK;
+}
+
 int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     parse p;
@@ -1227,12 +1577,13 @@ int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size
     }
     if ((st = load_operators(&p, &root, &sg)))
         goto end;
+    read_norm_metadata(&p, &root, &m->has_norm, m->norm_mean, m->norm_std);
     if (m->tensors[m->output].first_def < 0) {
         st = SEG_ERR_BAD_MODEL;
         SET_ERR("malformed model: the output tensor is never computed");
         goto end;
     }
-    if (p.raw[m->output].type != TT_FLOAT32) {
+    if (p.raw[m->output].type != TT_FLOAT32 && !m->output_is_index) {
         st = SEG_ERR_UNSUPPORTED;
         SET_ERR("unsupported: the output is %s (float32 needed)", type_name(p.raw[m->output].type));
         goto end;

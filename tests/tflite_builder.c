@@ -103,8 +103,69 @@ static size_t refvec(fbw *w, uint32_t n)
     return vec(w, NULL, n, 4);
 }
 
+/* The metadata flatbuffer: ModelMetadata{subgraph_metadata:[{input_tensor_
+ * metadata:[{process_units:[{options_type 1, options NormalizationOptions}]}]}]}. */
+static int build_metadata(const float mean[3], const float stdv[3], uint8_t **out, size_t *len)
+{
+    fbw w = {0};
+    size_t root = reserve(&w, 8, 4);
+    put(&w, 4, "M001", 4);
+    size_t mm = table(&w, 8);
+    link_to(&w, root, mm);
+    ref(&w, mm, 0, str(&w, "tflite_builder metadata"));
+    size_t sgv = refvec(&w, 1);
+    ref(&w, mm, 3, sgv);
+    size_t sgm = table(&w, 3);
+    link_to(&w, sgv + 4, sgm);
+    size_t tv = refvec(&w, 1);
+    ref(&w, sgm, 2, tv);
+    size_t tm = table(&w, 5);
+    link_to(&w, tv + 4, tm);
+    ref(&w, tm, 0, str(&w, "image"));
+    size_t puv = refvec(&w, 1);
+    ref(&w, tm, 4, puv);
+    size_t pu = table(&w, 2);
+    link_to(&w, puv + 4, pu);
+    scalar(&w, pu, 0, 1, 1);
+    size_t no = table(&w, 2);
+    ref(&w, pu, 1, no);
+    ref(&w, no, 0, vec(&w, mean, 3, 4));
+    ref(&w, no, 1, vec(&w, stdv, 3, 4));
+    if (w.oom) {
+        free(w.buf);
+        return -1;
+    }
+    *out = w.buf;
+    *len = w.len;
+    return 0;
+}
+
+static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
+                 int output, const uint8_t *meta, size_t meta_len, uint8_t **out,
+                 size_t *outlen);
+
 int tb_build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
              int output, uint8_t **out, size_t *outlen)
+{
+    return build(tensors, nt, ops, nops, input, output, NULL, 0, out, outlen);
+}
+
+int tb_build_meta(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
+                  int output, const float mean[3], const float stdv[3], uint8_t **out,
+                  size_t *outlen)
+{
+    uint8_t *meta = NULL;
+    size_t ml = 0;
+    if (mean && build_metadata(mean, stdv, &meta, &ml))
+        return -1;
+    int st = build(tensors, nt, ops, nops, input, output, meta, ml, out, outlen);
+    free(meta);
+    return st;
+}
+
+static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
+                 int output, const uint8_t *meta, size_t meta_len, uint8_t **out,
+                 size_t *outlen)
 {
     fbw w = {0};
     size_t root = reserve(&w, 8, 4);
@@ -128,7 +189,7 @@ int tb_build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int i
             ref(&w, oc, 1, str(&w, ops[i].custom));
     }
     /* buffers: 0 is the empty sentinel, then one per tensor with data */
-    uint32_t nbuf = 1;
+    uint32_t nbuf = 1 + (meta != NULL);
     for (int i = 0; i < nt; i++)
         nbuf += tensors[i].data != NULL;
     size_t bufs = refvec(&w, nbuf);
@@ -147,6 +208,17 @@ int tb_build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int i
             link_to(&w, bufs + 4 + 4 * (size_t)k, b);
             ref(&w, b, 0, vec(&w, tensors[i].data, (uint32_t)tensors[i].data_len, 1));
             bufidx[i] = (int)k++;
+        }
+        if (meta) {
+            size_t b = table(&w, 1);
+            link_to(&w, bufs + 4 + 4 * (size_t)k, b);
+            ref(&w, b, 0, vec(&w, meta, (uint32_t)meta_len, 1));
+            size_t mdv = refvec(&w, 1);
+            ref(&w, model, 6, mdv);
+            size_t md = table(&w, 2);
+            link_to(&w, mdv + 4, md);
+            ref(&w, md, 0, str(&w, "TFLITE_METADATA"));
+            scalar(&w, md, 1, k, 4);
         }
     }
     size_t sgs = refvec(&w, 1);

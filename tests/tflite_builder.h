@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TB_FLOAT32 = 0, TB_FLOAT16 = 1, TB_INT32 = 2, TB_UINT8 = 3, TB_INT8 = 9 };
+enum { TB_FLOAT32 = 0, TB_FLOAT16 = 1, TB_INT32 = 2, TB_UINT8 = 3, TB_INT64 = 4, TB_INT8 = 9 };
 
 typedef struct tb_tensor {
     const char *name;
@@ -43,5 +43,11 @@ typedef struct tb_op {
 /** Build a one-subgraph model; *buf is malloc'd (free it). 0 on success. */
 int tb_build(const tb_tensor *tensors, int n_tensors, const tb_op *ops, int n_ops,
              int input, int output, uint8_t **buf, size_t *len);
+
+/** Same, with TFLite metadata (a "TFLITE_METADATA" buffer) whose first
+ *  input has NormalizationOptions {mean[3], std[3]} (NULL = no metadata). */
+int tb_build_meta(const tb_tensor *tensors, int n_tensors, const tb_op *ops, int n_ops,
+                  int input, int output, const float mean[3], const float std[3],
+                  uint8_t **buf, size_t *len);
 
 #endif
