@@ -118,6 +118,94 @@ static void test_landscape_matches_reference_messi(void **state)
     check_parity("selfie_segmentation_landscape.tflite", "landscape_messi5", 2);
 }
 
+/* DeepLabV3 257 (21 PASCAL VOC classes) is not fetched by the set-up: it is
+ * found in models/ (where a user puts it), at $SEG_DEEPLAB_MODEL, or in the
+ * team's shared models folder beside the checkout; otherwise the test skips
+ * with a message. */
+static uint8_t *read_deeplab(size_t *len, char *path, size_t pathlen)
+{
+    const char *env = getenv("SEG_DEEPLAB_MODEL");
+    const char *cands[] = {env, SEG_SOURCE_DIR "/models/deeplabv3_257_mv_gpu.tflite",
+                           SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        if (!cands[i])
+            continue;
+        uint8_t *b = read_all(cands[i], len);
+        if (b) {
+            snprintf(path, pathlen, "%s", cands[i]);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+static void test_deeplab_matches_reference(void **state)
+{
+    (void)state;
+    char path[1024], err[256];
+    size_t mlen, rlen, llen, plen;
+    uint8_t *mb = read_deeplab(&mlen, path, sizeof path);
+    if (!mb) {
+        printf("# SKIP: deeplabv3_257_mv_gpu.tflite not found (models/, $SEG_DEEPLAB_MODEL or "
+               "../shared/models); see README, Models\n");
+        skip();
+    }
+    uint8_t *rgb = read_all(SEG_TEST_DATA "/parity/deeplab_messi5.rgb", &rlen);
+    uint8_t *labels = read_all(SEG_TEST_DATA "/parity/deeplab_messi5.labels", &llen);
+    float *prob4 = (float *)(void *)read_all(SEG_TEST_DATA "/parity/deeplab_messi5.prob4.f32", &plen);
+    assert_non_null(rgb);
+    assert_non_null(labels);
+    assert_non_null(prob4);
+    assert_int_equal(rlen, 257 * 257 * 3);
+    nn_model *m = NULL;
+    if (nn_model_load(&m, mb, mlen, err, sizeof err))
+        fail_msg("%s: %s", path, err);
+    nn_shape os = nn_model_output_shape(m);
+    assert_int_equal(os.h, 257);
+    assert_int_equal(os.c, 21);
+    float *x = nn_model_input(m);
+    for (size_t i = 0; i < rlen; i++)
+        x[i] = (float)rgb[i] / 127.5f - 1.0f; /* the recipe in make_deeplab.sh */
+    nn_model_set_threads(m, 2);
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    const float *y = nn_model_output(m);
+    size_t agree = 0, n = 257 * 257, person = 0;
+    float worst = 0.0f;
+    for (size_t p = 0; p < n; p++) {
+        const float *v = y + p * 21;
+        int best = 0;
+        float mx = v[0];
+        for (int c = 1; c < 21; c++)
+            if (v[c] > mx) {
+                mx = v[c];
+                best = c;
+            }
+        agree += best == labels[p];
+        person += labels[p] == 15;
+        int py = (int)(p / 257), px = (int)(p % 257);
+        if (py % 4 == 0 && px % 4 == 0) {
+            double sum = 0.0;
+            for (int c = 0; c < 21; c++)
+                sum += exp((double)(v[c] - mx));
+            const float *want = prob4 + ((size_t)(py / 4) * 65 + (size_t)(px / 4)) * 21;
+            for (int c = 0; c < 21; c++) {
+                float d = fabsf((float)(exp((double)(v[c] - mx)) / sum) - want[c]);
+                worst = d > worst ? d : worst;
+            }
+        }
+    }
+    printf("# deeplabv3 on messi5: softmax max abs diff %.3g, label agreement %.5f, person %.1f%%\n",
+           (double)worst, (double)agree / (double)n, 100.0 * (double)person / (double)n);
+    assert_true(worst <= 1e-3f);
+    assert_true((double)agree >= 0.999 * (double)n);
+    assert_true(person > n / 20);
+    nn_model_free(&m);
+    free(mb);
+    free(rgb);
+    free(labels);
+    free(prob4);
+}
+
 /* ---- malformed files --------------------------------------------------- */
 
 /* Load; on success run once on a fixed input so a file that loads cannot
@@ -348,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_selfie_matches_reference_messi),
         cmocka_unit_test(test_selfie_matches_reference_basketball),
         cmocka_unit_test(test_landscape_matches_reference_messi),
+        cmocka_unit_test(test_deeplab_matches_reference),
         cmocka_unit_test(test_loader_rejects_empty_and_foreign_files),
         cmocka_unit_test(test_loader_rejects_truncated_model),
         cmocka_unit_test(test_loader_survives_bit_flips),
