@@ -96,6 +96,10 @@ void nn_model_set_profiling(nn_model *m, int on);
 uint64_t nn_model_node_time_ns(const nn_model *m, int node);
 void nn_model_reset_profile(nn_model *m);
 
+/** What the graph applies last to its output: 0 nothing (logits or
+ *  values), 1 a sigmoid (LOGISTIC, standalone or fused), 2 a softmax. */
+int nn_model_output_squash(const nn_model *m);
+
 /** Non-zero when the output holds class indices (the graph ends in
  *  ARG_MAX; the indices are stored as floats). */
 int nn_model_output_is_index(const nn_model *m);

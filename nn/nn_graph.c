@@ -797,6 +797,20 @@ void nn_model_reset_profile(nn_model *m)
 const char *nn_model_description(const nn_model *m) { return m->description; }
 int nn_model_output_is_index(const nn_model *m) { return m->output_is_index; }
 
+int nn_model_output_squash(const nn_model *m)
+{
+    for (int k = m->n_nodes - 1; k >= 0; k--) {
+        const nn_node *n = &m->nodes[k];
+        if (n->out != m->output)
+            continue;
+        if (n->op == NN_OP_SOFTMAX)
+            return 2;
+        nn_act last = n->res >= 0 ? n->act2 : n->act;
+        return last == NN_ACT_LOGISTIC ? 1 : 0;
+    }
+    return 0;
+}
+
 int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3])
 {
     if (!m->has_norm)

@@ -1,0 +1,60 @@
+/* seg_model.h - a model as the pipeline sees it: the engine's graph plus how
+ * to feed it (input normalisation) and how to read it (mask, classes).
+ *
+ * Normalisation, first match wins: --input-range; the model's TFLite
+ * metadata (NormalizationOptions); a table of known models by sha256; else
+ * [0,1] with a warning. Outputs: 1 channel = foreground probability (a
+ * sigmoid is applied when the graph does not end in one); 2 channels =
+ * softmax, channel 1 is the foreground; more = class scores, argmax gives the
+ * label map and the foreground is the chosen classes (default: "person" for
+ * PASCAL VOC models, else every class but 0). */
+#ifndef SEG_MODEL_H
+#define SEG_MODEL_H
+
+#include <stdint.h>
+
+#include "nn.h"
+
+#define SEG_MAX_CLASSES 256
+
+typedef struct seg_model {
+    nn_model *nn;
+    nn_shape in, out;
+    float mean[3], std[3];       /**< model input = (byte - mean) / std */
+    char norm_source[96];        /**< where the normalisation came from */
+    int norm_guessed;            /**< no source: [0,1] assumed (warn the user) */
+    char sha256[65];
+    const char *known_name;      /**< name from the table of known models, or NULL */
+    int squash;                  /**< nn_model_output_squash() */
+    int n_classes;               /**< output channels (1 for a probability) */
+    char labels[SEG_MAX_CLASSES][32]; /**< class names ("" when unknown) */
+    uint8_t fg[SEG_MAX_CLASSES]; /**< which classes count as foreground */
+} seg_model;
+
+/**
+ * Load @p path, choose the normalisation (@p range_override "0,1", "-1,1"
+ * or NULL) and the labels (@p labels_path, one name per line, or NULL), and
+ * the foreground classes (@p classes "person,dog" by name or number, or
+ * NULL). Errors name the file. SEG_ERR_* as nn_model_load_file().
+ */
+int seg_model_open(seg_model *sm, const char *path, const char *range_override,
+                   const char *labels_path, const char *classes, char *err, size_t errlen);
+void seg_model_close(seg_model *sm);
+
+/** 256-entry lookup tables byte -> model input value, one per channel. */
+void seg_model_input_luts(const seg_model *sm, float lut[3][256]);
+
+/**
+ * The output -> a foreground probability per output pixel, and, for
+ * multi-class models, the argmax label of each pixel (labels may be NULL).
+ */
+void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t *labels);
+
+/** `segstream --model-info MODEL`: prints what the model holds and whether
+ *  segstream runs it; returns the exit code. */
+int seg_model_info_main(int argc, char **argv);
+
+/** The PASCAL VOC 2012 class names (21). */
+extern const char *const SEG_VOC_LABELS[21];
+
+#endif
