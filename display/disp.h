@@ -1,60 +1,265 @@
 /* disp.h - turning a frame and a model mask into what the user sees.
  *
  * The compositor takes an RGB24 frame and the model's foreground probability
- * map (float, any size, values in [0,1]), upsamples the map bilinearly to the
- * frame size (half-pixel centres, the same convention as the model's own
- * RESIZE_BILINEAR) and draws the chosen mode into the frame in place.
- * All buffers are allocated at creation or when the frame size changes;
- * compositing a frame of an unchanged size allocates nothing. */
+ * map (float, any size, values in [0,1]) and draws the chosen mode.
+ *
+ * Mask refinement, in this order, every frame:
+ *   1. temporal smoothing at the model's resolution: the new probability p is
+ *      blended with the previous refined one only where the model is unsure,
+ *      p' = p + (prev - p) * smooth * u(p), u(p) = (1 - (2p-1)^2)^2, so a
+ *      confident change (motion) is followed at once and noise at 0.5 is
+ *      damped (no ghosting);
+ *   2. upsampling to the frame size: either bilinear (half-pixel centres, the
+ *      convention of the model's own RESIZE_BILINEAR; `edge` off), or
+ *      edge-aware: a fast guided filter (He, Sun, Tang, "Guided Image
+ *      Filtering", and He & Sun, "Fast Guided Filter", 2015) on a grid 1/s of
+ *      the frame (s = min(w, h) / 256, 1..8), guided by the frame's luma,
+ *      whose linear coefficients are upsampled and applied at full
+ *      resolution, so the edge follows the picture (hair, shoulders) rather
+ *      than the model's grid; its output within 1% of 0 or 255 is snapped
+ *      there (the filter's ripple on flat ground);
+ *   3. `threshold` (hard cut at a probability; applied to the probability that
+ *      enters step 2, so with `edge` on the guided filter re-softens the cut
+ *      along the picture's edges);
+ *   4. `feather`: a soft edge about that many pixels wide, outward by default
+ *      (the foreground keeps full alpha; the ramp lies outside it).
+ * The result is an 8-bit, frame-sized alpha (disp_compositor_alpha()).
+ *
+ * Blur mode blurs by normalised convolution, bg = blur(in * w) / blur(w) with
+ * the background weight w = 256 * max(0, 255 - 2a) + 1: pixels that are more
+ * than half foreground weigh 1/65281 of a background pixel, so the person's
+ * colours do not bleed into the blurred background (no halo), while deep
+ * inside the person, with no background near, bg is the person's own blur
+ * instead of 0/0. The blur (three box passes, about a Gaussian of standard
+ * deviation `blur`) runs on a grid about blur/4 pixels coarse and is
+ * upsampled bilinearly.
+ *
+ * All buffers are allocated when a size (frame, mask, background) or an
+ * option that sizes them first needs them; compositing frames of unchanged
+ * sizes allocates nothing. A compositor is used by one thread at a time; with
+ * OpenMP it runs its row loops on `threads` threads (results are identical
+ * for any thread count).
+ */
 #ifndef DISP_DISP_H
 #define DISP_DISP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "seg_image.h"
 #include "seg_status.h"
 
+/* ==== modes and options ================================================= */
+
 typedef enum disp_mode {
-    DISP_MODE_OVERLAY = 0, /**< tint the foreground with a colour */
-    DISP_MODE_MASK,        /**< the mask as grey (white = foreground) */
+    DISP_MODE_OVERLAY = 0,  /**< tint the foreground (one colour, or a palette by class) */
+    DISP_MODE_MASK,         /**< the alpha as grey (white = foreground) */
+    DISP_MODE_BLUR,         /**< background blurred, foreground sharp */
+    DISP_MODE_REPLACE,      /**< background replaced by a picture */
+    DISP_MODE_MATTE,        /**< foreground over a solid key colour (green screen) */
+    DISP_MODE_ALPHA,        /**< RGBA: the frame with the alpha as its alpha channel */
+    DISP_MODE_SIDE_BY_SIDE, /**< input | mask | composite, three times as wide */
     DISP_MODE_COUNT
 } disp_mode;
 
-/** "overlay", "mask"; NULL for an unknown mode. */
+/** Where the feather ramp lies relative to the mask's edge. */
+typedef enum disp_feather_dir {
+    DISP_FEATHER_OUT = 0, /**< outside: the foreground keeps full alpha (default) */
+    DISP_FEATHER_CENTER,  /**< centred on the edge */
+    DISP_FEATHER_IN,      /**< inside: nothing outside the edge gets alpha */
+    DISP_FEATHER_COUNT
+} disp_feather_dir;
+
+/** "overlay", "mask", "blur", "replace", "matte", "alpha", "side-by-side";
+ *  NULL for an unknown mode. */
 const char *disp_mode_name(disp_mode m);
-/** Parse a mode name; -1 when unknown. */
+/** Parse a mode name (also "sbs" for side-by-side); -1 when unknown. */
 int disp_mode_parse(const char *name);
+/** The mode after @p m for a "cycle the mode" key: every mode in order,
+ *  skipping replace when @p have_background is zero. */
+disp_mode disp_mode_next(disp_mode m, int have_background);
 
 typedef struct disp_options {
     disp_mode mode;
-    uint8_t color[3];  /**< overlay tint, RGB */
-    float opacity;     /**< overlay strength at probability 1, in [0,1] */
+    uint8_t color[3];       /**< overlay tint, RGB (without a label map) */
+    float opacity;          /**< overlay strength at alpha 255, in [0,1] */
+    uint8_t matte_color[3]; /**< matte mode's background, RGB */
+    float threshold;        /**< 0 = off; in (0,1): foreground where p >= threshold */
+    int feather;            /**< soft edge width in frame pixels, 0..DISP_MAX_FEATHER; 0 = off */
+    disp_feather_dir feather_dir; /**< where the feather ramp lies */
+    float smooth;           /**< temporal smoothing strength in [0,1]; 0 = off */
+    int edge;               /**< non-zero: guided (edge-aware) upsampling; 0: bilinear */
+    int blur;               /**< blur mode's radius in frame pixels (about one
+                                 standard deviation); 0 = auto, frame height / 40 */
+    disp_mode side_mode;    /**< the third panel of side-by-side: an RGB24
+                                 same-size mode (not alpha or side-by-side) */
+    int threads;            /**< compositing threads; 1 (default) = the caller's
+                                 thread only, 0 = all cores. More than one pays
+                                 only when cores are idle: next to inference
+                                 that uses every core, extra threads wait for
+                                 a core at each of the ~20 joins per frame. */
 } disp_options;
 
-/** Defaults: overlay, green (0,255,0), opacity 0.5. */
+/** Largest feather and blur radius accepted, in pixels. */
+#define DISP_MAX_FEATHER 256
+#define DISP_MAX_BLUR 512
+
+/** Defaults: overlay, green (0,255,0) at opacity 0.5, matte colour (0,255,0),
+ *  no threshold, no feather (outward when set), smooth 0.6, edge on, blur
+ *  auto, side-by-side panel overlay, threads 1. */
 disp_options disp_options_default(void);
+
+/** SEG_OK when every field is in range, else SEG_ERR_INVALID. */
+int disp_options_check(const disp_options *o);
+
+/**
+ * Parse one command-line option into @p o. @p name may carry its leading
+ * dashes ("--mode" or "mode"). The options (all take a value):
+ *   mode MODE, color RRGGBB, opacity F, matte-color RRGGBB, threshold F,
+ *   feather PX, feather-dir out|center|in, smooth F, edge on|off,
+ *   blur PX, side-mode MODE, composite-threads N.
+ * @return SEG_OK; SEG_ERR_INVALID for a bad value (message in err);
+ *         SEG_ERR_UNSUPPORTED when @p name is not a display option (message
+ *         in err; o untouched), so a caller can try its own options first or
+ *         after.
+ */
+int disp_parse_option(disp_options *o, const char *name, const char *value, char *err,
+                      size_t errlen);
+
+/** The names disp_parse_option() takes, without dashes, NULL-terminated
+ *  (static storage): a CLI adds them to its getopt_long table, all with a
+ *  required argument. */
+const char *const *disp_option_names(void);
+
+/** Help lines for those options (static, '\n'-terminated lines, two-space
+ *  indented, 80 columns). */
+const char *disp_options_help(void);
+
+/**
+ * What disp_render() produces for a @p w x @p h frame in @p mode:
+ * side-by-side is 3w x h RGB24, alpha is w x h RGBA, every other mode
+ * w x h RGB24. Any out-pointer may be NULL.
+ * @return SEG_OK; SEG_ERR_INVALID for a bad size or mode; SEG_ERR_LIMIT when
+ *         the output would exceed SEG_MAX_DIM / SEG_MAX_PIXELS.
+ */
+int disp_output_size(disp_mode mode, int w, int h, int *out_w, int *out_h,
+                     seg_pixfmt *out_format);
+
+/** The colour of class @p label in the overlay palette (the PASCAL VOC
+ *  colour map: 1 = (128,0,0), 2 = (0,128,0), 15 "person" = (192,128,128)...;
+ *  0, background, is black). */
+void disp_palette_color(int label, uint8_t rgb[3]);
+
+/* ==== the compositor ==================================================== */
 
 typedef struct disp_compositor disp_compositor;
 
+/** Create a compositor (no pixel buffers yet).
+ *  @return SEG_OK, SEG_ERR_INVALID (disp_options_check fails), SEG_ERR_NOMEM. */
 int disp_compositor_create(disp_compositor **out, const disp_options *opt);
+/** Free; NULL-safe, sets *c = NULL. */
 void disp_compositor_free(disp_compositor **c);
 
+/** Replace the options (e.g. a mode key in the window). Buffers are kept;
+ *  the temporal history is kept too. @return SEG_OK or SEG_ERR_INVALID. */
+int disp_compositor_set_options(disp_compositor *c, const disp_options *opt);
+/** The options in use (valid until the next set_options or free). */
+const disp_options *disp_compositor_options(const disp_compositor *c);
+/** Forget the temporal history (after a seek or a new input). */
+void disp_compositor_reset(disp_compositor *c);
+
 /**
- * Composite in place.
+ * Set the picture replace mode uses when disp_input.background is NULL:
+ * copied (any size, RGB24); scaled to cover the frame once, when the first
+ * frame of a (new) size arrives. NULL clears it. Call again for a video
+ * background, or pass each picture in disp_input.background instead.
+ * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_LIMIT, SEG_ERR_NOMEM.
+ */
+int disp_compositor_set_background(disp_compositor *c, const seg_image *bg);
+
+/** One frame's inputs. Everything is borrowed for the call only. */
+typedef struct disp_input {
+    const seg_image *frame;  /**< RGB24, the decoded picture */
+    const float *mask;       /**< mask_h x mask_w foreground probabilities, row-major */
+    int mask_w, mask_h;
+    const uint8_t *labels;   /**< optional, mask_h x mask_w class ids for overlay's
+                                  palette (e.g. from disp_labels_from_scores());
+                                  NULL = one colour (options.color) */
+    const seg_image *background; /**< replace mode: RGB24, any size (scaled to
+                                  cover the frame, centred, cropped); NULL = the
+                                  one from disp_compositor_set_background() */
+} disp_input;
+
+/**
+ * Refine the mask and draw the mode into @p out.
+ * @p out: when out->data is NULL it is allocated to disp_output_size() (the
+ * caller frees it with seg_image_free()); otherwise it must already have that
+ * size and format. @p out may be the input frame itself (in place) for every
+ * mode that keeps the frame's size and format (all but alpha and
+ * side-by-side). out->pts and out->index are copied from the frame.
+ * Pixel values, with a = the refined alpha (0..255):
+ *   overlay: t = (a*k + 127)/255 with k = round(opacity*256), out = in +
+ *            (((colour - in) * t) >> 8) (colour = palette[label] with labels);
+ *   mask:    (a, a, a);
+ *   blur, replace, matte: out = (a*in + (255-a)*bg + 127)/255 per channel, bg
+ *            the blurred background, the picture, or matte_color;
+ *   alpha:   (in, a);
+ *   side-by-side: [in | (a,a,a) | side_mode's composite].
+ * @return SEG_OK; SEG_ERR_INVALID (bad format or sizes, replace without a
+ *         background, side_mode not usable); SEG_ERR_LIMIT; SEG_ERR_NOMEM.
+ */
+int disp_render(disp_compositor *c, const disp_input *in, seg_image *out);
+
+/**
+ * Composite in place: disp_render() with out = frame, no labels, the stored
+ * background. For the modes that keep the frame's format and size.
  * @param frame  RGB24 picture, modified in place
  * @param mask   mh x mw foreground probabilities (row-major, 1 channel)
  * @return SEG_OK, SEG_ERR_NOMEM when a new frame size needs buffers,
- *         SEG_ERR_INVALID for a wrong format or size.
+ *         SEG_ERR_INVALID for a wrong format or size, or for alpha and
+ *         side-by-side (use disp_render()).
  */
 int disp_composite(disp_compositor *c, seg_image *frame, const float *mask, int mw, int mh);
 
-/** The last upsampled mask, frame-sized, 0..255 (for dumps and tests). */
+/** The last refined alpha: frame-sized, 0..255, stride = width (for dumps
+ *  and tests). Valid until the next render or free; NULL before the first. */
 const uint8_t *disp_compositor_alpha(const disp_compositor *c, int *width, int *height);
+
+/** The last refined alpha as a borrowed GRAY8 image (pts and index of the
+ *  last frame), e.g. for io_dump_write(). @return SEG_OK or SEG_ERR_INVALID
+ *  before the first frame. */
+int disp_compositor_mask_image(const disp_compositor *c, seg_image *view);
+
+/* ==== building blocks (also used by the tests) ========================== */
 
 /** Bilinear upsampling of a probability map to an 8-bit alpha map
  *  (round(255 * p), clamped), half-pixel centres, edges clamped. The plain
  *  reference; the compositor's own upsampler gives the same bytes. */
 void disp_upsample_mask(const float *mask, int mw, int mh, uint8_t *alpha, int dw, int dh,
                         int alpha_stride);
+
+/**
+ * Class scores (h x w x classes, row-major, channels last, e.g. DeepLab's 21
+ * PASCAL VOC logits) to the compositor's inputs: fg[i] = 1 - softmax(i)[0]
+ * (anything but background) and labels[i] = the most likely class other than
+ * background (1..classes-1), so the palette colour is defined on the whole
+ * soft edge. classes must be 2..256. Either output may be NULL.
+ */
+void disp_labels_from_scores(const float *scores, int w, int h, int classes, float *fg,
+                             uint8_t *labels);
+
+/**
+ * Scale @p src to cover @p dst (RGB24, preallocated at the wanted size):
+ * aspect ratio kept, centred, the excess cropped; bilinear. Use it once for a
+ * still background.
+ * @return SEG_OK or SEG_ERR_INVALID.
+ */
+int disp_background_cover(const seg_image *src, seg_image *dst);
+
+/** The part of a src_w x src_h picture that disp_background_cover() shows in
+ *  a dst_w x dst_h frame (x, y, w, h in source pixels), for callers that
+ *  scale with another scaler (crop, then resize). */
+void disp_cover_rect(int src_w, int src_h, int dst_w, int dst_h, int *x, int *y, int *w,
+                     int *h);
 
 #endif

@@ -71,12 +71,29 @@ enum { IO_READ_VIDEO = 1, IO_READ_AUDIO = 2 };
  * options and a deadline of timeout_ms after each read starts, so a dead
  * server gives SEG_ERR_IO ("timed out") instead of a hang.
  * @return SEG_OK; SEG_ERR_IO when it cannot be opened; SEG_ERR_BAD_INPUT when it
- *         holds no decodable video; SEG_ERR_LIMIT for pictures over SEG_MAX_DIM;
+ *         holds no decodable video; SEG_ERR_LIMIT for a video stream whose
+ *         declared size is over SEG_MAX_DIM or SEG_MAX_PIXELS (checked right
+ *         after the header is read, before probing decodes anything; probing
+ *         and the decoder also get max_pixels = SEG_MAX_PIXELS, so libavcodec
+ *         allocates no larger picture even when the size changes mid-stream);
  *         SEG_ERR_INVALID for bad arguments or an unknown opts->format;
  *         SEG_ERR_INTERRUPTED; SEG_ERR_NOMEM.
  */
 int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
                    char *err, size_t errlen);
+
+/**
+ * Open media held in memory (probed, or opts->format), e.g. for fuzzing or a
+ * picture already read. Reads and seeks stay inside [buf, buf + len); the
+ * demuxer may not open anything else (a playlist or concat list in the bytes
+ * gets EPERM for every entry), and device formats are refused. Otherwise it
+ * is io_source_open(): same limits, same reads, same errors.
+ * The source borrows @p buf: keep it valid and unchanged until
+ * io_source_close(). @p name appears in messages (NULL = "memory").
+ * @return as io_source_open(); SEG_ERR_INVALID for buf == NULL with len > 0.
+ */
+int io_source_open_memory(io_source **out, const void *buf, size_t len, const char *name,
+                          const io_source_opts *opts, char *err, size_t errlen);
 
 /** Stream description; valid until io_source_close(). */
 const io_video_info *io_source_info(const io_source *src);
@@ -202,5 +219,68 @@ typedef void (*io_log_fn)(void *user, io_log_level level, const char *msg);
  * @p fn may be called from FFmpeg's decoder/encoder threads.
  */
 void io_set_log_callback(io_log_fn fn, void *user, io_log_level max_level);
+
+/* ==== PNG pictures, frame dumps, still pictures (io_png.c) ============== */
+
+/** Encodes pictures with FFmpeg's PNG encoder; keeps the encoder open while
+ *  the size and format stay the same. One thread at a time. */
+typedef struct io_png_writer io_png_writer;
+
+/** @return SEG_OK or SEG_ERR_NOMEM. Close with io_png_writer_close(). */
+int io_png_writer_open(io_png_writer **out);
+/**
+ * Encode @p img (RGB24, RGBA or GRAY8; the PNG gets the same colour type)
+ * into memory. *data / *size stay valid until the next call or close. The
+ * bytes depend only on the pixels: the same picture gives the same file.
+ * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_LIMIT, SEG_ERR_UNSUPPORTED (no PNG
+ *         encoder), SEG_ERR_NOMEM.
+ */
+int io_png_writer_encode(io_png_writer *w, const seg_image *img, const uint8_t **data,
+                         size_t *size);
+/** Encode and write @p img to @p path (replaced if it exists; removed again
+ *  if the write fails). @return as io_png_writer_encode(), or SEG_ERR_IO. */
+int io_png_writer_write(io_png_writer *w, const char *path, const seg_image *img);
+const char *io_png_writer_last_error(const io_png_writer *w);
+/** NULL-safe, sets *w = NULL. */
+void io_png_writer_close(io_png_writer **w);
+/** One picture to one file (opens and closes a writer); message in err. */
+int io_png_save(const char *path, const seg_image *img, char *err, size_t errlen);
+
+/** --dump-frames: composites and masks as numbered PNG files. */
+typedef struct io_dump io_dump;
+
+/**
+ * Dump into @p dir (created if missing; its parent must exist) every
+ * @p every-th frame: frames whose index is a multiple of @p every.
+ * Files: DIR/frame_NNNNNN.png (the composite) and DIR/mask_NNNNNN.png (the
+ * mask), NNNNNN the frame's 0-based index, zero-padded to six digits (more
+ * when it needs them). Existing files of those names are replaced.
+ * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_IO (cannot create or write the
+ *         directory), SEG_ERR_NOMEM; message in err.
+ */
+int io_dump_open(io_dump **out, const char *dir, int every, char *err, size_t errlen);
+/** Non-zero when frame @p index is to be dumped (so a caller can skip
+ *  preparing what would not be written). */
+int io_dump_wants(const io_dump *d, int64_t index);
+/**
+ * Write the composite (RGB24 or RGBA) and the mask (GRAY8, e.g. the
+ * compositor's alpha) of one frame, numbered by composite->index (mask->index
+ * when there is no composite); either may be NULL. Does nothing (SEG_OK) for
+ * a frame io_dump_wants() refuses.
+ * @return SEG_OK or the writer's error (message in io_dump_last_error()).
+ */
+int io_dump_write(io_dump *d, const seg_image *composite, const seg_image *mask);
+const char *io_dump_last_error(const io_dump *d);
+/** NULL-safe, sets *d = NULL. */
+void io_dump_close(io_dump **d);
+
+/**
+ * Decode the first picture of @p path (any picture or video FFmpeg reads;
+ * e.g. a --background image) into @p out as RGB24, allocating it (zero it
+ * first; free with seg_image_free(), also after a failure).
+ * @return SEG_OK or io_source_open()'s and io_source_read()'s errors
+ *         (SEG_ERR_BAD_INPUT when nothing decodes); message in err.
+ */
+int io_image_load(const char *path, seg_image *out, char *err, size_t errlen);
 
 #endif

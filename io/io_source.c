@@ -123,6 +123,16 @@ const char *io_url_file_path(const char *url)
 
 /* ==== source ============================================================ */
 
+/* An in-memory input: the caller's bytes and a read position. */
+typedef struct io_mem {
+    const uint8_t *buf;
+    size_t len;
+    size_t pos;
+} io_mem;
+
+/* Bytes given to the AVIOContext per read: small, the input is in memory. */
+#define MEM_IO_BUFFER 4096
+
 struct io_source {
     AVFormatContext *fmt;
     AVCodecContext *dec;
@@ -149,6 +159,8 @@ struct io_source {
     dev_t dev;
     ino_t ino;
     int64_t warnings;
+    io_mem mem;              /* in-memory input (io_source_open_memory) */
+    AVIOContext *mem_io;     /* custom I/O over mem; NULL for URLs */
     char err[IO_MSG_SIZE];
     char warn[IO_MSG_SIZE];
 };
@@ -298,11 +310,114 @@ static int size_over_limits(int w, int h)
     return w > SEG_MAX_DIM || h > SEG_MAX_DIM || (long long)w * h > SEG_MAX_PIXELS;
 }
 
-int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
-                   char *err, size_t errlen)
+/* ---- in-memory input ---------------------------------------------------- */
+
+static int mem_read(void *opaque, uint8_t *buf, int size)
+{
+    io_mem *m = opaque;
+    if (m->pos >= m->len)
+        return AVERROR_EOF;
+    size_t n = m->len - m->pos;
+    if (size >= 0 && n > (size_t)size)
+        n = (size_t)size;
+    memcpy(buf, m->buf + m->pos, n);
+    m->pos += n;
+    return (int)n;
+}
+
+static int64_t mem_seek(void *opaque, int64_t offset, int whence)
+{
+    io_mem *m = opaque;
+    int64_t base;
+    switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE: return (int64_t)m->len;
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = (int64_t)m->pos; break;
+    case SEEK_END: base = (int64_t)m->len; break;
+    default: return AVERROR(EINVAL);
+    }
+    /* Both operands are at most the buffer's length or the caller's offset:
+     * check before adding so that a hostile offset cannot overflow. */
+    if (offset < -base || offset > (int64_t)m->len - base)
+        return AVERROR(EINVAL);
+    m->pos = (size_t)(base + offset);
+    return (int64_t)m->pos;
+}
+
+/* A demuxer reading from memory must not open anything else: a playlist or
+ * a concat list in the bytes would otherwise reach files and the network. */
+static int refuse_io_open(struct AVFormatContext *s, AVIOContext **pb, const char *url,
+                          int flags, AVDictionary **options)
+{
+    (void)s;
+    (void)pb;
+    (void)url;
+    (void)flags;
+    (void)options;
+    return AVERROR(EPERM);
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+/* Declared sizes over the limits, checked as soon as the demuxer has read
+ * the header: before probing decodes anything. Refused when every video
+ * stream the header describes is over (an oversized extra stream, say a
+ * cover picture, is left to the decoders' max_pixels cap). */
+static int check_declared_sizes(io_source *src)
+{
+    const AVCodecParameters *over = NULL;
+    for (unsigned i = 0; i < src->fmt->nb_streams; i++) {
+        const AVCodecParameters *par = src->fmt->streams[i]->codecpar;
+        if (par->codec_type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        if (!size_over_limits(par->width, par->height))
+            return SEG_OK;
+        over = par;
+    }
+    if (over) {
+        IO_SET_ERROR(src, "INPUT '%s': %dx%d video is over the limit (%d per side, %lld pixels)",
+                     src->url, over->width, over->height, SEG_MAX_DIM, (long long)SEG_MAX_PIXELS);
+        return SEG_ERR_LIMIT;
+    }
+    return SEG_OK;
+}
+
+/* Per-stream decoder options for probing: the same picture-area cap as our
+ * decoder, so that avformat_find_stream_info() cannot allocate a picture
+ * over the limit either. NULL when out of memory. */
+static AVDictionary **probe_options(const AVFormatContext *fmt)
+{
+    AVDictionary **o = av_calloc(fmt->nb_streams ? fmt->nb_streams : 1, sizeof(*o));
+    if (!o)
+        return NULL;
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        if (av_dict_set_int(&o[i], "max_pixels", SEG_MAX_PIXELS, 0) < 0) {
+            for (unsigned k = 0; k <= i; k++)
+                av_dict_free(&o[k]);
+            av_free(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static void free_probe_options(AVDictionary ***o, unsigned n)
+{
+    if (!*o)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        av_dict_free(&(*o)[i]);
+    av_freep(o);
+}
+
+/* io_source_open() and io_source_open_memory(): @p mem is NULL for a URL. */
+static int source_open(io_source **out, const char *url, const io_mem *mem,
+                       const io_source_opts *opts, char *err, size_t errlen)
 {
     io_source *src = NULL;
     AVDictionary *dict = NULL;
+    AVDictionary **probe_opts = NULL;
+    unsigned probe_n = 0;
     const AVInputFormat *ifmt = NULL;
     const AVCodec *codec = NULL;
     io_source_opts o = {0};
@@ -334,7 +449,9 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
     pthread_once(&devices_once, register_devices);
 
     format = o.format;
-    if (strncmp(url, "lavfi:", 6) == 0) {
+    if (mem) {
+        open_url = ""; /* the bytes are the input; the name is for messages */
+    } else if (strncmp(url, "lavfi:", 6) == 0) {
         format = "lavfi";
         open_url = url + 6;
     } else if (!format && strncmp(url, "/dev/video", 10) == 0 && av_find_input_format("v4l2")) {
@@ -345,7 +462,29 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
         ret = SEG_ERR_INVALID;
         goto end;
     }
-    src->network = !format_is_device(ifmt) && io_url_is_network(open_url);
+    if (mem && format_is_device(ifmt)) {
+        IO_SET_ERROR(src, "INPUT '%s': format '%s' cannot read from memory", url, format);
+        ret = SEG_ERR_INVALID;
+        goto end;
+    }
+    src->network = !mem && !format_is_device(ifmt) && io_url_is_network(open_url);
+    if (!mem && !src->network && !format_is_device(ifmt)) {
+        /* Plain words for two common mistakes; the demuxers would say
+         * "Invalid data found" or "moov atom not found" for an empty file. */
+        struct stat sb;
+        if (stat(io_url_file_path(open_url), &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) {
+                IO_SET_ERROR(src, "INPUT '%s': is a directory, not a video", url);
+                ret = SEG_ERR_IO;
+                goto end;
+            }
+            if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+                IO_SET_ERROR(src, "INPUT '%s': the file is empty", url);
+                ret = SEG_ERR_BAD_INPUT;
+                goto end;
+            }
+        }
+    }
     if ((ret = build_options(src, &o, open_url, &dict)) < 0)
         goto end;
 
@@ -356,17 +495,43 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
     }
     src->fmt->interrupt_callback.callback = interrupt_cb;
     src->fmt->interrupt_callback.opaque = src;
+    if (mem) {
+        src->mem = *mem;
+        uint8_t *iobuf = av_malloc(MEM_IO_BUFFER);
+        if (iobuf)
+            src->mem_io = avio_alloc_context(iobuf, MEM_IO_BUFFER, 0, &src->mem, mem_read, NULL,
+                                             mem_seek);
+        if (!src->mem_io) {
+            av_free(iobuf);
+            IO_SET_ERROR(src, "INPUT '%s': out of memory", url);
+            ret = SEG_ERR_NOMEM;
+            goto end;
+        }
+        src->fmt->pb = src->mem_io; /* custom I/O: avformat never closes it */
+        src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+        src->fmt->io_open = refuse_io_open;
+    }
     arm_deadline(src, 0);
     ret = avformat_open_input(&src->fmt, open_url, ifmt, &dict); /* frees fmt on failure */
     if (ret < 0) {
         ret = open_error(src, ret, "");
         goto end;
     }
+    if ((ret = check_declared_sizes(src)) < 0)
+        goto end;
+    probe_n = src->fmt->nb_streams;
+    if (!(probe_opts = probe_options(src->fmt))) {
+        IO_SET_ERROR(src, "INPUT '%s': out of memory", url);
+        ret = SEG_ERR_NOMEM;
+        goto end;
+    }
     /* Probing reads up to max_analyze_duration of stream time, which for a
      * live stream is wall time: allow that on top of the timeout. */
     arm_deadline(src, src->fmt->max_analyze_duration > 0 ? 2 * src->fmt->max_analyze_duration
                                                          : 10 * (int64_t)AV_TIME_BASE);
-    ret = avformat_find_stream_info(src->fmt, NULL);
+    /* The options array has one entry per stream that existed before the
+     * call; streams found while probing get none (FFmpeg's contract). */
+    ret = avformat_find_stream_info(src->fmt, probe_opts);
     if (ret < 0) {
         ret = open_error(src, ret, " (reading stream info)");
         goto end;
@@ -407,6 +572,10 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
     }
     src->dec->pkt_timebase = st->time_base;
     src->dec->thread_count = o.decoder_threads > 0 ? o.decoder_threads : 1;
+    /* libavcodec refuses to allocate a picture larger than this, so a size
+     * change in the middle of a stream is capped before any allocation too
+     * (deliver_frame() checks the sides). */
+    src->dec->max_pixels = SEG_MAX_PIXELS;
     src->info.is_live = format_is_device(src->fmt->iformat) || src->network;
     /* Frame threading holds thread_count - 1 frames back: latency a live
      * source should not pay. */
@@ -425,7 +594,7 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
         if ((int)i != src->vidx && (int)i != src->aidx)
             src->fmt->streams[i]->discard = AVDISCARD_ALL;
 
-    if (!src->network && !format_is_device(src->fmt->iformat)) {
+    if (!mem && !src->network && !format_is_device(src->fmt->iformat)) {
         struct stat sb;
         if (stat(io_url_file_path(open_url), &sb) == 0) {
             src->have_file_id = 1;
@@ -438,6 +607,7 @@ int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
 
 end:
     av_dict_free(&dict);
+    free_probe_options(&probe_opts, probe_n);
     if (ret < 0) {
         seg_format_error(err, errlen, __func__, "%s", src->err);
         io_source_close(&src);
@@ -445,6 +615,25 @@ end:
     }
     *out = src;
     return SEG_OK;
+}
+
+int io_source_open(io_source **out, const char *url, const io_source_opts *opts,
+                   char *err, size_t errlen)
+{
+    return source_open(out, url, NULL, opts, err, errlen);
+}
+
+int io_source_open_memory(io_source **out, const void *buf, size_t len, const char *name,
+                          const io_source_opts *opts, char *err, size_t errlen)
+{
+    if (!buf && len) {
+        seg_format_error(err, errlen, __func__, "INPUT: invalid arguments");
+        if (out)
+            *out = NULL;
+        return SEG_ERR_INVALID;
+    }
+    io_mem mem = {buf ? buf : (const void *)"", len, 0};
+    return source_open(out, name && *name ? name : "memory", &mem, opts, err, errlen);
 }
 
 const io_video_info *io_source_info(const io_source *src)
@@ -717,6 +906,10 @@ void io_source_close(io_source **psrc)
     av_packet_free(&src->pkt);
     avcodec_free_context(&src->dec);
     avformat_close_input(&src->fmt);
+    if (src->mem_io) { /* custom I/O is ours to free, after the demuxer */
+        av_freep(&src->mem_io->buffer);
+        avio_context_free(&src->mem_io);
+    }
     av_free(src->url);
     free(src);
     *psrc = NULL;

@@ -499,6 +499,11 @@ typedef struct op_ctx {
     fb_table opts;
     int has_opts;
     size_t custom_pos, custom_len;
+    int any_layout;   /* the op's kernel reads only the output's element count
+                         and nothing is fused into it, so a declared shape of
+                         another rank is fine (MEAN without keep_dims). Not
+                         activations: fusion makes their output the
+                         producer's, whose kernel indexes by its dims. */
 } op_ctx;
 
 /* The data tensor of an op must be float32 and computed or the input. */
@@ -507,6 +512,10 @@ static int need_float(op_ctx *c, int t, const char *role)
     char *err = c->p->err;
     size_t errlen = c->p->errlen;
     nn_model *m = c->p->m;
+    if (t < 0) { /* -1 marks an absent optional input: not for this role */
+        SET_ERR("malformed model: op %d %s has no %s", c->index, c->name, role);
+        return SEG_ERR_BAD_MODEL;
+    }
     int type = c->p->raw[t].type;
     if (type != TT_FLOAT32 && !(type == TT_FLOAT16 && m->tensors[t].is_const)) {
         if (type == TT_INT8 || type == TT_UINT8)
@@ -551,11 +560,27 @@ static int check_out_shape(op_ctx *c, const int s[4])
     char *err = c->p->err;
     size_t errlen = c->p->errlen;
     nn_tensor *T = &c->p->m->tensors[c->out];
-    size_t elems = (size_t)s[0] * s[1] * s[2] * s[3];
+    size_t elems = 1;
+    for (int d = 0; d < 4; d++) {
+        if (s[d] < 1) {
+            SET_ERR("malformed model: op %d %s produces an empty tensor", c->index, c->name);
+            return SEG_ERR_BAD_MODEL;
+        }
+        if (elems > NN_MAX_TENSOR_ELEMS / (size_t)s[d]) {
+            SET_ERR("model exceeds limits: op %d %s computes more than %zu elements",
+                    c->index, c->name, NN_MAX_TENSOR_ELEMS);
+            return SEG_ERR_LIMIT;
+        }
+        elems *= (size_t)s[d];
+    }
     if (memcmp(T->shape, s, sizeof(int) * 4) != 0) {
-        /* A lower-rank declaration of the same layout (MEAN without keep_dims,
-         * SQUEEZE) is fine; anything else is a malformed file. */
-        if (T->elems != elems) {
+        /* A lower-rank declaration of the same layout (MEAN without keep_dims)
+         * is fine where the kernel reads only the element count. Kernels
+         * that index by the output's dims (conv, pool, resize, concat, ...)
+         * take them from the tensor, so there the declared shape must be the
+         * computed one: the same 36 floats declared [1,6,3,2] where a concat
+         * computes [3,2,3,2] made the concat kernel copy 108 floats. */
+        if (T->elems != elems || !c->any_layout) {
             SET_ERR("malformed model: op %d %s computes [%d,%d,%d,%d] but tensor '%s' "
                     "is declared [%d,%d,%d,%d]",
                     c->index, c->name, s[0], s[1], s[2], s[3], T->name,
@@ -865,6 +890,7 @@ static int build_mean(op_ctx *c)
     int s[4];
     for (int d = 0; d < 4; d++)
         s[d] = reduce[d] ? 1 : x->shape[d];
+    c->any_layout = 1;
     if ((st = check_out_shape(c, s)))
         return st;
     nn_node *n = new_node(c, NN_OP_MEAN);
@@ -973,7 +999,7 @@ static int fold_dequantize(op_ctx *c)
     char *err = c->p->err;
     size_t errlen = c->p->errlen;
     nn_model *m = c->p->m;
-    if (c->n_in != 1)
+    if (c->n_in != 1 || c->in[0] < 0)
         return bad_params(c, "needs one input");
     nn_tensor *x = &m->tensors[c->in[0]], *y = &m->tensors[c->out];
     int type = c->p->raw[c->in[0]].type;

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io.h"
 #include "seg.h"
+#include "seg_model.h"
 
 #define SEG_VERSION "0.1.0"
 
@@ -17,7 +19,7 @@ enum {
     EXIT_OK = 0,
     EXIT_RUNTIME = 1,   /* failed while running */
     EXIT_USAGE = 2,     /* bad command line */
-    EXIT_INPUT = 3,     /* input missing, unreadable or not video */
+    EXIT_INPUT = 3,     /* input missing, unreadable, not video, or a stream that died */
     EXIT_MODEL = 4,     /* model missing, malformed or unsupported */
     EXIT_OUTPUT = 5,    /* output exists (no -y), not writable, or write failed */
     EXIT_INTERRUPTED = 130,
@@ -27,24 +29,61 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: segstream INPUT -o OUTPUT [options]\n"
+"       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
+"       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
+"       segstream --model-info MODEL\n"
 "\n"
 "Segments every video frame of INPUT with a TFLite model and writes an\n"
-"annotated video. INPUT is a file, a URL or lavfi:GRAPH.\n"
+"annotated video. INPUT is a file, a URL (udp://, rtp://, rtsp://, srt://,\n"
+"http://, rtmp://...), a webcam (/dev/videoN) or lavfi:GRAPH.\n"
 "\n"
-"options:\n"
-"  -o, --output PATH       output video (container from the extension or -f)\n"
-"  -m, --model FILE        .tflite model (default models/selfie_segmentation.tflite)\n"
-"  -f, --format NAME       output container, e.g. mp4, matroska, mpegts\n"
+"modes:\n"
+"  exact  the default for files: every frame is kept; a busy stage makes the\n"
+"         ones before it wait.\n"
+"  live   the default for webcams, lavfi: and network URLs: the decoder never\n"
+"         waits; stale frames are dropped (and counted) so latency stays bounded.\n"
+"      --live              use live mode whatever the input\n"
+"      --exact             use exact mode whatever the input\n"
+"\n"
+"input:\n"
 "      --input-format NAME force the input format (ffmpeg -f), e.g. lavfi, v4l2\n"
-"      --codec NAME        output video encoder (default libx264, else the container's)\n"
+"      --video-size WxH    webcam capture size, e.g. 1280x720\n"
+"      --framerate R       webcam capture rate, e.g. 30\n"
+"      --pixel-format F    webcam format: mjpeg, yuyv422, ...\n"
+"      --timeout MS        network open/read timeout (default 10000): a source\n"
+"                          that stops sending ends the run after MS\n"
+"  -n, --frames N          stop after N output frames\n"
+"\n"
+"output:\n"
+"  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f)\n"
+"  -f, --format NAME       output container, e.g. mp4, matroska, mpegts, flv\n"
+"      --codec NAME        video encoder (default libx264, else the container's)\n"
 "  -y, --overwrite         replace an existing output file\n"
-"  -t, --threads N         inference threads (default: all cores)\n"
-"  -n, --frames N          stop after N frames\n"
+"\n"
+"model and threads:\n"
+"  -m, --model FILE        .tflite model (default models/selfie_segmentation.tflite)\n"
+"      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
+"                          metadata, a known model's, else 0,1 with a warning)\n"
+"      --labels FILE       class names of a multi-class model, one per line\n"
+"      --classes LIST      its foreground classes, by name or number, e.g.\n"
+"                          person,dog (default: person for VOC, else all but 0)\n"
+"      --workers N         inference workers, each with its own model copy\n"
+"                          (default: 2 on 2+ cores, else 1)\n"
+"  -t, --threads N         OpenMP threads per worker (default: (cores - 2) /\n"
+"                          workers, at least 1)\n"
+"      --decoder-threads N libavcodec decoding threads (default 1)\n"
+"      --encoder-threads N libavcodec encoding threads (default 1)\n"
+"\n"
+"display:\n"
 "      --mode MODE         overlay (default) or mask\n"
 "      --color RRGGBB      overlay colour (default 00ff00)\n"
 "      --opacity F         overlay strength, 0..1 (default 0.5)\n"
-"      --input-range R     model input range: 0,1 (default) or -1,1\n"
+"\n"
+"report:\n"
+"      --bench             without -o: encode into a null sink; print fps, drops,\n"
+"                          per-stage p50/p95/p99 ms, latency and ring depths\n"
+"      --json              print that report as one JSON object on stdout\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
@@ -52,15 +91,26 @@ static void usage(FILE *f)
 "--run-model MODEL IN OUT  runs one raw little-endian float32 NHWC tensor (already\n"
 "                          normalised, exactly the model input size) through MODEL\n"
 "                          and writes the raw float32 output tensor.\n"
+"--bench-model MODEL       times inference alone (ms per run, share of FMA peak;\n"
+"                          --profile: per node).\n"
+"--model-info MODEL        what the model holds and whether segstream runs it.\n"
 "\n"
-"exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error,\n"
-"             4 model error, 5 output error, 130 interrupted (output finalised)\n");
+"Ctrl-C (SIGINT) or SIGTERM stops the run and still finalises the output.\n"
+"exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error\n"
+"             (also a network source that timed out), 4 model error, 5 output\n"
+"             error, 130 interrupted (output finalised)\n");
 }
+
+static volatile sig_atomic_t signals_seen;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    seg_stop_requested = 1;
+    /* The first stops the job cleanly; a third one means the user has
+     * given up on a clean stop. */
+    if (++signals_seen >= 3)
+        _exit(EXIT_INTERRUPTED);
+    seg_request_stop();
 }
 
 /* FFmpeg's and io's warnings and errors, one prefixed line each. */
@@ -100,8 +150,80 @@ static int exit_code(int st, seg_where where)
     }
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_MODE, OPT_COLOR, OPT_OPACITY, OPT_RANGE,
-       OPT_RUN_MODEL };
+/* ==== display options =====================================================
+ * How the mask is drawn belongs to display/. Every display option is
+ * registered in longopts with OPT_DISPLAY and arrives here as (name, value).
+ * >>> DISPLAY OPTIONS HOOK: when display/ offers disp_parse_option(), call
+ * >>> it here instead of parsing:
+ * >>>     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
+ * @return 0, or -1 with a message in err. */
+static int display_option(disp_options *d, const char *name, const char *value, char *err,
+                          size_t errlen)
+{
+    if (strcmp(name, "mode") == 0) {
+        int m = disp_mode_parse(value);
+        if (m < 0) {
+            snprintf(err, errlen, "unknown --mode '%s' (overlay, mask)", value);
+            return -1;
+        }
+        d->mode = (disp_mode)m;
+    } else if (strcmp(name, "color") == 0) {
+        unsigned r, g, b;
+        const char *s = value[0] == '#' ? value + 1 : value;
+        if (strlen(s) != 6 || sscanf(s, "%2x%2x%2x", &r, &g, &b) != 3) {
+            snprintf(err, errlen, "--color wants RRGGBB, got '%s'", value);
+            return -1;
+        }
+        d->color[0] = (uint8_t)r;
+        d->color[1] = (uint8_t)g;
+        d->color[2] = (uint8_t)b;
+    } else if (strcmp(name, "opacity") == 0) {
+        char *end;
+        float o = strtof(value, &end);
+        if (end == value || *end || !(o >= 0.0f && o <= 1.0f)) {
+            snprintf(err, errlen, "--opacity wants 0..1, got '%s'", value);
+            return -1;
+        }
+        d->opacity = o;
+    } else {
+        snprintf(err, errlen, "unknown display option --%s", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A number option: 0 on success, else a message and EXIT_USAGE. */
+static int number_option(const char *name, const char *arg, long lo, long hi, long *out)
+{
+    if (parse_int(arg, lo, hi, out) == 0)
+        return 0;
+    fprintf(stderr, "segstream: --%s wants %ld..%ld, got '%s'\n", name, lo, hi, arg);
+    return EXIT_USAGE;
+}
+
+enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_RUN_MODEL, OPT_LIVE, OPT_EXACT,
+       OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
+       OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
+       OPT_DISPLAY };
+
+static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
+{
+    double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
+    printf("segstream: wrote %s: %lld frames in %.2f s (%.1f fps)%s\n", cfg->output,
+           (long long)s->frames, s->seconds, fps,
+           st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
+    printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
+           "composite %.2f ms, encode %.2f ms (model input %dx%d, frames %dx%d; "
+           "%d worker%s x %d thread%s)\n",
+           s->stage[SEG_STAGE_DECODE].mean, s->stage[SEG_STAGE_CONVERT].mean,
+           s->stage[SEG_STAGE_INFER].mean, s->stage[SEG_STAGE_COMPOSITE].mean,
+           s->stage[SEG_STAGE_ENCODE].mean, s->model_w, s->model_h, s->in_w, s->in_h, s->workers,
+           s->workers == 1 ? "" : "s", s->threads, s->threads == 1 ? "" : "s");
+    if (s->live)
+        printf("segstream: live mode: %lld of %lld decoded frames dropped; latency decoded -> "
+               "composited p50 %.1f ms, p99 %.1f ms\n",
+               (long long)s->dropped, (long long)s->decoded, s->latency.p50, s->latency.p99);
+}
 
 int main(int argc, char **argv)
 {
@@ -110,89 +232,106 @@ int main(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
         {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
+        {"video-size", required_argument, NULL, OPT_VIDEO_SIZE},
+        {"framerate", required_argument, NULL, OPT_FRAMERATE},
+        {"pixel-format", required_argument, NULL, OPT_PIXEL_FORMAT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"codec", required_argument, NULL, OPT_CODEC},
         {"overwrite", no_argument, NULL, 'y'},
         {"threads", required_argument, NULL, 't'},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"decoder-threads", required_argument, NULL, OPT_DEC_THREADS},
+        {"encoder-threads", required_argument, NULL, OPT_ENC_THREADS},
         {"frames", required_argument, NULL, 'n'},
-        {"mode", required_argument, NULL, OPT_MODE},
-        {"color", required_argument, NULL, OPT_COLOR},
-        {"opacity", required_argument, NULL, OPT_OPACITY},
+        {"live", no_argument, NULL, OPT_LIVE},
+        {"exact", no_argument, NULL, OPT_EXACT},
         {"input-range", required_argument, NULL, OPT_RANGE},
+        {"labels", required_argument, NULL, OPT_LABELS},
+        {"classes", required_argument, NULL, OPT_CLASSES},
+        {"bench", no_argument, NULL, OPT_BENCH},
+        {"json", no_argument, NULL, OPT_JSON},
         {"run-model", no_argument, NULL, OPT_RUN_MODEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        /* Display options: all handled by display_option(). */
+        {"mode", required_argument, NULL, OPT_DISPLAY},
+        {"color", required_argument, NULL, OPT_DISPLAY},
+        {"opacity", required_argument, NULL, OPT_DISPLAY},
         {NULL, 0, NULL, 0},
     };
+    /* Commands about the model alone, with their own small command lines. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--bench-model") == 0)
+            return seg_bench_model_main(argc, argv); /* seg_bench_model.c */
+        if (strcmp(argv[i], "--model-info") == 0)
+            return seg_model_info_main(argc, argv);  /* seg_model.c */
+    }
     seg_config cfg = seg_config_default();
-    int run_model = 0, model_given = 0;
+    int run_model = 0, bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
+    char err[1024] = "";
     long v;
     int c;
-    while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = optarg; break;
-        case 'm': cfg.model = optarg; model_given = 1; break;
+        case 'm': cfg.model = optarg; break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
+        case OPT_VIDEO_SIZE: cfg.video_size = optarg; break;
+        case OPT_FRAMERATE: cfg.framerate = optarg; break;
+        case OPT_PIXEL_FORMAT: cfg.pixel_format = optarg; break;
         case OPT_CODEC: cfg.codec = optarg; break;
         case 'y': cfg.overwrite = 1; break;
+        case OPT_TIMEOUT:
+            if ((rc = number_option("timeout", optarg, 1, 3600000, &v)))
+                return rc;
+            cfg.timeout_ms = (int)v;
+            break;
         case 't':
-            if (parse_int(optarg, 0, 256, &v)) {
-                fprintf(stderr, "segstream: --threads wants 0..256, got '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
+            if ((rc = number_option("threads", optarg, 0, 256, &v)))
+                return rc;
             cfg.threads = (int)v;
             break;
+        case OPT_WORKERS:
+            if ((rc = number_option("workers", optarg, 1, 16, &v)))
+                return rc;
+            cfg.workers = (int)v;
+            break;
+        case OPT_DEC_THREADS:
+            if ((rc = number_option("decoder-threads", optarg, 1, 64, &v)))
+                return rc;
+            cfg.decoder_threads = (int)v;
+            break;
+        case OPT_ENC_THREADS:
+            if ((rc = number_option("encoder-threads", optarg, 1, 64, &v)))
+                return rc;
+            cfg.encoder_threads = (int)v;
+            break;
         case 'n':
-            if (parse_int(optarg, 1, LONG_MAX, &v)) {
-                fprintf(stderr, "segstream: --frames wants a positive count, got '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
+            if ((rc = number_option("frames", optarg, 1, LONG_MAX, &v)))
+                return rc;
             cfg.max_frames = v;
             break;
-        case OPT_MODE: {
-            int m = disp_mode_parse(optarg);
-            if (m < 0) {
-                fprintf(stderr, "segstream: unknown --mode '%s' (overlay, mask)\n", optarg);
-                return EXIT_USAGE;
-            }
-            cfg.disp.mode = (disp_mode)m;
-            break;
-        }
-        case OPT_COLOR: {
-            unsigned r, g, b;
-            const char *s = optarg[0] == '#' ? optarg + 1 : optarg;
-            if (strlen(s) != 6 || sscanf(s, "%2x%2x%2x", &r, &g, &b) != 3) {
-                fprintf(stderr, "segstream: --color wants RRGGBB, got '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            cfg.disp.color[0] = (uint8_t)r;
-            cfg.disp.color[1] = (uint8_t)g;
-            cfg.disp.color[2] = (uint8_t)b;
-            break;
-        }
-        case OPT_OPACITY: {
-            char *end;
-            float o = strtof(optarg, &end);
-            if (end == optarg || *end || !(o >= 0.0f && o <= 1.0f)) {
-                fprintf(stderr, "segstream: --opacity wants 0..1, got '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            cfg.disp.opacity = o;
-            break;
-        }
+        case OPT_LIVE: live = 1; break;
+        case OPT_EXACT: exact = 1; break;
         case OPT_RANGE:
-            if (strcmp(optarg, "0,1") == 0) {
-                cfg.in_lo = 0.0f;
-                cfg.in_hi = 1.0f;
-            } else if (strcmp(optarg, "-1,1") == 0) {
-                cfg.in_lo = -1.0f;
-                cfg.in_hi = 1.0f;
-            } else {
+            if (strcmp(optarg, "0,1") != 0 && strcmp(optarg, "-1,1") != 0) {
                 fprintf(stderr, "segstream: --input-range wants 0,1 or -1,1, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
+            cfg.input_range = optarg;
             break;
+        case OPT_LABELS: cfg.labels = optarg; break;
+        case OPT_CLASSES: cfg.classes = optarg; break;
+        case OPT_DISPLAY:
+            if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {
+                fprintf(stderr, "segstream: %s\n", err);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_BENCH: bench = 1; break;
+        case OPT_JSON: json = 1; break;
         case OPT_RUN_MODEL: run_model = 1; break;
         case 'q': cfg.quiet = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
@@ -200,10 +339,8 @@ int main(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    char err[1024] = "";
     seg_where where = SEG_WHERE_NONE;
     if (run_model) {
-        (void)model_given;
         if (argc - optind != 3) {
             fprintf(stderr, "segstream: --run-model wants MODEL IN.f32 OUT.f32\n");
             return EXIT_USAGE;
@@ -223,10 +360,20 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
-    if (!cfg.output) {
-        fprintf(stderr, "segstream: nothing to do: give -o OUTPUT\n");
+    if (live && exact) {
+        fprintf(stderr, "segstream: --live and --exact exclude each other\n");
         return EXIT_USAGE;
     }
+    cfg.mode = live ? SEG_MODE_LIVE : exact ? SEG_MODE_EXACT : SEG_MODE_AUTO;
+    if (!cfg.output && !bench) {
+        fprintf(stderr, "segstream: nothing to do: give -o OUTPUT (or --bench)\n");
+        return EXIT_USAGE;
+    }
+    /* Test hook (tests/test_cli.c): play a slow model. */
+    const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
+    if (delay && parse_int(delay, 0, 10000000, &v) == 0)
+        cfg.infer_delay_us = (int)v;
+
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -237,21 +384,20 @@ int main(int argc, char **argv)
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
-    if (st && st != SEG_ERR_INTERRUPTED) {
+    if (st && st != SEG_ERR_INTERRUPTED)
         fprintf(stderr, "segstream: %s%s\n", err,
                 st == SEG_ERR_EXISTS ? "; add -y to overwrite it" : "");
-        return exit_code(st, stats.where);
+    /* A job that ran (even into an error) has numbers worth showing. */
+    if (stats.frames > 0 || st == SEG_OK || st == SEG_ERR_INTERRUPTED) {
+        if (json)
+            seg_report_json(stdout, &cfg, &stats);
+        else if (bench)
+            seg_report_text(stdout, &cfg, &stats);
+        else
+            print_summary(&cfg, &stats, st);
     }
-    double fps = stats.seconds > 0 ? (double)stats.frames / stats.seconds : 0.0;
-    double per = stats.frames ? 1.0 / (double)stats.frames : 0.0;
-    printf("segstream: wrote %s: %lld frames in %.2f s (%.1f fps)%s\n", cfg.output,
-           (long long)stats.frames, stats.seconds, fps,
-           st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
-    printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
-           "composite %.2f ms, encode %.2f ms (model input %dx%d, frames %dx%d)\n",
-           stats.decode_ms * per, stats.convert_ms * per, stats.infer_ms * per,
-           stats.composite_ms * per, stats.encode_ms * per, stats.model_w, stats.model_h,
-           stats.in_w, stats.in_h);
+    if (stats.norm_guessed && !cfg.quiet)
+        fprintf(stderr, "segstream: warning: model input normalisation %s\n", stats.norm);
     if (stats.decode_warnings)
         fprintf(stderr, "segstream: warning: %lld corrupt packets were skipped\n",
                 (long long)stats.decode_warnings);

@@ -1,12 +1,37 @@
 /* seg.h - the segstream job: input -> model -> composite -> output.
  *
  * pipeline/ is the only module that sees all the others: it drives io/
- * (decode, scale, encode), nn/ (inference) and display/ (compositing). */
+ * (decode, scale, encode), nn/ (inference) and display/ (compositing).
+ *
+ * A job runs as four kinds of threads joined by SPSC rings (seg_ring.h):
+ *
+ *   decoder --frames--> inference worker 0 --results--> renderer --encode--> encoder -> sink
+ *           --frames--> inference worker 1 --results-->    ^                   ^
+ *           --audio packets------------------------------------------------------'
+ *
+ * The decoder reads and converts frames into slots of a fixed pool, the
+ * workers scale, normalise, infer and turn the model output into a mask in
+ * the slot, the renderer composites (in frame order, one display call per
+ * frame), the encoder encodes and muxes, and every slot goes back to the
+ * decoder through a return ring. Nothing is allocated per frame.
+ *
+ * Exact mode (files): nothing is dropped; a full ring makes the producer
+ * wait, and the renderer takes the workers' results round-robin, which is
+ * the decode order. Live mode (devices, lavfi, network, or forced): the
+ * decoder never waits on a full ring and drops the frame instead, each
+ * worker skips to the newest frame waiting for it, and the renderer to the
+ * newest result; every drop is counted.
+ *
+ * End of stream and errors travel down the rings as end messages after the
+ * last frame, so every stage drains and joins. A stop (signal, error, frame
+ * limit in live mode) makes the decoder end the stream early, the others
+ * discard what is in flight, and the output is still finalised. */
 #ifndef SEG_SEG_H
 #define SEG_SEG_H
 
-#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "disp.h"
 #include "seg_status.h"
@@ -20,46 +45,131 @@ typedef enum seg_where {
     SEG_WHERE_OTHER,
 } seg_where;
 
+/** How the pipeline treats a full ring. */
+typedef enum seg_mode {
+    SEG_MODE_AUTO = -1, /**< live for devices, lavfi and network inputs, else exact */
+    SEG_MODE_EXACT = 0, /**< never drop: producers wait */
+    SEG_MODE_LIVE = 1,  /**< never wait: drop stale frames, bound the latency */
+} seg_mode;
+
+/** The timed steps of a frame, in pipeline order. */
+typedef enum seg_stage {
+    SEG_STAGE_DECODE = 0, /**< io_source_read: demux, decode, convert to RGB
+                               (for a live source: includes waiting for it) */
+    SEG_STAGE_CONVERT,    /**< scale to the model size and normalise */
+    SEG_STAGE_INFER,      /**< run the model, output -> mask */
+    SEG_STAGE_COMPOSITE,  /**< upsample the mask and draw it into the frame */
+    SEG_STAGE_ENCODE,     /**< convert to the encoder's format, encode, mux */
+    SEG_STAGE_COUNT
+} seg_stage;
+
+/** "decode", "convert", "infer", "composite", "encode"; NULL if out of range. */
+const char *seg_stage_name(seg_stage s);
+
 typedef struct seg_config {
     const char *input;        /**< file, URL, device or lavfi:GRAPH */
-    const char *input_format; /**< forced input format (-i format), NULL = probe */
-    const char *output;       /**< output file or URL; NULL = no output */
+    const char *input_format; /**< forced input format (ffmpeg -f before -i), NULL = probe */
+    const char *video_size;   /**< device capture size "1280x720", NULL = device default */
+    const char *framerate;    /**< device capture rate "30", NULL = device default */
+    const char *pixel_format; /**< device input format ("mjpeg", "yuyv422"), NULL = default */
+    int timeout_ms;           /**< network open/read timeout, 0 = io's default (10 s) */
+    const char *output;       /**< output file or URL; NULL = null sink (encode, discard) */
     const char *format;       /**< output container (-f), NULL = by extension */
     const char *codec;        /**< output video encoder, NULL = libx264 or default */
     const char *model;        /**< .tflite path */
     int overwrite;            /**< -y */
-    int threads;              /**< inference threads (0 = all cores) */
+    seg_mode mode;            /**< exact, live or by input (default) */
+    int workers;              /**< inference workers, each with its own model; 0 = auto */
+    int threads;              /**< OpenMP threads per worker; 0 = auto */
+    int decoder_threads;      /**< libavcodec decoding threads (0 = 1) */
+    int encoder_threads;      /**< libavcodec encoding threads (0 = 1) */
     int quiet;                /**< no progress line */
-    int64_t max_frames;       /**< stop after this many frames (0 = all) */
-    float in_lo, in_hi;       /**< model input range: byte x -> lo + x/255*(hi-lo) */
-    disp_options disp;
+    int64_t max_frames;       /**< stop after this many output frames (0 = all) */
+    const char *input_range;  /**< "0,1" or "-1,1": overrides the model's normalisation;
+                                   NULL = its metadata, a known model's, else 0,1 */
+    const char *labels;       /**< class names, one per line; NULL = VOC for 21 classes */
+    const char *classes;      /**< foreground classes of a multi-class model, "person,dog"
+                                   or numbers; NULL = person (VOC), else all but 0 */
+    disp_options disp;        /**< compositing, handed to display/ unchanged */
+    int infer_delay_us;       /**< test hook: extra sleep after each inference,
+                                   to play a slow model (0 = none) */
 } seg_config;
 
-/** Defaults for every field (model models/selfie_segmentation.tflite, 1 thread... ). */
+/** Defaults for every field: model models/selfie_segmentation.tflite, auto
+ *  mode, auto workers and threads, one decoder and encoder thread, the
+ *  model's own normalisation and classes. */
 seg_config seg_config_default(void);
 
+/** Workers and threads per worker that @p cfg's zeros stand for on a machine
+ *  with @p cores cores: 2 workers (1 on one core), and (cores - 2) / workers
+ *  threads each, at least 1 (the choice measured in BENCHMARKS.md). */
+void seg_config_resolve_threads(const seg_config *cfg, int cores, int *workers, int *threads);
+
+/** Percentiles of one timed quantity, in milliseconds (0 when n == 0). */
+typedef struct seg_pctl {
+    int64_t n;                       /**< samples */
+    double p50, p95, p99, mean, max; /**< ms; percentiles within ~2% */
+} seg_pctl;
+
+/** Occupancy of one kind of ring, sampled by its producer after every push. */
+typedef struct seg_ring_stat {
+    int capacity;  /**< slots per ring */
+    int count;     /**< rings of this kind (one per worker) */
+    double mean;   /**< average items after a push */
+    int max;       /**< most items seen */
+} seg_ring_stat;
+
 typedef struct seg_stats {
-    int64_t frames;         /**< video frames written */
-    int64_t audio_packets;  /**< audio packets passed through */
-    int64_t decode_warnings;/**< corrupt packets skipped */
-    double seconds;         /**< wall time of the job */
-    double infer_ms;        /**< total inference time */
-    double decode_ms, convert_ms, composite_ms, encode_ms;
-    int in_w, in_h;         /**< frame size */
-    int model_w, model_h;   /**< model input size */
-    seg_where where;        /**< where a failure came from */
+    int64_t frames;           /**< video frames composited and written */
+    int64_t decoded;          /**< video frames decoded */
+    int64_t dropped;          /**< live mode: frames decoded but not written */
+    int64_t dropped_decoder;  /**< ... because the frames ring was full */
+    int64_t dropped_infer;    /**< ... skipped by a worker for a newer frame */
+    int64_t dropped_render;   /**< ... skipped by the renderer for a newer result */
+    int64_t index_gaps;       /**< written frames whose decode index is not the
+                                   previous + 1 (0 in exact mode) */
+    int64_t audio_packets;    /**< audio packets passed through */
+    int64_t audio_dropped;    /**< live mode: audio packets dropped on a full ring */
+    int64_t decode_warnings;  /**< corrupt packets skipped */
+    double seconds;           /**< wall time from the first read to the end */
+    seg_pctl stage[SEG_STAGE_COUNT]; /**< per-frame time of each step */
+    seg_pctl latency;         /**< decoded -> composited, per written frame */
+    seg_ring_stat frames_ring;  /**< decoder -> workers */
+    seg_ring_stat results_ring; /**< workers -> renderer */
+    seg_ring_stat encode_ring;  /**< renderer -> encoder */
+    int live;                 /**< the mode the job ran in */
+    int workers, threads;     /**< what the job ran with */
+    int decoder_threads, encoder_threads;
+    int in_w, in_h;           /**< frame size */
+    int model_w, model_h;     /**< model input size */
+    char norm[96];            /**< where the model's input normalisation came from */
+    int norm_guessed;         /**< ... nowhere: 0..1 assumed (worth a warning) */
+    seg_where where;          /**< where a failure came from */
 } seg_stats;
 
-/** Set by the signal handler; the job stops at the next frame and still
- *  finalises its output. */
-extern volatile sig_atomic_t seg_stop_requested;
+/** Ask a running job to stop: the decoder ends the stream, in-flight frames
+ *  are discarded and the output is finalised; seg_run() then returns
+ *  SEG_ERR_INTERRUPTED. Async-signal-safe and thread-safe: call it from a
+ *  signal handler. The request stays pending (a job started later stops at
+ *  once) until seg_stop_clear(). */
+void seg_request_stop(void);
+/** Forget a pending stop request (before starting a new job). */
+void seg_stop_clear(void);
 
 /**
- * Run the whole job. Messages go to err; progress to stderr unless quiet.
- * @return SEG_OK, SEG_ERR_INTERRUPTED when stopped by a signal (the output is
- *         still complete), or the first error.
+ * Run the whole job; returns when it is finished and every thread joined.
+ * Messages go to err; a progress line to stderr unless cfg->quiet.
+ * @return SEG_OK, SEG_ERR_INTERRUPTED when stopped by seg_request_stop() (the
+ *         output is still complete), or the first error (stats->where says
+ *         whose: input, model, output, other).
  */
 int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen);
+
+/** The benchmark report (--bench): fps, drops, per-stage p50/p95/p99, latency,
+ *  ring depths, CPU, threads, model, resolution; human-readable. */
+void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st);
+/** The same as one JSON object on one line (--json). */
+void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st);
 
 /**
  * --run-model: read one raw little-endian float32 NHWC tensor from in_path
@@ -67,5 +177,9 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen);
  */
 int seg_run_model_file(const char *model, const char *in_path, const char *out_path,
                        int threads, int overwrite, seg_where *where, char *err, size_t errlen);
+
+/** `segstream --bench-model MODEL [--threads N] [--runs N] [--profile]`:
+ *  times inference alone; returns the process exit code. */
+int seg_bench_model_main(int argc, char **argv);
 
 #endif

@@ -1,8 +1,10 @@
-/* seg_run.c - the job, one frame at a time: decode -> scale to the model ->
- * infer -> composite -> encode. (The staged, threaded pipeline builds on the
- * same steps.) */
+/* seg_run.c - setting up a job, running its stage threads (seg_stage.c) and
+ * watching them: stop requests, progress, the final status. Also the
+ * timing helpers and --run-model. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,278 +12,615 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io.h"
-#include "nn.h"
-#include "seg.h"
+#include "seg_internal.h"
 
 #define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
 
-volatile sig_atomic_t seg_stop_requested = 0;
+/** Frame and result ring slots per worker. Two let a worker skip to the
+ *  newer of two waiting frames in live mode and absorb one slow frame in
+ *  exact mode; more only adds memory (a slot is a whole frame). */
+#define FRAMES_RING_CAP 2
+#define RESULTS_RING_CAP 2
+/** Composited frames waiting for the encoder. */
+#define ENCODE_RING_CAP 2
+/** Passthrough audio packets in flight (~5 s of AAC). */
+#define AUDIO_RING_CAP 256
+/** Default inference workers for a given core count: frame-level
+ *  parallelism won on 2 cores (BENCHMARKS.md, "Pipeline: workers vs
+ *  threads"). */
+#define DEFAULT_WORKERS(cores) ((cores) >= 2 ? 2 : 1)
 
-seg_config seg_config_default(void)
+/* ==== small helpers ===================================================== */
+
+static atomic_int stop_requested;
+
+void seg_request_stop(void)
 {
-    seg_config c;
-    memset(&c, 0, sizeof c);
-    c.model = "models/selfie_segmentation.tflite";
-    c.threads = 0;
-    c.in_lo = 0.0f;
-    c.in_hi = 1.0f;
-    c.disp = disp_options_default();
-    return c;
+    /* A lock-free atomic store: async-signal-safe. */
+    atomic_store(&stop_requested, 1);
 }
 
-static double now_ms(void)
+void seg_stop_clear(void)
+{
+    atomic_store(&stop_requested, 0);
+}
+
+double seg_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Byte RGB at model size -> the model's float input. A 256-entry table makes
- * it one load per value whatever the range. */
-static void normalise(const seg_image *rgb, float *dst, const float lut[256])
+void seg_backoff_wait(seg_backoff *b)
 {
-    for (int y = 0; y < rgb->height; y++) {
-        const uint8_t *p = rgb->data + (size_t)y * rgb->stride;
-        float *o = dst + (size_t)y * rgb->width * 3;
-        for (int x = 0; x < rgb->width * 3; x++)
-            o[x] = lut[p[x]];
+    if (b->n < 8) {
+        sched_yield();
+    } else {
+        unsigned k = b->n - 8;
+        long us = k < 6 ? 20L << k : 1000L; /* 20, 40, ... 640, then 1000 */
+        struct timespec ts = {0, (us > 1000 ? 1000 : us) * 1000};
+        nanosleep(&ts, NULL);
     }
+    if (b->n < 1000)
+        b->n++;
 }
 
-/* The model output -> a foreground probability per model pixel.
- * 1 channel: already a probability (the selfie models end in LOGISTIC).
- * C >= 2 channels: 1 - softmax()[0], "anything but background". */
-static void output_to_mask(const float *out, nn_shape s, float *mask)
+/* ==== histogram ========================================================= */
+
+#define HIST_MIN_MS 1e-3
+#define HIST_DECADES 8.0 /* 1 us .. 100 s */
+
+static int hist_bucket(double ms)
 {
-    size_t n = (size_t)s.h * s.w;
-    if (s.c == 1) {
-        for (size_t i = 0; i < n; i++) {
-            float p = out[i];
-            mask[i] = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
+    if (!(ms > HIST_MIN_MS))
+        return 0;
+    double b = log10(ms / HIST_MIN_MS) * ((SEG_HIST_BUCKETS - 1) / HIST_DECADES);
+    return b >= SEG_HIST_BUCKETS - 1 ? SEG_HIST_BUCKETS - 1 : (int)b;
+}
+
+static double hist_centre(int i)
+{
+    return HIST_MIN_MS * pow(10.0, ((double)i + 0.5) * (HIST_DECADES / (SEG_HIST_BUCKETS - 1)));
+}
+
+void seg_hist_add(seg_hist *h, double ms)
+{
+    if (!(ms > 0))
+        ms = 0;
+    h->count[hist_bucket(ms)]++;
+    h->n++;
+    h->sum += ms;
+    if (ms > h->max)
+        h->max = ms;
+}
+
+void seg_hist_merge(seg_hist *dst, const seg_hist *src)
+{
+    for (int i = 0; i < SEG_HIST_BUCKETS; i++)
+        dst->count[i] += src->count[i];
+    dst->n += src->n;
+    dst->sum += src->sum;
+    if (src->max > dst->max)
+        dst->max = src->max;
+}
+
+static double hist_quantile(const seg_hist *h, double q)
+{
+    /* The smallest bucket with at least ceil(q * n) samples at or below it. */
+    int64_t want = (int64_t)ceil(q * (double)h->n);
+    if (want < 1)
+        want = 1;
+    int64_t seen = 0;
+    for (int i = 0; i < SEG_HIST_BUCKETS; i++) {
+        seen += h->count[i];
+        if (seen >= want) {
+            double c = i == 0 ? 0.0 : hist_centre(i);
+            return c > h->max ? h->max : c;
         }
-        return;
     }
-    for (size_t i = 0; i < n; i++) {
-        const float *v = out + i * (size_t)s.c;
-        float mx = v[0];
-        for (int c = 1; c < s.c; c++)
-            mx = v[c] > mx ? v[c] : mx;
-        float sum = 0.0f;
-        for (int c = 0; c < s.c; c++)
-            sum += expf(v[c] - mx);
-        mask[i] = 1.0f - expf(v[0] - mx) / sum;
-    }
+    return h->max;
 }
 
-static void progress(const seg_stats *st, const io_video_info *info, double t0, int final)
+seg_pctl seg_hist_pctl(const seg_hist *h)
 {
-    double el = (now_ms() - t0) / 1e3;
-    double fps = el > 0 ? (double)st->frames / el : 0.0;
-    char eta[32] = "";
-    if (info->nb_frames > 0 && fps > 0 && !final) {
-        double rem = (double)(info->nb_frames - st->frames) / fps;
-        snprintf(eta, sizeof eta, " eta=%.0fs", rem > 0 ? rem : 0.0);
+    seg_pctl p;
+    memset(&p, 0, sizeof p);
+    if (h->n == 0)
+        return p;
+    p.n = h->n;
+    p.p50 = hist_quantile(h, 0.50);
+    p.p95 = hist_quantile(h, 0.95);
+    p.p99 = hist_quantile(h, 0.99);
+    p.mean = h->sum / (double)h->n;
+    p.max = h->max;
+    return p;
+}
+
+/* ==== config ============================================================ */
+
+static const char *const STAGE_NAMES[SEG_STAGE_COUNT] = {"decode", "convert", "infer",
+                                                         "composite", "encode"};
+_Static_assert(sizeof(STAGE_NAMES) / sizeof(STAGE_NAMES[0]) == SEG_STAGE_COUNT,
+               "name every seg_stage");
+
+const char *seg_stage_name(seg_stage s)
+{
+    return (s >= 0 && s < SEG_STAGE_COUNT) ? STAGE_NAMES[s] : NULL;
+}
+
+seg_config seg_config_default(void)
+{
+    seg_config c;
+    memset(&c, 0, sizeof c);
+    c.model = "models/selfie_segmentation.tflite";
+    c.mode = SEG_MODE_AUTO;
+    c.decoder_threads = 1;
+    c.encoder_threads = 1;
+    c.disp = disp_options_default();
+    return c;
+}
+
+void seg_config_resolve_threads(const seg_config *cfg, int cores, int *workers, int *threads)
+{
+    if (cores < 1)
+        cores = 1;
+    int w = cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS(cores);
+    if (w > SEG_MAX_WORKERS)
+        w = SEG_MAX_WORKERS;
+    /* Two cores' worth is left to decoding, compositing and encoding:
+     * OpenMP threads that find no free core spin in their barriers and
+     * starve the other stages (BENCHMARKS.md). */
+    int t = cfg->threads > 0 ? cfg->threads : (cores - 2) / w;
+    *workers = w;
+    *threads = t > 0 ? t : 1;
+}
+
+/* ==== job state ========================================================= */
+
+static void job_record_v(seg_job *job, int status, seg_where where, const char *fmt, va_list ap)
+{
+    pthread_mutex_lock(&job->err_lock);
+    if (job->err_status == SEG_OK) {
+        job->err_status = status;
+        job->err_where = where;
+        vsnprintf(job->err, sizeof job->err, fmt, ap);
     }
-    fprintf(stderr, "\rframe=%6lld fps=%6.1f time=%7.1fs%s   %s",
-            (long long)st->frames, fps, el, eta, final ? "\n" : "");
+    pthread_mutex_unlock(&job->err_lock);
+}
+
+void seg_job_record(seg_job *job, int status, seg_where where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    job_record_v(job, status, where, fmt, ap);
+    va_end(ap);
+}
+
+void seg_job_fail(seg_job *job, int status, seg_where where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    job_record_v(job, status, where, fmt, ap);
+    va_end(ap);
+    seg_job_stop(job);
+}
+
+void seg_job_stop(seg_job *job)
+{
+    atomic_store_explicit(&job->stop, 1, memory_order_release);
+    io_source_interrupt(job->src); /* a read blocked on a live source returns */
+}
+
+/* ==== progress ========================================================== */
+
+static void fmt_time(char *buf, size_t n, double s)
+{
+    if (s < 0)
+        s = 0;
+    int h = (int)(s / 3600);
+    int m = (int)((s - h * 3600.0) / 60);
+    snprintf(buf, n, "%d:%02d:%04.1f", h, m, s - h * 3600.0 - m * 60.0);
+}
+
+/* frame=   120 fps= 41.3 dropped=0 elapsed=0:00:02.9 eta=0:00:16.3 */
+static void progress(seg_job *job, const io_video_info *info, int final, int tty)
+{
+    double el = (seg_now_ms() - job->t0) / 1e3;
+    long long written = atomic_load_explicit(&job->progress_written, memory_order_relaxed);
+    long long dropped = atomic_load_explicit(&job->progress_dropped, memory_order_relaxed);
+    double fps = el > 0 ? (double)written / el : 0.0;
+    char elapsed[32], eta[48] = "";
+    fmt_time(elapsed, sizeof elapsed, el);
+    int64_t total = info->nb_frames;
+    if (total <= 0 && info->duration_s > 0 && info->frame_rate_num > 0 && info->frame_rate_den > 0)
+        total = (int64_t)llround(info->duration_s * info->frame_rate_num / info->frame_rate_den);
+    if (job->max_frames > 0 && (total <= 0 || job->max_frames < total))
+        total = job->max_frames;
+    if (!final && !job->live && total > 0 && fps > 0) {
+        char t[32];
+        fmt_time(t, sizeof t, (double)(total - written) / fps);
+        snprintf(eta, sizeof eta, " eta=%s", t);
+    }
+    fprintf(stderr, "%sframe=%6lld fps=%5.1f dropped=%lld elapsed=%s%s%s", tty ? "\r" : "",
+            written, fps, dropped, elapsed, eta, tty && !final ? "   " : "\n");
     fflush(stderr);
 }
+
+/* ==== setup and teardown ================================================ */
+
+static int create_pool(seg_job *job, const io_video_info *info)
+{
+    int st;
+    size_t mask_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    /* At most in flight: 1 being decoded, per worker a full frame ring, one
+     * in hand and a full result ring, 2 in the renderer's hands while it
+     * picks the newest, a full encode ring and 1 being encoded; +1 so the
+     * decoder never waits in live mode. */
+    job->nslots = 1 + job->nworkers * (FRAMES_RING_CAP + 1 + RESULTS_RING_CAP) + 2 +
+                  ENCODE_RING_CAP + 1 + 1;
+    job->slots = calloc((size_t)job->nslots, sizeof(seg_slot));
+    job->free_slots = calloc((size_t)job->nslots, sizeof(seg_slot *));
+    if (!job->slots || !job->free_slots)
+        return SEG_ERR_NOMEM;
+    for (int i = 0; i < job->nslots; i++) {
+        seg_slot *s = &job->slots[i];
+        if ((st = seg_image_alloc(&s->image, info->width, info->height, SEG_PIX_RGB24)))
+            return st;
+        if (!(s->mask = malloc(mask_len * sizeof(float))))
+            return SEG_ERR_NOMEM;
+        job->free_slots[job->nfree++] = s;
+    }
+    size_t ret_cap = 1;
+    while (ret_cap < (size_t)job->nslots)
+        ret_cap <<= 1;
+    if ((st = seg_ring_create(&job->audio, AUDIO_RING_CAP)) ||
+        (st = seg_ring_create(&job->to_encoder, ENCODE_RING_CAP)) ||
+        (st = seg_ring_create(&job->render_ret, ret_cap)) ||
+        (st = seg_ring_create(&job->encode_ret, ret_cap)))
+        return st;
+    for (int i = 0; i < job->nworkers; i++) {
+        seg_worker *w = &job->workers[i];
+        if ((st = seg_ring_create(&w->in, FRAMES_RING_CAP)) ||
+            (st = seg_ring_create(&w->out, RESULTS_RING_CAP)) ||
+            (st = seg_ring_create(&w->ret, ret_cap)))
+            return st;
+    }
+    return SEG_OK;
+}
+
+static void free_job(seg_job *job)
+{
+    if (!job)
+        return;
+    for (int i = 0; job->workers && i < job->nworkers; i++) {
+        seg_worker *w = &job->workers[i];
+        seg_model_close(&w->sm);
+        io_scaler_free(&w->scaler);
+        seg_image_free(&w->small);
+        seg_ring_destroy(&w->in);
+        seg_ring_destroy(&w->out);
+        seg_ring_destroy(&w->ret);
+    }
+    free(job->workers);
+    for (int i = 0; job->slots && i < job->nslots; i++) {
+        seg_image_free(&job->slots[i].image);
+        free(job->slots[i].mask);
+    }
+    free(job->slots);
+    free(job->free_slots);
+    if (job->audio) {
+        void *p;
+        while (seg_ring_try_pop(job->audio, &p) == SEG_OK) {
+            io_packet *pkt = p;
+            io_packet_free(&pkt);
+        }
+    }
+    seg_ring_destroy(&job->audio);
+    seg_ring_destroy(&job->to_encoder);
+    seg_ring_destroy(&job->render_ret);
+    seg_ring_destroy(&job->encode_ret);
+    io_sink_close(&job->snk);
+    io_source_close(&job->src);
+    disp_compositor_free(&job->comp);
+    pthread_mutex_destroy(&job->err_lock);
+    free(job);
+}
+
+/* Threads of a job and whether each started. */
+typedef struct stage_threads {
+    pthread_t encoder, renderer, decoder;
+    int encoder_started, renderer_started, decoder_started;
+} stage_threads;
+
+static int start_one(seg_job *job, pthread_t *t, void *(*fn)(void *), void *arg,
+                     const char *what)
+{
+    if (seg_job_stopping(job))
+        return 0;
+    int rc = pthread_create(t, NULL, fn, arg);
+    if (rc)
+        seg_job_fail(job, SEG_ERR_NOMEM, SEG_WHERE_OTHER, "cannot start the %s thread: %s", what,
+                     strerror(rc));
+    return rc == 0;
+}
+
+/* Start the stages, each consumer before its producers. Once one cannot
+ * start, no later one is started, and this thread stands in for each
+ * missing producer by sending its END message, so the started stages still
+ * drain and end. */
+static void start_threads(seg_job *job, stage_threads *t)
+{
+    sigset_t block, old;
+    /* Signals go to the supervising thread, not into a stage's syscalls. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+
+    t->encoder_started = start_one(job, &t->encoder, seg_encoder_main, job, "encoder");
+    if (!t->encoder_started)
+        goto end; /* nothing runs */
+    t->renderer_started = start_one(job, &t->renderer, seg_renderer_main, job, "renderer");
+    if (!t->renderer_started) {
+        job->render_end.kind = SEG_MSG_END;
+        job->render_end.status = SEG_ERR_INTERRUPTED;
+        (void)seg_push_wait(job, job->to_encoder, &job->render_end, 0);
+        goto end;
+    }
+    for (int i = 0; i < job->nworkers; i++) {
+        seg_worker *w = &job->workers[i];
+        w->started = start_one(job, &w->thread, seg_worker_main, w, "inference");
+        if (!w->started) {
+            w->end.kind = SEG_MSG_END;
+            w->end.status = SEG_ERR_INTERRUPTED;
+            (void)seg_push_wait(job, w->out, &w->end, 0);
+        }
+    }
+    t->decoder_started = start_one(job, &t->decoder, seg_decoder_main, job, "decoder");
+    if (!t->decoder_started) {
+        job->dec_end.kind = SEG_MSG_END;
+        job->dec_end.status = SEG_ERR_INTERRUPTED;
+        for (int i = 0; i < job->nworkers; i++)
+            if (job->workers[i].started)
+                (void)seg_push_wait(job, job->workers[i].in, &job->dec_end, 0);
+    }
+end:
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void join_threads(seg_job *job, stage_threads *t)
+{
+    if (t->decoder_started)
+        pthread_join(t->decoder, NULL);
+    for (int i = 0; i < job->nworkers; i++)
+        if (job->workers[i].started)
+            pthread_join(job->workers[i].thread, NULL);
+    if (t->renderer_started)
+        pthread_join(t->renderer, NULL);
+    if (t->encoder_started)
+        pthread_join(t->encoder, NULL);
+}
+
+static void fill_stats(seg_job *job, seg_stats *stats)
+{
+    seg_hist convert = {0}, infer = {0};
+    seg_depth out = {0};
+    stats->frames = job->written;
+    stats->decoded = job->decoded;
+    stats->dropped_decoder = job->dropped_decoder;
+    stats->dropped_render = job->dropped_render;
+    stats->index_gaps = job->index_gaps;
+    stats->audio_packets = job->audio_packets;
+    stats->audio_dropped = job->audio_dropped;
+    for (int i = 0; i < job->nworkers; i++) {
+        seg_worker *w = &job->workers[i];
+        stats->dropped_infer += w->dropped;
+        seg_hist_merge(&convert, &w->convert);
+        seg_hist_merge(&infer, &w->infer);
+        out.n += w->out_depth.n;
+        out.sum += w->out_depth.sum;
+        out.max = w->out_depth.max > out.max ? w->out_depth.max : out.max;
+    }
+    stats->dropped = stats->dropped_decoder + stats->dropped_infer + stats->dropped_render;
+    stats->stage[SEG_STAGE_DECODE] = seg_hist_pctl(&job->decode);
+    stats->stage[SEG_STAGE_CONVERT] = seg_hist_pctl(&convert);
+    stats->stage[SEG_STAGE_INFER] = seg_hist_pctl(&infer);
+    stats->stage[SEG_STAGE_COMPOSITE] = seg_hist_pctl(&job->composite);
+    stats->stage[SEG_STAGE_ENCODE] = seg_hist_pctl(&job->encode);
+    stats->latency = seg_hist_pctl(&job->latency);
+    stats->frames_ring = (seg_ring_stat){
+        FRAMES_RING_CAP, job->nworkers,
+        job->in_depth.n ? (double)job->in_depth.sum / (double)job->in_depth.n : 0.0,
+        job->in_depth.max};
+    stats->results_ring = (seg_ring_stat){
+        RESULTS_RING_CAP, job->nworkers, out.n ? (double)out.sum / (double)out.n : 0.0, out.max};
+    stats->encode_ring = (seg_ring_stat){
+        ENCODE_RING_CAP, 1,
+        job->encode_depth.n ? (double)job->encode_depth.sum / (double)job->encode_depth.n : 0.0,
+        job->encode_depth.max};
+}
+
+/* ==== the job =========================================================== */
 
 int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
 {
     int st = SEG_OK;
     char msg[512];
-    io_source *src = NULL;
-    io_sink *snk = NULL;
-    io_scaler *scaler = NULL;
-    io_packet *pkt = NULL;
-    nn_model *model = NULL;
-    disp_compositor *comp = NULL;
-    seg_image frame = {0}, small = {0};
-    float *mask = NULL;
-    float lut[256];
-    int scaler_w = 0, scaler_h = 0;
+    seg_job *job = NULL;
     memset(stats, 0, sizeof *stats);
+    if (err && errlen)
+        err[0] = '\0';
 
-    /* Model first: it is the cheapest thing to get wrong and check. */
-    if ((st = nn_model_load_file(&model, cfg->model, msg, sizeof msg))) {
-        stats->where = SEG_WHERE_MODEL;
-        SET_ERR("%s", msg);
-        goto end;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers, threads;
+    seg_config_resolve_threads(cfg, cores > 0 ? (int)cores : 1, &workers, &threads);
+    stats->workers = workers;
+    stats->threads = threads;
+    stats->decoder_threads = cfg->decoder_threads > 0 ? cfg->decoder_threads : 1;
+    stats->encoder_threads = cfg->encoder_threads > 0 ? cfg->encoder_threads : 1;
+    if (!cfg->input || !cfg->model || cfg->workers < 0 || cfg->workers > SEG_MAX_WORKERS ||
+        cfg->threads < 0 || cfg->decoder_threads < 0 || cfg->encoder_threads < 0 ||
+        cfg->timeout_ms < 0 || cfg->max_frames < 0 || cfg->infer_delay_us < 0) {
+        stats->where = SEG_WHERE_OTHER;
+        SET_ERR("invalid job settings");
+        return SEG_ERR_INVALID;
     }
-    nn_shape in = nn_model_input_shape(model), outs = nn_model_output_shape(model);
-    if (in.c != 3) {
+
+    job = calloc(1, sizeof *job);
+    if (!job || !(job->workers = calloc((size_t)workers, sizeof(seg_worker)))) {
+        free(job);
+        stats->where = SEG_WHERE_OTHER;
+        SET_ERR("out of memory");
+        return SEG_ERR_NOMEM;
+    }
+    pthread_mutex_init(&job->err_lock, NULL);
+    job->cfg = cfg;
+    job->nworkers = workers;
+    job->max_frames = cfg->max_frames;
+
+    /* Models first: the cheapest thing to get wrong and check. One instance
+     * per worker: a model is used by one thread at a time. */
+    for (int i = 0; i < workers; i++) {
+        seg_worker *w = &job->workers[i];
+        w->job = job;
+        w->id = i;
+        if ((st = seg_model_open(&w->sm, cfg->model, cfg->input_range, cfg->labels,
+                                 cfg->classes, msg, sizeof msg))) {
+            stats->where = SEG_WHERE_MODEL;
+            SET_ERR("%s", msg);
+            goto end;
+        }
+        nn_model_set_threads(w->sm.nn, threads);
+    }
+    const seg_model *sm = &job->workers[0].sm;
+    job->in_shape = sm->in;
+    job->out_shape = sm->out;
+    if (job->in_shape.c != 3) {
         st = SEG_ERR_UNSUPPORTED;
         stats->where = SEG_WHERE_MODEL;
         SET_ERR("model '%s' takes %d input channels; segstream feeds RGB (3 channels)",
-                cfg->model, in.c);
+                cfg->model, job->in_shape.c);
         goto end;
     }
-    nn_model_set_threads(model, cfg->threads);
-    stats->model_w = in.w;
-    stats->model_h = in.h;
-    for (int i = 0; i < 256; i++)
-        lut[i] = cfg->in_lo + (float)i / 255.0f * (cfg->in_hi - cfg->in_lo);
-    mask = malloc(sizeof(float) * (size_t)outs.h * (size_t)outs.w);
-    if (!mask || (st = seg_image_alloc(&small, in.w, in.h, SEG_PIX_RGB24))) {
-        st = st ? st : SEG_ERR_NOMEM;
-        stats->where = SEG_WHERE_OTHER;
-        SET_ERR("out of memory");
-        goto end;
+    stats->model_w = job->in_shape.w;
+    stats->model_h = job->in_shape.h;
+    snprintf(stats->norm, sizeof stats->norm, "%s", sm->norm_source);
+    stats->norm_guessed = sm->norm_guessed;
+    seg_model_input_luts(sm, job->lut);
+    for (int i = 0; i < workers; i++) {
+        if ((st = seg_image_alloc(&job->workers[i].small, job->in_shape.w, job->in_shape.h,
+                                  SEG_PIX_RGB24))) {
+            stats->where = SEG_WHERE_OTHER;
+            SET_ERR("out of memory");
+            goto end;
+        }
     }
 
     io_source_opts so = {0};
     so.format = cfg->input_format;
+    so.video_size = cfg->video_size;
+    so.framerate = cfg->framerate;
+    so.pixel_format = cfg->pixel_format;
+    so.timeout_ms = cfg->timeout_ms;
     so.want_audio = cfg->output != NULL;
-    so.decoder_threads = 1;
-    if ((st = io_source_open(&src, cfg->input, &so, msg, sizeof msg))) {
+    so.decoder_threads = stats->decoder_threads;
+    if ((st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg))) {
         stats->where = SEG_WHERE_INPUT;
         SET_ERR("%s", msg);
         goto end;
     }
-    const io_video_info *info = io_source_info(src);
+    const io_video_info *info = io_source_info(job->src);
     stats->in_w = info->width;
     stats->in_h = info->height;
+    job->live = cfg->mode == SEG_MODE_AUTO ? info->is_live : cfg->mode == SEG_MODE_LIVE;
+    stats->live = job->live;
 
-    if ((st = disp_compositor_create(&comp, &cfg->disp))) {
+    if ((st = disp_compositor_create(&job->comp, &cfg->disp))) {
         stats->where = SEG_WHERE_OTHER;
         SET_ERR("bad display options");
         goto end;
     }
 
+    io_sink_params sp = {0};
+    job->out_w = info->width;
+    job->out_h = info->height;
+    sp.width = info->width;
+    sp.height = info->height;
+    sp.time_base_num = info->time_base_num;
+    sp.time_base_den = info->time_base_den;
+    sp.frame_rate_num = info->frame_rate_num;
+    sp.frame_rate_den = info->frame_rate_den;
+    sp.sar_num = info->sar_num;
+    sp.sar_den = info->sar_den;
+    sp.codec = cfg->codec;
+    sp.overwrite = cfg->overwrite;
+    sp.encoder_threads = stats->encoder_threads;
     if (cfg->output) {
-        io_sink_params sp = {0};
-        sp.width = info->width;
-        sp.height = info->height;
-        sp.time_base_num = info->time_base_num;
-        sp.time_base_den = info->time_base_den;
-        sp.frame_rate_num = info->frame_rate_num;
-        sp.frame_rate_den = info->frame_rate_den;
-        sp.sar_num = info->sar_num;
-        sp.sar_den = info->sar_den;
         sp.format = cfg->format;
-        sp.codec = cfg->codec;
-        sp.overwrite = cfg->overwrite;
-        sp.encoder_threads = 0;
-        if ((st = io_sink_open(&snk, cfg->output, &sp, src, msg, sizeof msg))) {
-            stats->where = SEG_WHERE_OUTPUT;
-            SET_ERR("%s", msg);
-            goto end;
-        }
+        st = io_sink_open(&job->snk, cfg->output, &sp, job->src, msg, sizeof msg);
+    } else {
+        /* The null sink: encode like a real job, let FFmpeg's null muxer
+         * throw the packets away (ffmpeg -f null -). */
+        sp.format = "null";
+        st = io_sink_open(&job->snk, "pipe:", &sp, NULL, msg, sizeof msg);
+    }
+    if (st) {
+        stats->where = SEG_WHERE_OUTPUT;
+        SET_ERR("%s", msg);
+        goto end;
     }
 
-    double t0 = now_ms(), last_progress = t0;
-    int show_progress = !cfg->quiet && isatty(STDERR_FILENO);
-    for (;;) {
-        if (seg_stop_requested) {
-            st = SEG_ERR_INTERRUPTED;
-            break;
+    if ((st = create_pool(job, info))) {
+        stats->where = SEG_WHERE_OTHER;
+        SET_ERR("cannot allocate the frame pool: %s", seg_status_str(st));
+        goto end;
+    }
+
+    /* ---- run ---- */
+    stage_threads t = {0};
+    int tty = isatty(STDERR_FILENO), show = !cfg->quiet;
+    job->t0 = seg_now_ms();
+    start_threads(job, &t);
+    double last_progress = job->t0;
+    while (t.encoder_started && !atomic_load_explicit(&job->encoder_done, memory_order_acquire)) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (atomic_load(&stop_requested) && !atomic_load(&job->interrupted)) {
+            atomic_store(&job->interrupted, 1);
+            seg_job_stop(job);
         }
-        if (cfg->max_frames > 0 && stats->frames >= cfg->max_frames)
-            break;
-        double ta = now_ms();
-        int kind = io_source_read(src, &frame, &pkt);
-        double tb = now_ms();
-        if (kind == SEG_EOF)
-            break;
-        if (kind == IO_READ_AUDIO) {
-            if (snk) {
-                if ((st = io_sink_write_audio(snk, &pkt))) {
-                    stats->where = SEG_WHERE_OUTPUT;
-                    SET_ERR("%s", io_sink_last_error(snk));
-                    goto end;
-                }
-                stats->audio_packets++;
-            }
-            io_packet_free(&pkt);
-            continue;
-        }
-        if (kind != IO_READ_VIDEO) {
-            st = kind < 0 ? kind : SEG_ERR_BAD_INPUT;
-            if (st == SEG_ERR_INTERRUPTED && seg_stop_requested)
-                break;
-            stats->where = SEG_WHERE_INPUT;
-            SET_ERR("%s", io_source_last_error(src));
-            goto end;
-        }
-        stats->decode_ms += tb - ta;
-        if (frame.width != scaler_w || frame.height != scaler_h) {
-            /* First frame, or the stream changed size mid-way. */
-            io_scaler_free(&scaler);
-            if ((st = io_scaler_create(&scaler, frame.width, frame.height, in.w, in.h))) {
-                stats->where = SEG_WHERE_OTHER;
-                SET_ERR("cannot create a %dx%d -> %dx%d scaler", frame.width, frame.height,
-                        in.w, in.h);
-                goto end;
-            }
-            scaler_w = frame.width;
-            scaler_h = frame.height;
-        }
-        if ((st = io_scaler_run(scaler, &frame, &small))) {
-            stats->where = SEG_WHERE_OTHER;
-            SET_ERR("scaling the frame to the model size failed");
-            goto end;
-        }
-        normalise(&small, nn_model_input(model), lut);
-        double tc = now_ms();
-        if ((st = nn_model_run(model))) {
-            stats->where = SEG_WHERE_OTHER;
-            SET_ERR("inference failed: %s", seg_status_str(st));
-            goto end;
-        }
-        double td = now_ms();
-        output_to_mask(nn_model_output(model), outs, mask);
-        if ((st = disp_composite(comp, &frame, mask, outs.w, outs.h))) {
-            stats->where = SEG_WHERE_OTHER;
-            SET_ERR("compositing failed: %s", seg_status_str(st));
-            goto end;
-        }
-        double te = now_ms();
-        if (snk && (st = io_sink_write_video(snk, &frame))) {
-            stats->where = SEG_WHERE_OUTPUT;
-            SET_ERR("%s", io_sink_last_error(snk));
-            goto end;
-        }
-        double tf = now_ms();
-        stats->convert_ms += tc - tb;
-        stats->infer_ms += td - tc;
-        stats->composite_ms += te - td;
-        stats->encode_ms += tf - te;
-        stats->frames++;
-        if (show_progress && tf - last_progress > 500.0) {
-            last_progress = tf;
-            progress(stats, info, t0, 0);
+        double now = seg_now_ms();
+        if (show && now - last_progress >= (tty ? 500.0 : 2000.0)) {
+            last_progress = now;
+            progress(job, info, 0, tty);
         }
     }
-    if (show_progress)
-        progress(stats, info, t0, 1);
-    if (snk) {
-        int fst = io_sink_finish(snk);
-        if (fst) {
-            st = fst;
-            stats->where = SEG_WHERE_OUTPUT;
-            SET_ERR("%s", io_sink_last_error(snk));
-            goto end;
-        }
-    }
-    stats->decode_warnings = io_source_warnings(src);
-    stats->seconds = (now_ms() - t0) / 1e3;
-    if (st == SEG_OK && stats->frames == 0) {
+    join_threads(job, &t);
+    if (show && t.encoder_started)
+        progress(job, info, 1, tty);
+
+    /* Finalise the output whatever happened: a stopped job's file plays. */
+    int fst = io_sink_finish(job->snk);
+    if (fst && job->err_status == SEG_OK)
+        seg_job_record(job, fst, SEG_WHERE_OUTPUT, "%s", io_sink_last_error(job->snk));
+    stats->seconds = (seg_now_ms() - job->t0) / 1e3;
+    stats->decode_warnings = io_source_warnings(job->src);
+    fill_stats(job, stats);
+
+    if (job->err_status != SEG_OK) {
+        st = job->err_status;
+        stats->where = job->err_where;
+        SET_ERR("%s", job->err);
+    } else if (atomic_load(&job->interrupted)) {
+        st = SEG_ERR_INTERRUPTED;
+    } else if (stats->frames == 0) {
         st = SEG_ERR_BAD_INPUT;
         stats->where = SEG_WHERE_INPUT;
         SET_ERR("'%s': no video frame could be decoded", cfg->input);
     }
 end:
-    io_packet_free(&pkt);
-    io_sink_close(&snk);
-    io_source_close(&src);
-    io_scaler_free(&scaler);
-    disp_compositor_free(&comp);
-    nn_model_free(&model);
-    seg_image_free(&frame);
-    seg_image_free(&small);
-    free(mask);
+    free_job(job);
     return st;
 }
 

@@ -33,6 +33,7 @@ APT_PACKAGES=(
   python3 python3-numpy
   nodejs npm        # npm fetches the MediaPipe models
   xvfb xauth imagemagick
+  clang libclang-rt-14-dev   # libFuzzer: the fuzz preset and scripts/fuzz.sh (CI runs them)
 )
 # (libx264-dev is not needed: Debian's libavcodec already links libx264.)
 

@@ -8,12 +8,17 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
@@ -39,6 +44,20 @@ static int sh(const char *fmt, ...)
 static int seg(const char *args)
 {
     return sh("%s %s >%s 2>&1 </dev/null", BIN, args, log_path);
+}
+
+/* Whole log into buf (NUL-terminated); bytes read. */
+static size_t read_log(char *buf, size_t size)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f) {
+        buf[0] = '\0';
+        return 0;
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
 }
 
 static int log_contains(const char *needle)
@@ -305,6 +324,138 @@ static void test_run_model_matches_reference(void **state)
     assert_true(log_contains("786432"));
 }
 
+/* ==== the staged pipeline from the command line =========================== */
+
+static void test_sigint_leaves_a_playable_file(void **state)
+{
+    (void)state;
+    char cmd[2048], out[300];
+    snprintf(out, sizeof out, "%s/sigint.mp4", dir);
+    /* 60 frames at 100 ms each (the test hook) would take 6 s; SIGINT after
+     * 1.5 s must stop it, finalise the file and exit 130. */
+    snprintf(cmd, sizeof cmd,
+             "SEG_TEST_INFER_DELAY_US=100000 exec %s %s/vtest60.avi -o %s -m %s --workers 1 "
+             ">%s 2>&1 </dev/null", BIN, dir, out, MODEL, log_path);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ), 0);
+    struct timespec ts = {1, 500000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    assert_true(log_contains("stopped by a signal"));
+    long n = video_frames(out);
+    printf("# stopped after %ld of 60 frames\n", n);
+    assert_true(n > 0);
+    assert_true(n < 60);
+}
+
+static void test_bench_prints_stages_and_json(void **state)
+{
+    (void)state;
+    char args[1024], buf[8192];
+    /* --bench needs no output: it encodes into a null sink. */
+    snprintf(args, sizeof args, "%s/vtest60.avi --bench -m %s -n 20 -q", dir, MODEL);
+    assert_int_equal(seg(args), 0);
+    read_log(buf, sizeof buf);
+    const char *words[] = {"fps", "p50", "p95", "p99", "decode", "convert", "infer",
+                           "composite", "encode", "latency", "rings", "20 frames", "dropped 0",
+                           "exact mode", "768x576", "256x256"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        assert_true(log_contains(words[i]));
+    assert_null(strstr(buf, "frame=")); /* -q */
+
+    snprintf(args, sizeof args, "%s/vtest60.avi --bench --json -m %s -n 20 -q --workers 2 -t 1",
+             dir, MODEL);
+    char cmd[2048], json[8192];
+    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null </dev/null", BIN, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(json, 1, sizeof json - 1, p);
+    json[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    printf("# %s", json);
+    /* One object on one line, nothing else on stdout. */
+    assert_true(n > 2 && json[0] == '{' && json[n - 2] == '}' && json[n - 1] == '\n');
+    assert_ptr_equal(strchr(json, '\n'), json + n - 1);
+    const char *keys[] = {"\"fps\":", "\"frames\":20,", "\"dropped\":0,", "\"stages\":{",
+                          "\"decode\":{\"p50\":", "\"convert\":{", "\"infer\":{", "\"composite\":{",
+                          "\"encode\":{", "\"p95\":", "\"p99\":", "\"latency_ms\":", "\"cpu\":\"",
+                          "\"threads\":1,", "\"workers\":2,", "\"model\":\"",
+                          "\"resolution\":\"768x576\"", "\"model_input\":\"256x256\""};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strstr(json, keys[i]))
+            fprintf(stderr, "# no %s\n", keys[i]);
+        assert_non_null(strstr(json, keys[i]));
+    }
+}
+
+static void test_progress_line_and_quiet(void **state)
+{
+    (void)state;
+    char args[1024], out[300], buf[16384];
+    snprintf(out, sizeof out, "%s/progress.mp4", dir);
+    /* 40 ms a frame: 2.4 s, long enough for a line with an ETA before the
+     * final one (off a terminal a line comes every 2 s). */
+    snprintf(args, sizeof args, "%s/vtest60.avi -o %s -m %s -y --workers 1", dir, out, MODEL);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "SEG_TEST_INFER_DELAY_US=40000 %s %s >%s 2>&1 </dev/null", BIN,
+             args, log_path);
+    assert_int_equal(sh("%s", cmd), 0);
+    read_log(buf, sizeof buf);
+    assert_true(log_contains("frame="));
+    assert_true(log_contains("fps="));
+    assert_true(log_contains("elapsed="));
+    assert_true(log_contains("eta="));
+    assert_true(log_contains("frame=    60"));
+    snprintf(cmd, sizeof cmd, "%s %s -q >%s 2>&1 </dev/null", BIN, args, log_path);
+    assert_int_equal(sh("%s", cmd), 0);
+    read_log(buf, sizeof buf);
+    assert_null(strstr(buf, "frame="));
+    assert_true(log_contains("60 frames"));
+}
+
+static void test_lavfi_runs_live_for_n_frames(void **state)
+{
+    (void)state;
+    char args[1024], out[300];
+    snprintf(out, sizeof out, "%s/lavfi.mkv", dir);
+    snprintf(args, sizeof args, "lavfi:testsrc2=size=320x240:rate=25 -o %s -m %s --frames 15",
+             out, MODEL);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("live mode"));
+    assert_true(log_contains("15 frames"));
+    assert_int_equal(video_frames(out), 15);
+}
+
+static void test_bad_pipeline_options(void **state)
+{
+    (void)state;
+    char args[1024];
+    const char *bad[] = {"--workers 0", "--workers 17", "--workers x", "--timeout 0",
+                         "--timeout 5s", "--live --exact", "--decoder-threads 0",
+                         "--encoder-threads -1", "--mode bogus", "--frames 0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "%s/vtest60.avi -o %s/x.mp4 -m %s %s", dir, dir, MODEL,
+                 bad[i]);
+        assert_int_equal(seg(args), 2);
+    }
+    /* Without -o there is nothing to do unless --bench. */
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s", dir, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--bench"));
+    /* --help names the modes and when each applies. */
+    assert_int_equal(seg("--help"), 0);
+    const char *words[] = {"exact", "live", "--live", "--exact", "webcams", "files", "--workers",
+                           "--timeout", "--video-size", "--framerate", "--pixel-format",
+                           "--bench", "--json", "udp://"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        assert_true(log_contains(words[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +465,11 @@ int main(void)
         cmocka_unit_test(test_bad_inputs_give_clear_errors),
         cmocka_unit_test(test_existing_output_needs_y),
         cmocka_unit_test(test_run_model_matches_reference),
+        cmocka_unit_test(test_sigint_leaves_a_playable_file),
+        cmocka_unit_test(test_bench_prints_stages_and_json),
+        cmocka_unit_test(test_progress_line_and_quiet),
+        cmocka_unit_test(test_lavfi_runs_live_for_n_frames),
+        cmocka_unit_test(test_bad_pipeline_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,221 @@
+/* disp_internal.h - what the files of display/ share: the compositor's
+ * state, the grid kernels (disp_kernels.c) and the mask refinement
+ * (disp_refine.c). Private to display/. */
+#ifndef DISP_DISP_INTERNAL_H
+#define DISP_DISP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "disp.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+/* Splits the following for loop over a team of `nt` threads (a local every
+ * caller declares: the pragma cannot take a macro argument). Every loop so
+ * split writes disjoint rows or columns, so results do not depend on nt. */
+#define DISP_OMP_FOR _Pragma("omp parallel for num_threads(nt) schedule(static)")
+#else
+#define DISP_OMP_FOR
+#endif
+
+/** A growable scratch buffer: grown when a size first needs more, never per
+ *  frame at constant sizes. */
+typedef struct disp_buf {
+    void *p;
+    size_t cap; /* bytes */
+} disp_buf;
+
+/** Make b hold at least @p bytes (contents not kept). SEG_OK or SEG_ERR_NOMEM. */
+int disp_buf_reserve(disp_buf *b, size_t bytes);
+void disp_buf_free(disp_buf *b);
+
+/** One axis of a resampling: for each destination index, the left source
+ *  index (clamped) and the right neighbour's weight (float and 0..256). */
+typedef struct disp_axis {
+    int *i0;
+    float *w;
+    uint16_t *w8;
+} disp_axis;
+
+/** Fill @p ax for @p n_dst destination samples: source coordinate
+ *  (d + 0.5) * scale - 0.5, clamped to [0, n_src - 1] (half-pixel centres).
+ *  ax's arrays must hold n_dst entries. */
+void disp_axis_fill(disp_axis *ax, int n_dst, int n_src, double scale);
+
+/** The compositor. Fields are owned; buffers grow with disp_buf_reserve. */
+struct disp_compositor {
+    disp_options opt;
+    int nt;               /* threads for the row loops */
+
+    /* frame-sized results */
+    uint8_t *alpha;       /* the refined alpha, aw x ah, stride aw */
+    size_t alpha_cap;
+    int aw, ah;
+    int64_t pts, index;   /* of the frame the alpha belongs to */
+
+    /* temporal smoothing at the mask's size */
+    float *hist;          /* the previous refined probability map */
+    size_t hist_cap;
+    int hw, hh;           /* its size; 0 = no history */
+    float *sm;            /* this frame's smoothed map (then swapped into hist) */
+    size_t sm_cap;
+
+    /* scratch for the refinement and the modes */
+    disp_buf xi0, xw, xw8, yi0, yw, yw8; /* axis arrays, frame-sized axes */
+    disp_buf gi0, gwx, gw8;              /* axis arrays for grid-sized axes */
+    disp_buf gw;          /* box filter column factors */
+    disp_buf tls;         /* per-thread scratch rows */
+    disp_buf luma;        /* the frame's luma, frame-sized (guided filter) */
+    disp_buf rows;        /* horizontally upsampled rows (float or bytes) */
+    disp_buf rows2;       /* a second set (guided B) */
+    disp_buf plane[10];   /* grid planes */
+    disp_buf lx;          /* overlay labels: nearest mask column per frame column */
+    disp_buf cls;         /* guided filter: flat-0 / flat-1 / edge class per grid
+                             cell, then per grid row and 64-pixel chunk */
+    uint8_t pal[256][3];  /* overlay palette by class */
+
+    /* replace mode's stored background and its cover-scaled copy */
+    seg_image bg_src;     /* copy of what set_background gave, or empty */
+    seg_image bg_fit;     /* bg_src scaled to cover the frame */
+    int bg_fit_valid;     /* bg_fit matches bg_src at the frame size */
+    seg_image bg_tmp;     /* scaled copy of a per-frame disp_input.background */
+};
+
+/* ==== kernels (disp_kernels.c) ========================================== */
+
+/** Point p[0..n-1] at c->plane[0..n-1], each grown to @p count floats.
+ *  SEG_OK or SEG_ERR_NOMEM. */
+int disp_planes(disp_compositor *c, int n, size_t count, float **p);
+
+/** Grid factor for a frame: floor(min(w, h) / 256), clamped to 1..8, so the
+ *  grid's short side is 256..511 pixels for common sizes. */
+int disp_grid_factor(int w, int h);
+
+/** Zero-padded box sum of radius r over a gw x gh plane, divided by
+ *  (2r+1)^2; src -> dst (may be the same plane), tmp a gw x gh scratch
+ *  plane. SEG_OK or SEG_ERR_NOMEM. */
+int disp_box_sum(disp_compositor *c, const float *src, float *dst, float *tmp, int gw, int gh,
+                 int r);
+
+/** Box mean (divided by the number of in-plane samples: edges are not
+ *  darkened); as disp_box_sum() otherwise. */
+int disp_box_mean(disp_compositor *c, const float *src, float *dst, float *tmp, int gw, int gh,
+                  int r);
+
+/** Bilinear resample of a float map (sw x sh) to dw x dh with the given
+ *  source-per-destination scales (half-pixel centres, clamped). */
+int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float *dst, int dw,
+                    int dh, double sx, double sy);
+
+/** Exact x / 255 for 0 <= x <= 65534. */
+static inline int disp_div255(int x)
+{
+    return (x + 1 + (x >> 8)) >> 8;
+}
+
+/** This thread's index in the current team (0 outside one, or without
+ *  OpenMP), for per-thread scratch rows. */
+static inline int disp_thread(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/** Per-thread scratch of @p bytes each (64-byte aligned), c->tls; returns
+ *  the base or NULL. Thread t uses base + t * disp_tls_stride(bytes). */
+void *disp_tls(disp_compositor *c, size_t bytes);
+static inline size_t disp_tls_stride(size_t bytes)
+{
+    return (bytes + 63u) & ~(size_t)63u;
+}
+
+/* ==== row loops (disp_rows.c) =========================================== */
+
+/* The hottest loops are compiled for AVX2 and for the baseline on x86-64
+ * with GCC, and the better one is picked when the program loads (an ifunc).
+ * Not under ThreadSanitizer: its instrumented ifunc resolvers would run
+ * before its runtime is up. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(DISP_NO_CLONES)
+#define DISP_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define DISP_HOT
+#endif
+
+/** The blur's background weight of a pixel with alpha a: 255*256+1 at a = 0,
+ *  falling to 1 at a >= 128 (more than half foreground). The floor of 1 keeps
+ *  every sum positive, so deep inside the foreground the ratio is the
+ *  foreground's own blur instead of 0/0, while next to any background pixel
+ *  the foreground's share is below 1/65000. */
+#define DISP_BG_WEIGHT(a) (((a) < 128 ? (uint32_t)(255 - 2 * (a)) << 8 : 0u) + 1u)
+
+/** y = BT.601 luma of rgb, rounded, 0..255. */
+void disp_row_luma(const uint8_t *restrict rgb, uint8_t *restrict y, int w);
+/** acc[x] += src[x]. */
+void disp_row_acc_u8(const uint8_t *restrict src, uint32_t *restrict acc, int n);
+/** acc holds four rows of w: sums of r*u, g*u, b*u and u, u = DISP_BG_WEIGHT(a). */
+void disp_row_weighted(const uint8_t *restrict rgb, const uint8_t *restrict a,
+                       uint32_t *restrict acc, int w);
+/** out[gx] = k * (sum of acc over block gx of s columns; the last block may
+ *  be partial). Sums must fit 32 bits for s <= 8. */
+void disp_row_blocks(const uint32_t *restrict acc, int w, int s, float *restrict out, float k);
+/** out[x] = sum of in[max(0,x-r) .. min(n-1,x+r)]. */
+void disp_row_box(const float *restrict in, float *restrict out, int n, int r);
+/** acc[i] += src[i] / acc[i] -= src[i], in double. */
+void disp_strip_add(double *restrict acc, const float *restrict src, int n);
+void disp_strip_sub(double *restrict acc, const float *restrict src, int n);
+/** o[i] = acc[i] * k[i] * k2, as float. */
+void disp_strip_out(const double *restrict acc, const float *restrict k, float k2,
+                    float *restrict o, int n);
+/** o[x] = k * lerp(g[i0[x]], g[i0[x]+1], wx[x]) (the right one only when wx > 0). */
+void disp_row_hup_f(const float *restrict g, const int *restrict i0, const float *restrict wx,
+                    float *restrict o, int w, float k);
+/** Bilinear upsampling of a grid row (gw samples) by the integer factor s
+ *  (1..8) to w outputs, half-pixel centres, clamped: o[x] = k * g(x), the
+ *  source at (x + 1/2)/s - 1/2. */
+void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, int w, float k);
+/** o = RGB bytes of three float rows, rounded and clamped. */
+void disp_row_pack_rgb(const float *restrict r, const float *restrict g, const float *restrict b,
+                       uint8_t *restrict o, int w);
+/** o = to_u8(lerp(top, bot, wy)), or (>= thr ? 255 : 0) when thr > 0. */
+void disp_row_bilinear(const float *restrict top, const float *restrict bot, float wy, float thr,
+                       uint8_t *restrict o, int w);
+/** o = round(clamp(lerp(a0,a1,wy) * Y + lerp(b0,b1,wy))): the guided filter's output. */
+void disp_row_guided(const float *restrict a0, const float *restrict a1,
+                     const float *restrict b0, const float *restrict b1, float wy,
+                     const uint8_t *restrict Y, uint8_t *restrict o, int w);
+/** The feather's combination of the alpha with its blurred copy lerp(t0, t1, wy). */
+void disp_row_feather(const float *restrict t0, const float *restrict t1, float wy,
+                      uint8_t *restrict a, int w, int dir);
+/* The blends below may run in place (o == in): every output byte is written
+ * after the only input byte it depends on is read. */
+/** Blur: bg = lerp(b0, b1, wy / 256), o = (a in + (255 - a) bg + 127) / 255. */
+void disp_row_blend_rows(const uint8_t *in, const uint8_t *restrict b0,
+                         const uint8_t *restrict b1, int wy, const uint8_t *restrict a,
+                         uint8_t *o, int w);
+/** Replace: o = (a in + (255 - a) bg + 127) / 255. */
+void disp_row_blend(const uint8_t *in, const uint8_t *restrict bg, const uint8_t *restrict a,
+                    uint8_t *o, int w);
+/** Matte: the same against a constant colour. */
+void disp_row_blend_const(const uint8_t *in, const uint8_t col[3], const uint8_t *restrict a,
+                          uint8_t *o, int w);
+/** Overlay: t = (a k + 127) / 255, o = in + (((col - in) t) >> 8). */
+void disp_row_overlay(const uint8_t *in, const uint8_t *restrict a, int k, const uint8_t col[3],
+                      uint8_t *o, int w);
+/** o = (a, a, a). */
+void disp_row_grey(const uint8_t *restrict a, uint8_t *restrict o, int w);
+/** o = (in, a) as RGBA. */
+void disp_row_rgba(const uint8_t *restrict in, const uint8_t *restrict a, uint8_t *restrict o,
+                   int w);
+
+/* ==== refinement (disp_refine.c) ======================================== */
+
+/** Steps 1-4 of disp.h: smoothing, upsampling (bilinear or guided),
+ *  threshold, feather, into c->alpha for @p f's size. */
+int disp_refine(disp_compositor *c, const seg_image *f, const float *mask, int mw, int mh);
+
+#endif

@@ -1,0 +1,465 @@
+/* disp_rows.c - the per-row inner loops of display/, written so the
+ * compiler vectorises them (plain counted loops over restrict pointers, no
+ * calls), and built twice on x86-64 (AVX2 and baseline, picked at load
+ * time; see DISP_HOT). Integer arithmetic is exact and float arithmetic is
+ * element-wise in a fixed order (ISO C mode: no FMA contraction), so both
+ * builds give the same bytes. */
+#include "disp_internal.h"
+
+/* 255 when every a[0..n) is 255 (all foreground), 0 when every one is 0
+ * (all background), else 1: most chunks of a real frame are one or the
+ * other, and then the work is simpler (a blend is a copy). */
+static inline int uniform(const uint8_t *restrict a, int n)
+{
+    unsigned all = 255, any = 0;
+    for (int x = 0; x < n; x++) {
+        all &= a[x];
+        any |= a[x];
+    }
+    return all == 255 ? 255 : (any == 0 ? 0 : 1);
+}
+
+
+DISP_HOT void disp_row_luma(const uint8_t *restrict rgb, uint8_t *restrict y, int w)
+{
+    for (int x = 0; x < w; x++)
+        y[x] = (uint8_t)((77 * rgb[3 * x] + 150 * rgb[3 * x + 1] + 29 * rgb[3 * x + 2] + 128) >>
+                         8);
+}
+
+DISP_HOT void disp_row_acc_u8(const uint8_t *restrict src, uint32_t *restrict acc, int n)
+{
+    for (int x = 0; x < n; x++)
+        acc[x] += src[x];
+}
+
+_Static_assert(DISP_BG_WEIGHT(0) == 65281u && DISP_BG_WEIGHT(255) == 1u,
+               "the fast paths below use these weights");
+
+DISP_HOT void disp_row_weighted(const uint8_t *restrict rgb, const uint8_t *restrict a,
+                                uint32_t *restrict acc, int w)
+{
+    uint32_t *restrict ar = acc, *restrict ag = acc + w, *restrict ab = acc + 2 * (size_t)w,
+                       *restrict aw = acc + 3 * (size_t)w;
+    for (int x0 = 0; x0 < w; x0 += 64) {
+        int x1 = w - x0 < 64 ? w : x0 + 64, u = uniform(a + x0, x1 - x0);
+        if (u == 0) { /* all background: the weight is the constant 65281 */
+            for (int x = x0; x < x1; x++) {
+                ar[x] += rgb[3 * x] * 65281u;
+                ag[x] += rgb[3 * x + 1] * 65281u;
+                ab[x] += rgb[3 * x + 2] * 65281u;
+                aw[x] += 65281u;
+            }
+        } else if (u == 255) { /* all foreground: weight 1 */
+            for (int x = x0; x < x1; x++) {
+                ar[x] += rgb[3 * x];
+                ag[x] += rgb[3 * x + 1];
+                ab[x] += rgb[3 * x + 2];
+                aw[x] += 1u;
+            }
+        } else {
+            for (int x = x0; x < x1; x++) {
+                uint32_t wt = DISP_BG_WEIGHT(a[x]);
+                ar[x] += rgb[3 * x] * wt;
+                ag[x] += rgb[3 * x + 1] * wt;
+                ab[x] += rgb[3 * x + 2] * wt;
+                aw[x] += wt;
+            }
+        }
+    }
+}
+
+/* Block sums of a row of column sums: out[gx] = k * sum of acc[gx*s ..
+ * gx*s+s-1] (fewer in the last block); s a constant per case, so the inner
+ * sum unrolls. */
+#define BLOCKS(S)                                                                      \
+    static inline void blocks_##S(const uint32_t *restrict acc, float *restrict out,   \
+                                  int full, float k)                                   \
+    {                                                                                  \
+        for (int gx = 0; gx < full; gx++) {                                            \
+            uint32_t sum = 0;                                                          \
+            for (int j = 0; j < (S); j++)                                              \
+                sum += acc[gx * (S) + j];                                              \
+            out[gx] = (float)sum * k;                                                  \
+        }                                                                              \
+    }
+BLOCKS(1)
+BLOCKS(2)
+BLOCKS(3)
+BLOCKS(4)
+BLOCKS(5)
+BLOCKS(6)
+BLOCKS(7)
+BLOCKS(8)
+
+DISP_HOT void disp_row_blocks(const uint32_t *restrict acc, int w, int s, float *restrict out,
+                              float k)
+{
+    int full = w / s;
+    switch (s) {
+    case 1: blocks_1(acc, out, full, k); break;
+    case 2: blocks_2(acc, out, full, k); break;
+    case 3: blocks_3(acc, out, full, k); break;
+    case 4: blocks_4(acc, out, full, k); break;
+    case 5: blocks_5(acc, out, full, k); break;
+    case 6: blocks_6(acc, out, full, k); break;
+    case 7: blocks_7(acc, out, full, k); break;
+    case 8: blocks_8(acc, out, full, k); break;
+    default:
+        for (int gx = 0; gx < full; gx++) {
+            uint64_t sum = 0;
+            for (int j = 0; j < s; j++)
+                sum += acc[gx * s + j];
+            out[gx] = (float)sum * k;
+        }
+    }
+    if (full * s < w) { /* the last, partial block */
+        uint64_t sum = 0;
+        for (int x = full * s; x < w; x++)
+            sum += acc[x];
+        out[full] = (float)sum * k;
+    }
+}
+
+DISP_HOT void disp_row_box(const float *restrict in, float *restrict out, int n, int r)
+{
+    /* out[x] = sum of in[x-r .. x+r] inside the row. The interior is a sum of
+     * 2r+1 shifted rows (vectorised across x); the few edge samples add up
+     * their in-row part. */
+    int lo = r, hi = n - r; /* interior: [lo, hi) */
+    if (hi < lo)
+        hi = lo = n;
+    for (int x = lo; x < hi; x++)
+        out[x] = 0.0f;
+    for (int k = -r; k <= r; k++) {
+        const float *restrict src = in + k;
+        for (int x = lo; x < hi; x++)
+            out[x] += src[x];
+    }
+    for (int x = 0; x < n; x++) {
+        if (x == lo && hi > lo) {
+            x = hi - 1;
+            continue;
+        }
+        float s = 0.0f;
+        int a = x - r < 0 ? 0 : x - r, b = x + r >= n ? n - 1 : x + r;
+        for (int i = a; i <= b; i++)
+            s += in[i];
+        out[x] = s;
+    }
+}
+
+DISP_HOT void disp_strip_add(double *restrict acc, const float *restrict src, int n)
+{
+    for (int i = 0; i < n; i++)
+        acc[i] += (double)src[i];
+}
+
+DISP_HOT void disp_strip_sub(double *restrict acc, const float *restrict src, int n)
+{
+    for (int i = 0; i < n; i++)
+        acc[i] -= (double)src[i];
+}
+
+DISP_HOT void disp_strip_out(const double *restrict acc, const float *restrict k, float k2,
+                             float *restrict o, int n)
+{
+    for (int i = 0; i < n; i++)
+        o[i] = (float)acc[i] * k[i] * k2;
+}
+
+DISP_HOT void disp_row_hup_f(const float *restrict g, const int *restrict i0,
+                             const float *restrict wx, float *restrict o, int w, float k)
+{
+    for (int x = 0; x < w; x++) {
+        float a = g[i0[x]], b = g[i0[x] + (wx[x] > 0.0f)];
+        o[x] = (a + (b - a) * wx[x]) * k;
+    }
+}
+
+/* ==== upsampling by an integer factor ================================== */
+
+/* Output x = gx*S + j lies at source position gx + f_j, f_j = (j + 1/2)/S -
+ * 1/2 (half-pixel centres), so every output of phase j blends the same two
+ * neighbours with the same weight. With S a constant the phases unroll into
+ * constant weights and the loop over gx vectorises: no per-pixel index
+ * loads. The first and last grid cell, where the source is clamped, go
+ * through the plain formula. */
+
+/* Source index and weight of output x (clamped), the reference formula. */
+static inline void up_src(int x, int s, int gw, int *i, float *f)
+{
+    float p = ((float)x + 0.5f) / (float)s - 0.5f;
+    if (p <= 0.0f) {
+        *i = 0;
+        *f = 0.0f;
+        return;
+    }
+    int k = (int)p;
+    if (k >= gw - 1) {
+        *i = gw - 1;
+        *f = 0.0f;
+        return;
+    }
+    *i = k;
+    *f = p - (float)k;
+}
+
+#define PHASE_OFF(S, j) ((2 * (j) + 1 < (S)) ? -1 : 0)
+#define PHASE_W(S, j) \
+    ((float)(2 * (j) + 1 - (S)) / (float)(2 * (S)) + (PHASE_OFF(S, j) ? 1.0f : 0.0f))
+
+#define UP_F(S)                                                                        \
+    static inline void up_f_##S(const float *restrict g, int gw, float *restrict o,    \
+                                float k)                                               \
+    {                                                                                  \
+        for (int gx = 1; gx < gw - 1; gx++)                                            \
+            for (int j = 0; j < (S); j++) {                                            \
+                float l = g[gx + PHASE_OFF(S, j)], r = g[gx + PHASE_OFF(S, j) + 1];    \
+                o[gx * (S) + j] = (l + (r - l) * PHASE_W(S, j)) * k;                   \
+            }                                                                          \
+    }
+UP_F(2)
+UP_F(3)
+UP_F(4)
+UP_F(5)
+UP_F(6)
+UP_F(7)
+UP_F(8)
+
+DISP_HOT void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, int w,
+                            float k)
+{
+    int lo = 0, hi = 0; /* [lo, hi): done by the unrolled interior */
+    if (s >= 2 && s <= 8 && gw >= 3 && (gw - 1) * s <= w) {
+        lo = s;
+        hi = (gw - 1) * s;
+        switch (s) {
+        case 2: up_f_2(g, gw, o, k); break;
+        case 3: up_f_3(g, gw, o, k); break;
+        case 4: up_f_4(g, gw, o, k); break;
+        case 5: up_f_5(g, gw, o, k); break;
+        case 6: up_f_6(g, gw, o, k); break;
+        case 7: up_f_7(g, gw, o, k); break;
+        default: up_f_8(g, gw, o, k); break;
+        }
+    }
+    for (int x = 0; x < w; x++) {
+        if (x == lo && hi > lo) {
+            x = hi - 1;
+            continue;
+        }
+        int i;
+        float f;
+        up_src(x, s, gw, &i, &f);
+        float l = g[i], r = g[i + (f > 0.0f)];
+        o[x] = (l + (r - l) * f) * k;
+    }
+}
+
+DISP_HOT void disp_row_pack_rgb(const float *restrict r, const float *restrict g,
+                                const float *restrict b, uint8_t *restrict o, int w)
+{
+    for (int x = 0; x < w; x++) {
+        float vr = r[x] + 0.5f, vg = g[x] + 0.5f, vb = b[x] + 0.5f;
+        vr = vr <= 0.0f ? 0.0f : (vr >= 255.0f ? 255.0f : vr);
+        vg = vg <= 0.0f ? 0.0f : (vg >= 255.0f ? 255.0f : vg);
+        vb = vb <= 0.0f ? 0.0f : (vb >= 255.0f ? 255.0f : vb);
+        o[3 * x] = (uint8_t)(int)vr;
+        o[3 * x + 1] = (uint8_t)(int)vg;
+        o[3 * x + 2] = (uint8_t)(int)vb;
+    }
+}
+
+DISP_HOT void disp_row_bilinear(const float *restrict top, const float *restrict bot, float wy,
+                                float thr, uint8_t *restrict o, int w)
+{
+    if (thr > 0.0f) {
+        for (int x = 0; x < w; x++)
+            o[x] = top[x] + (bot[x] - top[x]) * wy >= thr ? 255 : 0;
+        return;
+    }
+    for (int x = 0; x < w; x++) {
+        /* round(255 p), clamped: the reference's to_u8() */
+        float v = (top[x] + (bot[x] - top[x]) * wy) * 255.0f + 0.5f;
+        v = v <= 0.0f ? 0.0f : (v >= 255.0f ? 255.0f : v);
+        o[x] = (uint8_t)(int)v;
+    }
+}
+
+DISP_HOT void disp_row_guided(const float *restrict a0, const float *restrict a1,
+                              const float *restrict b0, const float *restrict b1, float wy,
+                              const uint8_t *restrict Y, uint8_t *restrict o, int w)
+{
+    for (int x = 0; x < w; x++) {
+        float a = a0[x] + (a1[x] - a0[x]) * wy;
+        float b = b0[x] + (b1[x] - b0[x]) * wy;
+        float v = a * (float)Y[x] + b + 0.5f;
+        /* Within 1% of 0 or 1 is the filter's ripple on flat ground: snap
+         * it, so the background is exactly 0 and the body exactly 255. */
+        v = v < 3.0f ? 0.0f : (v >= 253.0f ? 255.0f : v);
+        o[x] = (uint8_t)(int)v;
+    }
+}
+
+DISP_HOT void disp_row_feather(const float *restrict t0, const float *restrict t1, float wy,
+                               uint8_t *restrict a, int w, int dir)
+{
+    for (int x = 0; x < w; x++) {
+        float b = t0[x] + (t1[x] - t0[x]) * wy, v = (float)a[x];
+        if (dir == DISP_FEATHER_OUT) {
+            float d = 2.0f * b;
+            d = d > 255.0f ? 255.0f : d;
+            v = v > d ? v : d;
+        } else if (dir == DISP_FEATHER_IN) {
+            float d = 2.0f * b - 255.0f;
+            d = d < 0.0f ? 0.0f : d;
+            v = v < d ? v : d;
+        } else {
+            v = b;
+        }
+        v += 0.5f;
+        v = v <= 0.0f ? 0.0f : (v >= 255.0f ? 255.0f : v);
+        a[x] = (uint8_t)(int)v;
+    }
+}
+
+/* The blends work on chunks of CHUNK pixels: first the per-pixel alpha is
+ * spread to one byte per channel (a3), then every byte is one independent
+ * 16-bit computation, which vectorises well; per pixel with three channels
+ * it does not. */
+#define CHUNK 64
+
+static inline void spread3(const uint8_t *restrict a, uint8_t *restrict a3, int n)
+{
+    for (int x = 0; x < n; x++)
+        a3[3 * x] = a3[3 * x + 1] = a3[3 * x + 2] = a[x];
+}
+
+static inline void copy_bytes(const uint8_t *in, uint8_t *o, int n)
+{
+    if (in != o)
+        for (int j = 0; j < n; j++)
+            o[j] = in[j];
+}
+
+DISP_HOT void disp_row_blend_rows(const uint8_t *in, const uint8_t *restrict b0,
+                                  const uint8_t *restrict b1, int wy, const uint8_t *restrict a,
+                                  uint8_t *o, int w)
+{
+    uint8_t a3[3 * CHUNK];
+    for (int x0 = 0; x0 < w; x0 += CHUNK) {
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
+        const uint8_t *pi = in + 3 * (size_t)x0, *p0 = b0 + 3 * (size_t)x0,
+                      *p1 = b1 + 3 * (size_t)x0;
+        uint8_t *po = o + 3 * (size_t)x0;
+        int u = uniform(a + x0, n);
+        if (u == 255) {
+            copy_bytes(pi, po, 3 * n);
+            continue;
+        }
+        if (u == 0) {
+            for (int j = 0; j < 3 * n; j++)
+                po[j] = (uint8_t)((p0[j] * (256 - wy) + p1[j] * wy + 128) >> 8);
+            continue;
+        }
+        spread3(a + x0, a3, n);
+        for (int j = 0; j < 3 * n; j++) {
+            int A = a3[j];
+            int bg = (p0[j] * (256 - wy) + p1[j] * wy + 128) >> 8;
+            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * bg + 127);
+        }
+    }
+}
+
+DISP_HOT void disp_row_blend(const uint8_t *in, const uint8_t *restrict bg,
+                             const uint8_t *restrict a, uint8_t *o, int w)
+{
+    uint8_t a3[3 * CHUNK];
+    for (int x0 = 0; x0 < w; x0 += CHUNK) {
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
+        const uint8_t *pi = in + 3 * (size_t)x0, *pb = bg + 3 * (size_t)x0;
+        uint8_t *po = o + 3 * (size_t)x0;
+        int u = uniform(a + x0, n);
+        if (u != 1) {
+            copy_bytes(u ? pi : pb, po, 3 * n);
+            continue;
+        }
+        spread3(a + x0, a3, n);
+        for (int j = 0; j < 3 * n; j++) {
+            int A = a3[j];
+            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * pb[j] + 127);
+        }
+    }
+}
+
+DISP_HOT void disp_row_blend_const(const uint8_t *in, const uint8_t col[3],
+                                   const uint8_t *restrict a, uint8_t *o, int w)
+{
+    uint8_t a3[3 * CHUNK], c3[3 * CHUNK];
+    for (int x = 0; x < CHUNK; x++) {
+        c3[3 * x] = col[0];
+        c3[3 * x + 1] = col[1];
+        c3[3 * x + 2] = col[2];
+    }
+    for (int x0 = 0; x0 < w; x0 += CHUNK) {
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
+        const uint8_t *pi = in + 3 * (size_t)x0;
+        uint8_t *po = o + 3 * (size_t)x0;
+        int u = uniform(a + x0, n);
+        if (u != 1) {
+            copy_bytes(u ? pi : c3, po, 3 * n);
+            continue;
+        }
+        spread3(a + x0, a3, n);
+        for (int j = 0; j < 3 * n; j++) {
+            int A = a3[j];
+            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * c3[j] + 127);
+        }
+    }
+}
+
+DISP_HOT void disp_row_overlay(const uint8_t *in, const uint8_t *restrict a, int k,
+                               const uint8_t col[3], uint8_t *o, int w)
+{
+    uint8_t c3[3 * CHUNK];
+    uint16_t t3[3 * CHUNK];
+    for (int x = 0; x < CHUNK; x++) {
+        c3[3 * x] = col[0];
+        c3[3 * x + 1] = col[1];
+        c3[3 * x + 2] = col[2];
+    }
+    for (int x0 = 0; x0 < w; x0 += CHUNK) {
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
+        if (uniform(a + x0, n) == 0) { /* untouched background */
+            copy_bytes(in + 3 * (size_t)x0, o + 3 * (size_t)x0, 3 * n);
+            continue;
+        }
+        for (int x = 0; x < n; x++) {
+            /* (a k + 127) / 255, 0..256 */
+            uint16_t t = (uint16_t)disp_div255(a[x0 + x] * k + 127);
+            t3[3 * x] = t3[3 * x + 1] = t3[3 * x + 2] = t;
+        }
+        const uint8_t *pi = in + 3 * (size_t)x0;
+        uint8_t *po = o + 3 * (size_t)x0;
+        for (int j = 0; j < 3 * n; j++)
+            po[j] = (uint8_t)(pi[j] + (((c3[j] - pi[j]) * t3[j]) >> 8));
+    }
+}
+
+DISP_HOT void disp_row_grey(const uint8_t *restrict a, uint8_t *restrict o, int w)
+{
+    for (int x = 0; x < w; x++)
+        o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = a[x];
+}
+
+DISP_HOT void disp_row_rgba(const uint8_t *restrict in, const uint8_t *restrict a,
+                            uint8_t *restrict o, int w)
+{
+    for (int x = 0; x < w; x++) {
+        o[4 * x] = in[3 * x];
+        o[4 * x + 1] = in[3 * x + 1];
+        o[4 * x + 2] = in[3 * x + 2];
+        o[4 * x + 3] = a[x];
+    }
+}

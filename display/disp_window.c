@@ -1,0 +1,301 @@
+/* disp_window.c - the SDL2 window (see disp_window.h). */
+#include "disp_window.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <SDL.h>
+
+#define MSG_SIZE 512
+#define SET_ERR(w, ...) seg_format_error((w)->err, sizeof((w)->err), __func__, __VA_ARGS__)
+
+/* Appended to every "cannot show a window" message. */
+#define NO_DISPLAY_HINT \
+    "; write a video with -o OUTPUT or PNG frames with --dump-frames DIR instead"
+
+struct disp_window {
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;      /* the last frame, at its own size */
+    int tw, th;            /* texture size */
+    seg_pixfmt tfmt;       /* texture format */
+    int have_frame;        /* tex holds a frame to redraw */
+    int auto_size;         /* size the window to the first frame */
+    int fullscreen;
+    SDL_threadID owner;    /* the opening thread */
+    char base[128];        /* title prefix */
+    char title[256];       /* current title */
+    char shown_mode[32];   /* mode and pause state in the title */
+    int shown_paused;
+    Uint64 title_ms;       /* when the title was last written */
+    char err[MSG_SIZE];
+};
+
+static int wrong_thread(disp_window *w)
+{
+    if (SDL_ThreadID() == w->owner)
+        return 0;
+    SET_ERR(w, "the window was used from a thread that did not open it (SDL's rule)");
+    return 1;
+}
+
+int disp_window_open(disp_window **out, const disp_window_opts *opts, char *err,
+                     size_t errlen)
+{
+    if (!out) {
+        seg_format_error(err, errlen, __func__, "no output pointer");
+        return SEG_ERR_INVALID;
+    }
+    *out = NULL;
+    disp_window_opts o = {0};
+    if (opts)
+        o = *opts;
+    if (o.width < 0 || o.height < 0 || o.width > SEG_MAX_DIM || o.height > SEG_MAX_DIM) {
+        seg_format_error(err, errlen, __func__, "bad window size %dx%d", o.width, o.height);
+        return SEG_ERR_INVALID;
+    }
+    const char *drv = getenv("SDL_VIDEODRIVER"), *x11 = getenv("DISPLAY"),
+               *wl = getenv("WAYLAND_DISPLAY");
+    if (!(drv && *drv) && !(x11 && *x11) && !(wl && *wl)) {
+        seg_format_error(err, errlen, __func__,
+                         "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are "
+                         "not set)" NO_DISPLAY_HINT);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    disp_window *w = calloc(1, sizeof(*w));
+    if (!w) {
+        seg_format_error(err, errlen, __func__, "out of memory");
+        return SEG_ERR_NOMEM;
+    }
+    /* Ctrl-C stays the caller's: SDL would turn SIGINT into a quit event. */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+        seg_format_error(err, errlen, __func__, "cannot open a window: SDL: %s" NO_DISPLAY_HINT,
+                         SDL_GetError());
+        free(w);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    w->owner = SDL_ThreadID();
+    snprintf(w->base, sizeof w->base, "%s", o.title ? o.title : "segstream");
+    snprintf(w->title, sizeof w->title, "%s", w->base);
+    w->auto_size = o.width == 0 || o.height == 0;
+    int ww = w->auto_size ? 640 : o.width, wh = w->auto_size ? 360 : o.height;
+    Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+    if (o.fullscreen)
+        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    w->win = SDL_CreateWindow(w->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, ww, wh,
+                              flags);
+    if (!w->win) {
+        seg_format_error(err, errlen, __func__,
+                         "cannot create a window: SDL: %s" NO_DISPLAY_HINT, SDL_GetError());
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        free(w);
+        return SEG_ERR_IO;
+    }
+    w->fullscreen = o.fullscreen != 0;
+    /* Smooth scaling for the window size; any renderer SDL can make
+     * (accelerated first, the software one otherwise). */
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    w->ren = SDL_CreateRenderer(w->win, -1, 0);
+    if (!w->ren) {
+        seg_format_error(err, errlen, __func__,
+                         "cannot create a renderer: SDL: %s" NO_DISPLAY_HINT, SDL_GetError());
+        SDL_DestroyWindow(w->win);
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        free(w);
+        return SEG_ERR_IO;
+    }
+    SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
+    SDL_RenderClear(w->ren);
+    SDL_RenderPresent(w->ren);
+    *out = w;
+    return SEG_OK;
+}
+
+/* Draw the texture into the window: black bars, grey under RGBA frames so
+ * their transparency shows. */
+static int redraw(disp_window *w)
+{
+    if (SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255) || SDL_RenderClear(w->ren)) {
+        SET_ERR(w, "SDL: %s", SDL_GetError());
+        return SEG_ERR_IO;
+    }
+    if (w->have_frame) {
+        if (w->tfmt == SEG_PIX_RGBA) {
+            SDL_SetRenderDrawColor(w->ren, 128, 128, 128, 255);
+            SDL_RenderFillRect(w->ren, NULL);
+        }
+        if (SDL_RenderCopy(w->ren, w->tex, NULL, NULL)) {
+            SET_ERR(w, "SDL: %s", SDL_GetError());
+            return SEG_ERR_IO;
+        }
+    }
+    SDL_RenderPresent(w->ren);
+    return SEG_OK;
+}
+
+/* Size the window to a w x h frame, at most 90% of the usable screen. */
+static void fit_window(disp_window *w, int fw, int fh)
+{
+    SDL_Rect r;
+    int maxw = 1280, maxh = 720;
+    int d = SDL_GetWindowDisplayIndex(w->win);
+    if (d >= 0 && SDL_GetDisplayUsableBounds(d, &r) == 0 && r.w > 0 && r.h > 0) {
+        maxw = r.w * 9 / 10;
+        maxh = r.h * 9 / 10;
+    }
+    double k = 1.0;
+    if (fw > maxw)
+        k = (double)maxw / fw;
+    if (fh * k > maxh)
+        k = (double)maxh / fh;
+    int ww = (int)(fw * k + 0.5), wh = (int)(fh * k + 0.5);
+    SDL_SetWindowSize(w->win, ww < 1 ? 1 : ww, wh < 1 ? 1 : wh);
+    SDL_SetWindowPosition(w->win, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
+}
+
+int disp_window_present(disp_window *w, const seg_image *f)
+{
+    if (!w || !f || !f->data || f->width < 1 || f->height < 1 ||
+        (f->format != SEG_PIX_RGB24 && f->format != SEG_PIX_RGBA) ||
+        f->stride < f->width * seg_pixfmt_bpp(f->format))
+        return SEG_ERR_INVALID;
+    if (wrong_thread(w))
+        return SEG_ERR_INVALID;
+    if (!w->tex || w->tw != f->width || w->th != f->height || w->tfmt != f->format) {
+        if (w->tex)
+            SDL_DestroyTexture(w->tex);
+        w->have_frame = 0;
+        Uint32 pf = f->format == SEG_PIX_RGBA ? SDL_PIXELFORMAT_RGBA32 : SDL_PIXELFORMAT_RGB24;
+        w->tex = SDL_CreateTexture(w->ren, pf, SDL_TEXTUREACCESS_STREAMING, f->width, f->height);
+        if (!w->tex) {
+            SET_ERR(w, "cannot make a %dx%d texture: SDL: %s", f->width, f->height,
+                    SDL_GetError());
+            return SEG_ERR_IO;
+        }
+        SDL_SetTextureBlendMode(w->tex, f->format == SEG_PIX_RGBA ? SDL_BLENDMODE_BLEND
+                                                                  : SDL_BLENDMODE_NONE);
+        w->tw = f->width;
+        w->th = f->height;
+        w->tfmt = f->format;
+        /* Letterboxing: the renderer scales the logical size to the window
+         * and keeps its aspect ratio. */
+        SDL_RenderSetLogicalSize(w->ren, f->width, f->height);
+        if (w->auto_size && !w->fullscreen) {
+            fit_window(w, f->width, f->height);
+            w->auto_size = 0;
+        }
+    }
+    if (SDL_UpdateTexture(w->tex, NULL, f->data, f->stride)) {
+        SET_ERR(w, "SDL: %s", SDL_GetError());
+        return SEG_ERR_IO;
+    }
+    w->have_frame = 1;
+    return redraw(w);
+}
+
+int disp_window_toggle_fullscreen(disp_window *w)
+{
+    if (!w || wrong_thread(w))
+        return SEG_ERR_INVALID;
+    Uint32 flag = w->fullscreen ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP;
+    if (SDL_SetWindowFullscreen(w->win, flag)) {
+        SET_ERR(w, "SDL: %s", SDL_GetError());
+        return SEG_ERR_IO;
+    }
+    w->fullscreen = !w->fullscreen;
+    return redraw(w);
+}
+
+int disp_window_is_fullscreen(const disp_window *w)
+{
+    return w ? w->fullscreen : 0;
+}
+
+int disp_window_poll(disp_window *w)
+{
+    if (!w || wrong_thread(w))
+        return SEG_ERR_INVALID;
+    int act = 0, dirty = 0;
+    SDL_Event ev;
+    Uint32 id = SDL_GetWindowID(w->win);
+    while (SDL_PollEvent(&ev)) {
+        switch (ev.type) {
+        case SDL_QUIT: act |= DISP_ACT_QUIT; break;
+        case SDL_WINDOWEVENT:
+            if (ev.window.windowID != id)
+                break;
+            if (ev.window.event == SDL_WINDOWEVENT_CLOSE)
+                act |= DISP_ACT_QUIT;
+            else if (ev.window.event == SDL_WINDOWEVENT_EXPOSED ||
+                     ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+                dirty = 1;
+            break;
+        case SDL_KEYDOWN:
+            if (ev.key.repeat)
+                break;
+            switch (ev.key.keysym.sym) {
+            case SDLK_q:
+            case SDLK_ESCAPE: act |= DISP_ACT_QUIT; break;
+            case SDLK_m: act |= DISP_ACT_MODE; break;
+            case SDLK_SPACE: act |= DISP_ACT_PAUSE; break;
+            case SDLK_s: act |= DISP_ACT_SCREENSHOT; break;
+            case SDLK_f:
+                if (disp_window_toggle_fullscreen(w) == SEG_OK)
+                    act |= DISP_ACT_FULLSCREEN;
+                break;
+            default: break;
+            }
+            break;
+        default: break;
+        }
+    }
+    if (dirty)
+        redraw(w);
+    return act;
+}
+
+void disp_window_set_status(disp_window *w, const char *mode, double fps, double infer_ms,
+                            int paused)
+{
+    if (!w || wrong_thread(w))
+        return;
+    Uint64 now = SDL_GetTicks64();
+    const char *m = mode ? mode : "";
+    int changed = strcmp(m, w->shown_mode) != 0 || (paused != 0) != w->shown_paused;
+    if (!changed && now - w->title_ms < 500)
+        return;
+    snprintf(w->title, sizeof w->title, "%s - %s - %.1f fps - inference %.1f ms%s", w->base, m,
+             fps, infer_ms, paused ? " [paused]" : "");
+    snprintf(w->shown_mode, sizeof w->shown_mode, "%s", m);
+    w->shown_paused = paused != 0;
+    w->title_ms = now;
+    SDL_SetWindowTitle(w->win, w->title);
+}
+
+const char *disp_window_title(const disp_window *w)
+{
+    return w ? w->title : "";
+}
+
+const char *disp_window_last_error(const disp_window *w)
+{
+    return w ? w->err : "no window";
+}
+
+void disp_window_close(disp_window **pw)
+{
+    if (!pw || !*pw)
+        return;
+    disp_window *w = *pw;
+    if (w->tex)
+        SDL_DestroyTexture(w->tex);
+    if (w->ren)
+        SDL_DestroyRenderer(w->ren);
+    if (w->win)
+        SDL_DestroyWindow(w->win);
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    free(w);
+    *pw = NULL;
+}

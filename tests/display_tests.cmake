@@ -1,0 +1,17 @@
+# display/ tests: compositing modes, refinement, options (test_display), PNG
+# dumps through io/ (test_display_dump) and the SDL window, under Xvfb when it
+# is installed (test_display_window).
+seg_add_test(test_display SOURCES test_display.c LIBS seg_display m LABELS display)
+# test_display counts allocations (no allocation per frame at a constant size).
+target_link_options(test_display PRIVATE "LINKER:--wrap=malloc" "LINKER:--wrap=calloc"
+  "LINKER:--wrap=realloc" "LINKER:--wrap=aligned_alloc")
+seg_add_test(test_display_dump SOURCES test_display_dump.c LIBS seg_display seg_io
+  LABELS display)
+if(SDL2_FOUND)
+  seg_add_test(test_display_window SOURCES test_display_window.c
+    LIBS seg_display PkgConfig::SDL2 LABELS display)
+endif()
+
+# The compositing benchmark (not a test): tests/bench_display.c.
+add_executable(bench_display bench_display.c)
+target_link_libraries(bench_display PRIVATE seg_flags seg_display m)

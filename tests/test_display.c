@@ -1,0 +1,1054 @@
+/* test_display.c - display/: every mode's pixels on synthetic frames with a
+ * known mask, mask refinement (threshold, feather, guided edges, temporal
+ * smoothing), the blur's halo, options and sizes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disp.h"
+
+/* ==== allocation counting =============================================== */
+
+/* Every malloc-family call made by code linked into this test (display/
+ * included; shared libraries are not affected) goes through these (the
+ * linker's --wrap, see display_tests.cmake). */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t k);
+void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t a, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t k);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_aligned_alloc(size_t a, size_t n);
+static long allocs;
+void *__wrap_malloc(size_t n)
+{
+    allocs++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t k)
+{
+    allocs++;
+    return __real_calloc(n, k);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    allocs++;
+    return __real_realloc(p, n);
+}
+void *__wrap_aligned_alloc(size_t a, size_t n)
+{
+    allocs++;
+    return __real_aligned_alloc(a, n);
+}
+
+/* ==== helpers =========================================================== */
+
+/* The standard scene: W x H, foreground FG left of column EDGE, background
+ * BG right of it; the mask (at frame size) is 1 left of EDGE, 0.5 on it and
+ * 0 right of it, so the alpha is exactly 255 / 128 / 0. */
+enum { W = 96, H = 64, EDGE = 40 };
+static const uint8_t FG[3] = {250, 20, 20};
+static const uint8_t BG[3] = {40, 60, 200};
+
+static seg_image image(int w, int h, seg_pixfmt f)
+{
+    seg_image im = {0};
+    assert_int_equal(seg_image_alloc(&im, w, h, f), SEG_OK);
+    return im;
+}
+
+static void fill(seg_image *im, const uint8_t c[3])
+{
+    for (int y = 0; y < im->height; y++)
+        for (int x = 0; x < im->width; x++)
+            memcpy(im->data + (size_t)y * im->stride + 3 * (size_t)x, c, 3);
+}
+
+static seg_image scene(void)
+{
+    seg_image f = image(W, H, SEG_PIX_RGB24);
+    fill(&f, BG);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x <= EDGE; x++)
+            memcpy(f.data + (size_t)y * f.stride + 3 * (size_t)x, FG, 3);
+    return f;
+}
+
+static float *scene_mask(void)
+{
+    float *m = malloc(sizeof(float) * W * H);
+    assert_non_null(m);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            m[y * W + x] = x < EDGE ? 1.0f : (x == EDGE ? 0.5f : 0.0f);
+    return m;
+}
+
+static const uint8_t *px(const seg_image *im, int x, int y)
+{
+    return im->data + (size_t)y * im->stride + (size_t)x * seg_pixfmt_bpp(im->format);
+}
+
+static void expect_px(const seg_image *im, int x, int y, int r, int g, int b)
+{
+    const uint8_t *p = px(im, x, y);
+    if (p[0] != r || p[1] != g || p[2] != b)
+        fail_msg("pixel (%d,%d) is (%d,%d,%d), expected (%d,%d,%d)", x, y, p[0], p[1], p[2], r,
+                 g, b);
+}
+
+/* Exact options: no smoothing, plain bilinear, so the alpha is the mask. */
+static disp_options exact(disp_mode m)
+{
+    disp_options o = disp_options_default();
+    o.mode = m;
+    o.smooth = 0.0f;
+    o.edge = 0;
+    o.threads = 1;
+    return o;
+}
+
+/* Render the scene in mode m (background picture bg, may be NULL). */
+static seg_image render_scene(const disp_options *o, const seg_image *bg)
+{
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, o), SEG_OK);
+    seg_image f = scene(), out = {0};
+    float *m = scene_mask();
+    f.pts = 1234;
+    f.index = 7;
+    disp_input in = {&f, m, W, H, NULL, bg};
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    assert_int_equal(out.pts, 1234);
+    assert_int_equal(out.index, 7);
+    int aw, ah;
+    const uint8_t *a = disp_compositor_alpha(c, &aw, &ah);
+    assert_int_equal(aw, W);
+    assert_int_equal(ah, H);
+    assert_int_equal(a[5 * W + 0], 255);
+    assert_int_equal(a[5 * W + EDGE], 128);
+    assert_int_equal(a[5 * W + EDGE + 1], 0);
+    seg_image_free(&f);
+    free(m);
+    disp_compositor_free(&c);
+    assert_null(c);
+    return out;
+}
+
+/* ==== every mode, exact pixels ========================================== */
+
+static void test_overlay_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_OVERLAY); /* green at opacity 0.5: k = 128 */
+    seg_image out = render_scene(&o, NULL);
+    /* fg: t = (255*128 + 127)/255 = 128; in + (((c - in) * t) >> 8) */
+    expect_px(&out, 3, 10, 125, 137, 10);
+    /* edge: a = 128, t = (128*128 + 127)/255 = 64 */
+    expect_px(&out, EDGE, 10, 187, 78, 15);
+    /* background untouched */
+    expect_px(&out, W - 1, 10, BG[0], BG[1], BG[2]);
+    seg_image_free(&out);
+}
+
+static void test_mask_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_MASK);
+    seg_image out = render_scene(&o, NULL);
+    expect_px(&out, 0, 0, 255, 255, 255);
+    expect_px(&out, EDGE, 20, 128, 128, 128);
+    expect_px(&out, EDGE + 1, 20, 0, 0, 0);
+    seg_image_free(&out);
+}
+
+static void test_matte_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_MATTE); /* key colour 00ff00 */
+    seg_image out = render_scene(&o, NULL);
+    expect_px(&out, 10, 30, FG[0], FG[1], FG[2]);
+    /* (128*in + 127*key + 127) / 255 */
+    expect_px(&out, EDGE, 30, 125, 137, 10);
+    expect_px(&out, 80, 30, 0, 255, 0);
+    seg_image_free(&out);
+}
+
+static void test_replace_pixels(void **state)
+{
+    (void)state;
+    static const uint8_t PIC[3] = {10, 20, 30};
+    disp_options o = exact(DISP_MODE_REPLACE);
+    /* a frame-sized picture, used as it is */
+    seg_image bg = image(W, H, SEG_PIX_RGB24);
+    fill(&bg, PIC);
+    seg_image out = render_scene(&o, &bg);
+    expect_px(&out, 0, 63, FG[0], FG[1], FG[2]);
+    expect_px(&out, EDGE, 63, 130, 20, 25);
+    expect_px(&out, W - 1, 63, PIC[0], PIC[1], PIC[2]);
+    seg_image_free(&out);
+    seg_image_free(&bg);
+    /* a picture of another size and shape is scaled to cover */
+    bg = image(31, 200, SEG_PIX_RGB24);
+    fill(&bg, PIC);
+    out = render_scene(&o, &bg);
+    expect_px(&out, EDGE, 0, 130, 20, 25);
+    expect_px(&out, W - 1, H - 1, PIC[0], PIC[1], PIC[2]);
+    seg_image_free(&out);
+    seg_image_free(&bg);
+}
+
+static void test_replace_stored_background(void **state)
+{
+    (void)state;
+    static const uint8_t PIC[3] = {10, 20, 30};
+    disp_options o = exact(DISP_MODE_REPLACE);
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    seg_image f = scene(), bg = image(300, 100, SEG_PIX_RGB24);
+    float *m = scene_mask();
+    /* without a background replace refuses */
+    assert_int_equal(disp_composite(c, &f, m, W, H), SEG_ERR_INVALID);
+    fill(&bg, PIC);
+    assert_int_equal(disp_compositor_set_background(c, &bg), SEG_OK);
+    seg_image_free(&bg); /* it was copied */
+    assert_int_equal(disp_composite(c, &f, m, W, H), SEG_OK);
+    expect_px(&f, 0, 0, FG[0], FG[1], FG[2]);
+    expect_px(&f, EDGE, 0, 130, 20, 25);
+    expect_px(&f, EDGE + 1, 0, PIC[0], PIC[1], PIC[2]);
+    assert_int_equal(disp_compositor_set_background(c, NULL), SEG_OK);
+    assert_int_equal(disp_composite(c, &f, m, W, H), SEG_ERR_INVALID);
+    seg_image_free(&f);
+    free(m);
+    disp_compositor_free(&c);
+}
+
+static void test_blur_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_BLUR);
+    o.blur = 6;
+    seg_image out = render_scene(&o, NULL);
+    /* foreground sharp, uniform background stays exactly its colour, and
+     * the edge is (128*fg + 127*bg + 127)/255 */
+    for (int y = 0; y < H; y += 7) {
+        expect_px(&out, 0, y, FG[0], FG[1], FG[2]);
+        expect_px(&out, EDGE - 1, y, FG[0], FG[1], FG[2]);
+        expect_px(&out, EDGE, y, 145, 40, 110);
+        expect_px(&out, EDGE + 1, y, BG[0], BG[1], BG[2]);
+        expect_px(&out, W - 1, y, BG[0], BG[1], BG[2]);
+    }
+    seg_image_free(&out);
+}
+
+static void test_blur_blurs_the_background(void **state)
+{
+    (void)state;
+    /* a checkerboard background, a person-free frame: the blur must flatten
+     * the 2-pixel checks to their mean */
+    enum { BW = 160, BH = 120 };
+    seg_image f = image(BW, BH, SEG_PIX_RGB24), out = {0};
+    for (int y = 0; y < BH; y++)
+        for (int x = 0; x < BW; x++) {
+            uint8_t v = ((x / 2 + y / 2) & 1) ? 200 : 40;
+            uint8_t c[3] = {v, v, v};
+            memcpy(f.data + (size_t)y * f.stride + 3 * (size_t)x, c, 3);
+        }
+    float m[16] = {0};
+    disp_options o = exact(DISP_MODE_BLUR);
+    o.blur = 8;
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    disp_input in = {&f, m, 4, 4, NULL, NULL};
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    double maxdev = 0;
+    for (int y = 20; y < BH - 20; y++)
+        for (int x = 20; x < BW - 20; x++)
+            maxdev = fmax(maxdev, fabs(px(&out, x, y)[0] - 120.0));
+    printf("# checkerboard 40/200 blurred: max deviation from 120 = %.0f\n", maxdev);
+    assert_true(maxdev <= 4);
+    seg_image_free(&f);
+    seg_image_free(&out);
+    disp_compositor_free(&c);
+}
+
+static void test_alpha_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_ALPHA);
+    seg_image out = render_scene(&o, NULL);
+    assert_int_equal(out.format, SEG_PIX_RGBA);
+    assert_int_equal(out.width, W);
+    const uint8_t *p = px(&out, 2, 2);
+    assert_true(p[0] == FG[0] && p[1] == FG[1] && p[2] == FG[2] && p[3] == 255);
+    p = px(&out, EDGE, 2);
+    assert_true(p[0] == FG[0] && p[1] == FG[1] && p[2] == FG[2] && p[3] == 128);
+    p = px(&out, 70, 2);
+    assert_true(p[0] == BG[0] && p[1] == BG[1] && p[2] == BG[2] && p[3] == 0);
+    seg_image_free(&out);
+}
+
+static void test_side_by_side_pixels(void **state)
+{
+    (void)state;
+    disp_options o = exact(DISP_MODE_SIDE_BY_SIDE);
+    seg_image out = render_scene(&o, NULL);
+    assert_int_equal(out.width, 3 * W);
+    assert_int_equal(out.height, H);
+    /* input | mask | overlay */
+    expect_px(&out, 3, 5, FG[0], FG[1], FG[2]);
+    expect_px(&out, EDGE, 5, FG[0], FG[1], FG[2]);
+    expect_px(&out, W - 1, 5, BG[0], BG[1], BG[2]);
+    expect_px(&out, W + 3, 5, 255, 255, 255);
+    expect_px(&out, W + EDGE, 5, 128, 128, 128);
+    expect_px(&out, 2 * W - 1, 5, 0, 0, 0);
+    expect_px(&out, 2 * W + 3, 5, 125, 137, 10);
+    expect_px(&out, 2 * W + EDGE, 5, 187, 78, 15);
+    expect_px(&out, 3 * W - 1, 5, BG[0], BG[1], BG[2]);
+    seg_image_free(&out);
+    /* another third panel */
+    o.side_mode = DISP_MODE_MATTE;
+    out = render_scene(&o, NULL);
+    expect_px(&out, 2 * W + EDGE, 5, 125, 137, 10);
+    expect_px(&out, 3 * W - 1, 5, 0, 255, 0);
+    seg_image_free(&out);
+}
+
+static void test_overlay_palette_by_class(void **state)
+{
+    (void)state;
+    uint8_t rgb[3];
+    disp_palette_color(0, rgb);
+    assert_true(rgb[0] == 0 && rgb[1] == 0 && rgb[2] == 0);
+    disp_palette_color(1, rgb);
+    assert_true(rgb[0] == 128 && rgb[1] == 0 && rgb[2] == 0);
+    disp_palette_color(15, rgb); /* person */
+    assert_true(rgb[0] == 192 && rgb[1] == 128 && rgb[2] == 128);
+
+    /* class scores: left half person (15), right half cat (8), one row of
+     * background on top */
+    enum { MW = 8, MH = 4, C = 21 };
+    float scores[MW * MH * C], fg[MW * MH];
+    uint8_t labels[MW * MH];
+    for (int i = 0; i < MW * MH; i++) {
+        float *v = scores + i * C;
+        for (int k = 0; k < C; k++)
+            v[k] = 0.0f;
+        int y = i / MW, x = i % MW;
+        if (y == 0)
+            v[0] = 10.0f;
+        else
+            v[x < MW / 2 ? 15 : 8] = 10.0f;
+    }
+    disp_labels_from_scores(scores, MW, MH, C, fg, labels);
+    assert_true(fg[0] < 0.01f);
+    assert_true(fg[MW + 1] > 0.99f);
+    assert_int_equal(labels[MW + 1], 15);
+    assert_int_equal(labels[MW + MW - 1], 8);
+
+    disp_options o = exact(DISP_MODE_OVERLAY);
+    o.opacity = 1.0f; /* k = 256: t = 256 at a = 255, full colour */
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    seg_image f = image(MW * 10, MH * 10, SEG_PIX_RGB24), out = {0};
+    fill(&f, BG);
+    disp_input in = {&f, fg, MW, MH, labels, NULL};
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    expect_px(&out, 5, 35, 192, 128, 128);  /* person */
+    expect_px(&out, 75, 35, 64, 0, 0);      /* cat, class 8 */
+    expect_px(&out, 40, 2, BG[0], BG[1], BG[2]); /* background row */
+    disp_palette_color(8, rgb);
+    assert_true(rgb[0] == 64 && rgb[1] == 0 && rgb[2] == 0);
+    seg_image_free(&f);
+    seg_image_free(&out);
+    disp_compositor_free(&c);
+}
+
+/* Every mode that keeps the frame's size gives the same bytes in place
+ * (disp_composite) as into a separate buffer (disp_render). */
+static void test_in_place_equals_out_of_place(void **state)
+{
+    (void)state;
+    disp_mode modes[] = {DISP_MODE_OVERLAY, DISP_MODE_MASK, DISP_MODE_BLUR, DISP_MODE_MATTE,
+                         DISP_MODE_REPLACE};
+    seg_image bg = image(50, 50, SEG_PIX_RGB24);
+    for (int y = 0; y < 50; y++)
+        for (int x = 0; x < 50; x++) {
+            uint8_t c[3] = {(uint8_t)(x * 5), (uint8_t)(y * 5), 77};
+            memcpy(bg.data + (size_t)y * bg.stride + 3 * (size_t)x, c, 3);
+        }
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        disp_options o = disp_options_default(); /* guided, smoothing on */
+        o.mode = modes[i];
+        o.feather = 3;
+        disp_compositor *a = NULL, *b = NULL;
+        assert_int_equal(disp_compositor_create(&a, &o), SEG_OK);
+        assert_int_equal(disp_compositor_create(&b, &o), SEG_OK);
+        assert_int_equal(disp_compositor_set_background(a, &bg), SEG_OK);
+        assert_int_equal(disp_compositor_set_background(b, &bg), SEG_OK);
+        seg_image f = scene(), g = scene(), out = {0};
+        float *m = scene_mask();
+        disp_input in = {&f, m, W, H, NULL, NULL};
+        assert_int_equal(disp_render(a, &in, &out), SEG_OK);
+        assert_int_equal(disp_composite(b, &g, m, W, H), SEG_OK);
+        for (int y = 0; y < H; y++)
+            assert_memory_equal(px(&out, 0, y), px(&g, 0, y), 3 * W);
+        seg_image_free(&f);
+        seg_image_free(&g);
+        seg_image_free(&out);
+        free(m);
+        disp_compositor_free(&a);
+        disp_compositor_free(&b);
+    }
+    seg_image_free(&bg);
+}
+
+/* The thread count changes nothing: every loop writes disjoint rows. */
+static void test_threads_give_identical_bytes(void **state)
+{
+    (void)state;
+    enum { TW = 333, TH = 271, MS = 37 };
+    seg_image f = image(TW, TH, SEG_PIX_RGB24);
+    for (int y = 0; y < TH; y++)
+        for (int x = 0; x < TW; x++) {
+            uint8_t c[3] = {(uint8_t)(x * 7 + y), (uint8_t)(y * 3), (uint8_t)((x ^ y) * 5)};
+            memcpy(f.data + (size_t)y * f.stride + 3 * (size_t)x, c, 3);
+        }
+    float m[MS * MS];
+    for (int i = 0; i < MS * MS; i++)
+        m[i] = (float)((i * 7919) % 1000) / 1000.0f;
+    for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
+        if (mode == DISP_MODE_REPLACE)
+            continue;
+        seg_image out1 = {0}, out2 = {0};
+        for (int t = 1; t <= 2; t++) {
+            disp_options o = disp_options_default();
+            o.mode = (disp_mode)mode;
+            o.threads = t;
+            o.feather = 12;
+            disp_compositor *c = NULL;
+            assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+            disp_input in = {&f, m, MS, MS, NULL, NULL};
+            for (int k = 0; k < 2; k++) /* the second frame is smoothed */
+                assert_int_equal(disp_render(c, &in, t == 1 ? &out1 : &out2), SEG_OK);
+            disp_compositor_free(&c);
+        }
+        int bpp = seg_pixfmt_bpp(out1.format);
+        for (int y = 0; y < TH; y++)
+            assert_memory_equal(px(&out1, 0, y), px(&out2, 0, y), (size_t)out1.width * bpp);
+        seg_image_free(&out1);
+        seg_image_free(&out2);
+    }
+    seg_image_free(&f);
+}
+
+/* After the first frames of a size, compositing allocates nothing: every
+ * mode, guided edges, smoothing, feather, labels, a per-frame background of
+ * another size. */
+static void test_no_allocation_per_frame(void **state)
+{
+    (void)state;
+    enum { AW = 200, AH = 150, MS = 32 };
+    seg_image f = image(AW, AH, SEG_PIX_RGB24), bg = image(90, 300, SEG_PIX_RGB24);
+    fill(&f, FG);
+    fill(&bg, BG);
+    float m[MS * MS];
+    uint8_t labels[MS * MS];
+    for (int i = 0; i < MS * MS; i++) {
+        m[i] = (float)(i % MS) / MS;
+        labels[i] = (uint8_t)(i % 3);
+    }
+    for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
+        disp_options o = disp_options_default();
+        o.mode = (disp_mode)mode;
+        o.feather = 9;
+        o.side_mode = DISP_MODE_BLUR;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image out = {0};
+        disp_input in = {&f, m, MS, MS, labels, &bg};
+        long first = allocs;
+        for (int t = 0; t < 3; t++)
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        assert_true(allocs > first); /* the counting works: buffers were made */
+        long before = allocs;
+        for (int t = 0; t < 5; t++) {
+            m[t] = 0.25f * (float)t; /* the mask changes, sizes do not */
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        }
+        if (allocs != before)
+            fail_msg("mode %s: %ld allocations in 5 frames", disp_mode_name((disp_mode)mode),
+                     allocs - before);
+        seg_image_free(&out);
+        disp_compositor_free(&c);
+    }
+    seg_image_free(&f);
+    seg_image_free(&bg);
+}
+
+/* ==== refinement ======================================================== */
+
+static void test_fast_upsampling_matches_reference(void **state)
+{
+    (void)state;
+    static const int sizes[][4] = {{256, 256, 640, 480}, {7, 5, 33, 17}, {144, 256, 1280, 720},
+                                   {64, 64, 64, 64},     {50, 40, 20, 15}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int mw = sizes[s][0], mh = sizes[s][1], w = sizes[s][2], h = sizes[s][3];
+        float *m = malloc(sizeof(float) * mw * mh);
+        uint8_t *ref = malloc((size_t)w * h);
+        assert_non_null(m);
+        assert_non_null(ref);
+        for (int i = 0; i < mw * mh; i++)
+            m[i] = (float)((i * 2654435761u) % 1001) / 1000.0f;
+        disp_upsample_mask(m, mw, mh, ref, w, h, w);
+        disp_options o = exact(DISP_MODE_MASK);
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image f = image(w, h, SEG_PIX_RGB24);
+        assert_int_equal(disp_composite(c, &f, m, mw, mh), SEG_OK);
+        assert_memory_equal(disp_compositor_alpha(c, NULL, NULL), ref, (size_t)w * h);
+        seg_image_free(&f);
+        disp_compositor_free(&c);
+        free(m);
+        free(ref);
+    }
+}
+
+static void test_threshold(void **state)
+{
+    (void)state;
+    for (int edge = 0; edge <= 1; edge++) {
+        disp_options o = exact(DISP_MODE_MASK);
+        o.threshold = 0.5f;
+        o.edge = edge;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        /* left half 0.6, right half 0.4: all or nothing */
+        float m[64 * 64];
+        for (int i = 0; i < 64 * 64; i++)
+            m[i] = (i % 64) < 32 ? 0.6f : 0.4f;
+        seg_image f = image(64, 64, SEG_PIX_RGB24);
+        fill(&f, BG);
+        assert_int_equal(disp_composite(c, &f, m, 64, 64), SEG_OK);
+        const uint8_t *a = disp_compositor_alpha(c, NULL, NULL);
+        for (int y = 0; y < 64; y++) {
+            assert_int_equal(a[y * 64 + 10], 255);
+            assert_int_equal(a[y * 64 + 54], 0);
+        }
+        seg_image_free(&f);
+        disp_compositor_free(&c);
+    }
+}
+
+/* Alpha of a binary mask (foreground x < 100 in a 200 x 40 frame) with a
+ * feather of F pixels in direction dir; a row of it into row[]. */
+static void feathered_row(int F, disp_feather_dir dir, uint8_t *row)
+{
+    enum { FW = 200, FH = 40 };
+    disp_options o = exact(DISP_MODE_MASK);
+    o.feather = F;
+    o.feather_dir = dir;
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    float *m = malloc(sizeof(float) * FW * FH);
+    assert_non_null(m);
+    for (int i = 0; i < FW * FH; i++)
+        m[i] = (i % FW) < 100 ? 1.0f : 0.0f;
+    seg_image f = image(FW, FH, SEG_PIX_RGB24);
+    assert_int_equal(disp_composite(c, &f, m, FW, FH), SEG_OK);
+    memcpy(row, disp_compositor_alpha(c, NULL, NULL) + 20 * FW, FW);
+    seg_image_free(&f);
+    disp_compositor_free(&c);
+    free(m);
+}
+
+static void test_feather_outward_never_eats_the_body(void **state)
+{
+    (void)state;
+    static const int Fs[] = {2, 8, 20, 40};
+    for (size_t i = 0; i < sizeof Fs / sizeof Fs[0]; i++) {
+        int F = Fs[i];
+        uint8_t out[200], in[200], mid[200];
+        feathered_row(F, DISP_FEATHER_OUT, out);
+        feathered_row(F, DISP_FEATHER_IN, in);
+        feathered_row(F, DISP_FEATHER_CENTER, mid);
+        printf("# feather %2d out:", F);
+        for (int x = 96; x < 100 + F + 4 && x < 200; x++)
+            printf(" %d", out[x]);
+        printf("\n");
+        int reach = 100 + F + F / 4 + 2; /* "about F": the ramp's far end */
+        for (int x = 0; x < 100; x++)
+            assert_int_equal(out[x], 255); /* the body keeps full alpha */
+        assert_true(out[100] >= 128);      /* the ramp starts at the edge */
+        for (int x = 101; x < 200; x++)
+            assert_true(out[x] <= out[x - 1]); /* and falls outward */
+        for (int x = reach; x < 200; x++)
+            assert_int_equal(out[x], 0); /* to nothing about F pixels out */
+        assert_true(out[100 + F / 2] > 0 && out[100 + F / 2] < 255);
+        /* inward: nothing outside the mask, the ramp inside */
+        for (int x = 100; x < 200; x++)
+            assert_int_equal(in[x], 0);
+        for (int x = 0; x < 200 - reach; x++)
+            assert_int_equal(in[x], 255);
+        assert_true(in[99] < 128);
+        /* centred: about half on the edge */
+        assert_true(abs((mid[99] + mid[100]) / 2 - 128) < 40);
+    }
+}
+
+/* A frame with a sharp luma edge at x = 100 (dark background left, bright
+ * foreground right) and a model mask 8x coarser whose edge is 4 pixels off
+ * (at x = 96) and soft: guided upsampling moves the alpha's edge onto the
+ * picture's and sharpens it. */
+static void test_guided_edge_follows_the_picture(void **state)
+{
+    (void)state;
+    enum { GW = 400, GH = 240, MW = GW / 8, MH = GH / 8 };
+    seg_image f = image(GW, GH, SEG_PIX_RGB24);
+    for (int y = 0; y < GH; y++)
+        for (int x = 0; x < GW; x++) {
+            uint8_t v = x < 100 ? 30 : 220;
+            uint8_t c[3] = {v, v, v};
+            memcpy(f.data + (size_t)y * f.stride + 3 * (size_t)x, c, 3);
+        }
+    float m[MW * MH];
+    for (int y = 0; y < MH; y++)
+        for (int x = 0; x < MW; x++)
+            m[y * MW + x] = x < 12 ? 0.0f : 1.0f;
+    int cross[2], step[2], at[2];
+    for (int edge = 0; edge <= 1; edge++) {
+        disp_options o = exact(DISP_MODE_MASK);
+        o.edge = edge;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image g = {0};
+        disp_input in = {&f, m, MW, MH, NULL, NULL};
+        assert_int_equal(disp_render(c, &in, &g), SEG_OK);
+        const uint8_t *a = disp_compositor_alpha(c, NULL, NULL) + (GH / 2) * GW;
+        cross[edge] = -1;
+        step[edge] = 0;
+        for (int x = 0; x < GW - 1; x++) {
+            if (cross[edge] < 0 && a[x] >= 128)
+                cross[edge] = x;
+            if (a[x + 1] - a[x] > step[edge]) {
+                step[edge] = a[x + 1] - a[x];
+                at[edge] = x;
+            }
+        }
+        printf("# %s: alpha crosses 50%% at x = %d, steepest step %d at x = %d; "
+               "a[92..103] =", edge ? "guided  " : "bilinear", cross[edge], step[edge], at[edge]);
+        for (int x = 92; x < 104; x++)
+            printf(" %d", a[x]);
+        printf("\n");
+        seg_image_free(&g);
+        disp_compositor_free(&c);
+    }
+    assert_int_equal(cross[0], 96);           /* the model's own edge */
+    assert_true(abs(cross[1] - 100) <= 1);    /* moved onto the picture's */
+    assert_int_equal(at[1], 99);              /* its steepest step is the picture's */
+    assert_true(step[1] >= 3 * step[0]);      /* and much sharper */
+    seg_image_free(&f);
+}
+
+/* ==== the halo ========================================================== */
+
+/* A saturated red square on a blue background, the mask exactly the square
+ * at a quarter of the frame's resolution. Outside the square, the blurred
+ * background must stay the background's colour: pixels two or more from the
+ * square within HALO_TOL per channel. A plain blur of the same radius is far
+ * off there (so the test would see a halo). */
+#define HALO_TOL 3
+
+static void test_blur_has_no_halo(void **state)
+{
+    (void)state;
+    enum { HW = 320, HH = 240, X0 = 112, X1 = 208, Y0 = 72, Y1 = 168, R = 12 };
+    static const uint8_t RED[3] = {255, 0, 0};
+    seg_image f = image(HW, HH, SEG_PIX_RGB24);
+    fill(&f, BG);
+    for (int y = Y0; y < Y1; y++)
+        for (int x = X0; x < X1; x++)
+            memcpy(f.data + (size_t)y * f.stride + 3 * (size_t)x, RED, 3);
+    float m[(HW / 4) * (HH / 4)];
+    for (int y = 0; y < HH / 4; y++)
+        for (int x = 0; x < HW / 4; x++)
+            m[y * (HW / 4) + x] =
+                (x >= X0 / 4 && x < X1 / 4 && y >= Y0 / 4 && y < Y1 / 4) ? 1.0f : 0.0f;
+    for (int edge = 0; edge <= 1; edge++) {
+        disp_options o = exact(DISP_MODE_BLUR);
+        o.edge = edge;
+        o.blur = R;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image out = {0};
+        disp_input in = {&f, m, HW / 4, HH / 4, NULL, NULL};
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        int worst = 0, plain = 255;
+        for (int y = 0; y < HH; y++)
+            for (int x = 0; x < HW; x++) {
+                int dx = x < X0 ? X0 - x : (x >= X1 ? x - X1 + 1 : 0);
+                int dy = y < Y0 ? Y0 - y : (y >= Y1 ? y - Y1 + 1 : 0);
+                int d = dx > dy ? dx : dy;
+                if (d < 2)
+                    continue;
+                const uint8_t *p = px(&out, x, y);
+                for (int k = 0; k < 3; k++)
+                    worst = abs(p[k] - BG[k]) > worst ? abs(p[k] - BG[k]) : worst;
+                if (d == 2 && y > Y0 && y < Y1 - 1) {
+                    /* a plain box blur of radius R at this pixel */
+                    long sum = 0, n = 0;
+                    for (int j = y - R; j <= y + R; j++)
+                        for (int i = x - R; i <= x + R; i++)
+                            if (i >= 0 && i < HW && j >= 0 && j < HH) {
+                                sum += px(&f, i, j)[0];
+                                n++;
+                            }
+                    int dev = abs((int)(sum / n) - BG[0]);
+                    plain = dev < plain ? dev : plain;
+                }
+            }
+        printf("# halo (%s): max deviation outside the square %d (tolerance %d); a plain "
+               "blur deviates at least %d there\n",
+               edge ? "guided" : "bilinear", worst, HALO_TOL, plain);
+        assert_true(worst <= HALO_TOL);
+        assert_true(plain > 40);
+        seg_image_free(&out);
+        disp_compositor_free(&c);
+    }
+    seg_image_free(&f);
+}
+
+/* ==== temporal smoothing ================================================ */
+
+/* Mean |alpha_t - alpha_t-1| over columns [x0, x1) of a 64 x 32 frame. */
+static double flicker(const uint8_t *a, const uint8_t *prev, int x0, int x1)
+{
+    double s = 0;
+    for (int y = 0; y < 32; y++)
+        for (int x = x0; x < x1; x++)
+            s += abs(a[y * 64 + x] - prev[y * 64 + x]);
+    return s / (32.0 * (x1 - x0));
+}
+
+/* Left half: an unsure model, 0.5 plus uniform noise of +-0.2 per pixel and
+ * frame. Right half: confident background that turns into confident
+ * foreground at frame 20 (0.02 -> 0.98), as when a person steps in. */
+static void run_sequence(float smooth, double *noise, uint8_t *step_alpha)
+{
+    disp_options o = exact(DISP_MODE_MASK);
+    o.smooth = smooth;
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    seg_image f = image(64, 32, SEG_PIX_RGB24);
+    float m[64 * 32];
+    uint8_t prev[64 * 32];
+    unsigned seed = 12345;
+    double sum = 0;
+    int n = 0;
+    for (int t = 0; t < 60; t++) {
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 64; x++) {
+                seed = seed * 1103515245u + 12345u;
+                float u = (float)((seed >> 8) & 0xffff) / 65535.0f;
+                m[y * 64 + x] = x < 32 ? 0.5f + 0.4f * (u - 0.5f) : (t < 20 ? 0.02f : 0.98f);
+            }
+        assert_int_equal(disp_composite(c, &f, m, 64, 32), SEG_OK);
+        const uint8_t *a = disp_compositor_alpha(c, NULL, NULL);
+        if (t >= 10) {
+            sum += flicker(a, prev, 0, 32);
+            n++;
+        }
+        if (t >= 18 && t < 24)
+            step_alpha[t - 18] = a[16 * 64 + 48];
+        memcpy(prev, a, sizeof prev);
+    }
+    *noise = sum / n;
+    seg_image_free(&f);
+    disp_compositor_free(&c);
+}
+
+static void test_smoothing_damps_flicker_not_motion(void **state)
+{
+    (void)state;
+    double raw, smoothed;
+    uint8_t step_raw[6], step[6];
+    run_sequence(0.0f, &raw, step_raw);
+    run_sequence(disp_options_default().smooth, &smoothed, step);
+    printf("# flicker: %.2f levels per frame raw, %.2f smoothed (%.0f%% less)\n", raw, smoothed,
+           100.0 * (1.0 - smoothed / raw));
+    printf("# step at frame 20: raw %d %d | %d %d %d %d, smoothed %d %d | %d %d %d %d\n",
+           step_raw[0], step_raw[1], step_raw[2], step_raw[3], step_raw[4], step_raw[5], step[0],
+           step[1], step[2], step[3], step[4], step[5]);
+    assert_true(raw > 10.0);
+    assert_true(smoothed <= 0.5 * raw);
+    /* before the step: background; within two frames of it: within 10% of
+     * the new value (0.98 -> 250) */
+    assert_true(step[1] <= 10);
+    assert_true(step[3] >= 225);
+    assert_true(step[3] >= step_raw[3] - 25);
+}
+
+static void test_history_follows_sizes(void **state)
+{
+    (void)state;
+    disp_options o = disp_options_default();
+    o.mode = DISP_MODE_MASK;
+    o.edge = 0;
+    disp_compositor *c = NULL, *d = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    assert_int_equal(disp_compositor_create(&d, &o), SEG_OK);
+    seg_image f = image(40, 30, SEG_PIX_RGB24), g = image(64, 48, SEG_PIX_RGB24);
+    float half[16 * 16], one[16 * 16];
+    for (int i = 0; i < 16 * 16; i++) {
+        half[i] = 0.5f;
+        one[i] = 1.0f;
+    }
+    /* 0.5 after 1 is unsure: blended, 0.5 + (1 - 0.5) * 0.6 = 0.8 */
+    assert_int_equal(disp_composite(d, &f, one, 16, 16), SEG_OK);
+    assert_int_equal(disp_composite(d, &f, half, 16, 16), SEG_OK);
+    assert_int_equal(disp_compositor_alpha(d, NULL, NULL)[0], 204);
+    /* after a reset there is nothing to blend with */
+    assert_int_equal(disp_composite(c, &f, one, 16, 16), SEG_OK);
+    disp_compositor_reset(c);
+    assert_int_equal(disp_composite(c, &f, half, 16, 16), SEG_OK);
+    assert_int_equal(disp_compositor_alpha(c, NULL, NULL)[0], 128);
+    /* nor after the mask changes size; the frame may change size too */
+    assert_int_equal(disp_composite(c, &g, one, 8, 8), SEG_OK);
+    int aw, ah;
+    const uint8_t *a = disp_compositor_alpha(c, &aw, &ah);
+    assert_int_equal(aw, 64);
+    assert_int_equal(ah, 48);
+    assert_int_equal(a[0], 255);
+    assert_int_equal(a[64 * 48 - 1], 255);
+    seg_image mv;
+    assert_int_equal(disp_compositor_mask_image(c, &mv), SEG_OK);
+    assert_int_equal(mv.format, SEG_PIX_GRAY8);
+    assert_int_equal(mv.width, 64);
+    assert_int_equal(mv.stride, 64);
+    seg_image_free(&f);
+    seg_image_free(&g);
+    disp_compositor_free(&c);
+    disp_compositor_free(&d);
+}
+
+/* ==== options, sizes, errors ============================================ */
+
+static void test_mode_names(void **state)
+{
+    (void)state;
+    for (int m = 0; m < DISP_MODE_COUNT; m++) {
+        assert_non_null(disp_mode_name((disp_mode)m));
+        assert_int_equal(disp_mode_parse(disp_mode_name((disp_mode)m)), m);
+    }
+    assert_string_equal(disp_mode_name(DISP_MODE_SIDE_BY_SIDE), "side-by-side");
+    assert_int_equal(disp_mode_parse("sbs"), DISP_MODE_SIDE_BY_SIDE);
+    assert_int_equal(disp_mode_parse("bogus"), -1);
+    assert_int_equal(disp_mode_parse(NULL), -1);
+    assert_null(disp_mode_name(DISP_MODE_COUNT));
+    /* cycling visits every mode, skipping replace without a picture */
+    disp_mode m = DISP_MODE_OVERLAY;
+    int seen = 0;
+    for (int i = 0; i < DISP_MODE_COUNT; i++) {
+        m = disp_mode_next(m, 0);
+        seen |= 1 << m;
+    }
+    assert_int_equal(seen, ((1 << DISP_MODE_COUNT) - 1) & ~(1 << DISP_MODE_REPLACE));
+    assert_int_equal(disp_mode_next(DISP_MODE_BLUR, 1), DISP_MODE_REPLACE);
+    assert_int_equal(disp_mode_next(DISP_MODE_SIDE_BY_SIDE, 1), DISP_MODE_OVERLAY);
+}
+
+static void test_parse_options(void **state)
+{
+    (void)state;
+    disp_options o = disp_options_default();
+    char err[256];
+    assert_int_equal(disp_parse_option(&o, "--mode", "blur", err, sizeof err), SEG_OK);
+    assert_int_equal(o.mode, DISP_MODE_BLUR);
+    assert_int_equal(disp_parse_option(&o, "mode", "side-by-side", err, sizeof err), SEG_OK);
+    assert_int_equal(o.mode, DISP_MODE_SIDE_BY_SIDE);
+    assert_int_equal(disp_parse_option(&o, "--color", "#FF8000", err, sizeof err), SEG_OK);
+    assert_true(o.color[0] == 255 && o.color[1] == 128 && o.color[2] == 0);
+    assert_int_equal(disp_parse_option(&o, "--matte-color", "0000ff", err, sizeof err), SEG_OK);
+    assert_true(o.matte_color[2] == 255 && o.matte_color[1] == 0);
+    assert_int_equal(disp_parse_option(&o, "--opacity", "0.25", err, sizeof err), SEG_OK);
+    assert_float_equal(o.opacity, 0.25f, 1e-6f);
+    assert_int_equal(disp_parse_option(&o, "--threshold", "0.5", err, sizeof err), SEG_OK);
+    assert_float_equal(o.threshold, 0.5f, 1e-6f);
+    assert_int_equal(disp_parse_option(&o, "--feather", "6", err, sizeof err), SEG_OK);
+    assert_int_equal(o.feather, 6);
+    assert_int_equal(disp_parse_option(&o, "--feather-dir", "in", err, sizeof err), SEG_OK);
+    assert_int_equal(o.feather_dir, DISP_FEATHER_IN);
+    assert_int_equal(disp_parse_option(&o, "--smooth", "0", err, sizeof err), SEG_OK);
+    assert_float_equal(o.smooth, 0.0f, 0.0f);
+    assert_int_equal(disp_parse_option(&o, "--edge", "off", err, sizeof err), SEG_OK);
+    assert_int_equal(o.edge, 0);
+    assert_int_equal(disp_parse_option(&o, "--edge", "on", err, sizeof err), SEG_OK);
+    assert_int_equal(o.edge, 1);
+    assert_int_equal(disp_parse_option(&o, "--blur", "30", err, sizeof err), SEG_OK);
+    assert_int_equal(o.blur, 30);
+    assert_int_equal(disp_parse_option(&o, "--side-mode", "blur", err, sizeof err), SEG_OK);
+    assert_int_equal(o.side_mode, DISP_MODE_BLUR);
+    assert_int_equal(disp_parse_option(&o, "--composite-threads", "2", err, sizeof err),
+                     SEG_OK);
+    assert_int_equal(o.threads, 2);
+    assert_int_equal(disp_options_check(&o), SEG_OK);
+
+    /* bad values: refused with the option and value in the message, o kept */
+    disp_options keep = o;
+    static const char *const bad[][2] = {
+        {"--mode", "sparkle"}, {"--color", "12345"},  {"--color", "gg0000"},
+        {"--opacity", "1.5"},  {"--opacity", "x"},    {"--threshold", "-0.1"},
+        {"--feather", "-1"},   {"--feather", "999"},  {"--feather-dir", "up"},
+        {"--smooth", "2"},     {"--edge", "maybe"},   {"--blur", "10000"},
+        {"--side-mode", "alpha"}, {"--composite-threads", "-3"}, {"--opacity", ""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        assert_int_equal(disp_parse_option(&o, bad[i][0], bad[i][1], err, sizeof err),
+                         SEG_ERR_INVALID);
+        assert_non_null(strstr(err, bad[i][0] + 2));
+        assert_memory_equal(&o, &keep, sizeof o);
+    }
+    assert_int_equal(disp_parse_option(&o, "--mode", NULL, err, sizeof err), SEG_ERR_INVALID);
+    assert_int_equal(disp_parse_option(&o, "--output", "x.mp4", err, sizeof err),
+                     SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "not a display option"));
+
+    /* every option is named in the list and in the help */
+    const char *const *names = disp_option_names();
+    int n = 0;
+    for (; names[n]; n++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s ", names[n]);
+        assert_non_null(strstr(disp_options_help(), flag));
+    }
+    assert_int_equal(n, 12);
+}
+
+static void test_output_sizes_and_errors(void **state)
+{
+    (void)state;
+    int w, h;
+    seg_pixfmt f;
+    assert_int_equal(disp_output_size(DISP_MODE_SIDE_BY_SIDE, 640, 360, &w, &h, &f), SEG_OK);
+    assert_true(w == 1920 && h == 360 && f == SEG_PIX_RGB24);
+    assert_int_equal(disp_output_size(DISP_MODE_ALPHA, 640, 360, &w, &h, &f), SEG_OK);
+    assert_true(w == 640 && h == 360 && f == SEG_PIX_RGBA);
+    assert_int_equal(disp_output_size(DISP_MODE_BLUR, 640, 360, &w, &h, &f), SEG_OK);
+    assert_true(w == 640 && f == SEG_PIX_RGB24);
+    assert_int_equal(disp_output_size(DISP_MODE_SIDE_BY_SIDE, 6000, 100, &w, &h, &f),
+                     SEG_ERR_LIMIT);
+    assert_int_equal(disp_output_size(DISP_MODE_MASK, 0, 100, NULL, NULL, NULL),
+                     SEG_ERR_INVALID);
+
+    disp_options o = disp_options_default();
+    o.opacity = 2.0f;
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_ERR_INVALID);
+    assert_null(c);
+    o = disp_options_default();
+    o.side_mode = DISP_MODE_ALPHA;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_ERR_INVALID);
+
+    o = exact(DISP_MODE_OVERLAY);
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    seg_image fr = scene(), out = image(W + 1, H, SEG_PIX_RGB24), gray = image(W, H, SEG_PIX_GRAY8);
+    float *m = scene_mask();
+    disp_input in = {&fr, m, W, H, NULL, NULL};
+    assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID); /* wrong output size */
+    in.frame = &gray;
+    seg_image none = {0};
+    assert_int_equal(disp_render(c, &in, &none), SEG_ERR_INVALID); /* not RGB24 */
+    in.frame = &fr;
+    in.mask = NULL;
+    assert_int_equal(disp_render(c, &in, &none), SEG_ERR_INVALID);
+    in.mask = m;
+    in.mask_w = 0;
+    assert_int_equal(disp_render(c, &in, &none), SEG_ERR_INVALID);
+    assert_null(disp_compositor_alpha(c, NULL, NULL)); /* nothing rendered yet */
+    assert_int_equal(disp_compositor_mask_image(c, &none), SEG_ERR_INVALID);
+    /* alpha and side-by-side cannot run in place */
+    o.mode = DISP_MODE_ALPHA;
+    assert_int_equal(disp_compositor_set_options(c, &o), SEG_OK);
+    assert_int_equal(disp_composite(c, &fr, m, W, H), SEG_ERR_INVALID);
+    o.mode = DISP_MODE_SIDE_BY_SIDE;
+    assert_int_equal(disp_compositor_set_options(c, &o), SEG_OK);
+    assert_int_equal(disp_composite(c, &fr, m, W, H), SEG_ERR_INVALID);
+    assert_int_equal(disp_compositor_options(c)->mode, DISP_MODE_SIDE_BY_SIDE);
+    o.feather = -1;
+    assert_int_equal(disp_compositor_set_options(c, &o), SEG_ERR_INVALID);
+    disp_compositor_free(&c);
+    disp_compositor_free(&c); /* NULL-safe */
+    disp_compositor_free(NULL);
+    seg_image_free(&fr);
+    seg_image_free(&out);
+    seg_image_free(&gray);
+    free(m);
+}
+
+static void test_background_cover(void **state)
+{
+    (void)state;
+    int x, y, w, h;
+    disp_cover_rect(1920, 1080, 1000, 1000, &x, &y, &w, &h);
+    assert_true(x == 420 && y == 0 && w == 1080 && h == 1080);
+    disp_cover_rect(640, 480, 1280, 720, &x, &y, &w, &h);
+    assert_true(x == 0 && y == 60 && w == 640 && h == 360);
+    /* a wide picture: left third red, middle green, right third blue; the
+     * square frame shows only the middle */
+    seg_image src = image(300, 100, SEG_PIX_RGB24), dst = image(50, 50, SEG_PIX_RGB24);
+    for (int j = 0; j < 100; j++)
+        for (int i = 0; i < 300; i++) {
+            uint8_t c[3] = {i < 100 ? 255 : 0, i >= 100 && i < 200 ? 255 : 0, i >= 200 ? 255 : 0};
+            memcpy(src.data + (size_t)j * src.stride + 3 * (size_t)i, c, 3);
+        }
+    assert_int_equal(disp_background_cover(&src, &dst), SEG_OK);
+    for (int j = 0; j < 50; j += 7)
+        for (int i = 0; i < 50; i += 7)
+            expect_px(&dst, i, j, 0, 255, 0);
+    seg_image gray = image(4, 4, SEG_PIX_GRAY8);
+    assert_int_equal(disp_background_cover(&gray, &dst), SEG_ERR_INVALID);
+    seg_image_free(&src);
+    seg_image_free(&dst);
+    seg_image_free(&gray);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_overlay_pixels),
+        cmocka_unit_test(test_mask_pixels),
+        cmocka_unit_test(test_matte_pixels),
+        cmocka_unit_test(test_replace_pixels),
+        cmocka_unit_test(test_replace_stored_background),
+        cmocka_unit_test(test_blur_pixels),
+        cmocka_unit_test(test_blur_blurs_the_background),
+        cmocka_unit_test(test_alpha_pixels),
+        cmocka_unit_test(test_side_by_side_pixels),
+        cmocka_unit_test(test_overlay_palette_by_class),
+        cmocka_unit_test(test_in_place_equals_out_of_place),
+        cmocka_unit_test(test_threads_give_identical_bytes),
+        cmocka_unit_test(test_no_allocation_per_frame),
+        cmocka_unit_test(test_fast_upsampling_matches_reference),
+        cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_feather_outward_never_eats_the_body),
+        cmocka_unit_test(test_guided_edge_follows_the_picture),
+        cmocka_unit_test(test_blur_has_no_halo),
+        cmocka_unit_test(test_smoothing_damps_flicker_not_motion),
+        cmocka_unit_test(test_history_follows_sizes),
+        cmocka_unit_test(test_mode_names),
+        cmocka_unit_test(test_parse_options),
+        cmocka_unit_test(test_output_sizes_and_errors),
+        cmocka_unit_test(test_background_cover),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

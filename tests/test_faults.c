@@ -1,0 +1,821 @@
+/* test_faults.c - the fault matrix: hostile or broken inputs, models and
+ * outputs, signals and a dead network source, each driven through the
+ * segstream binary like tests/test_cli.c does. Every case checks the exit
+ * code documented in README.md ("Exit status"), a message that names the
+ * problem, and that nothing crashed, leaked or hung: every run is under
+ * timeout(1), and in the asan preset the binary itself carries ASan+UBSan
+ * (a report fails the case whatever the exit code).
+ *
+ * Cases the current binary fails are named known_failure_*: they are
+ * skipped by the main run (test_faults) and run one by one as their own
+ * ctests with WILL_FAIL (tests/hostile_tests.cmake), so the suite stays
+ * green, the failure stays visible, and a fix shows up as a "failing" ctest
+ * that asks for the case to be moved back. Each says which component is at
+ * fault. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tflite_builder.h"
+
+extern char **environ;
+
+#define BIN SEG_BINARY_DIR "/segstream"
+#define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
+#define VTEST SEG_SOURCE_DIR "/samples/vtest.avi"
+#define MESSI SEG_SOURCE_DIR "/samples/messi5.jpg"
+
+/* Seconds one segstream run may take before it counts as a hang (ASan
+ * builds are several times slower than release). */
+#define RUN_TIMEOUT_S 120
+
+static char dir[256];
+static char log_path[300];
+static char ro_mount[280];   /* read-only bind mount, "" if none */
+static char tiny_mount[280]; /* 16 KiB tmpfs, "" if none */
+
+/* ==== helpers =========================================================== */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int read_log(char *buf, size_t size)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f) {
+        buf[0] = '\0';
+        return -1;
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return 0;
+}
+
+/* A sanitizer report or a timeout is a failure whatever the exit code. */
+static void check_clean_log(int rc)
+{
+    static char buf[65536];
+    read_log(buf, sizeof buf);
+    if (rc == 124 || rc == 137) {
+        printf("# log of the hung run:\n%s\n", buf);
+        fail_msg("segstream hung: killed by timeout after %d s (log above)", RUN_TIMEOUT_S);
+    }
+    if (strstr(buf, "AddressSanitizer") || strstr(buf, "LeakSanitizer") ||
+        strstr(buf, "runtime error:") || strstr(buf, "ThreadSanitizer")) {
+        printf("# log with the sanitizer report:\n%s\n", buf);
+        fail_msg("sanitizer report from segstream (exit %d, log above)", rc);
+    }
+}
+
+/* Run segstream with args (-t 1: the machine is shared); output to log_path. */
+static int seg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int seg(const char *fmt, ...)
+{
+    char args[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = sh("timeout -k 5 %d %s %s -t 1 >%s 2>&1 </dev/null", RUN_TIMEOUT_S, BIN, args,
+                log_path);
+    check_clean_log(rc);
+    return rc;
+}
+
+static int log_contains(const char *needle)
+{
+    static char buf[65536];
+    read_log(buf, sizeof buf);
+    if (!strstr(buf, needle)) {
+        fprintf(stderr, "# log does not contain '%s':\n%s\n", needle, buf);
+        return 0;
+    }
+    return 1;
+}
+
+/* Print the log for the record (cmocka shows stdout of every case). */
+static void show_log(const char *what, int rc)
+{
+    static char buf[4096];
+    read_log(buf, sizeof buf);
+    printf("# %s: exit %d: %s", what, rc, buf[0] ? buf : "(no output)\n");
+}
+
+static long video_frames(const char *path)
+{
+    char cmd[1024], out[128] = "";
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+             "stream=nb_read_frames -of csv=p=0 '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    if (!fgets(out, sizeof out, p))
+        out[0] = '\0';
+    int st = pclose(p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out[0] < '0' || out[0] > '9')
+        return -1;
+    return atol(out);
+}
+
+static int video_size(const char *path, int *w, int *h)
+{
+    char cmd[1024], out[128] = "";
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -select_streams v:0 -show_entries stream=width,height "
+             "-of csv=p=0 '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    if (!fgets(out, sizeof out, p))
+        out[0] = '\0';
+    pclose(p);
+    return sscanf(out, "%d,%d", w, h) == 2 ? 0 : -1;
+}
+
+static void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", dir, name);
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* A small digest of a file (FNV-1a), to show it was left untouched. */
+static uint64_t file_digest(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    uint64_t h = 1469598103934665603ull;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        h = (h ^ (uint64_t)c) * 1099511628211ull;
+    fclose(f);
+    return h;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Start "sh -c CMD" in the background; its pid, or -1. */
+static pid_t spawn(const char *cmd)
+{
+    static char sh_name[] = "sh", dash_c[] = "-c";
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", cmd);
+    char *argv[] = {sh_name, dash_c, copy, NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
+        return -1;
+    return pid;
+}
+
+/* Wait for pid up to timeout_s; its exit code, or -1 (then it is killed:
+ * a hang). */
+static int wait_for(pid_t pid, double timeout_s)
+{
+    double t0 = now_s();
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (r < 0)
+            return -1;
+        if (now_s() - t0 > timeout_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        usleep(20000);
+    }
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(data, 1, len, f) == len;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static int write_model(const char *name, const tb_tensor *t, int nt, const tb_op *ops, int nops,
+                       int input, int output)
+{
+    char path[300];
+    uint8_t *buf;
+    size_t len;
+    path_in(path, sizeof path, name);
+    if (tb_build(t, nt, ops, nops, input, output, &buf, &len))
+        return -1;
+    int st = write_file(path, buf, len);
+    free(buf);
+    return st;
+}
+
+/* ---- test media and models ----------------------------------------------- */
+
+/* Overwrite the first 400 bytes of JPEG frames 10, 20 and 30 of an MJPEG
+ * AVI: three packets the decoder refuses, the container intact. */
+static int corrupt_mjpeg_frames(const char *in, const char *out)
+{
+    FILE *f = fopen(in, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    int frame = 0, hit = 0;
+    for (long i = 0; i + 3 <= n; i++) {
+        if (b[i] == 0xff && b[i + 1] == 0xd8 && b[i + 2] == 0xff) {
+            if ((frame == 10 || frame == 20 || frame == 30) && i + 400 <= n) {
+                memset(b + i, 0x55, 400);
+                hit++;
+            }
+            frame++;
+        }
+    }
+    int st = hit == 3 ? write_file(out, b, (size_t)n) : -1;
+    free(b);
+    return st;
+}
+
+/* Patch an AVI's avih and BITMAPINFOHEADER to declare w x h. */
+static int declare_avi_size(const char *in, const char *out, int32_t w, int32_t h)
+{
+    FILE *f = fopen(in, "rb");
+    if (!f)
+        return -1;
+    uint8_t b[16384];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    uint8_t *strf = memmem(b, n, "strf", 4), *avih = memmem(b, n, "avih", 4);
+    if (!strf || !avih || strf + 20 > b + n || avih + 48 > b + n)
+        return -1;
+    memcpy(strf + 12, &w, 4); /* biWidth, biHeight after the chunk header and biSize */
+    memcpy(strf + 16, &h, 4);
+    memcpy(avih + 40, &w, 4); /* dwWidth, dwHeight */
+    memcpy(avih + 44, &h, 4);
+    return write_file(out, b, n);
+}
+
+static int make_models(void)
+{
+    /* Input [1,8,8,1]: loads, but segstream feeds RGB. */
+    tb_tensor one[2] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 8, 1}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 8, 8, 1}, NULL, 0},
+    };
+    tb_op logistic = {.builtin = 14, .n_in = 1, .in = {0}, .out = 1};
+    /* GATHER: a real TFLite op the engine does not run. */
+    tb_tensor rgb[2] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 8, 3}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 8, 8, 3}, NULL, 0},
+    };
+    tb_op gather = {.builtin = 36, .n_in = 1, .in = {0}, .out = 1};
+    /* A tensor of 65536^4 elements: the product overflows 64 bits. */
+    tb_tensor huge[2] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 8, 3}, NULL, 0},
+        {"huge", TB_FLOAT32, 4, {65536, 65536, 65536, 65536}, NULL, 0},
+    };
+    tb_op relu = {.builtin = 19, .n_in = 1, .in = {0}, .out = 1};
+    /* Each tensor under the per-tensor cap (201 M floats), but three live at
+     * once: 2.4 GB of activations, over the 2 GiB arena cap. */
+    tb_tensor arena[4] = {
+        {"input", TB_FLOAT32, 4, {1, 8192, 8192, 3}, NULL, 0},
+        {"a", TB_FLOAT32, 4, {1, 8192, 8192, 3}, NULL, 0},
+        {"b", TB_FLOAT32, 4, {1, 8192, 8192, 3}, NULL, 0},
+        {"c", TB_FLOAT32, 4, {1, 8192, 8192, 3}, NULL, 0},
+    };
+    tb_op chain[3] = {
+        {.builtin = 19, .n_in = 1, .in = {0}, .out = 1},
+        {.builtin = 0 /* ADD */, .n_in = 2, .in = {0, 1}, .out = 2},
+        {.builtin = 0, .n_in = 2, .in = {1, 2}, .out = 3},
+    };
+    if (write_model("one_channel.tflite", one, 2, &logistic, 1, 0, 1) ||
+        write_model("gather.tflite", rgb, 2, &gather, 1, 0, 1) ||
+        write_model("overflow.tflite", huge, 2, &relu, 1, 0, 1) ||
+        write_model("arena.tflite", arena, 4, chain, 3, 0, 3))
+        return -1;
+    return 0;
+}
+
+static int try_mount(char *where, size_t size, const char *name, const char *src,
+                     const char *type, unsigned long flags, const char *data)
+{
+    snprintf(where, size, "%s/%s", dir, name);
+    if (mkdir(where, 0755) != 0 || mount(src, where, type, flags, data) != 0) {
+        printf("# cannot mount %s here (%s): that sub-case is skipped\n", name, strerror(errno));
+        where[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (access(BIN, X_OK) != 0 || access(MODEL, R_OK) != 0 || access(VTEST, R_OK) != 0) {
+        fprintf(stderr, "# needs %s, %s and %s: run scripts/setup.sh first\n", BIN, MODEL, VTEST);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "/tmp/segfaults.XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(log_path, sizeof log_path, "%s/log.txt", dir);
+    const char *ff = "ffmpeg -nostdin -v error -y";
+    /* 2 s, 50 frames, H.264 in Matroska, a keyframe every 10 frames. */
+    if (sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v libx264 -preset ultrafast "
+           "-pix_fmt yuv420p -g 10 %s/clip.mkv", ff, dir) ||
+        sh("head -c $(( $(stat -c %%s %s/clip.mkv) / 2 )) %s/clip.mkv >%s/half.mkv", dir, dir,
+           dir) ||
+        sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v mjpeg -q:v 5 %s/mjpeg.avi", ff,
+           dir) ||
+        sh("%s -f lavfi -i sine=frequency=440:duration=1 %s/audio.m4a", ff, dir) ||
+        /* A size change mid-stream: MPEG-TS clips of 160x120 then 320x240. */
+        sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 1 -c:v mpeg2video %s/a.ts", ff, dir) ||
+        sh("%s -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video %s/b.ts", ff, dir) ||
+        sh("cat %s/a.ts %s/b.ts >%s/size_change.ts", dir, dir, dir) ||
+        sh("%s -f lavfi -i testsrc2=size=16x16:rate=25 -frames:v 2 -c:v rawvideo "
+           "-pix_fmt bgr24 %s/small.avi", ff, dir))
+        return -1;
+    char in[300], out[300];
+    path_in(in, sizeof in, "mjpeg.avi");
+    path_in(out, sizeof out, "mjpeg_corrupt.avi");
+    if (corrupt_mjpeg_frames(in, out))
+        return -1;
+    path_in(in, sizeof in, "small.avi");
+    path_in(out, sizeof out, "declares_16384.avi");
+    if (declare_avi_size(in, out, 16384, 16384) || make_models())
+        return -1;
+    /* Root ignores permissions, so an unwritable place and a full disk are
+     * made with mounts where the kernel lets us (not in every container). */
+    char ro_src[300];
+    path_in(ro_src, sizeof ro_src, "ro_src");
+    if (mkdir(ro_src, 0755) != 0)
+        return -1;
+    if (try_mount(ro_mount, sizeof ro_mount, "readonly", ro_src, NULL, MS_BIND, NULL) == 0 &&
+        mount(NULL, ro_mount, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) {
+        umount(ro_mount);
+        ro_mount[0] = '\0';
+    }
+    try_mount(tiny_mount, sizeof tiny_mount, "tiny", "tmpfs", "tmpfs", 0, "size=16k");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (ro_mount[0])
+        umount(ro_mount);
+    if (tiny_mount[0])
+        umount(tiny_mount);
+    if (dir[0])
+        sh("rm -rf '%s'", dir);
+    return 0;
+}
+
+/* ==== inputs ============================================================ */
+
+static void test_empty_file(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "empty.mp4");
+    path_in(out, sizeof out, "never.mp4");
+    assert_int_equal(write_file(in, "", 0), 0);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("empty file", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("empty.mp4"));
+    assert_true(log_contains("empty"));
+    assert_false(exists(out));
+}
+
+static void test_directory_as_input(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "adir");
+    path_in(out, sizeof out, "never.mp4");
+    assert_int_equal(mkdir(in, 0755), 0);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("directory", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("adir"));
+    assert_true(log_contains("directory"));
+    assert_false(exists(out));
+}
+
+static void test_truncated_video_keeps_what_decodes(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "half.mkv");
+    path_in(out, sizeof out, "half_out.mp4");
+    int rc = seg("%s -o %s -m %s -q", in, out, MODEL);
+    show_log("half a video", rc);
+    assert_int_equal(rc, 0);
+    long n = video_frames(out);
+    printf("# %ld of 50 frames written from half the file\n", n);
+    assert_true(n > 5 && n < 50);
+}
+
+static void test_corrupt_packets_are_skipped_with_a_warning(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "mjpeg_corrupt.avi");
+    path_in(out, sizeof out, "corrupt_out.mp4");
+    int rc = seg("%s -o %s -m %s -q", in, out, MODEL);
+    show_log("3 corrupt packets", rc);
+    assert_int_equal(rc, 0);
+    assert_true(log_contains("3 corrupt packets were skipped"));
+    assert_int_equal(video_frames(out), 47); /* the output is finalised: it plays */
+}
+
+static void test_audio_only_file(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "audio.m4a");
+    path_in(out, sizeof out, "never.mp4");
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("audio only", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("no video stream"));
+    assert_false(exists(out));
+}
+
+static void test_still_image_gives_one_frame(void **state)
+{
+    (void)state;
+    char out[300];
+    path_in(out, sizeof out, "still.mp4");
+    int rc = seg("%s -o %s -m %s -q", MESSI, out, MODEL);
+    show_log("still image", rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(video_frames(out), 1);
+}
+
+/* KNOWN FAILURE (pipeline/, as of this writing): frames of the new size
+ * reach the sink, which was opened at the first size and refuses them:
+ * exit 5 "OUTPUT ...: got a 320x240 frame (format 0), expected 160x120
+ * RGB24" after 24 frames (the output is finalised and plays). Expected:
+ * every frame kept, scaled to the output's size (as ffmpeg does), exit 0;
+ * or, if the lead prefers, a clear input error (exit 3) - not an output
+ * error, the output is fine. */
+static void known_failure_resolution_change(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "size_change.ts");
+    path_in(out, sizeof out, "size_change.mp4");
+    long want = video_frames(in);
+    int rc = seg("%s -o %s -m %s -q", in, out, MODEL);
+    show_log("resolution change 160x120 -> 320x240", rc);
+    int w = 0, h = 0;
+    long got = video_frames(out);
+    video_size(out, &w, &h);
+    printf("# input %ld frames, output %ld frames of %dx%d\n", want, got, w, h);
+    assert_true(got > 0); /* finalised whatever happened */
+    assert_int_equal(rc, 0);
+    assert_int_equal(got, want);
+    assert_int_equal(w, 160);
+    assert_int_equal(h, 120);
+}
+
+static void test_declared_16384_picture_is_refused(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "declares_16384.avi");
+    path_in(out, sizeof out, "never.mp4");
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("16384x16384 declared", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("16384x16384"));
+    assert_true(log_contains("over the limit"));
+    assert_false(exists(out));
+}
+
+/* ==== models ============================================================ */
+
+static void run_bad_model(const char *model, const char *what, const char *needle)
+{
+    char in[300], out[300], m[300];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "never.mp4");
+    path_in(m, sizeof m, model);
+    int rc = seg("%s -o %s -m %s", in, out, m);
+    show_log(what, rc);
+    assert_int_equal(rc, 4);
+    assert_true(log_contains(model));
+    assert_true(log_contains(needle));
+    assert_false(exists(out));
+}
+
+static void test_model_input_not_3_channels(void **state)
+{
+    (void)state;
+    run_bad_model("one_channel.tflite", "1-channel model", "3 channels");
+}
+
+static void test_model_with_unsupported_op(void **state)
+{
+    (void)state;
+    run_bad_model("gather.tflite", "GATHER model", "GATHER");
+}
+
+static void test_model_with_overflowing_tensor_sizes(void **state)
+{
+    (void)state;
+    run_bad_model("overflow.tflite", "65536^4 tensor", "exceeds limits");
+}
+
+static void test_model_over_the_activation_cap(void **state)
+{
+    (void)state;
+    /* Refused by the planner before the arena is allocated: a run that
+     * allocated 2.4 GB would not finish this fast under ASan. */
+    double t0 = now_s();
+    run_bad_model("arena.tflite", "2.4 GB of activations", "activations need more than");
+    printf("# refused in %.2f s\n", now_s() - t0);
+}
+
+/* ==== outputs =========================================================== */
+
+static void test_unwritable_output_dir(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "clip.mkv");
+    /* A file used as a directory. */
+    path_in(out, sizeof out, "clip.mkv/out.mp4");
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("file as a directory", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("clip.mkv/out.mp4"));
+    assert_true(log_contains("Not a directory"));
+    /* /proc takes no new files, even from root. */
+    rc = seg("%s -o /proc/segstream-out.mp4 -m %s", in, MODEL);
+    show_log("/proc", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("/proc/segstream-out.mp4"));
+    if (ro_mount[0]) {
+        snprintf(out, sizeof out, "%s/out.mp4", ro_mount);
+        rc = seg("%s -o %s -m %s", in, out, MODEL);
+        show_log("read-only mount", rc);
+        assert_int_equal(rc, 5);
+        assert_true(log_contains("Read-only file system"));
+        assert_false(exists(out));
+    }
+}
+
+static void test_output_equal_to_input_is_refused(void **state)
+{
+    (void)state;
+    char in[300], link[300];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(link, sizeof link, "clip_link.mkv");
+    uint64_t before = file_digest(in);
+    int rc = seg("%s -o %s -m %s -y", in, in, MODEL);
+    show_log("output = input", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("is the input"));
+    /* The same file under another name, through a symlink. */
+    assert_int_equal(symlink(in, link), 0);
+    rc = seg("%s -o %s -m %s -y", in, link, MODEL);
+    show_log("output = input through a symlink", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("is the input"));
+    assert_true(file_digest(in) == before);
+    unlink(link);
+}
+
+static void test_existing_output_without_y_is_untouched(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "precious.mp4");
+    assert_int_equal(write_file(out, "the user's own file\n", 20), 0);
+    uint64_t before = file_digest(out);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("existing output", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("-y"));
+    assert_true(file_digest(out) == before);
+}
+
+static void test_full_disk(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "clip.mkv");
+    /* /dev/full: every write fails with ENOSPC. */
+    int rc = seg("%s -o /dev/full -f matroska -y -m %s -q", in, MODEL);
+    show_log("/dev/full", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains("No space left on device"));
+    if (tiny_mount[0]) {
+        /* A 16 KiB file system fills up in the middle of the run (the
+         * output needs about 40 KiB). */
+        snprintf(out, sizeof out, "%s/out.mkv", tiny_mount);
+        rc = seg("%s -o %s -m %s -q", in, out, MODEL);
+        show_log("16 KiB tmpfs", rc);
+        assert_int_equal(rc, 5);
+        assert_true(log_contains("No space left on device"));
+    }
+}
+
+/* ==== signals and a dead network source ================================= */
+
+/* Start a 795-frame job slowed to ~50 fps (the test hook
+ * SEG_TEST_INFER_DELAY_US), send @p sig once frames are being written, and
+ * check it stops at once with exit 130 and a playable file. */
+static void stop_with_signal(int sig, const char *name)
+{
+    char out[300], cmd[2048];
+    snprintf(out, sizeof out, "%s/stopped_%s.mp4", dir, name);
+    snprintf(cmd, sizeof cmd,
+             "SEG_TEST_INFER_DELAY_US=20000 exec %s %s -o %s -m %s -t 1 -q >%s 2>&1 </dev/null",
+             BIN, VTEST, out, MODEL, log_path);
+    pid_t pid = spawn(cmd);
+    assert_true(pid > 0);
+    /* The file exists once the sink is open; give it a second of frames. */
+    double t0 = now_s();
+    while (!exists(out) && now_s() - t0 < 60)
+        usleep(50000);
+    sleep(1);
+    assert_int_equal(kill(pid, sig), 0);
+    double t1 = now_s();
+    int rc = wait_for(pid, 30);
+    double took = now_s() - t1;
+    check_clean_log(rc < 0 ? 124 : rc);
+    show_log(name, rc);
+    long n = video_frames(out);
+    printf("# %s: stopped %.2f s after the signal, %ld frames in a playable file\n", name, took, n);
+    assert_int_equal(rc, 130);
+    assert_true(log_contains("stopped by a signal"));
+    assert_true(n > 0 && n < 795);
+}
+
+static void test_sigint_finalises_output(void **state)
+{
+    (void)state;
+    stop_with_signal(SIGINT, "SIGINT");
+}
+
+static void test_sigterm_finalises_output(void **state)
+{
+    (void)state;
+    stop_with_signal(SIGTERM, "SIGTERM");
+}
+
+/* A UDP port nobody uses now (bind to 0, read it back). */
+static int free_udp_port(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* Wait until something listens on UDP @p port (from /proc/net/udp). */
+static int udp_port_bound(int port, double timeout_s)
+{
+    char hex[16];
+    snprintf(hex, sizeof hex, ":%04X ", port);
+    double t0 = now_s();
+    while (now_s() - t0 < timeout_s) {
+        FILE *f = fopen("/proc/net/udp", "r");
+        char line[512];
+        int found = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (strstr(line, hex) && (size_t)(strstr(line, hex) - line) < 20)
+                found = 1;
+        if (f)
+            fclose(f);
+        if (found)
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
+static void test_network_source_that_stops_ends_within_its_timeout(void **state)
+{
+    (void)state;
+    char out[300], cmd[2048];
+    path_in(out, sizeof out, "net.mkv");
+    int port = free_udp_port();
+    assert_true(port > 0);
+    snprintf(cmd, sizeof cmd,
+             "exec %s udp://127.0.0.1:%d --timeout 2000 -o %s -m %s -t 1 -q >%s 2>&1 </dev/null",
+             BIN, port, out, MODEL, log_path);
+    pid_t pid = spawn(cmd);
+    assert_true(pid > 0);
+    assert_true(udp_port_bound(port, 30));
+    /* 3 s of MPEG-TS at real speed, then the sender is gone for good. */
+    int src = sh("ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=25 -t 3 "
+                 "-c:v mpeg2video -f mpegts 'udp://127.0.0.1:%d?pkt_size=1316'", port);
+    assert_int_equal(src, 0);
+    double t0 = now_s();
+    int rc = wait_for(pid, 30);
+    double took = now_s() - t0;
+    check_clean_log(rc < 0 ? 124 : rc);
+    show_log("UDP source that stops", rc);
+    long n = video_frames(out);
+    printf("# ended %.2f s after the sender stopped (timeout 2 s), %ld frames\n", took, n);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("timed out after 2000 ms"));
+    assert_true(took < 2.0 + 5.0); /* the timeout, plus finalising (slow under ASan) */
+    assert_true(n > 0);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_directory_as_input),
+        cmocka_unit_test(test_truncated_video_keeps_what_decodes),
+        cmocka_unit_test(test_corrupt_packets_are_skipped_with_a_warning),
+        cmocka_unit_test(test_audio_only_file),
+        cmocka_unit_test(test_still_image_gives_one_frame),
+        cmocka_unit_test(known_failure_resolution_change),
+        cmocka_unit_test(test_declared_16384_picture_is_refused),
+        cmocka_unit_test(test_model_input_not_3_channels),
+        cmocka_unit_test(test_model_with_unsupported_op),
+        cmocka_unit_test(test_model_with_overflowing_tensor_sizes),
+        cmocka_unit_test(test_model_over_the_activation_cap),
+        cmocka_unit_test(test_unwritable_output_dir),
+        cmocka_unit_test(test_output_equal_to_input_is_refused),
+        cmocka_unit_test(test_existing_output_without_y_is_untouched),
+        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_sigint_finalises_output),
+        cmocka_unit_test(test_sigterm_finalises_output),
+        cmocka_unit_test(test_network_source_that_stops_ends_within_its_timeout),
+    };
+    /* test_faults [NAME]: one case by name (the known failures' ctests);
+     * without a name every case but the known failures. */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    else
+        cmocka_set_skip_filter("known_failure_*");
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,420 @@
+/* test_pipeline.c - the staged job (seg_run) in-process: exact mode keeps
+ * every frame in order even with a slow model and several workers, live mode
+ * drops and keeps latency bounded, a lavfi source stops after N frames, a
+ * stop request mid-run still finalises a playable file, and failures in
+ * each stage end the run with the right status.
+ *
+ * A tiny hand-built model (16x16, microseconds per run) keeps the tests fast
+ * under the sanitizers; "slow inference" is the infer_delay_us test hook.
+ * ctest runs this under ThreadSanitizer too (label "pipeline"). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "seg.h"
+#include "test_pipeline_util.h"
+
+#define CLIP_FRAMES 40
+/* Exact mode: 20 ms per frame, far slower than decoding. */
+#define EXACT_DELAY_US 20000
+/* Live mode: 50 ms per frame against a 50 fps source, so ~3 of 5 frames
+ * must go. A shown frame waits at most for the frame in progress (50 ms),
+ * then its own inference (50 ms); the bound adds 100 ms for scheduling on a
+ * loaded 2-core machine and the sanitizers. */
+#define LIVE_DELAY_US 50000
+#define LIVE_LATENCY_BOUND_MS (2 * LIVE_DELAY_US / 1000.0 + 100.0)
+
+static char g_dir[256], g_model[300], g_clip[300];
+
+static void log_line(void *user, io_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "# io %s: %s%s", level == IO_LOG_ERROR ? "error" : "warning", msg,
+            msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (tp_make_dir(g_dir, sizeof g_dir))
+        return -1;
+    snprintf(g_model, sizeof g_model, "%s/tiny.tflite", g_dir);
+    snprintf(g_clip, sizeof g_clip, "%s/clip.mkv", g_dir);
+    if (tp_write_tiny_model(g_model))
+        return -1;
+    /* testsrc2 has saturated red areas: the tiny model finds "people". */
+    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 -frames:v %d "
+              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p %s",
+              CLIP_FRAMES, g_clip)) {
+        fprintf(stderr, "# needs the ffmpeg command line\n");
+        return -1;
+    }
+    io_set_log_callback(log_line, NULL, IO_LOG_WARNING);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tp_remove_dir(g_dir);
+    return 0;
+}
+
+static seg_config job(const char *input, const char *output)
+{
+    seg_config c = seg_config_default();
+    c.input = input;
+    c.output = output;
+    c.model = g_model;
+    c.quiet = 1;
+    c.overwrite = 1;
+    c.workers = 1;
+    c.threads = 1;
+    return c;
+}
+
+static void show(const char *what, int st, const seg_stats *s, const char *err)
+{
+    printf("# %s: %s%s%s; %s mode, %d worker(s): %lld written, %lld decoded, %lld dropped "
+           "(%lld/%lld/%lld), gaps %lld, latency p50 %.1f p99 %.1f max %.1f ms, %.2f s\n",
+           what, seg_status_str(st), err && err[0] ? ": " : "", err ? err : "",
+           s->live ? "live" : "exact", s->workers, (long long)s->frames, (long long)s->decoded,
+           (long long)s->dropped, (long long)s->dropped_decoder, (long long)s->dropped_infer,
+           (long long)s->dropped_render, (long long)s->index_gaps, s->latency.p50,
+           s->latency.p99, s->latency.max, s->seconds);
+}
+
+/* ==== exact mode ======================================================== */
+
+static void test_exact_slow_inference_loses_no_frame(void **state)
+{
+    (void)state;
+    for (int workers = 1; workers <= 2; workers++) {
+        char out[300], err[512];
+        snprintf(out, sizeof out, "%s/exact%d.mkv", g_dir, workers);
+        seg_config c = job(g_clip, out);
+        c.workers = workers;
+        c.infer_delay_us = EXACT_DELAY_US;
+        seg_stats s;
+        int st = seg_run(&c, &s, err, sizeof err);
+        show("exact, slow model", st, &s, err);
+        assert_int_equal(st, SEG_OK);
+        assert_int_equal(s.live, 0); /* a file: exact by default */
+        assert_int_equal(s.decoded, CLIP_FRAMES);
+        assert_int_equal(s.frames, CLIP_FRAMES);
+        assert_int_equal(s.dropped, 0);
+        assert_int_equal(s.index_gaps, 0); /* decode order, every index */
+        assert_int_equal(s.stage[SEG_STAGE_INFER].n, CLIP_FRAMES);
+        assert_true(s.stage[SEG_STAGE_INFER].p50 >= EXACT_DELAY_US / 1000.0);
+        assert_int_equal(tp_video_frames(out), CLIP_FRAMES);
+    }
+}
+
+static void test_workers_keep_frames_and_order(void **state)
+{
+    (void)state;
+    /* The masks drawn must be the same with 1 and with 3 workers: every
+     * frame meets its own result, in decode order. Lossless output, so the
+     * comparison is exact. */
+    char md5[2][128];
+    int workers[2] = {1, 3};
+    for (int i = 0; i < 2; i++) {
+        char out[300], err[512];
+        snprintf(out, sizeof out, "%s/order%d.mkv", g_dir, workers[i]);
+        seg_config c = job(g_clip, out);
+        c.workers = workers[i];
+        c.codec = "ffv1";
+        c.disp.mode = DISP_MODE_MASK;
+        c.infer_delay_us = 2000;
+        seg_stats s;
+        int st = seg_run(&c, &s, err, sizeof err);
+        show("order", st, &s, err);
+        assert_int_equal(st, SEG_OK);
+        assert_int_equal(s.workers, workers[i]);
+        assert_int_equal(s.frames, CLIP_FRAMES);
+        assert_int_equal(s.index_gaps, 0);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "ffmpeg -v error -i %s -map 0:v -f md5 - 2>/dev/null", out);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        md5[i][0] = '\0';
+        assert_non_null(fgets(md5[i], sizeof md5[i], p));
+        assert_int_equal(pclose(p), 0);
+        printf("# %d worker(s): %s", workers[i], md5[i]);
+    }
+    assert_string_equal(md5[0], md5[1]);
+}
+
+/* ==== live mode ========================================================= */
+
+static void test_live_slow_inference_drops_and_bounds_latency(void **state)
+{
+    (void)state;
+    char out[300], err[512];
+    snprintf(out, sizeof out, "%s/live.mkv", g_dir);
+    /* realtime paces the generator like a camera: 50 frames a second. */
+    seg_config c = job("lavfi:testsrc2=size=160x120:rate=50,realtime", out);
+    c.infer_delay_us = LIVE_DELAY_US;
+    c.max_frames = 12;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("live, slow model, 50 fps source", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.live, 1); /* lavfi: live by default */
+    assert_int_equal(s.frames, 12);
+    assert_true(s.dropped > 0);
+    assert_int_equal(s.latency.n, 12);
+    printf("# latency bound %.0f ms, worst shown frame %.1f ms\n", LIVE_LATENCY_BOUND_MS,
+           s.latency.max);
+    assert_true(s.latency.max < LIVE_LATENCY_BOUND_MS);
+    assert_int_equal(tp_video_frames(out), 12);
+}
+
+static void test_live_forced_on_a_file_drops_and_accounts(void **state)
+{
+    (void)state;
+    char out[300], err[512];
+    snprintf(out, sizeof out, "%s/livefile.mkv", g_dir);
+    seg_config c = job(g_clip, out);
+    c.mode = SEG_MODE_LIVE;
+    c.workers = 2;
+    c.infer_delay_us = EXACT_DELAY_US;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("--live on a file", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.live, 1);
+    assert_int_equal(s.decoded, CLIP_FRAMES);
+    assert_true(s.frames >= 1);
+    assert_true(s.dropped > 0);
+    /* Nothing stopped the run: every decoded frame was shown or dropped. */
+    assert_int_equal(s.frames + s.dropped, s.decoded);
+    assert_true(s.latency.max < 2 * EXACT_DELAY_US / 1000.0 + 100.0);
+    assert_int_equal(tp_video_frames(out), s.frames);
+}
+
+static void test_lavfi_live_stops_after_n_frames(void **state)
+{
+    (void)state;
+    char out[300], err[512];
+    snprintf(out, sizeof out, "%s/lavfi.mkv", g_dir);
+    seg_config c = job("lavfi:testsrc2=size=160x120:rate=25", out);
+    c.max_frames = 30;
+    c.workers = 2;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("lavfi, --frames 30", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.live, 1);
+    assert_int_equal(s.frames, 30);
+    assert_int_equal(tp_video_frames(out), 30);
+}
+
+/* ==== stopping and failing ============================================== */
+
+static void *stop_later(void *arg)
+{
+    struct timespec ts = {0, *(long *)arg * 1000000L};
+    nanosleep(&ts, NULL);
+    seg_request_stop();
+    return NULL;
+}
+
+static void test_stop_request_finalises_output(void **state)
+{
+    (void)state;
+    char out[300], err[512];
+    snprintf(out, sizeof out, "%s/stopped.mp4", g_dir);
+    seg_config c = job(g_clip, out);
+    c.infer_delay_us = 50000; /* 2 s for the clip; stopped after 0.4 s */
+    long after_ms = 400;
+    pthread_t t;
+    seg_stop_clear();
+    assert_int_equal(pthread_create(&t, NULL, stop_later, &after_ms), 0);
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    pthread_join(t, NULL);
+    seg_stop_clear();
+    show("stopped", st, &s, err);
+    assert_int_equal(st, SEG_ERR_INTERRUPTED);
+    assert_true(s.frames > 0);
+    assert_true(s.frames < CLIP_FRAMES);
+    assert_true(s.seconds < 1.5);
+    /* The file was finalised: it plays, with every frame written. */
+    assert_int_equal(tp_video_frames(out), s.frames);
+
+    /* A request made before the job starts stops it at once. */
+    seg_request_stop();
+    st = seg_run(&c, &s, err, sizeof err);
+    seg_stop_clear();
+    assert_int_equal(st, SEG_ERR_INTERRUPTED);
+    assert_true(s.frames < CLIP_FRAMES);
+}
+
+static void test_failures_say_where(void **state)
+{
+    (void)state;
+    char out[300], err[512], bad[300];
+    seg_stats s;
+    snprintf(out, sizeof out, "%s/never.mkv", g_dir);
+
+    snprintf(bad, sizeof bad, "%s/missing.mkv", g_dir);
+    seg_config c = job(bad, out);
+    assert_int_not_equal(seg_run(&c, &s, err, sizeof err), SEG_OK);
+    assert_int_equal(s.where, SEG_WHERE_INPUT);
+    assert_non_null(strstr(err, "missing.mkv"));
+
+    snprintf(bad, sizeof bad, "%s/missing.tflite", g_dir);
+    c = job(g_clip, out);
+    c.model = bad;
+    assert_int_not_equal(seg_run(&c, &s, err, sizeof err), SEG_OK);
+    assert_int_equal(s.where, SEG_WHERE_MODEL);
+
+    /* A sink that fails mid-run (the disk is "full": the first buffer
+     * flush, a few frames in): the renderer stops the job while the decoder
+     * waits on full rings (exact mode), every stage drains, the status says
+     * output. */
+    c = job("lavfi:testsrc2=size=320x240:rate=25", "/dev/full");
+    c.format = "matroska";
+    c.codec = "ffv1";
+    c.mode = SEG_MODE_EXACT;
+    c.max_frames = 500;
+    c.workers = 2;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("/dev/full", st, &s, err);
+    assert_int_equal(st, SEG_ERR_IO);
+    assert_int_equal(s.where, SEG_WHERE_OUTPUT);
+    assert_non_null(strstr(err, "/dev/full"));
+    assert_true(s.frames < 100);
+
+    /* Bad settings are refused before anything starts. */
+    c = job(g_clip, out);
+    c.workers = 99;
+    assert_int_equal(seg_run(&c, &s, err, sizeof err), SEG_ERR_INVALID);
+}
+
+static void test_size_change_is_scaled_to_the_output(void **state)
+{
+    (void)state;
+    /* 25 frames at 160x120, then 25 at 320x240 in one stream: the output
+     * keeps the first size and every frame, the later ones scaled down. */
+    char in[300], out[300], err[512];
+    snprintf(in, sizeof in, "%s/size_change.ts", g_dir);
+    snprintf(out, sizeof out, "%s/size_change.mkv", g_dir);
+    assert_int_equal(tp_sh("cd %s && ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 "
+                           "-t 1 -c:v mpeg2video a.ts && ffmpeg -v error -f lavfi -i "
+                           "testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video b.ts && "
+                           "cat a.ts b.ts >size_change.ts", g_dir), 0);
+    long want = tp_video_frames(in);
+    seg_config c = job(in, out);
+    c.workers = 2;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("size change", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.frames, want);
+    assert_int_equal(tp_video_frames(out), want);
+    char cmd[600], size[64] = "";
+    snprintf(cmd, sizeof cmd, "ffprobe -v error -select_streams v:0 -show_entries "
+             "stream=width,height -of csv=p=0:s=x %s", out);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(size, sizeof size, p));
+    pclose(p);
+    assert_string_equal(size, "160x120\n");
+}
+
+static void test_null_sink_reports_every_stage(void **state)
+{
+    (void)state;
+    char err[512];
+    seg_config c = job(g_clip, NULL); /* --bench: encode, then discard */
+    c.workers = 2;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("null sink", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.frames, CLIP_FRAMES);
+    for (int i = 0; i < SEG_STAGE_COUNT; i++) {
+        assert_int_equal(s.stage[i].n, CLIP_FRAMES);
+        assert_true(s.stage[i].p50 <= s.stage[i].p95);
+        assert_true(s.stage[i].p95 <= s.stage[i].p99);
+        assert_true(s.stage[i].p99 <= s.stage[i].max);
+    }
+    assert_int_equal(s.frames_ring.capacity, 2);
+    assert_true(s.frames_ring.max >= 1 && s.frames_ring.max <= 2);
+    /* The JSON report carries the keys tools read. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/report.json", g_dir);
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    seg_report_json(f, &c, &s);
+    rewind(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    const char *keys[] = {"\"fps\":", "\"frames\":40", "\"dropped\":0", "\"decode\":{\"p50\":",
+                          "\"infer\":{\"p50\":", "\"encode\":{\"p50\":", "\"p95\":", "\"p99\":",
+                          "\"cpu\":", "\"threads\":1", "\"workers\":2", "\"model\":",
+                          "\"resolution\":\"160x120\"", "\"output\":null"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strstr(buf, keys[i]))
+            fprintf(stderr, "# no %s in %s\n", keys[i], buf);
+        assert_non_null(strstr(buf, keys[i]));
+    }
+    assert_int_equal(buf[0], '{');
+    assert_int_equal(buf[n - 2], '}');
+}
+
+static void test_default_workers_and_threads(void **state)
+{
+    (void)state;
+    seg_config c = seg_config_default();
+    int w, t;
+    seg_config_resolve_threads(&c, 2, &w, &t);
+    assert_int_equal(w, 2); /* frame-level parallelism on 2 cores */
+    assert_int_equal(t, 1);
+    seg_config_resolve_threads(&c, 1, &w, &t);
+    assert_int_equal(w, 1);
+    assert_int_equal(t, 1);
+    seg_config_resolve_threads(&c, 16, &w, &t);
+    assert_int_equal(w, 2);
+    assert_int_equal(t, 7); /* two cores left to the other stages */
+    c.workers = 3;
+    seg_config_resolve_threads(&c, 2, &w, &t);
+    assert_int_equal(w, 3);
+    assert_int_equal(t, 1);
+    c.workers = 0;
+    c.threads = 4;
+    seg_config_resolve_threads(&c, 2, &w, &t);
+    assert_int_equal(w, 2);
+    assert_int_equal(t, 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
+        cmocka_unit_test(test_workers_keep_frames_and_order),
+        cmocka_unit_test(test_live_slow_inference_drops_and_bounds_latency),
+        cmocka_unit_test(test_live_forced_on_a_file_drops_and_accounts),
+        cmocka_unit_test(test_lavfi_live_stops_after_n_frames),
+        cmocka_unit_test(test_stop_request_finalises_output),
+        cmocka_unit_test(test_failures_say_where),
+        cmocka_unit_test(test_size_change_is_scaled_to_the_output),
+        cmocka_unit_test(test_null_sink_reports_every_stage),
+        cmocka_unit_test(test_default_workers_and_threads),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,174 @@
+/* test_pipeline_net.c - network streams on loopback (127.0.0.1 only):
+ * the job streams MPEG-TS over UDP while an ffmpeg process receives it, and
+ * reads an MPEG-TS stream an ffmpeg process sends until the sender stops,
+ * when the read timeout must end the run (not hang it) with a clear error
+ * and a finalised output.
+ * ctest runs this under ThreadSanitizer too (labels "pipeline;net"). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "seg.h"
+#include "test_pipeline_util.h"
+
+#define CLIP_FRAMES 40
+#define READ_TIMEOUT_MS 1500
+
+static char g_dir[256], g_model[300], g_clip[300];
+
+static void log_line(void *user, io_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "# io %s: %s%s", level == IO_LOG_ERROR ? "error" : "warning", msg,
+            msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (tp_make_dir(g_dir, sizeof g_dir))
+        return -1;
+    snprintf(g_model, sizeof g_model, "%s/tiny.tflite", g_dir);
+    snprintf(g_clip, sizeof g_clip, "%s/clip.mkv", g_dir);
+    if (tp_write_tiny_model(g_model))
+        return -1;
+    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 -frames:v %d "
+              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p %s",
+              CLIP_FRAMES, g_clip)) {
+        fprintf(stderr, "# needs the ffmpeg command line\n");
+        return -1;
+    }
+    io_set_log_callback(log_line, NULL, IO_LOG_WARNING);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tp_remove_dir(g_dir);
+    return 0;
+}
+
+static seg_config job(const char *input, const char *output)
+{
+    seg_config c = seg_config_default();
+    c.input = input;
+    c.output = output;
+    c.model = g_model;
+    c.quiet = 1;
+    c.overwrite = 1;
+    c.workers = 1;
+    c.threads = 1;
+    return c;
+}
+
+static void test_streams_mpegts_to_udp(void **state)
+{
+    (void)state;
+    int port = tp_free_udp_port();
+    assert_true(port > 0);
+    char url[128], recv_path[300], err[512];
+    snprintf(url, sizeof url, "udp://127.0.0.1:%d", port);
+    snprintf(recv_path, sizeof recv_path, "%s/received.ts", g_dir);
+    /* The receiver first: UDP keeps nothing for a port nobody listens on.
+     * It gives up 3 s after the last packet (udp "timeout" is in us). */
+    pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -i '%s?timeout=3000000' "
+                        "-c copy -f mpegts '%s'", url, recv_path);
+    assert_true(rx > 0);
+    assert_true(tp_wait_udp_bound(port, 10.0));
+
+    seg_config c = job(g_clip, url);
+    c.format = "mpegts";
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    printf("# sent %lld frames to %s: %s %s\n", (long long)s.frames, url, seg_status_str(st), err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.live, 0); /* the input is a file: exact */
+    assert_int_equal(s.frames, CLIP_FRAMES);
+
+    int rx_status = tp_wait(rx, 20.0);
+    long got = tp_video_frames(recv_path);
+    printf("# ffmpeg received %ld of %d frames (exit %d)\n", got, CLIP_FRAMES, rx_status);
+    /* Loopback UDP loses nothing unless the receiver's buffer overflows;
+     * allow a little. */
+    assert_true(got >= CLIP_FRAMES * 3 / 4);
+    assert_true(got <= CLIP_FRAMES);
+}
+
+typedef struct run_args {
+    seg_config cfg;
+    seg_stats stats;
+    int status;
+    char err[512];
+} run_args;
+
+static void *run_job(void *arg)
+{
+    run_args *a = arg;
+    a->status = seg_run(&a->cfg, &a->stats, a->err, sizeof a->err);
+    return NULL;
+}
+
+static void test_reads_udp_until_the_sender_stops(void **state)
+{
+    (void)state;
+    int port = tp_free_udp_port();
+    assert_true(port > 0);
+    char url[128], out[300];
+    snprintf(url, sizeof url, "udp://127.0.0.1:%d", port);
+    snprintf(out, sizeof out, "%s/from_udp.mkv", g_dir);
+    run_args *a = calloc(1, sizeof *a);
+    assert_non_null(a);
+    a->cfg = job(url, out);
+    a->cfg.timeout_ms = READ_TIMEOUT_MS;
+
+    /* The job listens first, then ffmpeg sends 3 s of 25 fps in real time
+     * (-re), with a key frame every 5 frames so the receiver can start. */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, run_job, a), 0);
+    int bound = tp_wait_udp_bound(port, 10.0);
+    pid_t tx = -1;
+    if (bound)
+        tx = tp_spawn("exec ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=25 "
+                      "-t 3 -c:v libx264 -preset ultrafast -tune zerolatency -g 5 -pix_fmt yuv420p "
+                      "-f mpegts '%s?pkt_size=1316'", url);
+    double t_sent = tx > 0 && tp_wait(tx, 30.0) == 0 ? tp_now() : -1.0;
+    pthread_join(t, NULL);
+    double t_end = tp_now();
+    seg_stats *s = &a->stats;
+    printf("# read %lld frames (%lld dropped: %lld/%lld/%lld) from %s: %s: %s; the run "
+           "ended %.2f s after the sender\n",
+           (long long)s->frames, (long long)s->dropped, (long long)s->dropped_decoder,
+           (long long)s->dropped_infer, (long long)s->dropped_render, url,
+           seg_status_str(a->status), a->err, t_end - t_sent);
+    assert_true(bound);
+    assert_true(t_sent > 0);
+    assert_int_equal(s->live, 1); /* a network input: live */
+    assert_true(s->frames >= 10);
+    /* A source that stops sending ends the run within the timeout (plus
+     * the time to drain and finalise), with an input error that says so. */
+    assert_int_equal(a->status, SEG_ERR_IO);
+    assert_int_equal(s->where, SEG_WHERE_INPUT);
+    assert_non_null(strstr(a->err, "timed out"));
+    assert_true(t_end - t_sent < READ_TIMEOUT_MS / 1000.0 + 1.5);
+    /* What arrived was written and the file finalised. */
+    assert_int_equal(tp_video_frames(out), s->frames);
+    free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_streams_mpegts_to_udp),
+        cmocka_unit_test(test_reads_udp_until_the_sender_stops),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
