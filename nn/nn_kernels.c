@@ -199,6 +199,7 @@ static double wall_s(void)
 
 double nn_measure_peak_macs(int threads)
 {
+    (void)threads; /* unused without OpenMP */
     const nn_isa *isa = nn_isa_current();
     double best = 0.0;
     for (int rep = 0; rep < 3; rep++) { /* best of three: the machine is shared */
@@ -539,14 +540,17 @@ void nn_avgpool(const float *in, int ih, int iw, int c,
             for (int ch = 0; ch < c; ch++)
                 acc[ch] = 0.0f;
             int count = 0;
-            for (int ky = 0; ky < g->kh; ky++) {
-                long y = oy * g->stride_h - g->pad_top + ky;
-                if (y < 0 || y >= ih)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    int x = ox * g->stride_w - g->pad_left + kx;
-                    if (x < 0 || x >= iw)
-                        continue;
+            /* Only the taps inside the input: a hostile window of 65536
+             * must not cost 65536 iterations of nothing. */
+            long yb = oy * g->stride_h - g->pad_top;
+            int xb = ox * g->stride_w - g->pad_left;
+            int ky0 = yb < 0 ? (int)-yb : 0, kx0 = xb < 0 ? -xb : 0;
+            int ky1 = g->kh < ih - yb ? g->kh : (int)(ih - yb);
+            int kx1 = g->kw < iw - xb ? g->kw : iw - xb;
+            for (int ky = ky0; ky < ky1; ky++) {
+                long y = yb + ky;
+                for (int kx = kx0; kx < kx1; kx++) {
+                    int x = xb + kx;
                     const float *ip = in + ((size_t)y * iw + x) * c;
                     for (int ch = 0; ch < c; ch++)
                         acc[ch] += ip[ch];
@@ -770,14 +774,15 @@ void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int 
         for (int ox = 0; ox < ow; ox++) {
             float *acc = out + ((size_t)oy * ow + ox) * c;
             int first = 1;
-            for (int ky = 0; ky < g->kh; ky++) {
-                long y = oy * g->stride_h - g->pad_top + ky;
-                if (y < 0 || y >= ih)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    int x = ox * g->stride_w - g->pad_left + kx;
-                    if (x < 0 || x >= iw)
-                        continue;
+            long yb = oy * g->stride_h - g->pad_top;
+            int xb = ox * g->stride_w - g->pad_left;
+            int ky0 = yb < 0 ? (int)-yb : 0, kx0 = xb < 0 ? -xb : 0;
+            int ky1 = g->kh < ih - yb ? g->kh : (int)(ih - yb);
+            int kx1 = g->kw < iw - xb ? g->kw : iw - xb;
+            for (int ky = ky0; ky < ky1; ky++) {
+                long y = yb + ky;
+                for (int kx = kx0; kx < kx1; kx++) {
+                    int x = xb + kx;
                     const float *ip = in + ((size_t)y * iw + x) * c;
                     if (first)
                         memcpy(acc, ip, (size_t)c * sizeof(float));
