@@ -13,7 +13,7 @@
  *      convention of the model's own RESIZE_BILINEAR; `edge` off), or
  *      edge-aware: a fast guided filter (He, Sun, Tang, "Guided Image
  *      Filtering", and He & Sun, "Fast Guided Filter", 2015) on a grid 1/s of
- *      the frame (s = min(w, h) / 256, 1..8), guided by the frame's luma,
+ *      the frame (s = min(w, h) / 256 rounded, 1..8), guided by the luma,
  *      whose linear coefficients are upsampled and applied at full
  *      resolution, so the edge follows the picture (hair, shoulders) rather
  *      than the model's grid; its output within 1% of 0 or 255 is snapped
@@ -209,6 +209,16 @@ typedef struct disp_input {
  *         background, side_mode not usable); SEG_ERR_LIMIT; SEG_ERR_NOMEM.
  */
 int disp_render(disp_compositor *c, const disp_input *in, seg_image *out);
+
+/**
+ * Make @p out what disp_render() needs for a @p w x @p h frame in the current
+ * mode: (re)allocated with seg_image_alloc() when its size or format differ
+ * (free it with seg_image_free()), untouched otherwise. For a renderer that
+ * lets the user change the mode (side-by-side and alpha change the output):
+ * call it before each disp_render(); it allocates only on a change.
+ * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_LIMIT, SEG_ERR_NOMEM.
+ */
+int disp_output_prepare(const disp_compositor *c, int w, int h, seg_image *out);
 
 /**
  * Composite in place: disp_render() with out = frame, no labels, the stored

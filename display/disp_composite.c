@@ -45,9 +45,9 @@ void disp_compositor_free(disp_compositor **pc)
     free(c->alpha);
     free(c->hist);
     free(c->sm);
-    disp_buf *bufs[] = {&c->xi0, &c->xw,  &c->xw8, &c->yi0,  &c->yw,    &c->yw8,
-                        &c->gi0, &c->gwx, &c->gw8, &c->gw,   &c->tls,   &c->luma,
-                        &c->rows, &c->rows2, &c->lx, &c->cls};
+    disp_buf *bufs[] = {&c->xi0, &c->xw,  &c->yi0, &c->yw, &c->yw8,   &c->gi0,
+                        &c->gwx, &c->gw8, &c->gw,  &c->tls, &c->luma, &c->rows,
+                        &c->rows2, &c->lx, &c->cls};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         disp_buf_free(bufs[i]);
     for (int i = 0; i < 10; i++)
@@ -483,6 +483,17 @@ int disp_render(disp_compositor *c, const disp_input *in, seg_image *out)
     out->pts = pts;
     out->index = index;
     return SEG_OK;
+}
+
+int disp_output_prepare(const disp_compositor *c, int w, int h, seg_image *out)
+{
+    int ow, oh, st;
+    seg_pixfmt f;
+    if (!c || !out)
+        return SEG_ERR_INVALID;
+    if ((st = disp_output_size(c->opt.mode, w, h, &ow, &oh, &f)))
+        return st;
+    return ensure_image(out, ow, oh, f);
 }
 
 int disp_composite(disp_compositor *c, seg_image *frame, const float *mask, int mw, int mh)

@@ -56,14 +56,13 @@ struct disp_compositor {
 
     /* temporal smoothing at the mask's size */
     float *hist;          /* the previous refined probability map */
-    size_t hist_cap;
     int hw, hh;           /* its size; 0 = no history */
     float *sm;            /* this frame's smoothed map (then swapped into hist) */
-    size_t sm_cap;
+    size_t sm_cap;        /* bytes in each of hist and sm */
 
     /* scratch for the refinement and the modes */
-    disp_buf xi0, xw, xw8, yi0, yw, yw8; /* axis arrays, frame-sized axes */
-    disp_buf gi0, gwx, gw8;              /* axis arrays for grid-sized axes */
+    disp_buf xi0, xw, yi0, yw, yw8;      /* axis arrays, frame-sized axes */
+    disp_buf gi0, gwx, gw8;              /* axis arrays for other axes */
     disp_buf gw;          /* box filter column factors */
     disp_buf tls;         /* per-thread scratch rows */
     disp_buf luma;        /* the frame's luma, frame-sized (guided filter) */
@@ -88,8 +87,8 @@ struct disp_compositor {
  *  SEG_OK or SEG_ERR_NOMEM. */
 int disp_planes(disp_compositor *c, int n, size_t count, float **p);
 
-/** Grid factor for a frame: floor(min(w, h) / 256), clamped to 1..8, so the
- *  grid's short side is 256..511 pixels for common sizes. */
+/** Grid factor for a frame: min(w, h) / 256 rounded, clamped to 1..8, so the
+ *  grid's short side is about 180..360 pixels (720p: 3, 1080p: 4, 4K: 8). */
 int disp_grid_factor(int w, int h);
 
 /** Zero-padded box sum of radius r over a gw x gh plane, divided by

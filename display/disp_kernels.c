@@ -79,7 +79,7 @@ void disp_axis_fill(disp_axis *ax, int n_dst, int n_src, double scale)
 int disp_grid_factor(int w, int h)
 {
     int m = w < h ? w : h;
-    int s = m / 256;
+    int s = (m + 128) / 256;
     return s < 1 ? 1 : (s > 8 ? 8 : s);
 }
 

@@ -99,8 +99,8 @@ const char *const *disp_option_names(void)
 
 const char *disp_options_help(void)
 {
-    return "  --mode MODE            overlay (default), blur, replace, mask, matte, alpha,\n"
-           "                         side-by-side (input | mask | composite)\n"
+    return "  --mode MODE            overlay (default), blur, replace (--background), mask,\n"
+           "                         matte (green screen), alpha (RGBA), side-by-side\n"
            "  --color RRGGBB         overlay tint (default 00ff00)\n"
            "  --opacity F            overlay strength at full confidence, 0..1 (0.5)\n"
            "  --matte-color RRGGBB   matte mode's background (default 00ff00)\n"

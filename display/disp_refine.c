@@ -53,7 +53,7 @@ static int smooth_mask(disp_compositor *c, const float *mask, int mw, int mh)
         free(c->hist);
         c->sm = a;
         c->hist = b;
-        c->sm_cap = c->hist_cap = n * sizeof(float);
+        c->sm_cap = n * sizeof(float);
         c->hw = c->hh = 0; /* history lost with the old buffer */
     }
     float k = c->opt.smooth;

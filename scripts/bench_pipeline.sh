@@ -67,5 +67,5 @@ echo "--- one --bench run (default settings, same input, real output)"
 echo "--- live: lavfi 1280x720 at 30 fps, paced (realtime), 300 frames"
 "$bin" "lavfi:testsrc2=size=1280x720:rate=30,realtime" --bench -n 300 -q -m "$model"
 
-echo "--- live: the same at 60 fps, 600 frames (more than this machine keeps up with)"
+echo "--- live: the same at 60 fps, 600 frames"
 "$bin" "lavfi:testsrc2=size=1280x720:rate=60,realtime" --bench -n 600 -q -m "$model"

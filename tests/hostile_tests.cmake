@@ -8,7 +8,10 @@
 seg_add_test(test_faults SOURCES test_faults.c tflite_builder.c LIBS m LABELS "e2e;faults")
 add_dependencies(test_faults segstream)
 set_tests_properties(test_faults PROPERTIES TIMEOUT 900)
-foreach(known resolution_change)
+# None today: the last one (a size change mid-stream) was fixed with the
+# threaded pipeline. Add a case's name after known_failure_ to the list.
+set(SEG_FAULTS_KNOWN_FAILURES "")
+foreach(known IN LISTS SEG_FAULTS_KNOWN_FAILURES)
   add_test(NAME test_faults_known_failure_${known}
            COMMAND test_faults known_failure_${known})
   set_tests_properties(test_faults_known_failure_${known} PROPERTIES

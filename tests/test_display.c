@@ -950,6 +950,33 @@ static void test_output_sizes_and_errors(void **state)
     assert_int_equal(disp_output_size(DISP_MODE_MASK, 0, 100, NULL, NULL, NULL),
                      SEG_ERR_INVALID);
 
+    /* a renderer switching modes keeps its output fitted */
+    {
+        disp_options m = exact(DISP_MODE_OVERLAY);
+        disp_compositor *k = NULL;
+        assert_int_equal(disp_compositor_create(&k, &m), SEG_OK);
+        seg_image fr = scene(), out = {0};
+        float *mk = scene_mask();
+        disp_input in = {&fr, mk, W, H, NULL, NULL};
+        static const disp_mode seq[] = {DISP_MODE_OVERLAY, DISP_MODE_SIDE_BY_SIDE,
+                                        DISP_MODE_ALPHA, DISP_MODE_BLUR};
+        for (size_t i = 0; i < 4; i++) {
+            m.mode = seq[i];
+            assert_int_equal(disp_compositor_set_options(k, &m), SEG_OK);
+            assert_int_equal(disp_output_prepare(k, W, H, &out), SEG_OK);
+            uint8_t *before = out.data;
+            assert_int_equal(disp_output_prepare(k, W, H, &out), SEG_OK);
+            assert_ptr_equal(out.data, before); /* no change, no allocation */
+            assert_int_equal(disp_render(k, &in, &out), SEG_OK);
+            assert_int_equal(out.width, seq[i] == DISP_MODE_SIDE_BY_SIDE ? 3 * W : W);
+            assert_int_equal(out.format, seq[i] == DISP_MODE_ALPHA ? SEG_PIX_RGBA : SEG_PIX_RGB24);
+        }
+        seg_image_free(&fr);
+        seg_image_free(&out);
+        free(mk);
+        disp_compositor_free(&k);
+    }
+
     disp_options o = disp_options_default();
     o.opacity = 2.0f;
     disp_compositor *c = NULL;
