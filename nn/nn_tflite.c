@@ -898,7 +898,10 @@ static int build_mean(op_ctx *c)
     return SEG_OK;
 }
 
-static int build_resize(op_ctx *c)
+/* Both resizes: (input, size int32[2]) and two bool options whose field ids
+ * differ (bilinear: 2 and 3, after the deprecated new_height/new_width;
+ * nearest: 0 and 1). */
+static int build_resize_op(op_ctx *c, nn_op op, int align_field)
 {
     int st;
     if (c->n_in != 2)
@@ -914,20 +917,21 @@ static int build_resize(op_ctx *c)
     const nn_tensor *x = &c->p->m->tensors[c->in[0]];
     int align = 0, half = 0;
     if (c->has_opts) {
-        align = (int)fb_int(&c->p->f, &c->opts, 2, 1, 0, 0) != 0;
-        half = (int)fb_int(&c->p->f, &c->opts, 3, 1, 0, 0) != 0;
+        align = (int)fb_int(&c->p->f, &c->opts, align_field, 1, 0, 0) != 0;
+        half = (int)fb_int(&c->p->f, &c->opts, align_field + 1, 1, 0, 0) != 0;
     }
-    if (align && half)
+    if (op == NN_OP_RESIZE_BILINEAR && align && half)
         return bad_params(c, "align_corners and half_pixel_centers are both set");
     if (x->shape[0] != 1)
         return bad_params(c, "batch sizes other than 1 are not supported");
     int s[4] = {1, size[0], size[1], x->shape[3]};
     if ((st = check_out_shape(c, s)))
         return st;
-    nn_node *n = new_node(c, NN_OP_RESIZE_BILINEAR);
+    nn_node *n = new_node(c, op);
     n->align_corners = align;
     n->half_pixel = half;
-    n->macs = (uint64_t)size[0] * size[1] * x->shape[3] * 4;
+    if (op == NN_OP_RESIZE_BILINEAR)
+        n->macs = (uint64_t)size[0] * size[1] * x->shape[3] * 4;
     return SEG_OK;
 }
 
@@ -1171,36 +1175,6 @@ static int build_pad(op_ctx *c, int v2)
     return SEG_OK;
 }
 
-static int build_resize_nearest(op_ctx *c)
-{
-    int st;
-    if (c->n_in != 2)
-        return bad_params(c, "needs input and size");
-    if ((st = need_float(c, c->in[0], "input")))
-        return st;
-    int32_t size[2];
-    int ns;
-    if (const_ints(c->p, c->in[1], size, 2, &ns) || ns != 2)
-        return bad_params(c, "size must be a constant int32[2]");
-    if (size[0] < 1 || size[1] < 1 || size[0] > NN_MAX_DIM || size[1] > NN_MAX_DIM)
-        return bad_params(c, "size out of range");
-    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
-    int align = 0, half = 0;
-    if (c->has_opts) {
-        align = (int)fb_int(&c->p->f, &c->opts, 0, 1, 0, 0) != 0;
-        half = (int)fb_int(&c->p->f, &c->opts, 1, 1, 0, 0) != 0;
-    }
-    if (x->shape[0] != 1)
-        return bad_params(c, "batch sizes other than 1 are not supported");
-    int s[4] = {1, size[0], size[1], x->shape[3]};
-    if ((st = check_out_shape(c, s)))
-        return st;
-    nn_node *n = new_node(c, NN_OP_RESIZE_NEAREST);
-    n->align_corners = align;
-    n->half_pixel = half;
-    return SEG_OK;
-}
-
 static int build_op(op_ctx *c, int code)
 {
     char *err = c->p->err;
@@ -1224,7 +1198,7 @@ static int build_op(op_ctx *c, int code)
     case OP_LOGISTIC: return build_activation(c, NN_ACT_LOGISTIC);
     case OP_HARD_SWISH: return build_activation(c, NN_ACT_HARD_SWISH);
     case OP_MEAN: return build_mean(c);
-    case OP_RESIZE_BILINEAR: return build_resize(c);
+    case OP_RESIZE_BILINEAR: return build_resize_op(c, NN_OP_RESIZE_BILINEAR, 2);
     case OP_CONCATENATION: return build_concat(c);
     case OP_RESHAPE: case OP_SQUEEZE: return build_reshape(c);
     case OP_DEQUANTIZE: return fold_dequantize(c);
@@ -1233,7 +1207,7 @@ static int build_op(op_ctx *c, int code)
     case OP_ARG_MAX: return build_argmax(c);
     case OP_PAD: return build_pad(c, 0);
     case OP_PADV2: return build_pad(c, 1);
-    case OP_RESIZE_NEAREST_NEIGHBOR: return build_resize_nearest(c);
+    case OP_RESIZE_NEAREST_NEIGHBOR: return build_resize_op(c, NN_OP_RESIZE_NEAREST, 0);
     case OP_PRELU: return build_binary(c, NN_BIN_PRELU, 0);
     case OP_CUSTOM:
         if (strcmp(c->name, "Convolution2DTransposeBias") == 0)
