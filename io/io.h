@@ -144,6 +144,12 @@ typedef struct io_sink_params {
     const char *preset;                /**< x264 preset; NULL = "veryfast" */
     int overwrite;                     /**< non-zero: replace an existing file */
     int encoder_threads;               /**< 0 = 1 */
+    int rgba;                          /**< non-zero: frames are RGBA and the alpha is
+                                            kept: a pixel format with alpha is chosen,
+                                            and without a codec the first of qtrle
+                                            (.mov), ffv1 (.mkv), png the container
+                                            takes; an encoder without alpha formats
+                                            is refused (SEG_ERR_UNSUPPORTED) */
 } io_sink_params;
 
 /**
@@ -169,7 +175,7 @@ typedef struct io_sink_params {
  */
 int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
                  const io_source *audio_from, char *err, size_t errlen);
-/** Encode one RGB24 frame of params->width x height (pts in params' time
+/** Encode one RGB24 (RGBA with params->rgba) frame of params->width x height (pts in params' time
  *  base, strictly increasing: a pts not above the previous one is moved to
  *  previous + 1 with a warning). Nothing is allocated per frame.
  *  @return SEG_OK, SEG_ERR_INVALID (wrong size/format), SEG_ERR_IO (write

@@ -30,6 +30,7 @@ struct io_sink {
     AVRational in_tb;        /* time base of seg_image.pts */
     int64_t offset_us;       /* the input's start time: subtracted from all timestamps */
     int in_w, in_h;          /* size of the frames we are given */
+    int rgba;                /* frames are RGBA (alpha kept) */
     int64_t frame_dur;       /* one nominal frame in the encoder time base */
     int64_t last_pts;
     int have_pts;
@@ -58,6 +59,26 @@ static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec)
     return codec->pix_fmts[0];
 }
 
+/* A pixel format with alpha, RGB ones first (lossless alpha and colour);
+ * AV_PIX_FMT_NONE when the encoder has none. */
+static enum AVPixelFormat choose_alpha_pix_fmt(const AVCodec *codec)
+{
+    enum AVPixelFormat any = AV_PIX_FMT_NONE;
+    if (!codec->pix_fmts)
+        return AV_PIX_FMT_NONE;
+    for (const enum AVPixelFormat *p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; p++) {
+        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(*p);
+        if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA) || d->comp[0].depth != 8 ||
+            (d->flags & AV_PIX_FMT_FLAG_PAL))
+            continue;
+        if (d->flags & AV_PIX_FMT_FLAG_RGB)
+            return *p;
+        if (any == AV_PIX_FMT_NONE)
+            any = *p;
+    }
+    return any;
+}
+
 static int is_x264(const AVCodec *codec)
 {
     return strncmp(codec->name, "libx264", 7) == 0;
@@ -73,6 +94,21 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
         if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
             IO_SET_ERROR(snk, "OUTPUT '%s': unknown video encoder '%s'", snk->url, p->codec);
             *ret = SEG_ERR_INVALID;
+            return NULL;
+        }
+    } else if (p->rgba) {
+        /* Alpha needs an encoder that keeps it: the first the container takes. */
+        static const char *const ALPHA_CODECS[] = {"qtrle", "ffv1", "png", NULL};
+        for (int i = 0; ALPHA_CODECS[i] && !codec; i++) {
+            const AVCodec *c = avcodec_find_encoder_by_name(ALPHA_CODECS[i]);
+            if (c && avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) != 0)
+                codec = c;
+        }
+        if (!codec) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': format '%s' holds no video codec with an alpha "
+                         "channel; use a .mov (qtrle) or .mkv (ffv1) file, or write RGBA PNG "
+                         "frames with --dump-frames DIR", snk->url, ofmt->name);
+            *ret = SEG_ERR_UNSUPPORTED;
             return NULL;
         }
     } else {
@@ -159,7 +195,17 @@ static int setup_video(io_sink *snk, const io_sink_params *p)
 
     if (!(codec = choose_encoder(snk, p, &ret)))
         return ret;
-    pix = choose_pix_fmt(codec);
+    if (p->rgba) {
+        pix = choose_alpha_pix_fmt(codec);
+        if (pix == AV_PIX_FMT_NONE) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': encoder %s cannot keep an alpha channel; use "
+                         "--codec qtrle (.mov), ffv1 or png (.mkv), or write RGBA PNG frames "
+                         "with --dump-frames DIR", snk->url, codec->name);
+            return SEG_ERR_UNSUPPORTED;
+        }
+    } else {
+        pix = choose_pix_fmt(codec);
+    }
     d = av_pix_fmt_desc_get(pix);
     /* Subsampled chroma needs sizes divisible by the subsampling: crop the
      * last column/row instead of resampling every pixel. */
@@ -191,9 +237,10 @@ static int setup_video(io_sink *snk, const io_sink_params *p)
     if (snk->frame_dur < 1)
         snk->frame_dur = 1;
 
-    if (!(snk->sws = sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, pix, SWS_BILINEAR, NULL, NULL,
-                                    NULL))) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': cannot convert rgb24 to %s", snk->url, d->name);
+    enum AVPixelFormat in_pix = snk->rgba ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24;
+    if (!(snk->sws = sws_getContext(w, h, in_pix, w, h, pix, SWS_BILINEAR, NULL, NULL, NULL))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': cannot convert %s to %s", snk->url,
+                     av_get_pix_fmt_name(in_pix), d->name);
         return SEG_ERR_UNSUPPORTED;
     }
     if (!(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
@@ -305,6 +352,7 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
     snk->in_tb = av_make_q(params->time_base_num, params->time_base_den);
     snk->in_w = params->width;
     snk->in_h = params->height;
+    snk->rgba = params->rgba != 0;
     snk->offset_us = io_source_start_time(audio_from);
 
     ret = avformat_alloc_output_context2(&snk->fmt, NULL, params->format, url);
@@ -427,11 +475,11 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
         IO_SET_ERROR(snk, "OUTPUT '%s': already finished", snk->url);
         return SEG_ERR_INVALID;
     }
-    if (!frame->data || frame->format != SEG_PIX_RGB24 || frame->width != snk->in_w ||
-        frame->height != snk->in_h) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': got a %dx%d frame (format %d), expected %dx%d RGB24",
+    if (!frame->data || frame->format != (snk->rgba ? SEG_PIX_RGBA : SEG_PIX_RGB24) ||
+        frame->width != snk->in_w || frame->height != snk->in_h) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': got a %dx%d frame (format %d), expected %dx%d %s",
                      snk->url, frame->width, frame->height, (int)frame->format, snk->in_w,
-                     snk->in_h);
+                     snk->in_h, snk->rgba ? "RGBA" : "RGB24");
         return SEG_ERR_INVALID;
     }
     /* Only allocates if the encoder still holds the previous buffer. */

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: segstream INPUT -o OUTPUT [options]\n"
+"       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
@@ -60,6 +61,16 @@ static void usage(FILE *f)
 "  -f, --format NAME       output container, e.g. mp4, matroska, mpegts, flv\n"
 "      --codec NAME        video encoder (default libx264, else the container's)\n"
 "  -y, --overwrite         replace an existing output file\n"
+"      --display           show the composite in a window (the default for a\n"
+"                          webcam without -o); a file plays at its own pace.\n"
+"                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
+"                          q/Esc quit\n"
+"      --dump-frames DIR   write the composite and the mask as PNG files,\n"
+"                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
+"                          alpha mode); multi-class models add DIR/legend.txt\n"
+"      --dump-every N      dump every N-th frame (default 1)\n"
+"  -o, --display and --dump-frames may be combined; one of them (or --bench)\n"
+"  is needed.\n"
 "\n"
 "model and threads:\n"
 "  -m, --model FILE        .tflite model (default models/selfie_segmentation.tflite)\n"
@@ -72,14 +83,23 @@ static void usage(FILE *f)
 "                          (default: 2 on 2+ cores, else 1)\n"
 "  -t, --threads N         OpenMP threads per worker (default: (cores - 2) /\n"
 "                          workers, at least 1)\n"
+"      --fit HOW           how a frame of another aspect ratio meets the model\n"
+"                          input: stretch (default), letterbox (bars, cut away\n"
+"                          from the mask again) or crop (the centre; outside it\n"
+"                          is background)\n"
 "      --decoder-threads N libavcodec decoding threads (default 1)\n"
 "      --encoder-threads N libavcodec encoding threads (default 1)\n"
-"\n"
-"display:\n"
-"      --mode MODE         overlay (default) or mask\n"
-"      --color RRGGBB      overlay colour (default 00ff00)\n"
-"      --opacity F         overlay strength, 0..1 (default 0.5)\n"
-"\n"
+"\n");
+    fprintf(f,
+"display (multi-class models: overlay colours each class with the PASCAL VOC\n"
+"palette; the other modes use the --classes foreground):\n"
+"%s"
+"  --background FILE      replace mode's background: a picture, or a video\n"
+"                         (one frame per output frame, looping)\n"
+"  alpha mode: RGBA PNGs with --dump-frames; a video needs a codec with alpha:\n"
+"  .mov (qtrle) or .mkv (ffv1) get one by default.\n"
+"\n", disp_options_help());
+    fprintf(f,
 "report:\n"
 "      --bench             without -o: encode into a null sink; print fps, drops,\n"
 "                          per-stage p50/p95/p99 ms, latency and ring depths\n"
@@ -98,7 +118,8 @@ static void usage(FILE *f)
 "Ctrl-C (SIGINT) or SIGTERM stops the run and still finalises the output.\n"
 "exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error\n"
 "             (also a network source that timed out), 4 model error, 5 output\n"
-"             error, 130 interrupted (output finalised)\n");
+"             error (also no display for --display), 130 interrupted (output\n"
+"             finalised)\n");
 }
 
 static volatile sig_atomic_t signals_seen;
@@ -152,44 +173,13 @@ static int exit_code(int st, seg_where where)
 
 /* ==== display options =====================================================
  * How the mask is drawn belongs to display/. Every display option is
- * registered in longopts with OPT_DISPLAY and arrives here as (name, value).
- * >>> DISPLAY OPTIONS HOOK: when display/ offers disp_parse_option(), call
- * >>> it here instead of parsing:
- * >>>     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
+ * registered in longopts with OPT_DISPLAY (the names come from
+ * disp_option_names()) and arrives here as (name, value).
  * @return 0, or -1 with a message in err. */
 static int display_option(disp_options *d, const char *name, const char *value, char *err,
                           size_t errlen)
 {
-    if (strcmp(name, "mode") == 0) {
-        int m = disp_mode_parse(value);
-        if (m < 0) {
-            snprintf(err, errlen, "unknown --mode '%s' (overlay, mask)", value);
-            return -1;
-        }
-        d->mode = (disp_mode)m;
-    } else if (strcmp(name, "color") == 0) {
-        unsigned r, g, b;
-        const char *s = value[0] == '#' ? value + 1 : value;
-        if (strlen(s) != 6 || sscanf(s, "%2x%2x%2x", &r, &g, &b) != 3) {
-            snprintf(err, errlen, "--color wants RRGGBB, got '%s'", value);
-            return -1;
-        }
-        d->color[0] = (uint8_t)r;
-        d->color[1] = (uint8_t)g;
-        d->color[2] = (uint8_t)b;
-    } else if (strcmp(name, "opacity") == 0) {
-        char *end;
-        float o = strtof(value, &end);
-        if (end == value || *end || !(o >= 0.0f && o <= 1.0f)) {
-            snprintf(err, errlen, "--opacity wants 0..1, got '%s'", value);
-            return -1;
-        }
-        d->opacity = o;
-    } else {
-        snprintf(err, errlen, "unknown display option --%s", name);
-        return -1;
-    }
-    return 0;
+    return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
 /* A number option: 0 on success, else a message and EXIT_USAGE. */
@@ -204,12 +194,22 @@ static int number_option(const char *name, const char *arg, long lo, long hi, lo
 enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_RUN_MODEL, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
-       OPT_DISPLAY };
+       OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT };
+
+/* longopts: the fixed options, then one per display option. */
+#define MAX_LONGOPTS 96
 
 static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
 {
     double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
-    printf("segstream: wrote %s: %lld frames in %.2f s (%.1f fps)%s\n", cfg->output,
+    char where[600];
+    if (cfg->output)
+        snprintf(where, sizeof where, "wrote %s", cfg->output);
+    else if (cfg->dump_dir)
+        snprintf(where, sizeof where, "dumped frames to %s", cfg->dump_dir);
+    else
+        snprintf(where, sizeof where, "showed");
+    printf("segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
            (long long)s->frames, s->seconds, fps,
            st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
     printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
@@ -227,7 +227,7 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    static const struct option base_opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"model", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
@@ -254,12 +254,20 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
-        /* Display options: all handled by display_option(). */
-        {"mode", required_argument, NULL, OPT_DISPLAY},
-        {"color", required_argument, NULL, OPT_DISPLAY},
-        {"opacity", required_argument, NULL, OPT_DISPLAY},
-        {NULL, 0, NULL, 0},
+        {"background", required_argument, NULL, OPT_BACKGROUND},
+        {"display", no_argument, NULL, OPT_WINDOW},
+        {"dump-frames", required_argument, NULL, OPT_DUMP_FRAMES},
+        {"dump-every", required_argument, NULL, OPT_DUMP_EVERY},
+        {"fit", required_argument, NULL, OPT_FIT},
     };
+    /* Display options: all handled by display_option(). */
+    struct option longopts[MAX_LONGOPTS];
+    size_t nopts = 0;
+    for (size_t i = 0; i < sizeof base_opts / sizeof base_opts[0]; i++)
+        longopts[nopts++] = base_opts[i];
+    for (const char *const *n = disp_option_names(); *n && nopts < MAX_LONGOPTS - 1; n++)
+        longopts[nopts++] = (struct option){*n, required_argument, NULL, OPT_DISPLAY};
+    longopts[nopts] = (struct option){NULL, 0, NULL, 0};
     /* Commands about the model alone, with their own small command lines. */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bench-model") == 0)
@@ -269,6 +277,7 @@ int main(int argc, char **argv)
     }
     seg_config cfg = seg_config_default();
     int run_model = 0, bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
+    int window = 0;
     char err[1024] = "";
     long v;
     int c;
@@ -330,6 +339,24 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case OPT_BACKGROUND: cfg.background = optarg; break;
+        case OPT_WINDOW: window = 1; break;
+        case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
+        case OPT_DUMP_EVERY:
+            if ((rc = number_option("dump-every", optarg, 1, INT_MAX, &v)))
+                return rc;
+            cfg.dump_every = (int)v;
+            break;
+        case OPT_FIT: {
+            int f = seg_fit_parse(optarg);
+            if (f < 0) {
+                fprintf(stderr, "segstream: --fit wants stretch, letterbox or crop, got '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cfg.fit = (seg_fit)f;
+            break;
+        }
         case OPT_BENCH: bench = 1; break;
         case OPT_JSON: json = 1; break;
         case OPT_RUN_MODEL: run_model = 1; break;
@@ -365,8 +392,24 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.mode = live ? SEG_MODE_LIVE : exact ? SEG_MODE_EXACT : SEG_MODE_AUTO;
-    if (!cfg.output && !bench) {
-        fprintf(stderr, "segstream: nothing to do: give -o OUTPUT (or --bench)\n");
+    /* A webcam with nowhere else to go is shown in a window. */
+    if (!window && !cfg.output && !bench && !cfg.dump_dir &&
+        strncmp(cfg.input, "/dev/video", 10) == 0)
+        window = 1;
+    cfg.display = window;
+    cfg.no_pacing = bench;
+    if (!cfg.output && !bench && !cfg.display && !cfg.dump_dir) {
+        fprintf(stderr, "segstream: nothing to do: give -o OUTPUT, --display, --dump-frames "
+                        "DIR or --bench\n");
+        return EXIT_USAGE;
+    }
+    if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
+        fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
+                        "video)\n");
+        return EXIT_USAGE;
+    }
+    if (cfg.dump_every && !cfg.dump_dir) {
+        fprintf(stderr, "segstream: --dump-every needs --dump-frames DIR\n");
         return EXIT_USAGE;
     }
     /* Test hook (tests/test_cli.c): play a slow model. */

@@ -52,6 +52,21 @@ typedef enum seg_mode {
     SEG_MODE_LIVE = 1,  /**< never wait: drop stale frames, bound the latency */
 } seg_mode;
 
+/** How a frame of another aspect ratio meets the model input (--fit). */
+typedef enum seg_fit {
+    SEG_FIT_STRETCH = 0, /**< scale to the model size, aspect ratio not kept (default) */
+    SEG_FIT_LETTERBOX,   /**< aspect kept, bars of the model's mean colour; the bars
+                              are cut away again from the mask */
+    SEG_FIT_CROP,        /**< aspect kept, the centre cropped to the model's aspect;
+                              outside the crop the mask is background */
+    SEG_FIT_COUNT
+} seg_fit;
+
+/** "stretch", "letterbox", "crop"; NULL if out of range. */
+const char *seg_fit_name(seg_fit f);
+/** Parse a --fit value; -1 when unknown. */
+int seg_fit_parse(const char *name);
+
 /** The timed steps of a frame, in pipeline order. */
 typedef enum seg_stage {
     SEG_STAGE_DECODE = 0, /**< io_source_read: demux, decode, convert to RGB
@@ -91,6 +106,14 @@ typedef struct seg_config {
     const char *classes;      /**< foreground classes of a multi-class model, "person,dog"
                                    or numbers; NULL = person (VOC), else all but 0 */
     disp_options disp;        /**< compositing, handed to display/ unchanged */
+    const char *background;   /**< replace mode's background: a picture, or a video
+                                   played one frame per output frame, looping */
+    int display;              /**< non-zero: show the composite in a window (the
+                                   renderer thread owns it) */
+    int no_pacing;            /**< window: do not play files at their own pace (--bench) */
+    const char *dump_dir;     /**< --dump-frames DIR: composite + mask PNGs; NULL = none */
+    int dump_every;           /**< dump every N-th frame (0 = 1) */
+    seg_fit fit;              /**< --fit */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
 } seg_config;
@@ -145,6 +168,8 @@ typedef struct seg_stats {
     char norm[96];            /**< where the model's input normalisation came from */
     int norm_guessed;         /**< ... nowhere: 0..1 assumed (worth a warning) */
     seg_where where;          /**< where a failure came from */
+    int out_w, out_h;         /**< size of what is written/shown (side-by-side: 3x wide) */
+    int classes_seen;         /**< multi-class models: classes present so far (legend) */
 } seg_stats;
 
 /** Ask a running job to stop: the decoder ends the stream, in-flight frames

@@ -71,6 +71,25 @@ static inline void seg_backoff_reset(seg_backoff *b)
     b->n = 0;
 }
 
+/* ==== --fit ============================================================= */
+
+/** How a W x H frame meets the model: the scaler maps src (a rectangle of the
+ *  frame) onto dst (a rectangle of the model input); the slot mask is
+ *  mask_w x mask_h. Letterbox: the mask is the part of the model output at
+ *  (mx, my) that the picture covers. Crop: the model output sits at (mx, my)
+ *  in a mask that covers the whole frame (the rest is background). */
+typedef struct seg_fit_geom {
+    seg_fit fit;
+    int frame_w, frame_h;
+    int src_x, src_y, src_w, src_h;
+    int dst_x, dst_y, dst_w, dst_h;
+    int mask_w, mask_h;
+    int mx, my;
+} seg_fit_geom;
+
+void seg_fit_geometry(seg_fit fit, int frame_w, int frame_h, nn_shape in, nn_shape out,
+                      seg_fit_geom *g);
+
 /* ==== slots and messages ================================================ */
 
 typedef enum seg_msg_kind {
@@ -88,7 +107,16 @@ typedef struct seg_slot {
     seg_msg_kind kind;
     int status;        /**< END: SEG_EOF, SEG_ERR_INTERRUPTED or the error that ended it */
     seg_image image;   /**< the full-size RGB24 frame (pts, index from the decoder) */
-    float *mask;       /**< model-output-sized foreground probabilities */
+    float *mask;       /**< mask_h x mask_w foreground probabilities (the model's
+                            output, with letterbox bars cut away or, for crop,
+                            widened to cover the whole frame) */
+    uint8_t *labels;   /**< multi-class models: mask_h x mask_w class ids, else NULL */
+    size_t mask_cap;   /**< floats (and labels) allocated */
+    int mask_w, mask_h;
+    seg_image out;     /**< the composite when it differs from the frame
+                            (alpha: RGBA, side-by-side: 3x wide); else unused */
+    const seg_image *shown; /**< what the encoder writes: &image or &out */
+    double infer_ms;   /**< this frame's inference time (for the window's title) */
     double t_decoded;  /**< seg_now_ms() when the decoder had it */
 } seg_slot;
 
@@ -104,6 +132,9 @@ typedef struct seg_worker {
     io_scaler *scaler;     /**< frame size -> model size, rebuilt on a size change */
     int scaler_w, scaler_h;
     seg_image small;       /**< the frame at model size, RGB24 */
+    seg_fit_geom geom;     /**< --fit geometry for the current frame size */
+    float *raw_mask;       /**< letterbox/crop: the model-output-sized mask */
+    uint8_t *raw_labels;   /**< ... and labels (multi-class) */
     seg_ring *in;          /**< frames from the decoder */
     seg_ring *out;         /**< results for the renderer */
     seg_ring *ret;         /**< skipped frames back to the decoder */
@@ -125,7 +156,19 @@ struct seg_job {
     io_sink *snk;
     disp_compositor *comp;
     nn_shape in_shape, out_shape;
-    int out_w, out_h;      /**< the sink's frame size (the input's first) */
+    int out_w, out_h;      /**< the sink's frame size (disp_output_size of the input's first) */
+    int out_rgba;          /**< the sink takes RGBA frames (alpha mode) */
+    int multiclass;        /**< the model gives class labels: slots carry them */
+    int overlay_labels;    /**< multi-class overlay: labels = best non-background
+                                class, mask = anything but background */
+    /* Renderer's: the background video, dumps, the legend, the window. */
+    io_source *bg_src;     /**< a video background, NULL for a picture or none */
+    seg_image bg_frame;    /**< its current frame */
+    int64_t bg_frames;     /**< frames read since it was (re)opened */
+    io_dump *dump;
+    int64_t class_first[SEG_MAX_CLASSES]; /**< frame a class was first seen, -1 = not yet */
+    int classes_seen;
+    const io_video_info *info;
     float lut[3][256];     /**< byte -> model input value, per channel */
 
     seg_slot *slots;       /**< the pool */

@@ -144,6 +144,21 @@ static const char *const STAGE_NAMES[SEG_STAGE_COUNT] = {"decode", "convert", "i
 _Static_assert(sizeof(STAGE_NAMES) / sizeof(STAGE_NAMES[0]) == SEG_STAGE_COUNT,
                "name every seg_stage");
 
+static const char *const FIT_NAMES[SEG_FIT_COUNT] = {"stretch", "letterbox", "crop"};
+
+const char *seg_fit_name(seg_fit f)
+{
+    return ((int)f >= 0 && f < SEG_FIT_COUNT) ? FIT_NAMES[f] : NULL;
+}
+
+int seg_fit_parse(const char *name)
+{
+    for (int i = 0; name && i < SEG_FIT_COUNT; i++)
+        if (strcmp(name, FIT_NAMES[i]) == 0)
+            return i;
+    return -1;
+}
+
 const char *seg_stage_name(seg_stage s)
 {
     return (s >= 0 && s < SEG_STAGE_COUNT) ? STAGE_NAMES[s] : NULL;
@@ -252,7 +267,15 @@ static void progress(seg_job *job, const io_video_info *info, int final, int tty
 static int create_pool(seg_job *job, const io_video_info *info)
 {
     int st;
-    size_t mask_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    /* Masks as large as the first frame's --fit geometry needs (a later
+     * change of size may grow them, in the worker that meets it). */
+    seg_fit_geom g;
+    seg_fit_geometry(job->cfg->fit, info->width, info->height, job->in_shape, job->out_shape, &g);
+    size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    size_t mask_len = (size_t)g.mask_w * (size_t)g.mask_h;
+    if (mask_len < out_len)
+        mask_len = out_len;
+    disp_mode mode = job->cfg->disp.mode;
     /* At most in flight: 1 being decoded, per worker a full frame ring, one
      * in hand and a full result ring, 2 in the renderer's hands while it
      * picks the newest, a full encode ring and 1 being encoded; +1 so the
@@ -267,8 +290,13 @@ static int create_pool(seg_job *job, const io_video_info *info)
         seg_slot *s = &job->slots[i];
         if ((st = seg_image_alloc(&s->image, info->width, info->height, SEG_PIX_RGB24)))
             return st;
-        if (!(s->mask = malloc(mask_len * sizeof(float))))
+        if (!(s->mask = malloc(mask_len * sizeof(float))) ||
+            (job->multiclass && !(s->labels = malloc(mask_len))))
             return SEG_ERR_NOMEM;
+        s->mask_cap = mask_len;
+        if ((mode == DISP_MODE_ALPHA || mode == DISP_MODE_SIDE_BY_SIDE) &&
+            (st = disp_output_prepare(job->comp, info->width, info->height, &s->out)))
+            return st;
         job->free_slots[job->nfree++] = s;
     }
     size_t ret_cap = 1;
@@ -281,6 +309,10 @@ static int create_pool(seg_job *job, const io_video_info *info)
         return st;
     for (int i = 0; i < job->nworkers; i++) {
         seg_worker *w = &job->workers[i];
+        if (job->cfg->fit != SEG_FIT_STRETCH &&
+            (!(w->raw_mask = malloc(out_len * sizeof(float))) ||
+             (job->multiclass && !(w->raw_labels = malloc(out_len)))))
+            return SEG_ERR_NOMEM;
         if ((st = seg_ring_create(&w->in, FRAMES_RING_CAP)) ||
             (st = seg_ring_create(&w->out, RESULTS_RING_CAP)) ||
             (st = seg_ring_create(&w->ret, ret_cap)))
@@ -298,6 +330,8 @@ static void free_job(seg_job *job)
         seg_model_close(&w->sm);
         io_scaler_free(&w->scaler);
         seg_image_free(&w->small);
+        free(w->raw_mask);
+        free(w->raw_labels);
         seg_ring_destroy(&w->in);
         seg_ring_destroy(&w->out);
         seg_ring_destroy(&w->ret);
@@ -305,7 +339,9 @@ static void free_job(seg_job *job)
     free(job->workers);
     for (int i = 0; job->slots && i < job->nslots; i++) {
         seg_image_free(&job->slots[i].image);
+        seg_image_free(&job->slots[i].out);
         free(job->slots[i].mask);
+        free(job->slots[i].labels);
     }
     free(job->slots);
     free(job->free_slots);
@@ -322,6 +358,9 @@ static void free_job(seg_job *job)
     seg_ring_destroy(&job->encode_ret);
     io_sink_close(&job->snk);
     io_source_close(&job->src);
+    io_source_close(&job->bg_src);
+    seg_image_free(&job->bg_frame);
+    io_dump_close(&job->dump);
     disp_compositor_free(&job->comp);
     pthread_mutex_destroy(&job->err_lock);
     free(job);
@@ -435,6 +474,7 @@ static void fill_stats(seg_job *job, seg_stats *stats)
         job->in_depth.max};
     stats->results_ring = (seg_ring_stat){
         RESULTS_RING_CAP, job->nworkers, out.n ? (double)out.sum / (double)out.n : 0.0, out.max};
+    stats->classes_seen = job->classes_seen;
     stats->encode_ring = (seg_ring_stat){
         ENCODE_RING_CAP, 1,
         job->encode_depth.n ? (double)job->encode_depth.sum / (double)job->encode_depth.n : 0.0,
@@ -508,6 +548,19 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     snprintf(stats->norm, sizeof stats->norm, "%s", sm->norm_source);
     stats->norm_guessed = sm->norm_guessed;
     seg_model_input_luts(sm, job->lut);
+    /* Multi-class models carry a label map per frame; overlay colours every
+     * class by the palette (mask: anything but background), the other modes
+     * take the --classes foreground. */
+    job->multiclass = sm->n_classes > 2 || sm->n_classes == 0;
+    {
+        disp_mode m = cfg->disp.mode;
+        int overlay = m == DISP_MODE_OVERLAY ||
+                      (m == DISP_MODE_SIDE_BY_SIDE && cfg->disp.side_mode == DISP_MODE_OVERLAY);
+        job->overlay_labels = job->multiclass && sm->n_classes > 2 &&
+                              sm->n_classes <= SEG_MAX_CLASSES && overlay;
+    }
+    for (int c = 0; c < SEG_MAX_CLASSES; c++)
+        job->class_first[c] = -1;
     for (int i = 0; i < workers; i++) {
         if ((st = seg_image_alloc(&job->workers[i].small, job->in_shape.w, job->in_shape.h,
                                   SEG_PIX_RGB24))) {
@@ -531,10 +584,21 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         goto end;
     }
     const io_video_info *info = io_source_info(job->src);
+    job->info = info;
     stats->in_w = info->width;
     stats->in_h = info->height;
     job->live = cfg->mode == SEG_MODE_AUTO ? info->is_live : cfg->mode == SEG_MODE_LIVE;
     stats->live = job->live;
+
+    if (cfg->display && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") &&
+        !getenv("SDL_VIDEODRIVER")) {
+        /* Said before anything runs; the window itself opens on the renderer. */
+        st = SEG_ERR_UNSUPPORTED;
+        stats->where = SEG_WHERE_OUTPUT;
+        SET_ERR("--display: no display to open a window on (DISPLAY is not set); write a "
+                "video with -o OUTPUT or PNG frames with --dump-frames DIR instead");
+        goto end;
+    }
 
     if ((st = disp_compositor_create(&job->comp, &cfg->disp))) {
         stats->where = SEG_WHERE_OTHER;
@@ -542,11 +606,72 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         goto end;
     }
 
+    if (cfg->background) {
+        /* A picture is scaled once; a video gives one frame per output
+         * frame (the renderer reads it, looping). Two reads tell them apart. */
+        io_packet *pkt = NULL;
+        int k1, k2 = SEG_EOF;
+        if ((st = io_source_open(&job->bg_src, cfg->background, &(io_source_opts){0}, msg,
+                                 sizeof msg))) {
+            stats->where = SEG_WHERE_INPUT;
+            SET_ERR("--background: %s", msg);
+            goto end;
+        }
+        k1 = io_source_read(job->bg_src, &job->bg_frame, &pkt);
+        if (k1 == IO_READ_VIDEO) {
+            seg_image second = {0};
+            k2 = io_source_read(job->bg_src, &second, &pkt);
+            seg_image_free(&second);
+        }
+        io_packet_free(&pkt);
+        if (k1 != IO_READ_VIDEO) {
+            st = k1 < 0 && k1 != SEG_EOF ? k1 : SEG_ERR_BAD_INPUT;
+            stats->where = SEG_WHERE_INPUT;
+            SET_ERR("--background '%s': no picture could be decoded", cfg->background);
+            goto end;
+        }
+        if (k2 == IO_READ_VIDEO) {
+            io_source_close(&job->bg_src); /* a video: start it again from frame 0 */
+            if ((st = io_source_open(&job->bg_src, cfg->background, &(io_source_opts){0}, msg,
+                                     sizeof msg))) {
+                stats->where = SEG_WHERE_INPUT;
+                SET_ERR("--background: %s", msg);
+                goto end;
+            }
+        } else {
+            io_source_close(&job->bg_src); /* a picture */
+            if ((st = disp_compositor_set_background(job->comp, &job->bg_frame))) {
+                stats->where = SEG_WHERE_INPUT;
+                SET_ERR("--background '%s': %s", cfg->background, seg_status_str(st));
+                goto end;
+            }
+            seg_image_free(&job->bg_frame);
+        }
+    }
+
+    if (cfg->dump_dir &&
+        (st = io_dump_open(&job->dump, cfg->dump_dir, cfg->dump_every > 0 ? cfg->dump_every : 1,
+                           msg, sizeof msg))) {
+        stats->where = SEG_WHERE_OUTPUT;
+        SET_ERR("--dump-frames: %s", msg);
+        goto end;
+    }
+
     io_sink_params sp = {0};
-    job->out_w = info->width;
-    job->out_h = info->height;
-    sp.width = info->width;
-    sp.height = info->height;
+    seg_pixfmt out_fmt = SEG_PIX_RGB24;
+    if ((st = disp_output_size(cfg->disp.mode, info->width, info->height, &job->out_w,
+                               &job->out_h, &out_fmt))) {
+        stats->where = SEG_WHERE_OTHER;
+        SET_ERR("%s output for %dx%d frames: %s", disp_mode_name(cfg->disp.mode), info->width,
+                info->height, seg_status_str(st));
+        goto end;
+    }
+    job->out_rgba = out_fmt == SEG_PIX_RGBA;
+    stats->out_w = job->out_w;
+    stats->out_h = job->out_h;
+    sp.width = job->out_w;
+    sp.height = job->out_h;
+    sp.rgba = job->out_rgba;
     sp.time_base_num = info->time_base_num;
     sp.time_base_den = info->time_base_den;
     sp.frame_rate_num = info->frame_rate_num;
@@ -556,15 +681,16 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     sp.codec = cfg->codec;
     sp.overwrite = cfg->overwrite;
     sp.encoder_threads = stats->encoder_threads;
+    st = SEG_OK;
     if (cfg->output) {
         sp.format = cfg->format;
         st = io_sink_open(&job->snk, cfg->output, &sp, job->src, msg, sizeof msg);
-    } else {
+    } else if (!cfg->display && !cfg->dump_dir) {
         /* The null sink: encode like a real job, let FFmpeg's null muxer
          * throw the packets away (ffmpeg -f null -). */
         sp.format = "null";
         st = io_sink_open(&job->snk, "pipe:", &sp, NULL, msg, sizeof msg);
-    }
+    } /* else: only shown in the window or dumped, nothing encoded */
     if (st) {
         stats->where = SEG_WHERE_OUTPUT;
         SET_ERR("%s", msg);
@@ -601,7 +727,7 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         progress(job, info, 1, tty);
 
     /* Finalise the output whatever happened: a stopped job's file plays. */
-    int fst = io_sink_finish(job->snk);
+    int fst = job->snk ? io_sink_finish(job->snk) : SEG_OK;
     if (fst && job->err_status == SEG_OK)
         seg_job_record(job, fst, SEG_WHERE_OUTPUT, "%s", io_sink_last_error(job->snk));
     stats->seconds = (seg_now_ms() - job->t0) / 1e3;

@@ -457,9 +457,343 @@ static void test_bad_pipeline_options(void **state)
     assert_int_equal(seg("--help"), 0);
     const char *words[] = {"exact", "live", "--live", "--exact", "webcams", "files", "--workers",
                            "--timeout", "--video-size", "--framerate", "--pixel-format",
-                           "--bench", "--json", "udp://"};
+                           "--bench", "--json", "udp://", "--display", "--dump-frames",
+                           "--dump-every", "--background", "--fit", "letterbox", "--feather",
+                           "--threshold", "side-by-side", "--blur", "--smooth", "--edge"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         assert_true(log_contains(words[i]));
+}
+
+/* ==== display, dumps, multi-class, --fit ================================= */
+
+#define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
+#define MESSI SEG_SOURCE_DIR "/samples/messi5.jpg"
+
+/* Frame @p n of a video or picture as raw pixels (ffmpeg pix_fmt @p fmt,
+ * "rgb24", "gray" or "rgba") into a malloc'd buffer; bytes in *len. */
+static uint8_t *raw_frame(const char *path, int n, const char *fmt, size_t *len)
+{
+    char raw[400];
+    snprintf(raw, sizeof raw, "%s/raw.bin", dir);
+    if (sh("ffmpeg -v error -y -i '%s' -vf 'select=eq(n\\,%d)' -frames:v 1 -f rawvideo "
+           "-pix_fmt %s %s", path, n, fmt, raw))
+        return NULL;
+    FILE *f = fopen(raw, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = sz > 0 ? malloc((size_t)sz) : NULL;
+    if (buf && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = buf ? (size_t)sz : 0;
+    return buf;
+}
+
+/* "W,H" of the first video stream. */
+static int video_size(const char *path, int *w, int *h)
+{
+    char cmd[1024], out[128];
+    snprintf(cmd, sizeof cmd, "-select_streams v:0 -show_entries stream=width,height "
+             "-of csv=p=0 '%s'", path);
+    return probe(cmd, out, sizeof out) == 0 && sscanf(out, "%d,%d", w, h) == 2 ? 0 : -1;
+}
+
+static void probe_field(const char *path, const char *field, char *out, size_t n)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "-select_streams v:0 -show_entries stream=%s -of csv=p=0 '%s'",
+             field, path);
+    assert_int_equal(probe(cmd, out, n), 0);
+}
+
+static void test_display_modes_on_a_clip(void **state)
+{
+    (void)state;
+    char args[2048], in[300], out[300];
+    snprintf(in, sizeof in, "%s/vtest60.avi", dir);
+    size_t ilen, olen;
+    uint8_t *ref = raw_frame(in, 5, "rgb24", &ilen); /* 768x576 */
+    assert_non_null(ref);
+    assert_int_equal(ilen, (size_t)768 * 576 * 3);
+    const struct {
+        const char *mode, *extra, *ext;
+        int wmul;
+    } cases[] = {
+        {"blur", "", "mp4", 1},
+        {"replace", "--background " MESSI, "mp4", 1},
+        {"mask", "", "mkv", 1},
+        {"matte", "--matte-color ff00ff", "mp4", 1},
+        {"side-by-side", "", "mp4", 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(out, sizeof out, "%s/mode_%s.%s", dir, cases[i].mode, cases[i].ext);
+        snprintf(args, sizeof args, "%s -o %s -m %s --frames 10 --mode %s %s %s", in, out,
+                 MODEL, cases[i].mode, cases[i].extra,
+                 strcmp(cases[i].ext, "mkv") == 0 ? "--codec ffv1" : "");
+        assert_int_equal(seg(args), 0);
+        int w = 0, h = 0;
+        assert_int_equal(video_size(out, &w, &h), 0);
+        assert_int_equal(w, 768 * cases[i].wmul);
+        assert_int_equal(h, 576);
+        assert_int_equal(video_frames(out), 10);
+        uint8_t *px = raw_frame(out, 5, "rgb24", &olen);
+        assert_non_null(px);
+        assert_int_equal(olen, (size_t)w * h * 3);
+        /* Statistics against the input frame, per mode. */
+        double diff = 0, grey = 0, magenta = 0, left = 0;
+        long n = 768L * 576;
+        for (long y = 0; y < 576; y++) {
+            for (long x = 0; x < w; x++) {
+                const uint8_t *o = px + (y * w + x) * 3;
+                const uint8_t *r = ref + (y * 768 + x % 768) * 3;
+                double d = (abs(o[0] - r[0]) + abs(o[1] - r[1]) + abs(o[2] - r[2])) / 3;
+                if (x < 768)
+                    diff += d;
+                else if (x < 1536)
+                    grey += abs(o[0] - o[1]) <= 4 && abs(o[1] - o[2]) <= 4;
+                if (x < 768)
+                    grey += cases[i].wmul == 1 && abs(o[0] - o[1]) <= 4 && abs(o[1] - o[2]) <= 4;
+                magenta += o[0] > 200 && o[1] < 60 && o[2] > 200;
+                left += x < 768 && d < 12;
+            }
+        }
+        diff /= n;
+        printf("# --mode %s: mean |out - in| %.1f, grey %.1f%%, magenta %.1f%%\n",
+               cases[i].mode, diff, 100 * grey / n, 100 * magenta / n);
+        if (strcmp(cases[i].mode, "blur") == 0) {
+            assert_true(diff > 0.5 && diff < 25); /* the background changed, not wildly */
+        } else if (strcmp(cases[i].mode, "replace") == 0) {
+            assert_true(diff > 25);               /* another picture behind */
+        } else if (strcmp(cases[i].mode, "mask") == 0) {
+            assert_true(grey > 0.99 * n);         /* grey levels only */
+        } else if (strcmp(cases[i].mode, "matte") == 0) {
+            assert_true(magenta > 0.7 * n);       /* the key colour behind the people */
+        } else {                                  /* input | mask | composite */
+            assert_true(left > 0.95 * n);         /* the left panel is the input */
+            assert_true(grey > 0.99 * n);         /* the middle one the mask */
+        }
+        free(px);
+    }
+    free(ref);
+
+    /* alpha: a .mov gets qtrle with an alpha channel; the people are opaque,
+     * most of the street transparent. */
+    snprintf(out, sizeof out, "%s/mode_alpha.mov", dir);
+    snprintf(args, sizeof args, "%s -o %s -m %s --frames 5 --mode alpha", in, out, MODEL);
+    assert_int_equal(seg(args), 0);
+    char v[64];
+    probe_field(out, "codec_name", v, sizeof v);
+    assert_string_equal(v, "qtrle");
+    probe_field(out, "pix_fmt", v, sizeof v);
+    assert_string_equal(v, "argb");
+    uint8_t *px = raw_frame(out, 2, "rgba", &olen);
+    assert_non_null(px);
+    assert_int_equal(olen, (size_t)768 * 576 * 4);
+    long clear = 0, opaque = 0;
+    for (size_t i = 3; i < olen; i += 4) {
+        clear += px[i] < 10;
+        opaque += px[i] > 200;
+    }
+    printf("# --mode alpha: %.1f%% transparent, %.2f%% opaque\n", 100.0 * clear / (768 * 576),
+           100.0 * opaque / (768 * 576));
+    assert_true(clear > 768 * 576 * 8 / 10);
+    assert_true(opaque > 0);
+    free(px);
+    /* An encoder without alpha is refused with a way out. */
+    snprintf(args, sizeof args, "%s -o %s/alpha.mp4 -m %s --frames 5 --mode alpha --codec "
+             "libx264", in, dir, MODEL);
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("--dump-frames"));
+    /* replace without a background is a usage error. */
+    snprintf(args, sizeof args, "%s -o %s/r.mp4 -m %s --mode replace", in, dir, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--background"));
+    /* A video background: one frame per output frame, looping (7 frames). */
+    snprintf(out, sizeof out, "%s/bg7.mp4", dir);
+    assert_int_equal(sh("ffmpeg -v error -f lavfi -i color=c=blue:size=160x120:rate=10 "
+                        "-frames:v 7 -pix_fmt yuv420p %s", out), 0);
+    snprintf(args, sizeof args, "%s -o %s/replace_video.mp4 -m %s --frames 20 --mode replace "
+             "--background %s", in, dir, MODEL, out);
+    assert_int_equal(seg(args), 0);
+    snprintf(out, sizeof out, "%s/replace_video.mp4", dir);
+    assert_int_equal(video_frames(out), 20);
+    px = raw_frame(out, 15, "rgb24", &olen);
+    assert_non_null(px);
+    long blue = 0;
+    for (size_t i = 0; i + 2 < olen; i += 3)
+        blue += px[i] < 40 && px[i + 1] < 40 && px[i + 2] > 200;
+    printf("# --background video: %.1f%% blue at frame 15\n", 100.0 * blue / (768 * 576));
+    assert_true(blue > 768 * 576 / 2);
+    free(px);
+}
+
+static void test_dump_frames_are_byte_identical(void **state)
+{
+    (void)state;
+    char args[2048];
+    for (int run = 0; run < 2; run++) {
+        snprintf(args, sizeof args, "%s/vtest60.avi -m %s --frames 12 --dump-frames %s/dump%d "
+                 "--dump-every 4 --mode blur -t 1", dir, MODEL, dir, run);
+        assert_int_equal(seg(args), 0); /* no -o: only the dumps */
+        assert_true(log_contains("12 frames"));
+    }
+    const char *names[] = {"frame_000000.png", "mask_000000.png", "frame_000004.png",
+                           "mask_000004.png", "frame_000008.png", "mask_000008.png"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(sh("cmp -s %s/dump0/%s %s/dump1/%s", dir, names[i], dir, names[i]), 0);
+    /* only every 4th frame, nothing else */
+    assert_int_equal(sh("test $(ls %s/dump0 | wc -l) -eq 6", dir), 0);
+    assert_int_equal(sh("diff -r %s/dump0 %s/dump1", dir, dir), 0);
+    char v[64], path[400];
+    snprintf(path, sizeof path, "%s/dump0/mask_000004.png", dir);
+    probe_field(path, "pix_fmt", v, sizeof v);
+    assert_string_equal(v, "gray");
+    /* alpha mode dumps RGBA PNGs */
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s --frames 2 --dump-frames %s/dumpa "
+             "--mode alpha", dir, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(path, sizeof path, "%s/dumpa/frame_000001.png", dir);
+    probe_field(path, "pix_fmt", v, sizeof v);
+    assert_string_equal(v, "rgba");
+    /* --dump-every alone is a usage error */
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s -o %s/x.mp4 --dump-every 2", dir, MODEL,
+             dir);
+    assert_int_equal(seg(args), 2);
+}
+
+static void test_display_without_a_display(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s --display", dir, MODEL);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER %s %s >%s "
+             "2>&1 </dev/null", BIN, args, log_path);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 5);
+    assert_true(log_contains("DISPLAY"));
+    assert_true(log_contains("-o OUTPUT"));
+    assert_true(log_contains("--dump-frames"));
+}
+
+static void test_window_under_xvfb(void **state)
+{
+    (void)state;
+    if (sh("command -v xvfb-run >/dev/null && command -v import >/dev/null")) {
+        printf("# skipped: needs xvfb-run and ImageMagick's import\n");
+        skip();
+    }
+    /* A paced lavfi source in the window for 3 s; a screenshot half-way.
+     * Matte mode keys the background magenta: a quarter of the 640x480
+     * screen is the 320x240 window, almost all of it magenta. */
+    char script[400], shot[400];
+    snprintf(script, sizeof script, "%s/win.sh", dir);
+    snprintf(shot, sizeof shot, "%s/shot.png", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    /* Under AddressSanitizer: SDL, D-Bus and GIO keep a few allocations to
+     * the end, which LeakSanitizer reports as leaks; the window code itself
+     * is leak-checked in test_display_window. Other errors still abort. */
+    fprintf(f, "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+               "%s 'lavfi:testsrc2=size=320x240:rate=25,realtime' -m %s --display --frames 75 "
+               "--mode matte --matte-color ff00ff -q >%s 2>&1 &\n"
+               "pid=$!\nsleep 1.5\nimport -window root %s\nwait $pid\n",
+            BIN, MODEL, log_path, shot);
+    fclose(f);
+    assert_int_equal(sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script), 0);
+    assert_true(log_contains("75 frames"));
+    size_t len;
+    uint8_t *px = raw_frame(shot, 0, "rgb24", &len);
+    assert_non_null(px);
+    assert_int_equal(len, (size_t)640 * 480 * 3);
+    long magenta = 0, black = 0;
+    for (size_t i = 0; i + 2 < len; i += 3) {
+        magenta += px[i] > 200 && px[i + 1] < 60 && px[i + 2] > 200;
+        black += px[i] < 10 && px[i + 1] < 10 && px[i + 2] < 10;
+    }
+    long n = 640 * 480;
+    printf("# window screenshot: %.1f%% magenta, %.1f%% black\n", 100.0 * magenta / n,
+           100.0 * black / n);
+    assert_true(magenta > n / 5);     /* the composite fills the window */
+    assert_true(black > n / 2);       /* the rest of the screen */
+    free(px);
+}
+
+static void test_deeplab_overlay_legend_and_fit(void **state)
+{
+    (void)state;
+    char args[2048], path[400];
+    if (access(DEEPLAB, R_OK) != 0) {
+        printf("# skipped: %s is absent (not shipped; see README, Models)\n", DEEPLAB);
+        skip();
+    }
+    snprintf(args, sizeof args, "%s -m %s --dump-frames %s/dl", MESSI, DEEPLAB, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(path, sizeof path, "%s/dl/legend.txt", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char legend[4096];
+    size_t n = fread(legend, 1, sizeof legend - 1, f);
+    legend[n] = '\0';
+    fclose(f);
+    printf("# legend:\n%s", legend);
+    assert_non_null(strstr(legend, "15\tperson\tc08080")); /* VOC label, name, palette */
+    /* The overlay is the person's palette colour: pixels moved towards it. */
+    size_t ilen, olen;
+    uint8_t *in = raw_frame(MESSI, 0, "rgb24", &ilen);
+    snprintf(path, sizeof path, "%s/dl/frame_000000.png", dir);
+    uint8_t *out = raw_frame(path, 0, "rgb24", &olen);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_int_equal(ilen, olen);
+    long changed = 0;
+    for (size_t i = 0; i < ilen; i += 3)
+        changed += abs(out[i] - in[i]) + abs(out[i + 1] - in[i + 1]) +
+                   abs(out[i + 2] - in[i + 2]) > 30;
+    printf("# deeplab overlay: %.1f%% of pixels tinted\n", 100.0 * changed / (ilen / 3));
+    assert_true(changed > (long)(ilen / 3) / 50);
+    free(in);
+    free(out);
+
+    /* --fit on a 16:9 clip (the picture padded at the sides): every mode of
+     * fitting finds the player; letterbox and crop keep the frame size. */
+    char clip[400];
+    snprintf(clip, sizeof clip, "%s/messi169.mkv", dir);
+    assert_int_equal(sh("ffmpeg -v error -loop 1 -i %s -vf pad=608:342:30:0 -frames:v 3 -c:v ffv1 "
+                        "%s", MESSI, clip), 0);
+    const char *fits[] = {"letterbox", "crop", "stretch"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/fit_%s.mkv", dir, fits[i]);
+        snprintf(args, sizeof args, "%s -o %s -m %s --fit %s --mode mask --codec ffv1", clip, path,
+                 MODEL, fits[i]);
+        assert_int_equal(seg(args), 0);
+        int w, h;
+        assert_int_equal(video_size(path, &w, &h), 0);
+        assert_int_equal(w, 608);
+        assert_int_equal(h, 342);
+        uint8_t *m = raw_frame(path, 1, "gray", &olen);
+        assert_non_null(m);
+        long white = 0, edge = 0;
+        for (size_t k = 0; k < olen; k++)
+            white += m[k] > 200;
+        for (int y = 0; y < 342; y++) /* the padding at the sides is no person */
+            for (int x = 0; x < 20; x++)
+                edge += m[y * 608 + x] > 128 || m[y * 608 + 607 - x] > 128;
+        printf("# --fit %s: %.1f%% foreground, %ld side pixels\n", fits[i],
+               100.0 * white / olen, edge);
+        assert_true(white > (long)olen / 20);
+        assert_true(white < (long)olen / 2);
+        assert_int_equal(edge, 0);
+        free(m);
+    }
+    snprintf(args, sizeof args, "%s -o %s/x.mkv -m %s --fit sideways", clip, dir, MODEL);
+    assert_int_equal(seg(args), 2);
 }
 
 int main(void)
@@ -476,6 +810,11 @@ int main(void)
         cmocka_unit_test(test_progress_line_and_quiet),
         cmocka_unit_test(test_lavfi_runs_live_for_n_frames),
         cmocka_unit_test(test_bad_pipeline_options),
+        cmocka_unit_test(test_display_modes_on_a_clip),
+        cmocka_unit_test(test_dump_frames_are_byte_identical),
+        cmocka_unit_test(test_display_without_a_display),
+        cmocka_unit_test(test_window_under_xvfb),
+        cmocka_unit_test(test_deeplab_overlay_legend_and_fit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
