@@ -209,9 +209,15 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
         snprintf(where, sizeof where, "dumped frames to %s", cfg->dump_dir);
     else
         snprintf(where, sizeof where, "showed");
-    printf("segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
-           (long long)s->frames, s->seconds, fps,
-           st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
+    if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
+        /* Never claim a write that failed: say what ran, and that it broke. */
+        printf("segstream: stopped by the error above after %lld frames in %.2f s%s\n",
+               (long long)s->frames, s->seconds,
+               cfg->output ? "; the output is incomplete" : "");
+    else
+        printf("segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
+               (long long)s->frames, s->seconds, fps,
+               st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
     printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
            "composite %.2f ms, encode %.2f ms (model input %dx%d, frames %dx%d; "
            "%d worker%s x %d thread%s)\n",

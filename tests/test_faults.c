@@ -669,6 +669,9 @@ static void test_full_disk(void **state)
     show_log("/dev/full", rc);
     assert_int_equal(rc, 5);
     assert_true(log_contains("No space left on device"));
+    /* ...and the summary does not claim the write succeeded. */
+    assert_true(log_contains("the output is incomplete"));
+    assert_false(log_contains("wrote /dev/full"));
     if (tiny_mount[0]) {
         /* A 16 KiB file system fills up in the middle of the run (the
          * output needs about 40 KiB). */
