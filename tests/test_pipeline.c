@@ -34,53 +34,24 @@
 #define LIVE_DELAY_US 50000
 #define LIVE_LATENCY_BOUND_MS (2 * LIVE_DELAY_US / 1000.0 + 100.0)
 
-static char g_dir[256], g_model[300], g_clip[300];
-
-static void log_line(void *user, io_log_level level, const char *msg)
-{
-    (void)user;
-    fprintf(stderr, "# io %s: %s%s", level == IO_LOG_ERROR ? "error" : "warning", msg,
-            msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
-}
+static tp_fixture fx;
 
 static int setup(void **state)
 {
     (void)state;
-    if (tp_make_dir(g_dir, sizeof g_dir))
-        return -1;
-    snprintf(g_model, sizeof g_model, "%s/tiny.tflite", g_dir);
-    snprintf(g_clip, sizeof g_clip, "%s/clip.mkv", g_dir);
-    if (tp_write_tiny_model(g_model))
-        return -1;
-    /* testsrc2 has saturated red areas: the tiny model finds "people". */
-    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 -frames:v %d "
-              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p %s",
-              CLIP_FRAMES, g_clip)) {
-        fprintf(stderr, "# needs the ffmpeg command line\n");
-        return -1;
-    }
-    io_set_log_callback(log_line, NULL, IO_LOG_WARNING);
-    return 0;
+    return tp_fixture_setup(&fx, CLIP_FRAMES);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    tp_remove_dir(g_dir);
+    tp_fixture_teardown(&fx);
     return 0;
 }
 
 static seg_config job(const char *input, const char *output)
 {
-    seg_config c = seg_config_default();
-    c.input = input;
-    c.output = output;
-    c.model = g_model;
-    c.quiet = 1;
-    c.overwrite = 1;
-    c.workers = 1;
-    c.threads = 1;
-    return c;
+    return tp_job(&fx, input, output);
 }
 
 static void show(const char *what, int st, const seg_stats *s, const char *err)
@@ -101,8 +72,8 @@ static void test_exact_slow_inference_loses_no_frame(void **state)
     (void)state;
     for (int workers = 1; workers <= 2; workers++) {
         char out[300], err[512];
-        snprintf(out, sizeof out, "%s/exact%d.mkv", g_dir, workers);
-        seg_config c = job(g_clip, out);
+        snprintf(out, sizeof out, "%s/exact%d.mkv", fx.dir, workers);
+        seg_config c = job(fx.clip, out);
         c.workers = workers;
         c.infer_delay_us = EXACT_DELAY_US;
         seg_stats s;
@@ -130,8 +101,8 @@ static void test_workers_keep_frames_and_order(void **state)
     int workers[2] = {1, 3};
     for (int i = 0; i < 2; i++) {
         char out[300], err[512];
-        snprintf(out, sizeof out, "%s/order%d.mkv", g_dir, workers[i]);
-        seg_config c = job(g_clip, out);
+        snprintf(out, sizeof out, "%s/order%d.mkv", fx.dir, workers[i]);
+        seg_config c = job(fx.clip, out);
         c.workers = workers[i];
         c.codec = "ffv1";
         c.disp.mode = DISP_MODE_MASK;
@@ -161,7 +132,7 @@ static void test_live_slow_inference_drops_and_bounds_latency(void **state)
 {
     (void)state;
     char out[300], err[512];
-    snprintf(out, sizeof out, "%s/live.mkv", g_dir);
+    snprintf(out, sizeof out, "%s/live.mkv", fx.dir);
     /* realtime paces the generator like a camera: 50 frames a second. */
     seg_config c = job("lavfi:testsrc2=size=160x120:rate=50,realtime", out);
     c.infer_delay_us = LIVE_DELAY_US;
@@ -184,8 +155,8 @@ static void test_live_forced_on_a_file_drops_and_accounts(void **state)
 {
     (void)state;
     char out[300], err[512];
-    snprintf(out, sizeof out, "%s/livefile.mkv", g_dir);
-    seg_config c = job(g_clip, out);
+    snprintf(out, sizeof out, "%s/livefile.mkv", fx.dir);
+    seg_config c = job(fx.clip, out);
     c.mode = SEG_MODE_LIVE;
     c.workers = 2;
     c.infer_delay_us = EXACT_DELAY_US;
@@ -207,7 +178,7 @@ static void test_lavfi_live_stops_after_n_frames(void **state)
 {
     (void)state;
     char out[300], err[512];
-    snprintf(out, sizeof out, "%s/lavfi.mkv", g_dir);
+    snprintf(out, sizeof out, "%s/lavfi.mkv", fx.dir);
     seg_config c = job("lavfi:testsrc2=size=160x120:rate=25", out);
     c.max_frames = 30;
     c.workers = 2;
@@ -234,8 +205,8 @@ static void test_stop_request_finalises_output(void **state)
 {
     (void)state;
     char out[300], err[512];
-    snprintf(out, sizeof out, "%s/stopped.mp4", g_dir);
-    seg_config c = job(g_clip, out);
+    snprintf(out, sizeof out, "%s/stopped.mp4", fx.dir);
+    seg_config c = job(fx.clip, out);
     c.infer_delay_us = 50000; /* 2 s for the clip; stopped after 0.4 s */
     long after_ms = 400;
     pthread_t t;
@@ -266,16 +237,16 @@ static void test_failures_say_where(void **state)
     (void)state;
     char out[300], err[512], bad[300];
     seg_stats s;
-    snprintf(out, sizeof out, "%s/never.mkv", g_dir);
+    snprintf(out, sizeof out, "%s/never.mkv", fx.dir);
 
-    snprintf(bad, sizeof bad, "%s/missing.mkv", g_dir);
+    snprintf(bad, sizeof bad, "%s/missing.mkv", fx.dir);
     seg_config c = job(bad, out);
     assert_int_not_equal(seg_run(&c, &s, err, sizeof err), SEG_OK);
     assert_int_equal(s.where, SEG_WHERE_INPUT);
     assert_non_null(strstr(err, "missing.mkv"));
 
-    snprintf(bad, sizeof bad, "%s/missing.tflite", g_dir);
-    c = job(g_clip, out);
+    snprintf(bad, sizeof bad, "%s/missing.tflite", fx.dir);
+    c = job(fx.clip, out);
     c.model = bad;
     assert_int_not_equal(seg_run(&c, &s, err, sizeof err), SEG_OK);
     assert_int_equal(s.where, SEG_WHERE_MODEL);
@@ -298,7 +269,7 @@ static void test_failures_say_where(void **state)
     assert_true(s.frames < 100);
 
     /* Bad settings are refused before anything starts. */
-    c = job(g_clip, out);
+    c = job(fx.clip, out);
     c.workers = 99;
     assert_int_equal(seg_run(&c, &s, err, sizeof err), SEG_ERR_INVALID);
 }
@@ -309,12 +280,12 @@ static void test_size_change_is_scaled_to_the_output(void **state)
     /* 25 frames at 160x120, then 25 at 320x240 in one stream: the output
      * keeps the first size and every frame, the later ones scaled down. */
     char in[300], out[300], err[512];
-    snprintf(in, sizeof in, "%s/size_change.ts", g_dir);
-    snprintf(out, sizeof out, "%s/size_change.mkv", g_dir);
+    snprintf(in, sizeof in, "%s/size_change.ts", fx.dir);
+    snprintf(out, sizeof out, "%s/size_change.mkv", fx.dir);
     assert_int_equal(tp_sh("cd %s && ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 "
                            "-t 1 -c:v mpeg2video a.ts && ffmpeg -v error -f lavfi -i "
                            "testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video b.ts && "
-                           "cat a.ts b.ts >size_change.ts", g_dir), 0);
+                           "cat a.ts b.ts >size_change.ts", fx.dir), 0);
     long want = tp_video_frames(in);
     seg_config c = job(in, out);
     c.workers = 2;
@@ -338,7 +309,7 @@ static void test_null_sink_reports_every_stage(void **state)
 {
     (void)state;
     char err[512];
-    seg_config c = job(g_clip, NULL); /* --bench: encode, then discard */
+    seg_config c = job(fx.clip, NULL); /* --bench: encode, then discard */
     c.workers = 2;
     seg_stats s;
     int st = seg_run(&c, &s, err, sizeof err);
@@ -355,7 +326,7 @@ static void test_null_sink_reports_every_stage(void **state)
     assert_true(s.frames_ring.max >= 1 && s.frames_ring.max <= 2);
     /* The JSON report carries the keys tools read. */
     char path[300];
-    snprintf(path, sizeof path, "%s/report.json", g_dir);
+    snprintf(path, sizeof path, "%s/report.json", fx.dir);
     FILE *f = fopen(path, "w+");
     assert_non_null(f);
     seg_report_json(f, &c, &s);

@@ -22,52 +22,24 @@
 #define CLIP_FRAMES 40
 #define READ_TIMEOUT_MS 1500
 
-static char g_dir[256], g_model[300], g_clip[300];
-
-static void log_line(void *user, io_log_level level, const char *msg)
-{
-    (void)user;
-    fprintf(stderr, "# io %s: %s%s", level == IO_LOG_ERROR ? "error" : "warning", msg,
-            msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
-}
+static tp_fixture fx;
 
 static int setup(void **state)
 {
     (void)state;
-    if (tp_make_dir(g_dir, sizeof g_dir))
-        return -1;
-    snprintf(g_model, sizeof g_model, "%s/tiny.tflite", g_dir);
-    snprintf(g_clip, sizeof g_clip, "%s/clip.mkv", g_dir);
-    if (tp_write_tiny_model(g_model))
-        return -1;
-    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 -frames:v %d "
-              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p %s",
-              CLIP_FRAMES, g_clip)) {
-        fprintf(stderr, "# needs the ffmpeg command line\n");
-        return -1;
-    }
-    io_set_log_callback(log_line, NULL, IO_LOG_WARNING);
-    return 0;
+    return tp_fixture_setup(&fx, CLIP_FRAMES);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    tp_remove_dir(g_dir);
+    tp_fixture_teardown(&fx);
     return 0;
 }
 
 static seg_config job(const char *input, const char *output)
 {
-    seg_config c = seg_config_default();
-    c.input = input;
-    c.output = output;
-    c.model = g_model;
-    c.quiet = 1;
-    c.overwrite = 1;
-    c.workers = 1;
-    c.threads = 1;
-    return c;
+    return tp_job(&fx, input, output);
 }
 
 static void test_streams_mpegts_to_udp(void **state)
@@ -77,7 +49,7 @@ static void test_streams_mpegts_to_udp(void **state)
     assert_true(port > 0);
     char url[128], recv_path[300], err[512];
     snprintf(url, sizeof url, "udp://127.0.0.1:%d", port);
-    snprintf(recv_path, sizeof recv_path, "%s/received.ts", g_dir);
+    snprintf(recv_path, sizeof recv_path, "%s/received.ts", fx.dir);
     /* The receiver first: UDP keeps nothing for a port nobody listens on.
      * It gives up 3 s after the last packet (udp "timeout" is in us). */
     pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -i '%s?timeout=3000000' "
@@ -85,7 +57,7 @@ static void test_streams_mpegts_to_udp(void **state)
     assert_true(rx > 0);
     assert_true(tp_wait_udp_bound(port, 10.0));
 
-    seg_config c = job(g_clip, url);
+    seg_config c = job(fx.clip, url);
     c.format = "mpegts";
     seg_stats s;
     int st = seg_run(&c, &s, err, sizeof err);
@@ -124,7 +96,7 @@ static void test_reads_udp_until_the_sender_stops(void **state)
     assert_true(port > 0);
     char url[128], out[300];
     snprintf(url, sizeof url, "udp://127.0.0.1:%d", port);
-    snprintf(out, sizeof out, "%s/from_udp.mkv", g_dir);
+    snprintf(out, sizeof out, "%s/from_udp.mkv", fx.dir);
     run_args *a = calloc(1, sizeof *a);
     assert_non_null(a);
     a->cfg = job(url, out);

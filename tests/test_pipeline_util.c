@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "tflite_builder.h"
 
 extern char **environ;
@@ -192,4 +193,49 @@ int tp_wait_udp_bound(int port, double timeout_s)
         sleep_s(0.02);
     }
     return 1;
+}
+
+/* ==== the shared fixture ================================================ */
+
+static void log_line(void *user, io_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "# io %s: %s%s", level == IO_LOG_ERROR ? "error" : "warning", msg,
+            msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
+int tp_fixture_setup(tp_fixture *f, int frames)
+{
+    if (tp_make_dir(f->dir, sizeof f->dir))
+        return -1;
+    snprintf(f->model, sizeof f->model, "%s/tiny.tflite", f->dir);
+    snprintf(f->clip, sizeof f->clip, "%s/clip.mkv", f->dir);
+    if (tp_write_tiny_model(f->model))
+        return -1;
+    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 -frames:v %d "
+              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p %s",
+              frames, f->clip)) {
+        fprintf(stderr, "# needs the ffmpeg command line\n");
+        return -1;
+    }
+    io_set_log_callback(log_line, NULL, IO_LOG_WARNING);
+    return 0;
+}
+
+void tp_fixture_teardown(tp_fixture *f)
+{
+    tp_remove_dir(f->dir);
+}
+
+seg_config tp_job(const tp_fixture *f, const char *input, const char *output)
+{
+    seg_config c = seg_config_default();
+    c.input = input;
+    c.output = output;
+    c.model = f->model;
+    c.quiet = 1;
+    c.overwrite = 1;
+    c.workers = 1;
+    c.threads = 1;
+    return c;
 }

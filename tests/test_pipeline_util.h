@@ -42,4 +42,19 @@ int tp_wait_udp_bound(int port, double timeout_s);
 /** Monotonic seconds. */
 double tp_now(void);
 
+#include "seg.h"
+
+/** What both pipeline test programs start from: a scratch directory with
+ *  the tiny model and a 160x120 H.264 clip of testsrc2 (its saturated red
+ *  areas are the tiny model's "people"), io's log on stderr. */
+typedef struct tp_fixture {
+    char dir[256], model[300], clip[300];
+} tp_fixture;
+
+/** Make the fixture with a clip of @p frames frames; 0 on success. */
+int tp_fixture_setup(tp_fixture *f, int frames);
+void tp_fixture_teardown(tp_fixture *f);
+/** A quiet, overwriting, 1-worker 1-thread job on the fixture's model. */
+seg_config tp_job(const tp_fixture *f, const char *input, const char *output);
+
 #endif
