@@ -1061,13 +1061,11 @@ static int build_fully_connected(op_ctx *c)
     size_t rows = x->elems / (size_t)in_f;
     if (rows > (size_t)NN_MAX_DIM * NN_MAX_DIM)
         return bad_params(c, "too many rows");
-    int s[4] = {1, 1, (int)rows, out_f};
     /* The declared shape may keep the input's dims or flatten them: the
      * layout is the same, so only the element count must agree. */
     if (m->tensors[c->out].elems != rows * (size_t)out_f)
         return bad_params(c, "declared output size differs from rows x outputs");
     nn_tensor *y = &m->tensors[c->out];
-    (void)s;
     if (y->shape[3] != out_f)
         return bad_params(c, "declared output's last dimension differs from the outputs");
     nn_node *n = new_node(c, NN_OP_FULLY_CONNECTED);
