@@ -49,11 +49,92 @@ static void test_status_and_image(void **state)
     assert_int_equal(seg_image_alloc(&img, 0, 2, SEG_PIX_RGB24), SEG_ERR_INVALID);
 }
 
+/* Known colours in both ranges and matrices, and round trips. */
+static void test_yuv_colours(void **state)
+{
+    (void)state;
+    uint8_t yuv[3], rgb[3];
+    /* BT.601 limited: white 235/128/128, black 16/128/128, pure red
+     * 81/90/240 (the textbook values). */
+    seg_rgb_to_yuv((const uint8_t[3]){255, 255, 255}, SEG_YUV_BT601, 0, yuv);
+    assert_memory_equal(yuv, ((uint8_t[3]){235, 128, 128}), 3);
+    seg_rgb_to_yuv((const uint8_t[3]){0, 0, 0}, SEG_YUV_BT601, 0, yuv);
+    assert_memory_equal(yuv, ((uint8_t[3]){16, 128, 128}), 3);
+    seg_rgb_to_yuv((const uint8_t[3]){255, 0, 0}, SEG_YUV_BT601, 0, yuv);
+    assert_memory_equal(yuv, ((uint8_t[3]){81, 90, 240}), 3);
+    /* BT.709 limited green: 173/42/26; full-range BT.601 (JPEG) blue:
+     * 29/255/107. */
+    seg_rgb_to_yuv((const uint8_t[3]){0, 255, 0}, SEG_YUV_BT709, 0, yuv);
+    assert_memory_equal(yuv, ((uint8_t[3]){173, 42, 26}), 3);
+    seg_rgb_to_yuv((const uint8_t[3]){0, 0, 255}, SEG_YUV_BT601, 1, yuv);
+    assert_memory_equal(yuv, ((uint8_t[3]){29, 255, 107}), 3);
+    /* Round trips within one level (limited range loses a little). */
+    for (int m = 0; m < SEG_YUV_COUNT; m++)
+        for (int full = 0; full < 2; full++)
+            for (int v = 0; v < 4096; v++) {
+                uint8_t c[3] = {(uint8_t)(v * 37), (uint8_t)(v * 101 >> 2), (uint8_t)(v >> 4)};
+                seg_rgb_to_yuv(c, (seg_yuv_matrix)m, full, yuv);
+                seg_yuv_to_rgb(yuv, (seg_yuv_matrix)m, full, rgb);
+                for (int k = 0; k < 3; k++)
+                    assert_true(abs(rgb[k] - c[k]) <= (full ? 1 : 2));
+            }
+}
+
+static void test_yuv_image(void **state)
+{
+    (void)state;
+    seg_image yuv, rgb, back;
+    /* Odd sizes: chroma planes of 17 x 4. */
+    assert_int_equal(seg_image_alloc(&yuv, 33, 7, SEG_PIX_YUV420P), SEG_OK);
+    assert_int_equal(yuv.stride % 64, 0);
+    assert_int_equal(yuv.cstride % 64, 0);
+    assert_true(yuv.cb >= yuv.data + (size_t)yuv.stride * 7);
+    assert_true(yuv.cr >= yuv.cb + (size_t)yuv.cstride * 4);
+    assert_int_equal(yuv.data[32 + 6 * yuv.stride], 16);   /* black */
+    assert_int_equal(yuv.cr[16 + 3 * yuv.cstride], 128);
+    assert_string_equal(seg_pixfmt_name(SEG_PIX_YUV420P), "yuv420p");
+    assert_int_equal(seg_image_alloc(&rgb, 33, 7, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(seg_image_alloc(&back, 33, 7, SEG_PIX_RGB24), SEG_OK);
+    /* A picture whose 2x2 blocks are flat converts there and back within
+     * the rounding; a left-right split inside a block averages its chroma. */
+    for (int y = 0; y < 7; y++)
+        for (int x = 0; x < 33; x++) {
+            uint8_t *p = rgb.data + (size_t)y * rgb.stride + 3 * x;
+            p[0] = (uint8_t)(x / 2 * 15);
+            p[1] = (uint8_t)(y / 2 * 70);
+            p[2] = (uint8_t)(200 - x / 2 * 10);
+        }
+    rgb.pts = 42;
+    yuv.matrix = SEG_YUV_BT709;
+    assert_int_equal(seg_image_convert(&rgb, &yuv), SEG_OK);
+    assert_int_equal(yuv.pts, 42);
+    assert_int_equal(seg_image_convert(&yuv, &back), SEG_OK);
+    for (int y = 0; y < 7; y++)
+        for (int x = 0; x < 33 * 3; x++)
+            assert_true(abs(back.data[(size_t)y * back.stride + x] -
+                            rgb.data[(size_t)y * rgb.stride + x]) <= 2);
+    /* Wrong formats and sizes are refused. */
+    seg_image gray;
+    assert_int_equal(seg_image_alloc(&gray, 33, 7, SEG_PIX_GRAY8), SEG_OK);
+    assert_int_equal(seg_image_convert(&gray, &yuv), SEG_ERR_INVALID);
+    seg_image small;
+    assert_int_equal(seg_image_alloc(&small, 32, 7, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(seg_image_convert(&small, &yuv), SEG_ERR_INVALID);
+    seg_image_free(&small);
+    seg_image_free(&gray);
+    seg_image_free(&back);
+    seg_image_free(&rgb);
+    seg_image_free(&yuv);
+    assert_null(yuv.cb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_known_vectors),
         cmocka_unit_test(test_status_and_image),
+        cmocka_unit_test(test_yuv_colours),
+        cmocka_unit_test(test_yuv_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
