@@ -1,7 +1,11 @@
 /* disp.h - turning a frame and a model mask into what the user sees.
  *
- * The compositor takes an RGB24 frame and the model's foreground probability
- * map (float, any size, values in [0,1]) and draws the chosen mode.
+ * The compositor takes a frame, RGB24 or YUV420P, and the model's foreground
+ * probability map (float, any size, values in [0,1]) and draws the chosen
+ * mode. A YUV420P frame (what decoders give and encoders take) is drawn in
+ * Y'CbCr directly, at half the bytes per pixel and with no conversion, for
+ * every mode that keeps the frame's size and format (disp_mode_takes_yuv());
+ * see disp_render() for what changes.
  *
  * Mask refinement, in this order, every frame:
  *   1. temporal smoothing at the model's resolution: the new probability p is
@@ -13,7 +17,10 @@
  *      convention of the model's own RESIZE_BILINEAR; `edge` off), or
  *      edge-aware: a fast guided filter (He, Sun, Tang, "Guided Image
  *      Filtering", and He & Sun, "Fast Guided Filter", 2015) on a grid 1/s of
- *      the frame (s = min(w, h) / 256 rounded, 1..8), guided by the luma,
+ *      the frame (s = min(w, h) / 256 rounded, 1..8), guided by the luma
+ *      (of an RGB frame its BT.601 luma; of a YUV frame its Y plane as it
+ *      is, scaled by its range, 219 or 255 levels from black to white, so
+ *      both guides are on the same scale and give nearly the same alpha),
  *      whose linear coefficients are upsampled and applied at full
  *      resolution, so the edge follows the picture (hair, shoulders) rather
  *      than the model's grid; its output within 1% of 0 or 255 is snapped
@@ -31,8 +38,9 @@
  * colours do not bleed into the blurred background (no halo), while deep
  * inside the person, with no background near, bg is the person's own blur
  * instead of 0/0. The blur (three box passes, about a Gaussian of standard
- * deviation `blur`) runs on a grid about blur/4 pixels coarse and is
- * upsampled bilinearly.
+ * deviation `blur`) runs on a grid about blur/4 pixels coarse (for a YUV
+ * frame an even factor, so chroma is upsampled from it by an integer) and
+ * is upsampled bilinearly.
  *
  * All buffers are allocated when a size (frame, mask, background) or an
  * option that sizes them first needs them; compositing frames of unchanged
@@ -135,8 +143,13 @@ const char *const *disp_option_names(void);
  *  indented, 80 columns). */
 const char *disp_options_help(void);
 
+/** Non-zero when @p m draws YUV420P frames: overlay, mask, blur, replace and
+ *  matte do (the output is YUV420P too); alpha and side-by-side do not (they
+ *  need an RGB24 frame), nor does an unknown mode. */
+int disp_mode_takes_yuv(disp_mode m);
+
 /**
- * What disp_render() produces for a @p w x @p h frame in @p mode:
+ * What disp_render() produces for a @p w x @p h RGB24 frame in @p mode:
  * side-by-side is 3w x h RGB24, alpha is w x h RGBA, every other mode
  * w x h RGB24. Any out-pointer may be NULL.
  * @return SEG_OK; SEG_ERR_INVALID for a bad size or mode; SEG_ERR_LIMIT when
@@ -144,6 +157,13 @@ const char *disp_options_help(void);
  */
 int disp_output_size(disp_mode mode, int w, int h, int *out_w, int *out_h,
                      seg_pixfmt *out_format);
+
+/** disp_output_size() for a frame of format @p in_format: RGB24 as there;
+ *  YUV420P gives w x h YUV420P in the modes that take it and
+ *  SEG_ERR_INVALID in alpha and side-by-side; any other format is
+ *  SEG_ERR_INVALID. */
+int disp_output_size_for(disp_mode mode, seg_pixfmt in_format, int w, int h, int *out_w,
+                         int *out_h, seg_pixfmt *out_format);
 
 /** The colour of class @p label in the overlay palette (the PASCAL VOC
  *  colour map: 1 = (128,0,0), 2 = (0,128,0), 15 "person" = (192,128,128)...;
@@ -171,22 +191,28 @@ void disp_compositor_reset(disp_compositor *c);
 /**
  * Set the picture replace mode uses when disp_input.background is NULL:
  * copied (any size, RGB24); scaled to cover the frame once, when the first
- * frame of a (new) size arrives. NULL clears it. Call again for a video
- * background, or pass each picture in disp_input.background instead.
+ * frame of a (new) size arrives, and for YUV frames converted once to their
+ * matrix and range (again when those change). NULL clears it. Call again
+ * for a video background, or pass each picture in disp_input.background
+ * instead.
  * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_LIMIT, SEG_ERR_NOMEM.
  */
 int disp_compositor_set_background(disp_compositor *c, const seg_image *bg);
 
 /** One frame's inputs. Everything is borrowed for the call only. */
 typedef struct disp_input {
-    const seg_image *frame;  /**< RGB24, the decoded picture */
+    const seg_image *frame;  /**< RGB24 or YUV420P, the decoded picture */
     const float *mask;       /**< mask_h x mask_w foreground probabilities, row-major */
     int mask_w, mask_h;
     const uint8_t *labels;   /**< optional, mask_h x mask_w class ids for overlay's
                                   palette (e.g. from disp_labels_from_scores());
                                   NULL = one colour (options.color) */
     const seg_image *background; /**< replace mode: RGB24, any size (scaled to
-                                  cover the frame, centred, cropped); NULL = the
+                                  cover the frame, centred, cropped; for a YUV
+                                  frame then converted to its matrix and
+                                  range), or, for a YUV frame, YUV420P at the
+                                  frame's size (used as it is, taken to be in
+                                  the frame's matrix and range); NULL = the
                                   one from disp_compositor_set_background() */
 } disp_input;
 
@@ -205,8 +231,21 @@ typedef struct disp_input {
  *            the blurred background, the picture, or matte_color;
  *   alpha:   (in, a);
  *   side-by-side: [in | (a,a,a) | side_mode's composite].
+ * A YUV420P frame (overlay, mask, blur, replace, matte; alpha and
+ * side-by-side refuse it with SEG_ERR_INVALID) gives YUV420P of the same
+ * size, matrix and range (disp_render() sets out->matrix and
+ * out->full_range). The formulas above hold per plane, with the colours
+ * (overlay colour and palette, matte colour, the stored background)
+ * converted to the frame's Y'CbCr once (seg_rgb_to_yuv()); luma samples use
+ * a, each chroma sample the rounded mean alpha of its 2x2 block (of the
+ * pixels present, at an odd edge) and, with labels, the label of the
+ * block's top-left pixel. Mask mode is Y = a mapped into the range (limited:
+ * 16 + (219 a + 127) / 255, full: a), Cb = Cr = 128. Blur's normalised
+ * convolution runs on Y, Cb and Cr alike (each pixel with its block's
+ * chroma sample).
  * @return SEG_OK; SEG_ERR_INVALID (bad format or sizes, replace without a
- *         background, side_mode not usable); SEG_ERR_LIMIT; SEG_ERR_NOMEM.
+ *         background, side_mode not usable, a YUV frame in alpha or
+ *         side-by-side); SEG_ERR_LIMIT; SEG_ERR_NOMEM.
  */
 int disp_render(disp_compositor *c, const disp_input *in, seg_image *out);
 
@@ -220,10 +259,16 @@ int disp_render(disp_compositor *c, const disp_input *in, seg_image *out);
  */
 int disp_output_prepare(const disp_compositor *c, int w, int h, seg_image *out);
 
+/** disp_output_prepare() for frames of format @p in_format (see
+ *  disp_output_size_for()). A YUV420P output is allocated BT.601 limited
+ *  range; disp_render() gives it the frame's matrix and range. */
+int disp_output_prepare_for(const disp_compositor *c, int w, int h, seg_pixfmt in_format,
+                            seg_image *out);
+
 /**
  * Composite in place: disp_render() with out = frame, no labels, the stored
  * background. For the modes that keep the frame's format and size.
- * @param frame  RGB24 picture, modified in place
+ * @param frame  RGB24 or YUV420P picture, modified in place
  * @param mask   mh x mw foreground probabilities (row-major, 1 channel)
  * @return SEG_OK, SEG_ERR_NOMEM when a new frame size needs buffers,
  *         SEG_ERR_INVALID for a wrong format or size, or for alpha and

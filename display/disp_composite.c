@@ -47,14 +47,16 @@ void disp_compositor_free(disp_compositor **pc)
     free(c->sm);
     disp_buf *bufs[] = {&c->xi0, &c->xw,  &c->yi0, &c->yw, &c->yw8,   &c->gi0,
                         &c->gwx, &c->gw8, &c->gw,  &c->tls, &c->luma, &c->rows,
-                        &c->rows2, &c->lx, &c->cls};
+                        &c->rows2, &c->lx, &c->cls, &c->calpha};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         disp_buf_free(bufs[i]);
     for (int i = 0; i < 10; i++)
         disp_buf_free(&c->plane[i]);
     seg_image_free(&c->bg_src);
     seg_image_free(&c->bg_fit);
+    seg_image_free(&c->bg_fit_yuv);
     seg_image_free(&c->bg_tmp);
+    seg_image_free(&c->bg_tmp_yuv);
     free(c);
     *pc = NULL;
 }
@@ -84,7 +86,10 @@ static int image_ok(const seg_image *im, seg_pixfmt f)
     return im && im->data && im->format == f && im->width >= 1 && im->height >= 1 &&
            im->width <= SEG_MAX_DIM && im->height <= SEG_MAX_DIM &&
            (long long)im->width * im->height <= SEG_MAX_PIXELS &&
-           im->stride >= im->width * seg_pixfmt_bpp(f);
+           im->stride >= im->width * seg_pixfmt_bpp(f) &&
+           (f != SEG_PIX_YUV420P ||
+            (im->cb && im->cr && im->cstride >= seg_chroma_w(im->width) &&
+             (unsigned)im->matrix < SEG_YUV_COUNT));
 }
 
 /* (Re)allocate @p im to w x h in format f unless it already is. */
@@ -100,7 +105,7 @@ int disp_compositor_set_background(disp_compositor *c, const seg_image *bg)
 {
     if (!c)
         return SEG_ERR_INVALID;
-    c->bg_fit_valid = 0;
+    c->bg_fit_valid = c->bg_yuv_valid = 0;
     if (!bg) {
         seg_image_free(&c->bg_src);
         return SEG_OK;
@@ -236,6 +241,7 @@ static int background_for(disp_compositor *c, const seg_image *given, int w, int
     if (!c->bg_src.data)
         return SEG_ERR_INVALID;
     if (!c->bg_fit_valid || c->bg_fit.width != w || c->bg_fit.height != h) {
+        c->bg_yuv_valid = 0;
         if ((st = ensure_image(&c->bg_fit, w, h, SEG_PIX_RGB24)) ||
             (st = cover_scratch(c, &c->bg_src, &c->bg_fit)))
             return st;
@@ -245,67 +251,279 @@ static int background_for(disp_compositor *c, const seg_image *given, int w, int
     return SEG_OK;
 }
 
-/* ==== the modes ========================================================= */
+/* ==== Y'CbCr ============================================================ */
 
-/* All modes read `in` and write `out` pixel by pixel at the same place, so
- * out may be in. c->alpha is frame-sized with stride aw. */
-
-static void overlay(const disp_compositor *c, const seg_image *in, seg_image *out,
-                    const uint8_t *labels, int mw, int mh)
+/* The 16.16 fixed-point R'G'B' -> Y'CbCr coefficients of a matrix and range
+ * (the formulas of seg_rgb_to_yuv()). */
+static void yuv_coef(disp_yuv_coef *k, seg_yuv_matrix m, int full)
 {
-    /* out = in + (colour - in) * a * opacity, in 8.8 fixed point. */
-    int k = (int)lrintf(c->opt.opacity * 256.0f), nt = c->nt;
-    int w = in->width, h = in->height;
-    const uint8_t *col0 = c->opt.color;
-    const int *lx = c->lx.p;
+    /* Kr and Kb of the matrices seg_image.h names, in its order */
+    static const double KR[SEG_YUV_COUNT] = {0.299, 0.2126, 0.2627};
+    static const double KB[SEG_YUV_COUNT] = {0.114, 0.0722, 0.0593};
+    double kr = KR[m], kb = KB[m], kg = 1.0 - kr - kb;
+    double ys = (full ? 255.0 : 219.0) / 255.0, cs = (full ? 255.0 : 224.0) / 255.0;
+    /* Y' = Kr R + Kg G + Kb B; Cb = (B - Y') / (2 (1 - Kb)), Cr = (R - Y') /
+     * (2 (1 - Kr)); each scaled to the range */
+    const double y[3] = {kr, kg, kb}, cb[3] = {-kr, -kg, 1.0 - kb}, cr[3] = {1.0 - kr, -kg, -kb};
+    for (int i = 0; i < 3; i++) {
+        k->y[i] = (int32_t)lrint(y[i] * ys * 65536.0);
+        k->cb[i] = (int32_t)lrint(cb[i] * cs / (2.0 * (1.0 - kb)) * 65536.0);
+        k->cr[i] = (int32_t)lrint(cr[i] * cs / (2.0 * (1.0 - kr)) * 65536.0);
+    }
+    k->y_add = ((full ? 0 : 16) << 16) + (1 << 15);
+    k->c_add = (128 << 18) + (1 << 17); /* chroma from sums of four pixels */
+    k->lo = k->clo = full ? 0 : 16;
+    k->hi = full ? 255 : 235;
+    k->chi = full ? 255 : 240;
+}
+
+/* An RGB24 picture into a YUV420P one of its size, in dst's matrix and
+ * range: per frame for a video background, so in fixed point rather than
+ * with seg_image_convert() (they differ by a level at most). */
+static void to_yuv(const disp_compositor *c, const seg_image *rgb, seg_image *dst)
+{
+    disp_yuv_coef k;
+    yuv_coef(&k, dst->matrix, dst->full_range != 0);
+    int w = dst->width, h = dst->height, ch = seg_chroma_h(h), nt = c->nt;
     (void)nt;
     DISP_OMP_FOR
-    for (int y = 0; y < h; y++) {
-        const uint8_t *p = in->data + (size_t)y * in->stride;
-        uint8_t *o = out->data + (size_t)y * out->stride;
-        const uint8_t *a = c->alpha + (size_t)y * c->aw;
-        if (!labels) {
-            disp_row_overlay(p, a, k, col0, o, w);
-            continue;
-        }
-        /* nearest mask row, half-pixel centres */
-        int ly = (int)(((double)y + 0.5) * mh / h);
-        const uint8_t *lrow = labels + (size_t)(ly < mh ? ly : mh - 1) * mw;
-        for (int x = 0; x < w; x++, p += 3, o += 3) {
-            int t = (a[x] * k + 127) / 255; /* 0..256 */
-            const uint8_t *col = lrow[lx[x]] ? c->pal[lrow[lx[x]]] : col0;
-            o[0] = (uint8_t)(p[0] + (((col[0] - p[0]) * t) >> 8));
-            o[1] = (uint8_t)(p[1] + (((col[1] - p[1]) * t) >> 8));
-            o[2] = (uint8_t)(p[2] + (((col[2] - p[2]) * t) >> 8));
-        }
+    for (int j = 0; j < ch; j++) {
+        int y0 = 2 * j, y1 = y0 + 1 < h ? y0 + 1 : y0;
+        const uint8_t *r0 = rgb->data + (size_t)y0 * rgb->stride;
+        const uint8_t *r1 = rgb->data + (size_t)y1 * rgb->stride;
+        disp_row_rgb_to_y(r0, dst->data + (size_t)y0 * dst->stride, w, &k);
+        if (y1 != y0)
+            disp_row_rgb_to_y(r1, dst->data + (size_t)y1 * dst->stride, w, &k);
+        disp_row_rgb_to_cbcr(r0, r1, dst->cb + (size_t)j * dst->cstride,
+                             dst->cr + (size_t)j * dst->cstride, w, &k);
     }
 }
 
-static void grey(const disp_compositor *c, seg_image *out)
+/* The frame-sized YUV picture replace mode shows on the YUV frame @p f: a
+ * YUV420P background of the frame's size as it is; an RGB one (or the
+ * stored one) cover-scaled as for RGB frames, then converted to f's matrix
+ * and range (the stored one once, until its picture, the frame's size,
+ * matrix or range change). */
+static int background_yuv(disp_compositor *c, const seg_image *given, const seg_image *f,
+                          const seg_image **bg)
 {
-    int nt = c->nt, w = c->aw, h = c->ah;
-    (void)nt;
-    DISP_OMP_FOR
-    for (int y = 0; y < h; y++)
-        disp_row_grey(c->alpha + (size_t)y * c->aw, out->data + (size_t)y * out->stride, w);
+    int w = f->width, h = f->height, full = f->full_range != 0, st;
+    if (given && given->format == SEG_PIX_YUV420P) {
+        if (!image_ok(given, SEG_PIX_YUV420P) || given->width != w || given->height != h)
+            return SEG_ERR_INVALID;
+        *bg = given;
+        return SEG_OK;
+    }
+    const seg_image *rgb;
+    if ((st = background_for(c, given, w, h, &rgb)))
+        return st;
+    seg_image *dst = given ? &c->bg_tmp_yuv : &c->bg_fit_yuv;
+    *bg = dst;
+    if (!given && c->bg_yuv_valid && dst->width == w && dst->height == h &&
+        dst->matrix == f->matrix && dst->full_range == full)
+        return SEG_OK;
+    if ((st = ensure_image(dst, w, h, SEG_PIX_YUV420P)))
+        return st;
+    dst->matrix = f->matrix;
+    dst->full_range = full;
+    to_yuv(c, rgb, dst);
+    if (!given)
+        c->bg_yuv_valid = 1;
+    return SEG_OK;
 }
 
-/* out = (a * in + (255 - a) * bg + 127) / 255 against a picture (bg != NULL)
- * or a constant colour. */
-static void blend(const disp_compositor *c, const seg_image *in, const seg_image *bg,
-                  const uint8_t col[3], seg_image *out)
+/* @p rgb as the frame's colours: itself for an RGB frame, else converted
+ * into @p yuv. */
+static const uint8_t *colour(const seg_image *f, const uint8_t rgb[3], uint8_t yuv[3])
 {
-    int nt = c->nt, w = in->width, h = in->height;
+    if (f->format != SEG_PIX_YUV420P)
+        return rgb;
+    seg_rgb_to_yuv(rgb, f->matrix, f->full_range != 0, yuv);
+    return yuv;
+}
+
+/* The overlay palette in the frame's colours (the YUV one made once per
+ * matrix and range). */
+static const uint8_t (*palette(disp_compositor *c, const seg_image *f))[3]
+{
+    if (f->format != SEG_PIX_YUV420P)
+        return (const uint8_t(*)[3])c->pal;
+    int key = 1 + 2 * (int)f->matrix + (f->full_range != 0);
+    if (c->pal_key != key) {
+        for (int i = 0; i < 256; i++)
+            seg_rgb_to_yuv(c->pal[i], f->matrix, f->full_range != 0, c->pal_yuv[i]);
+        c->pal_key = key;
+    }
+    return (const uint8_t(*)[3])c->pal_yuv;
+}
+
+/* The alpha of every chroma sample of a YUV frame: its 2x2 block's mean. */
+static int chroma_alpha(disp_compositor *c)
+{
+    int w = c->aw, h = c->ah, cw = seg_chroma_w(w), ch = seg_chroma_h(h), nt = c->nt;
+    (void)nt;
+    if (disp_buf_reserve(&c->calpha, (size_t)cw * (size_t)ch))
+        return SEG_ERR_NOMEM;
+    uint8_t *o = c->calpha.p;
+    DISP_OMP_FOR
+    for (int j = 0; j < ch; j++) {
+        const uint8_t *a0 = c->alpha + (size_t)(2 * j) * w;
+        disp_row_alpha_2x2(a0, 2 * j + 1 < h ? a0 + w : a0, o + (size_t)j * cw, w);
+    }
+    return SEG_OK;
+}
+
+/* ==== planes ============================================================ */
+
+/* The modes work on planes: an RGB24 frame is one plane of 3-byte samples
+ * with the alpha; a YUV420P frame three of 1-byte samples, Y with the alpha
+ * and Cb, Cr with the chroma alpha. A row loop runs over the rows of all
+ * planes, one plane after the other (plane_row()). */
+typedef struct plane {
+    const uint8_t *in;  /* first row of the input */
+    uint8_t *out;       /* of the output */
+    const uint8_t *a;   /* of the alpha per sample */
+    size_t is, os, as;  /* their strides */
+    int w, h;           /* samples */
+    int bpp;            /* bytes per sample: 3 (RGB24) or 1 */
+    int comp;           /* colour component of the first byte (and plane index):
+                           0 R or Y, 1 Cb, 2 Cr */
+    int sub;            /* frame pixels per sample on each axis, as a shift:
+                           0, chroma 1 */
+} plane;
+
+/* First row and stride of plane i (0 the only one of an RGB image). */
+static uint8_t *plane_data(const seg_image *im, int i, size_t *stride)
+{
+    *stride = (size_t)(i ? im->cstride : im->stride);
+    return i == 0 ? im->data : (i == 1 ? im->cb : im->cr);
+}
+
+/* The planes of in -> out (same format and size, the frame's); returns
+ * their total row count. The chroma alpha must be made (chroma_alpha()). */
+static int frame_planes(const disp_compositor *c, const seg_image *in, seg_image *out,
+                        plane pl[3])
+{
+    int yuv = in->format == SEG_PIX_YUV420P, n = yuv ? 3 : 1, rows = 0;
+    for (int i = 0; i < n; i++) {
+        plane *p = &pl[i];
+        p->in = plane_data(in, i, &p->is);
+        p->out = plane_data(out, i, &p->os);
+        p->sub = i > 0;
+        p->w = i ? seg_chroma_w(in->width) : in->width;
+        p->h = i ? seg_chroma_h(in->height) : in->height;
+        p->a = i ? (const uint8_t *)c->calpha.p : c->alpha;
+        p->as = (size_t)(i ? p->w : c->aw);
+        p->bpp = yuv ? 1 : 3;
+        p->comp = i;
+        rows += p->h;
+    }
+    return rows;
+}
+
+/* The plane of row r of frame_planes()'s rows, and the row in it. */
+static inline const plane *plane_row(const plane *pl, int r, int *y)
+{
+    while (r >= pl->h)
+        r -= pl++->h;
+    *y = r;
+    return pl;
+}
+
+/* ==== the modes ========================================================= */
+
+/* All modes read `in` and write `out` sample by sample at the same place,
+ * so out may be in. c->alpha is frame-sized with stride aw. */
+
+/* Overlay with a colour per class on row y of plane p: sample x takes the
+ * class at frame column lx[x << sub] of the mask row @p lrow (a chroma
+ * sample: its block's top-left pixel's). */
+static void overlay_labels(const plane *p, int y, int k, const uint8_t *lrow, const int *lx,
+                           const uint8_t (*pal)[3], const uint8_t *col0)
+{
+    const uint8_t *in = p->in + y * p->is, *a = p->a + y * p->as;
+    uint8_t *o = p->out + y * p->os;
+    for (int x = 0; x < p->w; x++, in += p->bpp, o += p->bpp) {
+        int t = (a[x] * k + 127) / 255; /* 0..256 */
+        int l = lrow[lx[x << p->sub]];
+        const uint8_t *col = (l ? pal[l] : col0) + p->comp;
+        for (int j = 0; j < p->bpp; j++)
+            o[j] = (uint8_t)(in[j] + (((col[j] - in[j]) * t) >> 8));
+    }
+}
+
+/* col0 and pal in the frame's colours; pal is used with labels only. */
+static void overlay(const disp_compositor *c, const seg_image *in, seg_image *out,
+                    const uint8_t col0[3], const uint8_t (*pal)[3], const uint8_t *labels,
+                    int mw, int mh)
+{
+    /* out = in + (colour - in) * a * opacity, in 8.8 fixed point. */
+    int k = (int)lrintf(c->opt.opacity * 256.0f), nt = c->nt, h = in->height;
+    const int *lx = c->lx.p;
+    (void)nt;
+    plane pl[3];
+    int rows = frame_planes(c, in, out, pl);
+    DISP_OMP_FOR
+    for (int r = 0; r < rows; r++) {
+        int y;
+        const plane *p = plane_row(pl, r, &y);
+        if (!labels) {
+            disp_row_overlay(p->in + y * p->is, p->a + y * p->as, k, col0 + p->comp,
+                             p->out + y * p->os, p->w, p->bpp);
+            continue;
+        }
+        /* nearest mask row to the frame row (of a chroma row: its blocks'
+         * top row), half-pixel centres */
+        int ly = (int)(((double)(y << p->sub) + 0.5) * mh / h);
+        overlay_labels(p, y, k, labels + (size_t)(ly < mh ? ly : mh - 1) * mw, lx, pal, col0);
+    }
+}
+
+/* Mask mode: (a, a, a), or in Y'CbCr a mapped to the range's black..white
+ * with neutral chroma. */
+static void grey(const disp_compositor *c, seg_image *out)
+{
+    int nt = c->nt, w = c->aw, h = c->ah, yuv = out->format == SEG_PIX_YUV420P;
+    int limited = yuv && !out->full_range;
     (void)nt;
     DISP_OMP_FOR
     for (int y = 0; y < h; y++) {
-        const uint8_t *p = in->data + (size_t)y * in->stride;
         const uint8_t *a = c->alpha + (size_t)y * c->aw;
         uint8_t *o = out->data + (size_t)y * out->stride;
-        if (bg)
-            disp_row_blend(p, bg->data + (size_t)y * bg->stride, a, o, w);
+        if (yuv)
+            disp_row_grey_y(a, o, w, limited ? 219 : 255, limited ? 16 : 0);
         else
-            disp_row_blend_const(p, col, a, o, w);
+            disp_row_grey(a, o, w);
+    }
+    if (yuv)
+        for (int j = 0; j < seg_chroma_h(h); j++) {
+            memset(out->cb + (size_t)j * out->cstride, 128, (size_t)seg_chroma_w(w));
+            memset(out->cr + (size_t)j * out->cstride, 128, (size_t)seg_chroma_w(w));
+        }
+}
+
+/* out = (a * in + (255 - a) * bg + 127) / 255 against a picture (bg != NULL,
+ * the frame's size and format) or a constant colour (the frame's colours). */
+static void blend(const disp_compositor *c, const seg_image *in, const seg_image *bg,
+                  const uint8_t col[3], seg_image *out)
+{
+    int nt = c->nt;
+    (void)nt;
+    plane pl[3];
+    int rows = frame_planes(c, in, out, pl);
+    DISP_OMP_FOR
+    for (int r = 0; r < rows; r++) {
+        int y;
+        const plane *p = plane_row(pl, r, &y);
+        const uint8_t *pi = p->in + y * p->is, *a = p->a + y * p->as;
+        uint8_t *o = p->out + y * p->os;
+        if (bg) {
+            size_t bs;
+            const uint8_t *b = plane_data(bg, p->comp, &bs);
+            disp_row_blend(pi, b + y * bs, a, o, p->w, p->bpp);
+        } else {
+            disp_row_blend_const(pi, col + p->comp, a, o, p->w, p->bpp);
+        }
     }
 }
 
@@ -320,10 +538,11 @@ static void to_rgba(const disp_compositor *c, const seg_image *in, seg_image *ou
 }
 
 /* Blur mode: the background by normalised convolution on a grid (see
- * disp.h and DISP_BG_WEIGHT): bg = blur(in * u) / blur(u). */
+ * disp.h and DISP_BG_WEIGHT): bg = blur(in * u) / blur(u), per channel of
+ * RGB or Y'CbCr. */
 static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
 {
-    int w = in->width, h = in->height, nt = c->nt;
+    int w = in->width, h = in->height, nt = c->nt, yuv = in->format == SEG_PIX_YUV420P;
     (void)nt;
     int R = c->opt.blur > 0 ? c->opt.blur : (h / 40 > 1 ? h / 40 : 1);
     /* A grid of about R/4: three box passes of radius r have a standard
@@ -331,6 +550,11 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
      * about 3, and the bilinear upsampling of so smooth a picture is smooth. */
     int s = (int)lrint(R / 4.0);
     s = s < 1 ? 1 : (s > 8 ? 8 : s); /* wider blurs get a larger r */
+    /* A YUV frame's chroma is upsampled from the grid by s/2: an even s
+     * (the nearer one; r follows) keeps that an integer factor, which the
+     * fast upsampler takes. */
+    if (yuv && (s & 1) && s > 1)
+        s += R / 4.0 > s ? 1 : -1;
     int r = (int)lrint((double)R / s - 0.5);
     r = r < 1 ? 1 : r;
     int gw = (w + s - 1) / s, gh = (h + s - 1) / s;
@@ -338,8 +562,11 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
     float *p[5];
     if (disp_planes(c, 5, gn, p))
         return SEG_ERR_NOMEM;
-    size_t stride = disp_tls_stride(4 * sizeof(uint32_t) * (size_t)w);
-    uint8_t *tls = disp_tls(c, 4 * sizeof(uint32_t) * (size_t)w);
+    /* per thread: four rows of sums, and a YUV frame's chroma rows widened
+     * to the luma width */
+    size_t sums = 4 * sizeof(uint32_t) * (size_t)w, tbytes = sums + (yuv ? 2 * (size_t)w : 0);
+    size_t stride = disp_tls_stride(tbytes);
+    uint8_t *tls = disp_tls(c, tbytes);
     if (!tls)
         return SEG_ERR_NOMEM;
     /* Sums over full blocks, normalised so the weight is 0..1 and colours
@@ -348,12 +575,23 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
     float norm = 1.0f / ((255.0f * 256.0f + 1.0f) * (float)(s * s));
     DISP_OMP_FOR
     for (int gy = 0; gy < gh; gy++) {
-        uint32_t *acc = (uint32_t *)(tls + stride * (size_t)disp_thread());
-        memset(acc, 0, 4 * sizeof(uint32_t) * (size_t)w);
+        uint8_t *t = tls + stride * (size_t)disp_thread();
+        uint32_t *acc = (uint32_t *)t;
+        uint8_t *cb = t + sums, *cr = cb + w;
+        memset(acc, 0, sums);
         int ya = gy * s, yb = ya + s < h ? ya + s : h;
-        for (int y = ya; y < yb; y++)
-            disp_row_weighted(in->data + (size_t)y * in->stride, c->alpha + (size_t)y * c->aw,
-                              acc, w);
+        for (int y = ya; y < yb; y++) {
+            const uint8_t *a = c->alpha + (size_t)y * c->aw;
+            if (!yuv) {
+                disp_row_weighted(in->data + (size_t)y * in->stride, a, acc, w);
+                continue;
+            }
+            if (y == ya || !(y & 1)) { /* a new chroma row */
+                disp_row_widen2(in->cb + (size_t)(y >> 1) * in->cstride, cb, w);
+                disp_row_widen2(in->cr + (size_t)(y >> 1) * in->cstride, cr, w);
+            }
+            disp_row_weighted_yuv(in->data + (size_t)y * in->stride, cb, cr, a, acc, w);
+        }
         for (int k = 0; k < 4; k++)
             disp_row_blocks(acc + (size_t)k * w, w, s, p[k] + (size_t)gy * gw, norm);
     }
@@ -369,42 +607,82 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
         p[1][i] *= inv;
         p[2][i] *= inv;
     }
-    /* Interpolate each grid row across to the frame width and pack it as
-     * RGB bytes; then every frame row is a vertical blend of two of those
-     * and the alpha blend. */
-    if (disp_buf_reserve(&c->yi0, sizeof(int) * (size_t)h) ||
-        disp_buf_reserve(&c->yw8, sizeof(uint16_t) * (size_t)h) ||
-        disp_buf_reserve(&c->rows, (size_t)gh * w * 3))
+    /* Interpolate each grid row across to the width of each plane and pack
+     * it as bytes (RGB: one plane of three channels; YUV: Y, and Cb, Cr at
+     * the chroma samples' centres, the middle of their 2x2 blocks); then
+     * every row of a plane is a vertical blend of two of those and the
+     * alpha blend. The chroma axes are the luma ones at half the
+     * resolution, source (i + 1/2) 2/s - 1/2: upsampling by s/2 (an integer
+     * but for s = 1, where chroma is the mean of two grid pixels). */
+    plane pl[3];
+    int rows = frame_planes(c, in, out, pl), np = yuv ? 3 : 1;
+    size_t off[4] = {0}; /* packed rows of each plane, gh rows of w * bpp bytes */
+    for (int i = 0; i < np; i++)
+        off[i + 1] = off[i] + (size_t)gh * pl[i].w * pl[i].bpp;
+    int cw = yuv ? pl[1].w : 0, ch = yuv ? pl[1].h : 0;
+    if (disp_buf_reserve(&c->yi0, sizeof(int) * ((size_t)h + ch)) ||
+        disp_buf_reserve(&c->yw8, sizeof(uint16_t) * ((size_t)h + ch)) ||
+        disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)cw) ||
+        disp_buf_reserve(&c->gwx, sizeof(float) * (size_t)cw) ||
+        disp_buf_reserve(&c->rows, off[np]))
         return SEG_ERR_NOMEM;
     size_t fstride = disp_tls_stride(3 * sizeof(float) * (size_t)w);
     uint8_t *ftls = disp_tls(c, 3 * sizeof(float) * (size_t)w);
     if (!ftls)
         return SEG_ERR_NOMEM;
-    disp_axis ay = {c->yi0.p, NULL, c->yw8.p};
-    disp_axis_fill(&ay, h, gh, 1.0 / s);
-    uint8_t *rows = c->rows.p;
+    disp_axis ay[2] = {{c->yi0.p, NULL, c->yw8.p},
+                       {(int *)c->yi0.p + h, NULL, (uint16_t *)c->yw8.p + h}};
+    disp_axis cx = {c->gi0.p, c->gwx.p, NULL};
+    disp_axis_fill(&ay[0], h, gh, 1.0 / s);
+    if (yuv) {
+        disp_axis_fill(&ay[1], ch, gh, 2.0 / s);
+        if (s == 1)
+            disp_axis_fill(&cx, cw, gw, 2.0);
+    }
+    uint8_t *packed = c->rows.p;
     DISP_OMP_FOR
     for (int gy = 0; gy < gh; gy++) {
         float *t = (float *)(ftls + fstride * (size_t)disp_thread());
-        for (int k = 0; k < 3; k++)
-            disp_row_up_f(p[k] + (size_t)gy * gw, gw, s, t + (size_t)k * w, w, 1.0f);
-        disp_row_pack_rgb(t, t + w, t + 2 * (size_t)w, rows + (size_t)gy * w * 3, w);
+        const float *g[3] = {p[0] + (size_t)gy * gw, p[1] + (size_t)gy * gw,
+                             p[2] + (size_t)gy * gw};
+        if (!yuv) {
+            for (int k = 0; k < 3; k++)
+                disp_row_up_f(g[k], gw, s, t + (size_t)k * w, w, 1.0f);
+            disp_row_pack_rgb(t, t + w, t + 2 * (size_t)w, packed + (size_t)gy * w * 3, w);
+            continue;
+        }
+        disp_row_up_f(g[0], gw, s, t, w, 1.0f);
+        disp_row_pack(t, packed + (size_t)gy * w, w);
+        for (int k = 1; k < 3; k++) {
+            if (s > 1)
+                disp_row_up_f(g[k], gw, s / 2, t, cw, 1.0f);
+            else
+                disp_row_hup_f(g[k], cx.i0, cx.w, t, cw, 1.0f);
+            disp_row_pack(t, packed + off[k] + (size_t)gy * cw, cw);
+        }
     }
     DISP_OMP_FOR
-    for (int y = 0; y < h; y++) {
-        int y0 = ay.i0[y], wy = ay.w8[y], y1 = wy ? y0 + 1 : y0;
-        disp_row_blend_rows(in->data + (size_t)y * in->stride, rows + (size_t)y0 * w * 3,
-                            rows + (size_t)y1 * w * 3, wy, c->alpha + (size_t)y * c->aw,
-                            out->data + (size_t)y * out->stride, w);
+    for (int rr = 0; rr < rows; rr++) {
+        int y;
+        const plane *q = plane_row(pl, rr, &y);
+        const disp_axis *ax = &ay[q->sub];
+        int y0 = ax->i0[y], wy = ax->w8[y], y1 = wy ? y0 + 1 : y0;
+        const uint8_t *b = packed + off[q->comp];
+        size_t rb = (size_t)q->w * q->bpp;
+        disp_row_blend_rows(q->in + y * q->is, b + y0 * rb, b + y1 * rb, wy, q->a + y * q->as,
+                            q->out + y * q->os, q->w, q->bpp);
     }
     return SEG_OK;
 }
 
-/* One same-size RGB24 mode from in to out (out may be in). */
+/* One same-size mode from in to out (out may be in), RGB24 or YUV420P. */
 static int draw(disp_compositor *c, disp_mode m, const seg_image *in, seg_image *out,
                 const disp_input *inp)
 {
-    int st;
+    int st, yuv = in->format == SEG_PIX_YUV420P;
+    uint8_t col[3];
+    if (yuv && m != DISP_MODE_MASK && (st = chroma_alpha(c)))
+        return st;
     switch (m) {
     case DISP_MODE_OVERLAY:
         if (inp->labels) {
@@ -416,18 +694,22 @@ static int draw(disp_compositor *c, disp_mode m, const seg_image *in, seg_image 
                 lx[x] = v < inp->mask_w ? v : inp->mask_w - 1;
             }
         }
-        overlay(c, in, out, inp->labels, inp->mask_w, inp->mask_h);
+        overlay(c, in, out, colour(in, c->opt.color, col), inp->labels ? palette(c, in) : NULL,
+                inp->labels, inp->mask_w, inp->mask_h);
         return SEG_OK;
     case DISP_MODE_MASK: grey(c, out); return SEG_OK;
     case DISP_MODE_BLUR: return blur(c, in, out);
     case DISP_MODE_REPLACE: {
         const seg_image *bg = NULL;
-        if ((st = background_for(c, inp->background, in->width, in->height, &bg)))
+        if ((st = yuv ? background_yuv(c, inp->background, in, &bg)
+                      : background_for(c, inp->background, in->width, in->height, &bg)))
             return st;
         blend(c, in, bg, NULL, out);
         return SEG_OK;
     }
-    case DISP_MODE_MATTE: blend(c, in, NULL, c->opt.matte_color, out); return SEG_OK;
+    case DISP_MODE_MATTE:
+        blend(c, in, NULL, colour(in, c->opt.matte_color, col), out);
+        return SEG_OK;
     default: return SEG_ERR_INVALID;
     }
 }
@@ -441,21 +723,26 @@ static void copy_rgb(const seg_image *in, uint8_t *dst, int dst_stride)
 
 int disp_render(disp_compositor *c, const disp_input *in, seg_image *out)
 {
-    if (!c || !in || !out || !image_ok(in->frame, SEG_PIX_RGB24) || !in->mask ||
-        in->mask_w < 1 || in->mask_h < 1 || in->mask_w > SEG_MAX_DIM ||
+    if (!c || !in || !out || !in->frame ||
+        !(image_ok(in->frame, SEG_PIX_RGB24) || image_ok(in->frame, SEG_PIX_YUV420P)) ||
+        !in->mask || in->mask_w < 1 || in->mask_h < 1 || in->mask_w > SEG_MAX_DIM ||
         in->mask_h > SEG_MAX_DIM || (long long)in->mask_w * in->mask_h > SEG_MAX_PIXELS)
         return SEG_ERR_INVALID;
     const seg_image *f = in->frame;
     int w = f->width, h = f->height, ow, oh, st;
     seg_pixfmt ofmt;
     disp_mode mode = c->opt.mode;
-    if ((st = disp_output_size(mode, w, h, &ow, &oh, &ofmt)))
+    if ((st = disp_output_size_for(mode, f->format, w, h, &ow, &oh, &ofmt)))
         return st;
     if (!out->data) {
         if ((st = seg_image_alloc(out, ow, oh, ofmt)))
             return st;
     } else if (!image_ok(out, ofmt) || out->width != ow || out->height != oh) {
         return SEG_ERR_INVALID;
+    }
+    if (ofmt == SEG_PIX_YUV420P) { /* f may be out */
+        out->matrix = f->matrix;
+        out->full_range = f->full_range;
     }
     /* The replace background is checked before any work is done. */
     int need_bg = mode == DISP_MODE_REPLACE ||
@@ -487,11 +774,17 @@ int disp_render(disp_compositor *c, const disp_input *in, seg_image *out)
 
 int disp_output_prepare(const disp_compositor *c, int w, int h, seg_image *out)
 {
+    return disp_output_prepare_for(c, w, h, SEG_PIX_RGB24, out);
+}
+
+int disp_output_prepare_for(const disp_compositor *c, int w, int h, seg_pixfmt in_format,
+                            seg_image *out)
+{
     int ow, oh, st;
     seg_pixfmt f;
     if (!c || !out)
         return SEG_ERR_INVALID;
-    if ((st = disp_output_size(c->opt.mode, w, h, &ow, &oh, &f)))
+    if ((st = disp_output_size_for(c->opt.mode, in_format, w, h, &ow, &oh, &f)))
         return st;
     return ensure_image(out, ow, oh, f);
 }

@@ -72,13 +72,20 @@ struct disp_compositor {
     disp_buf lx;          /* overlay labels: nearest mask column per frame column */
     disp_buf cls;         /* guided filter: flat-0 / flat-1 / edge class per grid
                              cell, then per grid row and 64-pixel chunk */
+    disp_buf calpha;      /* YUV frames: the alpha per chroma sample (2x2 means),
+                             (aw+1)/2 x (ah+1)/2, stride (aw+1)/2 */
     uint8_t pal[256][3];  /* overlay palette by class */
+    uint8_t pal_yuv[256][3]; /* the palette in pal_key's Y'CbCr */
+    int pal_key;          /* 1 + 2 * matrix + full_range of pal_yuv; 0 = none */
 
     /* replace mode's stored background and its cover-scaled copy */
     seg_image bg_src;     /* copy of what set_background gave, or empty */
     seg_image bg_fit;     /* bg_src scaled to cover the frame */
     int bg_fit_valid;     /* bg_fit matches bg_src at the frame size */
+    seg_image bg_fit_yuv; /* bg_fit in its matrix and range (YUV frames) */
+    int bg_yuv_valid;     /* bg_fit_yuv was made from the current bg_fit */
     seg_image bg_tmp;     /* scaled copy of a per-frame disp_input.background */
+    seg_image bg_tmp_yuv; /* a per-frame RGB background converted (YUV frames) */
 };
 
 /* ==== kernels (disp_kernels.c) ========================================== */
@@ -154,11 +161,43 @@ static inline size_t disp_tls_stride(size_t bytes)
 
 /** y = BT.601 luma of rgb, rounded, 0..255. */
 void disp_row_luma(const uint8_t *restrict rgb, uint8_t *restrict y, int w);
+
+/** R'G'B' -> Y'CbCr in 16.16 fixed point for one matrix and range (made in
+ *  disp_composite.c for a frame's): Y' = (y . rgb + y_add) >> 16, Cb and Cr
+ *  from the sum S of a 2x2 block's four pixels, (cb . S + c_add) >> 18;
+ *  results clamped to [lo, hi] (luma) and [clo, chi] (chroma). */
+typedef struct disp_yuv_coef {
+    int32_t y[3], cb[3], cr[3];
+    int32_t y_add, c_add;
+    int lo, hi, clo, chi;
+} disp_yuv_coef;
+
+/** y = Y' of an RGB24 row. */
+void disp_row_rgb_to_y(const uint8_t *restrict rgb, uint8_t *restrict y, int w,
+                       const disp_yuv_coef *k);
+/** Cb, Cr of two RGB24 rows (r1 may be r0, for the last row of an odd
+ *  height): (w+1)/2 samples from the 2x2 blocks' mean R'G'B' (an odd last
+ *  column: its two pixels). */
+void disp_row_rgb_to_cbcr(const uint8_t *restrict r0, const uint8_t *restrict r1,
+                          uint8_t *restrict cb, uint8_t *restrict cr, int w,
+                          const disp_yuv_coef *k);
+/** o[i] = rounded mean of the 2x2 block of alpha at columns 2i, 2i+1 of a0
+ *  and a1 ((w+1)/2 outputs; a1 may be a0, and an odd last column averages
+ *  its two pixels), the alpha of a chroma sample. */
+void disp_row_alpha_2x2(const uint8_t *restrict a0, const uint8_t *restrict a1,
+                        uint8_t *restrict o, int w);
 /** acc[x] += src[x]. */
 void disp_row_acc_u8(const uint8_t *restrict src, uint32_t *restrict acc, int n);
 /** acc holds four rows of w: sums of r*u, g*u, b*u and u, u = DISP_BG_WEIGHT(a). */
 void disp_row_weighted(const uint8_t *restrict rgb, const uint8_t *restrict a,
                        uint32_t *restrict acc, int w);
+/** The same for a YUV420P row: sums of Y*u, Cb*u, Cr*u and u, cb and cr
+ *  each pixel's chroma sample (chroma rows widened by disp_row_widen2()). */
+void disp_row_weighted_yuv(const uint8_t *restrict y, const uint8_t *restrict cb,
+                           const uint8_t *restrict cr, const uint8_t *restrict a,
+                           uint32_t *restrict acc, int w);
+/** o[x] = c[x / 2], x < w: a chroma row at the luma width. */
+void disp_row_widen2(const uint8_t *restrict c, uint8_t *restrict o, int w);
 /** out[gx] = k * (sum of acc over block gx of s columns; the last block may
  *  be partial). Sums must fit 32 bits for s <= 8. */
 void disp_row_blocks(const uint32_t *restrict acc, int w, int s, float *restrict out, float k);
@@ -180,6 +219,8 @@ void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, in
 /** o = RGB bytes of three float rows, rounded and clamped. */
 void disp_row_pack_rgb(const float *restrict r, const float *restrict g, const float *restrict b,
                        uint8_t *restrict o, int w);
+/** o = bytes of a float row, rounded and clamped. */
+void disp_row_pack(const float *restrict f, uint8_t *restrict o, int w);
 /** o = to_u8(lerp(top, bot, wy)), or (>= thr ? 255 : 0) when thr > 0. */
 void disp_row_bilinear(const float *restrict top, const float *restrict bot, float wy, float thr,
                        uint8_t *restrict o, int w);
@@ -190,23 +231,28 @@ void disp_row_guided(const float *restrict a0, const float *restrict a1,
 /** The feather's combination of the alpha with its blurred copy lerp(t0, t1, wy). */
 void disp_row_feather(const float *restrict t0, const float *restrict t1, float wy,
                       uint8_t *restrict a, int w, int dir);
-/* The blends below may run in place (o == in): every output byte is written
+/* The blends below take w samples of bpp bytes (3: RGB24 pixels; 1: one
+ * plane of a YUV420P frame), a[x] the alpha of sample x; col holds bpp
+ * bytes. They may run in place (o == in): every output byte is written
  * after the only input byte it depends on is read. */
 /** Blur: bg = lerp(b0, b1, wy / 256), o = (a in + (255 - a) bg + 127) / 255. */
 void disp_row_blend_rows(const uint8_t *in, const uint8_t *restrict b0,
                          const uint8_t *restrict b1, int wy, const uint8_t *restrict a,
-                         uint8_t *o, int w);
+                         uint8_t *o, int w, int bpp);
 /** Replace: o = (a in + (255 - a) bg + 127) / 255. */
 void disp_row_blend(const uint8_t *in, const uint8_t *restrict bg, const uint8_t *restrict a,
-                    uint8_t *o, int w);
+                    uint8_t *o, int w, int bpp);
 /** Matte: the same against a constant colour. */
-void disp_row_blend_const(const uint8_t *in, const uint8_t col[3], const uint8_t *restrict a,
-                          uint8_t *o, int w);
+void disp_row_blend_const(const uint8_t *in, const uint8_t *col, const uint8_t *restrict a,
+                          uint8_t *o, int w, int bpp);
 /** Overlay: t = (a k + 127) / 255, o = in + (((col - in) t) >> 8). */
-void disp_row_overlay(const uint8_t *in, const uint8_t *restrict a, int k, const uint8_t col[3],
-                      uint8_t *o, int w);
+void disp_row_overlay(const uint8_t *in, const uint8_t *restrict a, int k, const uint8_t *col,
+                      uint8_t *o, int w, int bpp);
 /** o = (a, a, a). */
 void disp_row_grey(const uint8_t *restrict a, uint8_t *restrict o, int w);
+/** o = add + (a mul + 127) / 255 (mask mode's luma: 16 + 219 a / 255 in
+ *  limited range, a itself with mul 255, add 0). */
+void disp_row_grey_y(const uint8_t *restrict a, uint8_t *restrict o, int w, int mul, int add);
 /** o = (in, a) as RGBA. */
 void disp_row_rgba(const uint8_t *restrict in, const uint8_t *restrict a, uint8_t *restrict o,
                    int w);

@@ -260,10 +260,24 @@ int disp_parse_option(disp_options *o, const char *name, const char *value, char
 
 /* ==== sizes, palette, labels ============================================ */
 
+int disp_mode_takes_yuv(disp_mode m)
+{
+    return (int)m >= 0 && m < DISP_MODE_COUNT && m != DISP_MODE_ALPHA &&
+           m != DISP_MODE_SIDE_BY_SIDE;
+}
+
 int disp_output_size(disp_mode mode, int w, int h, int *out_w, int *out_h,
                      seg_pixfmt *out_format)
 {
-    if ((int)mode < 0 || mode >= DISP_MODE_COUNT || w < 1 || h < 1)
+    return disp_output_size_for(mode, SEG_PIX_RGB24, w, h, out_w, out_h, out_format);
+}
+
+int disp_output_size_for(disp_mode mode, seg_pixfmt in_format, int w, int h, int *out_w,
+                         int *out_h, seg_pixfmt *out_format)
+{
+    int yuv = in_format == SEG_PIX_YUV420P;
+    if ((int)mode < 0 || mode >= DISP_MODE_COUNT || w < 1 || h < 1 ||
+        (in_format != SEG_PIX_RGB24 && !yuv) || (yuv && !disp_mode_takes_yuv(mode)))
         return SEG_ERR_INVALID;
     long long ow = mode == DISP_MODE_SIDE_BY_SIDE ? 3LL * w : w;
     if (ow > SEG_MAX_DIM || h > SEG_MAX_DIM || ow * h > SEG_MAX_PIXELS)
@@ -273,7 +287,8 @@ int disp_output_size(disp_mode mode, int w, int h, int *out_w, int *out_h,
     if (out_h)
         *out_h = h;
     if (out_format)
-        *out_format = mode == DISP_MODE_ALPHA ? SEG_PIX_RGBA : SEG_PIX_RGB24;
+        *out_format = yuv ? SEG_PIX_YUV420P
+                          : (mode == DISP_MODE_ALPHA ? SEG_PIX_RGBA : SEG_PIX_RGB24);
     return SEG_OK;
 }
 

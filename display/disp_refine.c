@@ -181,26 +181,26 @@ static void hup_rows(const float *g, int gw, int gh, int s, float *rows, int w, 
         disp_row_up_f(g + (size_t)gy * gw, gw, s, rows + (size_t)gy * w, w, k);
 }
 
-/* Block means of an 8-bit plane on a grid of factor s, scaled by k: each
- * thread sums the block's rows into its own row of column sums, then the
- * columns in blocks. With @p rgb, the plane is first made from it (its
- * luma, written to src). */
-static int down_blocks(disp_compositor *c, const seg_image *rgb, uint8_t *src, int w, int h,
-                       int s, float k, float *dst)
+/* Block means of an 8-bit plane (rows @p stride bytes apart) on a grid of
+ * factor s, scaled by k: each thread sums the block's rows into its own row
+ * of column sums, then the columns in blocks. With @p rgb, the plane is
+ * first made from it (its luma, written to src). */
+static int down_blocks(disp_compositor *c, const seg_image *rgb, uint8_t *src, size_t stride,
+                       int w, int h, int s, float k, float *dst)
 {
     int gw = (w + s - 1) / s, gh = (h + s - 1) / s, nt = c->nt;
     (void)nt;
-    size_t stride = disp_tls_stride(sizeof(uint32_t) * (size_t)w);
+    size_t tstride = disp_tls_stride(sizeof(uint32_t) * (size_t)w);
     uint8_t *tls = disp_tls(c, sizeof(uint32_t) * (size_t)w);
     if (!tls)
         return SEG_ERR_NOMEM;
     DISP_OMP_FOR
     for (int gy = 0; gy < gh; gy++) {
-        uint32_t *acc = (uint32_t *)(tls + stride * (size_t)disp_thread());
+        uint32_t *acc = (uint32_t *)(tls + tstride * (size_t)disp_thread());
         memset(acc, 0, sizeof(uint32_t) * (size_t)w);
         int ya = gy * s, yb = ya + s < h ? ya + s : h;
         for (int y = ya; y < yb; y++) {
-            uint8_t *row = src + (size_t)y * w;
+            uint8_t *row = src + (size_t)y * stride;
             if (rgb)
                 disp_row_luma(rgb->data + (size_t)y * rgb->stride, row, w);
             disp_row_acc_u8(row, acc, w);
@@ -223,11 +223,25 @@ static int guided(disp_compositor *c, const seg_image *f)
     int gw = (w + s - 1) / s, gh = (h + s - 1) / s;
     size_t gn = (size_t)gw * (size_t)gh;
     float *p[9];
-    if (disp_planes(c, 9, gn, p) || disp_buf_reserve(&c->luma, (size_t)w * (size_t)h))
+    if (disp_planes(c, 9, gn, p))
         return SEG_ERR_NOMEM;
     float *I = p[0], *P = p[1], *II = p[2], *IP = p[3], *mI = p[4], *mP = p[5], *mII = p[6],
           *mIP = p[7], *tmp = p[8];
-    uint8_t *Y = c->luma.p;
+    /* The guide: a YUV frame's own Y plane, or the luma of an RGB frame,
+     * made here (kept at full size for the last step), as I = Y / span:
+     * black to white is 1, the scale GUIDED_EPS is chosen for, also for
+     * limited-range Y (16..235, span 219). Where black lies does not
+     * matter: the filter works on local means and variances. */
+    const seg_image *rgb = f->format == SEG_PIX_YUV420P ? NULL : f;
+    uint8_t *Y = f->data;
+    size_t ys = (size_t)f->stride;
+    float span = !rgb && !f->full_range ? 219.0f : 255.0f;
+    if (rgb) {
+        if (disp_buf_reserve(&c->luma, (size_t)w * (size_t)h))
+            return SEG_ERR_NOMEM;
+        Y = c->luma.p;
+        ys = (size_t)w;
+    }
 
     /* Radius: one model pixel, in grid pixels. The window then spans the
      * model's uncertain band at the edge, while in flat places, where the
@@ -237,9 +251,7 @@ static int guided(disp_compositor *c, const seg_image *f)
     int r = (int)ceil(cell);
     r = r < 1 ? 1 : (r > 8 ? 8 : r);
 
-    /* The guide: the frame's luma (kept at full size for the last step) and
-     * its block means, in 0..1. */
-    if (down_blocks(c, f, Y, w, h, s, 1.0f / 255.0f, I) ||
+    if (down_blocks(c, rgb, Y, ys, w, h, s, 1.0f / span, I) ||
         disp_resample_f(c, c->hist, c->hw, c->hh, P, gw, gh, (double)s * c->hw / w,
                         (double)s * c->hh / h))
         return SEG_ERR_NOMEM;
@@ -266,6 +278,9 @@ static int guided(disp_compositor *c, const seg_image *f)
     }
     if (disp_box_mean(c, A, A, tmp, gw, gh, r) || disp_box_mean(c, B, B, tmp, gw, gh, r))
         return SEG_ERR_NOMEM;
+    /* alpha = 255 (A I + B) = ga A Y + 255 B, Y the 8-bit guide, with the
+     * gain ga = 255 / span (exactly 1 for a 0..255 guide). */
+    float ga = 255.0f / span;
 
     disp_axis ay;
     if (frame_axis(&c->yi0, &c->yw, NULL, h, gh, s, &ay) ||
@@ -273,14 +288,14 @@ static int guided(disp_compositor *c, const seg_image *f)
         disp_buf_reserve(&c->rows2, sizeof(float) * (size_t)w * gh))
         return SEG_ERR_NOMEM;
     float *Ah = c->rows.p, *Bh = c->rows2.p;
-    /* alpha = 255 * (A * Y/255 + B) = A * Y + 255 * B, Y the 8-bit luma. */
-    hup_rows(A, gw, gh, s, Ah, w, 1.0f, nt);
+    hup_rows(A, gw, gh, s, Ah, w, ga, nt);
     hup_rows(B, gw, gh, s, Bh, w, 255.0f, nt);
     /* Most of a frame is plainly background or plainly foreground: where
      * every grid cell a chunk of 64 pixels interpolates from gives 0 (or
-     * 255) for any luma, the chunk is filled without computing it. The
-     * test holds for the interpolated coefficients too: max(B, B + A) is
-     * convex and min(B, B + A) concave in (A, B). The margins (2.4, 252.6
+     * 255) for any luma, the chunk is filled without computing it: alpha
+     * is linear in Y, so its extremes lie at Y = 0 and 255. The test holds
+     * for the interpolated coefficients too: max(B, B + A) is convex and
+     * min(B, B + A) concave in (A, B). The margins (2.4, 252.6
      * against the 2.5 / 252.5 that row_guided() snaps at) absorb rounding,
      * so the bytes are those of the full computation. */
     int nch = (w + CHUNK - 1) / CHUNK;
@@ -288,7 +303,7 @@ static int guided(disp_compositor *c, const seg_image *f)
         return SEG_ERR_NOMEM;
     uint8_t *cls = c->cls.p, *chunk = cls + gn;
     for (size_t i = 0; i < gn; i++) {
-        float b = 255.0f * B[i], e = b + 255.0f * A[i];
+        float b = 255.0f * B[i], e = b + 255.0f * ga * A[i];
         float lo = b < e ? b : e, hi = b < e ? e : b;
         cls[i] = hi < 2.4f ? 0 : (lo >= 252.6f ? 1 : 2);
     }
@@ -322,7 +337,7 @@ static int guided(disp_compositor *c, const seg_image *f)
                 int n = (k * CHUNK < w ? k * CHUNK : w) - run * CHUNK;
                 disp_row_guided(Ah + (size_t)y0 * w + x0, Ah + (size_t)y1 * w + x0,
                                 Bh + (size_t)y0 * w + x0, Bh + (size_t)y1 * w + x0, ay.w[y],
-                                Y + (size_t)y * w + x0, o + x0, n);
+                                Y + (size_t)y * ys + x0, o + x0, n);
                 run = -1;
             }
             if (k < nch) {
@@ -351,7 +366,8 @@ static int feather(disp_compositor *c, int w, int h)
     int gw = (w + s - 1) / s, gh = (h + s - 1) / s;
     size_t gn = (size_t)gw * (size_t)gh;
     float *p[2];
-    if (disp_planes(c, 2, gn, p) || down_blocks(c, NULL, c->alpha, w, h, s, 1.0f, p[0]) ||
+    if (disp_planes(c, 2, gn, p) ||
+        down_blocks(c, NULL, c->alpha, (size_t)w, w, h, s, 1.0f, p[0]) ||
         disp_box_mean(c, p[0], p[0], p[1], gw, gh, r) ||
         disp_box_mean(c, p[0], p[0], p[1], gw, gh, r))
         return SEG_ERR_NOMEM;

@@ -4,6 +4,8 @@
  * time; see DISP_HOT). Integer arithmetic is exact and float arithmetic is
  * element-wise in a fixed order (ISO C mode: no FMA contraction), so both
  * builds give the same bytes. */
+#include <string.h>
+
 #include "disp_internal.h"
 
 /* 255 when every a[0..n) is 255 (all foreground), 0 when every one is 0
@@ -11,7 +13,7 @@
  * other, and then the work is simpler (a blend is a copy). */
 static inline int uniform(const uint8_t *restrict a, int n)
 {
-    unsigned all = 255, any = 0;
+    uint8_t all = 255, any = 0; /* bytes: the reductions stay in byte lanes */
     for (int x = 0; x < n; x++) {
         all &= a[x];
         any |= a[x];
@@ -33,40 +35,124 @@ DISP_HOT void disp_row_acc_u8(const uint8_t *restrict src, uint32_t *restrict ac
         acc[x] += src[x];
 }
 
+/* disp_div255() in 16 bits, for x <= 65279 (so x + 1 + (x >> 8) fits):
+ * the loops that use it run in 16-bit lanes, twice as many per vector. */
+static inline uint8_t div255_16(uint16_t x)
+{
+    return (uint8_t)((uint16_t)(x + 1u + (x >> 8u)) >> 8);
+}
+
+/* ==== R'G'B' to Y'CbCr ================================================== */
+
+static inline uint8_t clamp_to(int32_t v, int lo, int hi)
+{
+    return (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+DISP_HOT void disp_row_rgb_to_y(const uint8_t *restrict rgb, uint8_t *restrict y, int w,
+                                const disp_yuv_coef *k)
+{
+    int32_t kr = k->y[0], kg = k->y[1], kb = k->y[2], add = k->y_add;
+    int lo = k->lo, hi = k->hi;
+    for (int x = 0; x < w; x++)
+        y[x] = clamp_to((kr * rgb[3 * x] + kg * rgb[3 * x + 1] + kb * rgb[3 * x + 2] + add) >> 16,
+                        lo, hi);
+}
+
+DISP_HOT void disp_row_rgb_to_cbcr(const uint8_t *restrict r0, const uint8_t *restrict r1,
+                                   uint8_t *restrict cb, uint8_t *restrict cr, int w,
+                                   const disp_yuv_coef *k)
+{
+    int32_t add = k->c_add;
+    int lo = k->clo, hi = k->chi;
+    int n = (w + 1) / 2;
+    for (int i = 0; i < n; i++) {
+        /* the block's sums; an odd last column counts its pixels twice, which
+         * is the mean of the two */
+        int x0 = 2 * i, x1 = 2 * i + 1 < w ? 2 * i + 1 : 2 * i;
+        int32_t s[3];
+        for (int c = 0; c < 3; c++)
+            s[c] = r0[3 * x0 + c] + r0[3 * x1 + c] + r1[3 * x0 + c] + r1[3 * x1 + c];
+        cb[i] = clamp_to((k->cb[0] * s[0] + k->cb[1] * s[1] + k->cb[2] * s[2] + add) >> 18, lo,
+                         hi);
+        cr[i] = clamp_to((k->cr[0] * s[0] + k->cr[1] * s[1] + k->cr[2] * s[2] + add) >> 18, lo,
+                         hi);
+    }
+}
+
+DISP_HOT void disp_row_alpha_2x2(const uint8_t *restrict a0, const uint8_t *restrict a1,
+                                 uint8_t *restrict o, int w)
+{
+    int n = w / 2;
+    for (int i = 0; i < n; i++)
+        o[i] = (uint8_t)((a0[2 * i] + a0[2 * i + 1] + a1[2 * i] + a1[2 * i + 1] + 2) >> 2);
+    if (w & 1)
+        o[n] = (uint8_t)((a0[w - 1] + a1[w - 1] + 1) >> 1);
+}
+
+/* ==== the blur's weighted sums ========================================== */
+
 _Static_assert(DISP_BG_WEIGHT(0) == 65281u && DISP_BG_WEIGHT(255) == 1u,
                "the fast paths below use these weights");
 
-DISP_HOT void disp_row_weighted(const uint8_t *restrict rgb, const uint8_t *restrict a,
-                                uint32_t *restrict acc, int w)
+/* Adds channel k * weight and the weight into four rows of acc; channel k
+ * of pixel x is ck[step x]: RGB24 is step 3 (c1, c2 = rgb + 1, + 2), three
+ * planes step 1. Inlined with a constant step into each caller, so both are
+ * plain vectorisable loops. */
+static inline void weighted(const uint8_t *restrict c0, const uint8_t *restrict c1,
+                            const uint8_t *restrict c2, int step, const uint8_t *restrict a,
+                            uint32_t *restrict acc, int w)
 {
-    uint32_t *restrict ar = acc, *restrict ag = acc + w, *restrict ab = acc + 2 * (size_t)w,
+    uint32_t *restrict a0 = acc, *restrict a1 = acc + w, *restrict a2 = acc + 2 * (size_t)w,
                        *restrict aw = acc + 3 * (size_t)w;
     for (int x0 = 0; x0 < w; x0 += 64) {
         int x1 = w - x0 < 64 ? w : x0 + 64, u = uniform(a + x0, x1 - x0);
         if (u == 0) { /* all background: the weight is the constant 65281 */
             for (int x = x0; x < x1; x++) {
-                ar[x] += rgb[3 * x] * 65281u;
-                ag[x] += rgb[3 * x + 1] * 65281u;
-                ab[x] += rgb[3 * x + 2] * 65281u;
+                a0[x] += c0[step * x] * 65281u;
+                a1[x] += c1[step * x] * 65281u;
+                a2[x] += c2[step * x] * 65281u;
                 aw[x] += 65281u;
             }
         } else if (u == 255) { /* all foreground: weight 1 */
             for (int x = x0; x < x1; x++) {
-                ar[x] += rgb[3 * x];
-                ag[x] += rgb[3 * x + 1];
-                ab[x] += rgb[3 * x + 2];
+                a0[x] += c0[step * x];
+                a1[x] += c1[step * x];
+                a2[x] += c2[step * x];
                 aw[x] += 1u;
             }
         } else {
             for (int x = x0; x < x1; x++) {
                 uint32_t wt = DISP_BG_WEIGHT(a[x]);
-                ar[x] += rgb[3 * x] * wt;
-                ag[x] += rgb[3 * x + 1] * wt;
-                ab[x] += rgb[3 * x + 2] * wt;
+                a0[x] += c0[step * x] * wt;
+                a1[x] += c1[step * x] * wt;
+                a2[x] += c2[step * x] * wt;
                 aw[x] += wt;
             }
         }
     }
+}
+
+DISP_HOT void disp_row_weighted(const uint8_t *restrict rgb, const uint8_t *restrict a,
+                                uint32_t *restrict acc, int w)
+{
+    weighted(rgb, rgb + 1, rgb + 2, 3, a, acc, w);
+}
+
+DISP_HOT void disp_row_weighted_yuv(const uint8_t *restrict y, const uint8_t *restrict cb,
+                                    const uint8_t *restrict cr, const uint8_t *restrict a,
+                                    uint32_t *restrict acc, int w)
+{
+    weighted(y, cb, cr, 1, a, acc, w);
+}
+
+DISP_HOT void disp_row_widen2(const uint8_t *restrict c, uint8_t *restrict o, int w)
+{
+    int n = w / 2;
+    for (int i = 0; i < n; i++)
+        o[2 * i] = o[2 * i + 1] = c[i];
+    if (w & 1)
+        o[w - 1] = c[n];
 }
 
 /* Block sums of a row of column sums: out[gx] = k * sum of acc[gx*s ..
@@ -257,18 +343,28 @@ DISP_HOT void disp_row_up_f(const float *restrict g, int gw, int s, float *restr
     }
 }
 
+/* v rounded and clamped to a byte. */
+static inline uint8_t pack1(float v)
+{
+    v += 0.5f;
+    v = v <= 0.0f ? 0.0f : (v >= 255.0f ? 255.0f : v);
+    return (uint8_t)(int)v;
+}
+
 DISP_HOT void disp_row_pack_rgb(const float *restrict r, const float *restrict g,
                                 const float *restrict b, uint8_t *restrict o, int w)
 {
     for (int x = 0; x < w; x++) {
-        float vr = r[x] + 0.5f, vg = g[x] + 0.5f, vb = b[x] + 0.5f;
-        vr = vr <= 0.0f ? 0.0f : (vr >= 255.0f ? 255.0f : vr);
-        vg = vg <= 0.0f ? 0.0f : (vg >= 255.0f ? 255.0f : vg);
-        vb = vb <= 0.0f ? 0.0f : (vb >= 255.0f ? 255.0f : vb);
-        o[3 * x] = (uint8_t)(int)vr;
-        o[3 * x + 1] = (uint8_t)(int)vg;
-        o[3 * x + 2] = (uint8_t)(int)vb;
+        o[3 * x] = pack1(r[x]);
+        o[3 * x + 1] = pack1(g[x]);
+        o[3 * x + 2] = pack1(b[x]);
     }
+}
+
+DISP_HOT void disp_row_pack(const float *restrict f, uint8_t *restrict o, int w)
+{
+    for (int x = 0; x < w; x++)
+        o[x] = pack1(f[x]);
 }
 
 DISP_HOT void disp_row_bilinear(const float *restrict top, const float *restrict bot, float wy,
@@ -324,16 +420,48 @@ DISP_HOT void disp_row_feather(const float *restrict t0, const float *restrict t
     }
 }
 
-/* The blends work on chunks of CHUNK pixels: first the per-pixel alpha is
- * spread to one byte per channel (a3), then every byte is one independent
- * 16-bit computation, which vectorises well; per pixel with three channels
- * it does not. */
+/* The blends work on chunks of CHUNK samples. With three channels the
+ * per-pixel alpha is first spread to one byte per channel (a3), so that
+ * every byte is one independent 16-bit computation, which vectorises well;
+ * per pixel with three channels it does not. A plane of one byte per sample
+ * uses its alpha as it is. */
 #define CHUNK 64
 
-static inline void spread3(const uint8_t *restrict a, uint8_t *restrict a3, int n)
+/* The alpha of each of the chunk's n * bpp bytes. */
+static inline const uint8_t *per_byte(const uint8_t *restrict a, uint8_t *restrict a3, int n,
+                                      int bpp)
 {
+    if (bpp == 1)
+        return a;
     for (int x = 0; x < n; x++)
         a3[3 * x] = a3[3 * x + 1] = a3[3 * x + 2] = a[x];
+    return a3;
+}
+
+/* bpp copies of col[0..bpp) side by side, a chunk's worth. */
+static inline void pattern(const uint8_t *col, int bpp, uint8_t *restrict c3)
+{
+    if (bpp == 1) {
+        memset(c3, col[0], CHUNK);
+        return;
+    }
+    for (int x = 0; x < CHUNK; x++) {
+        c3[3 * x] = col[0];
+        c3[3 * x + 1] = col[1];
+        c3[3 * x + 2] = col[2];
+    }
+}
+
+/* (A in + (255 - A) bg + 127) / 255 in 16 bits (the sum is at most 65152). */
+static inline uint8_t mix(unsigned A, unsigned in, unsigned bg)
+{
+    return div255_16((uint16_t)(A * in + (255u - A) * bg + 127u));
+}
+
+/* lerp(b0, b1, wy / 256), rounded; at most 65408 before the shift. */
+static inline unsigned lerp8(unsigned b0, unsigned b1, unsigned wy)
+{
+    return (uint16_t)(b0 * (256u - wy) + b1 * wy + 128u) >> 8;
 }
 
 static inline void copy_bytes(const uint8_t *in, uint8_t *o, int n)
@@ -345,105 +473,106 @@ static inline void copy_bytes(const uint8_t *in, uint8_t *o, int n)
 
 DISP_HOT void disp_row_blend_rows(const uint8_t *in, const uint8_t *restrict b0,
                                   const uint8_t *restrict b1, int wy, const uint8_t *restrict a,
-                                  uint8_t *o, int w)
+                                  uint8_t *o, int w, int bpp)
 {
     uint8_t a3[3 * CHUNK];
     for (int x0 = 0; x0 < w; x0 += CHUNK) {
-        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
-        const uint8_t *pi = in + 3 * (size_t)x0, *p0 = b0 + 3 * (size_t)x0,
-                      *p1 = b1 + 3 * (size_t)x0;
-        uint8_t *po = o + 3 * (size_t)x0;
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK, nb = bpp * n;
+        size_t off = (size_t)bpp * x0;
+        const uint8_t *pi = in + off, *p0 = b0 + off, *p1 = b1 + off;
+        uint8_t *po = o + off;
         int u = uniform(a + x0, n);
         if (u == 255) {
-            copy_bytes(pi, po, 3 * n);
+            copy_bytes(pi, po, nb);
             continue;
         }
         if (u == 0) {
-            for (int j = 0; j < 3 * n; j++)
-                po[j] = (uint8_t)((p0[j] * (256 - wy) + p1[j] * wy + 128) >> 8);
+            for (int j = 0; j < nb; j++)
+                po[j] = (uint8_t)lerp8(p0[j], p1[j], (unsigned)wy);
             continue;
         }
-        spread3(a + x0, a3, n);
-        for (int j = 0; j < 3 * n; j++) {
-            int A = a3[j];
-            int bg = (p0[j] * (256 - wy) + p1[j] * wy + 128) >> 8;
-            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * bg + 127);
-        }
+        const uint8_t *A = per_byte(a + x0, a3, n, bpp);
+        for (int j = 0; j < nb; j++)
+            po[j] = mix(A[j], pi[j], lerp8(p0[j], p1[j], (unsigned)wy));
     }
 }
 
 DISP_HOT void disp_row_blend(const uint8_t *in, const uint8_t *restrict bg,
-                             const uint8_t *restrict a, uint8_t *o, int w)
+                             const uint8_t *restrict a, uint8_t *o, int w, int bpp)
 {
     uint8_t a3[3 * CHUNK];
     for (int x0 = 0; x0 < w; x0 += CHUNK) {
-        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
-        const uint8_t *pi = in + 3 * (size_t)x0, *pb = bg + 3 * (size_t)x0;
-        uint8_t *po = o + 3 * (size_t)x0;
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK, nb = bpp * n;
+        size_t off = (size_t)bpp * x0;
+        const uint8_t *pi = in + off, *pb = bg + off;
+        uint8_t *po = o + off;
         int u = uniform(a + x0, n);
         if (u != 1) {
-            copy_bytes(u ? pi : pb, po, 3 * n);
+            copy_bytes(u ? pi : pb, po, nb);
             continue;
         }
-        spread3(a + x0, a3, n);
-        for (int j = 0; j < 3 * n; j++) {
-            int A = a3[j];
-            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * pb[j] + 127);
-        }
+        const uint8_t *A = per_byte(a + x0, a3, n, bpp);
+        for (int j = 0; j < nb; j++)
+            po[j] = mix(A[j], pi[j], pb[j]);
     }
 }
 
-DISP_HOT void disp_row_blend_const(const uint8_t *in, const uint8_t col[3],
-                                   const uint8_t *restrict a, uint8_t *o, int w)
+DISP_HOT void disp_row_blend_const(const uint8_t *in, const uint8_t *col,
+                                   const uint8_t *restrict a, uint8_t *o, int w, int bpp)
 {
     uint8_t a3[3 * CHUNK], c3[3 * CHUNK];
-    for (int x = 0; x < CHUNK; x++) {
-        c3[3 * x] = col[0];
-        c3[3 * x + 1] = col[1];
-        c3[3 * x + 2] = col[2];
-    }
+    pattern(col, bpp, c3);
     for (int x0 = 0; x0 < w; x0 += CHUNK) {
-        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
-        const uint8_t *pi = in + 3 * (size_t)x0;
-        uint8_t *po = o + 3 * (size_t)x0;
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK, nb = bpp * n;
+        const uint8_t *pi = in + (size_t)bpp * x0;
+        uint8_t *po = o + (size_t)bpp * x0;
         int u = uniform(a + x0, n);
         if (u != 1) {
-            copy_bytes(u ? pi : c3, po, 3 * n);
+            copy_bytes(u ? pi : c3, po, nb);
             continue;
         }
-        spread3(a + x0, a3, n);
-        for (int j = 0; j < 3 * n; j++) {
-            int A = a3[j];
-            po[j] = (uint8_t)disp_div255(A * pi[j] + (255 - A) * c3[j] + 127);
-        }
+        const uint8_t *A = per_byte(a + x0, a3, n, bpp);
+        for (int j = 0; j < nb; j++)
+            po[j] = mix(A[j], pi[j], c3[j]);
     }
 }
 
 DISP_HOT void disp_row_overlay(const uint8_t *in, const uint8_t *restrict a, int k,
-                               const uint8_t col[3], uint8_t *o, int w)
+                               const uint8_t *col, uint8_t *o, int w, int bpp)
 {
     uint8_t c3[3 * CHUNK];
     uint16_t t3[3 * CHUNK];
-    for (int x = 0; x < CHUNK; x++) {
-        c3[3 * x] = col[0];
-        c3[3 * x + 1] = col[1];
-        c3[3 * x + 2] = col[2];
-    }
+    pattern(col, bpp, c3);
     for (int x0 = 0; x0 < w; x0 += CHUNK) {
-        int n = w - x0 < CHUNK ? w - x0 : CHUNK;
-        if (uniform(a + x0, n) == 0) { /* untouched background */
-            copy_bytes(in + 3 * (size_t)x0, o + 3 * (size_t)x0, 3 * n);
+        int n = w - x0 < CHUNK ? w - x0 : CHUNK, nb = bpp * n;
+        const uint8_t *pi = in + (size_t)bpp * x0;
+        uint8_t *po = o + (size_t)bpp * x0;
+        int u = uniform(a + x0, n);
+        if (u == 0) { /* untouched background */
+            copy_bytes(pi, po, nb);
             continue;
         }
-        for (int x = 0; x < n; x++) {
-            /* (a k + 127) / 255, 0..256 */
-            uint16_t t = (uint16_t)disp_div255(a[x0 + x] * k + 127);
-            t3[3 * x] = t3[3 * x + 1] = t3[3 * x + 2] = t;
+        /* t = (a k + 127) / 255, 0..256, per byte (one value inside the
+         * foreground); then in + (((col - in) t) >> 8) as (in (256 - t) +
+         * col t) >> 8, the same value (in 256 is a multiple of 256) with no
+         * negative term. Everything fits 16 bits (a k + 127 <= 65407; the
+         * blend <= 65280), so the loops run in 16-bit lanes; the division
+         * by the constant is a high multiply. */
+        if (u == 255) {
+            uint16_t t = (uint16_t)((uint16_t)(255 * k + 127) / 255u);
+            for (int j = 0; j < nb; j++)
+                t3[j] = t;
+        } else if (bpp == 1) {
+            for (int x = 0; x < n; x++)
+                t3[x] = (uint16_t)((uint16_t)(a[x0 + x] * k + 127) / 255u);
+        } else {
+            for (int x = 0; x < n; x++) {
+                uint16_t t = (uint16_t)((uint16_t)(a[x0 + x] * k + 127) / 255u);
+                t3[3 * x] = t3[3 * x + 1] = t3[3 * x + 2] = t;
+            }
         }
-        const uint8_t *pi = in + 3 * (size_t)x0;
-        uint8_t *po = o + 3 * (size_t)x0;
-        for (int j = 0; j < 3 * n; j++)
-            po[j] = (uint8_t)(pi[j] + (((c3[j] - pi[j]) * t3[j]) >> 8));
+        for (int j = 0; j < nb; j++)
+            po[j] = (uint8_t)((uint16_t)(pi[j] * (256 - t3[j]) + c3[j] * t3[j]) >> 8);
     }
 }
 
@@ -451,6 +580,13 @@ DISP_HOT void disp_row_grey(const uint8_t *restrict a, uint8_t *restrict o, int 
 {
     for (int x = 0; x < w; x++)
         o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = a[x];
+}
+
+DISP_HOT void disp_row_grey_y(const uint8_t *restrict a, uint8_t *restrict o, int w, int mul,
+                              int add)
+{
+    for (int x = 0; x < w; x++)
+        o[x] = (uint8_t)(add + div255_16((uint16_t)(a[x] * mul + 127)));
 }
 
 DISP_HOT void disp_row_rgba(const uint8_t *restrict in, const uint8_t *restrict a,

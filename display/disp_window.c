@@ -20,6 +20,7 @@ struct disp_window {
     SDL_Texture *tex;      /* the last frame, at its own size */
     int tw, th;            /* texture size */
     seg_pixfmt tfmt;       /* texture format */
+    SDL_YUV_CONVERSION_MODE tyuv; /* a YUV texture's matrix and range */
     int have_frame;        /* tex holds a frame to redraw */
     int auto_size;         /* size the window to the first frame */
     int fullscreen;
@@ -126,6 +127,8 @@ static int redraw(disp_window *w)
             SDL_SetRenderDrawColor(w->ren, 128, 128, 128, 255);
             SDL_RenderFillRect(w->ren, NULL);
         }
+        if (w->tfmt == SEG_PIX_YUV420P) /* see disp_window_present() */
+            SDL_SetYUVConversionMode(w->tyuv);
         if (SDL_RenderCopy(w->ren, w->tex, NULL, NULL)) {
             SET_ERR(w, "SDL: %s", SDL_GetError());
             return SEG_ERR_IO;
@@ -155,19 +158,42 @@ static void fit_window(disp_window *w, int fw, int fh)
     SDL_SetWindowPosition(w->win, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
 }
 
+/* SDL's conversion for a YUV frame's matrix and range. SDL 2 has BT.601 and
+ * BT.709 in limited range and JPEG (BT.601) in full range: a full-range
+ * BT.709 frame is shown with JPEG's matrix, and BT.2020 with BT.709's, the
+ * nearest it has (a slight hue shift, for a preview window only). */
+static SDL_YUV_CONVERSION_MODE yuv_mode(const seg_image *f)
+{
+    if (f->full_range)
+        return SDL_YUV_CONVERSION_JPEG;
+    return f->matrix == SEG_YUV_BT601 ? SDL_YUV_CONVERSION_BT601 : SDL_YUV_CONVERSION_BT709;
+}
+
 int disp_window_present(disp_window *w, const seg_image *f)
 {
+    int yuv = f && f->format == SEG_PIX_YUV420P;
     if (!w || !f || !f->data || f->width < 1 || f->height < 1 ||
-        (f->format != SEG_PIX_RGB24 && f->format != SEG_PIX_RGBA) ||
-        f->stride < f->width * seg_pixfmt_bpp(f->format))
+        (f->format != SEG_PIX_RGB24 && f->format != SEG_PIX_RGBA && !yuv) ||
+        f->stride < f->width * seg_pixfmt_bpp(f->format) ||
+        (yuv && (!f->cb || !f->cr || f->cstride < seg_chroma_w(f->width))))
         return SEG_ERR_INVALID;
     if (wrong_thread(w))
         return SEG_ERR_INVALID;
-    if (!w->tex || w->tw != f->width || w->th != f->height || w->tfmt != f->format) {
+    /* SDL's YUV conversion mode is global, and read when a YUV texture is
+     * made (SDL 2.26's OpenGL renderer picks its shader then), updated
+     * (where SDL converts it itself) or drawn (other renderers): it is set
+     * before each, and a change remakes the texture. */
+    SDL_YUV_CONVERSION_MODE mode = yuv ? yuv_mode(f) : w->tyuv;
+    if (yuv)
+        SDL_SetYUVConversionMode(mode);
+    if (!w->tex || w->tw != f->width || w->th != f->height || w->tfmt != f->format ||
+        mode != w->tyuv) {
         if (w->tex)
             SDL_DestroyTexture(w->tex);
         w->have_frame = 0;
-        Uint32 pf = f->format == SEG_PIX_RGBA ? SDL_PIXELFORMAT_RGBA32 : SDL_PIXELFORMAT_RGB24;
+        Uint32 pf = yuv ? SDL_PIXELFORMAT_IYUV
+                        : (f->format == SEG_PIX_RGBA ? SDL_PIXELFORMAT_RGBA32
+                                                     : SDL_PIXELFORMAT_RGB24);
         w->tex = SDL_CreateTexture(w->ren, pf, SDL_TEXTUREACCESS_STREAMING, f->width, f->height);
         if (!w->tex) {
             SET_ERR(w, "cannot make a %dx%d texture: SDL: %s", f->width, f->height,
@@ -179,6 +205,7 @@ int disp_window_present(disp_window *w, const seg_image *f)
         w->tw = f->width;
         w->th = f->height;
         w->tfmt = f->format;
+        w->tyuv = mode;
         /* Letterboxing: the renderer scales the logical size to the window
          * and keeps its aspect ratio. */
         SDL_RenderSetLogicalSize(w->ren, f->width, f->height);
@@ -187,7 +214,9 @@ int disp_window_present(disp_window *w, const seg_image *f)
             w->auto_size = 0;
         }
     }
-    if (SDL_UpdateTexture(w->tex, NULL, f->data, f->stride)) {
+    if (yuv ? SDL_UpdateYUVTexture(w->tex, NULL, f->data, f->stride, f->cb, f->cstride, f->cr,
+                                   f->cstride)
+            : SDL_UpdateTexture(w->tex, NULL, f->data, f->stride)) {
         SET_ERR(w, "SDL: %s", SDL_GetError());
         return SEG_ERR_IO;
     }

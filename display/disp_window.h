@@ -62,10 +62,12 @@ int disp_window_open(disp_window **out, const disp_window_opts *opts, char *err,
                      size_t errlen);
 
 /**
- * Show @p frame (RGB24, or RGBA drawn over grey so transparency shows),
- * scaled to the window with its aspect ratio kept. The texture is remade
- * only when the frame's size or format changes. The frame is copied; it may
- * be reused as soon as this returns.
+ * Show @p frame (RGB24; RGBA drawn over grey so transparency shows; or
+ * YUV420P, converted by SDL with the frame's matrix and range: BT.601 or
+ * BT.709 limited, full range as JPEG, BT.2020 as BT.709), scaled to the
+ * window with its aspect ratio kept. The texture is remade only when the
+ * frame's size or format (or a YUV frame's matrix or range) changes. The
+ * frame is copied; it may be reused as soon as this returns.
  * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_IO (SDL failed; message in
  *         disp_window_last_error()).
  */

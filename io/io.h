@@ -1,6 +1,7 @@
 /* io.h - media input and output on FFmpeg: demux + decode, scale, encode + mux.
  *
- * Nothing from FFmpeg leaks through this header: frames are seg_image (RGB24),
+ * Nothing from FFmpeg leaks through this header: frames are seg_image (RGB24
+ * or YUV420P),
  * passthrough audio packets are the opaque io_packet. Every object carries its
  * last error message (io_*_last_error); constructors that fail before an
  * object exists write their message into the caller's err[errlen].
@@ -42,6 +43,10 @@ typedef struct io_source_opts {
     int timeout_ms;          /**< network/read timeout; 0 = 10000 */
     int decoder_threads;     /**< libavcodec threads; 0 = 1 */
     int want_audio;          /**< non-zero: return the best audio stream's packets */
+    seg_pixfmt pixfmt;       /**< frames out: SEG_PIX_RGB24 (0, the default) or
+                                  SEG_PIX_YUV420P (the decoder's planes copied as
+                                  they are when it gives 4:2:0, else converted;
+                                  matrix and range from the stream) */
 } io_source_opts;
 
 /** What one video stream looks like, as far as the demuxer knows. */
@@ -56,6 +61,9 @@ typedef struct io_video_info {
     int is_live;                /**< a device, lavfi or network source */
     const char *format_name;    /**< demuxer name, e.g. "avi" (static storage) */
     const char *codec_name;     /**< video codec, e.g. "mpeg4" */
+    seg_yuv_matrix matrix;      /**< the YUV frames' matrix, as far as the stream
+                                     header says (each frame carries its own) */
+    int full_range;             /**< ... and range */
 } io_video_info;
 
 /** io_source_read() results besides errors. */
@@ -100,7 +108,8 @@ const io_video_info *io_source_info(const io_source *src);
 
 /**
  * Read on until the next decoded video frame or passthrough audio packet.
- * A video frame is converted to RGB24 at its own size into @p frame, which the
+ * A video frame is converted to RGB24 (or YUV420P, see opts->pixfmt) at its
+ * own size into @p frame, which the
  * source (re)allocates as needed (reuse the same seg_image between calls and
  * free it with seg_image_free(); no allocation per frame at a constant size).
  * frame->pts is best_effort_timestamp in the stream time base (or a synthesised
@@ -144,6 +153,16 @@ typedef struct io_sink_params {
     const char *preset;                /**< x264 preset; NULL = "veryfast" */
     int overwrite;                     /**< non-zero: replace an existing file */
     int encoder_threads;               /**< 0 = 1 */
+    int yuv;                           /**< non-zero: frames are YUV420P (matrix and
+                                            range in each frame; the encoder is
+                                            tagged with the first's, below): an
+                                            encoder that takes yuv420p gets the
+                                            planes as they are, no conversion;
+                                            colour primaries and transfer are the
+                                            input's (audio_from) as in a plain
+                                            transcode */
+    seg_yuv_matrix matrix;             /**< yuv: the frames' matrix */
+    int full_range;                    /**< yuv: the frames' range */
     int rgba;                          /**< non-zero: frames are RGBA and the alpha is
                                             kept: a pixel format with alpha is chosen,
                                             and without a codec the first of qtrle
@@ -175,7 +194,8 @@ typedef struct io_sink_params {
  */
 int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
                  const io_source *audio_from, char *err, size_t errlen);
-/** Encode one RGB24 (RGBA with params->rgba) frame of params->width x height (pts in params' time
+/** Encode one RGB24 (RGBA with params->rgba, YUV420P with params->yuv) frame
+ *  of params->width x height (pts in params' time
  *  base, strictly increasing: a pts not above the previous one is moved to
  *  previous + 1 with a warning). Nothing is allocated per frame.
  *  @return SEG_OK, SEG_ERR_INVALID (wrong size/format), SEG_ERR_IO (write
@@ -197,9 +217,17 @@ void io_sink_close(io_sink **snk);
 /** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation).
  *  @return SEG_OK, SEG_ERR_INVALID (size <= 0), SEG_ERR_LIMIT, SEG_ERR_NOMEM. */
 int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h);
-/** Resize @p src (RGB24, src_w x src_h) into @p dst. dst is allocated on the
- *  first call when dst->data is NULL, otherwise it must be RGB24 dst_w x dst_h.
- *  pts and index are copied. @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_NOMEM. */
+/** The same between any of RGB24 and YUV420P, e.g. a decoded YUV frame
+ *  straight to an RGB model input: resize and conversion in one pass.
+ *  @return as io_scaler_create(); SEG_ERR_INVALID for other formats. */
+int io_scaler_create_fmt(io_scaler **out, int src_w, int src_h, seg_pixfmt src_f, int dst_w,
+                         int dst_h, seg_pixfmt dst_f);
+/** Resize @p src (the scaler's source format, src_w x src_h) into @p dst. dst
+ *  is allocated on the first call when dst->data is NULL, otherwise it must
+ *  be the destination format at dst_w x dst_h. A YUV source is read with its
+ *  own matrix and range, which a YUV destination keeps; an RGB source is
+ *  written with a YUV destination's. pts and index are copied.
+ *  @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_NOMEM. */
 int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst);
 /** NULL-safe, sets *sc = NULL. */
 void io_scaler_free(io_scaler **sc);
@@ -235,7 +263,8 @@ typedef struct io_png_writer io_png_writer;
 /** @return SEG_OK or SEG_ERR_NOMEM. Close with io_png_writer_close(). */
 int io_png_writer_open(io_png_writer **out);
 /**
- * Encode @p img (RGB24, RGBA or GRAY8; the PNG gets the same colour type)
+ * Encode @p img (RGB24, RGBA or GRAY8: the PNG gets the same colour type;
+ * YUV420P: converted to RGB24 with its matrix and range)
  * into memory. *data / *size stay valid until the next call or close. The
  * bytes depend only on the pixels: the same picture gives the same file.
  * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_LIMIT, SEG_ERR_UNSUPPORTED (no PNG

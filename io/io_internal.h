@@ -37,6 +37,9 @@ void io_warn(int64_t *counter, char *msg, const char *fmt, ...)
 /** The source's passthrough audio stream, NULL when there is none. */
 const AVStream *io_source_audio_stream(const io_source *src);
 
+/** The source's video stream, NULL without a source. */
+const AVStream *io_source_video_stream(const io_source *src);
+
 /** The input's start time in AV_TIME_BASE units (0 when unknown). */
 int64_t io_source_start_time(const io_source *src);
 

@@ -22,6 +22,7 @@ struct io_png_writer {
     int w, h;
     seg_pixfmt fmt;
     int64_t count;         /* pictures encoded (their pts) */
+    seg_image rgb;         /* a YUV420P picture converted to RGB24 */
     char err[IO_MSG_SIZE];
 };
 
@@ -103,8 +104,22 @@ int io_png_writer_encode(io_png_writer *w, const seg_image *img, const uint8_t *
     int ret, st;
     if (!w || !img || !img->data || !data || !size)
         return SEG_ERR_INVALID;
+    if (img->format == SEG_PIX_YUV420P && img->cb && img->cr && img->width >= 1 &&
+        img->height >= 1 && img->width <= SEG_MAX_DIM && img->height <= SEG_MAX_DIM &&
+        (long long)img->width * img->height <= SEG_MAX_PIXELS) {
+        /* PNG holds RGB: convert with the picture's own matrix and range. */
+        if (w->rgb.width != img->width || w->rgb.height != img->height) {
+            seg_image_free(&w->rgb);
+            if ((st = seg_image_alloc(&w->rgb, img->width, img->height, SEG_PIX_RGB24))) {
+                IO_SET_ERROR(w, "out of memory for a %dx%d picture", img->width, img->height);
+                return st;
+            }
+        }
+        (void)seg_image_convert(img, &w->rgb);
+        img = &w->rgb;
+    }
     int bpp = seg_pixfmt_bpp(img->format);
-    if (bpp == 0 || img->width < 1 || img->height < 1 || img->stride < img->width * bpp) {
+    if (bpp == 0 || img->format == SEG_PIX_YUV420P || img->width < 1 || img->height < 1 || img->stride < img->width * bpp) {
         IO_SET_ERROR(w, "not a picture PNG can hold (%dx%d, format %d)", img->width,
                      img->height, (int)img->format);
         return SEG_ERR_INVALID;
@@ -174,6 +189,7 @@ void io_png_writer_close(io_png_writer **pw)
     avcodec_free_context(&w->enc);
     av_frame_free(&w->frame);
     av_packet_free(&w->pkt);
+    seg_image_free(&w->rgb);
     free(w);
     *pw = NULL;
 }

@@ -1,4 +1,5 @@
-/* io_sink.c - encode RGB24 frames and mux them, with passthrough audio. */
+/* io_sink.c - encode RGB24, RGBA or YUV420P frames and mux them, with
+ * passthrough audio. */
 #include "io_internal.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
@@ -24,13 +26,15 @@ struct io_sink {
     AVStream *ast;           /* copied audio, NULL = none or dropped */
     AVFrame *frame;          /* preallocated encoder input */
     AVPacket *pkt;
-    struct SwsContext *sws;  /* RGB24 -> encoder pixel format, same size */
+    struct SwsContext *sws;  /* frames -> encoder pixel format, same size; NULL when
+                                YUV420P frames go to a yuv420p encoder as they are */
     char *url;               /* for messages */
     char *created;           /* a file io_sink_open created: removed if open fails */
     AVRational in_tb;        /* time base of seg_image.pts */
     int64_t offset_us;       /* the input's start time: subtracted from all timestamps */
     int in_w, in_h;          /* size of the frames we are given */
     int rgba;                /* frames are RGBA (alpha kept) */
+    int yuv;                 /* frames are YUV420P */
     int64_t frame_dur;       /* one nominal frame in the encoder time base */
     int64_t last_pts;
     int have_pts;
@@ -136,7 +140,8 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
 
 /* Allocate and open snk->enc with encoder time base @p tb. */
 static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params *p,
-                        AVRational tb, AVRational rate, int w, int h, enum AVPixelFormat pix)
+                        const io_source *src, AVRational tb, AVRational rate, int w, int h,
+                        enum AVPixelFormat pix)
 {
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pix);
     AVCodecContext *c;
@@ -157,11 +162,25 @@ static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params
                   p->sar_den, INT_MAX);
     c->thread_count = p->encoder_threads > 0 ? p->encoder_threads : 1;
     if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
-        /* What convert_frame's swscale setup writes: BT.709, limited range. */
-        c->colorspace = AVCOL_SPC_BT709;
-        c->color_primaries = AVCOL_PRI_BT709;
-        c->color_trc = AVCOL_TRC_BT709;
-        c->color_range = AVCOL_RANGE_MPEG;
+        if (p->yuv) {
+            /* The frames' own matrix and range; primaries and transfer as
+             * the input said (a plain transcode passes them on). */
+            const AVStream *in = io_source_video_stream(src);
+            c->colorspace = p->matrix == SEG_YUV_BT709    ? AVCOL_SPC_BT709
+                            : p->matrix == SEG_YUV_BT2020 ? AVCOL_SPC_BT2020_NCL
+                                                          : AVCOL_SPC_SMPTE170M;
+            if (in && in->codecpar->color_space == AVCOL_SPC_UNSPECIFIED)
+                c->colorspace = AVCOL_SPC_UNSPECIFIED; /* ours was the players' guess */
+            c->color_primaries = in ? in->codecpar->color_primaries : AVCOL_PRI_UNSPECIFIED;
+            c->color_trc = in ? in->codecpar->color_trc : AVCOL_TRC_UNSPECIFIED;
+            c->color_range = p->full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+        } else {
+            /* What the swscale setup below writes: BT.709, limited range. */
+            c->colorspace = AVCOL_SPC_BT709;
+            c->color_primaries = AVCOL_PRI_BT709;
+            c->color_trc = AVCOL_TRC_BT709;
+            c->color_range = AVCOL_RANGE_MPEG;
+        }
     }
     if (snk->fmt->oformat->flags & AVFMT_GLOBALHEADER)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -183,7 +202,7 @@ static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params
     return SEG_OK;
 }
 
-static int setup_video(io_sink *snk, const io_sink_params *p)
+static int setup_video(io_sink *snk, const io_sink_params *p, const io_source *src)
 {
     const AVCodec *codec;
     AVRational rate = p->frame_rate_num > 0 && p->frame_rate_den > 0
@@ -220,12 +239,12 @@ static int setup_video(io_sink *snk, const io_sink_params *p)
         io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': %dx%d cropped to %dx%d for %s",
                 snk->url, p->width, p->height, w, h, d->name);
 
-    ret = open_encoder(snk, codec, p, snk->in_tb, rate, w, h, pix);
+    ret = open_encoder(snk, codec, p, src, snk->in_tb, rate, w, h, pix);
     /* Some encoders only take time bases of their standard (MPEG-1/2: the
      * frame rate; MPEG-4: 16-bit denominators): retry with 1/rate, and
      * write_video rescales the pts. */
     if (ret == SEG_ERR_UNSUPPORTED && av_cmp_q(snk->in_tb, av_inv_q(rate)) != 0) {
-        ret = open_encoder(snk, codec, p, av_inv_q(rate), rate, w, h, pix);
+        ret = open_encoder(snk, codec, p, src, av_inv_q(rate), rate, w, h, pix);
         if (ret == SEG_OK)
             io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': %s refused time base %d/%d, "
                     "using %d/%d", snk->url, codec->name, snk->in_tb.num, snk->in_tb.den,
@@ -237,17 +256,24 @@ static int setup_video(io_sink *snk, const io_sink_params *p)
     if (snk->frame_dur < 1)
         snk->frame_dur = 1;
 
-    enum AVPixelFormat in_pix = snk->rgba ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24;
-    if (!(snk->sws = sws_getContext(w, h, in_pix, w, h, pix, SWS_BILINEAR, NULL, NULL, NULL))) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': cannot convert %s to %s", snk->url,
-                     av_get_pix_fmt_name(in_pix), d->name);
-        return SEG_ERR_UNSUPPORTED;
-    }
-    if (!(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
+    enum AVPixelFormat in_pix = snk->rgba  ? AV_PIX_FMT_RGBA
+                                : snk->yuv ? AV_PIX_FMT_YUV420P
+                                           : AV_PIX_FMT_RGB24;
+    if (in_pix != pix) { /* else the planes are copied as they are */
+        if (!(snk->sws = sws_getContext(w, h, in_pix, w, h, pix, SWS_BILINEAR, NULL, NULL,
+                                        NULL))) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': cannot convert %s to %s", snk->url,
+                         av_get_pix_fmt_name(in_pix), d->name);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        int yuv_out = !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
         int full = snk->enc->color_range == AVCOL_RANGE_JPEG || strstr(d->name, "yuvj") != NULL;
-        (void)sws_setColorspaceDetails(snk->sws, sws_getCoefficients(SWS_CS_DEFAULT), 1,
-                                       sws_getCoefficients(SWS_CS_ITU709), full, 0, 1 << 16,
-                                       1 << 16);
+        const int *m = sws_getCoefficients(!snk->yuv || p->matrix == SEG_YUV_BT709 ? SWS_CS_ITU709
+                                           : p->matrix == SEG_YUV_BT2020 ? SWS_CS_BT2020
+                                                                         : SWS_CS_ITU601);
+        if (snk->yuv || yuv_out)
+            (void)sws_setColorspaceDetails(snk->sws, m, snk->yuv ? p->full_range : 1, m,
+                                           yuv_out ? full : 1, 0, 1 << 16, 1 << 16);
     }
     if (!(snk->frame = av_frame_alloc()) || !(snk->pkt = av_packet_alloc())) {
         IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
@@ -353,6 +379,7 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
     snk->in_w = params->width;
     snk->in_h = params->height;
     snk->rgba = params->rgba != 0;
+    snk->yuv = !snk->rgba && params->yuv != 0;
     snk->offset_us = io_source_start_time(audio_from);
 
     ret = avformat_alloc_output_context2(&snk->fmt, NULL, params->format, url);
@@ -384,7 +411,8 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         }
     }
 
-    if ((ret = setup_video(snk, params)) < 0 || (ret = setup_audio(snk, audio_from)) < 0)
+    if ((ret = setup_video(snk, params, audio_from)) < 0 ||
+        (ret = setup_audio(snk, audio_from)) < 0)
         goto end;
 
     if (!(snk->fmt->oformat->flags & AVFMT_NOFILE)) {
@@ -475,11 +503,12 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
         IO_SET_ERROR(snk, "OUTPUT '%s': already finished", snk->url);
         return SEG_ERR_INVALID;
     }
-    if (!frame->data || frame->format != (snk->rgba ? SEG_PIX_RGBA : SEG_PIX_RGB24) ||
-        frame->width != snk->in_w || frame->height != snk->in_h) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': got a %dx%d frame (format %d), expected %dx%d %s",
-                     snk->url, frame->width, frame->height, (int)frame->format, snk->in_w,
-                     snk->in_h, snk->rgba ? "RGBA" : "RGB24");
+    seg_pixfmt want = snk->rgba ? SEG_PIX_RGBA : snk->yuv ? SEG_PIX_YUV420P : SEG_PIX_RGB24;
+    if (!frame->data || frame->format != want || frame->width != snk->in_w ||
+        frame->height != snk->in_h || (snk->yuv && (!frame->cb || !frame->cr))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': got a %dx%d %s frame, expected %dx%d %s", snk->url,
+                     frame->width, frame->height, seg_pixfmt_name(frame->format), snk->in_w,
+                     snk->in_h, seg_pixfmt_name(want));
         return SEG_ERR_INVALID;
     }
     /* Only allocates if the encoder still holds the previous buffer. */
@@ -488,10 +517,14 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
         return fail(snk, SEG_ERR_NOMEM);
     }
     /* Source rectangle = encoder size: odd sizes lose their last column/row. */
-    const uint8_t *src_data[4] = {frame->data, NULL, NULL, NULL};
-    int src_stride[4] = {frame->stride, 0, 0, 0};
-    sws_scale(snk->sws, src_data, src_stride, 0, snk->enc->height, snk->frame->data,
-              snk->frame->linesize);
+    const uint8_t *src_data[4] = {frame->data, frame->cb, frame->cr, NULL};
+    int src_stride[4] = {frame->stride, frame->cstride, frame->cstride, 0};
+    if (snk->sws)
+        sws_scale(snk->sws, src_data, src_stride, 0, snk->enc->height, snk->frame->data,
+                  snk->frame->linesize);
+    else
+        av_image_copy(snk->frame->data, snk->frame->linesize, src_data, src_stride,
+                      AV_PIX_FMT_YUV420P, snk->enc->width, snk->enc->height);
 
     int64_t pts;
     if (frame->pts == AV_NOPTS_VALUE) /* none given: one nominal frame on */

@@ -15,6 +15,7 @@
 
 #include <libavdevice/avdevice.h>
 #include <libavutil/dict.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
 #include <libavutil/pixdesc.h>
@@ -139,7 +140,8 @@ struct io_source {
     AVPacket *pkt;
     AVFrame *frame;
     struct SwsContext *sws;
-    int sws_key[5];          /* w, h, pix_fmt, colorspace, full range of the last setup */
+    int sws_key[6];          /* w, h, pix_fmt, matrix, full range, output format of the last setup */
+    seg_pixfmt out_fmt;      /* RGB24 or YUV420P */
     int vidx, aidx;          /* video / passthrough audio stream, -1 = none */
     AVRational vtb;          /* video stream time base */
     AVRational rate;         /* guessed frame rate, 0/1 if unknown */
@@ -249,6 +251,20 @@ static int build_options(io_source *src, const io_source_opts *o, const char *ur
     return SEG_OK;
 }
 
+/* The Y'CbCr matrix of a picture: its own tag, else what players assume for
+ * untagged video (BT.709 from 720 lines up, BT.601 below). */
+static seg_yuv_matrix yuv_matrix(enum AVColorSpace cs, int height)
+{
+    switch (cs) {
+    case AVCOL_SPC_BT709: return SEG_YUV_BT709;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return SEG_YUV_BT2020;
+    case AVCOL_SPC_UNSPECIFIED:
+    case AVCOL_SPC_RESERVED: return height >= 720 ? SEG_YUV_BT709 : SEG_YUV_BT601;
+    default: return SEG_YUV_BT601; /* BT.470BG, SMPTE 170M/240M, FCC */
+    }
+}
+
 static void fill_info(io_source *src, const AVCodec *codec)
 {
     AVStream *st = src->fmt->streams[src->vidx];
@@ -284,6 +300,11 @@ static void fill_info(io_source *src, const AVCodec *codec)
     in->has_audio = src->aidx >= 0;
     in->format_name = src->fmt->iformat->name;
     in->codec_name = avcodec_get_name(codec->id);
+    in->matrix = yuv_matrix(src->dec->colorspace, in->height);
+    in->full_range = src->dec->color_range == AVCOL_RANGE_JPEG ||
+                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ420P ||
+                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ422P ||
+                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ444P;
 }
 
 static int open_error(io_source *src, int averr, const char *what)
@@ -431,7 +452,8 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         *out = NULL;
     if (opts)
         o = *opts;
-    if (!out || !url || !*url || o.timeout_ms < 0 || o.decoder_threads < 0) {
+    if (!out || !url || !*url || o.timeout_ms < 0 || o.decoder_threads < 0 ||
+        (o.pixfmt != SEG_PIX_RGB24 && o.pixfmt != SEG_PIX_YUV420P)) {
         seg_format_error(err, errlen, __func__, "INPUT: invalid arguments");
         return SEG_ERR_INVALID;
     }
@@ -442,6 +464,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         return SEG_ERR_NOMEM;
     }
     src->vidx = src->aidx = -1;
+    src->out_fmt = o.pixfmt;
     src->end_status = SEG_EOF;
     atomic_init(&src->interrupted, 0);
     atomic_init(&src->deadline_us, INT64_MAX);
@@ -673,13 +696,23 @@ static enum AVPixelFormat plain_pix_fmt(enum AVPixelFormat f, int *full_range)
     }
 }
 
-/* Convert src->frame into @p image (RGB24 at the frame's own size) and unref it. */
+
+static const int *sws_matrix(seg_yuv_matrix m)
+{
+    return sws_getCoefficients(m == SEG_YUV_BT709    ? SWS_CS_ITU709
+                               : m == SEG_YUV_BT2020 ? SWS_CS_BT2020
+                                                     : SWS_CS_ITU601);
+}
+
+/* Convert src->frame into @p image (src->out_fmt at the frame's own size)
+ * and unref it. */
 static int deliver_frame(io_source *src, seg_image *image)
 {
     AVFrame *f = src->frame;
     int w = f->width, h = f->height, ret;
     int full_range = f->color_range == AVCOL_RANGE_JPEG;
     enum AVPixelFormat pf = plain_pix_fmt((enum AVPixelFormat)f->format, &full_range);
+    seg_pixfmt of = src->out_fmt;
 
     if (w <= 0 || h <= 0 || pf == AV_PIX_FMT_NONE) {
         IO_SET_ERROR(src, "INPUT '%s': decoder gave an empty %dx%d frame", src->url, w, h);
@@ -692,40 +725,58 @@ static int deliver_frame(io_source *src, seg_image *image)
         ret = SEG_ERR_LIMIT;
         goto end;
     }
-    if (!image->data || image->width != w || image->height != h ||
-        image->format != SEG_PIX_RGB24) {
+    if (!image->data || image->width != w || image->height != h || image->format != of) {
         seg_image_free(image);
-        if ((ret = seg_image_alloc(image, w, h, SEG_PIX_RGB24)) < 0) {
+        if ((ret = seg_image_alloc(image, w, h, of)) < 0) {
             IO_SET_ERROR(src, "INPUT '%s': cannot allocate a %dx%d frame: %s", src->url, w, h,
                          seg_status_str(ret));
             goto end;
         }
     }
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pf);
+    int yuv_in = d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
+    seg_yuv_matrix matrix = yuv_matrix(f->colorspace, h);
+    if (of == SEG_PIX_YUV420P) {
+        /* Planes the encoder will take as they are: a YUV input keeps its
+         * matrix and range; anything else becomes limited range. */
+        image->matrix = matrix;
+        image->full_range = yuv_in && full_range;
+        if (pf == AV_PIX_FMT_YUV420P) { /* nearly every video: a copy */
+            av_image_copy_plane(image->data, image->stride, f->data[0], f->linesize[0], w, h);
+            av_image_copy_plane(image->cb, image->cstride, f->data[1], f->linesize[1],
+                                seg_chroma_w(w), seg_chroma_h(h));
+            av_image_copy_plane(image->cr, image->cstride, f->data[2], f->linesize[2],
+                                seg_chroma_w(w), seg_chroma_h(h));
+            goto timing;
+        }
+    }
     /* Same size in and out: only a pixel format conversion. The cached
      * context is rebuilt when the size or format changes mid-stream. */
-    src->sws = sws_getCachedContext(src->sws, w, h, pf, w, h, AV_PIX_FMT_RGB24,
-                                    SWS_BILINEAR, NULL, NULL, NULL);
+    enum AVPixelFormat opf = of == SEG_PIX_YUV420P ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_RGB24;
+    src->sws = sws_getCachedContext(src->sws, w, h, pf, w, h, opf, SWS_BILINEAR, NULL, NULL,
+                                    NULL);
     if (!src->sws) {
-        IO_SET_ERROR(src, "INPUT '%s': cannot convert %s to rgb24", src->url,
-                     av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?");
+        IO_SET_ERROR(src, "INPUT '%s': cannot convert %s to %s", src->url,
+                     av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?",
+                     seg_pixfmt_name(of));
         ret = SEG_ERR_UNSUPPORTED;
         goto end;
     }
-    int key[5] = {w, h, (int)pf, (int)f->colorspace, full_range};
+    int key[6] = {w, h, (int)pf, (int)matrix, full_range, (int)of};
     if (memcmp(key, src->sws_key, sizeof(key)) != 0) {
-        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pf);
-        if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
-            /* Honour the stream's matrix (BT.709 for HD) and range; swscale
-             * assumes BT.601 limited otherwise. Best effort: ignore refusal. */
-            int cs = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : (int)f->colorspace;
-            (void)sws_setColorspaceDetails(src->sws, sws_getCoefficients(cs), full_range,
-                                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16,
-                                           1 << 16);
-        }
+        /* Honour the stream's matrix and range (swscale assumes BT.601
+         * limited otherwise); YUV out keeps them, RGB in gets the image's.
+         * Other inputs (grey, palettes) keep swscale's defaults. Best
+         * effort: ignore refusal. */
+        const int *m = sws_matrix(matrix);
+        if (yuv_in || (d && (d->flags & AV_PIX_FMT_FLAG_RGB) && of == SEG_PIX_YUV420P))
+            (void)sws_setColorspaceDetails(src->sws, m, yuv_in ? full_range : 1, m,
+                                           of == SEG_PIX_YUV420P ? image->full_range : 1, 0,
+                                           1 << 16, 1 << 16);
         memcpy(src->sws_key, key, sizeof(key));
     }
-    uint8_t *dst[4] = {image->data, NULL, NULL, NULL};
-    int dst_stride[4] = {image->stride, 0, 0, 0};
+    uint8_t *dst[4] = {image->data, image->cb, image->cr, NULL};
+    int dst_stride[4] = {image->stride, image->cstride, image->cstride, 0};
     if (sws_scale(src->sws, (const uint8_t *const *)f->data, f->linesize, 0, h, dst,
                   dst_stride) != h) {
         IO_SET_ERROR(src, "INPUT '%s': pixel conversion failed", src->url);
@@ -733,6 +784,7 @@ static int deliver_frame(io_source *src, seg_image *image)
         goto end;
     }
 
+timing:;
     int64_t pts = f->best_effort_timestamp;
     if (pts == AV_NOPTS_VALUE)
         pts = synthesise_pts(src, f);
@@ -927,6 +979,11 @@ void io_packet_free(io_packet **pkt)
 const AVStream *io_source_audio_stream(const io_source *src)
 {
     return src && src->aidx >= 0 ? src->fmt->streams[src->aidx] : NULL;
+}
+
+const AVStream *io_source_video_stream(const io_source *src)
+{
+    return src && src->vidx >= 0 ? src->fmt->streams[src->vidx] : NULL;
 }
 
 int64_t io_source_start_time(const io_source *src)

@@ -60,6 +60,9 @@ static void usage(FILE *f)
 "  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f)\n"
 "  -f, --format NAME       output container, e.g. mp4, matroska, mpegts, flv\n"
 "      --codec NAME        video encoder (default libx264, else the container's)\n"
+"      --crf N             x264 quality, 1..51, lower is better (default 20;\n"
+"                          plain ffmpeg uses 23)\n"
+"      --preset NAME       x264 preset, ultrafast..placebo (default veryfast)\n"
 "  -y, --overwrite         replace an existing output file\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
@@ -89,6 +92,10 @@ static void usage(FILE *f)
 "                          is background)\n"
 "      --decoder-threads N libavcodec decoding threads (default 1)\n"
 "      --encoder-threads N libavcodec encoding threads (default 1)\n"
+"      --compose-rgb       composite in RGB even where the decoder's YUV 4:2:0\n"
+"                          would do (two conversions more a frame; for\n"
+"                          comparisons: alpha and side-by-side, and a window\n"
+"                          without -o, always use RGB)\n"
 "\n");
     fprintf(f,
 "display (multi-class models: overlay colours each class with the PASCAL VOC\n"
@@ -194,7 +201,8 @@ static int number_option(const char *name, const char *arg, long lo, long hi, lo
 enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_RUN_MODEL, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
-       OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT };
+       OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
+       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB };
 
 /* longopts: the fixed options, then one per display option. */
 #define MAX_LONGOPTS 96
@@ -265,6 +273,9 @@ int main(int argc, char **argv)
         {"dump-frames", required_argument, NULL, OPT_DUMP_FRAMES},
         {"dump-every", required_argument, NULL, OPT_DUMP_EVERY},
         {"fit", required_argument, NULL, OPT_FIT},
+        {"crf", required_argument, NULL, OPT_CRF},
+        {"preset", required_argument, NULL, OPT_PRESET},
+        {"compose-rgb", no_argument, NULL, OPT_COMPOSE_RGB},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -328,6 +339,28 @@ int main(int argc, char **argv)
                 return rc;
             cfg.max_frames = v;
             break;
+        case OPT_CRF:
+            if ((rc = number_option("crf", optarg, 1, 51, &v)))
+                return rc;
+            cfg.crf = (int)v;
+            break;
+        case OPT_PRESET: {
+            static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",
+                                                  "fast",      "medium",    "slow",     "slower",
+                                                  "veryslow",  "placebo"};
+            size_t i = 0, n = sizeof presets / sizeof presets[0];
+            while (i < n && strcmp(optarg, presets[i]) != 0)
+                i++;
+            if (i == n) {
+                fprintf(stderr, "segstream: --preset wants one of ultrafast, superfast, "
+                        "veryfast, faster, fast, medium, slow, slower, veryslow, placebo; "
+                        "got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            cfg.preset = optarg;
+            break;
+        }
+        case OPT_COMPOSE_RGB: cfg.compose_rgb = 1; break;
         case OPT_LIVE: live = 1; break;
         case OPT_EXACT: exact = 1; break;
         case OPT_RANGE:

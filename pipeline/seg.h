@@ -69,12 +69,15 @@ int seg_fit_parse(const char *name);
 
 /** The timed steps of a frame, in pipeline order. */
 typedef enum seg_stage {
-    SEG_STAGE_DECODE = 0, /**< io_source_read: demux, decode, convert to RGB
+    SEG_STAGE_DECODE = 0, /**< io_source_read: demux, decode, copy out the planes
+                               (or convert: to YUV 4:2:0, or RGB for the modes
+                               that need it)
                                (for a live source: includes waiting for it) */
     SEG_STAGE_CONVERT,    /**< scale to the model size and normalise */
     SEG_STAGE_INFER,      /**< run the model, output -> mask */
     SEG_STAGE_COMPOSITE,  /**< upsample the mask and draw it into the frame */
-    SEG_STAGE_ENCODE,     /**< convert to the encoder's format, encode, mux */
+    SEG_STAGE_ENCODE,     /**< hand the planes (or convert an RGB frame) to the
+                               encoder, encode, mux */
     SEG_STAGE_COUNT
 } seg_stage;
 
@@ -98,6 +101,10 @@ typedef struct seg_config {
     int threads;              /**< OpenMP threads per worker; 0 = auto */
     int decoder_threads;      /**< libavcodec decoding threads (0 = 1) */
     int encoder_threads;      /**< libavcodec encoding threads (0 = 1) */
+    int crf;                  /**< x264 quality (0 = io's default, 20; lower = better) */
+    const char *preset;       /**< x264 preset, NULL = io's default (veryfast) */
+    int compose_rgb;          /**< non-zero: decode to RGB and composite in RGB even
+                                   where YUV would do (slower; for comparisons) */
     int quiet;                /**< no progress line */
     int64_t max_frames;       /**< stop after this many output frames (0 = all) */
     const char *input_range;  /**< "0,1" or "-1,1": overrides the model's normalisation;
@@ -164,6 +171,7 @@ typedef struct seg_stats {
     int workers, threads;     /**< what the job ran with */
     int decoder_threads, encoder_threads;
     int in_w, in_h;           /**< frame size */
+    const char *frame_format; /**< what frames travel as: "yuv420p" or "rgb24" */
     int model_w, model_h;     /**< model input size */
     char norm[96];            /**< where the model's input normalisation came from */
     int norm_guessed;         /**< ... nowhere: 0..1 assumed (worth a warning) */

@@ -106,7 +106,8 @@ typedef enum seg_msg_kind {
 typedef struct seg_slot {
     seg_msg_kind kind;
     int status;        /**< END: SEG_EOF, SEG_ERR_INTERRUPTED or the error that ended it */
-    seg_image image;   /**< the full-size RGB24 frame (pts, index from the decoder) */
+    seg_image image;   /**< the full-size frame in job->work_fmt (pts, index from
+                            the decoder) */
     float *mask;       /**< mask_h x mask_w foreground probabilities (the model's
                             output, with letterbox bars cut away or, for crop,
                             widened to cover the whole frame) */
@@ -131,7 +132,8 @@ typedef struct seg_worker {
     seg_model sm;          /**< its own model instance, loaded by seg_run() */
     io_scaler *scaler;     /**< frame size -> model size, rebuilt on a size change */
     int scaler_w, scaler_h;
-    seg_image small;       /**< the frame at model size, RGB24 */
+    seg_image small;       /**< the frame at model size, RGB24 (scaled and, for a
+                                YUV frame, converted in one pass) */
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
     float *raw_mask;       /**< letterbox/crop: the model-output-sized mask */
     uint8_t *raw_labels;   /**< ... and labels (multi-class) */
@@ -158,6 +160,8 @@ struct seg_job {
     nn_shape in_shape, out_shape;
     int out_w, out_h;      /**< the sink's frame size (disp_output_size of the input's first) */
     int out_rgba;          /**< the sink takes RGBA frames (alpha mode) */
+    seg_pixfmt work_fmt;   /**< frames from decoder to encoder: YUV420P as decoded
+                                (no conversion) unless the mode needs RGB24 */
     int multiclass;        /**< the model gives class labels: slots carry them */
     int overlay_labels;    /**< multi-class overlay: labels = best non-background
                                 class, mask = anything but background */

@@ -43,8 +43,9 @@ void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st)
 {
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
-    fprintf(f, "bench: %s (%dx%d) -> %s, %s mode\n", cfg->input, st->in_w, st->in_h,
-            cfg->output ? cfg->output : "null sink", st->live ? "live" : "exact");
+    fprintf(f, "bench: %s (%dx%d) -> %s, %s mode, frames in %s\n", cfg->input, st->in_w,
+            st->in_h, cfg->output ? cfg->output : "null sink", st->live ? "live" : "exact",
+            st->frame_format ? st->frame_format : "?");
     fprintf(f, "bench: model %s (input %dx%d); %d inference worker%s x %d thread%s; "
                "decoder %d, encoder %d thread%s\n",
             cfg->model, st->model_w, st->model_h, st->workers, st->workers == 1 ? "" : "s",
@@ -131,8 +132,10 @@ void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st)
                "\"encoder_threads\":%d,\"model\":",
             cores(), st->workers, st->threads, st->decoder_threads, st->encoder_threads);
     json_str(f, cfg->model);
-    fprintf(f, ",\"model_input\":\"%dx%d\",\"resolution\":\"%dx%d\",\"input\":", st->model_w,
-            st->model_h, st->in_w, st->in_h);
+    fprintf(f, ",\"model_input\":\"%dx%d\",\"resolution\":\"%dx%d\",\"frame_format\":",
+            st->model_w, st->model_h, st->in_w, st->in_h);
+    json_str(f, st->frame_format ? st->frame_format : "?");
+    fprintf(f, ",\"input\":");
     json_str(f, cfg->input);
     fprintf(f, ",\"output\":");
     if (cfg->output)

@@ -288,7 +288,7 @@ static int create_pool(seg_job *job, const io_video_info *info)
         return SEG_ERR_NOMEM;
     for (int i = 0; i < job->nslots; i++) {
         seg_slot *s = &job->slots[i];
-        if ((st = seg_image_alloc(&s->image, info->width, info->height, SEG_PIX_RGB24)))
+        if ((st = seg_image_alloc(&s->image, info->width, info->height, job->work_fmt)))
             return st;
         if (!(s->mask = malloc(mask_len * sizeof(float))) ||
             (job->multiclass && !(s->labels = malloc(mask_len))))
@@ -578,6 +578,15 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     so.timeout_ms = cfg->timeout_ms;
     so.want_audio = cfg->output != NULL;
     so.decoder_threads = stats->decoder_threads;
+    /* Frames stay in the decoder's YUV 4:2:0 from decoder to encoder unless
+     * the mode needs RGB: alpha and side-by-side, and a window without an
+     * output file (its mode key may pick those). */
+    job->work_fmt = disp_mode_takes_yuv(cfg->disp.mode) && !cfg->compose_rgb &&
+                            (cfg->output || !cfg->display)
+                        ? SEG_PIX_YUV420P
+                        : SEG_PIX_RGB24;
+    so.pixfmt = job->work_fmt;
+    stats->frame_format = seg_pixfmt_name(job->work_fmt);
     if ((st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg))) {
         stats->where = SEG_WHERE_INPUT;
         SET_ERR("%s", msg);
@@ -672,6 +681,11 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     sp.width = job->out_w;
     sp.height = job->out_h;
     sp.rgba = job->out_rgba;
+    sp.yuv = job->work_fmt == SEG_PIX_YUV420P;
+    sp.matrix = info->matrix;
+    sp.full_range = info->full_range;
+    sp.crf = cfg->crf;
+    sp.preset = cfg->preset;
     sp.time_base_num = info->time_base_num;
     sp.time_base_den = info->time_base_den;
     sp.frame_rate_num = info->frame_rate_num;

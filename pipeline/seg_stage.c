@@ -309,7 +309,8 @@ static int setup_fit(seg_worker *w, int fw, int fh)
     seg_fit_geometry(job->cfg->fit, fw, fh, job->in_shape, job->out_shape, &w->geom);
     const seg_fit_geom *g = &w->geom;
     io_scaler_free(&w->scaler);
-    int st = io_scaler_create(&w->scaler, g->src_w, g->src_h, g->dst_w, g->dst_h);
+    int st = io_scaler_create_fmt(&w->scaler, g->src_w, g->src_h, job->work_fmt, g->dst_w,
+                                  g->dst_h, SEG_PIX_RGB24);
     if (st) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "cannot create a %dx%d -> %dx%d scaler",
                      g->src_w, g->src_h, g->dst_w, g->dst_h);
@@ -350,9 +351,17 @@ static int infer_frame(seg_worker *w, seg_slot *s)
                      g->mask_h);
         return st;
     }
-    /* Views: a rectangle of the frame onto a rectangle of the model input. */
+    /* Views: a rectangle of the frame onto a rectangle of the model input
+     * (in 4:2:0, from an even corner, so chroma stays aligned). */
     seg_image src = s->image, dst = w->small;
-    src.data += (size_t)g->src_y * src.stride + (size_t)g->src_x * 3;
+    if (src.format == SEG_PIX_YUV420P) {
+        int x = g->src_x & ~1, y = g->src_y & ~1;
+        src.data += (size_t)y * src.stride + (size_t)x;
+        src.cb += (size_t)(y / 2) * src.cstride + (size_t)(x / 2);
+        src.cr += (size_t)(y / 2) * src.cstride + (size_t)(x / 2);
+    } else {
+        src.data += (size_t)g->src_y * src.stride + (size_t)g->src_x * 3;
+    }
     src.width = g->src_w;
     src.height = g->src_h;
     dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x * 3;
@@ -843,20 +852,20 @@ static void write_audio(seg_job *job, int *failed)
 static const seg_image *fit_to_output(seg_job *job, const seg_image *img, io_scaler **sc,
                                       int *sc_w, int *sc_h, seg_image *fit)
 {
-    if (img->width == job->out_w && img->height == job->out_h &&
-        img->format == (job->out_rgba ? SEG_PIX_RGBA : SEG_PIX_RGB24))
+    seg_pixfmt want = job->out_rgba ? SEG_PIX_RGBA : job->work_fmt;
+    if (img->width == job->out_w && img->height == job->out_h && img->format == want)
         return img;
     int st;
-    if (img->format != SEG_PIX_RGB24 || job->out_rgba) {
+    if (img->format != want || job->out_rgba) {
         seg_job_fail(job, SEG_ERR_INVALID, SEG_WHERE_OTHER, "a %dx%d %s frame does not fit the "
-                     "output's %dx%d %s", img->width, img->height,
-                     img->format == SEG_PIX_RGBA ? "RGBA" : "RGB", job->out_w, job->out_h,
-                     job->out_rgba ? "RGBA" : "RGB");
+                     "output's %dx%d %s", img->width, img->height, seg_pixfmt_name(img->format),
+                     job->out_w, job->out_h, seg_pixfmt_name(want));
         return NULL;
     }
     if (img->width != *sc_w || img->height != *sc_h) {
         io_scaler_free(sc);
-        if ((st = io_scaler_create(sc, img->width, img->height, job->out_w, job->out_h))) {
+        if ((st = io_scaler_create_fmt(sc, img->width, img->height, want, job->out_w,
+                                       job->out_h, want))) {
             seg_job_fail(job, st, SEG_WHERE_OTHER, "cannot scale %dx%d frames to the output's "
                          "%dx%d", img->width, img->height, job->out_w, job->out_h);
             return NULL;

@@ -33,10 +33,16 @@ frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
 echo "input: 1280x720 H.264, $frames frames; $rounds rounds, alternating"
 
-names=(ffmpeg segstream intraop)
+# segstream's default CRF is 20, x264's (plain ffmpeg's) 23: "crf23" is the
+# same job with the transcode's encoder settings, the like-for-like ratio.
+# "rgb" composites in RGB (--compose-rgb: the path before frames stayed
+# YUV 4:2:0), "intraop" is 1 worker x 2 OpenMP threads.
+names=(ffmpeg segstream crf23 rgb intraop)
 cmds=(
   "ffmpeg -nostdin -v error -y -i $in -c:v libx264 -preset veryfast $work/plain.mp4"
   "$bin $in -o $work/seg.mp4 -y -q -m $model"
+  "$bin $in -o $work/seg.mp4 -y -q -m $model --crf 23"
+  "$bin $in -o $work/seg.mp4 -y -q -m $model --compose-rgb"
   "$bin $in -o $work/seg.mp4 -y -q -m $model --workers 1 -t 2"
 )
 declare -A fps
@@ -56,9 +62,13 @@ for n in "${names[@]}"; do
 done
 m_ff=$(median "${fps[ffmpeg]}")
 m_seg=$(median "${fps[segstream]}")
+m_23=$(median "${fps[crf23]}")
+m_rgb=$(median "${fps[rgb]}")
 m_omp=$(median "${fps[intraop]}")
-awk -v a="$m_seg" -v b="$m_ff" -v c="$m_omp" 'BEGIN {
-  printf "ratio segstream / ffmpeg transcode: %.2f\n", a / b
+awk -v a="$m_seg" -v b="$m_ff" -v c="$m_omp" -v d="$m_23" -v e="$m_rgb" 'BEGIN {
+  printf "ratio segstream (crf 20) / ffmpeg transcode: %.2f\n", a / b
+  printf "ratio segstream --crf 23 (the transcode'"'"'s settings) / ffmpeg transcode: %.2f\n", d / b
+  printf "ratio YUV path / RGB path (--compose-rgb): %.2f\n", a / e
   printf "ratio 2 workers x 1 thread / 1 worker x 2 threads: %.2f\n", a / c }'
 
 echo "--- one --bench run (default settings, same input, real output)"

@@ -1,12 +1,18 @@
-/* bench_display.c - compositing cost per frame, per mode, size and thread
- * count (not a test: run it by hand, results go to BENCHMARKS.md).
+/* bench_display.c - compositing cost per frame, per mode, size, thread
+ * count and frame format (not a test: run it by hand, results go to
+ * BENCHMARKS.md).
  *
  *   bench_display [-n FRAMES] [-t THREADS[,...]] [-s WxH[,...]] [-m MODE] [--edge on|off]
+ *                 [-f rgb,yuv] [--in-place]
  *
  * A synthetic 256x256 mask (a soft ellipse, noise in the logit, as a
- * selfie model gives) over a textured synthetic frame; each mode renders
- * into its own output buffer. Prints a markdown table: median, best and
- * 90th-percentile ms per frame after a warm-up. */
+ * selfie model gives) over a textured synthetic frame, RGB24 or the same
+ * picture as YUV420P (BT.709, limited range, as decoders give HD video;
+ * only the modes that take YUV); each mode renders into its own output
+ * buffer, or with --in-place into a copy of the frame (as the pipeline
+ * does), replace against a frame-sized background of the frame's format.
+ * Prints a markdown table: median, best and 90th-percentile ms per frame
+ * after a warm-up. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +62,8 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int frames = 50, edge = 1, only = -1;
-    const char *threads_arg = "1,2", *sizes_arg = "1280x720,1920x1080";
+    int frames = 50, edge = 1, only = -1, in_place = 0;
+    const char *threads_arg = "1,2", *sizes_arg = "1280x720,1920x1080", *formats = "rgb,yuv";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
             frames = atoi(argv[++i]);
@@ -69,9 +75,14 @@ int main(int argc, char **argv)
             only = disp_mode_parse(argv[++i]);
         else if (!strcmp(argv[i], "--edge") && i + 1 < argc)
             edge = strcmp(argv[++i], "off") != 0;
+        else if (!strcmp(argv[i], "-f") && i + 1 < argc)
+            formats = argv[++i];
+        else if (!strcmp(argv[i], "--in-place"))
+            in_place = 1;
         else {
             fprintf(stderr, "usage: %s [-n FRAMES] [-t 1,2] [-s 1280x720,1920x1080] "
-                            "[-m MODE] [--edge on|off]\n", argv[0]);
+                            "[-m MODE] [--edge on|off] [-f rgb,yuv] [--in-place]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -79,25 +90,33 @@ int main(int argc, char **argv)
     static float masks[4][MS * MS];
     for (int i = 0; i < 4; i++)
         make_mask(masks[i], MS, 1234u + (unsigned)i);
-    printf("| size | threads | mode | median ms | best ms | p90 ms |\n"
-           "| --- | --- | --- | --- | --- | --- |\n");
+    int want[2] = {strstr(formats, "rgb") != NULL, strstr(formats, "yuv") != NULL};
+    printf("| size | threads | format | mode | median ms | best ms | p90 ms |\n"
+           "| --- | --- | --- | --- | --- | --- | --- |\n");
     char sizes[256];
     snprintf(sizes, sizeof sizes, "%s", sizes_arg);
     for (char *sp = strtok(sizes, ","); sp; sp = strtok(NULL, ",")) {
         int w, h;
         if (sscanf(sp, "%dx%d", &w, &h) != 2)
             return 2;
-        seg_image frame = {0}, bg = {0};
-        if (seg_image_alloc(&frame, w, h, SEG_PIX_RGB24) ||
-            seg_image_alloc(&bg, w, h, SEG_PIX_RGB24))
+        /* [0] RGB24, [1] the same as YUV420P */
+        seg_image frame[2] = {{0}, {0}}, bg[2] = {{0}, {0}};
+        for (int f = 0; f < 2; f++)
+            if (seg_image_alloc(&frame[f], w, h, f ? SEG_PIX_YUV420P : SEG_PIX_RGB24) ||
+                seg_image_alloc(&bg[f], w, h, f ? SEG_PIX_YUV420P : SEG_PIX_RGB24))
+                return 1;
+        make_frame(&frame[0]);
+        memset(bg[0].data, 90, (size_t)bg[0].stride * h);
+        frame[1].matrix = bg[1].matrix = SEG_YUV_BT709;
+        if (seg_image_convert(&frame[0], &frame[1]) || seg_image_convert(&bg[0], &bg[1]))
             return 1;
-        make_frame(&frame);
-        memset(bg.data, 90, (size_t)bg.stride * h);
         for (const char *tp = threads_arg; *tp;) {
             int nt = atoi(tp);
-            for (int m = 0; m < DISP_MODE_COUNT; m++) {
-                if (only >= 0 && m != only)
-                    continue;
+            for (int fm = 0; fm < DISP_MODE_COUNT * 2; fm++) {
+                int m = fm % DISP_MODE_COUNT, f = fm / DISP_MODE_COUNT;
+                if ((only >= 0 && m != only) || !want[f] ||
+                    ((f || in_place) && !disp_mode_takes_yuv((disp_mode)m)))
+                    continue; /* in place: not alpha and side-by-side either */
                 disp_options o = disp_options_default();
                 o.mode = (disp_mode)m;
                 o.threads = nt;
@@ -106,7 +125,15 @@ int main(int argc, char **argv)
                 if (disp_compositor_create(&c, &o))
                     return 1;
                 seg_image out = {0};
-                disp_input in = {&frame, NULL, MS, MS, NULL, &bg};
+                disp_input in = {&frame[f], NULL, MS, MS, NULL, &bg[f]};
+                if (in_place) {
+                    if (seg_image_alloc(&out, w, h, frame[f].format))
+                        return 1;
+                    out.matrix = frame[f].matrix;
+                    if (seg_image_convert(&frame[f], &out)) /* a copy */
+                        return 1;
+                    in.frame = &out;
+                }
                 double *ts = malloc(sizeof(double) * (size_t)frames);
                 if (!ts)
                     return 1;
@@ -123,9 +150,9 @@ int main(int argc, char **argv)
                         ts[i] = t;
                 }
                 qsort(ts, (size_t)frames, sizeof(double), cmp_double);
-                printf("| %dx%d | %d | %s | %.2f | %.2f | %.2f |\n", w, h, nt,
-                       disp_mode_name((disp_mode)m), ts[frames / 2], ts[0],
-                       ts[frames * 9 / 10]);
+                printf("| %dx%d | %d | %s | %s | %.2f | %.2f | %.2f |\n", w, h, nt,
+                       f ? "yuv420p" : "rgb24", disp_mode_name((disp_mode)m), ts[frames / 2],
+                       ts[0], ts[frames * 9 / 10]);
                 free(ts);
                 fflush(stdout);
                 seg_image_free(&out);
@@ -136,8 +163,10 @@ int main(int argc, char **argv)
                 break;
             tp++;
         }
-        seg_image_free(&frame);
-        seg_image_free(&bg);
+        for (int f = 0; f < 2; f++) {
+            seg_image_free(&frame[f]);
+            seg_image_free(&bg[f]);
+        }
     }
     return 0;
 }

@@ -437,7 +437,8 @@ static void test_bad_pipeline_options(void **state)
     char args[1024];
     const char *bad[] = {"--workers 0", "--workers 17", "--workers x", "--timeout 0",
                          "--timeout 5s", "--live --exact", "--decoder-threads 0",
-                         "--encoder-threads -1", "--mode bogus", "--frames 0"};
+                         "--encoder-threads -1", "--mode bogus", "--frames 0", "--crf 0",
+                         "--crf 52", "--preset warp"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(args, sizeof args, "%s/vtest60.avi -o %s/x.mp4 -m %s %s", dir, dir, MODEL,
                  bad[i]);
@@ -459,9 +460,16 @@ static void test_bad_pipeline_options(void **state)
                            "--timeout", "--video-size", "--framerate", "--pixel-format",
                            "--bench", "--json", "udp://", "--display", "--dump-frames",
                            "--dump-every", "--background", "--fit", "letterbox", "--feather",
-                           "--threshold", "side-by-side", "--blur", "--smooth", "--edge"};
+                           "--threshold", "side-by-side", "--blur", "--smooth", "--edge",
+                           "--crf", "--preset", "--compose-rgb"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         assert_true(log_contains(words[i]));
+    /* The encoder settings reach x264: it writes them into the stream. */
+    snprintf(args, sizeof args, "%s/vtest60.avi -o %s/crf.mp4 -y -q -m %s --frames 5 --crf 31 "
+             "--preset ultrafast", dir, dir, MODEL);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(sh("grep -a -q 'crf=31.0' %s/crf.mp4 && grep -a -q 'subme=0' %s/crf.mp4",
+                        dir, dir), 0);
 }
 
 /* ==== display, dumps, multi-class, --fit ================================= */

@@ -105,6 +105,66 @@ static void expect_px(const seg_image *im, int x, int y, int r, int g, int b)
                  g, b);
 }
 
+/* A YUV420P copy of an RGB24 picture in matrix m and range full. */
+static seg_image yuv_of(const seg_image *rgb, seg_yuv_matrix m, int full)
+{
+    seg_image y = image(rgb->width, rgb->height, SEG_PIX_YUV420P);
+    y.matrix = m;
+    y.full_range = full;
+    assert_int_equal(seg_image_convert(rgb, &y), SEG_OK);
+    return y;
+}
+
+static seg_image rgb_of(const seg_image *yuv)
+{
+    seg_image r = image(yuv->width, yuv->height, SEG_PIX_RGB24);
+    assert_int_equal(seg_image_convert(yuv, &r), SEG_OK);
+    return r;
+}
+
+static void fill_yuv(seg_image *im, const uint8_t yuv[3])
+{
+    for (int y = 0; y < im->height; y++)
+        memset(im->data + (size_t)y * im->stride, yuv[0], (size_t)im->width);
+    for (int j = 0; j < seg_chroma_h(im->height); j++) {
+        memset(im->cb + (size_t)j * im->cstride, yuv[1], (size_t)seg_chroma_w(im->width));
+        memset(im->cr + (size_t)j * im->cstride, yuv[2], (size_t)seg_chroma_w(im->width));
+    }
+}
+
+/* Sample (x, y) of plane i (0 Y, 1 Cb, 2 Cr). */
+static uint8_t sample(const seg_image *im, int i, int x, int y)
+{
+    return i == 0 ? im->data[(size_t)y * im->stride + x]
+                  : (i == 1 ? im->cb : im->cr)[(size_t)y * im->cstride + x];
+}
+
+/* Every sample of plane i is v. */
+static void expect_plane(const seg_image *im, int i, uint8_t v)
+{
+    int w = i ? seg_chroma_w(im->width) : im->width;
+    int h = i ? seg_chroma_h(im->height) : im->height;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (sample(im, i, x, y) != v)
+                fail_msg("plane %d (%d,%d) is %d, expected %d", i, x, y, sample(im, i, x, y), v);
+}
+
+/* Two YUV images have the same bytes in all planes. */
+static void expect_same_yuv(const seg_image *a, const seg_image *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    for (int y = 0; y < a->height; y++)
+        assert_memory_equal(a->data + (size_t)y * a->stride, b->data + (size_t)y * b->stride,
+                            (size_t)a->width);
+    for (int j = 0; j < seg_chroma_h(a->height); j++) {
+        size_t cw = (size_t)seg_chroma_w(a->width);
+        assert_memory_equal(a->cb + (size_t)j * a->cstride, b->cb + (size_t)j * b->cstride, cw);
+        assert_memory_equal(a->cr + (size_t)j * a->cstride, b->cr + (size_t)j * b->cstride, cw);
+    }
+}
+
 /* Exact options: no smoothing, plain bilinear, so the alpha is the mask. */
 static disp_options exact(disp_mode m)
 {
@@ -425,8 +485,10 @@ static void test_threads_give_identical_bytes(void **state)
     float m[MS * MS];
     for (int i = 0; i < MS * MS; i++)
         m[i] = (float)((i * 7919) % 1000) / 1000.0f;
-    for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
-        if (mode == DISP_MODE_REPLACE)
+    seg_image fy = yuv_of(&f, SEG_YUV_BT709, 0);
+    for (int fm = 0; fm < 2 * DISP_MODE_COUNT; fm++) { /* RGB, then YUV frames */
+        int mode = fm % DISP_MODE_COUNT, yuv = fm >= DISP_MODE_COUNT;
+        if (mode == DISP_MODE_REPLACE || (yuv && !disp_mode_takes_yuv((disp_mode)mode)))
             continue;
         seg_image out1 = {0}, out2 = {0};
         for (int t = 1; t <= 2; t++) {
@@ -436,23 +498,29 @@ static void test_threads_give_identical_bytes(void **state)
             o.feather = 12;
             disp_compositor *c = NULL;
             assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
-            disp_input in = {&f, m, MS, MS, NULL, NULL};
+            disp_input in = {yuv ? &fy : &f, m, MS, MS, NULL, NULL};
             for (int k = 0; k < 2; k++) /* the second frame is smoothed */
                 assert_int_equal(disp_render(c, &in, t == 1 ? &out1 : &out2), SEG_OK);
             disp_compositor_free(&c);
         }
-        int bpp = seg_pixfmt_bpp(out1.format);
-        for (int y = 0; y < TH; y++)
-            assert_memory_equal(px(&out1, 0, y), px(&out2, 0, y), (size_t)out1.width * bpp);
+        if (yuv) {
+            expect_same_yuv(&out1, &out2);
+        } else {
+            int bpp = seg_pixfmt_bpp(out1.format);
+            for (int y = 0; y < TH; y++)
+                assert_memory_equal(px(&out1, 0, y), px(&out2, 0, y),
+                                    (size_t)out1.width * bpp);
+        }
         seg_image_free(&out1);
         seg_image_free(&out2);
     }
     seg_image_free(&f);
+    seg_image_free(&fy);
 }
 
 /* After the first frames of a size, compositing allocates nothing: every
- * mode, guided edges, smoothing, feather, labels, a per-frame background of
- * another size. */
+ * mode, RGB and YUV frames, guided edges, smoothing, feather, labels, a
+ * per-frame background of another size (for YUV frames also converted). */
 static void test_no_allocation_per_frame(void **state)
 {
     (void)state;
@@ -466,7 +534,11 @@ static void test_no_allocation_per_frame(void **state)
         m[i] = (float)(i % MS) / MS;
         labels[i] = (uint8_t)(i % 3);
     }
-    for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
+    seg_image fy = yuv_of(&f, SEG_YUV_BT709, 0);
+    for (int fm = 0; fm < 2 * DISP_MODE_COUNT; fm++) { /* RGB, then YUV frames */
+        int mode = fm % DISP_MODE_COUNT, yuv = fm >= DISP_MODE_COUNT;
+        if (yuv && !disp_mode_takes_yuv((disp_mode)mode))
+            continue;
         disp_options o = disp_options_default();
         o.mode = (disp_mode)mode;
         o.feather = 9;
@@ -474,7 +546,7 @@ static void test_no_allocation_per_frame(void **state)
         disp_compositor *c = NULL;
         assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
         seg_image out = {0};
-        disp_input in = {&f, m, MS, MS, labels, &bg};
+        disp_input in = {yuv ? &fy : &f, m, MS, MS, labels, &bg};
         long first = allocs;
         for (int t = 0; t < 3; t++)
             assert_int_equal(disp_render(c, &in, &out), SEG_OK);
@@ -485,12 +557,13 @@ static void test_no_allocation_per_frame(void **state)
             assert_int_equal(disp_render(c, &in, &out), SEG_OK);
         }
         if (allocs != before)
-            fail_msg("mode %s: %ld allocations in 5 frames", disp_mode_name((disp_mode)mode),
-                     allocs - before);
+            fail_msg("mode %s (%s): %ld allocations in 5 frames",
+                     disp_mode_name((disp_mode)mode), yuv ? "yuv" : "rgb", allocs - before);
         seg_image_free(&out);
         disp_compositor_free(&c);
     }
     seg_image_free(&f);
+    seg_image_free(&fy);
     seg_image_free(&bg);
 }
 
@@ -840,6 +913,602 @@ static void test_history_follows_sizes(void **state)
     disp_compositor_free(&d);
 }
 
+/* ==== YUV420P frames ===================================================== */
+
+/* A textured picture with edges: colour gradients, a fine texture, a
+ * bright disc (the "person", whose edge the guided filter should find) and
+ * a block of dark stripes. */
+static seg_image picture(int w, int h)
+{
+    seg_image f = image(w, h, SEG_PIX_RGB24);
+    double cx = 0.45 * w, cy = 0.55 * h, R = 0.3 * (w < h ? w : h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double u = (double)x / w, v = (double)y / h, t = 12.0 * sin(0.9 * x) * cos(0.7 * y);
+            double c[3] = {40 + 120 * u + t, 60 + 100 * v - t, 180 - 100 * u * v + t};
+            if (hypot(x - cx, y - cy) < R) {
+                c[0] = 225 + t;
+                c[1] = 170 + t;
+                c[2] = 135 - t;
+            } else if (x > 0.75 * w && ((x / 3 + y / 5) & 1)) {
+                c[0] = c[1] = c[2] = 25;
+            }
+            uint8_t *p = f.data + (size_t)y * f.stride + 3 * (size_t)x;
+            for (int k = 0; k < 3; k++)
+                p[k] = (uint8_t)(c[k] < 0 ? 0 : (c[k] > 255 ? 255 : lrint(c[k])));
+        }
+    return f;
+}
+
+/* picture()'s disc as a model would see it: mw x mh, soft, a little off. */
+static float *picture_mask(int w, int h, int mw, int mh)
+{
+    float *m = malloc(sizeof(float) * (size_t)mw * mh);
+    assert_non_null(m);
+    double cx = 0.45 * w + 2, cy = 0.55 * h - 1, R = 0.3 * (w < h ? w : h);
+    for (int y = 0; y < mh; y++)
+        for (int x = 0; x < mw; x++) {
+            double d = hypot((x + 0.5) * w / mw - cx, (y + 0.5) * h / mh - cy);
+            m[y * mw + x] = (float)(1.0 / (1.0 + exp((d - R) / 3.0)));
+        }
+    return m;
+}
+
+static void test_yuv_mode_support(void **state)
+{
+    (void)state;
+    int w, h;
+    seg_pixfmt f;
+    for (int m = 0; m < DISP_MODE_COUNT; m++) {
+        int yes = m != DISP_MODE_ALPHA && m != DISP_MODE_SIDE_BY_SIDE;
+        assert_int_equal(disp_mode_takes_yuv((disp_mode)m), yes);
+        int st = disp_output_size_for((disp_mode)m, SEG_PIX_YUV420P, 33, 17, &w, &h, &f);
+        if (yes) {
+            assert_int_equal(st, SEG_OK);
+            assert_true(w == 33 && h == 17 && f == SEG_PIX_YUV420P);
+        } else {
+            assert_int_equal(st, SEG_ERR_INVALID);
+        }
+        /* the RGB answer is disp_output_size()'s */
+        int w2, h2;
+        seg_pixfmt f2;
+        assert_int_equal(disp_output_size_for((disp_mode)m, SEG_PIX_RGB24, 33, 17, &w, &h, &f),
+                         SEG_OK);
+        assert_int_equal(disp_output_size((disp_mode)m, 33, 17, &w2, &h2, &f2), SEG_OK);
+        assert_true(w == w2 && h == h2 && f == f2);
+    }
+    assert_false(disp_mode_takes_yuv(DISP_MODE_COUNT));
+    assert_int_equal(disp_output_size_for(DISP_MODE_MASK, SEG_PIX_GRAY8, 8, 8, NULL, NULL, NULL),
+                     SEG_ERR_INVALID);
+
+    /* alpha and side-by-side refuse a YUV frame; the others take it */
+    seg_image fr = image(W, H, SEG_PIX_YUV420P), out = {0};
+    float *m = scene_mask();
+    disp_input in = {&fr, m, W, H, NULL, NULL};
+    for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
+        disp_options o = exact((disp_mode)mode);
+        o.side_mode = DISP_MODE_OVERLAY;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        if (mode == DISP_MODE_REPLACE) {
+            assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID); /* no picture */
+        } else if (!disp_mode_takes_yuv((disp_mode)mode)) {
+            assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID);
+            assert_null(out.data);
+            seg_image prep = {0};
+            assert_int_equal(disp_output_prepare_for(c, W, H, SEG_PIX_YUV420P, &prep),
+                             SEG_ERR_INVALID);
+        } else {
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+            assert_int_equal(out.format, SEG_PIX_YUV420P);
+            /* a prepared output of the right kind is kept */
+            uint8_t *before = out.data;
+            assert_int_equal(disp_output_prepare_for(c, W, H, SEG_PIX_YUV420P, &out), SEG_OK);
+            assert_ptr_equal(out.data, before);
+            seg_image_free(&out);
+        }
+        disp_compositor_free(&c);
+    }
+    /* a YUV frame's output must be YUV: an RGB output buffer is refused */
+    disp_options o = exact(DISP_MODE_OVERLAY);
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    seg_image rgb_out = image(W, H, SEG_PIX_RGB24);
+    assert_int_equal(disp_render(c, &in, &rgb_out), SEG_ERR_INVALID);
+    /* and a YUV frame without chroma planes, or with an unknown matrix */
+    seg_image bad = fr;
+    bad.cb = NULL;
+    in.frame = &bad;
+    assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID);
+    bad = fr;
+    bad.matrix = SEG_YUV_COUNT;
+    assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID);
+    disp_compositor_free(&c);
+    seg_image_free(&rgb_out);
+    seg_image_free(&fr);
+    free(m);
+}
+
+/* Flat pictures, exact options (alpha = the mask): the documented values. */
+static void test_yuv_exact_values(void **state)
+{
+    (void)state;
+    static const uint8_t PIC[3] = {200, 60, 30}, BGC[3] = {20, 90, 160};
+    enum { FW = 34, FH = 18 };
+    float one[FW * FH], zero[FW * FH];
+    for (int i = 0; i < FW * FH; i++) {
+        one[i] = 1.0f;
+        zero[i] = 0.0f;
+    }
+    for (int full = 0; full <= 1; full++) {
+        uint8_t py[3], col[3], key[3], bgy[3];
+        disp_options def = disp_options_default();
+        seg_rgb_to_yuv(PIC, SEG_YUV_BT709, full, py);
+        seg_rgb_to_yuv(def.color, SEG_YUV_BT709, full, col);
+        seg_rgb_to_yuv(def.matte_color, SEG_YUV_BT709, full, key);
+        seg_rgb_to_yuv(BGC, SEG_YUV_BT709, full, bgy);
+        seg_image f = image(FW, FH, SEG_PIX_YUV420P), out = {0};
+        f.matrix = SEG_YUV_BT709;
+        f.full_range = full;
+        fill_yuv(&f, py);
+        disp_compositor *c = NULL;
+
+        /* overlay, all foreground: in + (((colour - in) * 128) >> 8) per plane */
+        disp_options o = exact(DISP_MODE_OVERLAY);
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        disp_input in = {&f, one, FW, FH, NULL, NULL};
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        assert_int_equal(out.format, SEG_PIX_YUV420P);
+        assert_int_equal(out.matrix, SEG_YUV_BT709);
+        assert_int_equal(out.full_range, full);
+        for (int i = 0; i < 3; i++)
+            expect_plane(&out, i, (uint8_t)(py[i] + (((col[i] - py[i]) * 128) >> 8)));
+        /* all background: untouched */
+        in.mask = zero;
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        for (int i = 0; i < 3; i++)
+            expect_plane(&out, i, py[i]);
+        disp_compositor_free(&c);
+
+        /* matte, all background: the key colour's Y'CbCr exactly */
+        o = exact(DISP_MODE_MATTE);
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        for (int i = 0; i < 3; i++)
+            expect_plane(&out, i, key[i]);
+        disp_compositor_free(&c);
+
+        /* replace with the stored RGB picture, all background: its colour,
+         * converted to the frame's matrix and range (within a level) */
+        o = exact(DISP_MODE_REPLACE);
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image pic = image(50, 20, SEG_PIX_RGB24);
+        fill(&pic, BGC);
+        assert_int_equal(disp_compositor_set_background(c, &pic), SEG_OK);
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        for (int i = 0; i < 3; i++)
+            assert_true(abs(sample(&out, i, 7, 5) - bgy[i]) <= 1 &&
+                        abs(sample(&out, i, FW / 2 - 1, FH / 2 - 1) - bgy[i]) <= 1);
+        disp_compositor_free(&c);
+        seg_image_free(&pic);
+
+        /* mask: the range's black and white, neutral chroma */
+        o = exact(DISP_MODE_MASK);
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        expect_plane(&out, 0, full ? 0 : 16);
+        expect_plane(&out, 1, 128);
+        expect_plane(&out, 2, 128);
+        in.mask = one;
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        expect_plane(&out, 0, full ? 255 : 235);
+        expect_plane(&out, 2, 128);
+        /* half: 16 + (219 * 128 + 127) / 255 = 126 limited, 128 full */
+        float half[FW * FH];
+        for (int i = 0; i < FW * FH; i++)
+            half[i] = 128.0f / 255.0f;
+        in.mask = half;
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        expect_plane(&out, 0, full ? 128 : 126);
+        disp_compositor_free(&c);
+        seg_image_free(&out);
+        seg_image_free(&f);
+    }
+}
+
+/* Chroma takes the 2x2 block's mean alpha, rounded, and with labels the
+ * class of the block's top-left pixel. */
+static void test_yuv_chroma_block_alpha_and_labels(void **state)
+{
+    (void)state;
+    enum { FW = 21, FH = 9 }; /* odd: partial blocks on the right and bottom */
+    static const uint8_t PIC[3] = {30, 40, 200};
+    uint8_t py[3], key[3];
+    disp_options o = exact(DISP_MODE_MATTE);
+    seg_rgb_to_yuv(PIC, SEG_YUV_BT601, 0, py);
+    seg_rgb_to_yuv(o.matte_color, SEG_YUV_BT601, 0, key);
+    /* foreground: columns x <= 10 and rows y <= 4, i.e. a corner; the
+     * block edges fall inside chroma column 5 and chroma row 2 */
+    float m[FW * FH];
+    for (int y = 0; y < FH; y++)
+        for (int x = 0; x < FW; x++)
+            m[y * FW + x] = x <= 10 && y <= 4 ? 1.0f : 0.0f;
+    seg_image f = image(FW, FH, SEG_PIX_YUV420P), out = {0};
+    fill_yuv(&f, py);
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    disp_input in = {&f, m, FW, FH, NULL, NULL};
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    /* a chroma sample with mean alpha A: (A in + (255 - A) key + 127) / 255 */
+#define MIX(A, i) ((uint8_t)(((A) * py[i] + (255 - (A)) * key[i] + 127) / 255))
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(sample(&out, i, 0, 0), py[i]);      /* all four in */
+        assert_int_equal(sample(&out, i, 6, 0), key[i]);     /* all four out */
+        /* x 10 in, 11 out: (255 + 0 + 255 + 0 + 2) / 4 = 128 */
+        assert_int_equal(sample(&out, i, 5, 0), MIX(128, i));
+        /* rows 4 in, 5 out, columns 10 in, 11 out: (255 + 2) / 4 = 64 */
+        assert_int_equal(sample(&out, i, 5, 2), MIX(64, i));
+        /* the last, partial column (x 20 only) and row (y 8 only): out */
+        assert_int_equal(sample(&out, i, 10, 0), key[i]);
+        assert_int_equal(sample(&out, i, 0, 4), key[i]);
+    }
+#undef MIX
+    /* luma: per pixel */
+    assert_int_equal(sample(&out, 0, 10, 4), py[0]);
+    assert_int_equal(sample(&out, 0, 11, 4), key[0]);
+    assert_int_equal(sample(&out, 0, 10, 5), key[0]);
+    disp_compositor_free(&c);
+
+    /* the partial column's mean: a mask that is foreground on x = 20 only
+     * for rows 0 (of rows 0..1): (255 + 0 + 1) / 2 = 128 */
+    for (int i = 0; i < FW * FH; i++)
+        m[i] = (i % FW == FW - 1 && i / FW == 0) ? 1.0f : 0.0f;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    assert_int_equal(sample(&out, 1, 10, 0),
+                     (uint8_t)((128 * py[1] + 127 * key[1] + 127) / 255));
+    disp_compositor_free(&c);
+
+    /* labels: class 8 on even-even pixels, 15 elsewhere; opacity 1 and
+     * alpha 255 give the class colour itself: Y per pixel, chroma the
+     * top-left pixel's (8) */
+    uint8_t labels[FW * FH], c8[3], c15[3], rgb[3];
+    float one[FW * FH];
+    for (int y = 0; y < FH; y++)
+        for (int x = 0; x < FW; x++) {
+            labels[y * FW + x] = (x & 1) || (y & 1) ? 15 : 8;
+            one[y * FW + x] = 1.0f;
+        }
+    disp_palette_color(8, rgb);
+    seg_rgb_to_yuv(rgb, SEG_YUV_BT601, 0, c8);
+    disp_palette_color(15, rgb);
+    seg_rgb_to_yuv(rgb, SEG_YUV_BT601, 0, c15);
+    o = exact(DISP_MODE_OVERLAY);
+    o.opacity = 1.0f;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    disp_input lin = {&f, one, FW, FH, labels, NULL};
+    assert_int_equal(disp_render(c, &lin, &out), SEG_OK);
+    assert_int_equal(sample(&out, 0, 0, 0), c8[0]);
+    assert_int_equal(sample(&out, 0, 1, 0), c15[0]);
+    assert_int_equal(sample(&out, 0, 0, 1), c15[0]);
+    expect_plane(&out, 1, c8[1]);
+    expect_plane(&out, 2, c8[2]);
+    disp_compositor_free(&c);
+    seg_image_free(&f);
+    seg_image_free(&out);
+}
+
+/* Mean and largest |a - b| over n bytes. */
+static void diff_stats(const uint8_t *a, const uint8_t *b, size_t n, double *mean, int *max)
+{
+    long sum = 0;
+    *max = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = abs(a[i] - b[i]);
+        sum += d;
+        *max = d > *max ? d : *max;
+    }
+    *mean = (double)sum / (double)n;
+}
+
+/* Mean |a - b| per channel of two RGB24 images. */
+static void rgb_diff(const seg_image *a, const seg_image *b, double mean[3])
+{
+    long sum[3] = {0, 0, 0};
+    for (int y = 0; y < a->height; y++)
+        for (int x = 0; x < a->width; x++)
+            for (int k = 0; k < 3; k++)
+                sum[k] += abs(px(a, x, y)[k] - px(b, x, y)[k]);
+    for (int k = 0; k < 3; k++)
+        mean[k] = (double)sum[k] / ((double)a->width * a->height);
+}
+
+/* Compositing a picture in YUV (then converted to RGB) looks like
+ * compositing its RGB version: every YUV mode, with the default options
+ * (guided edges, smoothing over two frames), limited and full range. */
+#define YUV_RGB_MEAN_TOL 1.5 /* levels per channel */
+#define YUV_ALPHA_MEAN_TOL 1.0
+#define YUV_ALPHA_MAX_TOL 48
+
+static void test_yuv_matches_rgb(void **state)
+{
+    (void)state;
+    enum { PW = 320, PH = 240, MW = 64, MH = 48 };
+    static const disp_mode modes[] = {DISP_MODE_OVERLAY, DISP_MODE_MASK, DISP_MODE_BLUR,
+                                      DISP_MODE_REPLACE, DISP_MODE_MATTE};
+    seg_image pic = picture(PW, PH), bgpic = picture(PW, PH);
+    /* the replace background: the picture upside down and another colour */
+    for (int y = 0; y < PH; y++)
+        for (int x = 0; x < PW; x++) {
+            const uint8_t *p = px(&pic, x, PH - 1 - y);
+            uint8_t *q = bgpic.data + (size_t)y * bgpic.stride + 3 * (size_t)x;
+            q[0] = p[2];
+            q[1] = p[0];
+            q[2] = p[1];
+        }
+    float *m = picture_mask(PW, PH, MW, MH);
+    uint8_t labels[MW * MH];
+    for (int i = 0; i < MW * MH; i++)
+        labels[i] = (i % MW) < MW / 2 ? 15 : 8;
+    static const struct {
+        seg_yuv_matrix m;
+        int full;
+    } ranges[] = {{SEG_YUV_BT601, 0}, {SEG_YUV_BT709, 1}};
+    for (size_t ri = 0; ri < 2; ri++) {
+        seg_image yf = yuv_of(&pic, ranges[ri].m, ranges[ri].full), rf = rgb_of(&yf);
+        seg_image yb = yuv_of(&bgpic, ranges[ri].m, ranges[ri].full), rb = rgb_of(&yb);
+        for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++)
+            for (int lab = 0; lab <= (modes[mi] == DISP_MODE_OVERLAY); lab++) {
+                disp_options o = disp_options_default();
+                o.mode = modes[mi];
+                disp_compositor *cy = NULL, *cr = NULL;
+                assert_int_equal(disp_compositor_create(&cy, &o), SEG_OK);
+                assert_int_equal(disp_compositor_create(&cr, &o), SEG_OK);
+                seg_image oy = {0}, orgb = {0};
+                disp_input iy = {&yf, m, MW, MH, lab ? labels : NULL, &yb};
+                disp_input ir = {&rf, m, MW, MH, lab ? labels : NULL, &rb};
+                for (int t = 0; t < 2; t++) {
+                    assert_int_equal(disp_render(cy, &iy, &oy), SEG_OK);
+                    assert_int_equal(disp_render(cr, &ir, &orgb), SEG_OK);
+                }
+                double am;
+                int amax;
+                diff_stats(disp_compositor_alpha(cy, NULL, NULL),
+                           disp_compositor_alpha(cr, NULL, NULL), (size_t)PW * PH, &am, &amax);
+                seg_image back = rgb_of(&oy);
+                double d[3];
+                rgb_diff(&back, &orgb, d);
+                printf("# %s%s, %s %s: alpha |diff| mean %.3f max %d; RGB |diff| mean "
+                       "%.2f %.2f %.2f\n",
+                       disp_mode_name(modes[mi]), lab ? " (labels)" : "",
+                       ranges[ri].m == SEG_YUV_BT601 ? "BT.601" : "BT.709",
+                       ranges[ri].full ? "full" : "limited", am, amax, d[0], d[1], d[2]);
+                assert_true(am <= YUV_ALPHA_MEAN_TOL);
+                assert_true(amax <= YUV_ALPHA_MAX_TOL);
+                for (int k = 0; k < 3; k++)
+                    assert_true(d[k] <= YUV_RGB_MEAN_TOL);
+                seg_image_free(&back);
+                seg_image_free(&oy);
+                seg_image_free(&orgb);
+                disp_compositor_free(&cy);
+                disp_compositor_free(&cr);
+            }
+        seg_image_free(&yf);
+        seg_image_free(&rf);
+        seg_image_free(&yb);
+        seg_image_free(&rb);
+    }
+    seg_image_free(&pic);
+    seg_image_free(&bgpic);
+    free(m);
+}
+
+/* Odd sizes, every YUV mode (with feather, labels, backgrounds of every
+ * kind): in place gives the bytes of a separate output, and the frame's
+ * matrix and range carry over. */
+static void test_yuv_odd_sizes_in_place(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{33, 17}, {1, 1}, {3, 2}, {64, 35}};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        int w = sizes[si][0], h = sizes[si][1];
+        seg_image pic = picture(w, h), rbg = picture(2 * w + 1, h + 3);
+        seg_image src = yuv_of(&pic, SEG_YUV_BT2020, 1);
+        seg_image ybg = yuv_of(&pic, SEG_YUV_BT2020, 1);
+        float *m = picture_mask(w, h, 7, 5);
+        uint8_t labels[7 * 5];
+        for (int i = 0; i < 7 * 5; i++)
+            labels[i] = (uint8_t)(i % 4);
+        const seg_image *bgs[] = {NULL, &rbg, &ybg};
+        for (int mode = 0; mode < DISP_MODE_COUNT; mode++) {
+            if (!disp_mode_takes_yuv((disp_mode)mode))
+                continue;
+            for (int b = 0; b < (mode == DISP_MODE_REPLACE ? 3 : 1); b++) {
+                disp_options o = disp_options_default();
+                o.mode = (disp_mode)mode;
+                o.feather = 3;
+                o.blur = 2;
+                disp_compositor *a = NULL, *c = NULL;
+                assert_int_equal(disp_compositor_create(&a, &o), SEG_OK);
+                assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+                assert_int_equal(disp_compositor_set_background(a, &pic), SEG_OK);
+                assert_int_equal(disp_compositor_set_background(c, &pic), SEG_OK);
+                seg_image f = yuv_of(&pic, SEG_YUV_BT2020, 1), out = {0};
+                disp_input ia = {&src, m, 7, 5, labels, bgs[b]};
+                disp_input ic = {&f, m, 7, 5, labels, bgs[b]};
+                for (int t = 0; t < 2; t++) {
+                    assert_int_equal(disp_render(a, &ia, &out), SEG_OK);
+                    seg_image_free(&f);
+                    f = yuv_of(&pic, SEG_YUV_BT2020, 1);
+                    assert_int_equal(disp_render(c, &ic, &f), SEG_OK);
+                }
+                assert_int_equal(out.matrix, SEG_YUV_BT2020);
+                assert_int_equal(out.full_range, 1);
+                expect_same_yuv(&out, &f);
+                seg_image_free(&f);
+                seg_image_free(&out);
+                disp_compositor_free(&a);
+                disp_compositor_free(&c);
+            }
+        }
+        seg_image_free(&pic);
+        seg_image_free(&rbg);
+        seg_image_free(&src);
+        seg_image_free(&ybg);
+        free(m);
+    }
+}
+
+/* replace: a YUV background at the frame's size is used as it is; at
+ * another size, or for an RGB frame, it is refused. The stored picture
+ * follows the frame's matrix. */
+static void test_yuv_backgrounds(void **state)
+{
+    (void)state;
+    enum { FW = 40, FH = 30 };
+    seg_image pic = picture(FW, FH), f = image(FW, FH, SEG_PIX_YUV420P), out = {0};
+    seg_image ybg = yuv_of(&pic, SEG_YUV_BT601, 0), small = image(FW / 2, FH, SEG_PIX_YUV420P);
+    float zero[4] = {0, 0, 0, 0};
+    disp_options o = exact(DISP_MODE_REPLACE);
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    disp_input in = {&f, zero, 2, 2, NULL, &ybg};
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    expect_same_yuv(&out, &ybg); /* all background: the picture's bytes */
+    in.background = &small;
+    assert_int_equal(disp_render(c, &in, &out), SEG_ERR_INVALID);
+    seg_image rgbf = image(FW, FH, SEG_PIX_RGB24), rgbout = {0};
+    in.frame = &rgbf;
+    in.background = &ybg;
+    assert_int_equal(disp_render(c, &in, &rgbout), SEG_ERR_INVALID);
+    seg_image_free(&rgbout); /* allocated before the background was looked at */
+
+    /* the stored RGB picture, converted for each matrix the frames come in */
+    static const uint8_t BGC[3] = {230, 30, 90};
+    seg_image flat = image(7, 5, SEG_PIX_RGB24);
+    fill(&flat, BGC);
+    assert_int_equal(disp_compositor_set_background(c, &flat), SEG_OK);
+    in.frame = &f;
+    in.background = NULL;
+    for (int round = 0; round < 2; round++)
+        for (int mx = 0; mx < SEG_YUV_COUNT; mx++) {
+            uint8_t want[3];
+            f.matrix = (seg_yuv_matrix)mx;
+            f.full_range = mx == SEG_YUV_BT709;
+            seg_rgb_to_yuv(BGC, f.matrix, f.full_range, want);
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+            for (int i = 0; i < 3; i++)
+                assert_true(abs(sample(&out, i, 3, 3) - want[i]) <= 1);
+        }
+    /* a new picture replaces the converted one */
+    static const uint8_t BGC2[3] = {10, 200, 10};
+    uint8_t want[3];
+    fill(&flat, BGC2);
+    assert_int_equal(disp_compositor_set_background(c, &flat), SEG_OK);
+    seg_rgb_to_yuv(BGC2, f.matrix, f.full_range, want);
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    assert_true(abs(sample(&out, 0, 0, 0) - want[0]) <= 1);
+    disp_compositor_free(&c);
+    seg_image_free(&pic);
+    seg_image_free(&f);
+    seg_image_free(&out);
+    seg_image_free(&ybg);
+    seg_image_free(&small);
+    seg_image_free(&rgbf);
+    seg_image_free(&flat);
+}
+
+/* The compositor's own RGB -> YUV conversion (a per-frame RGB background
+ * for a YUV frame) is within a level of seg_image_convert(). */
+static void test_yuv_background_conversion(void **state)
+{
+    (void)state;
+    enum { FW = 37, FH = 23 };
+    seg_image pic = picture(FW, FH), f = image(FW, FH, SEG_PIX_YUV420P), out = {0};
+    float zero[1] = {0};
+    disp_options o = exact(DISP_MODE_REPLACE);
+    disp_compositor *c = NULL;
+    assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+    for (int mx = 0; mx < SEG_YUV_COUNT; mx++)
+        for (int full = 0; full <= 1; full++) {
+            f.matrix = (seg_yuv_matrix)mx;
+            f.full_range = full;
+            seg_image ref = yuv_of(&pic, f.matrix, full);
+            disp_input in = {&f, zero, 1, 1, NULL, &pic};
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+            int worst = 0;
+            for (int i = 0; i < 3; i++) {
+                int pw = i ? seg_chroma_w(FW) : FW, ph = i ? seg_chroma_h(FH) : FH;
+                for (int y = 0; y < ph; y++)
+                    for (int x = 0; x < pw; x++) {
+                        int d = abs(sample(&out, i, x, y) - sample(&ref, i, x, y));
+                        worst = d > worst ? d : worst;
+                    }
+            }
+            assert_true(worst <= 1);
+            seg_image_free(&ref);
+        }
+    disp_compositor_free(&c);
+    seg_image_free(&pic);
+    seg_image_free(&f);
+    seg_image_free(&out);
+}
+
+/* The guide of a YUV frame is its Y plane taken relative to the range: the
+ * same picture in limited and in full range gives nearly the same alpha,
+ * and the one its RGB version gives. A faint picture (contrast 1/8), whose
+ * edges are near the filter's regulariser, shows a scale error. */
+static void test_yuv_guide_range(void **state)
+{
+    (void)state;
+    enum { PW = 320, PH = 240, MW = 40, MH = 30 };
+    seg_image pic = picture(PW, PH);
+    for (int y = 0; y < PH; y++)
+        for (int x = 0; x < PW; x++)
+            for (int k = 0; k < 3; k++) {
+                uint8_t *p = pic.data + (size_t)y * pic.stride + 3 * (size_t)x + k;
+                *p = (uint8_t)(112 + *p / 8);
+            }
+    float *m = picture_mask(PW, PH, MW, MH);
+    uint8_t *alpha[3];
+    for (int full = 0; full <= 2; full++) { /* limited, full, RGB */
+        disp_options o = exact(DISP_MODE_MASK);
+        o.edge = 1;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image f = yuv_of(&pic, SEG_YUV_BT601, full & 1), out = {0};
+        if (full == 2) {
+            seg_image yf = f;
+            f = rgb_of(&yf);
+            seg_image_free(&yf);
+        }
+        disp_input in = {&f, m, MW, MH, NULL, NULL};
+        assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+        alpha[full] = malloc((size_t)PW * PH);
+        assert_non_null(alpha[full]);
+        memcpy(alpha[full], disp_compositor_alpha(c, NULL, NULL), (size_t)PW * PH);
+        seg_image_free(&f);
+        seg_image_free(&out);
+        disp_compositor_free(&c);
+    }
+    double mean[2];
+    for (int k = 0; k < 2; k++) {
+        int max;
+        diff_stats(alpha[k], alpha[2], (size_t)PW * PH, &mean[k], &max);
+        printf("# guided alpha of a faint picture, YUV %s range vs RGB: |diff| mean %.3f "
+               "max %d\n", k ? "full" : "limited", mean[k], max);
+        assert_true(mean[k] <= 0.5);
+        assert_true(max <= 16);
+    }
+    /* limited range is no further off than full range (its rounding aside):
+     * a guide read at the wrong scale is (0.27 against 0.15 here) */
+    assert_true(mean[0] <= mean[1] + 0.05);
+    for (int k = 0; k < 3; k++)
+        free(alpha[k]);
+    free(m);
+    seg_image_free(&pic);
+}
+
 /* ==== options, sizes, errors ============================================ */
 
 static void test_mode_names(void **state)
@@ -1076,6 +1745,14 @@ int main(void)
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_output_sizes_and_errors),
         cmocka_unit_test(test_background_cover),
+        cmocka_unit_test(test_yuv_mode_support),
+        cmocka_unit_test(test_yuv_exact_values),
+        cmocka_unit_test(test_yuv_chroma_block_alpha_and_labels),
+        cmocka_unit_test(test_yuv_matches_rgb),
+        cmocka_unit_test(test_yuv_odd_sizes_in_place),
+        cmocka_unit_test(test_yuv_backgrounds),
+        cmocka_unit_test(test_yuv_background_conversion),
+        cmocka_unit_test(test_yuv_guide_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

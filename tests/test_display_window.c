@@ -121,6 +121,20 @@ static void test_keys_and_events(void **state)
     assert_int_equal(disp_window_present(w, &rgb), SEG_OK);
     seg_image gray = solid(8, 8, SEG_PIX_GRAY8, 1);
     assert_int_equal(disp_window_present(w, &gray), SEG_ERR_INVALID);
+    /* YUV420P, odd-sized, in each matrix and range; a YUV frame without its
+     * chroma planes is refused */
+    seg_image yuv = {0};
+    assert_int_equal(seg_image_alloc(&yuv, 33, 17, SEG_PIX_YUV420P), SEG_OK);
+    for (int m = 0; m < SEG_YUV_COUNT; m++) {
+        yuv.matrix = (seg_yuv_matrix)m;
+        yuv.full_range = m & 1;
+        assert_int_equal(disp_window_present(w, &yuv), SEG_OK);
+    }
+    seg_image no_chroma = yuv;
+    no_chroma.cr = NULL;
+    assert_int_equal(disp_window_present(w, &no_chroma), SEG_ERR_INVALID);
+    seg_image_free(&yuv);
+    assert_int_equal(disp_window_present(w, &rgb), SEG_OK);
     assert_int_equal(disp_window_poll(w) & ~DISP_ACT_FULLSCREEN, 0);
 
     push_key(SDLK_m);
@@ -223,11 +237,31 @@ static pid_t start_xvfb(int *disp)
     return pid;
 }
 
+/* Show @p f for a while, then screenshot the root window into @p raw
+ * (8-bit RGB). 0, or the status code on failure. */
+static int shoot(disp_window *w, const seg_image *f, const char *display, const char *raw,
+                 int code)
+{
+    char cmd[600];
+    for (int i = 0; i < 10; i++) {
+        if (disp_window_poll(w) < 0 || disp_window_present(w, f) != SEG_OK) {
+            fprintf(stderr, "present failed: %s\n", disp_window_last_error(w));
+            return code;
+        }
+        sleep_ms(10);
+    }
+    snprintf(cmd, sizeof cmd, "import -display %s -window root -depth 8 rgb:%s", display, raw);
+    return system(cmd) == 0 ? 0 : code + 1;
+}
+
 /* The window part of the Xvfb test, in a child process (see below): show
  * the composite, screenshot the root window, then a 2:1 frame and another
- * screenshot. Returns the child's exit status: 0 when all went well. */
-static int show_and_shoot(const seg_image *f, const seg_image *red, const char *display,
-                          const char *raw, const char *png, const char *raw2)
+ * screenshot, then the composite drawn on YUV frames (each frame of
+ * yuv[0..nyuv)) and a screenshot each. Returns the child's exit status: 0
+ * when all went well. */
+static int show_and_shoot(const seg_image *f, const seg_image *red, const seg_image *yuv,
+                          int nyuv, const char *display, const char *raw, const char *png,
+                          const char *raw2, const char *raw_yuv)
 {
     disp_window *w = NULL;
     char err[512] = "", cmd[900];
@@ -252,16 +286,34 @@ static int show_and_shoot(const seg_image *f, const seg_image *red, const char *
         return 4;
     /* A frame of another shape (2:1 in the 4:3 window): scaled to the
      * window's width, aspect kept, black bars above and below. */
-    for (int i = 0; i < 10; i++) {
-        if (disp_window_poll(w) < 0 || disp_window_present(w, red) != SEG_OK)
-            return 5;
-        sleep_ms(10);
+    int st = shoot(w, red, display, raw2, 5);
+    for (int i = 0; i < nyuv && !st; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s.%d", raw_yuv, i);
+        st = shoot(w, &yuv[i], display, path, 7 + 2 * i);
     }
-    snprintf(cmd, sizeof cmd, "import -display %s -window root -depth 8 rgb:%s", display, raw2);
-    if (system(cmd) != 0)
-        return 6;
     disp_window_close(&w);
-    return 0;
+    return st;
+}
+
+/* Pixels of a root-window screenshot: pure green, mid grey, black, other. */
+static void count_shot(const char *raw, long n[4])
+{
+    FILE *fp = fopen(raw, "rb");
+    assert_non_null(fp);
+    unsigned char p[3];
+    n[0] = n[1] = n[2] = n[3] = 0;
+    while (fread(p, 1, 3, fp) == 3) {
+        if (p[0] < 16 && p[1] > 240 && p[2] < 16)
+            n[0]++;
+        else if (abs(p[0] - 128) < 8 && abs(p[1] - 128) < 8 && abs(p[2] - 128) < 8)
+            n[1]++;
+        else if (p[0] < 8 && p[1] < 8 && p[2] < 8)
+            n[2]++;
+        else
+            n[3]++;
+    }
+    fclose(fp);
 }
 
 static void test_xvfb_window_shows_the_composite(void **state)
@@ -287,6 +339,19 @@ static void test_xvfb_window_shows_the_composite(void **state)
     float m[4 * 4];
     for (int i = 0; i < 16; i++)
         m[i] = (i % 4) < 2 ? 1.0f : 0.0f;
+    /* the same grey frame as YUV420P, composited in Y'CbCr: BT.709 limited
+     * range (HD video) and BT.601 full range (JPEG) */
+    seg_image yuv[2];
+    for (int i = 0; i < 2; i++) {
+        seg_image grey = solid(FW, FH, SEG_PIX_RGB24, 128);
+        yuv[i] = (seg_image){0};
+        assert_int_equal(seg_image_alloc(&yuv[i], FW, FH, SEG_PIX_YUV420P), SEG_OK);
+        yuv[i].matrix = i ? SEG_YUV_BT601 : SEG_YUV_BT709;
+        yuv[i].full_range = i;
+        assert_int_equal(seg_image_convert(&grey, &yuv[i]), SEG_OK);
+        assert_int_equal(disp_composite(c, &yuv[i], m, 4, 4), SEG_OK);
+        seg_image_free(&grey);
+    }
     assert_int_equal(disp_composite(c, &f, m, 4, 4), SEG_OK);
     seg_image red = solid(160, 80, SEG_PIX_RGB24, 0);
     for (int y = 0; y < 80; y++)
@@ -299,11 +364,12 @@ static void test_xvfb_window_shows_the_composite(void **state)
         printf("# SKIP: Xvfb did not start\n");
         skip();
     }
-    char display[32], raw[320], png[320], raw2[320];
+    char display[32], raw[320], png[320], raw2[320], raw_yuv[320];
     snprintf(display, sizeof display, ":%d", dn);
     snprintf(raw, sizeof raw, "%s/test_display_window_shot.rgb", SEG_BINARY_DIR);
     snprintf(png, sizeof png, "%s/test_display_window_shot.png", SEG_BINARY_DIR);
     snprintf(raw2, sizeof raw2, "%s/test_display_window_shot2.rgb", SEG_BINARY_DIR);
+    snprintf(raw_yuv, sizeof raw_yuv, "%s/test_display_window_shot_yuv.rgb", SEG_BINARY_DIR);
     /* SDL and Xlib keep some memory to the end of the process, so the
      * window runs in a child that leaves with _exit(): no leak report for
      * what is theirs (the rest of this file is checked as usual). */
@@ -319,7 +385,7 @@ static void test_xvfb_window_shows_the_composite(void **state)
         setenv("SDL_RENDER_DRIVER", "software", 1);
         setenv("SDL_FRAMEBUFFER_ACCELERATION", "0", 1);
 #endif
-        _exit(show_and_shoot(&f, &red, display, raw, png, raw2));
+        _exit(show_and_shoot(&f, &red, yuv, 2, display, raw, png, raw2, raw_yuv));
     }
     int status = 0;
     waitpid(child, &status, 0);
@@ -329,31 +395,27 @@ static void test_xvfb_window_shows_the_composite(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 
     /* 640x480 root: the green half and the grey half of the window, the rest
-     * of the screen black (-br) */
-    FILE *fp = fopen(raw, "rb");
-    assert_non_null(fp);
-    long green = 0, grey = 0, black = 0, other = 0;
-    unsigned char p[3];
-    while (fread(p, 1, 3, fp) == 3) {
-        if (p[0] < 16 && p[1] > 240 && p[2] < 16)
-            green++;
-        else if (abs(p[0] - 128) < 8 && abs(p[1] - 128) < 8 && abs(p[2] - 128) < 8)
-            grey++;
-        else if (p[0] < 8 && p[1] < 8 && p[2] < 8)
-            black++;
-        else
-            other++;
-    }
-    fclose(fp);
-    printf("# screenshot (%s): green %ld, grey %ld, black %ld, other %ld pixels; see %s\n",
-           display, green, grey, black, other, png);
+     * of the screen black (-br); the same for the YUV composites */
     long half = FW * FH / 2;
-    assert_true(labs(green - half) < half / 10);
-    assert_true(labs(grey - half) < half / 10);
-    assert_true(other < half / 20);
-    fp = fopen(raw2, "rb");
+    for (int i = -1; i < 2; i++) {
+        char path[400];
+        long n[4];
+        if (i < 0)
+            snprintf(path, sizeof path, "%s", raw);
+        else
+            snprintf(path, sizeof path, "%s.%d", raw_yuv, i);
+        count_shot(path, n);
+        printf("# screenshot (%s, %s): green %ld, grey %ld, black %ld, other %ld pixels%s%s\n",
+               display, i < 0 ? "RGB24" : (i ? "YUV420P BT.601 full" : "YUV420P BT.709 limited"),
+               n[0], n[1], n[2], n[3], i < 0 ? "; see " : "", i < 0 ? png : "");
+        assert_true(labs(n[0] - half) < half / 10);
+        assert_true(labs(n[1] - half) < half / 10);
+        assert_true(n[3] < half / 20);
+    }
+    FILE *fp = fopen(raw2, "rb");
     assert_non_null(fp);
     long reds = 0;
+    unsigned char p[3];
     while (fread(p, 1, 3, fp) == 3)
         reds += p[0] > 240 && p[1] < 16 && p[2] < 16;
     fclose(fp);
@@ -362,6 +424,8 @@ static void test_xvfb_window_shows_the_composite(void **state)
     assert_true(labs(reds - 320 * 160) < 320 * 160 / 20);
     seg_image_free(&f);
     seg_image_free(&red);
+    seg_image_free(&yuv[0]);
+    seg_image_free(&yuv[1]);
     disp_compositor_free(&c);
 }
 

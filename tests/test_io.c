@@ -1257,6 +1257,262 @@ static void test_scaler_gradient_corners(void **state)
     seg_image_free(&src);
 }
 
+
+/* ==== YUV 4:2:0 frames ================================================== */
+
+/* Open @p url with frames out in @p f and read its first video frame. */
+static void first_frame(const char *url, seg_pixfmt f, seg_image *img)
+{
+    char err[512];
+    io_source *src = NULL;
+    io_packet *pkt = NULL;
+    io_source_opts o = {.pixfmt = f};
+    assert_int_equal(io_source_open(&src, url, &o, err, sizeof(err)), SEG_OK);
+    int r;
+    while ((r = io_source_read(src, img, &pkt)) == IO_READ_AUDIO)
+        io_packet_free(&pkt);
+    assert_int_equal(r, IO_READ_VIDEO);
+    io_source_close(&src);
+}
+
+/* A YUV420P image's planes against raw yuv420p bytes: how many differ. */
+static size_t plane_diffs(const seg_image *im, const unsigned char *raw)
+{
+    int w = im->width, h = im->height, cw = seg_chroma_w(w), ch = seg_chroma_h(h);
+    size_t n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            n += im->data[(size_t)y * im->stride + x] != raw[(size_t)y * w + x];
+    const unsigned char *u = raw + (size_t)w * h, *v = u + (size_t)cw * ch;
+    for (int y = 0; y < ch; y++)
+        for (int x = 0; x < cw; x++)
+            n += (im->cb[(size_t)y * im->cstride + x] != u[(size_t)y * cw + x]) +
+                 (im->cr[(size_t)y * im->cstride + x] != v[(size_t)y * cw + x]);
+    return n;
+}
+
+static void test_source_yuv_is_the_decoded_planes(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], raw_path[PATH_MAX];
+    path_in_dir(path, sizeof(path), "clip.mp4");
+    path_in_dir(raw_path, sizeof(raw_path), "frame0.yuv");
+    assert_int_equal(run_cmd("ffmpeg -nostdin -v error -y -i '%s' -frames:v 1 -f rawvideo "
+                             "-pix_fmt yuv420p '%s'", path, raw_path), 0);
+    size_t len = 0;
+    unsigned char *raw = read_all(raw_path, &len);
+    assert_int_equal(len, CLIP_W * CLIP_H * 3 / 2);
+    seg_image yuv = {0}, rgb = {0}, conv = {0};
+    first_frame(path, SEG_PIX_YUV420P, &yuv);
+    assert_int_equal(yuv.format, SEG_PIX_YUV420P);
+    assert_int_equal(yuv.matrix, SEG_YUV_BT601); /* untagged, 240 lines */
+    assert_int_equal(yuv.full_range, 0);
+    assert_int_equal(plane_diffs(&yuv, raw), 0); /* the decoder's bytes, untouched */
+    free(raw);
+    /* The same picture as the RGB path gives it (swscale interpolates the
+     * chroma where seg_image_convert repeats it: a level or two apart on
+     * average). */
+    first_frame(path, SEG_PIX_RGB24, &rgb);
+    assert_int_equal(seg_image_alloc(&conv, CLIP_W, CLIP_H, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(seg_image_convert(&yuv, &conv), SEG_OK);
+    assert_true(mean_abs_diff(&conv, &rgb) < 2.5);
+    seg_image_free(&conv);
+    seg_image_free(&rgb);
+    seg_image_free(&yuv);
+}
+
+static void test_source_yuv_matrix_range_and_conversion(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char tagged[PATH_MAX], jpeg[PATH_MAX], four22[PATH_MAX], raw_path[PATH_MAX];
+    path_in_dir(tagged, sizeof(tagged), "bt709.mkv");
+    path_in_dir(jpeg, sizeof(jpeg), "mjpeg.avi");
+    path_in_dir(four22, sizeof(four22), "yuv422.mkv");
+    path_in_dir(raw_path, sizeof(raw_path), "422to420.yuv");
+    assert_int_equal(run_cmd("cd '%s' && ffmpeg -nostdin -v error -y -f lavfi -i "
+                             "testsrc2=size=96x64:rate=5 -t 1 -c:v libx264 -pix_fmt yuv420p "
+                             "-colorspace bt709 -color_primaries bt709 -color_trc bt709 '%s' && "
+                             "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=96x64:rate=5 "
+                             "-t 1 -c:v mjpeg -pix_fmt yuvj420p '%s' && "
+                             "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=96x64:rate=5 "
+                             "-t 1 -c:v ffv1 -pix_fmt yuv422p '%s' && "
+                             "ffmpeg -nostdin -v error -y -i '%s' -frames:v 1 -f rawvideo "
+                             "-pix_fmt yuv420p '%s'",
+                             g_dir, tagged, jpeg, four22, four22, raw_path),
+                     0);
+    seg_image im = {0};
+    first_frame(tagged, SEG_PIX_YUV420P, &im);
+    assert_int_equal(im.matrix, SEG_YUV_BT709);
+    assert_int_equal(im.full_range, 0);
+    first_frame(jpeg, SEG_PIX_YUV420P, &im);
+    assert_int_equal(im.matrix, SEG_YUV_BT601);
+    assert_int_equal(im.full_range, 1);
+    /* 4:2:2 becomes 4:2:0: luma exact, chroma within two levels on average
+     * of FFmpeg's own conversion (its default filter is bicubic). */
+    first_frame(four22, SEG_PIX_YUV420P, &im);
+    assert_int_equal(im.format, SEG_PIX_YUV420P);
+    size_t len = 0;
+    unsigned char *raw = read_all(raw_path, &len);
+    assert_int_equal(len, 96 * 64 * 3 / 2);
+    for (int y = 0; y < 64; y++)
+        assert_memory_equal(im.data + (size_t)y * im.stride, raw + (size_t)y * 96, 96);
+    double sum = 0;
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 48; x++)
+            sum += abs(im.cb[(size_t)y * im.cstride + x] - raw[96 * 64 + y * 48 + x]);
+    assert_true(sum / (32 * 48) <= 2.0); /* measured 1.13: bilinear against bicubic */
+    free(raw);
+    seg_image_free(&im);
+    /* Other output formats are refused. */
+    char err[512];
+    io_source *src = NULL;
+    io_source_opts o = {.pixfmt = SEG_PIX_GRAY8};
+    assert_int_equal(io_source_open(&src, tagged, &o, err, sizeof(err)), SEG_ERR_INVALID);
+}
+
+static void test_sink_yuv_planes_go_in_unchanged(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char in[PATH_MAX], out[PATH_MAX], err[512], buf[128];
+    path_in_dir(in, sizeof(in), "clip.mp4");
+    path_in_dir(out, sizeof(out), "yuv_out.mkv");
+    io_source *src = NULL;
+    io_source_opts o = {.pixfmt = SEG_PIX_YUV420P};
+    assert_int_equal(io_source_open(&src, in, &o, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    p.yuv = 1;
+    p.codec = "ffv1"; /* lossless: what goes in comes out */
+    p.overwrite = 1;
+    io_sink *snk = NULL;
+    assert_int_equal(io_sink_open(&snk, out, &p, src, err, sizeof(err)), SEG_OK);
+    seg_image frames[3] = {{0}}, rgb = {0};
+    for (int i = 0; i < 3; i++) {
+        io_packet *pkt = NULL;
+        int r;
+        while ((r = io_source_read(src, &frames[i], &pkt)) == IO_READ_AUDIO)
+            io_packet_free(&pkt);
+        assert_int_equal(r, IO_READ_VIDEO);
+        assert_int_equal(io_sink_write_video(snk, &frames[i]), SEG_OK);
+    }
+    /* An RGB frame is refused by a YUV sink, and does not poison it. */
+    assert_int_equal(seg_image_alloc(&rgb, CLIP_W, CLIP_H, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(io_sink_write_video(snk, &rgb), SEG_ERR_INVALID);
+    assert_non_null(strstr(io_sink_last_error(snk), "expected 320x240 yuv420p"));
+    seg_image_free(&rgb);
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    io_sink_close(&snk);
+    io_source_close(&src);
+
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams v:0 "
+                              "-show_entries stream=pix_fmt,color_range -of csv=p=0 '%s'", out),
+                     0);
+    assert_string_equal(buf, "yuv420p,tv");
+    /* Read back: the same planes, byte for byte. */
+    o.pixfmt = SEG_PIX_YUV420P;
+    assert_int_equal(io_source_open(&src, out, &o, err, sizeof(err)), SEG_OK);
+    seg_image back = {0};
+    for (int i = 0; i < 3; i++) {
+        io_packet *pkt = NULL;
+        assert_int_equal(io_source_read(src, &back, &pkt), IO_READ_VIDEO);
+        for (int y = 0; y < CLIP_H; y++)
+            assert_memory_equal(back.data + (size_t)y * back.stride,
+                                frames[i].data + (size_t)y * frames[i].stride, CLIP_W);
+        for (int y = 0; y < CLIP_H / 2; y++) {
+            assert_memory_equal(back.cb + (size_t)y * back.cstride,
+                                frames[i].cb + (size_t)y * frames[i].cstride, CLIP_W / 2);
+            assert_memory_equal(back.cr + (size_t)y * back.cstride,
+                                frames[i].cr + (size_t)y * frames[i].cstride, CLIP_W / 2);
+        }
+        seg_image_free(&frames[i]);
+    }
+    seg_image_free(&back);
+    io_source_close(&src);
+
+    /* Without a source the frames' own matrix is the tag (here BT.709,
+     * full range), and an x264 sink gets it too. */
+    path_in_dir(out, sizeof(out), "yuv_tags.mp4");
+    io_sink_params q = {.width = 64, .height = 48, .time_base_num = 1, .time_base_den = 25,
+                        .yuv = 1, .matrix = SEG_YUV_BT709, .full_range = 1, .overwrite = 1};
+    assert_int_equal(io_sink_open(&snk, out, &q, NULL, err, sizeof(err)), SEG_OK);
+    seg_image im = {0};
+    assert_int_equal(seg_image_alloc(&im, 64, 48, SEG_PIX_YUV420P), SEG_OK);
+    im.matrix = SEG_YUV_BT709;
+    im.full_range = 1;
+    for (int i = 0; i < 3; i++) {
+        im.pts = i;
+        assert_int_equal(io_sink_write_video(snk, &im), SEG_OK);
+    }
+    io_sink_close(&snk);
+    seg_image_free(&im);
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams v:0 "
+                              "-show_entries stream=pix_fmt,color_range,color_space -of "
+                              "csv=p=0 '%s'", out),
+                     0);
+    assert_string_equal(buf, "yuvj420p,pc,bt709");
+}
+
+static void test_scaler_yuv_to_rgb_matches_rgb_path(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX];
+    path_in_dir(path, sizeof(path), "clip.mp4");
+    seg_image yuv = {0}, rgb = {0}, a = {0}, b = {0};
+    first_frame(path, SEG_PIX_YUV420P, &yuv);
+    first_frame(path, SEG_PIX_RGB24, &rgb);
+    io_scaler *sy = NULL, *sr = NULL;
+    assert_int_equal(io_scaler_create_fmt(&sy, CLIP_W, CLIP_H, SEG_PIX_YUV420P, 128, 96,
+                                          SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(io_scaler_create(&sr, CLIP_W, CLIP_H, 128, 96), SEG_OK);
+    assert_int_equal(io_scaler_run(sy, &yuv, &a), SEG_OK);
+    assert_int_equal(io_scaler_run(sr, &rgb, &b), SEG_OK);
+    assert_int_equal(a.format, SEG_PIX_RGB24);
+    assert_true(mean_abs_diff(&a, &b) < 2.0);
+    /* The scaler takes only its own source format. */
+    assert_int_equal(io_scaler_run(sy, &rgb, &a), SEG_ERR_INVALID);
+    io_scaler_free(&sy);
+    /* YUV -> YUV keeps the matrix and range. */
+    yuv.matrix = SEG_YUV_BT709;
+    seg_image c = {0};
+    assert_int_equal(io_scaler_create_fmt(&sy, CLIP_W, CLIP_H, SEG_PIX_YUV420P, 160, 120,
+                                          SEG_PIX_YUV420P), SEG_OK);
+    assert_int_equal(io_scaler_run(sy, &yuv, &c), SEG_OK);
+    assert_int_equal(c.matrix, SEG_YUV_BT709);
+    assert_non_null(c.cb);
+    assert_int_equal(io_scaler_create_fmt(&sr, 8, 8, SEG_PIX_GRAY8, 4, 4, SEG_PIX_RGB24),
+                     SEG_ERR_INVALID);
+    io_scaler_free(&sy);
+    io_scaler_free(&sr);
+    seg_image_free(&a);
+    seg_image_free(&b);
+    seg_image_free(&c);
+    seg_image_free(&yuv);
+    seg_image_free(&rgb);
+}
+
+static void test_png_of_a_yuv_picture(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char path[PATH_MAX], out[PATH_MAX], err[512];
+    path_in_dir(path, sizeof(path), "clip.mp4");
+    path_in_dir(out, sizeof(out), "yuv.png");
+    seg_image yuv = {0}, want = {0}, back = {0};
+    first_frame(path, SEG_PIX_YUV420P, &yuv);
+    assert_int_equal(io_png_save(out, &yuv, err, sizeof(err)), SEG_OK);
+    assert_int_equal(seg_image_alloc(&want, CLIP_W, CLIP_H, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(seg_image_convert(&yuv, &want), SEG_OK);
+    assert_int_equal(io_image_load(out, &back, err, sizeof(err)), SEG_OK);
+    assert_int_equal(back.width, CLIP_W);
+    assert_true(mean_abs_diff(&back, &want) == 0.0); /* PNG is lossless */
+    seg_image_free(&back);
+    seg_image_free(&want);
+    seg_image_free(&yuv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1288,6 +1544,11 @@ int main(void)
         cmocka_unit_test(test_sink_refuses_to_overwrite_its_input),
         cmocka_unit_test(test_sink_full_disk_is_io_error),
         cmocka_unit_test(test_scaler_gradient_corners),
+        cmocka_unit_test(test_source_yuv_is_the_decoded_planes),
+        cmocka_unit_test(test_source_yuv_matrix_range_and_conversion),
+        cmocka_unit_test(test_sink_yuv_planes_go_in_unchanged),
+        cmocka_unit_test(test_scaler_yuv_to_rgb_matches_rgb_path),
+        cmocka_unit_test(test_png_of_a_yuv_picture),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -305,6 +305,77 @@ static void test_size_change_is_scaled_to_the_output(void **state)
     assert_string_equal(size, "160x120\n");
 }
 
+/* The video hashes of @p path's decoded frames (ffmpeg framemd5, pixel
+ * data only) into out[size]. */
+static void frame_hashes(const char *path, char *out, size_t size)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i %s -map 0:v -f framemd5 - | "
+             "grep -v '^#' | awk -F, '{ print $NF }'", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    assert_true(n > 0);
+}
+
+/* Frames stay YUV 4:2:0 from decoder to encoder; --compose-rgb takes the
+ * old way through RGB. The YUV path passes pixels it does not draw on
+ * through untouched, and both paths draw the same picture. The clip is
+ * softened (gblur) so that the RGB path's own loss, resampling the chroma
+ * into RGB and back, stays small next to what is compared. */
+static void test_yuv_and_rgb_paths_agree(void **state)
+{
+    (void)state;
+    char in[300], out[2][300], err[512];
+    snprintf(in, sizeof in, "%s/soft.mkv", fx.dir);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i "
+                           "testsrc2=size=160x120:rate=25 -frames:v 20 -vf gblur=sigma=1.5 "
+                           "-c:v ffv1 -pix_fmt yuv420p %s", in), 0);
+    static const struct {
+        disp_mode mode;
+        float opacity;
+    } runs[] = {{DISP_MODE_OVERLAY, 0.0f}, {DISP_MODE_OVERLAY, 0.5f}, {DISP_MODE_BLUR, 0.5f},
+                {DISP_MODE_MATTE, 0.5f}, {DISP_MODE_MASK, 0.5f}};
+    for (size_t m = 0; m < sizeof runs / sizeof runs[0]; m++) {
+        for (int rgb = 0; rgb < 2; rgb++) {
+            snprintf(out[rgb], sizeof out[rgb], "%s/paths_%zu_%d.mkv", fx.dir, m, rgb);
+            seg_config c = job(in, out[rgb]);
+            c.codec = "ffv1"; /* lossless: compare the composites, not x264 */
+            c.compose_rgb = rgb;
+            c.disp.mode = runs[m].mode;
+            c.disp.opacity = runs[m].opacity;
+            seg_stats s;
+            int st = seg_run(&c, &s, err, sizeof err);
+            show(rgb ? "rgb path" : "yuv path", st, &s, err);
+            assert_int_equal(st, SEG_OK);
+            assert_int_equal(s.frames, 20);
+            assert_string_equal(s.frame_format, rgb ? "rgb24" : "yuv420p");
+        }
+        if (runs[m].opacity == 0.0f) {
+            /* Nothing drawn: the YUV path's frames are the input's. */
+            char a[4096], b[4096];
+            frame_hashes(in, a, sizeof a);
+            frame_hashes(out[0], b, sizeof b);
+            assert_string_equal(a, b);
+        }
+        /* PSNR of the two, both read as RGB by their own colour tags. */
+        char cmd[1400], line[512] = "";
+        snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v info -i %s -i %s -lavfi "
+                 "'[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr' -f null - 2>&1 | "
+                 "grep -o 'average:[0-9.inf]*'", out[0], out[1]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        assert_non_null(fgets(line, sizeof line, p));
+        pclose(p);
+        double psnr = strstr(line, "inf") ? 99.0 : atof(line + 8);
+        printf("# %s, opacity %.1f: yuv against rgb path PSNR %.2f dB\n",
+               disp_mode_name(runs[m].mode), (double)runs[m].opacity, psnr);
+        assert_true(psnr > 38.0);
+    }
+}
+
 static void test_null_sink_reports_every_stage(void **state)
 {
     (void)state;
@@ -338,7 +409,8 @@ static void test_null_sink_reports_every_stage(void **state)
     const char *keys[] = {"\"fps\":", "\"frames\":40", "\"dropped\":0", "\"decode\":{\"p50\":",
                           "\"infer\":{\"p50\":", "\"encode\":{\"p50\":", "\"p95\":", "\"p99\":",
                           "\"cpu\":", "\"threads\":1", "\"workers\":2", "\"model\":",
-                          "\"resolution\":\"160x120\"", "\"output\":null"};
+                          "\"resolution\":\"160x120\"", "\"output\":null",
+                          "\"frame_format\":\"yuv420p\""};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (!strstr(buf, keys[i]))
             fprintf(stderr, "# no %s in %s\n", keys[i], buf);
@@ -384,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_stop_request_finalises_output),
         cmocka_unit_test(test_failures_say_where),
         cmocka_unit_test(test_size_change_is_scaled_to_the_output),
+        cmocka_unit_test(test_yuv_and_rgb_paths_agree),
         cmocka_unit_test(test_null_sink_reports_every_stage),
         cmocka_unit_test(test_default_workers_and_threads),
     };
