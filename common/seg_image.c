@@ -13,6 +13,7 @@ int seg_pixfmt_bpp(seg_pixfmt f)
     case SEG_PIX_RGBA: return 4;
     case SEG_PIX_GRAY8: return 1;
     case SEG_PIX_YUV420P: return 1;
+    case SEG_PIX_YUV444P: return 1;
     default: return 0;
     }
 }
@@ -24,6 +25,7 @@ const char *seg_pixfmt_name(seg_pixfmt f)
     case SEG_PIX_RGBA: return "rgba";
     case SEG_PIX_GRAY8: return "gray8";
     case SEG_PIX_YUV420P: return "yuv420p";
+    case SEG_PIX_YUV444P: return "yuv444p";
     default: return "?";
     }
 }
@@ -48,6 +50,9 @@ int seg_image_alloc(seg_image *img, int width, int height, seg_pixfmt f)
     if (f == SEG_PIX_YUV420P) {
         cstride = round64((size_t)seg_chroma_w(width));
         chroma = cstride * (size_t)seg_chroma_h(height);
+    } else if (f == SEG_PIX_YUV444P) {
+        cstride = stride;
+        chroma = luma;
     }
     size_t size = luma + 2 * chroma + 64u;
     uint8_t *p = aligned_alloc(64, size);
@@ -59,7 +64,7 @@ int seg_image_alloc(seg_image *img, int width, int height, seg_pixfmt f)
     img->height = height;
     img->stride = (int)stride;
     img->format = f;
-    if (f == SEG_PIX_YUV420P) {
+    if (seg_pixfmt_is_yuv(f)) {
         memset(p, 16, luma);
         memset(p + luma, 128, 2 * chroma + 64u);
         img->cb = p + luma;
@@ -95,6 +100,22 @@ static uint8_t clamp_u8(double v, double lo, double hi)
 {
     v = v < lo ? lo : (v > hi ? hi : v);
     return (uint8_t)lrint(v);
+}
+
+void seg_yuv_tables_init(seg_yuv_tables *t, seg_yuv_matrix m, int full_range)
+{
+    double kr, kb;
+    matrix_k(m, &kr, &kb);
+    double kg = 1.0 - kr - kb, ys = full_range ? 1.0 / 255.0 : 1.0 / 219.0;
+    double cs = full_range ? 1.0 / 255.0 : 1.0 / 224.0, y0 = full_range ? 0.0 : 16.0;
+    for (int i = 0; i < 256; i++) {
+        double y = (i - y0) * ys * 255.0, c = (i - 128.0) * cs * 255.0;
+        t->y[i] = (int32_t)lrint(y * 65536.0 + 32768.0); /* + 1/2: the shift rounds */
+        t->rv[i] = (int32_t)lrint(2.0 * (1.0 - kr) * c * 65536.0);
+        t->bu[i] = (int32_t)lrint(2.0 * (1.0 - kb) * c * 65536.0);
+        t->gu[i] = (int32_t)lrint(-2.0 * (1.0 - kb) * kb / kg * c * 65536.0);
+        t->gv[i] = (int32_t)lrint(-2.0 * (1.0 - kr) * kr / kg * c * 65536.0);
+    }
 }
 
 /* R'G'B' in 0..1 -> Y' 0..1, Pb/Pr -0.5..0.5 -> bytes. */

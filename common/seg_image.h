@@ -22,6 +22,9 @@ typedef enum seg_pixfmt {
                               horizontally, centred vertically: we treat it as
                               the 2x2 block's average). matrix and full_range
                               say how it maps to RGB. */
+    SEG_PIX_YUV444P = 4, /**< planar Y'CbCr 4:4:4: as YUV420P with chroma planes
+                              of the full width x height (a model input on its
+                              way to RGB) */
     SEG_PIX_COUNT
 } seg_pixfmt;
 
@@ -43,8 +46,9 @@ typedef struct seg_image {
     seg_pixfmt format;
     int64_t pts;      /**< presentation time in the source's time base */
     int64_t index;    /**< 0-based decode order of the video frame */
-    /* SEG_PIX_YUV420P only (zero otherwise): */
-    uint8_t *cb, *cr; /**< chroma planes, (width+1)/2 x (height+1)/2 */
+    /* SEG_PIX_YUV420P and SEG_PIX_YUV444P only (zero otherwise): */
+    uint8_t *cb, *cr; /**< chroma planes, (width+1)/2 x (height+1)/2 (4:4:4:
+                           width x height) */
     int cstride;      /**< bytes from one chroma row to the next */
     seg_yuv_matrix matrix; /**< how Y'CbCr maps to RGB */
     int full_range;   /**< 0: limited ("tv": Y 16..235, Cb/Cr 16..240);
@@ -82,6 +86,40 @@ static inline int seg_chroma_w(int width)
 static inline int seg_chroma_h(int height)
 {
     return (height + 1) / 2;
+}
+
+/** Non-zero for the planar Y'CbCr formats. */
+static inline int seg_pixfmt_is_yuv(seg_pixfmt f)
+{
+    return f == SEG_PIX_YUV420P || f == SEG_PIX_YUV444P;
+}
+
+/** Tables for converting many Y'CbCr pixels to R'G'B' bytes quickly: 16.16
+ *  fixed point contributions of each byte value (seg_yuv_pixel()). */
+typedef struct seg_yuv_tables {
+    int32_t y[256];        /**< luma's share of every channel, with the rounding */
+    int32_t rv[256];       /**< Cr's share of R */
+    int32_t gu[256], gv[256]; /**< Cb's and Cr's shares of G */
+    int32_t bu[256];       /**< Cb's share of B */
+} seg_yuv_tables;
+
+/** Fill @p t for matrix @p m and range. */
+void seg_yuv_tables_init(seg_yuv_tables *t, seg_yuv_matrix m, int full_range);
+
+static inline uint8_t seg_clamp_fx(int32_t v)
+{
+    v >>= 16;
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+/** One pixel through the tables: within one level of seg_yuv_to_rgb(). */
+static inline void seg_yuv_pixel(const seg_yuv_tables *t, uint8_t y, uint8_t u, uint8_t v,
+                                 uint8_t rgb[3])
+{
+    int32_t l = t->y[y];
+    rgb[0] = seg_clamp_fx(l + t->rv[v]);
+    rgb[1] = seg_clamp_fx(l + t->gu[u] + t->gv[v]);
+    rgb[2] = seg_clamp_fx(l + t->bu[u]);
 }
 
 /** One colour from R'G'B' to Y'CbCr (rounded, clamped to the range). */

@@ -217,8 +217,9 @@ void io_sink_close(io_sink **snk);
 /** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation).
  *  @return SEG_OK, SEG_ERR_INVALID (size <= 0), SEG_ERR_LIMIT, SEG_ERR_NOMEM. */
 int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h);
-/** The same between any of RGB24 and YUV420P, e.g. a decoded YUV frame
- *  straight to an RGB model input: resize and conversion in one pass.
+/** The same between any of RGB24, YUV420P and YUV444P, e.g. a decoded
+ *  4:2:0 frame straight to a 4:4:4 model input: resize and conversion in
+ *  one pass.
  *  @return as io_scaler_create(); SEG_ERR_INVALID for other formats. */
 int io_scaler_create_fmt(io_scaler **out, int src_w, int src_h, seg_pixfmt src_f, int dst_w,
                          int dst_h, seg_pixfmt dst_f);

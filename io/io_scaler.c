@@ -24,8 +24,9 @@ static int bad_size(int w, int h)
 
 static enum AVPixelFormat av_fmt(seg_pixfmt f)
 {
-    return f == SEG_PIX_RGB24 ? AV_PIX_FMT_RGB24
+    return f == SEG_PIX_RGB24     ? AV_PIX_FMT_RGB24
            : f == SEG_PIX_YUV420P ? AV_PIX_FMT_YUV420P
+           : f == SEG_PIX_YUV444P ? AV_PIX_FMT_YUV444P
                                   : AV_PIX_FMT_NONE;
 }
 
@@ -84,30 +85,29 @@ int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
     int ret;
     if (!sc || !src || !dst || !src->data || src->format != sc->src_f ||
         src->width != sc->src_w || src->height != sc->src_h ||
-        (src->format == SEG_PIX_YUV420P && (!src->cb || !src->cr)))
+        (seg_pixfmt_is_yuv(src->format) && (!src->cb || !src->cr)))
         return SEG_ERR_INVALID;
     if (!dst->data) {
         if ((ret = seg_image_alloc(dst, sc->dst_w, sc->dst_h, sc->dst_f)) < 0)
             return ret;
     } else if (dst->format != sc->dst_f || dst->width != sc->dst_w ||
-               dst->height != sc->dst_h || (dst->format == SEG_PIX_YUV420P && !dst->cb)) {
+               dst->height != sc->dst_h || (seg_pixfmt_is_yuv(dst->format) && !dst->cb)) {
         return SEG_ERR_INVALID;
     }
     /* The YUV side's matrix and range: a YUV source's own (a YUV output
      * keeps them), else the YUV destination's. */
-    const seg_image *yuv = src->format == SEG_PIX_YUV420P ? src
-                           : dst->format == SEG_PIX_YUV420P ? dst
-                                                            : NULL;
+    int yuv_in = seg_pixfmt_is_yuv(src->format), yuv_out = seg_pixfmt_is_yuv(dst->format);
+    const seg_image *yuv = yuv_in ? src : yuv_out ? dst : NULL;
     if (yuv) {
-        if (src->format == SEG_PIX_YUV420P && dst->format == SEG_PIX_YUV420P) {
+        if (yuv_in && yuv_out) {
             dst->matrix = src->matrix;
             dst->full_range = src->full_range;
         }
         int key[2] = {(int)yuv->matrix + 1, yuv->full_range};
         if (key[0] != sc->cs_key[0] || key[1] != sc->cs_key[1]) {
             const int *m = coefficients(yuv->matrix);
-            int in_full = src->format == SEG_PIX_YUV420P ? src->full_range : 1;
-            int out_full = dst->format == SEG_PIX_YUV420P ? dst->full_range : 1;
+            int in_full = yuv_in ? src->full_range : 1;
+            int out_full = yuv_out ? dst->full_range : 1;
             (void)sws_setColorspaceDetails(sc->sws, m, in_full, m, out_full, 0, 1 << 16,
                                            1 << 16);
             sc->cs_key[0] = key[0];

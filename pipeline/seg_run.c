@@ -524,6 +524,7 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     for (int i = 0; i < workers; i++) {
         seg_worker *w = &job->workers[i];
         w->job = job;
+        w->yuv_key = -1;
         w->id = i;
         if ((st = seg_model_open(&w->sm, cfg->model, cfg->input_range, cfg->labels,
                                  cfg->classes, msg, sizeof msg))) {
@@ -561,9 +562,18 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     }
     for (int c = 0; c < SEG_MAX_CLASSES; c++)
         job->class_first[c] = -1;
+    /* Frames stay in the decoder's YUV 4:2:0 from decoder to encoder unless
+     * the mode needs RGB: alpha and side-by-side, and a window without an
+     * output file (its mode key may pick those). The model input is then
+     * scaled to 4:4:4 (planar, fast in swscale) and made RGB by table. */
+    job->work_fmt = disp_mode_takes_yuv(cfg->disp.mode) && !cfg->compose_rgb &&
+                            (cfg->output || !cfg->display)
+                        ? SEG_PIX_YUV420P
+                        : SEG_PIX_RGB24;
     for (int i = 0; i < workers; i++) {
         if ((st = seg_image_alloc(&job->workers[i].small, job->in_shape.w, job->in_shape.h,
-                                  SEG_PIX_RGB24))) {
+                                  job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P
+                                                                   : SEG_PIX_RGB24))) {
             stats->where = SEG_WHERE_OTHER;
             SET_ERR("out of memory");
             goto end;
@@ -578,13 +588,6 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     so.timeout_ms = cfg->timeout_ms;
     so.want_audio = cfg->output != NULL;
     so.decoder_threads = stats->decoder_threads;
-    /* Frames stay in the decoder's YUV 4:2:0 from decoder to encoder unless
-     * the mode needs RGB: alpha and side-by-side, and a window without an
-     * output file (its mode key may pick those). */
-    job->work_fmt = disp_mode_takes_yuv(cfg->disp.mode) && !cfg->compose_rgb &&
-                            (cfg->output || !cfg->display)
-                        ? SEG_PIX_YUV420P
-                        : SEG_PIX_RGB24;
     so.pixfmt = job->work_fmt;
     stats->frame_format = seg_pixfmt_name(job->work_fmt);
     if ((st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg))) {

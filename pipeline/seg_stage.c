@@ -185,7 +185,7 @@ void *seg_decoder_main(void *arg)
 
 /* Byte RGB at model size -> the model's float input. A 256-entry table per
  * channel makes it one load per value whatever the normalisation. */
-static void normalise(const seg_image *rgb, float *dst, float lut[3][256])
+static void normalise_rgb(const seg_image *rgb, float *dst, float lut[3][256])
 {
     for (int y = 0; y < rgb->height; y++) {
         const uint8_t *p = rgb->data + (size_t)y * rgb->stride;
@@ -194,6 +194,26 @@ static void normalise(const seg_image *rgb, float *dst, float lut[3][256])
             o[x] = lut[0][p[x]];
             o[x + 1] = lut[1][p[x + 1]];
             o[x + 2] = lut[2][p[x + 2]];
+        }
+    }
+}
+
+/* Y'CbCr 4:4:4 at model size -> the model's float input: to RGB bytes by
+ * table (as swscale would), then normalised. */
+static void normalise_yuv(const seg_image *yuv, const seg_yuv_tables *t, float *dst,
+                          float lut[3][256])
+{
+    for (int y = 0; y < yuv->height; y++) {
+        const uint8_t *Y = yuv->data + (size_t)y * yuv->stride;
+        const uint8_t *U = yuv->cb + (size_t)y * yuv->cstride;
+        const uint8_t *V = yuv->cr + (size_t)y * yuv->cstride;
+        float *o = dst + (size_t)y * yuv->width * 3;
+        for (int x = 0; x < yuv->width; x++, o += 3) {
+            uint8_t rgb[3];
+            seg_yuv_pixel(t, Y[x], U[x], V[x], rgb);
+            o[0] = lut[0][rgb[0]];
+            o[1] = lut[1][rgb[1]];
+            o[2] = lut[2][rgb[2]];
         }
     }
 }
@@ -310,7 +330,7 @@ static int setup_fit(seg_worker *w, int fw, int fh)
     const seg_fit_geom *g = &w->geom;
     io_scaler_free(&w->scaler);
     int st = io_scaler_create_fmt(&w->scaler, g->src_w, g->src_h, job->work_fmt, g->dst_w,
-                                  g->dst_h, SEG_PIX_RGB24);
+                                  g->dst_h, w->small.format);
     if (st) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "cannot create a %dx%d -> %dx%d scaler",
                      g->src_w, g->src_h, g->dst_w, g->dst_h);
@@ -322,10 +342,21 @@ static int setup_fit(seg_worker *w, int fw, int fh)
         uint8_t c[3];
         for (int k = 0; k < 3; k++)
             c[k] = (uint8_t)clampi((int)lroundf(w->sm.mean[k]), 0, 255);
-        for (int y = 0; y < w->small.height; y++) {
-            uint8_t *p = w->small.data + (size_t)y * w->small.stride;
-            for (int x = 0; x < w->small.width; x++)
-                memcpy(p + 3 * x, c, 3);
+        seg_image *sm = &w->small;
+        if (sm->format == SEG_PIX_YUV444P) {
+            uint8_t yuv[3];
+            seg_rgb_to_yuv(c, sm->matrix, sm->full_range, yuv);
+            for (int y = 0; y < sm->height; y++) {
+                memset(sm->data + (size_t)y * sm->stride, yuv[0], (size_t)sm->width);
+                memset(sm->cb + (size_t)y * sm->cstride, yuv[1], (size_t)sm->width);
+                memset(sm->cr + (size_t)y * sm->cstride, yuv[2], (size_t)sm->width);
+            }
+        } else {
+            for (int y = 0; y < sm->height; y++) {
+                uint8_t *p = sm->data + (size_t)y * sm->stride;
+                for (int x = 0; x < sm->width; x++)
+                    memcpy(p + 3 * x, c, 3);
+            }
         }
     }
     w->scaler_w = fw;
@@ -340,8 +371,13 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     seg_job *job = w->job;
     int st;
     double ta = seg_now_ms();
-    if (s->image.width != w->scaler_w || s->image.height != w->scaler_h) {
-        /* First frame, or the stream changed size mid-way. */
+    if (s->image.width != w->scaler_w || s->image.height != w->scaler_h ||
+        (w->small.format == SEG_PIX_YUV444P &&
+         ((int)s->image.matrix != (int)w->small.matrix ||
+          s->image.full_range != w->small.full_range))) {
+        /* First frame, or the stream changed size (or colours) mid-way. */
+        w->small.matrix = s->image.matrix;
+        w->small.full_range = s->image.full_range;
         if ((st = setup_fit(w, s->image.width, s->image.height)))
             return st;
     }
@@ -364,14 +400,29 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     }
     src.width = g->src_w;
     src.height = g->src_h;
-    dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x * 3;
+    if (dst.format == SEG_PIX_YUV444P) {
+        dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x;
+        dst.cb += (size_t)g->dst_y * dst.cstride + (size_t)g->dst_x;
+        dst.cr += (size_t)g->dst_y * dst.cstride + (size_t)g->dst_x;
+    } else {
+        dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x * 3;
+    }
     dst.width = g->dst_w;
     dst.height = g->dst_h;
     if ((st = io_scaler_run(w->scaler, &src, &dst))) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "scaling the frame to the model size failed");
         return st;
     }
-    normalise(&w->small, nn_model_input(w->sm.nn), job->lut);
+    if (w->small.format == SEG_PIX_YUV444P) {
+        int key = (int)w->small.matrix * 2 + w->small.full_range;
+        if (key != w->yuv_key) {
+            seg_yuv_tables_init(&w->yuv_tab, w->small.matrix, w->small.full_range);
+            w->yuv_key = key;
+        }
+        normalise_yuv(&w->small, &w->yuv_tab, nn_model_input(w->sm.nn), job->lut);
+    } else {
+        normalise_rgb(&w->small, nn_model_input(w->sm.nn), job->lut);
+    }
     double tb = seg_now_ms();
     if ((st = nn_model_run(w->sm.nn))) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "inference failed: %s", seg_status_str(st));

@@ -80,6 +80,36 @@ static void test_yuv_colours(void **state)
             }
 }
 
+/* The fast tables agree with the exact conversion within a level, for
+ * every matrix and range, over a grid of all three components. */
+static void test_yuv_tables(void **state)
+{
+    (void)state;
+    seg_yuv_tables t;
+    for (int m = 0; m < SEG_YUV_COUNT; m++)
+        for (int full = 0; full < 2; full++) {
+            seg_yuv_tables_init(&t, (seg_yuv_matrix)m, full);
+            int worst = 0;
+            for (int y = 0; y < 256; y += 3)
+                for (int u = 0; u < 256; u += 5)
+                    for (int v = 0; v < 256; v += 5) {
+                        uint8_t yuv[3] = {(uint8_t)y, (uint8_t)u, (uint8_t)v}, a[3], b[3];
+                        seg_yuv_to_rgb(yuv, (seg_yuv_matrix)m, full, a);
+                        seg_yuv_pixel(&t, yuv[0], yuv[1], yuv[2], b);
+                        for (int k = 0; k < 3; k++)
+                            worst = abs(a[k] - b[k]) > worst ? abs(a[k] - b[k]) : worst;
+                    }
+            assert_true(worst <= 1);
+        }
+    /* Limited-range white and black are exact. */
+    seg_yuv_tables_init(&t, SEG_YUV_BT709, 0);
+    uint8_t rgb[3];
+    seg_yuv_pixel(&t, 235, 128, 128, rgb);
+    assert_memory_equal(rgb, ((uint8_t[3]){255, 255, 255}), 3);
+    seg_yuv_pixel(&t, 16, 128, 128, rgb);
+    assert_memory_equal(rgb, ((uint8_t[3]){0, 0, 0}), 3);
+}
+
 static void test_yuv_image(void **state)
 {
     (void)state;
@@ -126,6 +156,15 @@ static void test_yuv_image(void **state)
     seg_image_free(&rgb);
     seg_image_free(&yuv);
     assert_null(yuv.cb);
+    /* 4:4:4: full-size chroma planes; seg_image_convert does not take it. */
+    assert_int_equal(seg_image_alloc(&yuv, 33, 7, SEG_PIX_YUV444P), SEG_OK);
+    assert_int_equal(yuv.cstride, yuv.stride);
+    assert_true(yuv.cr >= yuv.cb + (size_t)yuv.cstride * 7);
+    assert_int_equal(yuv.cr[32 + 6 * yuv.cstride], 128);
+    assert_int_equal(seg_image_alloc(&rgb, 33, 7, SEG_PIX_RGB24), SEG_OK);
+    assert_int_equal(seg_image_convert(&yuv, &rgb), SEG_ERR_INVALID);
+    seg_image_free(&rgb);
+    seg_image_free(&yuv);
 }
 
 int main(void)
@@ -134,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_sha256_known_vectors),
         cmocka_unit_test(test_status_and_image),
         cmocka_unit_test(test_yuv_colours),
+        cmocka_unit_test(test_yuv_tables),
         cmocka_unit_test(test_yuv_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1509,6 +1509,175 @@ static void test_yuv_guide_range(void **state)
     seg_image_free(&pic);
 }
 
+/* ==== the guided filter against a plain reference ======================= */
+
+/* Source index and right-neighbour weight of destination index d on an axis
+ * of n source samples, scale source samples per destination sample, half-
+ * pixel centres, clamped. */
+static void ref_coord(int d, int n, double scale, int *i0, double *wt)
+{
+    double s = (d + 0.5) * scale - 0.5;
+    int i = s <= 0.0 ? 0 : (int)s;
+    *i0 = i >= n - 1 ? n - 1 : i;
+    *wt = s <= 0.0 || i >= n - 1 ? 0.0 : s - i;
+}
+
+/* Bilinear sample of a gw x gh plane at destination (x, y) of a grid
+ * scale (source samples per destination sample) sx, sy. */
+static double ref_bilinear(const double *g, int gw, int gh, int x, int y, double sx, double sy)
+{
+    int x0, y0;
+    double wx, wy;
+    ref_coord(x, gw, sx, &x0, &wx);
+    ref_coord(y, gh, sy, &y0, &wy);
+    int x1 = x0 + (wx > 0), y1 = y0 + (wy > 0);
+    double top = g[y0 * gw + x0] * (1 - wx) + g[y0 * gw + x1] * wx;
+    double bot = g[y1 * gw + x0] * (1 - wx) + g[y1 * gw + x1] * wx;
+    return top * (1 - wy) + bot * wy;
+}
+
+/* Mean over the in-plane samples of the (2r+1)^2 window. */
+static void ref_box_mean(const double *src, double *dst, int gw, int gh, int r)
+{
+    for (int y = 0; y < gh; y++)
+        for (int x = 0; x < gw; x++) {
+            double sum = 0;
+            int n = 0;
+            for (int v = y - r; v <= y + r; v++)
+                for (int u = x - r; u <= x + r; u++)
+                    if (u >= 0 && u < gw && v >= 0 && v < gh) {
+                        sum += src[v * gw + u];
+                        n++;
+                    }
+            dst[y * gw + x] = sum / n;
+        }
+}
+
+/* disp.h's guided upsampling of the probability map p (mw x mh), written
+ * plainly in double: the guide I = Y / span as block means on the grid
+ * (factor s), p resampled bilinearly onto it, box means of radius r of I,
+ * p, I^2 and I p, the coefficients a = cov / (var + eps), b = mean p -
+ * a mean I, their box means upsampled bilinearly, alpha = 255 (a Y / span +
+ * b) rounded, snapped to 0 below 2.5 and to 255 from 252.5. */
+static void ref_guided(const uint8_t *Y, size_t ys, int w, int h, double span, const double *p,
+                       int mw, int mh, uint8_t *alpha)
+{
+    int s = ((w < h ? w : h) + 128) / 256;
+    s = s < 1 ? 1 : (s > 8 ? 8 : s);
+    int gw = (w + s - 1) / s, gh = (h + s - 1) / s;
+    int r = (int)ceil(fmax((double)w / mw, (double)h / mh) / s);
+    r = r < 1 ? 1 : (r > 8 ? 8 : r);
+    size_t gn = (size_t)gw * gh;
+    double *buf = malloc(sizeof(double) * gn * 8);
+    assert_non_null(buf);
+    double *I = buf, *P = I + gn, *II = P + gn, *IP = II + gn, *mI = IP + gn, *mP = mI + gn,
+           *mII = mP + gn, *mIP = mII + gn;
+    for (int gy = 0; gy < gh; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            double sum = 0;
+            int n = 0;
+            for (int y = gy * s; y < gy * s + s && y < h; y++)
+                for (int x = gx * s; x < gx * s + s && x < w; x++, n++)
+                    sum += Y[y * ys + x];
+            size_t i = (size_t)gy * gw + gx;
+            I[i] = sum / n / span;
+            P[i] = ref_bilinear(p, mw, mh, gx, gy, (double)s * mw / w, (double)s * mh / h);
+            II[i] = I[i] * I[i];
+            IP[i] = I[i] * P[i];
+        }
+    ref_box_mean(I, mI, gw, gh, r);
+    ref_box_mean(P, mP, gw, gh, r);
+    ref_box_mean(II, mII, gw, gh, r);
+    ref_box_mean(IP, mIP, gw, gh, r);
+    double *a = II, *b = IP;
+    for (size_t i = 0; i < gn; i++) {
+        a[i] = (mIP[i] - mI[i] * mP[i]) / (mII[i] - mI[i] * mI[i] + 1e-4);
+        b[i] = mP[i] - a[i] * mI[i];
+    }
+    ref_box_mean(a, mI, gw, gh, r);
+    ref_box_mean(b, mP, gw, gh, r);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double A = ref_bilinear(mI, gw, gh, x, y, 1.0 / s, 1.0 / s);
+            double B = ref_bilinear(mP, gw, gh, x, y, 1.0 / s, 1.0 / s);
+            double v = 255.0 * (A * Y[y * ys + x] / span + B);
+            alpha[(size_t)y * w + x] = v < 2.5 ? 0 : (v >= 252.5 ? 255 : (uint8_t)(v + 0.5));
+        }
+    free(buf);
+}
+
+/* The refinement with its defaults (guided, smoothing) gives the plain
+ * reference's alpha within a level: on the textured picture, RGB and YUV
+ * frames, the second frame smoothed against the first; grids of factor 3
+ * (720p) and 3 with partial blocks and another radius. */
+static void test_guided_matches_plain_reference(void **state)
+{
+    (void)state;
+    static const struct {
+        int w, h, mw, mh, yuv, full;
+    } cases[] = {{1280, 720, 256, 144, 0, 0}, {1280, 720, 256, 144, 1, 0},
+                 {1030, 770, 160, 96, 1, 1}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int w = cases[ci].w, h = cases[ci].h, mw = cases[ci].mw, mh = cases[ci].mh;
+        seg_image pic = picture(w, h), f = pic;
+        if (cases[ci].yuv)
+            f = yuv_of(&pic, SEG_YUV_BT709, cases[ci].full);
+        /* two frames' masks: the disc, then a little further right */
+        float *m[2] = {picture_mask(w, h, mw, mh), picture_mask(w + 8, h, mw, mh)};
+        disp_options o = disp_options_default();
+        o.mode = DISP_MODE_MASK;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image out = {0};
+        double *p = malloc(sizeof(double) * (size_t)mw * mh);
+        uint8_t *ref = malloc((size_t)w * h), *Y = malloc((size_t)w * h);
+        assert_non_null(p);
+        assert_non_null(ref);
+        assert_non_null(Y);
+        for (int t = 0; t < 2; t++) {
+            disp_input in = {&f, m[t], mw, mh, NULL, NULL};
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+            for (int i = 0; i < mw * mh; i++) { /* disp.h's step 1 */
+                double q = m[t][i] < 0 ? 0 : (m[t][i] > 1 ? 1 : m[t][i]);
+                double u = 1 - (2 * q - 1) * (2 * q - 1);
+                p[i] = t ? q + (p[i] - q) * o.smooth * u * u : q;
+            }
+        }
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const uint8_t *q = px(&pic, x, y);
+                Y[(size_t)y * w + x] = cases[ci].yuv
+                                           ? f.data[(size_t)y * f.stride + x]
+                                           : (uint8_t)((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
+            }
+        ref_guided(Y, (size_t)w, w, h, cases[ci].yuv && !cases[ci].full ? 219.0 : 255.0, p, mw,
+                   mh, ref);
+        double mean;
+        int max;
+        diff_stats(disp_compositor_alpha(c, NULL, NULL), ref, (size_t)w * h, &mean, &max);
+        long edge = 0;
+        for (size_t i = 0; i < (size_t)w * h; i++)
+            edge += ref[i] > 0 && ref[i] < 255;
+        printf("# guided alpha %dx%d %s vs the plain reference: |diff| mean %.5f max %d "
+               "(%ld pixels strictly between 0 and 255)\n",
+               w, h, cases[ci].yuv ? (cases[ci].full ? "YUV full" : "YUV limited") : "RGB", mean,
+               max, edge);
+        assert_true(max <= 1);
+        assert_true(mean <= 0.01);
+        assert_true(edge > (long)w * h / 100); /* the picture has edges to refine */
+        free(p);
+        free(ref);
+        free(Y);
+        free(m[0]);
+        free(m[1]);
+        seg_image_free(&out);
+        disp_compositor_free(&c);
+        if (cases[ci].yuv)
+            seg_image_free(&f);
+        seg_image_free(&pic);
+    }
+}
+
 /* ==== options, sizes, errors ============================================ */
 
 static void test_mode_names(void **state)
@@ -1753,6 +1922,7 @@ int main(void)
         cmocka_unit_test(test_yuv_backgrounds),
         cmocka_unit_test(test_yuv_background_conversion),
         cmocka_unit_test(test_yuv_guide_range),
+        cmocka_unit_test(test_guided_matches_plain_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1474,6 +1474,23 @@ static void test_scaler_yuv_to_rgb_matches_rgb_path(void **state)
     /* The scaler takes only its own source format. */
     assert_int_equal(io_scaler_run(sy, &rgb, &a), SEG_ERR_INVALID);
     io_scaler_free(&sy);
+    /* 4:2:0 -> 4:4:4 at the small size, then RGB by table (the pipeline's
+     * model input): the same picture again. */
+    seg_image q = {0};
+    assert_int_equal(io_scaler_create_fmt(&sy, CLIP_W, CLIP_H, SEG_PIX_YUV420P, 128, 96,
+                                          SEG_PIX_YUV444P), SEG_OK);
+    assert_int_equal(io_scaler_run(sy, &yuv, &q), SEG_OK);
+    assert_int_equal(q.format, SEG_PIX_YUV444P);
+    assert_int_equal(q.matrix, yuv.matrix);
+    seg_yuv_tables tab;
+    seg_yuv_tables_init(&tab, q.matrix, q.full_range);
+    for (int y = 0; y < 96; y++)
+        for (int x = 0; x < 128; x++)
+            seg_yuv_pixel(&tab, q.data[(size_t)y * q.stride + x], q.cb[(size_t)y * q.cstride + x],
+                          q.cr[(size_t)y * q.cstride + x], a.data + (size_t)y * a.stride + 3 * x);
+    assert_true(mean_abs_diff(&a, &b) < 2.0);
+    seg_image_free(&q);
+    io_scaler_free(&sy);
     /* YUV -> YUV keeps the matrix and range. */
     yuv.matrix = SEG_YUV_BT709;
     seg_image c = {0};
