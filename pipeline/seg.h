@@ -100,7 +100,8 @@ typedef struct seg_config {
     int workers;              /**< inference workers, each with its own model; 0 = auto */
     int threads;              /**< OpenMP threads per worker; 0 = auto */
     int decoder_threads;      /**< libavcodec decoding threads (0 = 1) */
-    int encoder_threads;      /**< libavcodec encoding threads (0 = 1) */
+    int encoder_threads;      /**< libavcodec encoding threads (0 = auto: 2 for a
+                                   file job on 2+ cores, else 1) */
     int crf;                  /**< x264 quality (0 = io's default, 20; lower = better) */
     const char *preset;       /**< x264 preset, NULL = io's default (veryfast) */
     int compose_rgb;          /**< non-zero: decode to RGB and composite in RGB even
@@ -126,7 +127,7 @@ typedef struct seg_config {
 } seg_config;
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto
- *  mode, auto workers and threads, one decoder and encoder thread, the
+ *  mode, auto workers and threads, one decoder thread, auto encoder threads, the
  *  model's own normalisation and classes. */
 seg_config seg_config_default(void);
 

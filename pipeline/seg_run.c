@@ -171,7 +171,7 @@ seg_config seg_config_default(void)
     c.model = "models/selfie_segmentation.tflite";
     c.mode = SEG_MODE_AUTO;
     c.decoder_threads = 1;
-    c.encoder_threads = 1;
+    c.encoder_threads = 0; /* by mode: see seg_run */
     c.disp = disp_options_default();
     return c;
 }
@@ -601,6 +601,11 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     stats->in_h = info->height;
     job->live = cfg->mode == SEG_MODE_AUTO ? info->is_live : cfg->mode == SEG_MODE_LIVE;
     stats->live = job->live;
+    /* x264 sets the pace of a file job (BENCHMARKS.md): two frame threads
+     * let it use what the other stages leave of the second core. A live job
+     * keeps one, as each frame thread delays the output by a frame. */
+    if (cfg->encoder_threads == 0)
+        stats->encoder_threads = job->live || cores < 2 ? 1 : 2;
 
     if (cfg->display && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") &&
         !getenv("SDL_VIDEODRIVER")) {

@@ -1638,9 +1638,9 @@ static void test_guided_matches_plain_reference(void **state)
             disp_input in = {&f, m[t], mw, mh, NULL, NULL};
             assert_int_equal(disp_render(c, &in, &out), SEG_OK);
             for (int i = 0; i < mw * mh; i++) { /* disp.h's step 1 */
-                double q = m[t][i] < 0 ? 0 : (m[t][i] > 1 ? 1 : m[t][i]);
+                double q = m[t][i] < 0 ? 0 : (m[t][i] > 1 ? 1 : (double)m[t][i]);
                 double u = 1 - (2 * q - 1) * (2 * q - 1);
-                p[i] = t ? q + (p[i] - q) * o.smooth * u * u : q;
+                p[i] = t ? q + (p[i] - q) * (double)o.smooth * u * u : q;
             }
         }
         for (int y = 0; y < h; y++)
