@@ -1499,6 +1499,7 @@ static void test_scaler_yuv_to_rgb_matches_rgb_path(void **state)
     assert_int_equal(io_scaler_run(sy, &yuv, &c), SEG_OK);
     assert_int_equal(c.matrix, SEG_YUV_BT709);
     assert_non_null(c.cb);
+    io_scaler_free(&sr);
     assert_int_equal(io_scaler_create_fmt(&sr, 8, 8, SEG_PIX_GRAY8, 4, 4, SEG_PIX_RGB24),
                      SEG_ERR_INVALID);
     io_scaler_free(&sy);
