@@ -432,14 +432,27 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         } else if (local && stat(path, &sb) != 0) {
             snk->created = av_strdup(path);
         }
-        ret = avio_open2(&snk->fmt->pb, url, AVIO_FLAG_WRITE, NULL, NULL);
+        /* SRT in live mode drops what is still queued when the socket
+         * closes (linger 0): the end of the stream would be lost. Wait up
+         * to 5 s for it to go out (a linger in the URL's query wins). */
+        AVDictionary *proto = NULL;
+        if (strncmp(url, "srt://", 6) == 0)
+            av_dict_set(&proto, "linger", "5", 0);
+        ret = avio_open2(&snk->fmt->pb, url, AVIO_FLAG_WRITE, NULL, &proto);
+        av_dict_free(&proto);
         if (ret < 0) {
             IO_SET_ERROR(snk, "OUTPUT '%s': %s", url, av_err2str(ret));
             ret = SEG_ERR_IO;
             goto end;
         }
     }
-    ret = avformat_write_header(snk->fmt, NULL);
+    /* FLV rewrites its header at the end, which a stream (RTMP) cannot
+     * take: say so up front instead of warning at the end. */
+    AVDictionary *mux = NULL;
+    if (!local && strcmp(snk->fmt->oformat->name, "flv") == 0)
+        av_dict_set(&mux, "flvflags", "no_duration_filesize", 0);
+    ret = avformat_write_header(snk->fmt, &mux);
+    av_dict_free(&mux);
     if (ret < 0) {
         IO_SET_ERROR(snk, "OUTPUT '%s': cannot write the header: %s", url, av_err2str(ret));
         ret = io_status_from_averror(ret) == SEG_ERR_INVALID ? SEG_ERR_INVALID : SEG_ERR_IO;

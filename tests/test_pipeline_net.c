@@ -2,7 +2,9 @@
  * the job streams MPEG-TS over UDP while an ffmpeg process receives it, and
  * reads an MPEG-TS stream an ffmpeg process sends until the sender stops,
  * when the read timeout must end the run (not hang it) with a clear error
- * and a finalised output.
+ * and a finalised output; and it publishes to an RTMP server (ffmpeg
+ * -listen 1) and sends MPEG-TS to an SRT listener, both of which must get
+ * every frame.
  * ctest runs this under ThreadSanitizer too (labels "pipeline;net"). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +12,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +79,96 @@ static void test_streams_mpegts_to_udp(void **state)
      * allow a little. */
     assert_true(got >= CLIP_FRAMES * 3 / 4);
     assert_true(got <= CLIP_FRAMES);
+}
+
+/* A TCP port on 127.0.0.1 nobody listens on right now (the kernel's pick),
+ * 0 on failure. */
+static int free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* Wait up to @p timeout_s until something listens on TCP @p port
+ * (/proc/net/tcp, state 0A): without connecting, which would use up a
+ * one-connection server. 1 when it does. */
+static int wait_tcp_listening(int port, double timeout_s)
+{
+    double end = tp_now() + timeout_s;
+    char want[32], line[512];
+    snprintf(want, sizeof want, ":%04X ", port);
+    while (tp_now() < end) {
+        FILE *f = fopen("/proc/net/tcp", "r");
+        int found = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (strstr(line, want) && strstr(line, " 0A "))
+                found = 1;
+        if (f)
+            fclose(f);
+        if (found)
+            return 1;
+        usleep(20000);
+    }
+    return 0;
+}
+
+/* Stream the fixture clip to @p url in container @p format while @p rx (a
+ * receiving ffmpeg that writes @p recv_path) runs; every frame must arrive. */
+static void stream_and_count(const char *url, const char *format, pid_t rx,
+                             const char *recv_path)
+{
+    char err[512];
+    seg_config c = job(fx.clip, url);
+    c.format = format;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    printf("# sent %lld frames to %s: %s %s\n", (long long)s.frames, url, seg_status_str(st), err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.frames, CLIP_FRAMES);
+    int rx_status = tp_wait(rx, 20.0);
+    long got = tp_video_frames(recv_path);
+    printf("# the receiver got %ld of %d frames (exit %d)\n", got, CLIP_FRAMES, rx_status);
+    assert_int_equal(rx_status, 0);
+    assert_int_equal(got, CLIP_FRAMES);
+}
+
+static void test_publishes_to_an_rtmp_server(void **state)
+{
+    (void)state;
+    int port = free_tcp_port();
+    assert_true(port > 0);
+    char url[128], recv_path[300];
+    snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/live/segstream", port);
+    snprintf(recv_path, sizeof recv_path, "%s/received.flv", fx.dir);
+    /* ffmpeg as a one-shot RTMP server: takes one publisher, saves it. */
+    pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -listen 1 -timeout 20 -i '%s' -c copy "
+                        "'%s'", url, recv_path);
+    assert_true(rx > 0);
+    assert_true(wait_tcp_listening(port, 10.0));
+    stream_and_count(url, "flv", rx, recv_path);
+}
+
+static void test_sends_mpegts_to_an_srt_listener(void **state)
+{
+    (void)state;
+    int port = tp_free_udp_port();
+    assert_true(port > 0);
+    char url[160], recv_path[300];
+    snprintf(recv_path, sizeof recv_path, "%s/received_srt.ts", fx.dir);
+    pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -i 'srt://127.0.0.1:%d?mode=listener' "
+                        "-c copy '%s'", port, recv_path);
+    assert_true(rx > 0);
+    assert_true(tp_wait_udp_bound(port, 10.0));
+    /* Caller mode; the sink keeps the socket open until the tail is out. */
+    snprintf(url, sizeof url, "srt://127.0.0.1:%d?mode=caller", port);
+    stream_and_count(url, "mpegts", rx, recv_path);
 }
 
 typedef struct run_args {
@@ -141,6 +237,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streams_mpegts_to_udp),
         cmocka_unit_test(test_reads_udp_until_the_sender_stops),
+        cmocka_unit_test(test_publishes_to_an_rtmp_server),
+        cmocka_unit_test(test_sends_mpegts_to_an_srt_listener),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
