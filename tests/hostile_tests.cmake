@@ -5,7 +5,8 @@
 # Drives the segstream binary. Cases it fails today are named known_failure_*
 # in test_faults.c: skipped by test_faults, and each run alone here with
 # WILL_FAIL, so a fix shows up as this ctest "failing" (then move the case).
-seg_add_test(test_faults SOURCES test_faults.c tflite_builder.c LIBS m LABELS "e2e;faults")
+seg_add_test(test_faults SOURCES test_faults.c tflite_builder.c LIBS seg_test_proc m
+             LABELS "e2e;faults")
 add_dependencies(test_faults segstream)
 set_tests_properties(test_faults PROPERTIES TIMEOUT 900)
 # None today: the last one (a size change mid-stream) was fixed with the

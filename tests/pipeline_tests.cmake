@@ -7,14 +7,14 @@ seg_add_test(test_ring SOURCES test_ring.c LIBS seg_ring Threads::Threads LABELS
 set_tests_properties(test_ring PROPERTIES TIMEOUT 300)
 
 seg_add_test(test_pipeline SOURCES test_pipeline.c test_pipeline_util.c tflite_builder.c
-             LIBS seg_pipeline Threads::Threads LABELS pipeline)
+             LIBS seg_pipeline seg_test_proc Threads::Threads LABELS pipeline)
 set_tests_properties(test_pipeline PROPERTIES TIMEOUT 300)
 
 # Network streams on loopback (ffmpeg processes send and receive).
 seg_add_test(test_pipeline_net SOURCES test_pipeline_net.c test_pipeline_util.c tflite_builder.c
-             LIBS seg_pipeline Threads::Threads LABELS "pipeline;net")
+             LIBS seg_pipeline seg_test_proc Threads::Threads LABELS "pipeline;net")
 set_tests_properties(test_pipeline_net PROPERTIES TIMEOUT 300)
 
-seg_add_test(test_cli SOURCES test_cli.c LIBS m LABELS e2e)
+seg_add_test(test_cli SOURCES test_cli.c LIBS seg_test_proc m LABELS e2e)
 add_dependencies(test_cli segstream)
 set_tests_properties(test_cli PROPERTIES TIMEOUT 600)

@@ -9,7 +9,6 @@
 
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "test_proc.h"
 
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
@@ -27,48 +26,22 @@ extern char **environ;
 static char dir[256];
 static char log_path[300];
 
-/* Run a shell command; return its exit status (-1 if it did not exit). */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Run segstream with args; stderr+stdout go to log_path. */
 static int seg(const char *args)
 {
-    return sh("%s %s >%s 2>&1 </dev/null", BIN, args, log_path);
+    return tp_sh("%s %s >%s 2>&1 </dev/null", BIN, args, log_path);
 }
 
 /* Whole log into buf (NUL-terminated); bytes read. */
 static size_t read_log(char *buf, size_t size)
 {
-    FILE *f = fopen(log_path, "r");
-    if (!f) {
-        buf[0] = '\0';
-        return 0;
-    }
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return n;
+    return tp_read_file(log_path, buf, size);
 }
 
 static int log_contains(const char *needle)
 {
-    FILE *f = fopen(log_path, "r");
-    if (!f)
-        return 0;
     char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    read_log(buf, sizeof buf);
     if (!strstr(buf, needle)) {
         fprintf(stderr, "# log does not contain '%s':\n%s\n", needle, buf);
         return 0;
@@ -76,41 +49,13 @@ static int log_contains(const char *needle)
     return 1;
 }
 
-/* One line of ffprobe output for a query. */
-static int probe(const char *args, char *out, size_t outlen)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "ffprobe -v error %s", args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    out[0] = '\0';
-    if (!fgets(out, (int)outlen, p))
-        out[0] = '\0';
-    int st = pclose(p);
-    out[strcspn(out, "\r\n")] = '\0';
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static long video_frames(const char *path)
-{
-    char cmd[1024], out[128];
-    snprintf(cmd, sizeof cmd,
-             "-count_frames -select_streams v:0 -show_entries stream=nb_read_frames "
-             "-of csv=p=0 '%s'", path);
-    if (probe(cmd, out, sizeof out) != 0)
-        return -1;
-    return atol(out);
-}
-
 static double duration(const char *path, const char *stream)
 {
-    char cmd[1024], out[128];
-    snprintf(cmd, sizeof cmd,
-             "-select_streams %s -show_entries stream=duration -of csv=p=0 '%s'", stream, path);
-    if (probe(cmd, out, sizeof out) != 0 || !out[0] || strcmp(out, "N/A") == 0) {
-        snprintf(cmd, sizeof cmd, "-show_entries format=duration -of csv=p=0 '%s'", path);
-        if (probe(cmd, out, sizeof out) != 0)
+    char out[128];
+    if (tp_probe(out, sizeof out,
+                 "-select_streams %s -show_entries stream=duration -of csv=p=0 '%s'", stream,
+                 path) != 0 || !out[0] || strcmp(out, "N/A") == 0) {
+        if (tp_probe(out, sizeof out, "-show_entries format=duration -of csv=p=0 '%s'", path) != 0)
             return -1;
     }
     return atof(out);
@@ -118,10 +63,10 @@ static double duration(const char *path, const char *stream)
 
 static int has_stream(const char *path, const char *type)
 {
-    char cmd[1024], out[128];
-    snprintf(cmd, sizeof cmd, "-select_streams %s -show_entries stream=codec_type -of csv=p=0 '%s'",
-             type, path);
-    return probe(cmd, out, sizeof out) == 0 && out[0] != '\0';
+    char out[128];
+    return tp_probe(out, sizeof out,
+                    "-select_streams %s -show_entries stream=codec_type -of csv=p=0 '%s'", type,
+                    path) == 0 && out[0] != '\0';
 }
 
 static int setup(void **state)
@@ -131,17 +76,16 @@ static int setup(void **state)
         fprintf(stderr, "# needs %s, %s and %s: run scripts/setup.sh first\n", BIN, MODEL, VTEST);
         return -1;
     }
-    snprintf(dir, sizeof dir, "/tmp/segcli.XXXXXX");
-    if (!mkdtemp(dir))
+    if (tp_make_dir(dir, sizeof dir, "segcli"))
         return -1;
     snprintf(log_path, sizeof log_path, "%s/log.txt", dir);
     /* 60 frames of the pedestrian clip, stream-copied (no re-encode). */
-    if (sh("ffmpeg -v error -i %s -frames:v 60 -c copy %s/vtest60.avi", VTEST, dir))
+    if (tp_sh("ffmpeg -v error -i %s -frames:v 60 -c copy %s/vtest60.avi", VTEST, dir))
         return -1;
     /* An ffmpeg-made clip with an audio track. */
-    if (sh("ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi "
-           "-i sine=frequency=440:sample_rate=48000 -t 2 -c:v libx264 -preset ultrafast "
-           "-pix_fmt yuv420p -c:a aac -shortest %s/av.mp4", dir))
+    if (tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi "
+              "-i sine=frequency=440:sample_rate=48000 -t 2 -c:v libx264 -preset ultrafast "
+              "-pix_fmt yuv420p -c:a aac -shortest %s/av.mp4", dir))
         return -1;
     return 0;
 }
@@ -149,8 +93,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (dir[0])
-        sh("rm -rf '%s'", dir);
+    tp_remove_dir(dir);
     return 0;
 }
 
@@ -163,7 +106,7 @@ static void test_vtest_clip_keeps_frames_and_duration(void **state)
     snprintf(args, sizeof args, "%s -o %s -m %s -t 2", in, out, MODEL);
     assert_int_equal(seg(args), 0);
     assert_true(log_contains("60 frames"));
-    assert_int_equal(video_frames(out), 60);
+    assert_int_equal(tp_video_frames(out), 60);
     double din = duration(in, "v:0"), dout = duration(out, "v:0");
     printf("# vtest60: input %.3f s, output %.3f s\n", din, dout);
     assert_true(fabs(din - dout) <= 0.1 + 1e-6); /* one frame at 10 fps */
@@ -179,7 +122,7 @@ static void test_audio_is_passed_through(void **state)
         snprintf(out, sizeof out, "%s/av_out.%s", dir, exts[i]);
         snprintf(args, sizeof args, "%s -o %s -m %s", in, out, MODEL);
         assert_int_equal(seg(args), 0);
-        assert_int_equal(video_frames(out), 50);
+        assert_int_equal(tp_video_frames(out), 50);
         assert_true(has_stream(out, "a:0"));
         double vin = duration(in, "v:0"), vout = duration(out, "v:0");
         double ain = duration(in, "a:0"), aout = duration(out, "a:0");
@@ -187,9 +130,10 @@ static void test_audio_is_passed_through(void **state)
         assert_true(fabs(vin - vout) <= 0.04 + 1e-6); /* one frame at 25 fps */
         assert_true(fabs(ain - aout) <= 0.05);
         /* The audio packets are copied, not re-encoded. */
-        char cmd[600], codec[64];
-        snprintf(cmd, sizeof cmd, "-select_streams a:0 -show_entries stream=codec_name -of csv=p=0 '%s'", out);
-        assert_int_equal(probe(cmd, codec, sizeof codec), 0);
+        char codec[64];
+        assert_int_equal(tp_probe(codec, sizeof codec,
+                                  "-select_streams a:0 -show_entries stream=codec_name "
+                                  "-of csv=p=0 '%s'", out), 0);
         assert_string_equal(codec, "aac");
     }
 }
@@ -205,10 +149,10 @@ static void test_people_are_tinted(void **state)
     snprintf(args, sizeof args, "%s/samples/messi5.jpg -o %s -m %s --mode mask --codec ffv1",
              SEG_SOURCE_DIR, out, MODEL);
     assert_int_equal(seg(args), 0);
-    assert_int_equal(video_frames(out), 1);
+    assert_int_equal(tp_video_frames(out), 1);
     char raw[300];
     snprintf(raw, sizeof raw, "%s/mask.gray", dir);
-    assert_int_equal(sh("ffmpeg -v error -i %s -f rawvideo -pix_fmt gray %s", out, raw), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -i %s -f rawvideo -pix_fmt gray %s", out, raw), 0);
     FILE *f = fopen(raw, "rb");
     assert_non_null(f);
     long white = 0, black = 0, total = 0;
@@ -231,10 +175,8 @@ static void test_bad_inputs_give_clear_errors(void **state)
     char args[1024], out[300], txt[300];
     snprintf(out, sizeof out, "%s/never.mp4", dir);
     snprintf(txt, sizeof txt, "%s/notes.txt", dir);
-    FILE *f = fopen(txt, "w");
-    assert_non_null(f);
-    fputs("not a video\n", f);
-    fclose(f);
+    const char *note = "not a video\n";
+    assert_int_equal(tp_write_file(txt, note, strlen(note)), 0);
 
     snprintf(args, sizeof args, "%s/missing.mp4 -o %s -m %s", dir, out, MODEL);
     assert_int_equal(seg(args), 3);
@@ -266,28 +208,26 @@ static void test_existing_output_needs_y(void **state)
     (void)state;
     char args[1024], out[300];
     snprintf(out, sizeof out, "%s/precious.mp4", dir);
-    FILE *f = fopen(out, "w");
-    assert_non_null(f);
-    fputs("the user's own file\n", f);
-    fclose(f);
+    const char *own = "the user's own file\n";
+    assert_int_equal(tp_write_file(out, own, strlen(own)), 0);
     snprintf(args, sizeof args, "%s/vtest60.avi -o %s -m %s --frames 5", dir, out, MODEL);
     assert_int_equal(seg(args), 5);
     assert_true(log_contains("-y"));
     char buf[64] = "";
-    f = fopen(out, "r");
+    FILE *f = fopen(out, "r");
     assert_non_null(f);
     assert_non_null(fgets(buf, sizeof buf, f));
     fclose(f);
-    assert_string_equal(buf, "the user's own file\n");
+    assert_string_equal(buf, own);
     /* With -y it is replaced by a real video of 5 frames. */
     snprintf(args, sizeof args, "%s/vtest60.avi -o %s -m %s --frames 5 -y", dir, out, MODEL);
     assert_int_equal(seg(args), 0);
-    assert_int_equal(video_frames(out), 5);
+    assert_int_equal(tp_video_frames(out), 5);
     /* The input itself is never a valid output, -y or not. */
     snprintf(args, sizeof args, "%s/vtest60.avi -o %s/vtest60.avi -m %s -y", dir, dir, MODEL);
     assert_int_not_equal(seg(args), 0);
     snprintf(out, sizeof out, "%s/vtest60.avi", dir);
-    assert_int_equal(video_frames(out), 60);
+    assert_int_equal(tp_video_frames(out), 60);
 }
 
 static void test_run_model_matches_reference(void **state)
@@ -329,25 +269,22 @@ static void test_run_model_matches_reference(void **state)
 static void test_sigint_leaves_a_playable_file(void **state)
 {
     (void)state;
-    char cmd[2048], out[300];
+    char out[300];
     snprintf(out, sizeof out, "%s/sigint.mp4", dir);
     /* 60 frames at 100 ms each (the test hook) would take 6 s; SIGINT after
      * 1.5 s must stop it, finalise the file and exit 130. */
-    snprintf(cmd, sizeof cmd,
-             "SEG_TEST_INFER_DELAY_US=100000 exec %s %s/vtest60.avi -o %s -m %s --workers 1 "
-             ">%s 2>&1 </dev/null", BIN, dir, out, MODEL, log_path);
-    char *argv[] = {"sh", "-c", cmd, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ), 0);
+    pid_t pid = tp_spawn("SEG_TEST_INFER_DELAY_US=100000 exec %s %s/vtest60.avi -o %s -m %s "
+                         "--workers 1 >%s 2>&1 </dev/null", BIN, dir, out, MODEL, log_path);
+    assert_true(pid > 0);
     struct timespec ts = {1, 500000000L};
     nanosleep(&ts, NULL);
     assert_int_equal(kill(pid, SIGINT), 0);
     int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(tp_wait_status(pid, 300, &st), 0); /* a hang fails here */
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 130);
     assert_true(log_contains("stopped by a signal"));
-    long n = video_frames(out);
+    long n = tp_video_frames(out);
     printf("# stopped after %ld of 60 frames\n", n);
     assert_true(n > 0);
     assert_true(n < 60);
@@ -404,7 +341,7 @@ static void test_progress_line_and_quiet(void **state)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "SEG_TEST_INFER_DELAY_US=40000 %s %s >%s 2>&1 </dev/null", BIN,
              args, log_path);
-    assert_int_equal(sh("%s", cmd), 0);
+    assert_int_equal(tp_sh("%s", cmd), 0);
     read_log(buf, sizeof buf);
     assert_true(log_contains("frame="));
     assert_true(log_contains("fps="));
@@ -412,7 +349,7 @@ static void test_progress_line_and_quiet(void **state)
     assert_true(log_contains("eta="));
     assert_true(log_contains("frame=    60"));
     snprintf(cmd, sizeof cmd, "%s %s -q >%s 2>&1 </dev/null", BIN, args, log_path);
-    assert_int_equal(sh("%s", cmd), 0);
+    assert_int_equal(tp_sh("%s", cmd), 0);
     read_log(buf, sizeof buf);
     assert_null(strstr(buf, "frame="));
     assert_true(log_contains("60 frames"));
@@ -428,7 +365,7 @@ static void test_lavfi_runs_live_for_n_frames(void **state)
     assert_int_equal(seg(args), 0);
     assert_true(log_contains("live mode"));
     assert_true(log_contains("15 frames"));
-    assert_int_equal(video_frames(out), 15);
+    assert_int_equal(tp_video_frames(out), 15);
 }
 
 static void test_bad_pipeline_options(void **state)
@@ -468,8 +405,8 @@ static void test_bad_pipeline_options(void **state)
     snprintf(args, sizeof args, "%s/vtest60.avi -o %s/crf.mp4 -y -q -m %s --frames 5 --crf 31 "
              "--preset ultrafast", dir, dir, MODEL);
     assert_int_equal(seg(args), 0);
-    assert_int_equal(sh("grep -a -q 'crf=31.0' %s/crf.mp4 && grep -a -q 'subme=0' %s/crf.mp4",
-                        dir, dir), 0);
+    assert_int_equal(tp_sh("grep -a -q 'crf=31.0' %s/crf.mp4 && grep -a -q 'subme=0' %s/crf.mp4",
+                           dir, dir), 0);
 }
 
 /* ==== display, dumps, multi-class, --fit ================================= */
@@ -483,8 +420,8 @@ static uint8_t *raw_frame(const char *path, int n, const char *fmt, size_t *len)
 {
     char raw[400];
     snprintf(raw, sizeof raw, "%s/raw.bin", dir);
-    if (sh("ffmpeg -v error -y -i '%s' -vf 'select=eq(n\\,%d)' -frames:v 1 -f rawvideo "
-           "-pix_fmt %s %s", path, n, fmt, raw))
+    if (tp_sh("ffmpeg -v error -y -i '%s' -vf 'select=eq(n\\,%d)' -frames:v 1 -f rawvideo "
+              "-pix_fmt %s %s", path, n, fmt, raw))
         return NULL;
     FILE *f = fopen(raw, "rb");
     if (!f)
@@ -502,21 +439,11 @@ static uint8_t *raw_frame(const char *path, int n, const char *fmt, size_t *len)
     return buf;
 }
 
-/* "W,H" of the first video stream. */
-static int video_size(const char *path, int *w, int *h)
-{
-    char cmd[1024], out[128];
-    snprintf(cmd, sizeof cmd, "-select_streams v:0 -show_entries stream=width,height "
-             "-of csv=p=0 '%s'", path);
-    return probe(cmd, out, sizeof out) == 0 && sscanf(out, "%d,%d", w, h) == 2 ? 0 : -1;
-}
-
 static void probe_field(const char *path, const char *field, char *out, size_t n)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "-select_streams v:0 -show_entries stream=%s -of csv=p=0 '%s'",
-             field, path);
-    assert_int_equal(probe(cmd, out, n), 0);
+    assert_int_equal(tp_probe(out, n,
+                              "-select_streams v:0 -show_entries stream=%s -of csv=p=0 '%s'",
+                              field, path), 0);
 }
 
 static void test_display_modes_on_a_clip(void **state)
@@ -545,10 +472,10 @@ static void test_display_modes_on_a_clip(void **state)
                  strcmp(cases[i].ext, "mkv") == 0 ? "--codec ffv1" : "");
         assert_int_equal(seg(args), 0);
         int w = 0, h = 0;
-        assert_int_equal(video_size(out, &w, &h), 0);
+        assert_int_equal(tp_video_size(out, &w, &h), 0);
         assert_int_equal(w, 768 * cases[i].wmul);
         assert_int_equal(h, 576);
-        assert_int_equal(video_frames(out), 10);
+        assert_int_equal(tp_video_frames(out), 10);
         uint8_t *px = raw_frame(out, 5, "rgb24", &olen);
         assert_non_null(px);
         assert_int_equal(olen, (size_t)w * h * 3);
@@ -623,13 +550,13 @@ static void test_display_modes_on_a_clip(void **state)
     assert_true(log_contains("--background"));
     /* A video background: one frame per output frame, looping (7 frames). */
     snprintf(out, sizeof out, "%s/bg7.mp4", dir);
-    assert_int_equal(sh("ffmpeg -v error -f lavfi -i color=c=blue:size=160x120:rate=10 "
-                        "-frames:v 7 -pix_fmt yuv420p %s", out), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i color=c=blue:size=160x120:rate=10 "
+                           "-frames:v 7 -pix_fmt yuv420p %s", out), 0);
     snprintf(args, sizeof args, "%s -o %s/replace_video.mp4 -m %s --frames 20 --mode replace "
              "--background %s", in, dir, MODEL, out);
     assert_int_equal(seg(args), 0);
     snprintf(out, sizeof out, "%s/replace_video.mp4", dir);
-    assert_int_equal(video_frames(out), 20);
+    assert_int_equal(tp_video_frames(out), 20);
     px = raw_frame(out, 15, "rgb24", &olen);
     assert_non_null(px);
     long blue = 0;
@@ -653,10 +580,10 @@ static void test_dump_frames_are_byte_identical(void **state)
     const char *names[] = {"frame_000000.png", "mask_000000.png", "frame_000004.png",
                            "mask_000004.png", "frame_000008.png", "mask_000008.png"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        assert_int_equal(sh("cmp -s %s/dump0/%s %s/dump1/%s", dir, names[i], dir, names[i]), 0);
+        assert_int_equal(tp_sh("cmp -s %s/dump0/%s %s/dump1/%s", dir, names[i], dir, names[i]), 0);
     /* only every 4th frame, nothing else */
-    assert_int_equal(sh("test $(ls %s/dump0 | wc -l) -eq 6", dir), 0);
-    assert_int_equal(sh("diff -r %s/dump0 %s/dump1", dir, dir), 0);
+    assert_int_equal(tp_sh("test $(ls %s/dump0 | wc -l) -eq 6", dir), 0);
+    assert_int_equal(tp_sh("diff -r %s/dump0 %s/dump1", dir, dir), 0);
     char v[64], path[400];
     snprintf(path, sizeof path, "%s/dump0/mask_000004.png", dir);
     probe_field(path, "pix_fmt", v, sizeof v);
@@ -682,9 +609,7 @@ static void test_display_without_a_display(void **state)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER %s %s >%s "
              "2>&1 </dev/null", BIN, args, log_path);
-    int st = system(cmd);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 5);
+    assert_int_equal(tp_sh("%s", cmd), 5);
     assert_true(log_contains("DISPLAY"));
     assert_true(log_contains("-o OUTPUT"));
     assert_true(log_contains("--dump-frames"));
@@ -693,7 +618,7 @@ static void test_display_without_a_display(void **state)
 static void test_window_under_xvfb(void **state)
 {
     (void)state;
-    if (sh("command -v xvfb-run >/dev/null && command -v import >/dev/null")) {
+    if (tp_sh("command -v xvfb-run >/dev/null && command -v import >/dev/null")) {
         printf("# skipped: needs xvfb-run and ImageMagick's import\n");
         skip();
     }
@@ -714,7 +639,7 @@ static void test_window_under_xvfb(void **state)
                "pid=$!\nsleep 1.5\nimport -window root %s\nwait $pid\n",
             BIN, MODEL, log_path, shot);
     fclose(f);
-    assert_int_equal(sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script), 0);
+    assert_int_equal(tp_sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script), 0);
     assert_true(log_contains("75 frames"));
     size_t len;
     uint8_t *px = raw_frame(shot, 0, "rgb24", &len);
@@ -773,8 +698,8 @@ static void test_deeplab_overlay_legend_and_fit(void **state)
      * fitting finds the player; letterbox and crop keep the frame size. */
     char clip[400];
     snprintf(clip, sizeof clip, "%s/messi169.mkv", dir);
-    assert_int_equal(sh("ffmpeg -v error -loop 1 -i %s -vf pad=608:342:30:0 -frames:v 3 -c:v ffv1 "
-                        "%s", MESSI, clip), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -loop 1 -i %s -vf pad=608:342:30:0 -frames:v 3 "
+                           "-c:v ffv1 %s", MESSI, clip), 0);
     const char *fits[] = {"letterbox", "crop", "stretch"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/fit_%s.mkv", dir, fits[i]);
@@ -782,7 +707,7 @@ static void test_deeplab_overlay_legend_and_fit(void **state)
                  MODEL, fits[i]);
         assert_int_equal(seg(args), 0);
         int w, h;
-        assert_int_equal(video_size(path, &w, &h), 0);
+        assert_int_equal(tp_video_size(path, &w, &h), 0);
         assert_int_equal(w, 608);
         assert_int_equal(h, 342);
         uint8_t *m = raw_frame(path, 1, "gray", &olen);

@@ -18,25 +18,19 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "test_proc.h"
 #include "tflite_builder.h"
-
-extern char **environ;
 
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
@@ -54,29 +48,9 @@ static char tiny_mount[280]; /* 16 KiB tmpfs, "" if none */
 
 /* ==== helpers =========================================================== */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
+static void read_log(char *buf, size_t size)
 {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int read_log(char *buf, size_t size)
-{
-    FILE *f = fopen(log_path, "r");
-    if (!f) {
-        buf[0] = '\0';
-        return -1;
-    }
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return 0;
+    tp_read_file(log_path, buf, size);
 }
 
 /* A sanitizer report or a timeout is a failure whatever the exit code. */
@@ -104,8 +78,8 @@ static int seg(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = sh("timeout -k 5 %d %s %s -t 1 >%s 2>&1 </dev/null", RUN_TIMEOUT_S, BIN, args,
-                log_path);
+    int rc = tp_sh("timeout -k 5 %d %s %s -t 1 >%s 2>&1 </dev/null", RUN_TIMEOUT_S, BIN, args,
+                   log_path);
     check_clean_log(rc);
     return rc;
 }
@@ -127,49 +101,6 @@ static void show_log(const char *what, int rc)
     static char buf[4096];
     read_log(buf, sizeof buf);
     printf("# %s: exit %d: %s", what, rc, buf[0] ? buf : "(no output)\n");
-}
-
-/* Read a pipe to its end: ffprobe prints a line per program of an MPEG-TS
- * too, and closing early would kill it with SIGPIPE (pclose: not exited). */
-static void drain(FILE *p)
-{
-    char buf[256];
-    while (fgets(buf, sizeof buf, p))
-        ;
-}
-
-static long video_frames(const char *path)
-{
-    char cmd[1024], out[128] = "";
-    snprintf(cmd, sizeof cmd,
-             "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-             "stream=nb_read_frames -of csv=p=0 '%s' 2>/dev/null", path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(out, sizeof out, p))
-        out[0] = '\0';
-    drain(p);
-    int st = pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out[0] < '0' || out[0] > '9')
-        return -1;
-    return atol(out);
-}
-
-static int video_size(const char *path, int *w, int *h)
-{
-    char cmd[1024], out[128] = "";
-    snprintf(cmd, sizeof cmd,
-             "ffprobe -v error -select_streams v:0 -show_entries stream=width,height "
-             "-of csv=p=0 '%s' 2>/dev/null", path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(out, sizeof out, p))
-        out[0] = '\0';
-    drain(p);
-    pclose(p);
-    return sscanf(out, "%d,%d", w, h) == 2 ? 0 : -1;
 }
 
 static void path_in(char *out, size_t size, const char *name)
@@ -197,54 +128,14 @@ static uint64_t file_digest(const char *path)
     return h;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Start "sh -c CMD" in the background; its pid, or -1. */
-static pid_t spawn(const char *cmd)
-{
-    static char sh_name[] = "sh", dash_c[] = "-c";
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", cmd);
-    char *argv[] = {sh_name, dash_c, copy, NULL};
-    pid_t pid;
-    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
-        return -1;
-    return pid;
-}
-
-/* Wait for pid up to timeout_s; its exit code, or -1 (then it is killed:
- * a hang). */
+/* Wait for pid up to timeout_s; its exit code, 128 + the signal's number
+ * when a signal ended it, or -1 (then it was killed: a hang). */
 static int wait_for(pid_t pid, double timeout_s)
 {
-    double t0 = now_s();
-    for (;;) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (r < 0)
-            return -1;
-        if (now_s() - t0 > timeout_s) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        usleep(20000);
-    }
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    int st;
+    if (tp_wait_status(pid, timeout_s, &st) != 0)
         return -1;
-    int ok = fwrite(data, 1, len, f) == len;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int write_model(const char *name, const tb_tensor *t, int nt, const tb_op *ops, int nops,
@@ -256,7 +147,7 @@ static int write_model(const char *name, const tb_tensor *t, int nt, const tb_op
     path_in(path, sizeof path, name);
     if (tb_build(t, nt, ops, nops, input, output, &buf, &len))
         return -1;
-    int st = write_file(path, buf, len);
+    int st = tp_write_file(path, buf, len);
     free(buf);
     return st;
 }
@@ -290,7 +181,7 @@ static int corrupt_mjpeg_frames(const char *in, const char *out)
             frame++;
         }
     }
-    int st = hit == 3 ? write_file(out, b, (size_t)n) : -1;
+    int st = hit == 3 ? tp_write_file(out, b, (size_t)n) : -1;
     free(b);
     return st;
 }
@@ -311,7 +202,7 @@ static int declare_avi_size(const char *in, const char *out, int32_t w, int32_t 
     memcpy(strf + 16, &h, 4);
     memcpy(avih + 40, &w, 4); /* dwWidth, dwHeight */
     memcpy(avih + 44, &h, 4);
-    return write_file(out, b, n);
+    return tp_write_file(out, b, n);
 }
 
 static int make_models(void)
@@ -374,25 +265,26 @@ static int setup(void **state)
         fprintf(stderr, "# needs %s, %s and %s: run scripts/setup.sh first\n", BIN, MODEL, VTEST);
         return -1;
     }
-    snprintf(dir, sizeof dir, "/tmp/segfaults.XXXXXX");
-    if (!mkdtemp(dir))
+    if (tp_make_dir(dir, sizeof dir, "segfaults"))
         return -1;
     snprintf(log_path, sizeof log_path, "%s/log.txt", dir);
     const char *ff = "ffmpeg -nostdin -v error -y";
     /* 2 s, 50 frames, H.264 in Matroska, a keyframe every 10 frames. */
-    if (sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v libx264 -preset ultrafast "
-           "-pix_fmt yuv420p -g 10 %s/clip.mkv", ff, dir) ||
-        sh("head -c $(( $(stat -c %%s %s/clip.mkv) / 2 )) %s/clip.mkv >%s/half.mkv", dir, dir,
-           dir) ||
-        sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v mjpeg -q:v 5 %s/mjpeg.avi", ff,
-           dir) ||
-        sh("%s -f lavfi -i sine=frequency=440:duration=1 %s/audio.m4a", ff, dir) ||
+    if (tp_sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v libx264 -preset "
+              "ultrafast -pix_fmt yuv420p -g 10 %s/clip.mkv", ff, dir) ||
+        tp_sh("head -c $(( $(stat -c %%s %s/clip.mkv) / 2 )) %s/clip.mkv >%s/half.mkv", dir,
+              dir, dir) ||
+        tp_sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 2 -c:v mjpeg -q:v 5 "
+              "%s/mjpeg.avi", ff, dir) ||
+        tp_sh("%s -f lavfi -i sine=frequency=440:duration=1 %s/audio.m4a", ff, dir) ||
         /* A size change mid-stream: MPEG-TS clips of 160x120 then 320x240. */
-        sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 1 -c:v mpeg2video %s/a.ts", ff, dir) ||
-        sh("%s -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video %s/b.ts", ff, dir) ||
-        sh("cat %s/a.ts %s/b.ts >%s/size_change.ts", dir, dir, dir) ||
-        sh("%s -f lavfi -i testsrc2=size=16x16:rate=25 -frames:v 2 -c:v rawvideo "
-           "-pix_fmt bgr24 %s/small.avi", ff, dir))
+        tp_sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -t 1 -c:v mpeg2video %s/a.ts", ff,
+              dir) ||
+        tp_sh("%s -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video %s/b.ts", ff,
+              dir) ||
+        tp_sh("cat %s/a.ts %s/b.ts >%s/size_change.ts", dir, dir, dir) ||
+        tp_sh("%s -f lavfi -i testsrc2=size=16x16:rate=25 -frames:v 2 -c:v rawvideo "
+              "-pix_fmt bgr24 %s/small.avi", ff, dir))
         return -1;
     char in[300], out[300];
     path_in(in, sizeof in, "mjpeg.avi");
@@ -425,8 +317,7 @@ static int teardown(void **state)
         umount(ro_mount);
     if (tiny_mount[0])
         umount(tiny_mount);
-    if (dir[0])
-        sh("rm -rf '%s'", dir);
+    tp_remove_dir(dir);
     return 0;
 }
 
@@ -438,7 +329,7 @@ static void test_empty_file(void **state)
     char in[300], out[300];
     path_in(in, sizeof in, "empty.mp4");
     path_in(out, sizeof out, "never.mp4");
-    assert_int_equal(write_file(in, "", 0), 0);
+    assert_int_equal(tp_write_file(in, "", 0), 0);
     int rc = seg("%s -o %s -m %s", in, out, MODEL);
     show_log("empty file", rc);
     assert_int_equal(rc, 3);
@@ -471,7 +362,7 @@ static void test_truncated_video_keeps_what_decodes(void **state)
     int rc = seg("%s -o %s -m %s -q", in, out, MODEL);
     show_log("half a video", rc);
     assert_int_equal(rc, 0);
-    long n = video_frames(out);
+    long n = tp_video_frames(out);
     printf("# %ld of 50 frames written from half the file\n", n);
     assert_true(n > 5 && n < 50);
 }
@@ -486,7 +377,7 @@ static void test_corrupt_packets_are_skipped_with_a_warning(void **state)
     show_log("3 corrupt packets", rc);
     assert_int_equal(rc, 0);
     assert_true(log_contains("3 corrupt packets were skipped"));
-    assert_int_equal(video_frames(out), 47); /* the output is finalised: it plays */
+    assert_int_equal(tp_video_frames(out), 47); /* the output is finalised: it plays */
 }
 
 static void test_audio_only_file(void **state)
@@ -510,7 +401,7 @@ static void test_still_image_gives_one_frame(void **state)
     int rc = seg("%s -o %s -m %s -q", MESSI, out, MODEL);
     show_log("still image", rc);
     assert_int_equal(rc, 0);
-    assert_int_equal(video_frames(out), 1);
+    assert_int_equal(tp_video_frames(out), 1);
 }
 
 /* Frames of a new size are scaled to the size the output was opened with
@@ -522,12 +413,12 @@ static void test_resolution_change_keeps_every_frame(void **state)
     char in[300], out[300];
     path_in(in, sizeof in, "size_change.ts");
     path_in(out, sizeof out, "size_change.mp4");
-    long want = video_frames(in);
+    long want = tp_video_frames(in);
     int rc = seg("%s -o %s -m %s -q", in, out, MODEL);
     show_log("resolution change 160x120 -> 320x240", rc);
     int w = 0, h = 0;
-    long got = video_frames(out);
-    video_size(out, &w, &h);
+    long got = tp_video_frames(out);
+    tp_video_size(out, &w, &h);
     printf("# input %ld frames, output %ld frames of %dx%d\n", want, got, w, h);
     assert_true(got > 0); /* finalised whatever happened */
     assert_int_equal(rc, 0);
@@ -589,9 +480,9 @@ static void test_model_over_the_activation_cap(void **state)
     (void)state;
     /* Refused by the planner before the arena is allocated: a run that
      * allocated 2.4 GB would not finish this fast under ASan. */
-    double t0 = now_s();
+    double t0 = tp_now();
     run_bad_model("arena.tflite", "2.4 GB of activations", "activations need more than");
-    printf("# refused in %.2f s\n", now_s() - t0);
+    printf("# refused in %.2f s\n", tp_now() - t0);
 }
 
 /* ==== outputs =========================================================== */
@@ -650,7 +541,7 @@ static void test_existing_output_without_y_is_untouched(void **state)
     char in[300], out[300];
     path_in(in, sizeof in, "clip.mkv");
     path_in(out, sizeof out, "precious.mp4");
-    assert_int_equal(write_file(out, "the user's own file\n", 20), 0);
+    assert_int_equal(tp_write_file(out, "the user's own file\n", 20), 0);
     uint64_t before = file_digest(out);
     int rc = seg("%s -o %s -m %s", in, out, MODEL);
     show_log("existing output", rc);
@@ -690,25 +581,23 @@ static void test_full_disk(void **state)
  * check it stops at once with exit 130 and a playable file. */
 static void stop_with_signal(int sig, const char *name)
 {
-    char out[300], cmd[2048];
+    char out[300];
     snprintf(out, sizeof out, "%s/stopped_%s.mp4", dir, name);
-    snprintf(cmd, sizeof cmd,
-             "SEG_TEST_INFER_DELAY_US=20000 exec %s %s -o %s -m %s -t 1 -q >%s 2>&1 </dev/null",
-             BIN, VTEST, out, MODEL, log_path);
-    pid_t pid = spawn(cmd);
+    pid_t pid = tp_spawn("SEG_TEST_INFER_DELAY_US=20000 exec %s %s -o %s -m %s -t 1 -q >%s 2>&1 "
+                         "</dev/null", BIN, VTEST, out, MODEL, log_path);
     assert_true(pid > 0);
     /* The file exists once the sink is open; give it a second of frames. */
-    double t0 = now_s();
-    while (!exists(out) && now_s() - t0 < 60)
+    double t0 = tp_now();
+    while (!exists(out) && tp_now() - t0 < 60)
         usleep(50000);
     sleep(1);
     assert_int_equal(kill(pid, sig), 0);
-    double t1 = now_s();
+    double t1 = tp_now();
     int rc = wait_for(pid, 30);
-    double took = now_s() - t1;
+    double took = tp_now() - t1;
     check_clean_log(rc < 0 ? 124 : rc);
     show_log(name, rc);
-    long n = video_frames(out);
+    long n = tp_video_frames(out);
     printf("# %s: stopped %.2f s after the signal, %ld frames in a playable file\n", name, took, n);
     assert_int_equal(rc, 130);
     assert_true(log_contains("stopped by a signal"));
@@ -727,70 +616,27 @@ static void test_sigterm_finalises_output(void **state)
     stop_with_signal(SIGTERM, "SIGTERM");
 }
 
-/* A UDP port nobody uses now (bind to 0, read it back). */
-static int free_udp_port(void)
-{
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
-        if (s >= 0)
-            close(s);
-        return -1;
-    }
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-/* Wait until something listens on UDP @p port (from /proc/net/udp). */
-static int udp_port_bound(int port, double timeout_s)
-{
-    char hex[16];
-    snprintf(hex, sizeof hex, ":%04X ", port);
-    double t0 = now_s();
-    while (now_s() - t0 < timeout_s) {
-        FILE *f = fopen("/proc/net/udp", "r");
-        char line[512];
-        int found = 0;
-        while (f && fgets(line, sizeof line, f))
-            if (strstr(line, hex) && (size_t)(strstr(line, hex) - line) < 20)
-                found = 1;
-        if (f)
-            fclose(f);
-        if (found)
-            return 1;
-        usleep(50000);
-    }
-    return 0;
-}
-
 static void test_network_source_that_stops_ends_within_its_timeout(void **state)
 {
     (void)state;
-    char out[300], cmd[2048];
+    char out[300];
     path_in(out, sizeof out, "net.mkv");
-    int port = free_udp_port();
+    int port = tp_free_udp_port();
     assert_true(port > 0);
-    snprintf(cmd, sizeof cmd,
-             "exec %s udp://127.0.0.1:%d --timeout 2000 -o %s -m %s -t 1 -q >%s 2>&1 </dev/null",
-             BIN, port, out, MODEL, log_path);
-    pid_t pid = spawn(cmd);
+    pid_t pid = tp_spawn("exec %s udp://127.0.0.1:%d --timeout 2000 -o %s -m %s -t 1 -q >%s 2>&1 "
+                         "</dev/null", BIN, port, out, MODEL, log_path);
     assert_true(pid > 0);
-    assert_true(udp_port_bound(port, 30));
+    assert_true(tp_wait_udp_bound(port, 30));
     /* 3 s of MPEG-TS at real speed, then the sender is gone for good. */
-    int src = sh("ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=25 -t 3 "
-                 "-c:v mpeg2video -f mpegts 'udp://127.0.0.1:%d?pkt_size=1316'", port);
+    int src = tp_sh("ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=25 -t 3 "
+                    "-c:v mpeg2video -f mpegts 'udp://127.0.0.1:%d?pkt_size=1316'", port);
     assert_int_equal(src, 0);
-    double t0 = now_s();
+    double t0 = tp_now();
     int rc = wait_for(pid, 30);
-    double took = now_s() - t0;
+    double took = tp_now() - t0;
     check_clean_log(rc < 0 ? 124 : rc);
     show_log("UDP source that stops", rc);
-    long n = video_frames(out);
+    long n = tp_video_frames(out);
     printf("# ended %.2f s after the sender stopped (timeout 2 s), %ld frames\n", took, n);
     assert_int_equal(rc, 3);
     assert_true(log_contains("timed out after 2000 ms"));

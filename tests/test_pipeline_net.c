@@ -12,12 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,44 +77,6 @@ static void test_streams_mpegts_to_udp(void **state)
     assert_true(got <= CLIP_FRAMES);
 }
 
-/* A TCP port on 127.0.0.1 nobody listens on right now (the kernel's pick),
- * 0 on failure. */
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Wait up to @p timeout_s until something listens on TCP @p port
- * (/proc/net/tcp, state 0A): without connecting, which would use up a
- * one-connection server. 1 when it does. */
-static int wait_tcp_listening(int port, double timeout_s)
-{
-    double end = tp_now() + timeout_s;
-    char want[32], line[512];
-    snprintf(want, sizeof want, ":%04X ", port);
-    while (tp_now() < end) {
-        FILE *f = fopen("/proc/net/tcp", "r");
-        int found = 0;
-        while (f && fgets(line, sizeof line, f))
-            if (strstr(line, want) && strstr(line, " 0A "))
-                found = 1;
-        if (f)
-            fclose(f);
-        if (found)
-            return 1;
-        usleep(20000);
-    }
-    return 0;
-}
-
 /* Stream the fixture clip to @p url in container @p format while @p rx (a
  * receiving ffmpeg that writes @p recv_path) runs; every frame must arrive. */
 static void stream_and_count(const char *url, const char *format, pid_t rx,
@@ -142,7 +100,7 @@ static void stream_and_count(const char *url, const char *format, pid_t rx,
 static void test_publishes_to_an_rtmp_server(void **state)
 {
     (void)state;
-    int port = free_tcp_port();
+    int port = tp_free_tcp_port();
     assert_true(port > 0);
     char url[128], recv_path[300];
     snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/live/segstream", port);
@@ -151,7 +109,7 @@ static void test_publishes_to_an_rtmp_server(void **state)
     pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -listen 1 -timeout 20 -i '%s' -c copy "
                         "'%s'", url, recv_path);
     assert_true(rx > 0);
-    assert_true(wait_tcp_listening(port, 10.0));
+    assert_true(tp_wait_tcp_listening(port, 10.0));
     stream_and_count(url, "flv", rx, recv_path);
 }
 

@@ -1,49 +1,13 @@
 /* test_pipeline_util.c - see test_pipeline_util.h. */
 #include "test_pipeline_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "io.h"
 #include "tflite_builder.h"
-
-extern char **environ;
-
-double tp_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-int tp_make_dir(char *dir, size_t size)
-{
-    snprintf(dir, size, "/tmp/segpipe.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-void tp_remove_dir(const char *dir)
-{
-    if (dir && dir[0])
-        tp_sh("rm -rf '%s'", dir);
-}
 
 int tp_write_tiny_model(const char *path)
 {
@@ -66,133 +30,9 @@ int tp_write_tiny_model(const char *path)
     size_t len = 0;
     if (tb_build(all, 5, ops, 2, 0, 4, &buf, &len))
         return -1;
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(buf, 1, len, f) == len;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    int st = tp_write_file(path, buf, len);
     free(buf);
-    return ok ? 0 : -1;
-}
-
-int tp_sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-pid_t tp_spawn(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char *argv[] = {"sh", "-c", cmd, NULL};
-    pid_t pid;
-    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
-        return -1;
-    return pid;
-}
-
-int tp_wait(pid_t pid, double timeout_s)
-{
-    int st;
-    double end = tp_now() + timeout_s;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (r < 0)
-            return -1;
-        if (tp_now() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        sleep_s(0.02);
-    }
-}
-
-long tp_video_frames(const char *path)
-{
-    char cmd[1024], out[128] = "";
-    snprintf(cmd, sizeof cmd,
-             "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-             "stream=nb_read_frames -of csv=p=0 '%s'", path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(out, sizeof out, p))
-        out[0] = '\0';
-    /* Read to the end: MPEG-TS prints the count twice (program, stream),
-     * and closing early would kill ffprobe with SIGPIPE. */
-    char rest[256];
-    while (fgets(rest, sizeof rest, p)) {
-    }
-    int st = pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out[0] < '0' || out[0] > '9')
-        return -1;
-    return atol(out);
-}
-
-int tp_free_udp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-/* /proc/net/udp: "  sl  local_address rem_address ...", addresses as
- * HEXIP:HEXPORT. */
-static int udp_bound(int port)
-{
-    FILE *f = fopen("/proc/net/udp", "r");
-    if (!f)
-        return 0;
-    char line[512], want[16];
-    snprintf(want, sizeof want, ":%04X ", port);
-    int found = 0;
-    if (fgets(line, sizeof line, f)) { /* header */
-        while (!found && fgets(line, sizeof line, f)) {
-            const char *local = strchr(line, ':'); /* after "sl" */
-            if (!local)
-                continue;
-            local++;
-            while (*local == ' ')
-                local++;
-            const char *colon = strchr(local, ':');
-            found = colon && strncmp(colon, want, strlen(want)) == 0;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-int tp_wait_udp_bound(int port, double timeout_s)
-{
-    double end = tp_now() + timeout_s;
-    while (!udp_bound(port)) {
-        if (tp_now() > end)
-            return 0;
-        sleep_s(0.02);
-    }
-    return 1;
+    return st;
 }
 
 /* ==== the shared fixture ================================================ */
@@ -206,7 +46,7 @@ static void log_line(void *user, io_log_level level, const char *msg)
 
 int tp_fixture_setup(tp_fixture *f, int frames)
 {
-    if (tp_make_dir(f->dir, sizeof f->dir))
+    if (tp_make_dir(f->dir, sizeof f->dir, "segpipe"))
         return -1;
     snprintf(f->model, sizeof f->model, "%s/tiny.tflite", f->dir);
     snprintf(f->clip, sizeof f->clip, "%s/clip.mkv", f->dir);

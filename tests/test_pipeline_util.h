@@ -1,16 +1,10 @@
-/* test_pipeline_util.h - what the pipeline tests share: a scratch
- * directory, a tiny model, shell commands, background processes, ffprobe
- * frame counts and free loopback ports. */
+/* test_pipeline_util.h - what the pipeline tests share: a tiny model and
+ * the fixture (scratch directory, clip, job). The shell, process, ffprobe,
+ * clock and UDP helpers they use are test_proc.h's, included here. */
 #ifndef TEST_PIPELINE_UTIL_H
 #define TEST_PIPELINE_UTIL_H
 
-#include <stddef.h>
-#include <sys/types.h>
-
-/** Make a mkdtemp directory into dir[size] ("/tmp/segpipe.XXXXXX"). 0 on success. */
-int tp_make_dir(char *dir, size_t size);
-/** rm -rf it. */
-void tp_remove_dir(const char *dir);
+#include "test_proc.h"
 
 /**
  * Write a 16x16 RGB -> 16x16x1 model to @p path: a 1x1 convolution that
@@ -19,28 +13,6 @@ void tp_remove_dir(const char *dir);
  * @return 0 on success.
  */
 int tp_write_tiny_model(const char *path);
-
-/** Run a shell command (printf-style); its exit status, -1 if it did not exit. */
-int tp_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/** Start `sh -c CMD` in the background (posix_spawn: safe next to running
- *  threads); its pid, or -1. */
-pid_t tp_spawn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/** Wait up to @p timeout_s for @p pid; kill it (SIGKILL) if it is still
- *  running then. Its exit status, or -1 when killed or not a normal exit. */
-int tp_wait(pid_t pid, double timeout_s);
-
-/** Decoded video frames in a media file (ffprobe -count_frames), -1 on failure. */
-long tp_video_frames(const char *path);
-
-/** A UDP port on 127.0.0.1 nobody is bound to right now, 0 on failure. */
-int tp_free_udp_port(void);
-/** Wait up to @p timeout_s until some socket is bound to UDP @p port
- *  (/proc/net/udp). 1 when it is, 0 on timeout. */
-int tp_wait_udp_bound(int port, double timeout_s);
-
-/** Monotonic seconds. */
-double tp_now(void);
 
 #include "seg.h"
 
