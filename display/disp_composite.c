@@ -47,7 +47,7 @@ void disp_compositor_free(disp_compositor **pc)
     free(c->sm);
     disp_buf *bufs[] = {&c->xi0, &c->xw,  &c->yi0, &c->yw, &c->yw8,   &c->gi0,
                         &c->gwx, &c->gw8, &c->gw,  &c->tls, &c->luma, &c->rows,
-                        &c->rows2, &c->lx, &c->cls, &c->calpha};
+                        &c->lx, &c->cls, &c->calpha};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         disp_buf_free(bufs[i]);
     for (int i = 0; i < 10; i++)

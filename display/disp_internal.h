@@ -67,7 +67,6 @@ struct disp_compositor {
     disp_buf tls;         /* per-thread scratch rows */
     disp_buf luma;        /* the frame's luma, frame-sized (guided filter) */
     disp_buf rows;        /* horizontally upsampled rows (float or bytes) */
-    disp_buf rows2;       /* a second set (guided B) */
     disp_buf plane[10];   /* grid planes */
     disp_buf lx;          /* overlay labels: nearest mask column per frame column */
     disp_buf cls;         /* guided filter: flat-0 / flat-1 / edge class per grid
@@ -109,10 +108,11 @@ int disp_box_sum(disp_compositor *c, const float *src, float *dst, float *tmp, i
 int disp_box_mean(disp_compositor *c, const float *src, float *dst, float *tmp, int gw, int gh,
                   int r);
 
-/** Bilinear resample of a float map (sw x sh) to dw x dh with the given
- *  source-per-destination scales (half-pixel centres, clamped). */
-int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float *dst, int dw,
-                    int dh, double sx, double sy);
+/** Bilinear resample of a float map (sw x sh) to dw x dh (rows ds floats
+ *  apart) with the given source-per-destination scales (half-pixel centres,
+ *  clamped). */
+int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float *dst, size_t ds,
+                    int dw, int dh, double sx, double sy);
 
 /** Exact x / 255 for 0 <= x <= 65534. */
 static inline int disp_div255(int x)
@@ -141,13 +141,14 @@ static inline size_t disp_tls_stride(size_t bytes)
 
 /* ==== row loops (disp_rows.c) =========================================== */
 
-/* The hottest loops are compiled for AVX2 and for the baseline on x86-64
- * with GCC, and the better one is picked when the program loads (an ifunc).
- * Not under ThreadSanitizer: its instrumented ifunc resolvers would run
- * before its runtime is up. */
+/* The hottest loops are compiled for AVX-512 (x86-64-v4: 16 floats a
+ * vector, about a third off the guided filter against AVX2), AVX2 and the
+ * baseline on x86-64 with GCC, and the best one is picked when the program
+ * loads (an ifunc). Not under ThreadSanitizer: its instrumented ifunc
+ * resolvers would run before its runtime is up. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(__SANITIZE_THREAD__) && !defined(DISP_NO_CLONES)
-#define DISP_HOT __attribute__((target_clones("avx2", "default")))
+#define DISP_HOT __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define DISP_HOT
 #endif
@@ -212,10 +213,53 @@ void disp_strip_out(const double *restrict acc, const float *restrict k, float k
 /** o[x] = k * lerp(g[i0[x]], g[i0[x]+1], wx[x]) (the right one only when wx > 0). */
 void disp_row_hup_f(const float *restrict g, const int *restrict i0, const float *restrict wx,
                     float *restrict o, int w, float k);
+/** o[x] = lerp(g[i0[x]], g[i0[x]+1], wx[x]), g readable at i0[x] + 1 also
+ *  where wx[x] = 0 (then it adds (b - a) * 0: the same value, for finite
+ *  samples): disp_row_hup_f() without its compare per sample. */
+void disp_row_hup_pad(const float *restrict g, const int *restrict i0, const float *restrict wx,
+                      float *restrict o, int n);
+/** o = a + (b - a) wt. */
+void disp_row_lerp(const float *restrict a, const float *restrict b, float wt,
+                   float *restrict o, int n);
 /** Bilinear upsampling of a grid row (gw samples) by the integer factor s
  *  (1..8) to w outputs, half-pixel centres, clamped: o[x] = k * g(x), the
  *  source at (x + 1/2)/s - 1/2. */
 void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, int w, float k);
+/** The outputs [x0, x1) of disp_row_up_f() (it may write more of o, up to
+ *  the grid cells' edges), the same bytes as the whole row's. */
+void disp_row_up_f_part(const float *restrict g, int gw, int s, float *restrict o, int w,
+                        float k, int x0, int x1);
+/** Temporal smoothing (disp.h, step 1) of n probabilities: p = m clamped to
+ *  [0,1] (NaN as 0), o = p + (prev - p) k u(p), u(p) = (1 - (2p-1)^2)^2;
+ *  o = p when prev is NULL. */
+void disp_row_smooth(const float *restrict m, const float *restrict prev, float k,
+                     float *restrict o, int n);
+/* The guided filter's box sums (r 1..8) run over rows padded with r zeros
+ * at both ends, and take 2r+1 row pointers, a row of zeros standing for
+ * each row outside the plane. */
+/** Sums over the 2r+1 rows I[k] and P[k] of I, P, I^2 and I P, into the
+ *  rows o, o + os, o + 2 os, o + 3 os; n samples. */
+void disp_rows_guided_sums(const float *const *I, const float *const *P, int r,
+                           float *restrict o, size_t os, int n);
+/** o[x] = sum of the 2r+1 rows a[k][x]. */
+void disp_rows_sum(const float *const *a, int r, float *restrict o, int n);
+/** o[x] = a[x] + ... + a[x + 2r]: the window of radius r around a[x + r]. */
+void disp_row_hsum(const float *restrict a, int r, float *restrict o, int n);
+/** The guided filter's coefficients from the window sums of I, p, I^2, I p
+ *  (rows s, s + ss, s + 2 ss, s + 3 ss) with k = kx[x] ky the inverse of the
+ *  window's sample count: a = cov(I, p) / (var(I) + eps), b = mean p -
+ *  a mean I. */
+void disp_row_guided_coef(const float *restrict s, size_t ss, const float *restrict kx,
+                          float ky, float eps, float *restrict a, float *restrict b, int n);
+/** The class of a cell of the guided filter's grid: its alpha A Y + B is 0
+ *  for every Y in 0..255 (disp_row_guided() snaps it there), 255 for every
+ *  Y, or depends on Y. */
+enum { DISP_FLAT0 = 0, DISP_EDGE = 1, DISP_FLAT1 = 2 };
+/** From the window sums of the coefficients: A = ka k sa, B = kb k sb (k as
+ *  above), and the class of each cell. */
+void disp_row_guided_mean(const float *restrict sa, const float *restrict sb,
+                          const float *restrict kx, float ky, float ka, float kb,
+                          float *restrict A, float *restrict B, uint8_t *restrict cls, int n);
 /** o = RGB bytes of three float rows, rounded and clamped. */
 void disp_row_pack_rgb(const float *restrict r, const float *restrict g, const float *restrict b,
                        uint8_t *restrict o, int w);

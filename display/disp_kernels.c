@@ -51,24 +51,28 @@ void *disp_tls(disp_compositor *c, size_t bytes)
     return c->tls.p;
 }
 
+/* Source index and right-neighbour weight of destination index d. */
+static void axis_at(int d, int n_src, double scale, int *i0, float *w)
+{
+    double s = ((double)d + 0.5) * scale - 0.5;
+    int i = 0;
+    *w = 0.0f;
+    if (s > 0.0) {
+        i = (int)s;
+        *w = (float)(s - (double)i);
+        if (i >= n_src - 1) {
+            i = n_src - 1;
+            *w = 0.0f;
+        }
+    }
+    *i0 = i;
+}
+
 void disp_axis_fill(disp_axis *ax, int n_dst, int n_src, double scale)
 {
     for (int d = 0; d < n_dst; d++) {
-        double s = ((double)d + 0.5) * scale - 0.5;
-        int i;
         float w;
-        if (s <= 0.0) {
-            i = 0;
-            w = 0.0f;
-        } else {
-            i = (int)s;
-            w = (float)(s - (double)i);
-            if (i >= n_src - 1) {
-                i = n_src - 1;
-                w = 0.0f;
-            }
-        }
-        ax->i0[d] = i;
+        axis_at(d, n_src, scale, &ax->i0[d], &w);
         if (ax->w)
             ax->w[d] = w;
         if (ax->w8)
@@ -147,10 +151,12 @@ int disp_box_mean(disp_compositor *c, const float *src, float *dst, float *tmp, 
 
 /* ==== resampling ======================================================== */
 
-int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float *dst, int dw,
-                    int dh, double sx, double sy)
+int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float *dst,
+                    size_t ds, int dw, int dh, double sx, double sy)
 {
-    if (disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)dw) ||
+    size_t tstride = disp_tls_stride(sizeof(float) * ((size_t)sw + 1));
+    uint8_t *tls = disp_tls(c, sizeof(float) * ((size_t)sw + 1));
+    if (!tls || disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)dw) ||
         disp_buf_reserve(&c->gwx, sizeof(float) * (size_t)dw))
         return SEG_ERR_NOMEM;
     disp_axis ax = {c->gi0.p, c->gwx.p, NULL};
@@ -159,31 +165,20 @@ int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float 
     (void)nt;
     DISP_OMP_FOR
     for (int y = 0; y < dh; y++) {
-        int y0, y1;
+        int y0;
         float wy;
-        double s = ((double)y + 0.5) * sy - 0.5;
-        if (s <= 0.0) {
-            y0 = y1 = 0;
-            wy = 0.0f;
-        } else if ((int)s >= sh - 1) {
-            y0 = y1 = sh - 1;
-            wy = 0.0f;
-        } else {
-            y0 = (int)s;
-            y1 = y0 + 1;
-            wy = (float)(s - (double)y0);
-        }
-        float *o = dst + (size_t)y * dw;
-        /* the two source rows across, then blended down */
-        disp_row_hup_f(src + (size_t)y0 * sw, ax.i0, ax.w, o, dw, 1.0f);
-        if (wy > 0.0f) {
-            const float *r1 = src + (size_t)y1 * sw;
-            for (int x = 0; x < dw; x++) {
-                int i = ax.i0[x], j = i + (ax.w[x] > 0.0f);
-                float b = r1[i] + (r1[j] - r1[i]) * ax.w[x];
-                o[x] = o[x] + (b - o[x]) * wy;
-            }
-        }
+        axis_at(y, sh, sy, &y0, &wy);
+        /* down first, across the source width (contiguous, vectorised),
+         * into a row with its last sample repeated after it, then across:
+         * one indexed pass per output row */
+        const float *row = src + (size_t)y0 * sw;
+        float *t = (float *)(tls + tstride * (size_t)disp_thread());
+        if (wy > 0.0f)
+            disp_row_lerp(row, row + sw, wy, t, sw);
+        else
+            memcpy(t, row, sizeof(float) * (size_t)sw);
+        t[sw] = t[sw - 1];
+        disp_row_hup_pad(t, ax.i0, ax.w, dst + (size_t)y * ds, dw);
     }
     return SEG_OK;
 }

@@ -1,9 +1,9 @@
 /* disp_rows.c - the per-row inner loops of display/, written so the
  * compiler vectorises them (plain counted loops over restrict pointers, no
- * calls), and built twice on x86-64 (AVX2 and baseline, picked at load
- * time; see DISP_HOT). Integer arithmetic is exact and float arithmetic is
- * element-wise in a fixed order (ISO C mode: no FMA contraction), so both
- * builds give the same bytes. */
+ * calls), and built three times on x86-64 (AVX-512, AVX2 and baseline,
+ * picked at load time; see DISP_HOT). Integer arithmetic is exact and float
+ * arithmetic is element-wise in a fixed order (ISO C mode: no FMA
+ * contraction), so every build gives the same bytes. */
 #include <string.h>
 
 #include "disp_internal.h"
@@ -40,6 +40,32 @@ DISP_HOT void disp_row_acc_u8(const uint8_t *restrict src, uint32_t *restrict ac
 static inline uint8_t div255_16(uint16_t x)
 {
     return (uint8_t)((uint16_t)(x + 1u + (x >> 8u)) >> 8);
+}
+
+/* ==== temporal smoothing ================================================ */
+
+/* p clamped to [0, 1]; !(p > 0) also catches NaN. */
+static inline float clamp01(float p)
+{
+    return !(p > 0.0f) ? 0.0f : (p > 1.0f ? 1.0f : p);
+}
+
+DISP_HOT void disp_row_smooth(const float *restrict m, const float *restrict prev, float k,
+                              float *restrict o, int n)
+{
+    /* Two passes: in one, GCC threads the clamp's constant cases through
+     * the blend and the loop no longer vectorises. */
+    for (int x = 0; x < n; x++)
+        o[x] = clamp01(m[x]);
+    if (!prev)
+        return;
+    for (int x = 0; x < n; x++) {
+        /* how unsure the model is at p: 1 at 0.5, 0 at 0 and 1, and small
+         * already at 0.1 / 0.9 (0.13), so a confident change passes almost
+         * untouched */
+        float p = o[x], c = 2.0f * p - 1.0f, u = 1.0f - c * c;
+        o[x] = p + (prev[x] - p) * (k * (u * u));
+    }
 }
 
 /* ==== R'G'B' to Y'CbCr ================================================== */
@@ -263,6 +289,24 @@ DISP_HOT void disp_row_hup_f(const float *restrict g, const int *restrict i0,
     }
 }
 
+/* Not cloned: the indexed loads are scalar in every build (emulated
+ * gathers), and the 512-bit build's are a third slower than the others. */
+void disp_row_hup_pad(const float *restrict g, const int *restrict i0, const float *restrict wx,
+                      float *restrict o, int n)
+{
+    for (int x = 0; x < n; x++) {
+        float a = g[i0[x]], b = g[i0[x] + 1];
+        o[x] = a + (b - a) * wx[x];
+    }
+}
+
+DISP_HOT void disp_row_lerp(const float *restrict a, const float *restrict b, float wt,
+                            float *restrict o, int n)
+{
+    for (int x = 0; x < n; x++)
+        o[x] = a[x] + (b[x] - a[x]) * wt;
+}
+
 /* ==== upsampling by an integer factor ================================== */
 
 /* Output x = gx*S + j lies at source position gx + f_j, f_j = (j + 1/2)/S -
@@ -296,10 +340,10 @@ static inline void up_src(int x, int s, int gw, int *i, float *f)
     ((float)(2 * (j) + 1 - (S)) / (float)(2 * (S)) + (PHASE_OFF(S, j) ? 1.0f : 0.0f))
 
 #define UP_F(S)                                                                        \
-    static inline void up_f_##S(const float *restrict g, int gw, float *restrict o,    \
-                                float k)                                               \
+    static inline void up_f_##S(const float *restrict g, int g0, int g1,               \
+                                float *restrict o, float k)                            \
     {                                                                                  \
-        for (int gx = 1; gx < gw - 1; gx++)                                            \
+        for (int gx = g0; gx < g1; gx++)                                               \
             for (int j = 0; j < (S); j++) {                                            \
                 float l = g[gx + PHASE_OFF(S, j)], r = g[gx + PHASE_OFF(S, j) + 1];    \
                 o[gx * (S) + j] = (l + (r - l) * PHASE_W(S, j)) * k;                   \
@@ -313,25 +357,31 @@ UP_F(6)
 UP_F(7)
 UP_F(8)
 
-DISP_HOT void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, int w,
-                            float k)
+/* An output is computed by the same formula whichever range it is part of,
+ * so parts give the bytes of the whole row. */
+DISP_HOT void disp_row_up_f_part(const float *restrict g, int gw, int s, float *restrict o,
+                                 int w, float k, int x0, int x1)
 {
-    int lo = 0, hi = 0; /* [lo, hi): done by the unrolled interior */
+    int lo = x0, hi = x0; /* [lo, hi): done by the unrolled interior, cells 1..gw-2 */
     if (s >= 2 && s <= 8 && gw >= 3 && (gw - 1) * s <= w) {
-        lo = s;
-        hi = (gw - 1) * s;
-        switch (s) {
-        case 2: up_f_2(g, gw, o, k); break;
-        case 3: up_f_3(g, gw, o, k); break;
-        case 4: up_f_4(g, gw, o, k); break;
-        case 5: up_f_5(g, gw, o, k); break;
-        case 6: up_f_6(g, gw, o, k); break;
-        case 7: up_f_7(g, gw, o, k); break;
-        default: up_f_8(g, gw, o, k); break;
+        int g0 = x0 / s < 1 ? 1 : x0 / s, g1 = (x1 + s - 1) / s;
+        g1 = g1 > gw - 1 ? gw - 1 : g1;
+        if (g0 < g1) {
+            lo = g0 * s;
+            hi = g1 * s;
+            switch (s) {
+            case 2: up_f_2(g, g0, g1, o, k); break;
+            case 3: up_f_3(g, g0, g1, o, k); break;
+            case 4: up_f_4(g, g0, g1, o, k); break;
+            case 5: up_f_5(g, g0, g1, o, k); break;
+            case 6: up_f_6(g, g0, g1, o, k); break;
+            case 7: up_f_7(g, g0, g1, o, k); break;
+            default: up_f_8(g, g0, g1, o, k); break;
+            }
         }
     }
-    for (int x = 0; x < w; x++) {
-        if (x == lo && hi > lo) {
+    for (int x = x0; x < x1; x++) {
+        if (x >= lo && x < hi) {
             x = hi - 1;
             continue;
         }
@@ -341,6 +391,11 @@ DISP_HOT void disp_row_up_f(const float *restrict g, int gw, int s, float *restr
         float l = g[i], r = g[i + (f > 0.0f)];
         o[x] = (l + (r - l) * f) * k;
     }
+}
+
+void disp_row_up_f(const float *restrict g, int gw, int s, float *restrict o, int w, float k)
+{
+    disp_row_up_f_part(g, gw, s, o, w, k, 0, w);
 }
 
 /* v rounded and clamped to a byte. */
@@ -395,6 +450,122 @@ DISP_HOT void disp_row_guided(const float *restrict a0, const float *restrict a1
          * it, so the background is exactly 0 and the body exactly 255. */
         v = v < 3.0f ? 0.0f : (v >= 253.0f ? 255.0f : v);
         o[x] = (uint8_t)(int)v;
+    }
+}
+
+/* ==== the guided filter's box sums ===================================== */
+
+/* A window is R = 2r + 1 rows or columns. Rows are padded with r zeros at
+ * each end and a row outside the plane is a row of zeros, so every sum has
+ * R terms in a fixed order (the outside ones exact zeros): no edge cases,
+ * and a sample's sum is the same whichever band of rows computes it. R is a
+ * constant per case, so the sum over the window unrolls (forced: GCC stops
+ * at 16 by itself) and the loop over x vectorises. */
+#define BOX_SUMS(R)                                                                     \
+    static inline void gsums_##R(const float *const *I, const float *const *P,         \
+                                 float *restrict o, size_t os, int n)                   \
+    {                                                                                   \
+        float *restrict o1 = o + os, *restrict o2 = o + 2 * os, *restrict o3 = o + 3 * os; \
+        for (int x = 0; x < n; x++) {                                                   \
+            float si = 0.0f, sp = 0.0f, sii = 0.0f, sip = 0.0f;                         \
+            _Pragma("GCC unroll 17") for (int k = 0; k < (R); k++) {                    \
+                float i = I[k][x], p = P[k][x];                                         \
+                si += i;                                                                \
+                sp += p;                                                                \
+                sii += i * i;                                                           \
+                sip += i * p;                                                           \
+            }                                                                           \
+            o[x] = si;                                                                  \
+            o1[x] = sp;                                                                 \
+            o2[x] = sii;                                                                \
+            o3[x] = sip;                                                                \
+        }                                                                               \
+    }                                                                                   \
+    static inline void vsum_##R(const float *const *a, float *restrict o, int n)        \
+    {                                                                                   \
+        for (int x = 0; x < n; x++) {                                                   \
+            float sum = 0.0f;                                                           \
+            _Pragma("GCC unroll 17") for (int k = 0; k < (R); k++)                      \
+                sum += a[k][x];                                                         \
+            o[x] = sum;                                                                 \
+        }                                                                               \
+    }                                                                                   \
+    static inline void hsum_##R(const float *restrict a, float *restrict o, int n)      \
+    {                                                                                   \
+        for (int x = 0; x < n; x++) {                                                   \
+            float sum = 0.0f;                                                           \
+            _Pragma("GCC unroll 17") for (int k = 0; k < (R); k++)                      \
+                sum += a[x + k];                                                        \
+            o[x] = sum;                                                                 \
+        }                                                                               \
+    }
+BOX_SUMS(3)
+BOX_SUMS(5)
+BOX_SUMS(7)
+BOX_SUMS(9)
+BOX_SUMS(11)
+BOX_SUMS(13)
+BOX_SUMS(15)
+BOX_SUMS(17)
+
+/* fn##_R(...) for the window of radius r (1..8). */
+#define BY_RADIUS(r, fn, ...)                  \
+    switch (r) {                               \
+    case 1: fn##_3(__VA_ARGS__); break;        \
+    case 2: fn##_5(__VA_ARGS__); break;        \
+    case 3: fn##_7(__VA_ARGS__); break;        \
+    case 4: fn##_9(__VA_ARGS__); break;        \
+    case 5: fn##_11(__VA_ARGS__); break;       \
+    case 6: fn##_13(__VA_ARGS__); break;       \
+    case 7: fn##_15(__VA_ARGS__); break;       \
+    default: fn##_17(__VA_ARGS__); break;      \
+    }
+
+DISP_HOT void disp_rows_guided_sums(const float *const *I, const float *const *P, int r,
+                                    float *restrict o, size_t os, int n)
+{
+    BY_RADIUS(r, gsums, I, P, o, os, n)
+}
+
+DISP_HOT void disp_rows_sum(const float *const *a, int r, float *restrict o, int n)
+{
+    BY_RADIUS(r, vsum, a, o, n)
+}
+
+DISP_HOT void disp_row_hsum(const float *restrict a, int r, float *restrict o, int n)
+{
+    BY_RADIUS(r, hsum, a, o, n)
+}
+
+DISP_HOT void disp_row_guided_coef(const float *restrict s, size_t ss,
+                                   const float *restrict kx, float ky, float eps,
+                                   float *restrict a, float *restrict b, int n)
+{
+    const float *restrict sp = s + ss, *restrict sii = s + 2 * ss, *restrict sip = s + 3 * ss;
+    for (int x = 0; x < n; x++) {
+        float k = kx[x] * ky;
+        float mi = s[x] * k, mp = sp[x] * k, mii = sii[x] * k, mip = sip[x] * k;
+        float av = (mip - mi * mp) / (mii - mi * mi + eps);
+        a[x] = av;
+        b[x] = mp - av * mi;
+    }
+}
+
+DISP_HOT void disp_row_guided_mean(const float *restrict sa, const float *restrict sb,
+                                   const float *restrict kx, float ky, float ka, float kb,
+                                   float *restrict A, float *restrict B, uint8_t *restrict cls,
+                                   int n)
+{
+    for (int x = 0; x < n; x++) {
+        float k = kx[x] * ky;
+        float av = sa[x] * (k * ka), bv = sb[x] * (k * kb), e = bv + 255.0f * av;
+        float lo = bv < e ? bv : e, hi = bv < e ? e : bv;
+        A[x] = av;
+        B[x] = bv;
+        /* the margins against the 2.5 and 252.5 that disp_row_guided() snaps
+         * at absorb the interpolation's rounding; a sum of two comparisons
+         * (lo >= 252.6 implies hi >= 2.4) vectorises better than selects */
+        cls[x] = (uint8_t)((hi >= 2.4f) + (lo >= 252.6f));
     }
 }
 

@@ -3,7 +3,7 @@
  * BENCHMARKS.md).
  *
  *   bench_display [-n FRAMES] [-t THREADS[,...]] [-s WxH[,...]] [-m MODE] [--edge on|off]
- *                 [-f rgb,yuv] [--in-place]
+ *                 [-f rgb,yuv] [--in-place] [--refine]
  *
  * A synthetic 256x256 mask (a soft ellipse, noise in the logit, as a
  * selfie model gives) over a textured synthetic frame, RGB24 or the same
@@ -11,6 +11,8 @@
  * only the modes that take YUV); each mode renders into its own output
  * buffer, or with --in-place into a copy of the frame (as the pipeline
  * does), replace against a frame-sized background of the frame's format.
+ * --refine times the mask refinement alone (disp_refine(), the part every
+ * mode shares; one row per format, "refine" in the mode column).
  * Prints a markdown table: median, best and 90th-percentile ms per frame
  * after a warm-up. */
 #include <math.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "disp.h"
+#include "disp_internal.h" /* disp_refine(), for --refine */
 
 static double now_ms(void)
 {
@@ -62,7 +65,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int frames = 50, edge = 1, only = -1, in_place = 0;
+    int frames = 50, edge = 1, only = -1, in_place = 0, refine = 0;
     const char *threads_arg = "1,2", *sizes_arg = "1280x720,1920x1080", *formats = "rgb,yuv";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
@@ -79,9 +82,11 @@ int main(int argc, char **argv)
             formats = argv[++i];
         else if (!strcmp(argv[i], "--in-place"))
             in_place = 1;
+        else if (!strcmp(argv[i], "--refine"))
+            refine = 1;
         else {
             fprintf(stderr, "usage: %s [-n FRAMES] [-t 1,2] [-s 1280x720,1920x1080] "
-                            "[-m MODE] [--edge on|off] [-f rgb,yuv] [--in-place]\n",
+                            "[-m MODE] [--edge on|off] [-f rgb,yuv] [--in-place] [--refine]\n",
                     argv[0]);
             return 2;
         }
@@ -115,7 +120,8 @@ int main(int argc, char **argv)
             for (int fm = 0; fm < DISP_MODE_COUNT * 2; fm++) {
                 int m = fm % DISP_MODE_COUNT, f = fm / DISP_MODE_COUNT;
                 if ((only >= 0 && m != only) || !want[f] ||
-                    ((f || in_place) && !disp_mode_takes_yuv((disp_mode)m)))
+                    ((f || in_place) && !disp_mode_takes_yuv((disp_mode)m)) ||
+                    (refine && m != DISP_MODE_MASK))
                     continue; /* in place: not alpha and side-by-side either */
                 disp_options o = disp_options_default();
                 o.mode = (disp_mode)m;
@@ -140,7 +146,8 @@ int main(int argc, char **argv)
                 for (int i = -5; i < frames; i++) {
                     in.mask = masks[(i + 8) % 4];
                     double t0 = now_ms();
-                    int st = disp_render(c, &in, &out);
+                    int st = refine ? disp_refine(c, in.frame, in.mask, MS, MS)
+                                    : disp_render(c, &in, &out);
                     double t = now_ms() - t0;
                     if (st) {
                         fprintf(stderr, "render failed: %s\n", seg_status_str(st));
@@ -151,8 +158,8 @@ int main(int argc, char **argv)
                 }
                 qsort(ts, (size_t)frames, sizeof(double), cmp_double);
                 printf("| %dx%d | %d | %s | %s | %.2f | %.2f | %.2f |\n", w, h, nt,
-                       f ? "yuv420p" : "rgb24", disp_mode_name((disp_mode)m), ts[frames / 2],
-                       ts[0], ts[frames * 9 / 10]);
+                       f ? "yuv420p" : "rgb24", refine ? "refine" : disp_mode_name((disp_mode)m),
+                       ts[frames / 2], ts[0], ts[frames * 9 / 10]);
                 free(ts);
                 fflush(stdout);
                 seg_image_free(&out);
