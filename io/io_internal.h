@@ -37,6 +37,23 @@ void io_warn(int64_t *counter, char *msg, const char *fmt, ...)
 /** The source's passthrough audio stream, NULL when there is none. */
 const AVStream *io_source_audio_stream(const io_source *src);
 
+/** Resizing one 8-bit plane with a tent filter (io_resample.c): bilinear
+ *  when growing, a triangle over each output sample's footprint when
+ *  shrinking; edges repeat. Source coordinate of destination sample i:
+ *  (i + 1/2) * scale - 1/2 on each axis. Integer arithmetic, within a level
+ *  of the same filter in double precision. Used by one thread at a time. */
+typedef struct io_resampler io_resampler;
+/** NULL when out of memory or when a scale needs more than 16 taps
+ *  (shrinking more than 8:1): use swscale then. */
+io_resampler *io_resampler_create(int src_w, int src_h, int dst_w, int dst_h, double sx,
+                                  double sy);
+void io_resampler_run(io_resampler *r, const uint8_t *src, int src_stride, uint8_t *dst,
+                      int dst_stride);
+void io_resampler_free(io_resampler **r);
+
+/** swscale's coefficient table for a Y'CbCr matrix (sws_setColorspaceDetails). */
+const int *io_sws_matrix(seg_yuv_matrix m);
+
 /** The source's video stream, NULL without a source. */
 const AVStream *io_source_video_stream(const io_source *src);
 

@@ -1,5 +1,5 @@
 /* io_scaler.c - bilinear resize (and RGB24 <-> YUV420P conversion) with
- * libswscale. */
+ * libswscale; 4:2:0 -> 4:4:4 (the model input) with io_resample.c. */
 #include "io_internal.h"
 
 #include <stdlib.h>
@@ -7,7 +7,8 @@
 #include <libswscale/swscale.h>
 
 struct io_scaler {
-    struct SwsContext *sws; /* made once in io_scaler_create_fmt */
+    struct SwsContext *sws; /* made once in io_scaler_create_fmt, or NULL: */
+    io_resampler *luma, *chroma; /* 4:2:0 -> 4:4:4 without swscale */
     int src_w, src_h, dst_w, dst_h;
     seg_pixfmt src_f, dst_f;
     int cs_key[2];          /* matrix + 1 and range of the YUV side last set up */
@@ -44,19 +45,35 @@ int io_scaler_create_fmt(io_scaler **out, int src_w, int src_h, seg_pixfmt src_f
         return ret;
     if (!(sc = calloc(1, sizeof(*sc))))
         return SEG_ERR_NOMEM;
-    /* Bilinear (swscale widens the filter to the footprint when shrinking,
-     * so there is no aliasing). swscale works in YUV inside, with chroma at
-     * half horizontal resolution unless told otherwise: the FULL_CHR flags
-     * keep RGB edges sharp (without them a YUV frame's model input differs
-     * by 4 levels on average from the RGB path's), and ACCURATE_RND avoids
-     * a bias of one or two levels. (SWS_AREA would be 40% faster, but at
-     * 20:1 it is 21 levels off: not used.) */
-    int flags = SWS_BILINEAR | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_ACCURATE_RND;
-    sc->sws = sws_getContext(src_w, src_h, av_fmt(src_f), dst_w, dst_h, av_fmt(dst_f), flags,
-                             NULL, NULL, NULL);
-    if (!sc->sws) {
-        free(sc);
-        return SEG_ERR_NOMEM;
+    if (src_f == SEG_PIX_YUV420P && dst_f == SEG_PIX_YUV444P) {
+        /* Three planes resized on their own: the chroma samples are taken
+         * at the centre of their 2x2 block (seg_image.h), so the chroma
+         * plane's scale is half the luma's. Past 8:1 swscale takes over. */
+        double sx = (double)src_w / dst_w, sy = (double)src_h / dst_h;
+        sc->luma = io_resampler_create(src_w, src_h, dst_w, dst_h, sx, sy);
+        sc->chroma = io_resampler_create(seg_chroma_w(src_w), seg_chroma_h(src_h), dst_w,
+                                         dst_h, sx / 2, sy / 2);
+        if (!sc->luma || !sc->chroma) {
+            io_resampler_free(&sc->luma);
+            io_resampler_free(&sc->chroma);
+        }
+    }
+    if (!sc->luma) {
+        /* Bilinear (swscale widens the filter to the footprint when
+         * shrinking, so there is no aliasing). swscale works in YUV inside,
+         * with chroma at half horizontal resolution unless told otherwise:
+         * the FULL_CHR flags keep RGB edges sharp (without them a YUV
+         * frame's model input differs by 4 levels on average from the RGB
+         * path's), and ACCURATE_RND avoids a bias of one or two levels.
+         * (SWS_AREA would be 40% faster, but at 20:1 it is 21 levels off:
+         * not used.) */
+        int flags = SWS_BILINEAR | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_ACCURATE_RND;
+        sc->sws = sws_getContext(src_w, src_h, av_fmt(src_f), dst_w, dst_h, av_fmt(dst_f),
+                                 flags, NULL, NULL, NULL);
+        if (!sc->sws) {
+            free(sc);
+            return SEG_ERR_NOMEM;
+        }
     }
     sc->src_w = src_w;
     sc->src_h = src_h;
@@ -73,7 +90,7 @@ int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h
     return io_scaler_create_fmt(out, src_w, src_h, SEG_PIX_RGB24, dst_w, dst_h, SEG_PIX_RGB24);
 }
 
-static const int *coefficients(seg_yuv_matrix m)
+const int *io_sws_matrix(seg_yuv_matrix m)
 {
     return sws_getCoefficients(m == SEG_YUV_BT709    ? SWS_CS_ITU709
                                : m == SEG_YUV_BT2020 ? SWS_CS_BT2020
@@ -98,14 +115,22 @@ int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
      * keeps them), else the YUV destination's. */
     int yuv_in = seg_pixfmt_is_yuv(src->format), yuv_out = seg_pixfmt_is_yuv(dst->format);
     const seg_image *yuv = yuv_in ? src : yuv_out ? dst : NULL;
+    if (yuv_in && yuv_out) {
+        dst->matrix = src->matrix;
+        dst->full_range = src->full_range;
+    }
+    if (sc->luma) {
+        io_resampler_run(sc->luma, src->data, src->stride, dst->data, dst->stride);
+        io_resampler_run(sc->chroma, src->cb, src->cstride, dst->cb, dst->cstride);
+        io_resampler_run(sc->chroma, src->cr, src->cstride, dst->cr, dst->cstride);
+        dst->pts = src->pts;
+        dst->index = src->index;
+        return SEG_OK;
+    }
     if (yuv) {
-        if (yuv_in && yuv_out) {
-            dst->matrix = src->matrix;
-            dst->full_range = src->full_range;
-        }
         int key[2] = {(int)yuv->matrix + 1, yuv->full_range};
         if (key[0] != sc->cs_key[0] || key[1] != sc->cs_key[1]) {
-            const int *m = coefficients(yuv->matrix);
+            const int *m = io_sws_matrix(yuv->matrix);
             int in_full = yuv_in ? src->full_range : 1;
             int out_full = yuv_out ? dst->full_range : 1;
             (void)sws_setColorspaceDetails(sc->sws, m, in_full, m, out_full, 0, 1 << 16,
@@ -130,6 +155,8 @@ void io_scaler_free(io_scaler **sc)
     if (!sc || !*sc)
         return;
     sws_freeContext((*sc)->sws);
+    io_resampler_free(&(*sc)->luma);
+    io_resampler_free(&(*sc)->chroma);
     free(*sc);
     *sc = NULL;
 }

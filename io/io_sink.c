@@ -268,9 +268,7 @@ static int setup_video(io_sink *snk, const io_sink_params *p, const io_source *s
         }
         int yuv_out = !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
         int full = snk->enc->color_range == AVCOL_RANGE_JPEG || strstr(d->name, "yuvj") != NULL;
-        const int *m = sws_getCoefficients(!snk->yuv || p->matrix == SEG_YUV_BT709 ? SWS_CS_ITU709
-                                           : p->matrix == SEG_YUV_BT2020 ? SWS_CS_BT2020
-                                                                         : SWS_CS_ITU601);
+        const int *m = io_sws_matrix(snk->yuv ? p->matrix : SEG_YUV_BT709);
         if (snk->yuv || yuv_out)
             (void)sws_setColorspaceDetails(snk->sws, m, snk->yuv ? p->full_range : 1, m,
                                            yuv_out ? full : 1, 0, 1 << 16, 1 << 16);

@@ -251,6 +251,30 @@ static int build_options(io_source *src, const io_source_opts *o, const char *ur
     return SEG_OK;
 }
 
+/* Deprecated full-range "J" formats: the plain format plus a range flag,
+ * which is how swscale wants them (and it stops warning). */
+static enum AVPixelFormat plain_pix_fmt(enum AVPixelFormat f, int *full_range)
+{
+    switch (f) {
+    case AV_PIX_FMT_YUVJ420P: *full_range = 1; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: *full_range = 1; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: *full_range = 1; return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: *full_range = 1; return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: *full_range = 1; return AV_PIX_FMT_YUV411P;
+    default: return f;
+    }
+}
+
+/* Whether YUV frames from pictures in @p f with range @p r are full range:
+ * only a YUV input keeps its range (the J formats are full); everything
+ * converted into YUV (RGB, grey, palettes) becomes limited range. */
+static int frames_full_range(enum AVPixelFormat f, enum AVColorRange r)
+{
+    int full = r == AVCOL_RANGE_JPEG;
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(plain_pix_fmt(f, &full));
+    return d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3 && full;
+}
+
 /* The Y'CbCr matrix of a picture: its own tag, else what players assume for
  * untagged video (BT.709 from 720 lines up, BT.601 below). */
 static seg_yuv_matrix yuv_matrix(enum AVColorSpace cs, int height)
@@ -301,10 +325,7 @@ static void fill_info(io_source *src, const AVCodec *codec)
     in->format_name = src->fmt->iformat->name;
     in->codec_name = avcodec_get_name(codec->id);
     in->matrix = yuv_matrix(src->dec->colorspace, in->height);
-    in->full_range = src->dec->color_range == AVCOL_RANGE_JPEG ||
-                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ420P ||
-                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ422P ||
-                     src->dec->pix_fmt == AV_PIX_FMT_YUVJ444P;
+    in->full_range = frames_full_range(src->dec->pix_fmt, src->dec->color_range);
 }
 
 static int open_error(io_source *src, int averr, const char *what)
@@ -682,28 +703,6 @@ static int64_t synthesise_pts(const io_source *src, const AVFrame *f)
     return src->next_index * step;
 }
 
-/* Deprecated full-range "J" formats: the plain format plus a range flag,
- * which is how swscale wants them (and it stops warning). */
-static enum AVPixelFormat plain_pix_fmt(enum AVPixelFormat f, int *full_range)
-{
-    switch (f) {
-    case AV_PIX_FMT_YUVJ420P: *full_range = 1; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: *full_range = 1; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: *full_range = 1; return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: *full_range = 1; return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: *full_range = 1; return AV_PIX_FMT_YUV411P;
-    default: return f;
-    }
-}
-
-
-static const int *sws_matrix(seg_yuv_matrix m)
-{
-    return sws_getCoefficients(m == SEG_YUV_BT709    ? SWS_CS_ITU709
-                               : m == SEG_YUV_BT2020 ? SWS_CS_BT2020
-                                                     : SWS_CS_ITU601);
-}
-
 /* Convert src->frame into @p image (src->out_fmt at the frame's own size)
  * and unref it. */
 static int deliver_frame(io_source *src, seg_image *image)
@@ -740,7 +739,7 @@ static int deliver_frame(io_source *src, seg_image *image)
         /* Planes the encoder will take as they are: a YUV input keeps its
          * matrix and range; anything else becomes limited range. */
         image->matrix = matrix;
-        image->full_range = yuv_in && full_range;
+        image->full_range = frames_full_range((enum AVPixelFormat)f->format, f->color_range);
         if (pf == AV_PIX_FMT_YUV420P) { /* nearly every video: a copy */
             av_image_copy_plane(image->data, image->stride, f->data[0], f->linesize[0], w, h);
             av_image_copy_plane(image->cb, image->cstride, f->data[1], f->linesize[1],
@@ -765,12 +764,13 @@ static int deliver_frame(io_source *src, seg_image *image)
     int key[6] = {w, h, (int)pf, (int)matrix, full_range, (int)of};
     if (memcmp(key, src->sws_key, sizeof(key)) != 0) {
         /* Honour the stream's matrix and range (swscale assumes BT.601
-         * limited otherwise); YUV out keeps them, RGB in gets the image's.
-         * Other inputs (grey, palettes) keep swscale's defaults. Best
+         * limited otherwise); YUV out gets the image's (a YUV input's own,
+         * else limited), so the tags the sink writes are true. Into RGB,
+         * other inputs (grey, palettes) keep swscale's defaults. Best
          * effort: ignore refusal. */
-        const int *m = sws_matrix(matrix);
-        if (yuv_in || (d && (d->flags & AV_PIX_FMT_FLAG_RGB) && of == SEG_PIX_YUV420P))
-            (void)sws_setColorspaceDetails(src->sws, m, yuv_in ? full_range : 1, m,
+        const int *m = io_sws_matrix(matrix);
+        if (yuv_in || of == SEG_PIX_YUV420P)
+            (void)sws_setColorspaceDetails(src->sws, m, full_range, m,
                                            of == SEG_PIX_YUV420P ? image->full_range : 1, 0,
                                            1 << 16, 1 << 16);
         memcpy(src->sws_key, key, sizeof(key));

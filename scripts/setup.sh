@@ -218,21 +218,27 @@ step_deps() {
   fi
 }
 
-step_models() {
-  local dir=${SEG_MODELS_DIR:-models} f need=0
-  mkdir -p -- "$dir" || die "cannot create $dir"
-
-  for f in "${MODEL_FILES[@]}"; do
-    if has_sha256 "$dir/$f" "${MODEL_SHA256[$f]}"; then
-      continue
-    fi
-    need=1
+# Succeeds when DIR holds every pinned file with its sha256. A file with
+# another sha256 is deleted (to be fetched again).
+# Usage: pinned_present DIR FILES_ARRAY_NAME SHA256_ASSOC_NAME
+pinned_present() {
+  local dir=$1 f all=0
+  local -n names=$2 sums=$3
+  for f in "${names[@]}"; do
+    has_sha256 "$dir/$f" "${sums[$f]}" && continue
+    all=1
     if [[ -e $dir/$f ]]; then
-      warn "$dir/$f has the wrong sha256 ($(sha256_of "$dir/$f")); deleting and re-downloading"
+      warn "$dir/$f has the wrong sha256 ($(sha256_of "$dir/$f")); deleting and fetching it again"
       rm -f -- "$dir/$f"
     fi
   done
-  if ((need == 0)); then
+  return "$all"
+}
+
+step_models() {
+  local dir=${SEG_MODELS_DIR:-models} f
+  mkdir -p -- "$dir" || die "cannot create $dir"
+  if pinned_present "$dir" MODEL_FILES MODEL_SHA256; then
     log "models: $dir/ already has both models with the pinned sha256, skipping download"
     return 0
   fi
@@ -290,20 +296,9 @@ step_models() {
 }
 
 step_samples() {
-  local dir=${SEG_SAMPLES_DIR:-samples} f need=0
+  local dir=${SEG_SAMPLES_DIR:-samples} f
   mkdir -p -- "$dir" || die "cannot create $dir"
-
-  for f in "${SAMPLE_FILES[@]}"; do
-    if has_sha256 "$dir/$f" "${SAMPLE_SHA256[$f]}"; then
-      continue
-    fi
-    need=1
-    if [[ -e $dir/$f ]]; then
-      warn "$dir/$f has the wrong sha256 ($(sha256_of "$dir/$f")); deleting and re-fetching"
-      rm -f -- "$dir/$f"
-    fi
-  done
-  if ((need == 0)); then
+  if pinned_present "$dir" SAMPLE_FILES SAMPLE_SHA256; then
     log "samples: $dir/ already has all ${#SAMPLE_FILES[@]} files with the pinned sha256, skipping download"
     return 0
   fi

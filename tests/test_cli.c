@@ -624,38 +624,50 @@ static void test_window_under_xvfb(void **state)
     }
     /* A paced lavfi source in the window for 3 s; a screenshot half-way.
      * Matte mode keys the background magenta: a quarter of the 640x480
-     * screen is the 320x240 window, almost all of it magenta. */
-    char script[400], shot[400];
-    snprintf(script, sizeof script, "%s/win.sh", dir);
-    snprintf(shot, sizeof shot, "%s/shot.png", dir);
-    FILE *f = fopen(script, "w");
-    assert_non_null(f);
-    /* Under AddressSanitizer: SDL, D-Bus and GIO keep a few allocations to
-     * the end, which LeakSanitizer reports as leaks; the window code itself
-     * is leak-checked in test_display_window. Other errors still abort. */
-    fprintf(f, "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
-               "%s 'lavfi:testsrc2=size=320x240:rate=25,realtime' -m %s --display --frames 75 "
-               "--mode matte --matte-color ff00ff -q >%s 2>&1 &\n"
-               "pid=$!\nsleep 1.5\nimport -window root %s\nwait $pid\n",
-            BIN, MODEL, log_path, shot);
-    fclose(f);
-    assert_int_equal(tp_sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script), 0);
-    assert_true(log_contains("75 frames"));
-    size_t len;
-    uint8_t *px = raw_frame(shot, 0, "rgb24", &len);
-    assert_non_null(px);
-    assert_int_equal(len, (size_t)640 * 480 * 3);
-    long magenta = 0, black = 0;
-    for (size_t i = 0; i + 2 < len; i += 3) {
-        magenta += px[i] > 200 && px[i + 1] < 60 && px[i + 2] > 200;
-        black += px[i] < 10 && px[i + 1] < 10 && px[i + 2] < 10;
+     * screen is the 320x240 window, almost all of it magenta. Twice: a
+     * window alone gets RGB frames (its mode key may pick any mode), a
+     * window next to an output file YUV 4:2:0 frames (an IYUV texture). */
+    for (int with_output = 0; with_output < 2; with_output++) {
+        char script[400], shot[400], out[400] = "";
+        snprintf(script, sizeof script, "%s/win.sh", dir);
+        snprintf(shot, sizeof shot, "%s/shot%d.png", dir, with_output);
+        if (with_output)
+            snprintf(out, sizeof out, "-o %s/window.mp4 -y", dir);
+        FILE *f = fopen(script, "w");
+        assert_non_null(f);
+        /* Under AddressSanitizer: SDL, D-Bus and GIO keep a few allocations
+         * to the end, which LeakSanitizer reports as leaks; the window code
+         * itself is leak-checked in test_display_window. Other errors still
+         * abort. */
+        fprintf(f, "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+                   "%s 'lavfi:testsrc2=size=320x240:rate=25,realtime' -m %s --display "
+                   "--frames 75 --mode matte --matte-color ff00ff %s -q >%s 2>&1 &\n"
+                   "pid=$!\nsleep 1.5\nimport -window root %s\nwait $pid\n",
+                BIN, MODEL, out, log_path, shot);
+        fclose(f);
+        assert_int_equal(tp_sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script),
+                         0);
+        assert_true(log_contains("75 frames"));
+        size_t len;
+        uint8_t *px = raw_frame(shot, 0, "rgb24", &len);
+        assert_non_null(px);
+        assert_int_equal(len, (size_t)640 * 480 * 3);
+        long magenta = 0, black = 0;
+        for (size_t i = 0; i + 2 < len; i += 3) {
+            magenta += px[i] > 200 && px[i + 1] < 60 && px[i + 2] > 200;
+            black += px[i] < 10 && px[i + 1] < 10 && px[i + 2] < 10;
+        }
+        long n = 640 * 480;
+        printf("# window screenshot (%s frames): %.1f%% magenta, %.1f%% black\n",
+               with_output ? "YUV" : "RGB", 100.0 * magenta / n, 100.0 * black / n);
+        assert_true(magenta > n / 5); /* the composite fills the window */
+        assert_true(black > n / 2);   /* the rest of the screen */
+        free(px);
+        if (with_output) {
+            snprintf(out, sizeof out, "%s/window.mp4", dir);
+            assert_int_equal(tp_video_frames(out), 75);
+        }
     }
-    long n = 640 * 480;
-    printf("# window screenshot: %.1f%% magenta, %.1f%% black\n", 100.0 * magenta / n,
-           100.0 * black / n);
-    assert_true(magenta > n / 5);     /* the composite fills the window */
-    assert_true(black > n / 2);       /* the rest of the screen */
-    free(px);
 }
 
 static void test_deeplab_overlay_legend_and_fit(void **state)

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1365,10 +1366,34 @@ static void test_source_yuv_matrix_range_and_conversion(void **state)
     assert_true(sum / (32 * 48) <= 2.0); /* measured 1.13: bilinear against bicubic */
     free(raw);
     seg_image_free(&im);
-    /* Other output formats are refused. */
+    /* RGB and grey pictures become limited-range YUV, and the stream
+     * description says the same range as the frames (the sink tags the
+     * output with it): white is Y 235. JPEG-range YUV stays full. */
     char err[512];
     io_source *src = NULL;
-    io_source_opts o = {.pixfmt = SEG_PIX_GRAY8};
+    io_packet *pkt = NULL;
+    io_source_opts o = {.pixfmt = SEG_PIX_YUV420P};
+    const char *kinds[][3] = {{"bgr0", "ffv1", "0"}, {"gray", "ffv1", "0"},
+                              {"yuvj420p", "mjpeg", "1"}};
+    for (int k = 0; k < 3; k++) {
+        char white[PATH_MAX];
+        path_in_dir(white, sizeof(white), "white.mkv");
+        assert_int_equal(run_cmd("ffmpeg -nostdin -v error -y -f lavfi -i color=white:size=64x48 "
+                                 "-frames:v 1 -c:v %s -pix_fmt %s '%s'", kinds[k][1],
+                                 kinds[k][0], white),
+                         0);
+        assert_int_equal(io_source_open(&src, white, &o, err, sizeof(err)), SEG_OK);
+        assert_int_equal(io_source_read(src, &im, &pkt), IO_READ_VIDEO);
+        int full = kinds[k][2][0] == '1';
+        assert_int_equal(im.full_range, full);
+        assert_int_equal(io_source_info(src)->full_range, full);
+        assert_in_range(im.data[10 * im.stride + 10], full ? 254 : 235, full ? 255 : 235);
+        assert_in_range(im.cb[5 * im.cstride + 5], 127, 129);
+        io_source_close(&src);
+    }
+    seg_image_free(&im);
+    /* Other output formats are refused. */
+    o.pixfmt = SEG_PIX_GRAY8;
     assert_int_equal(io_source_open(&src, tagged, &o, err, sizeof(err)), SEG_ERR_INVALID);
 }
 
@@ -1511,6 +1536,91 @@ static void test_scaler_yuv_to_rgb_matches_rgb_path(void **state)
     seg_image_free(&rgb);
 }
 
+/* The tent filter of io_resample.c in double precision, one plane: the
+ * reference the scaler's 4:2:0 -> 4:4:4 path must match within a level. */
+static double tent_sample(const uint8_t *p, int stride, int w, int h, double cx, double cy,
+                          double rx, double ry)
+{
+    double sum = 0.0, wsum = 0.0;
+    for (int j = (int)floor(cy - ry) + 1; j < cy + ry; j++)
+        for (int i = (int)floor(cx - rx) + 1; i < cx + rx; i++) {
+            double wt = (1.0 - fabs(i - cx) / rx) * (1.0 - fabs(j - cy) / ry);
+            if (wt <= 0.0)
+                continue;
+            int x = i < 0 ? 0 : (i >= w ? w - 1 : i), y = j < 0 ? 0 : (j >= h ? h - 1 : j);
+            sum += wt * p[(size_t)y * stride + x];
+            wsum += wt;
+        }
+    return sum / wsum;
+}
+
+/* Largest difference between a 4:4:4 result and the reference, over all
+ * three planes (chroma centred on its 2x2 block: half the luma's scale). */
+static int resample_error(const seg_image *src, const seg_image *dst)
+{
+    double sx = (double)src->width / dst->width, sy = (double)src->height / dst->height;
+    int worst = 0;
+    for (int k = 0; k < 3; k++) {
+        const uint8_t *p = k == 0 ? src->data : k == 1 ? src->cb : src->cr;
+        const uint8_t *q = k == 0 ? dst->data : k == 1 ? dst->cb : dst->cr;
+        int stride = k ? src->cstride : src->stride, qs = k ? dst->cstride : dst->stride;
+        int w = k ? seg_chroma_w(src->width) : src->width;
+        int h = k ? seg_chroma_h(src->height) : src->height;
+        double fx = k ? sx / 2 : sx, fy = k ? sy / 2 : sy;
+        for (int j = 0; j < dst->height; j++)
+            for (int i = 0; i < dst->width; i++) {
+                double ref = tent_sample(p, stride, w, h, (i + 0.5) * fx - 0.5,
+                                         (j + 0.5) * fy - 0.5, fx > 1 ? fx : 1, fy > 1 ? fy : 1);
+                int d = abs(q[(size_t)j * qs + i] - (int)lrint(ref));
+                worst = d > worst ? d : worst;
+            }
+    }
+    return worst;
+}
+
+static void test_scaler_420_to_444_matches_reference(void **state)
+{
+    (void)state;
+    /* Shrinking (5:1 and 2.8:1 like 720p to 256x256), growing, odd sizes,
+     * 8:1 (the most the integer path takes) and beyond (swscale then:
+     * the same filter, within a few levels). */
+    static const int sizes[][4] = {{1280, 720, 256, 256}, {160, 120, 256, 256},
+                                   {161, 121, 97, 55},   {2048, 64, 256, 8},
+                                   {33, 17, 33, 17},     {4000, 90, 256, 9}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int sw = sizes[k][0], sh = sizes[k][1], dw = sizes[k][2], dh = sizes[k][3];
+        seg_image src = {0}, dst = {0};
+        assert_int_equal(seg_image_alloc(&src, sw, sh, SEG_PIX_YUV420P), SEG_OK);
+        /* Texture and hard edges in every plane. */
+        for (int y = 0; y < sh; y++)
+            for (int x = 0; x < sw; x++)
+                src.data[(size_t)y * src.stride + x] =
+                    (uint8_t)(((x / 7 + y / 5) % 2) * 180 + (x * 13 + y * 7) % 60);
+        for (int y = 0; y < seg_chroma_h(sh); y++)
+            for (int x = 0; x < seg_chroma_w(sw); x++) {
+                src.cb[(size_t)y * src.cstride + x] = (uint8_t)(x * 255 / seg_chroma_w(sw));
+                src.cr[(size_t)y * src.cstride + x] = (uint8_t)((x ^ y) & 1 ? 40 : 220);
+            }
+        src.matrix = SEG_YUV_BT709;
+        src.pts = 99;
+        io_scaler *sc = NULL;
+        assert_int_equal(io_scaler_create_fmt(&sc, sw, sh, SEG_PIX_YUV420P, dw, dh,
+                                              SEG_PIX_YUV444P), SEG_OK);
+        assert_int_equal(io_scaler_run(sc, &src, &dst), SEG_OK);
+        assert_int_equal(dst.format, SEG_PIX_YUV444P);
+        assert_int_equal(dst.matrix, SEG_YUV_BT709);
+        assert_int_equal(dst.pts, 99);
+        int err = resample_error(&src, &dst);
+        int swscale = (double)sw / dw > 8.0 || (double)sh / dh > 8.0;
+        printf("# %dx%d -> %dx%d: max %d level(s) from the reference%s\n", sw, sh, dw, dh, err,
+               swscale ? " (swscale)" : "");
+        assert_true(err <= (swscale ? 3 : 1));
+        io_scaler_free(&sc);
+        seg_image_free(&src);
+        seg_image_free(&dst);
+    }
+}
+
 static void test_png_of_a_yuv_picture(void **state)
 {
     (void)state;
@@ -1566,6 +1676,7 @@ int main(void)
         cmocka_unit_test(test_source_yuv_matrix_range_and_conversion),
         cmocka_unit_test(test_sink_yuv_planes_go_in_unchanged),
         cmocka_unit_test(test_scaler_yuv_to_rgb_matches_rgb_path),
+        cmocka_unit_test(test_scaler_420_to_444_matches_reference),
         cmocka_unit_test(test_png_of_a_yuv_picture),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
