@@ -2,7 +2,8 @@
  *
  * io_source_open_memory() probes the bytes with every demuxer FFmpeg has,
  * then io_source_read() runs io/'s real loop: demux, decode, skip corrupt
- * packets, convert to RGB24, hand out audio packets. Work per input is
+ * packets, convert to RGB24 or copy/convert to YUV 4:2:0 (odd-sized inputs
+ * take the YUV path, the pipeline's default), hand out audio packets. Work per input is
  * bounded: the input is all there is to read (no file or network: the
  * demuxer may not open anything else), pictures are capped by SEG_MAX_DIM /
  * SEG_MAX_PIXELS, and at most MAX_READS results or MAX_PIXELS_PER_INPUT
@@ -43,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     io_source_opts o = {0};
     o.want_audio = 1;
     o.decoder_threads = 1;
+    o.pixfmt = size & 1 ? SEG_PIX_YUV420P : SEG_PIX_RGB24;
     int st = io_source_open_memory(&src, data, size, "fuzz", &o, err, sizeof err);
     if (st != SEG_OK) {
         HARNESS_CHECK(st < 0 && src == NULL && err[0] != '\0');
@@ -60,11 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < MAX_READS && pixels < MAX_PIXELS_PER_INPUT; i++) {
         int kind = io_source_read(src, &frame, &pkt);
         if (kind == IO_READ_VIDEO) {
-            HARNESS_CHECK(frame.data && frame.format == SEG_PIX_RGB24);
+            HARNESS_CHECK(frame.data && frame.format == o.pixfmt);
             HARNESS_CHECK(frame.width > 0 && frame.height > 0 && frame.width <= SEG_MAX_DIM &&
                           frame.height <= SEG_MAX_DIM &&
                           (long long)frame.width * frame.height <= SEG_MAX_PIXELS);
-            HARNESS_CHECK(frame.stride >= frame.width * 3);
+            HARNESS_CHECK(frame.stride >= frame.width * seg_pixfmt_bpp(frame.format));
             HARNESS_CHECK(frame.index == expect_index++);
             pixels += (long long)frame.width * frame.height;
             n_frames++;
@@ -72,7 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              * as it says. */
             volatile uint8_t t = frame.data[0];
             t ^= frame.data[(size_t)(frame.height - 1) * (size_t)frame.stride +
-                            (size_t)frame.width * 3 - 1];
+                            (size_t)frame.width * (size_t)seg_pixfmt_bpp(frame.format) - 1];
+            if (frame.format == SEG_PIX_YUV420P) {
+                /* ... and so are its chroma planes. */
+                size_t last = (size_t)(seg_chroma_h(frame.height) - 1) * (size_t)frame.cstride +
+                              (size_t)seg_chroma_w(frame.width) - 1;
+                HARNESS_CHECK(frame.cb && frame.cr && frame.cstride >= seg_chroma_w(frame.width));
+                t ^= frame.cb[last] ^ frame.cr[last];
+            }
             (void)t;
         } else if (kind == IO_READ_AUDIO) {
             HARNESS_CHECK(pkt != NULL);
