@@ -105,6 +105,14 @@ static void test_publishes_to_an_rtmp_server(void **state)
     char url[128], recv_path[300];
     snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/live/segstream", port);
     snprintf(recv_path, sizeof recv_path, "%s/received.flv", fx.dir);
+    /* Nobody listening yet: an output error naming the URL, at once. */
+    char err[512];
+    seg_config c = job(fx.clip, url);
+    c.format = "flv";
+    seg_stats st;
+    assert_int_equal(seg_run(&c, &st, err, sizeof err), SEG_ERR_IO);
+    assert_int_equal(st.where, SEG_WHERE_OUTPUT);
+    assert_non_null(strstr(err, url));
     /* ffmpeg as a one-shot RTMP server: takes one publisher, saves it. */
     pid_t rx = tp_spawn("exec ffmpeg -nostdin -v error -y -listen 1 -timeout 20 -i '%s' -c copy "
                         "'%s'", url, recv_path);
