@@ -87,7 +87,7 @@ void seg_image_free(seg_image *img)
 
 /* ==== colour ============================================================ */
 
-static void matrix_k(seg_yuv_matrix m, double *kr, double *kb)
+void seg_yuv_matrix_k(seg_yuv_matrix m, double *kr, double *kb)
 {
     switch (m) {
     case SEG_YUV_BT709: *kr = 0.2126; *kb = 0.0722; break;
@@ -105,7 +105,7 @@ static uint8_t clamp_u8(double v, double lo, double hi)
 void seg_yuv_tables_init(seg_yuv_tables *t, seg_yuv_matrix m, int full_range)
 {
     double kr, kb;
-    matrix_k(m, &kr, &kb);
+    seg_yuv_matrix_k(m, &kr, &kb);
     double kg = 1.0 - kr - kb, ys = full_range ? 1.0 / 255.0 : 1.0 / 219.0;
     double cs = full_range ? 1.0 / 255.0 : 1.0 / 224.0, y0 = full_range ? 0.0 : 16.0;
     for (int i = 0; i < 256; i++) {
@@ -122,7 +122,7 @@ void seg_yuv_tables_init(seg_yuv_tables *t, seg_yuv_matrix m, int full_range)
 static void to_yuv(double r, double g, double b, seg_yuv_matrix m, int full, uint8_t yuv[3])
 {
     double kr, kb;
-    matrix_k(m, &kr, &kb);
+    seg_yuv_matrix_k(m, &kr, &kb);
     double y = kr * r + (1.0 - kr - kb) * g + kb * b;
     double pb = 0.5 * (b - y) / (1.0 - kb), pr = 0.5 * (r - y) / (1.0 - kr);
     if (full) {
@@ -144,7 +144,7 @@ void seg_rgb_to_yuv(const uint8_t rgb[3], seg_yuv_matrix m, int full_range, uint
 void seg_yuv_to_rgb(const uint8_t yuv[3], seg_yuv_matrix m, int full_range, uint8_t rgb[3])
 {
     double kr, kb;
-    matrix_k(m, &kr, &kb);
+    seg_yuv_matrix_k(m, &kr, &kb);
     double y, pb, pr;
     if (full_range) {
         y = yuv[0] / 255.0;

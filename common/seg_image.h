@@ -88,6 +88,9 @@ static inline int seg_chroma_h(int height)
     return (height + 1) / 2;
 }
 
+/** The luma weights Kr and Kb of matrix @p m (BT.601 for an unknown one). */
+void seg_yuv_matrix_k(seg_yuv_matrix m, double *kr, double *kb);
+
 /** Non-zero for the planar Y'CbCr formats. */
 static inline int seg_pixfmt_is_yuv(seg_pixfmt f)
 {

@@ -257,10 +257,9 @@ static int background_for(disp_compositor *c, const seg_image *given, int w, int
  * (the formulas of seg_rgb_to_yuv()). */
 static void yuv_coef(disp_yuv_coef *k, seg_yuv_matrix m, int full)
 {
-    /* Kr and Kb of the matrices seg_image.h names, in its order */
-    static const double KR[SEG_YUV_COUNT] = {0.299, 0.2126, 0.2627};
-    static const double KB[SEG_YUV_COUNT] = {0.114, 0.0722, 0.0593};
-    double kr = KR[m], kb = KB[m], kg = 1.0 - kr - kb;
+    double kr, kb;
+    seg_yuv_matrix_k(m, &kr, &kb);
+    double kg = 1.0 - kr - kb;
     double ys = (full ? 255.0 : 219.0) / 255.0, cs = (full ? 255.0 : 224.0) / 255.0;
     /* Y' = Kr R + Kg G + Kb B; Cb = (B - Y') / (2 (1 - Kb)), Cr = (R - Y') /
      * (2 (1 - Kr)); each scaled to the range */
