@@ -9,6 +9,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
+#include <libswscale/swscale.h>
 
 #include "io.h"
 #include "seg_status.h"
@@ -53,6 +54,14 @@ void io_resampler_free(io_resampler **r);
 
 /** swscale's coefficient table for a Y'CbCr matrix (sws_setColorspaceDetails). */
 const int *io_sws_matrix(seg_yuv_matrix m);
+
+/** Tell @p sws which matrix and ranges to convert with (the same matrix on
+ *  both sides; a range flag is ignored on an RGB side). Best effort: a
+ *  refusal leaves swscale's defaults. */
+void io_sws_colorspace(struct SwsContext *sws, seg_yuv_matrix m, int in_full, int out_full);
+
+/** Non-zero for a Y'CbCr pixel format with colour (not RGB, not grey). */
+int io_pix_fmt_is_yuv(enum AVPixelFormat f);
 
 /** The source's video stream, NULL without a source. */
 const AVStream *io_source_video_stream(const io_source *src);

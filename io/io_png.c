@@ -104,9 +104,19 @@ int io_png_writer_encode(io_png_writer *w, const seg_image *img, const uint8_t *
     int ret, st;
     if (!w || !img || !img->data || !data || !size)
         return SEG_ERR_INVALID;
-    if (img->format == SEG_PIX_YUV420P && img->cb && img->cr && img->width >= 1 &&
-        img->height >= 1 && img->width <= SEG_MAX_DIM && img->height <= SEG_MAX_DIM &&
-        (long long)img->width * img->height <= SEG_MAX_PIXELS) {
+    if (img->width > SEG_MAX_DIM || img->height > SEG_MAX_DIM ||
+        (long long)img->width * img->height > SEG_MAX_PIXELS) {
+        IO_SET_ERROR(w, "picture %dx%d is over the size limits", img->width, img->height);
+        return SEG_ERR_LIMIT;
+    }
+    int yuv = img->format == SEG_PIX_YUV420P && img->cb && img->cr;
+    int bpp = yuv ? 1 : av_fmt(img->format) == AV_PIX_FMT_NONE ? 0 : seg_pixfmt_bpp(img->format);
+    if (bpp == 0 || img->width < 1 || img->height < 1 || img->stride < img->width * bpp) {
+        IO_SET_ERROR(w, "not a picture PNG can hold (%dx%d %s)", img->width, img->height,
+                     seg_pixfmt_name(img->format));
+        return SEG_ERR_INVALID;
+    }
+    if (yuv) {
         /* PNG holds RGB: convert with the picture's own matrix and range. */
         if (w->rgb.width != img->width || w->rgb.height != img->height) {
             seg_image_free(&w->rgb);
@@ -117,17 +127,7 @@ int io_png_writer_encode(io_png_writer *w, const seg_image *img, const uint8_t *
         }
         (void)seg_image_convert(img, &w->rgb);
         img = &w->rgb;
-    }
-    int bpp = seg_pixfmt_bpp(img->format);
-    if (bpp == 0 || img->format == SEG_PIX_YUV420P || img->width < 1 || img->height < 1 || img->stride < img->width * bpp) {
-        IO_SET_ERROR(w, "not a picture PNG can hold (%dx%d, format %d)", img->width,
-                     img->height, (int)img->format);
-        return SEG_ERR_INVALID;
-    }
-    if (img->width > SEG_MAX_DIM || img->height > SEG_MAX_DIM ||
-        (long long)img->width * img->height > SEG_MAX_PIXELS) {
-        IO_SET_ERROR(w, "picture %dx%d is over the size limits", img->width, img->height);
-        return SEG_ERR_LIMIT;
+        bpp = 3;
     }
     if (!w->enc || w->w != img->width || w->h != img->height || w->fmt != img->format)
         if ((st = setup(w, img)))

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
 struct io_scaler {
@@ -97,6 +98,18 @@ const int *io_sws_matrix(seg_yuv_matrix m)
                                                      : SWS_CS_ITU601);
 }
 
+void io_sws_colorspace(struct SwsContext *sws, seg_yuv_matrix m, int in_full, int out_full)
+{
+    const int *k = io_sws_matrix(m);
+    (void)sws_setColorspaceDetails(sws, k, in_full, k, out_full, 0, 1 << 16, 1 << 16);
+}
+
+int io_pix_fmt_is_yuv(enum AVPixelFormat f)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f);
+    return d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
+}
+
 int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
 {
     int ret;
@@ -108,7 +121,8 @@ int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
         if ((ret = seg_image_alloc(dst, sc->dst_w, sc->dst_h, sc->dst_f)) < 0)
             return ret;
     } else if (dst->format != sc->dst_f || dst->width != sc->dst_w ||
-               dst->height != sc->dst_h || (seg_pixfmt_is_yuv(dst->format) && !dst->cb)) {
+               dst->height != sc->dst_h ||
+               (seg_pixfmt_is_yuv(dst->format) && (!dst->cb || !dst->cr))) {
         return SEG_ERR_INVALID;
     }
     /* The YUV side's matrix and range: a YUV source's own (a YUV output
@@ -130,11 +144,8 @@ int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
     if (yuv) {
         int key[2] = {(int)yuv->matrix + 1, yuv->full_range};
         if (key[0] != sc->cs_key[0] || key[1] != sc->cs_key[1]) {
-            const int *m = io_sws_matrix(yuv->matrix);
-            int in_full = yuv_in ? src->full_range : 1;
-            int out_full = yuv_out ? dst->full_range : 1;
-            (void)sws_setColorspaceDetails(sc->sws, m, in_full, m, out_full, 0, 1 << 16,
-                                           1 << 16);
+            io_sws_colorspace(sc->sws, yuv->matrix, yuv_in ? src->full_range : 1,
+                              yuv_out ? dst->full_range : 1);
             sc->cs_key[0] = key[0];
             sc->cs_key[1] = key[1];
         }

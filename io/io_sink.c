@@ -143,7 +143,6 @@ static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params
                         const io_source *src, AVRational tb, AVRational rate, int w, int h,
                         enum AVPixelFormat pix)
 {
-    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pix);
     AVCodecContext *c;
     int ret;
 
@@ -161,7 +160,7 @@ static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params
         av_reduce(&c->sample_aspect_ratio.num, &c->sample_aspect_ratio.den, p->sar_num,
                   p->sar_den, INT_MAX);
     c->thread_count = p->encoder_threads > 0 ? p->encoder_threads : 1;
-    if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
+    if (io_pix_fmt_is_yuv(pix)) {
         if (p->yuv) {
             /* The frames' own matrix and range; primaries and transfer as
              * the input said (a plain transcode passes them on). */
@@ -266,12 +265,11 @@ static int setup_video(io_sink *snk, const io_sink_params *p, const io_source *s
                          av_get_pix_fmt_name(in_pix), d->name);
             return SEG_ERR_UNSUPPORTED;
         }
-        int yuv_out = !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
+        int yuv_out = io_pix_fmt_is_yuv(pix);
         int full = snk->enc->color_range == AVCOL_RANGE_JPEG || strstr(d->name, "yuvj") != NULL;
-        const int *m = io_sws_matrix(snk->yuv ? p->matrix : SEG_YUV_BT709);
         if (snk->yuv || yuv_out)
-            (void)sws_setColorspaceDetails(snk->sws, m, snk->yuv ? p->full_range : 1, m,
-                                           yuv_out ? full : 1, 0, 1 << 16, 1 << 16);
+            io_sws_colorspace(snk->sws, snk->yuv ? p->matrix : SEG_YUV_BT709,
+                              snk->yuv ? p->full_range : 1, yuv_out ? full : 1);
     }
     if (!(snk->frame = av_frame_alloc()) || !(snk->pkt = av_packet_alloc())) {
         IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
@@ -530,10 +528,14 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
     /* Source rectangle = encoder size: odd sizes lose their last column/row. */
     const uint8_t *src_data[4] = {frame->data, frame->cb, frame->cr, NULL};
     int src_stride[4] = {frame->stride, frame->cstride, frame->cstride, 0};
-    if (snk->sws)
-        sws_scale(snk->sws, src_data, src_stride, 0, snk->enc->height, snk->frame->data,
-                  snk->frame->linesize);
-    else
+    if (snk->sws) {
+        if (sws_scale(snk->sws, src_data, src_stride, 0, snk->enc->height, snk->frame->data,
+                      snk->frame->linesize) != snk->enc->height) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': pixel conversion to %s failed", snk->url,
+                         av_get_pix_fmt_name(snk->enc->pix_fmt));
+            return fail(snk, SEG_ERR_IO);
+        }
+    } else
         av_image_copy(snk->frame->data, snk->frame->linesize, src_data, src_stride,
                       AV_PIX_FMT_YUV420P, snk->enc->width, snk->enc->height);
 

@@ -271,8 +271,7 @@ static enum AVPixelFormat plain_pix_fmt(enum AVPixelFormat f, int *full_range)
 static int frames_full_range(enum AVPixelFormat f, enum AVColorRange r)
 {
     int full = r == AVCOL_RANGE_JPEG;
-    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(plain_pix_fmt(f, &full));
-    return d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3 && full;
+    return io_pix_fmt_is_yuv(plain_pix_fmt(f, &full)) && full;
 }
 
 /* The Y'CbCr matrix of a picture: its own tag, else what players assume for
@@ -732,8 +731,7 @@ static int deliver_frame(io_source *src, seg_image *image)
             goto end;
         }
     }
-    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pf);
-    int yuv_in = d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
+    int yuv_in = io_pix_fmt_is_yuv(pf);
     seg_yuv_matrix matrix = yuv_matrix(f->colorspace, h);
     if (of == SEG_PIX_YUV420P) {
         /* Planes the encoder will take as they are: a YUV input keeps its
@@ -758,6 +756,7 @@ static int deliver_frame(io_source *src, seg_image *image)
         IO_SET_ERROR(src, "INPUT '%s': cannot convert %s to %s", src->url,
                      av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?",
                      seg_pixfmt_name(of));
+        memset(src->sws_key, 0, sizeof src->sws_key); /* a new context needs its set-up */
         ret = SEG_ERR_UNSUPPORTED;
         goto end;
     }
@@ -768,11 +767,9 @@ static int deliver_frame(io_source *src, seg_image *image)
          * else limited), so the tags the sink writes are true. Into RGB,
          * other inputs (grey, palettes) keep swscale's defaults. Best
          * effort: ignore refusal. */
-        const int *m = io_sws_matrix(matrix);
         if (yuv_in || of == SEG_PIX_YUV420P)
-            (void)sws_setColorspaceDetails(src->sws, m, full_range, m,
-                                           of == SEG_PIX_YUV420P ? image->full_range : 1, 0,
-                                           1 << 16, 1 << 16);
+            io_sws_colorspace(src->sws, matrix, full_range,
+                              of == SEG_PIX_YUV420P ? image->full_range : 1);
         memcpy(src->sws_key, key, sizeof(key));
     }
     uint8_t *dst[4] = {image->data, image->cb, image->cr, NULL};

@@ -132,6 +132,18 @@ static void test_png_round_trip(void **state)
     seg_image bad = im;
     bad.format = SEG_PIX_COUNT;
     assert_int_equal(io_png_writer_encode(pw, &bad, &d, &n1), SEG_ERR_INVALID);
+    /* 4:4:4 and a 4:2:0 picture without its chroma planes: refused with a
+     * message, and the writer still works after them. */
+    bad.format = SEG_PIX_YUV444P;
+    assert_int_equal(io_png_writer_encode(pw, &bad, &d, &n1), SEG_ERR_INVALID);
+    assert_non_null(strstr(io_png_writer_last_error(pw), "yuv444p"));
+    bad.format = SEG_PIX_YUV420P;
+    assert_int_equal(io_png_writer_encode(pw, &bad, &d, &n1), SEG_ERR_INVALID);
+    bad.width = SEG_MAX_DIM + 1;
+    bad.format = SEG_PIX_RGB24;
+    assert_int_equal(io_png_writer_encode(pw, &bad, &d, &n1), SEG_ERR_LIMIT);
+    assert_int_equal(io_png_writer_encode(pw, &im, &d, &n2), SEG_OK);
+    assert_int_equal(n1, n2);
     assert_int_equal(io_png_writer_write(pw, "/nonexistent-dir/x.png", &im), SEG_ERR_IO);
     assert_non_null(strstr(io_png_writer_last_error(pw), "/nonexistent-dir/x.png"));
     assert_int_equal(io_png_save("/nonexistent-dir/y.png", &im, err, sizeof err), SEG_ERR_IO);
