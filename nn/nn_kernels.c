@@ -317,6 +317,8 @@ void nn_conv(const float *in, int ih, int iw, int ic, const float *packed, int o
          * segments and lda = stride*ic, reading the input in place. Only the
          * border pixels go through im2col. */
         int ox_lo = (g->pad_left + g->stride_w - 1) / g->stride_w;
+        if (ox_lo > ow) /* a kernel wider than the input: no interior pixel */
+            ox_lo = ow;
         int ox_hi = ox_lo;
         while (ox_hi < ow && ox_hi * g->stride_w - g->pad_left + g->kw - 1 < iw)
             ox_hi++;

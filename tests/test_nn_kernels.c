@@ -261,6 +261,42 @@ static void test_conv2d_matches_reference(void **state)
     }
 }
 
+/* Kernels wider (and taller) than the input, SAME padding: no output pixel
+ * has its window inside the input, so the whole row goes through im2col and
+ * nothing is written past the output (a canary after it). A crafted model
+ * can ask for this; the direct path once ran past the row here. */
+static void test_conv2d_kernel_wider_than_input(void **state)
+{
+    (void)state;
+    static const int shapes[][4] = {{1, 3, 1, 9}, {2, 3, 7, 9}, {4, 2, 1, 15}, {3, 5, 3, 12}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        int ih = shapes[t][0], iw = shapes[t][1], kh = shapes[t][2], kw = shapes[t][3];
+        int ic = 3, oc = 5;
+        nn_window g = {kh, kw, 1, 1, 1, 1, 0, 0};
+        int oh = nn_conv_out_size(ih, kh, 1, 1, 1, &g.pad_top);
+        int ow = nn_conv_out_size(iw, kw, 1, 1, 1, &g.pad_left);
+        size_t on = (size_t)oh * ow * oc, kn = (size_t)kh * kw * ic;
+        float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)oc * kn);
+        float *b = rand_buf((size_t)oc), *packed = rand_buf(nn_pack_size(oc, (int)kn));
+        float *ref = rand_buf(on), *out = rand_buf(on + 64);
+        float *scratch = rand_buf(nn_conv_scratch_size(kh, kw, ic));
+        nn_pack_conv(w, b, oc, (int)kn, packed);
+        nn_ref_conv2d(in, ih, iw, ic, w, b, oc, ref, oh, ow, &g, NN_ACT_NONE);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0)
+                continue;
+            for (size_t i = 0; i < on + 64; i++)
+                out[i] = i < on ? NAN : 12345.0f;
+            nn_conv(in, ih, iw, ic, packed, oc, out, oh, ow, &g, NN_ACT_NONE, NULL, NN_ACT_NONE,
+                    scratch, 0, 1);
+            assert_close(out, ref, on, 1e-4f);
+            for (size_t i = on; i < on + 64; i++)
+                assert_true(out[i] == 12345.0f);
+        }
+        free(in); free(w); free(b); free(packed); free(ref); free(out); free(scratch);
+    }
+}
+
 static void test_depthwise_matches_reference(void **state)
 {
     (void)state;
@@ -471,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_avgpool_counts_only_real_taps_at_borders),
         cmocka_unit_test(test_activations_hand_values),
         cmocka_unit_test(test_conv2d_matches_reference),
+        cmocka_unit_test(test_conv2d_kernel_wider_than_input),
         cmocka_unit_test(test_depthwise_matches_reference),
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),
