@@ -665,6 +665,10 @@ int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errle
 {
     int st = SEG_ERR_IO;
     uint8_t *buf = NULL;
+    if (!out || !path) {
+        SET_ERR("no model given");
+        return SEG_ERR_INVALID;
+    }
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -1238,9 +1238,6 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
         SET_ERR("out of memory for %u operators", ops.n);
         return SEG_ERR_NOMEM;
     }
-    /* Custom op names must outlive the parse: keep them in a static set of the
-     * ones we run, or print them only in errors. */
-    static char custom_name[64];
     for (uint32_t i = 0; i < ops.n; i++) {
         op_ctx c;
         memset(&c, 0, sizeof c);
@@ -1260,7 +1257,8 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
         int code2 = (int)fb_int(f, &oc, 3, 4, 1, 0);
         if (code2 > code) /* readers take the larger of the two fields */
             code = code2;
-        char cname[64];
+        char cname[64]; /* an unknown custom op's name, for its error only: nodes
+                           keep c.name, always a literal for ops we build */
         if (fb_string(f, &oc, 1, cname, sizeof cname) || f->bad) {
             SET_ERR("malformed model: operator code %u is unreadable", opcode_index);
             return SEG_ERR_BAD_MODEL;
@@ -1269,8 +1267,7 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
             if (strcmp(cname, "Convolution2DTransposeBias") == 0) {
                 c.name = "Convolution2DTransposeBias";
             } else {
-                memcpy(custom_name, cname, sizeof cname);
-                c.name = custom_name;
+                c.name = cname;
             }
         } else {
             c.name = (code >= 0 && code < N_BUILTINS) ? BUILTIN_NAMES[code] : "UNKNOWN_BUILTIN";
