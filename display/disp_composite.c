@@ -760,8 +760,7 @@ int disp_render(disp_compositor *c, const disp_input *in, seg_image *out)
         panel.data = out->data + (size_t)w * 3;
         grey(c, &panel);
         panel.data = out->data + (size_t)w * 6;
-        copy_rgb(f, panel.data, panel.stride);
-        if ((st = draw(c, c->opt.side_mode, &panel, &panel, in)))
+        if ((st = draw(c, c->opt.side_mode, f, &panel, in)))
             return st;
     } else if ((st = draw(c, mode, f, out, in))) {
         return st;
@@ -799,10 +798,10 @@ int disp_composite(disp_compositor *c, seg_image *frame, const float *mask, int 
 const uint8_t *disp_compositor_alpha(const disp_compositor *c, int *width, int *height)
 {
     if (width)
-        *width = c->aw;
+        *width = c ? c->aw : 0;
     if (height)
-        *height = c->ah;
-    return c->aw ? c->alpha : NULL;
+        *height = c ? c->ah : 0;
+    return c && c->aw ? c->alpha : NULL;
 }
 
 int disp_compositor_mask_image(const disp_compositor *c, seg_image *view)

@@ -526,12 +526,10 @@ int disp_refine(disp_compositor *c, const seg_image *f, const float *mask, int m
     c->ah = h;
     c->pts = f->pts;
     c->index = f->index;
-    if ((st = smooth_mask(c, mask, mw, mh)))
-        return st;
-    st = c->opt.edge ? guided(c, f) : bilinear(c, w, h);
+    if ((st = smooth_mask(c, mask, mw, mh)) == SEG_OK &&
+        (st = c->opt.edge ? guided(c, f) : bilinear(c, w, h)) == SEG_OK && c->opt.feather > 0)
+        st = feather(c, w, h);
     if (st)
-        return st;
-    if (c->opt.feather > 0 && (st = feather(c, w, h)))
-        return st;
-    return SEG_OK;
+        c->aw = c->ah = 0; /* no alpha to hand out (disp_compositor_alpha) */
+    return st;
 }
