@@ -154,17 +154,6 @@ static void log_line(void *user, io_log_level level, const char *msg)
                 (int)n, msg);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int exit_code(int st, seg_where where)
 {
     if (st == SEG_OK)
@@ -193,7 +182,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
 /* A number option: 0 on success, else a message and EXIT_USAGE. */
 static int number_option(const char *name, const char *arg, long lo, long hi, long *out)
 {
-    if (parse_int(arg, lo, hi, out) == 0)
+    if (seg_parse_long(arg, lo, hi, out) == 0)
         return 0;
     fprintf(stderr, "segstream: --%s wants %ld..%ld, got '%s'\n", name, lo, hi, arg);
     return EXIT_USAGE;
@@ -454,7 +443,7 @@ int main(int argc, char **argv)
     }
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
-    if (delay && parse_int(delay, 0, 10000000, &v) == 0)
+    if (delay && seg_parse_long(delay, 0, 10000000, &v) == 0)
         cfg.infer_delay_us = (int)v;
 
     struct sigaction sa;

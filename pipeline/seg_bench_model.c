@@ -13,12 +13,16 @@
 #include "nn_kernels.h"
 #include "seg.h"
 
+/* Not seg_now_ms(): this file is also built into the tests' bench_model,
+ * which links the engine only. */
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+#define USAGE "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -37,20 +41,27 @@ int seg_bench_model_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
+    long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:r:", opts, NULL)) != -1) {
         switch (c) {
         case 'b': break;
-        case 't': threads = atoi(optarg); break;
-        case 'r': runs = atoi(optarg); break;
+        case 't':
+        case 'r':
+            if (seg_parse_long(optarg, c == 't' ? 0 : 1, c == 't' ? 256 : 1000000, &v)) {
+                fprintf(stderr, "segstream: --%s wants %s, got '%s'\n",
+                        c == 't' ? "threads" : "runs", c == 't' ? "0..256" : "1..1000000",
+                        optarg);
+                return 2;
+            }
+            *(c == 't' ? &threads : &runs) = (int)v;
+            break;
         case 'p': profile = 1; break;
-        default:
-            fprintf(stderr, "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n");
-            return 2;
+        default: fputs(USAGE, stderr); return 2;
         }
     }
-    if (optind != argc - 1 || runs < 1 || runs > 1000000 || threads < 0) {
-        fprintf(stderr, "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n");
+    if (optind != argc - 1) {
+        fputs(USAGE, stderr);
         return 2;
     }
     const char *path = argv[optind];
@@ -64,9 +75,11 @@ int seg_bench_model_main(int argc, char **argv)
     nn_shape s = nn_model_input_shape(m);
     size_t n = (size_t)s.n * s.h * s.w * s.c;
     uint32_t r = 1u;
+    int st = SEG_OK;
     float *x = nn_model_input(m);
     double *t = malloc(sizeof(double) * (size_t)runs);
     if (!t) {
+        fprintf(stderr, "segstream: out of memory for %d timings\n", runs);
         nn_model_free(&m);
         return 1;
     }
@@ -75,7 +88,8 @@ int seg_bench_model_main(int argc, char **argv)
             r = r * 1664525u + 1013904223u;
             x[i] = (float)(r >> 8) / 16777216.0f;
         }
-        nn_model_run(m);
+        if ((st = nn_model_run(m)))
+            break;
     }
     nn_model_set_profiling(m, profile);
     nn_model_reset_profile(m);
@@ -85,8 +99,15 @@ int seg_bench_model_main(int argc, char **argv)
             x[i] = (float)(r >> 8) / 16777216.0f;
         }
         double t0 = now_ms();
-        nn_model_run(m);
+        if (st || (st = nn_model_run(m)))
+            break;
         t[k] = now_ms() - t0;
+    }
+    if (st) {
+        fprintf(stderr, "segstream: '%s': inference failed: %s\n", path, seg_status_str(st));
+        free(t);
+        nn_model_free(&m);
+        return 1;
     }
     qsort(t, (size_t)runs, sizeof(double), cmp_double);
     double med = t[runs / 2];

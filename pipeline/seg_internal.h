@@ -134,8 +134,7 @@ typedef struct seg_worker {
     int scaler_w, scaler_h;
     seg_image small;       /**< the frame at model size: RGB24, or YUV444P for a
                                 YUV frame (then made RGB with yuv_tab) */
-    seg_yuv_tables yuv_tab;/**< for small's matrix and range (yuv_key) */
-    int yuv_key;           /**< matrix * 2 + range the tables are for, -1 = none */
+    seg_yuv_tables yuv_tab;/**< for small's matrix and range (made with the scaler) */
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
     float *raw_mask;       /**< letterbox/crop: the model-output-sized mask */
     uint8_t *raw_labels;   /**< ... and labels (multi-class) */

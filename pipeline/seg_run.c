@@ -524,7 +524,6 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     for (int i = 0; i < workers; i++) {
         seg_worker *w = &job->workers[i];
         w->job = job;
-        w->yuv_key = -1;
         w->id = i;
         if ((st = seg_model_open(&w->sm, cfg->model, cfg->input_range, cfg->labels,
                                  cfg->classes, msg, sizeof msg))) {

@@ -378,6 +378,7 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         /* First frame, or the stream changed size (or colours) mid-way. */
         w->small.matrix = s->image.matrix;
         w->small.full_range = s->image.full_range;
+        seg_yuv_tables_init(&w->yuv_tab, w->small.matrix, w->small.full_range);
         if ((st = setup_fit(w, s->image.width, s->image.height)))
             return st;
     }
@@ -413,16 +414,10 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         seg_job_fail(job, st, SEG_WHERE_OTHER, "scaling the frame to the model size failed");
         return st;
     }
-    if (w->small.format == SEG_PIX_YUV444P) {
-        int key = (int)w->small.matrix * 2 + w->small.full_range;
-        if (key != w->yuv_key) {
-            seg_yuv_tables_init(&w->yuv_tab, w->small.matrix, w->small.full_range);
-            w->yuv_key = key;
-        }
+    if (w->small.format == SEG_PIX_YUV444P)
         normalise_yuv(&w->small, &w->yuv_tab, nn_model_input(w->sm.nn), job->lut);
-    } else {
+    else
         normalise_rgb(&w->small, nn_model_input(w->sm.nn), job->lut);
-    }
     double tb = seg_now_ms();
     if ((st = nn_model_run(w->sm.nn))) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "inference failed: %s", seg_status_str(st));

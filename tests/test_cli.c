@@ -401,6 +401,13 @@ static void test_bad_pipeline_options(void **state)
                            "--crf", "--preset", "--compose-rgb"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         assert_true(log_contains(words[i]));
+    /* --bench-model checks its numbers too. */
+    snprintf(args, sizeof args, "--bench-model %s --runs 5x", MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--runs wants"));
+    snprintf(args, sizeof args, "--bench-model %s --threads x --runs 3", MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--threads wants"));
     /* The encoder settings reach x264: it writes them into the stream. */
     snprintf(args, sizeof args, "%s/vtest60.avi -o %s/crf.mp4 -y -q -m %s --frames 5 --crf 31 "
              "--preset ultrafast", dir, dir, MODEL);
