@@ -507,6 +507,17 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         return SEG_ERR_INVALID;
     }
 
+    if (cfg->display && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") &&
+        !getenv("SDL_VIDEODRIVER")) {
+        /* Said before anything loads or opens (a network input may take
+         * its whole timeout); the window itself opens on the renderer. */
+        st = SEG_ERR_UNSUPPORTED;
+        stats->where = SEG_WHERE_OUTPUT;
+        SET_ERR("--display: no display to open a window on (DISPLAY is not set); write a "
+                "video with -o OUTPUT or PNG frames with --dump-frames DIR instead");
+        return st;
+    }
+
     job = calloc(1, sizeof *job);
     if (!job || !(job->workers = calloc((size_t)workers, sizeof(seg_worker)))) {
         free(job);
@@ -605,16 +616,6 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
      * keeps one, as each frame thread delays the output by a frame. */
     if (cfg->encoder_threads == 0)
         stats->encoder_threads = job->live || cores < 2 ? 1 : 2;
-
-    if (cfg->display && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") &&
-        !getenv("SDL_VIDEODRIVER")) {
-        /* Said before anything runs; the window itself opens on the renderer. */
-        st = SEG_ERR_UNSUPPORTED;
-        stats->where = SEG_WHERE_OUTPUT;
-        SET_ERR("--display: no display to open a window on (DISPLAY is not set); write a "
-                "video with -o OUTPUT or PNG frames with --dump-frames DIR instead");
-        goto end;
-    }
 
     if ((st = disp_compositor_create(&job->comp, &cfg->disp))) {
         stats->where = SEG_WHERE_OTHER;
