@@ -38,10 +38,6 @@ cd -- "$root"
 build=build/fuzz
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
-echo "fuzz: building the fuzz preset in $build" >&2
-cmake --preset fuzz >/dev/null
-nice -n 19 cmake --build --preset fuzz -j2 >/dev/null
-
 seeds_for() {
   case $1 in
     model_load | model_run) echo tests/fuzz/corpus/model tests/fuzz/corpus/regress_model ;;
@@ -49,6 +45,17 @@ seeds_for() {
     *) echo "fuzz: unknown harness '$1' (model_load, model_run, decode)" >&2; exit 2 ;;
   esac
 }
+# Names checked here, in this shell: inside $(...) below, exit would leave
+# only the subshell.
+for name in "${names[@]}"; do seeds_for "$name" >/dev/null; done
+
+echo "fuzz: building the fuzz preset in $build (log $build/fuzz-build.log)" >&2
+mkdir -p "$build"
+if ! { cmake --preset fuzz && nice -n 19 cmake --build --preset fuzz -j2; } >"$build/fuzz-build.log" 2>&1; then
+  tail -30 "$build/fuzz-build.log" >&2
+  echo "fuzz: the build failed (log above)" >&2
+  exit 1
+fi
 
 # The real models as extra seeds: whole, and cut where the tables end and
 # the weights begin (the cuts make the loader's refusals reachable).
