@@ -43,16 +43,29 @@ static int fusable_producer(const nn_node *n)
     }
 }
 
-/* Fold "X -> act" into X when X's output feeds only that activation. */
-static int fuse_activations(nn_model *m)
+/* How many node inputs (residual inputs too) read each tensor; calloc'd,
+ * NULL when out of memory. */
+static int *count_readers(const nn_model *m)
 {
     int *readers = calloc((size_t)m->n_tensors, sizeof(int));
     if (!readers)
-        return SEG_ERR_NOMEM;
-    for (int k = 0; k < m->n_nodes; k++)
+        return NULL;
+    for (int k = 0; k < m->n_nodes; k++) {
         for (int i = 0; i < m->nodes[k].n_in; i++)
             if (m->nodes[k].in[i] >= 0)
                 readers[m->nodes[k].in[i]]++;
+        if (m->nodes[k].res >= 0)
+            readers[m->nodes[k].res]++;
+    }
+    return readers;
+}
+
+/* Fold "X -> act" into X when X's output feeds only that activation. */
+static int fuse_activations(nn_model *m)
+{
+    int *readers = count_readers(m);
+    if (!readers)
+        return SEG_ERR_NOMEM;
     int w = 0;
     for (int k = 0; k < m->n_nodes; k++) {
         nn_node *n = &m->nodes[k];
@@ -236,7 +249,7 @@ oom:
  * output feeds only that ADD and the skip exists before the conv runs. */
 static int fuse_residual_adds(nn_model *m)
 {
-    int *readers = calloc((size_t)m->n_tensors, sizeof(int));
+    int *readers = count_readers(m);
     int *producer = malloc(sizeof(int) * (size_t)m->n_tensors);
     if (!readers || !producer) {
         free(readers);
@@ -245,10 +258,6 @@ static int fuse_residual_adds(nn_model *m)
     }
     for (int t = 0; t < m->n_tensors; t++)
         producer[t] = -1;
-    for (int k = 0; k < m->n_nodes; k++)
-        for (int i = 0; i < m->nodes[k].n_in; i++)
-            if (m->nodes[k].in[i] >= 0)
-                readers[m->nodes[k].in[i]]++;
     int w = 0;
     for (int k = 0; k < m->n_nodes; k++) {
         nn_node *n = &m->nodes[k];
@@ -322,16 +331,9 @@ static int fuse_residual_adds(nn_model *m)
  * every upsampling step. */
 static int swap_resize_conv(nn_model *m)
 {
-    int *readers = calloc((size_t)m->n_tensors, sizeof(int));
+    int *readers = count_readers(m);
     if (!readers)
         return SEG_ERR_NOMEM;
-    for (int k = 0; k < m->n_nodes; k++) {
-        for (int i = 0; i < m->nodes[k].n_in; i++)
-            if (m->nodes[k].in[i] >= 0)
-                readers[m->nodes[k].in[i]]++;
-        if (m->nodes[k].res >= 0)
-            readers[m->nodes[k].res]++;
-    }
     int n_new = 0;
     for (int k = 0; k < m->n_nodes; k++)
         n_new += m->nodes[k].op == NN_OP_RESIZE_BILINEAR;
@@ -373,7 +375,6 @@ static int swap_resize_conv(nn_model *m)
         u->shape[3] = m->tensors[cv->out].shape[3];
         u->rank = 4;
         u->elems = (size_t)u->shape[1] * u->shape[2] * u->shape[3];
-        u->alias_of = -1;
         snprintf(u->name, sizeof u->name, "%.50s/lowres", m->tensors[cv->out].name);
         int ui = m->n_tensors++;
         nn_node conv = *cv, rs = *r;

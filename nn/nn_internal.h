@@ -21,7 +21,7 @@ typedef enum nn_op {
     NN_OP_BINARY,           /* ADD, MUL, SUB, DIV, MAXIMUM, MINIMUM */
     NN_OP_ACTIVATION,       /* RELU, RELU6, RELU_N1_TO_1, TANH, HARD_SWISH, LOGISTIC */
     NN_OP_CONCATENATION,
-    NN_OP_COPY,             /* RESHAPE / SQUEEZE when not aliased */
+    NN_OP_COPY,             /* RESHAPE / SQUEEZE: a copy into its own slot */
     NN_OP_MULADD,           /* fused MUL (per-channel scale) + ADD */
     NN_OP_FULLY_CONNECTED,
     NN_OP_SOFTMAX,          /* over the last axis */
@@ -43,7 +43,6 @@ typedef struct nn_tensor {
     int first_def;       /**< node that writes it; -1 = graph input/const */
     int last_use;        /**< last node reading it; INT_MAX for graph outputs */
     size_t arena_offset; /**< byte offset in the activation arena */
-    int alias_of;        /**< -1, or the tensor whose storage this one shares */
     char name[64];
 } nn_tensor;
 
@@ -82,7 +81,6 @@ struct nn_model {
     int has_norm;                /**< NormalizationOptions found in the metadata */
     float norm_mean[3], norm_std[3];
     float *weights;              /**< one allocation for all constant data */
-    size_t weights_elems;
     uint8_t *arena;              /**< activations, planned once */
     size_t arena_bytes;
     int threads;                 /**< OpenMP team size for a run */

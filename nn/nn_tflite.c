@@ -362,7 +362,6 @@ static int load_tensors(parse *p, const fb_table *sg)
         fb_table t;
         nn_tensor *T = &m->tensors[i];
         raw_tensor *R = &p->raw[i];
-        T->alias_of = -1;
         T->first_def = -1;
         T->last_use = -1;
         if (fb_vec_table(f, &tv, i, &t) || fb_string(f, &t, 3, T->name, sizeof T->name)) {
@@ -432,7 +431,6 @@ static int load_tensors(parse *p, const fb_table *sg)
     }
     /* One allocation for all float constants, converted from fp16 here: the
      * DEQUANTIZE of a constant is then folded away. */
-    m->weights_elems = const_elems;
     if (const_elems) {
         m->weights = aligned_alloc(64, const_elems * sizeof(float));
         if (!m->weights) {
