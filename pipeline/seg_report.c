@@ -73,6 +73,9 @@ void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st)
         fprintf(f, "%s %s %d x %d slots, mean %.2f, max %d", i ? ";" : "", names[i],
                 rings[i]->count, rings[i]->capacity, rings[i]->mean, rings[i]->max);
     fprintf(f, "\n");
+    fprintf(f, "bench: output %dx%d; audio packets copied %lld, dropped %lld; classes seen %d\n",
+            st->out_w, st->out_h, (long long)st->audio_packets, (long long)st->audio_dropped,
+            st->classes_seen);
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
@@ -132,8 +135,11 @@ void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st)
                "\"encoder_threads\":%d,\"model\":",
             cores(), st->workers, st->threads, st->decoder_threads, st->encoder_threads);
     json_str(f, cfg->model);
-    fprintf(f, ",\"model_input\":\"%dx%d\",\"resolution\":\"%dx%d\",\"frame_format\":",
-            st->model_w, st->model_h, st->in_w, st->in_h);
+    fprintf(f, ",\"model_input\":\"%dx%d\",\"resolution\":\"%dx%d\",\"output_resolution\":"
+               "\"%dx%d\",\"audio_packets\":%lld,\"audio_dropped\":%lld,\"classes_seen\":%d,"
+               "\"frame_format\":",
+            st->model_w, st->model_h, st->in_w, st->in_h, st->out_w, st->out_h,
+            (long long)st->audio_packets, (long long)st->audio_dropped, st->classes_seen);
     json_str(f, st->frame_format ? st->frame_format : "?");
     fprintf(f, ",\"input\":");
     json_str(f, cfg->input);

@@ -521,7 +521,6 @@ typedef struct renderer {
     int64_t pts0;
     double t_pts0;      /* seg_now_ms() that pts0 is shown at */
     double t_first;     /* first frame shown, for the fps in the title */
-    int64_t shots;
 } renderer;
 
 static void drop_result(renderer *r, seg_slot *s)
@@ -764,7 +763,6 @@ static void window_actions(renderer *r, seg_slot *s, int act)
             fprintf(stderr, "segstream: screenshot %s\n", path);
         else
             fprintf(stderr, "segstream: warning: screenshot: %s\n", msg);
-        r->shots++;
     }
 }
 

@@ -29,7 +29,8 @@ static char log_path[300];
 /* Run segstream with args; stderr+stdout go to log_path. */
 static int seg(const char *args)
 {
-    return tp_sh("%s %s >%s 2>&1 </dev/null", BIN, args, log_path);
+    /* A hang fails the case (timeout's 124) instead of stalling ctest. */
+    return tp_sh("timeout -k 10 300 %s %s >%s 2>&1 </dev/null", BIN, args, log_path);
 }
 
 /* Whole log into buf (NUL-terminated); bytes read. */

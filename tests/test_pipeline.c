@@ -410,7 +410,8 @@ static void test_null_sink_reports_every_stage(void **state)
                           "\"infer\":{\"p50\":", "\"encode\":{\"p50\":", "\"p95\":", "\"p99\":",
                           "\"cpu\":", "\"threads\":1", "\"workers\":2", "\"model\":",
                           "\"resolution\":\"160x120\"", "\"output\":null",
-                          "\"frame_format\":\"yuv420p\""};
+                          "\"frame_format\":\"yuv420p\"",
+                          "\"output_resolution\":\"160x120\"", "\"audio_dropped\":0"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (!strstr(buf, keys[i]))
             fprintf(stderr, "# no %s in %s\n", keys[i], buf);
