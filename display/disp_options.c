@@ -48,10 +48,11 @@ disp_mode disp_mode_next(disp_mode m, int have_background)
     return (disp_mode)i;
 }
 
-/* A mode that can fill side-by-side's third panel: same size, RGB24. */
+/* A mode that can fill side-by-side's third panel: one that keeps the
+ * frame's size and format, which are the modes that take YUV frames too. */
 static int panel_mode(int m)
 {
-    return m >= 0 && m < DISP_MODE_COUNT && m != DISP_MODE_ALPHA && m != DISP_MODE_SIDE_BY_SIDE;
+    return disp_mode_takes_yuv((disp_mode)m);
 }
 
 /* ==== options =========================================================== */
