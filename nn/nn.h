@@ -16,11 +16,14 @@
  *     nn_model_free(&m);
  *
  * A model is used by one thread at a time; kernels inside use OpenMP with the
- * team size set by nn_model_set_threads().
+ * team size set by nn_model_set_threads(). Several threads run one model
+ * through clones (nn_model_clone): each clone has its own activations and
+ * shares the parsed graph's weights, read-only, with the others.
  */
 #ifndef NN_NN_H
 #define NN_NN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,7 +59,17 @@ int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t
 /** Read @p path and nn_model_load() it; SEG_ERR_IO when it cannot be read. */
 int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen);
 
-/** Free a model; NULL-safe, sets *m = NULL. */
+/**
+ * A second instance of @p src for another thread: its own activation arena,
+ * im2col scratch, thread count (src's), profile counters and cancel flag
+ * (none); the constant data and packed weights are shared with @p src, which
+ * must not be running during the call. The instances may then be run, and
+ * freed, independently and in any order: the shared weights go with the last.
+ * @return SEG_OK, SEG_ERR_INVALID (NULL), SEG_ERR_NOMEM (message in err).
+ */
+int nn_model_clone(nn_model **out, const nn_model *src, char *err, size_t errlen);
+
+/** Free a model (or a clone); NULL-safe, sets *m = NULL. */
 void nn_model_free(nn_model **m);
 
 /** Shape of input 0 / output 0. */
@@ -77,8 +90,11 @@ int nn_model_run(nn_model *m);
 /** OpenMP team size for the kernels (1 = single thread; <1 = all cores). */
 void nn_model_set_threads(nn_model *m, int threads);
 
-/** Optional cancel flag polled between ops (e.g. a stage's stop flag). */
-void nn_model_set_cancel_flag(nn_model *m, const volatile int *flag);
+/** Optional cancel flag, read (relaxed) between nodes: once it is non-zero
+ *  nn_model_run() returns SEG_ERR_INTERRUPTED within a node (the output is
+ *  then undefined). The pipeline points it at its job's stop flag, so a stop
+ *  ends a long inference early. NULL = none. */
+void nn_model_set_cancel_flag(nn_model *m, const atomic_int *flag);
 
 /** Number of executed nodes after fusion, and per node its name, the op
  *  name, and the multiply-adds it performs. Used by --profile. */

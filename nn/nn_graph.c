@@ -5,14 +5,14 @@
  * size, the TFLite "ArenaPlanner" idea: bigger tensors first, each at the
  * lowest offset that no live-overlapping tensor uses), pack weights.
  * Run (per frame): one switch per node, no allocation. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nn_internal.h"
+#include "seg_clock.h"
+#include "seg_file.h"
 #include "nn_omp.h"
 
 #define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
@@ -412,7 +412,7 @@ int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
     int st = fuse_activations(m);
     if (!st)
         st = fuse_residual_adds(m);
-    if (!st && !getenv("SEG_NO_SWAP"))
+    if (!st)
         st = swap_resize_conv(m);
     if (st) {
         SET_ERR("out of memory fusing the graph");
@@ -566,22 +566,15 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
     }
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int run_serial(nn_model *m)
 {
     for (int k = 0; k < m->n_nodes; k++) {
-        if (m->cancel && *m->cancel)
+        if (m->cancel && atomic_load_explicit(m->cancel, memory_order_relaxed))
             return SEG_ERR_INTERRUPTED;
         if (m->profiling) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = seg_clock_ns();
             run_node(m, &m->nodes[k], 0, 1);
-            m->nodes[k].time_ns += now_ns() - t0;
+            m->nodes[k].time_ns += seg_clock_ns() - t0;
         } else {
             run_node(m, &m->nodes[k], 0, 1);
         }
@@ -607,13 +600,13 @@ int nn_model_run(nn_model *m)
         uint64_t t0 = 0;
         for (int k = 0; k < m->n_nodes; k++) {
             if (ith == 0 && m->profiling)
-                t0 = now_ns();
+                t0 = seg_clock_ns();
             run_node(m, &m->nodes[k], ith, nth);
             if (ith == 0)
-                stop[k & 1] = m->cancel && *m->cancel;
+                stop[k & 1] = m->cancel && atomic_load_explicit(m->cancel, memory_order_relaxed);
 #pragma omp barrier
             if (ith == 0 && m->profiling)
-                m->nodes[k].time_ns += now_ns() - t0;
+                m->nodes[k].time_ns += seg_clock_ns() - t0;
             if (stop[k & 1])
                 break;
         }
@@ -651,6 +644,12 @@ int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t
         return SEG_ERR_NOMEM;
     }
     m->threads = 1;
+    if (!(m->shared_refs = malloc(sizeof *m->shared_refs))) {
+        free(m);
+        SET_ERR("out of memory");
+        return SEG_ERR_NOMEM;
+    }
+    atomic_init(m->shared_refs, 1);
     if ((st = nn_tflite_parse(m, buf, len, err, errlen)))
         goto fail;
     if ((st = nn_graph_prepare(m, err, errlen)))
@@ -664,51 +663,77 @@ fail:
 
 int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen)
 {
-    int st = SEG_ERR_IO;
     uint8_t *buf = NULL;
+    size_t len;
     if (!out || !path) {
         SET_ERR("no model given");
         return SEG_ERR_INVALID;
     }
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        SET_ERR("cannot open model '%s': %s", path, strerror(errno));
-        return SEG_ERR_IO;
-    }
-    long size;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        SET_ERR("cannot read model '%s': %s (is it a directory?)", path, strerror(errno));
-        goto end;
-    }
-    if ((unsigned long)size > NN_MAX_MODEL_BYTES) {
-        st = SEG_ERR_LIMIT;
-        SET_ERR("model '%s' is larger than %zu bytes", path, NN_MAX_MODEL_BYTES);
-        goto end;
-    }
-    if (size == 0) {
-        st = SEG_ERR_BAD_MODEL;
+    int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
+    if (st)
+        return st;
+    if (len == 0) {
+        free(buf);
         SET_ERR("model '%s' is empty", path);
-        goto end;
-    }
-    buf = malloc((size_t)size);
-    if (!buf) {
-        st = SEG_ERR_NOMEM;
-        SET_ERR("out of memory reading '%s'", path);
-        goto end;
-    }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        SET_ERR("cannot read model '%s': %s", path, ferror(f) ? strerror(errno) : "short read or a directory");
-        goto end;
+        return SEG_ERR_BAD_MODEL;
     }
     char inner[256];
-    st = nn_model_load(out, buf, (size_t)size, inner, sizeof inner);
+    st = nn_model_load(out, buf, len, inner, sizeof inner);
     if (st)
         SET_ERR("model '%s': %s", path, inner);
-end:
     free(buf);
-    fclose(f);
     return st;
+}
+
+int nn_model_clone(nn_model **out, const nn_model *src, char *err, size_t errlen)
+{
+    if (!out || !src) {
+        SET_ERR("no model to clone");
+        return SEG_ERR_INVALID;
+    }
+    *out = NULL;
+    nn_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        SET_ERR("out of memory");
+        return SEG_ERR_NOMEM;
+    }
+    /* The graph as planned: the same tensors and nodes, pointing at the same
+     * constants and packed weights; only the activations move to an arena of
+     * the clone's own, at the same offsets. */
+    *m = *src;
+    m->tensors = malloc(sizeof(nn_tensor) * (size_t)src->n_tensors);
+    m->nodes = malloc(sizeof(nn_node) * (size_t)(src->n_nodes ? src->n_nodes : 1));
+    m->arena = aligned_alloc(64, (src->arena_bytes + 63u) & ~(size_t)63u);
+    m->scratch = aligned_alloc(64, (src->scratch_per_thread + 16u) * sizeof(float));
+    m->scratch_threads = 1;
+    m->threads = 1;
+    m->profiling = 0;
+    m->cancel = NULL;
+    if (!m->tensors || !m->nodes || !m->arena || !m->scratch) {
+        free(m->tensors);
+        free(m->nodes);
+        free(m->arena);
+        free(m->scratch);
+        free(m);
+        SET_ERR("out of memory for a copy of the model's activations (%zu bytes)",
+                src->arena_bytes);
+        return SEG_ERR_NOMEM;
+    }
+    atomic_fetch_add_explicit(m->shared_refs, 1, memory_order_relaxed);
+    memcpy(m->tensors, src->tensors, sizeof(nn_tensor) * (size_t)src->n_tensors);
+    memcpy(m->nodes, src->nodes, sizeof(nn_node) * (size_t)src->n_nodes);
+    memset(m->arena, 0, src->arena_bytes);
+    for (int k = 0; k < m->n_nodes; k++)
+        m->nodes[k].time_ns = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        nn_tensor *t = &m->tensors[i];
+        if (t->first_def >= -1 && !t->is_const)
+            t->data = (float *)(void *)(m->arena + t->arena_offset);
+    }
+    nn_model_set_threads(m, src->threads);
+    *out = m;
+    return SEG_OK;
 }
 
 void nn_model_free(nn_model **pm)
@@ -716,12 +741,18 @@ void nn_model_free(nn_model **pm)
     if (!pm || !*pm)
         return;
     nn_model *m = *pm;
-    for (int k = 0; k < m->n_nodes; k++)
-        free(m->nodes[k].packed);
+    /* acq_rel: every other user's reads of the weights happen before the
+     * last one frees them. */
+    if (!m->shared_refs ||
+        atomic_fetch_sub_explicit(m->shared_refs, 1, memory_order_acq_rel) == 1) {
+        for (int k = 0; k < m->n_nodes; k++)
+            free(m->nodes[k].packed);
+        free(m->weights);
+        free(m->shared_refs);
+    }
     free(m->nodes);
     free(m->scratch);
     free(m->tensors);
-    free(m->weights);
     free(m->arena);
     free(m);
     *pm = NULL;
@@ -760,7 +791,7 @@ void nn_model_set_threads(nn_model *m, int threads)
     m->threads = threads;
 }
 
-void nn_model_set_cancel_flag(nn_model *m, const volatile int *flag) { m->cancel = flag; }
+void nn_model_set_cancel_flag(nn_model *m, const atomic_int *flag) { m->cancel = flag; }
 int nn_model_node_count(const nn_model *m) { return m->n_nodes; }
 
 const char *nn_model_node_op_name(const nn_model *m, int node)

@@ -3,6 +3,7 @@
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,7 +67,8 @@ typedef struct nn_node {
     float pad_value;             /**< PADV2's constant (0 for PAD) */
     int res;                     /**< residual tensor added after act (fused ADD), or -1 */
     nn_act act2;                 /**< activation after the residual add */
-    float *packed;               /**< kernel-specific packed weights (owned) */
+    float *packed;               /**< kernel-specific packed weights (shared by
+                                      clones, see nn_model.shared_refs) */
     uint64_t macs;               /**< multiply-adds per run */
     uint64_t time_ns;            /**< profiling accumulator */
 } nn_node;
@@ -80,7 +82,12 @@ struct nn_model {
     int output_is_index;         /**< output holds class indices (ARG_MAX) */
     int has_norm;                /**< NormalizationOptions found in the metadata */
     float norm_mean[3], norm_std[3];
-    float *weights;              /**< one allocation for all constant data */
+    float *weights;              /**< one allocation for all constant data; with
+                                      the nodes' packed weights, shared by every
+                                      clone (nn_model_clone) and never written
+                                      after load */
+    atomic_int *shared_refs;     /**< models using weights and packed; the last
+                                      one to be freed frees them */
     uint8_t *arena;              /**< activations, planned once */
     size_t arena_bytes;
     int threads;                 /**< OpenMP team size for a run */
@@ -88,7 +95,7 @@ struct nn_model {
     size_t scratch_per_thread;   /**< floats, rounded to 16 */
     int scratch_threads;         /**< threads the scratch is sized for */
     int profiling;
-    const volatile int *cancel;
+    const atomic_int *cancel;    /**< non-zero: stop between nodes */
     char description[128];
 };
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "nn_kernels.h"
+#include "seg_clock.h"
 
 /* ==== activations ======================================================= */
 
@@ -192,9 +193,7 @@ static double fma_loop_portable(long iters)
 
 static double wall_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return seg_clock_ms() * 1e-3;
 }
 
 double nn_measure_peak_macs(int threads)

@@ -118,6 +118,88 @@ static void test_landscape_matches_reference_messi(void **state)
     check_parity("selfie_segmentation_landscape.tflite", "landscape_messi5", 2);
 }
 
+/* ---- clones and cancelling ---------------------------------------------- */
+
+static void fill_input(nn_model *m, uint32_t seed)
+{
+    nn_shape s = nn_model_input_shape(m);
+    size_t n = (size_t)s.n * s.h * s.w * s.c;
+    float *x = nn_model_input(m);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / 16777216.0f;
+    }
+}
+
+/* A clone computes exactly what its source does, keeps working after the
+ * source is freed (the shared weights go with the last user), and runs on
+ * its own activations (running the source does not change the clone's
+ * output). */
+static void test_clone_runs_alone_and_outlives_source(void **state)
+{
+    (void)state;
+    char err[256];
+    size_t len;
+    uint8_t *b = read_model("selfie_segmentation.tflite", &len);
+    nn_model *m = NULL, *c = NULL;
+    assert_int_equal(nn_model_load(&m, b, len, err, sizeof err), SEG_OK);
+    free(b);
+    nn_model_set_threads(m, 2);
+    assert_int_equal(nn_model_clone(&c, m, err, sizeof err), SEG_OK);
+    assert_non_null(c);
+    assert_ptr_not_equal(nn_model_input(c), nn_model_input(m));
+    nn_shape o = nn_model_output_shape(m);
+    size_t n = (size_t)o.h * o.w * o.c;
+    float *ref = malloc(n * sizeof(float));
+    assert_non_null(ref);
+    fill_input(m, 7);
+    fill_input(c, 7);
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    memcpy(ref, nn_model_output(m), n * sizeof(float));
+    assert_int_equal(nn_model_run(c), SEG_OK);
+    assert_memory_equal(nn_model_output(c), ref, n * sizeof(float));
+    /* The source on another input leaves the clone's output alone. */
+    fill_input(m, 99);
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    assert_memory_equal(nn_model_output(c), ref, n * sizeof(float));
+    assert_memory_not_equal(nn_model_output(m), ref, n * sizeof(float));
+    nn_model_free(&m);
+    fill_input(c, 7);
+    assert_int_equal(nn_model_run(c), SEG_OK);
+    assert_memory_equal(nn_model_output(c), ref, n * sizeof(float));
+    nn_model_free(&c);
+    assert_null(c);
+    assert_int_equal(nn_model_clone(&c, NULL, err, sizeof err), SEG_ERR_INVALID);
+    free(ref);
+}
+
+/* A raised cancel flag ends a run before its next node, serial and in the
+ * parallel region; lowered again, the model runs normally. */
+static void test_cancel_flag_interrupts_run(void **state)
+{
+    (void)state;
+    char err[256];
+    size_t len;
+    uint8_t *b = read_model("selfie_segmentation.tflite", &len);
+    nn_model *m = NULL;
+    assert_int_equal(nn_model_load(&m, b, len, err, sizeof err), SEG_OK);
+    free(b);
+    atomic_int flag;
+    atomic_init(&flag, 1);
+    nn_model_set_cancel_flag(m, &flag);
+    for (int threads = 1; threads <= 2; threads++) {
+        nn_model_set_threads(m, threads);
+        fill_input(m, 1);
+        assert_int_equal(nn_model_run(m), SEG_ERR_INTERRUPTED);
+    }
+    atomic_store(&flag, 0);
+    fill_input(m, 1);
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    nn_model_set_cancel_flag(m, NULL);
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    nn_model_free(&m);
+}
+
 /* DeepLabV3 257 (21 PASCAL VOC classes) is not fetched by the set-up: it is
  * found in models/ (where a user puts it), at $SEG_DEEPLAB_MODEL, or in the
  * team's shared models folder beside the checkout; otherwise the test skips
@@ -437,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_selfie_matches_reference_basketball),
         cmocka_unit_test(test_landscape_matches_reference_messi),
         cmocka_unit_test(test_deeplab_matches_reference),
+        cmocka_unit_test(test_clone_runs_alone_and_outlives_source),
+        cmocka_unit_test(test_cancel_flag_interrupts_run),
         cmocka_unit_test(test_loader_rejects_empty_and_foreign_files),
         cmocka_unit_test(test_loader_rejects_truncated_model),
         cmocka_unit_test(test_loader_survives_bit_flips),
