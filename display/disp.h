@@ -205,7 +205,8 @@ typedef struct disp_input {
     const float *mask;       /**< mask_h x mask_w foreground probabilities, row-major */
     int mask_w, mask_h;
     const uint8_t *labels;   /**< optional, mask_h x mask_w class ids for overlay's
-                                  palette (e.g. from disp_labels_from_scores());
+                                  palette (pipeline/ makes it from the model's
+                                  class scores);
                                   NULL = one colour (options.color) */
     const seg_image *background; /**< replace mode: RGB24, any size (scaled to
                                   cover the frame, centred, cropped; for a YUV
@@ -293,15 +294,6 @@ int disp_compositor_mask_image(const disp_compositor *c, seg_image *view);
 void disp_upsample_mask(const float *mask, int mw, int mh, uint8_t *alpha, int dw, int dh,
                         int alpha_stride);
 
-/**
- * Class scores (h x w x classes, row-major, channels last, e.g. DeepLab's 21
- * PASCAL VOC logits) to the compositor's inputs: fg[i] = 1 - softmax(i)[0]
- * (anything but background) and labels[i] = the most likely class other than
- * background (1..classes-1), so the palette colour is defined on the whole
- * soft edge. classes must be 2..256. Either output may be NULL.
- */
-void disp_labels_from_scores(const float *scores, int w, int h, int classes, float *fg,
-                             uint8_t *labels);
 
 /**
  * Scale @p src to cover @p dst (RGB24, preallocated at the wanted size):

@@ -308,28 +308,3 @@ void disp_palette_color(int label, uint8_t rgb[3])
     rgb[2] = (uint8_t)b;
 }
 
-void disp_labels_from_scores(const float *scores, int w, int h, int classes, float *fg,
-                             uint8_t *labels)
-{
-    if (!scores || w < 1 || h < 1 || classes < 2 || classes > 256)
-        return;
-    size_t n = (size_t)w * (size_t)h;
-    for (size_t i = 0; i < n; i++) {
-        const float *v = scores + i * (size_t)classes;
-        float mx = v[0];
-        int best = 1;
-        for (int k = 1; k < classes; k++) {
-            mx = v[k] > mx ? v[k] : mx;
-            if (v[k] > v[best])
-                best = k;
-        }
-        if (fg) {
-            float sum = 0.0f;
-            for (int k = 0; k < classes; k++)
-                sum += expf(v[k] - mx);
-            fg[i] = 1.0f - expf(v[0] - mx) / sum;
-        }
-        if (labels)
-            labels[i] = (uint8_t)best;
-    }
-}

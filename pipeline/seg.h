@@ -29,11 +29,9 @@
 #ifndef SEG_SEG_H
 #define SEG_SEG_H
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "disp.h"
 #include "seg_status.h"
@@ -206,30 +204,5 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen);
 void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st);
 /** The same as one JSON object on one line (--json). */
 void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st);
-
-/**
- * --run-model: read one raw little-endian float32 NHWC tensor from in_path
- * (exactly the model input's size), run the model once, write the raw output.
- */
-int seg_run_model_file(const char *model, const char *in_path, const char *out_path,
-                       int threads, int overwrite, seg_where *where, char *err, size_t errlen);
-
-/** `segstream --bench-model MODEL [--threads N] [--runs N] [--profile]`:
- *  times inference alone; returns the process exit code. */
-int seg_bench_model_main(int argc, char **argv);
-
-/** A command-line number: the whole of @p s a decimal in [lo, hi], into
- *  *out. 0, or -1 (then *out is untouched). Inline: the --bench-model
- *  program of the tests links the engine only. */
-static inline int seg_parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 #endif

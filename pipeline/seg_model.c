@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "seg_file.h"
 #include "seg_sha256.h"
 
 #define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
@@ -40,43 +40,6 @@ static void set_range(seg_model *sm, float lo, float hi)
         sm->std[c] = 255.0f / (hi - lo);
         sm->mean[c] = (0.0f - lo) * sm->std[c]; /* 0 - 0 keeps +0 in messages */
     }
-}
-
-static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
-{
-    *buf = NULL;
-    struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        SET_ERR("cannot open model '%s': %s", path, strerror(errno));
-        return SEG_ERR_IO;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        SET_ERR("model '%s' is not a regular file", path);
-        return SEG_ERR_IO;
-    }
-    if ((unsigned long long)st.st_size > NN_MAX_MODEL_BYTES) {
-        fclose(f);
-        SET_ERR("model '%s' is larger than %zu bytes", path, NN_MAX_MODEL_BYTES);
-        return SEG_ERR_LIMIT;
-    }
-    *len = (size_t)st.st_size;
-    *buf = malloc(*len ? *len : 1);
-    if (!*buf) {
-        fclose(f);
-        SET_ERR("out of memory reading '%s'", path);
-        return SEG_ERR_NOMEM;
-    }
-    if (fread(*buf, 1, *len, f) != *len) {
-        fclose(f);
-        free(*buf);
-        *buf = NULL;
-        SET_ERR("cannot read model '%s'", path);
-        return SEG_ERR_IO;
-    }
-    fclose(f);
-    return SEG_OK;
 }
 
 static int load_labels(seg_model *sm, const char *path, char *err, size_t errlen)
@@ -134,7 +97,7 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
     memset(sm, 0, sizeof *sm);
     uint8_t *buf;
     size_t len;
-    int st = read_file(path, &buf, &len, err, errlen);
+    int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
     if (st)
         return st;
     char inner[512];
@@ -149,22 +112,21 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
     sm->in = nn_model_input_shape(sm->nn);
     sm->out = nn_model_output_shape(sm->nn);
     sm->squash = nn_model_output_squash(sm->nn);
+    sm->out_is_index = nn_model_output_is_index(sm->nn);
     sm->n_classes = nn_model_output_is_index(sm->nn) ? 0 : sm->out.c;
     const struct known *k = NULL;
     for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
         if (strcmp(KNOWN[i].sha256, sm->sha256) == 0)
             k = &KNOWN[i];
     sm->known_name = k ? k->name : NULL;
+    float lo, hi;
     if (range_override) {
-        if (strcmp(range_override, "0,1") == 0)
-            set_range(sm, 0.0f, 1.0f);
-        else if (strcmp(range_override, "-1,1") == 0)
-            set_range(sm, -1.0f, 1.0f);
-        else {
+        if (seg_model_parse_range(range_override, &lo, &hi)) {
             seg_model_close(sm);
             SET_ERR("--input-range wants 0,1 or -1,1, got '%s'", range_override);
             return SEG_ERR_INVALID;
         }
+        set_range(sm, lo, hi);
         snprintf(sm->norm_source, sizeof sm->norm_source, "--input-range %s", range_override);
     } else if (nn_model_metadata_norm(sm->nn, sm->mean, sm->std)) {
         snprintf(sm->norm_source, sizeof sm->norm_source, "the model's metadata");
@@ -220,6 +182,20 @@ void seg_model_close(seg_model *sm)
     nn_model_free(&sm->nn);
 }
 
+int seg_model_parse_range(const char *s, float *lo, float *hi)
+{
+    if (s && strcmp(s, "0,1") == 0) {
+        *lo = 0.0f;
+        *hi = 1.0f;
+    } else if (s && strcmp(s, "-1,1") == 0) {
+        *lo = -1.0f;
+        *hi = 1.0f;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 void seg_model_input_luts(const seg_model *sm, float lut[3][256])
 {
     for (int c = 0; c < 3; c++)
@@ -229,11 +205,34 @@ void seg_model_input_luts(const seg_model *sm, float lut[3][256])
 
 static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t *labels)
+/* Class scores -> 1 - softmax(class 0) and the most likely class but 0. */
+static void mask_any_class(const float *scores, size_t n, int classes, float *fg,
+                           uint8_t *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *v = scores + i * (size_t)classes;
+        float mx = v[0];
+        int best = 1;
+        for (int k = 1; k < classes; k++) {
+            mx = v[k] > mx ? v[k] : mx;
+            if (v[k] > v[best])
+                best = k;
+        }
+        float sum = 0.0f;
+        for (int k = 0; k < classes; k++)
+            sum += expf(v[k] - mx);
+        fg[i] = 1.0f - expf(v[0] - mx) / sum;
+        if (labels)
+            labels[i] = (uint8_t)best;
+    }
+}
+
+void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t *labels,
+                    seg_mask_kind kind)
 {
     size_t n = (size_t)sm->out.h * sm->out.w;
     int c = sm->out.c;
-    if (nn_model_output_is_index(sm->nn)) {
+    if (sm->out_is_index) {
         /* ARG_MAX inside the model: hard labels, foreground = not class 0. */
         for (size_t i = 0; i < n; i++) {
             int l = (int)out[i];
@@ -248,6 +247,10 @@ void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t 
             float p = sm->squash == 1 ? out[i] : sigmoid(out[i]);
             mask[i] = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
         }
+        return;
+    }
+    if (kind == SEG_MASK_ANY_CLASS && c > 2 && c <= SEG_MAX_CLASSES) {
+        mask_any_class(out, n, c, mask, labels);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -277,89 +280,4 @@ void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t 
         if (labels)
             labels[i] = (uint8_t)best;
     }
-}
-
-/* ==== --model-info ======================================================= */
-
-int seg_model_info_main(int argc, char **argv)
-{
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--model-info") == 0 && i + 1 < argc)
-            path = argv[i + 1];
-    if (!path) {
-        fprintf(stderr, "usage: segstream --model-info MODEL\n");
-        return 2;
-    }
-    char err[512];
-    uint8_t *buf;
-    size_t len;
-    int st = read_file(path, &buf, &len, err, sizeof err);
-    if (st) {
-        fprintf(stderr, "segstream: %s\n", err);
-        return 4;
-    }
-    nn_model_info info;
-    if ((st = nn_model_inspect(buf, len, &info, err, sizeof err))) {
-        fprintf(stderr, "segstream: model '%s': %s\n", path, err);
-        free(buf);
-        return 4;
-    }
-    char sha[65];
-    seg_sha256_hex(buf, len, sha);
-    free(buf);
-    printf("model:       %s\n", path);
-    printf("sha256:      %s\n", sha);
-    printf("description: %s\n", info.description[0] ? info.description : "-");
-    printf("input:       [%d,%d,%d,%d] %s (%d input%s)\n", info.input.n, info.input.h,
-           info.input.w, info.input.c, info.input_type, info.n_inputs,
-           info.n_inputs == 1 ? "" : "s");
-    printf("output:      [%d,%d,%d,%d] %s (%d output%s)\n", info.output.n, info.output.h,
-           info.output.w, info.output.c, info.output_type, info.n_outputs,
-           info.n_outputs == 1 ? "" : "s");
-    printf("tensors:     %d\noperators:   %d\nparameters:  %llu\n", info.n_tensors,
-           info.n_operators, (unsigned long long)info.params);
-    printf("ops:\n");
-    int unsupported = 0;
-    for (int k = 0; k < info.n_op_kinds; k++) {
-        printf("  %-32s %5d%s\n", info.ops[k].name, info.ops[k].count,
-               info.ops[k].supported ? "" : "   NOT SUPPORTED");
-        unsupported += !info.ops[k].supported;
-    }
-    seg_model sm;
-    st = seg_model_open(&sm, path, NULL, NULL, NULL, err, sizeof err);
-    if (st) {
-        printf("supported:   no: %s\n", err);
-        if (unsupported)
-            printf("             unsupported ops: %d kind%s (listed above)\n", unsupported,
-                   unsupported == 1 ? "" : "s");
-        return 4;
-    }
-    printf("multiply-adds per inference: %.1f M (after segstream's graph rewrites)\n",
-           (double)nn_model_macs(sm.nn) / 1e6);
-    printf("known model: %s\n", sm.known_name ? sm.known_name : "no");
-    printf("normalisation: (x - [%g,%g,%g]) / [%g,%g,%g] from %s\n", (double)sm.mean[0],
-           (double)sm.mean[1], (double)sm.mean[2], (double)sm.std[0], (double)sm.std[1],
-           (double)sm.std[2], sm.norm_source);
-    if (sm.n_classes > 2) {
-        printf("output: %d classes (argmax), foreground:", sm.n_classes);
-        for (int c = 0; c < sm.n_classes; c++)
-            if (sm.fg[c])
-                printf(" %s", sm.labels[c][0] ? sm.labels[c] : "?");
-        printf("\n");
-    } else if (sm.n_classes == 2) {
-        printf("output: 2 channels, foreground = softmax channel 1\n");
-    } else {
-        printf("output: foreground probability%s\n",
-               sm.squash == 1 ? "" : " (sigmoid applied by segstream)");
-    }
-    if (sm.in.c != 3) {
-        printf("supported:   no: the engine runs it, but segstream feeds RGB pictures and "
-               "this input has %d channels\n", sm.in.c);
-        seg_model_close(&sm);
-        return 4;
-    }
-    printf("supported:   yes\n");
-    seg_model_close(&sm);
-    return 0;
 }

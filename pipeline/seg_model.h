@@ -18,7 +18,8 @@
 #define SEG_MAX_CLASSES 256
 
 typedef struct seg_model {
-    nn_model *nn;
+    nn_model *nn;                /**< the model as loaded; inference workers run
+                                      it or clones of it (nn_model_clone) */
     nn_shape in, out;
     float mean[3], std[3];       /**< model input = (byte - mean) / std */
     char norm_source[96];        /**< where the normalisation came from */
@@ -26,6 +27,7 @@ typedef struct seg_model {
     char sha256[65];
     const char *known_name;      /**< name from the table of known models, or NULL */
     int squash;                  /**< nn_model_output_squash() */
+    int out_is_index;            /**< nn_model_output_is_index() */
     int n_classes;               /**< output channels (1 for a probability) */
     char labels[SEG_MAX_CLASSES][32]; /**< class names ("" when unknown) */
     uint8_t fg[SEG_MAX_CLASSES]; /**< which classes count as foreground */
@@ -41,18 +43,31 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen);
 void seg_model_close(seg_model *sm);
 
+/** An --input-range value: "0,1" or "-1,1" into [*lo, *hi]; 0, or -1 for
+ *  anything else (then *lo and *hi are untouched). */
+int seg_model_parse_range(const char *s, float *lo, float *hi);
+
 /** 256-entry lookup tables byte -> model input value, one per channel. */
 void seg_model_input_luts(const seg_model *sm, float lut[3][256]);
 
-/**
- * The output -> a foreground probability per output pixel, and, for
- * multi-class models, the argmax label of each pixel (labels may be NULL).
- */
-void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t *labels);
+/** What seg_model_mask() calls foreground in a multi-class output. */
+typedef enum seg_mask_kind {
+    SEG_MASK_FOREGROUND = 0, /**< the --classes foreground; labels = argmax */
+    SEG_MASK_ANY_CLASS,      /**< anything but background (1 - p(class 0));
+                                  labels = the most likely class but 0, so an
+                                  overlay has a colour on the whole soft edge */
+} seg_mask_kind;
 
-/** `segstream --model-info MODEL`: prints what the model holds and whether
- *  segstream runs it; returns the exit code. */
-int seg_model_info_main(int argc, char **argv);
+/**
+ * The output @p out (sm->out: h x w x c, channels last) -> a foreground
+ * probability per output pixel in @p mask, and, for multi-class models, a
+ * label per pixel (@p labels may be NULL). One channel: the probability
+ * (sigmoid applied when the graph has none); two: softmax, channel 1; more:
+ * class scores, foreground as @p kind says.
+ * Example: DeepLab's 257x257x21 logits -> 257x257 person probabilities.
+ */
+void seg_model_mask(const seg_model *sm, const float *out, float *mask, uint8_t *labels,
+                    seg_mask_kind kind);
 
 /** The PASCAL VOC 2012 class names (21). */
 extern const char *const SEG_VOC_LABELS[21];

@@ -393,26 +393,17 @@ static void test_overlay_palette_by_class(void **state)
     disp_palette_color(15, rgb); /* person */
     assert_true(rgb[0] == 192 && rgb[1] == 128 && rgb[2] == 128);
 
-    /* class scores: left half person (15), right half cat (8), one row of
-     * background on top */
-    enum { MW = 8, MH = 4, C = 21 };
-    float scores[MW * MH * C], fg[MW * MH];
+    /* A label map as the model side makes it (seg_model_mask, tested in
+     * test_pipeline.c): left half person (15), right half cat (8), one row
+     * of background on top. */
+    enum { MW = 8, MH = 4 };
+    float fg[MW * MH];
     uint8_t labels[MW * MH];
     for (int i = 0; i < MW * MH; i++) {
-        float *v = scores + i * C;
-        for (int k = 0; k < C; k++)
-            v[k] = 0.0f;
         int y = i / MW, x = i % MW;
-        if (y == 0)
-            v[0] = 10.0f;
-        else
-            v[x < MW / 2 ? 15 : 8] = 10.0f;
+        fg[i] = y == 0 ? 0.0f : 1.0f;
+        labels[i] = (uint8_t)(y == 0 ? 1 : x < MW / 2 ? 15 : 8);
     }
-    disp_labels_from_scores(scores, MW, MH, C, fg, labels);
-    assert_true(fg[0] < 0.01f);
-    assert_true(fg[MW + 1] > 0.99f);
-    assert_int_equal(labels[MW + 1], 15);
-    assert_int_equal(labels[MW + MW - 1], 8);
 
     disp_options o = exact(DISP_MODE_OVERLAY);
     o.opacity = 1.0f; /* k = 256: t = 256 at a = 255, full colour */

@@ -22,6 +22,7 @@
 
 #include "io.h"
 #include "seg.h"
+#include "seg_model.h"
 #include "test_pipeline_util.h"
 
 #define CLIP_FRAMES 40
@@ -63,6 +64,55 @@ static void show(const char *what, int st, const seg_stats *s, const char *err)
            (long long)s->dropped, (long long)s->dropped_decoder, (long long)s->dropped_infer,
            (long long)s->dropped_render, (long long)s->index_gaps, s->latency.p50,
            s->latency.p99, s->latency.max, s->seconds);
+}
+
+/* ==== the model's output -> mask ========================================== */
+
+/* Class scores: left half person (15), right half cat (8), one row of
+ * background on top. The --classes foreground (person) takes only the
+ * person; "any class" (multi-class overlay) takes both, and labels every
+ * pixel with its best class but background, so the edge has a colour. */
+static void test_model_mask_of_class_scores(void **state)
+{
+    (void)state;
+    enum { MW = 8, MH = 4, C = 21 };
+    static seg_model sm; /* no engine needed: the shapes and classes say it all */
+    memset(&sm, 0, sizeof sm);
+    sm.out = (nn_shape){1, MH, MW, C};
+    sm.n_classes = C;
+    sm.fg[15] = 1;
+    float scores[MW * MH * C], mask[MW * MH];
+    uint8_t labels[MW * MH];
+    for (int i = 0; i < MW * MH; i++) {
+        float *v = scores + i * C;
+        for (int k = 0; k < C; k++)
+            v[k] = 0.0f;
+        int y = i / MW, x = i % MW;
+        v[y == 0 ? 0 : x < MW / 2 ? 15 : 8] = 10.0f;
+    }
+    seg_model_mask(&sm, scores, mask, labels, SEG_MASK_FOREGROUND);
+    assert_true(mask[0] < 0.01f);            /* background */
+    assert_true(mask[MW + 1] > 0.99f);       /* person */
+    assert_true(mask[MW + MW - 1] < 0.01f);  /* cat: not foreground */
+    assert_int_equal(labels[0], 0);
+    assert_int_equal(labels[MW + 1], 15);
+    assert_int_equal(labels[MW + MW - 1], 8);
+    seg_model_mask(&sm, scores, mask, labels, SEG_MASK_ANY_CLASS);
+    assert_true(mask[0] < 0.01f);
+    assert_true(mask[MW + 1] > 0.99f);
+    assert_true(mask[MW + MW - 1] > 0.99f);  /* cat counts too */
+    assert_int_equal(labels[MW + 1], 15);
+    assert_int_equal(labels[MW + MW - 1], 8);
+    assert_int_not_equal(labels[0], 0);      /* best class but background */
+    /* One channel of logits: a sigmoid, clamped to 0..1. */
+    sm.out.c = 1;
+    sm.n_classes = 1;
+    float logit[2] = {0.0f, 100.0f}, p[2];
+    sm.out.h = 1;
+    sm.out.w = 2;
+    seg_model_mask(&sm, logit, p, NULL, SEG_MASK_FOREGROUND);
+    assert_float_equal(p[0], 0.5f, 1e-6f);
+    assert_float_equal(p[1], 1.0f, 1e-6f);
 }
 
 /* ==== exact mode ======================================================== */
@@ -449,6 +499,7 @@ static void test_default_workers_and_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_mask_of_class_scores),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
         cmocka_unit_test(test_live_slow_inference_drops_and_bounds_latency),

@@ -1,4 +1,5 @@
-/* main.c - the segstream command line. */
+/* cli_job.c - the job's command line: `segstream INPUT [options]` into a
+ * seg_config, seg_run(), and the summary or report. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -8,22 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "io.h"
 #include "seg.h"
 #include "seg_model.h"
-
-#define SEG_VERSION "0.1.0"
-
-/* Exit codes (documented in --help and the README). */
-enum {
-    EXIT_OK = 0,
-    EXIT_RUNTIME = 1,   /* failed while running */
-    EXIT_USAGE = 2,     /* bad command line */
-    EXIT_INPUT = 3,     /* input missing, unreadable, not video, or a stream that died */
-    EXIT_MODEL = 4,     /* model missing, malformed or unsupported */
-    EXIT_OUTPUT = 5,    /* output exists (no -y), not writable, or write failed */
-    EXIT_INTERRUPTED = 130,
-};
 
 static void usage(FILE *f)
 {
@@ -154,20 +143,6 @@ static void log_line(void *user, io_log_level level, const char *msg)
                 (int)n, msg);
 }
 
-static int exit_code(int st, seg_where where)
-{
-    if (st == SEG_OK)
-        return EXIT_OK;
-    if (st == SEG_ERR_INTERRUPTED)
-        return EXIT_INTERRUPTED;
-    switch (where) {
-    case SEG_WHERE_INPUT: return EXIT_INPUT;
-    case SEG_WHERE_MODEL: return EXIT_MODEL;
-    case SEG_WHERE_OUTPUT: return EXIT_OUTPUT;
-    default: return EXIT_RUNTIME;
-    }
-}
-
 /* ==== display options =====================================================
  * How the mask is drawn belongs to display/. Every display option is
  * registered in longopts with OPT_DISPLAY (the names come from
@@ -179,20 +154,40 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-/* A number option: 0 on success, else a message and EXIT_USAGE. */
-static int number_option(const char *name, const char *arg, long lo, long hi, long *out)
-{
-    if (seg_parse_long(arg, lo, hi, out) == 0)
-        return 0;
-    fprintf(stderr, "segstream: --%s wants %ld..%ld, got '%s'\n", name, lo, hi, arg);
-    return EXIT_USAGE;
-}
-
-enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_RUN_MODEL, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB };
+
+/* The job's number options, each with its range; parsed by
+ * cli_number_parse() and stored by set_number(). */
+static const cli_number NUMBERS[] = {
+    {OPT_TIMEOUT, "timeout", 1, 3600000},
+    {'t', "threads", 0, 256},
+    {OPT_WORKERS, "workers", 1, 16},
+    {OPT_DEC_THREADS, "decoder-threads", 1, 64},
+    {OPT_ENC_THREADS, "encoder-threads", 1, 64},
+    {'n', "frames", 1, LONG_MAX},
+    {OPT_CRF, "crf", 1, 51},
+    {OPT_DUMP_EVERY, "dump-every", 1, INT_MAX},
+    {0, NULL, 0, 0},
+};
+
+static void set_number(seg_config *cfg, int id, long v)
+{
+    switch (id) {
+    case OPT_TIMEOUT: cfg->timeout_ms = (int)v; break;
+    case 't': cfg->threads = (int)v; break;
+    case OPT_WORKERS: cfg->workers = (int)v; break;
+    case OPT_DEC_THREADS: cfg->decoder_threads = (int)v; break;
+    case OPT_ENC_THREADS: cfg->encoder_threads = (int)v; break;
+    case 'n': cfg->max_frames = v; break;
+    case OPT_CRF: cfg->crf = (int)v; break;
+    case OPT_DUMP_EVERY: cfg->dump_every = (int)v; break;
+    default: break;
+    }
+}
 
 /* longopts: the fixed options, then one per display option. */
 #define MAX_LONGOPTS 96
@@ -229,7 +224,7 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
                (long long)s->dropped, (long long)s->decoded, s->latency.p50, s->latency.p99);
 }
 
-int main(int argc, char **argv)
+int cli_job_main(int argc, char **argv)
 {
     static const struct option base_opts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -254,7 +249,6 @@ int main(int argc, char **argv)
         {"classes", required_argument, NULL, OPT_CLASSES},
         {"bench", no_argument, NULL, OPT_BENCH},
         {"json", no_argument, NULL, OPT_JSON},
-        {"run-model", no_argument, NULL, OPT_RUN_MODEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -275,19 +269,14 @@ int main(int argc, char **argv)
     for (const char *const *n = disp_option_names(); *n && nopts < MAX_LONGOPTS - 1; n++)
         longopts[nopts++] = (struct option){*n, required_argument, NULL, OPT_DISPLAY};
     longopts[nopts] = (struct option){NULL, 0, NULL, 0};
-    /* Commands about the model alone, with their own small command lines. */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--bench-model") == 0)
-            return seg_bench_model_main(argc, argv); /* seg_bench_model.c */
-        if (strcmp(argv[i], "--model-info") == 0)
-            return seg_model_info_main(argc, argv);  /* seg_model.c */
-    }
     seg_config cfg = seg_config_default();
-    int run_model = 0, bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
+    int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
     int window = 0;
     char err[1024] = "";
     long v;
     int c;
+    const cli_number *o;
+    float lo, hi;
     while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = optarg; break;
@@ -299,41 +288,6 @@ int main(int argc, char **argv)
         case OPT_PIXEL_FORMAT: cfg.pixel_format = optarg; break;
         case OPT_CODEC: cfg.codec = optarg; break;
         case 'y': cfg.overwrite = 1; break;
-        case OPT_TIMEOUT:
-            if ((rc = number_option("timeout", optarg, 1, 3600000, &v)))
-                return rc;
-            cfg.timeout_ms = (int)v;
-            break;
-        case 't':
-            if ((rc = number_option("threads", optarg, 0, 256, &v)))
-                return rc;
-            cfg.threads = (int)v;
-            break;
-        case OPT_WORKERS:
-            if ((rc = number_option("workers", optarg, 1, 16, &v)))
-                return rc;
-            cfg.workers = (int)v;
-            break;
-        case OPT_DEC_THREADS:
-            if ((rc = number_option("decoder-threads", optarg, 1, 64, &v)))
-                return rc;
-            cfg.decoder_threads = (int)v;
-            break;
-        case OPT_ENC_THREADS:
-            if ((rc = number_option("encoder-threads", optarg, 1, 64, &v)))
-                return rc;
-            cfg.encoder_threads = (int)v;
-            break;
-        case 'n':
-            if ((rc = number_option("frames", optarg, 1, LONG_MAX, &v)))
-                return rc;
-            cfg.max_frames = v;
-            break;
-        case OPT_CRF:
-            if ((rc = number_option("crf", optarg, 1, 51, &v)))
-                return rc;
-            cfg.crf = (int)v;
-            break;
         case OPT_PRESET: {
             static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",
                                                   "fast",      "medium",    "slow",     "slower",
@@ -354,7 +308,7 @@ int main(int argc, char **argv)
         case OPT_LIVE: live = 1; break;
         case OPT_EXACT: exact = 1; break;
         case OPT_RANGE:
-            if (strcmp(optarg, "0,1") != 0 && strcmp(optarg, "-1,1") != 0) {
+            if (seg_model_parse_range(optarg, &lo, &hi)) {
                 fprintf(stderr, "segstream: --input-range wants 0,1 or -1,1, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
@@ -371,11 +325,6 @@ int main(int argc, char **argv)
         case OPT_BACKGROUND: cfg.background = optarg; break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
-        case OPT_DUMP_EVERY:
-            if ((rc = number_option("dump-every", optarg, 1, INT_MAX, &v)))
-                return rc;
-            cfg.dump_every = (int)v;
-            break;
         case OPT_FIT: {
             int f = seg_fit_parse(optarg);
             if (f < 0) {
@@ -388,26 +337,19 @@ int main(int argc, char **argv)
         }
         case OPT_BENCH: bench = 1; break;
         case OPT_JSON: json = 1; break;
-        case OPT_RUN_MODEL: run_model = 1; break;
         case 'q': cfg.quiet = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("segstream " SEG_VERSION "\n"); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
-        }
-    }
-    seg_where where = SEG_WHERE_NONE;
-    if (run_model) {
-        if (argc - optind != 3) {
-            fprintf(stderr, "segstream: --run-model wants MODEL IN.f32 OUT.f32\n");
+        default:
+            if ((o = cli_number_find(NUMBERS, c))) {
+                if ((rc = cli_number_parse(o, optarg, &v)))
+                    return rc;
+                set_number(&cfg, c, v);
+                break;
+            }
+            usage(stderr);
             return EXIT_USAGE;
         }
-        int st = seg_run_model_file(argv[optind], argv[optind + 1], argv[optind + 2],
-                                    cfg.threads, cfg.overwrite, &where, err, sizeof err);
-        if (st) {
-            fprintf(stderr, "segstream: %s\n", err);
-            return exit_code(st, where);
-        }
-        return EXIT_OK;
     }
     if (argc - optind != 1) {
         fprintf(stderr, argc - optind == 0 ? "segstream: no input given\n"
@@ -443,7 +385,7 @@ int main(int argc, char **argv)
     }
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
-    if (delay && seg_parse_long(delay, 0, 10000000, &v) == 0)
+    if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
         cfg.infer_delay_us = (int)v;
 
     struct sigaction sa;
@@ -473,5 +415,5 @@ int main(int argc, char **argv)
     if (stats.decode_warnings)
         fprintf(stderr, "segstream: warning: %lld corrupt packets were skipped\n",
                 (long long)stats.decode_warnings);
-    return exit_code(st, stats.where);
+    return cli_exit_code(st, stats.where);
 }

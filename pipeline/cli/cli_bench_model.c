@@ -1,4 +1,4 @@
-/* seg_bench_model.c - `segstream --bench-model`: inference alone, timed.
+/* cli_bench_model.c - `segstream --bench-model`: inference alone, timed.
  *
  * Warm-up, then N runs on a fixed pseudo-random input; prints min, median
  * and max ms per inference and the share of the machine's FMA peak it
@@ -7,20 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cli.h"
 #include "nn.h"
 #include "nn_kernels.h"
-#include "seg.h"
-
-/* Not seg_now_ms(): this file is also built into the tests' bench_model,
- * which links the engine only. */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "seg_clock.h"
 
 #define USAGE "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 
@@ -30,7 +21,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int seg_bench_model_main(int argc, char **argv)
+int cli_bench_model_main(int argc, char **argv)
 {
     int threads = 1, runs = 200, profile = 0;
     static const struct option opts[] = {
@@ -40,7 +31,12 @@ int seg_bench_model_main(int argc, char **argv)
         {"profile", no_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    static const cli_number numbers[] = {
+        {'t', "threads", 0, 256},
+        {'r', "runs", 1, 1000000},
+        {0, NULL, 0, 0},
+    };
+    int c, rc;
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:r:", opts, NULL)) != -1) {
@@ -48,28 +44,24 @@ int seg_bench_model_main(int argc, char **argv)
         case 'b': break;
         case 't':
         case 'r':
-            if (seg_parse_long(optarg, c == 't' ? 0 : 1, c == 't' ? 256 : 1000000, &v)) {
-                fprintf(stderr, "segstream: --%s wants %s, got '%s'\n",
-                        c == 't' ? "threads" : "runs", c == 't' ? "0..256" : "1..1000000",
-                        optarg);
-                return 2;
-            }
+            if ((rc = cli_number_parse(cli_number_find(numbers, c), optarg, &v)))
+                return rc;
             *(c == 't' ? &threads : &runs) = (int)v;
             break;
         case 'p': profile = 1; break;
-        default: fputs(USAGE, stderr); return 2;
+        default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         fputs(USAGE, stderr);
-        return 2;
+        return EXIT_USAGE;
     }
     const char *path = argv[optind];
     char err[512];
     nn_model *m = NULL;
     if (nn_model_load_file(&m, path, err, sizeof err)) {
         fprintf(stderr, "segstream: %s\n", err);
-        return 4;
+        return EXIT_MODEL;
     }
     nn_model_set_threads(m, threads);
     nn_shape s = nn_model_input_shape(m);
@@ -81,7 +73,7 @@ int seg_bench_model_main(int argc, char **argv)
     if (!t) {
         fprintf(stderr, "segstream: out of memory for %d timings\n", runs);
         nn_model_free(&m);
-        return 1;
+        return EXIT_RUNTIME;
     }
     for (int k = 0; k < 10 + runs / 10; k++) { /* warm-up: caches, clocks, threads */
         for (size_t i = 0; i < n; i++) {
@@ -98,16 +90,16 @@ int seg_bench_model_main(int argc, char **argv)
             r = r * 1664525u + 1013904223u;
             x[i] = (float)(r >> 8) / 16777216.0f;
         }
-        double t0 = now_ms();
+        double t0 = seg_clock_ms();
         if (st || (st = nn_model_run(m)))
             break;
-        t[k] = now_ms() - t0;
+        t[k] = seg_clock_ms() - t0;
     }
     if (st) {
         fprintf(stderr, "segstream: '%s': inference failed: %s\n", path, seg_status_str(st));
         free(t);
         nn_model_free(&m);
-        return 1;
+        return EXIT_RUNTIME;
     }
     qsort(t, (size_t)runs, sizeof(double), cmp_double);
     double med = t[runs / 2];

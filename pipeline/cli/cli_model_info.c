@@ -1,0 +1,91 @@
+/* cli_model_info.c - `segstream --model-info MODEL`: what a model file holds
+ * (inputs, outputs, op histogram, parameters, multiply-adds, normalisation,
+ * classes) and whether segstream runs it, naming every op it does not. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "nn.h"
+#include "seg_file.h"
+#include "seg_model.h"
+#include "seg_sha256.h"
+
+int cli_model_info_main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: segstream --model-info MODEL\n");
+        return EXIT_USAGE;
+    }
+    const char *path = argv[2];
+    char err[512];
+    uint8_t *buf;
+    size_t len;
+    int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "segstream: %s\n", err);
+        return EXIT_MODEL;
+    }
+    nn_model_info info;
+    if ((st = nn_model_inspect(buf, len, &info, err, sizeof err))) {
+        fprintf(stderr, "segstream: model '%s': %s\n", path, err);
+        free(buf);
+        return EXIT_MODEL;
+    }
+    char sha[65];
+    seg_sha256_hex(buf, len, sha);
+    free(buf);
+    printf("model:       %s\n", path);
+    printf("sha256:      %s\n", sha);
+    printf("description: %s\n", info.description[0] ? info.description : "-");
+    printf("input:       [%d,%d,%d,%d] %s (%d input%s)\n", info.input.n, info.input.h,
+           info.input.w, info.input.c, info.input_type, info.n_inputs,
+           info.n_inputs == 1 ? "" : "s");
+    printf("output:      [%d,%d,%d,%d] %s (%d output%s)\n", info.output.n, info.output.h,
+           info.output.w, info.output.c, info.output_type, info.n_outputs,
+           info.n_outputs == 1 ? "" : "s");
+    printf("tensors:     %d\noperators:   %d\nparameters:  %llu\n", info.n_tensors,
+           info.n_operators, (unsigned long long)info.params);
+    printf("ops:\n");
+    int unsupported = 0;
+    for (int k = 0; k < info.n_op_kinds; k++) {
+        printf("  %-32s %5d%s\n", info.ops[k].name, info.ops[k].count,
+               info.ops[k].supported ? "" : "   NOT SUPPORTED");
+        unsupported += !info.ops[k].supported;
+    }
+    seg_model sm;
+    st = seg_model_open(&sm, path, NULL, NULL, NULL, err, sizeof err);
+    if (st) {
+        printf("supported:   no: %s\n", err);
+        if (unsupported)
+            printf("             unsupported ops: %d kind%s (listed above)\n", unsupported,
+                   unsupported == 1 ? "" : "s");
+        return EXIT_MODEL;
+    }
+    printf("multiply-adds per inference: %.1f M (after segstream's graph rewrites)\n",
+           (double)nn_model_macs(sm.nn) / 1e6);
+    printf("known model: %s\n", sm.known_name ? sm.known_name : "no");
+    printf("normalisation: (x - [%g,%g,%g]) / [%g,%g,%g] from %s\n", (double)sm.mean[0],
+           (double)sm.mean[1], (double)sm.mean[2], (double)sm.std[0], (double)sm.std[1],
+           (double)sm.std[2], sm.norm_source);
+    if (sm.n_classes > 2) {
+        printf("output: %d classes (argmax), foreground:", sm.n_classes);
+        for (int c = 0; c < sm.n_classes; c++)
+            if (sm.fg[c])
+                printf(" %s", sm.labels[c][0] ? sm.labels[c] : "?");
+        printf("\n");
+    } else if (sm.n_classes == 2) {
+        printf("output: 2 channels, foreground = softmax channel 1\n");
+    } else {
+        printf("output: foreground probability%s\n",
+               sm.squash == 1 ? "" : " (sigmoid applied by segstream)");
+    }
+    if (sm.in.c != 3) {
+        printf("supported:   no: the engine runs it, but segstream feeds RGB pictures and "
+               "this input has %d channels\n", sm.in.c);
+        seg_model_close(&sm);
+        return EXIT_MODEL;
+    }
+    printf("supported:   yes\n");
+    seg_model_close(&sm);
+    return EXIT_OK;
+}

@@ -1,0 +1,100 @@
+/* cli_run_model.c - `segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]`:
+ * one raw little-endian float32 NHWC tensor (already normalised, exactly the
+ * model input's size) through the engine, the raw output tensor out. For
+ * comparing the engine with any other runtime. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nn.h"
+#include "seg.h"
+#include "seg_file.h"
+
+#define USAGE "usage: segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
+
+/* Write @p n bytes to @p path, refusing to replace a file unless @p overwrite. */
+static int write_file(const char *path, const void *data, size_t n, int overwrite)
+{
+    /* "x" refuses to replace an existing file unless -y was given. */
+    FILE *f = fopen(path, overwrite ? "wb" : "wbx");
+    if (!f) {
+        int e = errno;
+        fprintf(stderr, "segstream: cannot write '%s': %s%s\n", path, strerror(e),
+                e == EEXIST ? " (use -y to overwrite)" : "");
+        return EXIT_OUTPUT;
+    }
+    int ok = fwrite(data, 1, n, f) == n && fflush(f) == 0;
+    int e = errno;
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "segstream: cannot write '%s': %s\n", path, strerror(ok ? errno : e));
+        return EXIT_OUTPUT;
+    }
+    return EXIT_OK;
+}
+
+int cli_run_model_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"run-model", no_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},
+        {"overwrite", no_argument, NULL, 'y'},
+        {NULL, 0, NULL, 0},
+    };
+    static const cli_number numbers[] = {{'t', "threads", 0, 256}, {0, NULL, 0, 0}};
+    int c, rc, threads = 0, overwrite = 0;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:y", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': break;
+        case 't':
+            if ((rc = cli_number_parse(cli_number_find(numbers, c), optarg, &v)))
+                return rc;
+            threads = (int)v;
+            break;
+        case 'y': overwrite = 1; break;
+        default: fputs(USAGE, stderr); return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 3) {
+        fprintf(stderr, "segstream: --run-model wants MODEL IN.f32 OUT.f32\n");
+        return EXIT_USAGE;
+    }
+    const char *model_path = argv[optind], *in_path = argv[optind + 1],
+               *out_path = argv[optind + 2];
+    char err[600];
+    nn_model *m = NULL;
+    uint8_t *in = NULL;
+    size_t len;
+    if (nn_model_load_file(&m, model_path, err, sizeof err)) {
+        fprintf(stderr, "segstream: %s\n", err);
+        return EXIT_MODEL;
+    }
+    nn_model_set_threads(m, threads);
+    nn_shape s = nn_model_input_shape(m);
+    size_t n = (size_t)s.n * s.h * s.w * s.c * sizeof(float);
+    int st = seg_file_read(in_path, "input", n, &in, &len, err, sizeof err);
+    rc = EXIT_INPUT;
+    if (st == SEG_ERR_NOMEM || st == SEG_ERR_LIMIT || (st == SEG_OK && len != n))
+        fprintf(stderr, "segstream: '%s' is not the model input: [%d,%d,%d,%d] float32 is "
+                "%zu bytes%s%s\n", in_path, s.n, s.h, s.w, s.c, n, st ? "; " : "",
+                st ? err : "");
+    else if (st)
+        fprintf(stderr, "segstream: %s\n", err);
+    else
+        rc = EXIT_OK;
+    if (rc == EXIT_OK) {
+        memcpy(nn_model_input(m), in, n);
+        if ((st = nn_model_run(m))) {
+            fprintf(stderr, "segstream: inference failed: %s\n", seg_status_str(st));
+            rc = EXIT_RUNTIME;
+        } else {
+            nn_shape o = nn_model_output_shape(m);
+            rc = write_file(out_path, nn_model_output(m),
+                            (size_t)o.n * o.h * o.w * o.c * sizeof(float), overwrite);
+        }
+    }
+    free(in);
+    nn_model_free(&m);
+    return rc;
+}

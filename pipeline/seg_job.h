@@ -1,0 +1,217 @@
+/* seg_job.h - what the stages of one job share, and nothing else: the
+ * configuration (read-only once the threads start), the pool of frame slots
+ * and the rings that carry them, the stop flag, the first error and the
+ * progress counters. Each stage's own state lives in its own struct
+ * (seg_stages.h) and is touched only by its thread until it has joined.
+ * Private to pipeline/.
+ *
+ * Also the job's small tools: the timing histogram, ring-depth samples, the
+ * back-off of a stage that waits, and the waits on a ring. */
+#ifndef SEG_JOB_H
+#define SEG_JOB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "io.h"
+#include "nn.h"
+#include "seg.h"
+#include "seg_clock.h"
+#include "seg_model.h"
+#include "seg_ring.h"
+
+/** Most inference workers a job may have. */
+#define SEG_MAX_WORKERS 16
+
+/** Frame and result ring slots per worker. Two let a worker skip to the
+ *  newer of two waiting frames in live mode and absorb one slow frame in
+ *  exact mode; more only adds memory (a slot is a whole frame). */
+#define SEG_FRAMES_RING_CAP 2
+#define SEG_RESULTS_RING_CAP 2
+/** Composited frames waiting for the encoder. */
+#define SEG_ENCODE_RING_CAP 2
+/** Passthrough audio packets in flight (~5 s of AAC). */
+#define SEG_AUDIO_RING_CAP 256
+
+/* ==== timing ============================================================ */
+
+/** Log-spaced buckets from 1 us to 100 s, ~1.8% apart: percentiles of any
+ *  number of samples in fixed memory, no allocation per sample. */
+#define SEG_TIMES_BUCKETS 1024
+
+/** A histogram of durations (one per timed step of a stage). */
+typedef struct seg_times {
+    uint32_t count[SEG_TIMES_BUCKETS]; /**< samples per bucket */
+    int64_t n;                         /**< samples in all */
+    double sum;                        /**< ms, for the mean */
+    double max;                        /**< ms, exact */
+} seg_times;
+
+/** Add one sample (ms; negative counts as 0). */
+void seg_times_add(seg_times *h, double ms);
+/** dst += src. */
+void seg_times_merge(seg_times *dst, const seg_times *src);
+/** p50/p95/p99 (bucket centres, clamped to max), mean and max. */
+seg_pctl seg_times_pctl(const seg_times *h);
+
+/** Depth of a ring, sampled by its producer after each push. */
+typedef struct seg_depth {
+    int64_t n, sum;
+    int max;
+} seg_depth;
+
+static inline void seg_depth_add(seg_depth *d, size_t depth)
+{
+    d->n++;
+    d->sum += (int64_t)depth;
+    if ((int)depth > d->max)
+        d->max = (int)depth;
+}
+
+/** Occupancy of @p n rings of capacity @p cap from their samples. */
+seg_ring_stat seg_depth_stat(const seg_depth *d, int cap, int n);
+
+/* ==== waiting =========================================================== */
+
+/** Back-off for a stage that found its ring full or empty: a few yields,
+ *  then sleeps growing from 20 us to 1 ms (the cap bounds the latency a
+ *  wait adds; the sleeps keep a waiting stage off the 2 cores). */
+typedef struct seg_backoff {
+    unsigned n;
+} seg_backoff;
+
+void seg_backoff_wait(seg_backoff *b);
+
+static inline void seg_backoff_reset(seg_backoff *b)
+{
+    b->n = 0;
+}
+
+/** Sleep @p us microseconds (restarted after a signal). */
+void seg_sleep_us(long us);
+
+/* ==== slots and messages ================================================ */
+
+typedef enum seg_msg_kind {
+    SEG_MSG_FRAME = 0, /**< a frame from the pool */
+    SEG_MSG_END,       /**< the last message a producer sends on a ring */
+} seg_msg_kind;
+
+/**
+ * What travels through the frame and result rings, always by pointer.
+ * Frames come from the job's pool and go back to the decoder through a
+ * return ring; an END message is a stage's own slot and never returned.
+ * Exactly one stage owns a slot at a time: the one that popped it.
+ */
+typedef struct seg_slot {
+    seg_msg_kind kind;
+    int status;        /**< END: SEG_EOF, SEG_ERR_INTERRUPTED or the error that ended it */
+    seg_image image;   /**< the full-size frame in job->work_fmt (pts, index from
+                            the decoder) */
+    float *mask;       /**< mask_h x mask_w foreground probabilities (the model's
+                            output, with letterbox bars cut away or, for crop,
+                            widened to cover the whole frame) */
+    uint8_t *labels;   /**< multi-class models: mask_h x mask_w class ids, else NULL */
+    size_t mask_cap;   /**< floats (and labels) allocated */
+    int mask_w, mask_h;
+    seg_image out;     /**< the composite when it differs from the frame
+                            (alpha: RGBA, side-by-side: 3x wide); else unused */
+    const seg_image *shown; /**< what the encoder writes: &image or &out */
+    double infer_ms;   /**< this frame's inference time (for the window's title) */
+    double t_decoded;  /**< seg_clock_ms() when the decoder had it */
+} seg_slot;
+
+/* ==== the job =========================================================== */
+
+typedef struct seg_job {
+    /* Configuration: set by seg_run() before any thread starts, then only
+     * read. */
+    const seg_config *cfg;
+    const seg_model *model;  /**< the model the workers' instances share */
+    const io_video_info *info; /**< the input's, valid while src is open */
+    int live;                /**< SEG_MODE_LIVE rules apply */
+    int nworkers;
+    int64_t max_frames;
+    nn_shape in_shape, out_shape;
+    int out_w, out_h;        /**< the output's frame size (disp_output_size of the
+                                  input's first) */
+    int out_rgba;            /**< the output takes RGBA frames (alpha mode) */
+    seg_pixfmt work_fmt;     /**< frames from decoder to encoder: YUV420P as decoded
+                                  (no conversion) unless the mode needs RGB24 */
+    int multiclass;          /**< the model gives class labels: slots carry them */
+    int overlay_labels;      /**< multi-class overlay: labels = best non-background
+                                  class, mask = anything but background */
+    float lut[3][256];       /**< byte -> model input value, per channel */
+
+    /** The input. The decoder reads it; any thread may interrupt a read
+     *  (seg_job_stop); the supervisor reads its warning count after join. */
+    io_source *src;
+
+    /* The pool and the rings. Each ring has one producer and one consumer. */
+    seg_slot *slots;
+    int nslots;
+    seg_ring *frames[SEG_MAX_WORKERS];  /**< decoder -> worker i */
+    seg_ring *results[SEG_MAX_WORKERS]; /**< worker i -> renderer */
+    seg_ring *skipped[SEG_MAX_WORKERS]; /**< worker i -> decoder: frames it skipped */
+    seg_ring *to_encoder;    /**< renderer -> encoder, composited frames */
+    seg_ring *audio;         /**< decoder -> encoder, passthrough packets */
+    seg_ring *render_ret;    /**< renderer -> decoder, dropped or discarded slots */
+    seg_ring *encode_ret;    /**< encoder -> decoder, written slots */
+
+    atomic_int stop;         /**< end the stream now (signal, error, frame limit);
+                                  also the workers' models' cancel flag */
+    atomic_int interrupted;  /**< the stop came from seg_request_stop() */
+    atomic_int encoder_done; /**< the last stage has finished */
+    /* Progress, relaxed: written by one stage, read by the supervisor. */
+    atomic_llong progress_written, progress_dropped;
+
+    /* The first error, from whichever thread found it. */
+    pthread_mutex_t err_lock;
+    int err_status;
+    seg_where err_where;
+    char err[1024];
+
+    double t0;               /**< seg_clock_ms() when the threads started */
+} seg_job;
+
+/** A job with its error lock, for @p cfg; SEG_ERR_NOMEM. Free with
+ *  seg_job_free(). */
+int seg_job_create(seg_job **out, const seg_config *cfg);
+
+/** Allocate the pool for frames of the input's first size and every ring
+ *  (job->nworkers, work_fmt, in/out shapes, multiclass and cfg set first).
+ *  SEG_ERR_NOMEM. */
+int seg_job_create_pool(seg_job *job);
+
+/** Free the pool, the rings (and audio packets still in one) and close the
+ *  input; NULL-safe, sets *job = NULL. The stages' states are their own. */
+void seg_job_free(seg_job **job);
+
+/** Record an error (the first one wins). Any thread. */
+void seg_job_record(seg_job *job, int status, seg_where where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/** Record an error (the first one wins) and stop the job. Any thread. */
+void seg_job_fail(seg_job *job, int status, seg_where where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/** Stop the job: the decoder ends the stream, the rest discards and drains,
+ *  a running inference returns early. Any thread; idempotent. */
+void seg_job_stop(seg_job *job);
+
+static inline int seg_job_stopping(seg_job *job)
+{
+    return atomic_load_explicit(&job->stop, memory_order_acquire);
+}
+
+/** Wait until @p item is pushed onto @p r; gives up (SEG_ERR_INTERRUPTED)
+ *  when @p give_up_on_stop and the job is stopping. */
+int seg_push_wait(seg_job *job, seg_ring *r, void *item, int give_up_on_stop);
+
+/** Hand a slot back to the decoder through return ring @p ret. Return rings
+ *  hold the whole pool, so this never waits long. */
+void seg_give_back(seg_job *job, seg_ring *ret, seg_slot *s);
+
+/** Wait for the next message on @p r (its producer always ends with END). */
+seg_slot *seg_pop_wait(seg_ring *r);
+
+#endif

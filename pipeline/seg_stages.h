@@ -1,0 +1,149 @@
+/* seg_stages.h - the four kinds of stage thread and the state each owns.
+ *
+ *   decoder  (seg_decoder.c)   reads the input into free slots, deals them to
+ *                              the workers in turn, passes audio on
+ *   worker   (seg_worker.c)    scales, normalises, infers, turns the output
+ *                              into the slot's mask
+ *   renderer (seg_renderer.c)  takes results in frame order, composites,
+ *                              dumps, shows the window
+ *   encoder  (seg_encoder.c)   encodes and muxes, with the audio
+ *
+ * seg_run() fills each state before the threads start and reads its
+ * statistics after they have joined; in between only the stage's own thread
+ * touches it. What stages share is in the job (seg_job.h).
+ *
+ * Ownership of slots: a slot belongs to the thread that popped it (or, for
+ * free slots, to the decoder). Frames only move forward through the frame
+ * and result rings, and back to the decoder through the return rings.
+ *
+ * Ending: the decoder sends its END message to every worker after its last
+ * frame; a worker forwards its own END after its last result; the renderer
+ * sends its END to the encoder when it has one from every worker, and the
+ * encoder ends on it. A stop (seg_job_stop) makes the decoder give up its
+ * waits and send END early, and workers and renderer hand back what they pop
+ * instead of working on it (the encoder still writes what was composited).
+ * Nothing else ends a thread, so every thread drains its rings and joins.
+ * Private to pipeline/. */
+#ifndef SEG_STAGES_H
+#define SEG_STAGES_H
+
+#include "disp.h"
+#include "disp_window.h"
+#include "seg_fit.h"
+#include "seg_job.h"
+
+/* ==== decoder ============================================================= */
+
+typedef struct seg_decoder {
+    seg_job *job;
+    seg_slot **free_slots; /**< its stack of free slots (the whole pool at start) */
+    int nfree;
+    seg_slot end;          /**< its END message, sent to every worker */
+    /* Statistics, read after join. */
+    seg_times decode;
+    seg_depth frames_depth;
+    int64_t decoded, dropped, audio_dropped;
+} seg_decoder;
+
+/** Give the decoder the job's whole pool; SEG_ERR_NOMEM. */
+int seg_decoder_init(seg_decoder *d, seg_job *job);
+void seg_decoder_close(seg_decoder *d);
+/** The thread (arg: seg_decoder *). */
+void *seg_decoder_main(void *arg);
+
+/* ==== inference worker ==================================================== */
+
+typedef struct seg_worker {
+    seg_job *job;
+    int id;
+    nn_model *nn;          /**< its instance of job->model (a clone, or the
+                                model's own for worker 0) */
+    int owns_nn;           /**< nn is a clone this worker frees */
+    io_scaler *scaler;     /**< frame size -> model size, rebuilt on a size change */
+    int scaler_w, scaler_h;
+    seg_image small;       /**< the frame at model size: RGB24, or YUV444P for a
+                                YUV frame (then made RGB with yuv_tab) */
+    seg_yuv_tables yuv_tab;/**< for small's matrix and range (made with the scaler) */
+    seg_fit_geom geom;     /**< --fit geometry for the current frame size */
+    float *raw_mask;       /**< letterbox/crop: the model-output-sized mask */
+    uint8_t *raw_labels;   /**< ... and labels (multi-class) */
+    seg_slot end;          /**< this worker's END message */
+    pthread_t thread;
+    int started;
+    /* Statistics, read after join. */
+    seg_times convert, infer;
+    seg_depth results_depth;
+    int64_t dropped;
+} seg_worker;
+
+/** Worker @p id of @p job: its model instance (with @p threads OpenMP
+ *  threads, cancelled by the job's stop), its model-size frame and masks.
+ *  Message in err. SEG_ERR_NOMEM. */
+int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err, size_t errlen);
+void seg_worker_close(seg_worker *w);
+/** The thread (arg: seg_worker *). */
+void *seg_worker_main(void *arg);
+
+/* ==== renderer ============================================================ */
+
+typedef struct seg_renderer {
+    seg_job *job;
+    disp_compositor *comp;
+    /* The background video of replace mode (NULL for a picture or none). */
+    io_source *bg_src;
+    seg_image bg_frame;    /**< its current frame */
+    int64_t bg_frames;     /**< frames read since it was (re)opened */
+    io_dump *dump;         /**< --dump-frames, or NULL */
+    /* Multi-class models: the legend. */
+    int64_t class_first[SEG_MAX_CLASSES]; /**< frame a class was first seen, -1 = not yet */
+    int classes_seen;
+    /* Taking results in order. */
+    int next;              /**< exact: the worker whose result comes next */
+    int nended;            /**< workers whose END arrived */
+    int draining;          /**< exact: an END arrived, so only ENDs and leftovers remain */
+    unsigned char ended[SEG_MAX_WORKERS];
+    int failed;            /**< compositing failed: show nothing more */
+    int64_t last_index;    /**< decode index of the last frame composited */
+    /* The window, opened and used on this thread only. */
+    disp_window *win;
+    int paused, pace;
+    int have_pts0;
+    int64_t pts0;
+    double t_pts0;         /**< seg_clock_ms() that pts0 is shown at */
+    double t_first;        /**< first frame shown, for the fps in the title */
+    seg_slot end;          /**< its END message to the encoder */
+    /* Statistics, read after join. */
+    seg_times composite, latency;
+    seg_depth encode_depth;
+    int64_t composited, dropped, index_gaps;
+} seg_renderer;
+
+/** The renderer of @p job with its compositor (cfg->disp); SEG_ERR_INVALID
+ *  for bad display options. */
+int seg_renderer_init(seg_renderer *r, seg_job *job);
+/** --background: a picture is scaled once into the compositor; a video is
+ *  played one frame per output frame, looping. Message in err (exit 3). */
+int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, size_t errlen);
+void seg_renderer_close(seg_renderer *r);
+/** The thread (arg: seg_renderer *). */
+void *seg_renderer_main(void *arg);
+
+/* ==== encoder ============================================================= */
+
+typedef struct seg_encoder {
+    seg_job *job;
+    io_sink *snk;          /**< NULL: frames are only shown or dumped */
+    io_scaler *fit_scaler; /**< frames of another size -> the output's */
+    int fit_w, fit_h;      /**< the size fit_scaler takes */
+    seg_image fit;         /**< its output */
+    int failed;            /**< a write failed: drain without writing */
+    /* Statistics, read after join. */
+    seg_times encode;
+    int64_t written, audio_packets;
+} seg_encoder;
+
+void seg_encoder_close(seg_encoder *e);
+/** The thread (arg: seg_encoder *). */
+void *seg_encoder_main(void *arg);
+
+#endif

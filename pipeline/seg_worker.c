@@ -1,0 +1,308 @@
+/* seg_worker.c - an inference worker thread: everything between a decoded
+ * frame and its mask. Scale the frame (or the --fit rectangle of it) to the
+ * model's size, normalise, run the worker's own instance of the model, and
+ * turn the output into the slot's mask (see seg_stages.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg_stages.h"
+
+int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err, size_t errlen)
+{
+    int st;
+    w->job = job;
+    w->id = id;
+    /* One model, many workers: worker 0 runs the model itself, the others
+     * clones that share its weights and have their own activations. */
+    if (id == 0) {
+        w->nn = job->model->nn;
+    } else {
+        if ((st = nn_model_clone(&w->nn, job->model->nn, err, errlen)))
+            return st;
+        w->owns_nn = 1;
+    }
+    nn_model_set_threads(w->nn, threads);
+    nn_model_set_cancel_flag(w->nn, &job->stop);
+    size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    if ((st = seg_image_alloc(&w->small, job->in_shape.w, job->in_shape.h,
+                              job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P
+                                                               : SEG_PIX_RGB24)) ||
+        (job->cfg->fit != SEG_FIT_STRETCH &&
+         (!(w->raw_mask = malloc(out_len * sizeof(float))) ||
+          (job->multiclass && !(w->raw_labels = malloc(out_len)))))) {
+        seg_format_error(err, errlen, __func__, "out of memory for inference worker %d", id);
+        return SEG_ERR_NOMEM;
+    }
+    return SEG_OK;
+}
+
+void seg_worker_close(seg_worker *w)
+{
+    if (w->owns_nn)
+        nn_model_free(&w->nn);
+    else if (w->nn)
+        nn_model_set_cancel_flag(w->nn, NULL); /* the flag dies with the job */
+    w->nn = NULL;
+    io_scaler_free(&w->scaler);
+    seg_image_free(&w->small);
+    free(w->raw_mask);
+    free(w->raw_labels);
+    w->raw_mask = NULL;
+    w->raw_labels = NULL;
+}
+
+/* ==== the model's input =================================================== */
+
+/* Byte RGB at model size -> the model's float input. A 256-entry table per
+ * channel makes it one load per value whatever the normalisation. */
+static void normalise_rgb(const seg_image *rgb, float *dst, float lut[3][256])
+{
+    for (int y = 0; y < rgb->height; y++) {
+        const uint8_t *p = rgb->data + (size_t)y * rgb->stride;
+        float *o = dst + (size_t)y * rgb->width * 3;
+        for (int x = 0; x < rgb->width * 3; x += 3) {
+            o[x] = lut[0][p[x]];
+            o[x + 1] = lut[1][p[x + 1]];
+            o[x + 2] = lut[2][p[x + 2]];
+        }
+    }
+}
+
+/* Y'CbCr 4:4:4 at model size -> the model's float input: to RGB bytes by
+ * table (as swscale would), then normalised. */
+static void normalise_yuv(const seg_image *yuv, const seg_yuv_tables *t, float *dst,
+                          float lut[3][256])
+{
+    for (int y = 0; y < yuv->height; y++) {
+        const uint8_t *Y = yuv->data + (size_t)y * yuv->stride;
+        const uint8_t *U = yuv->cb + (size_t)y * yuv->cstride;
+        const uint8_t *V = yuv->cr + (size_t)y * yuv->cstride;
+        float *o = dst + (size_t)y * yuv->width * 3;
+        for (int x = 0; x < yuv->width; x++, o += 3) {
+            uint8_t rgb[3];
+            seg_yuv_pixel(t, Y[x], U[x], V[x], rgb);
+            o[0] = lut[0][rgb[0]];
+            o[1] = lut[1][rgb[1]];
+            o[2] = lut[2][rgb[2]];
+        }
+    }
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Letterbox: bars of the model's mean colour (its input 0) around the
+ * picture in the model-size frame; the scaler never writes them, so once per
+ * frame size is enough. */
+static void fill_bars(seg_worker *w)
+{
+    uint8_t c[3];
+    for (int k = 0; k < 3; k++)
+        c[k] = (uint8_t)clampi((int)lroundf(w->job->model->mean[k]), 0, 255);
+    seg_image *small = &w->small;
+    if (small->format == SEG_PIX_YUV444P) {
+        uint8_t yuv[3];
+        seg_rgb_to_yuv(c, small->matrix, small->full_range, yuv);
+        for (int y = 0; y < small->height; y++) {
+            memset(small->data + (size_t)y * small->stride, yuv[0], (size_t)small->width);
+            memset(small->cb + (size_t)y * small->cstride, yuv[1], (size_t)small->width);
+            memset(small->cr + (size_t)y * small->cstride, yuv[2], (size_t)small->width);
+        }
+    } else {
+        for (int y = 0; y < small->height; y++) {
+            uint8_t *p = small->data + (size_t)y * small->stride;
+            for (int x = 0; x < small->width; x++)
+                memcpy(p + 3 * x, c, 3);
+        }
+    }
+}
+
+/* (Re)build the worker's scaler for a new frame size. */
+static int setup_fit(seg_worker *w, int fw, int fh)
+{
+    seg_job *job = w->job;
+    seg_fit_geometry(job->cfg->fit, fw, fh, job->in_shape, job->out_shape, &w->geom);
+    const seg_fit_geom *g = &w->geom;
+    io_scaler_free(&w->scaler);
+    int st = io_scaler_create_fmt(&w->scaler, g->src_w, g->src_h, job->work_fmt, g->dst_w,
+                                  g->dst_h, w->small.format);
+    if (st) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "cannot create a %dx%d -> %dx%d scaler",
+                     g->src_w, g->src_h, g->dst_w, g->dst_h);
+        return st;
+    }
+    if (g->fit == SEG_FIT_LETTERBOX)
+        fill_bars(w);
+    w->scaler_w = fw;
+    w->scaler_h = fh;
+    return SEG_OK;
+}
+
+/* Make room in a slot for an n-pixel mask (and labels). Only after a change
+ * of the input's size: the pool is sized for the first frame. */
+static int slot_mask_room(seg_job *job, seg_slot *s, size_t n)
+{
+    if (s->mask_cap >= n)
+        return SEG_OK;
+    float *m = realloc(s->mask, n * sizeof(float));
+    if (!m)
+        return SEG_ERR_NOMEM;
+    s->mask = m;
+    if (job->multiclass) {
+        uint8_t *l = realloc(s->labels, n);
+        if (!l)
+            return SEG_ERR_NOMEM;
+        s->labels = l;
+    }
+    s->mask_cap = n;
+    return SEG_OK;
+}
+
+/* The frame (or its --fit rectangle) at the model's size, normalised into
+ * the model's input. */
+static int convert_frame(seg_worker *w, seg_slot *s)
+{
+    seg_job *job = w->job;
+    int st;
+    if (s->image.width != w->scaler_w || s->image.height != w->scaler_h ||
+        (w->small.format == SEG_PIX_YUV444P &&
+         ((int)s->image.matrix != (int)w->small.matrix ||
+          s->image.full_range != w->small.full_range))) {
+        /* First frame, or the stream changed size (or colours) mid-way. */
+        w->small.matrix = s->image.matrix;
+        w->small.full_range = s->image.full_range;
+        seg_yuv_tables_init(&w->yuv_tab, w->small.matrix, w->small.full_range);
+        if ((st = setup_fit(w, s->image.width, s->image.height)))
+            return st;
+    }
+    const seg_fit_geom *g = &w->geom;
+    /* Views: a rectangle of the frame onto a rectangle of the model input
+     * (in 4:2:0, from an even corner, so chroma stays aligned). */
+    seg_image src = s->image, dst = w->small;
+    if (src.format == SEG_PIX_YUV420P) {
+        int x = g->src_x & ~1, y = g->src_y & ~1;
+        src.data += (size_t)y * src.stride + (size_t)x;
+        src.cb += (size_t)(y / 2) * src.cstride + (size_t)(x / 2);
+        src.cr += (size_t)(y / 2) * src.cstride + (size_t)(x / 2);
+    } else {
+        src.data += (size_t)g->src_y * src.stride + (size_t)g->src_x * 3;
+    }
+    src.width = g->src_w;
+    src.height = g->src_h;
+    if (dst.format == SEG_PIX_YUV444P) {
+        dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x;
+        dst.cb += (size_t)g->dst_y * dst.cstride + (size_t)g->dst_x;
+        dst.cr += (size_t)g->dst_y * dst.cstride + (size_t)g->dst_x;
+    } else {
+        dst.data += (size_t)g->dst_y * dst.stride + (size_t)g->dst_x * 3;
+    }
+    dst.width = g->dst_w;
+    dst.height = g->dst_h;
+    if ((st = io_scaler_run(w->scaler, &src, &dst))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "scaling the frame to the model size failed");
+        return st;
+    }
+    if (w->small.format == SEG_PIX_YUV444P)
+        normalise_yuv(&w->small, &w->yuv_tab, nn_model_input(w->nn), job->lut);
+    else
+        normalise_rgb(&w->small, nn_model_input(w->nn), job->lut);
+    return SEG_OK;
+}
+
+/* Scale, normalise, infer, mask. SEG_ERR_INTERRUPTED (not recorded) when a
+ * stop ended the inference early. */
+static int infer_frame(seg_worker *w, seg_slot *s)
+{
+    seg_job *job = w->job;
+    int st;
+    double ta = seg_clock_ms();
+    const seg_fit_geom *g = &w->geom;
+    if ((st = convert_frame(w, s)))
+        return st;
+    if ((st = slot_mask_room(job, s, (size_t)g->mask_w * g->mask_h))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d mask", g->mask_w,
+                     g->mask_h);
+        return st;
+    }
+    double tb = seg_clock_ms();
+    if ((st = nn_model_run(w->nn))) {
+        if (st == SEG_ERR_INTERRUPTED && seg_job_stopping(job))
+            return st;
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "inference failed: %s", seg_status_str(st));
+        return st;
+    }
+    int direct = g->fit == SEG_FIT_STRETCH;
+    float *m = direct ? s->mask : w->raw_mask;
+    uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
+    seg_model_mask(job->model, nn_model_output(w->nn), m, l,
+                   job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
+    if (!direct)
+        seg_fit_place_mask(g, job->out_shape.w, job->out_shape.h, m, l, s->mask, s->labels);
+    s->mask_w = g->mask_w;
+    s->mask_h = g->mask_h;
+    if (job->cfg->infer_delay_us > 0)
+        seg_sleep_us(job->cfg->infer_delay_us);
+    double tc = seg_clock_ms();
+    seg_times_add(&w->convert, tb - ta);
+    seg_times_add(&w->infer, tc - tb);
+    s->infer_ms = tc - tb;
+    return SEG_OK;
+}
+
+/* ==== the thread ========================================================== */
+
+void *seg_worker_main(void *arg)
+{
+    seg_worker *w = arg;
+    seg_job *job = w->job;
+    char name[16];
+    snprintf(name, sizeof name, "seg-infer%d", w->id);
+    pthread_setname_np(pthread_self(), name);
+    int status = SEG_OK, end_status = SEG_EOF;
+
+    for (;;) {
+        seg_slot *s = seg_pop_wait(job->frames[w->id]), *pending_end = NULL;
+        if (s->kind == SEG_MSG_END) {
+            end_status = s->status;
+            break;
+        }
+        if (job->live) {
+            /* Skip to the newest frame waiting; older ones go back. */
+            void *n;
+            while (seg_ring_try_pop(job->frames[w->id], &n) == SEG_OK) {
+                seg_slot *ns = n;
+                if (ns->kind == SEG_MSG_END) {
+                    pending_end = ns;
+                    break;
+                }
+                seg_give_back(job, job->skipped[w->id], s);
+                if (!seg_job_stopping(job)) { /* after a stop nothing counts */
+                    w->dropped++;
+                    atomic_fetch_add_explicit(&job->progress_dropped, 1, memory_order_relaxed);
+                }
+                s = ns;
+            }
+        }
+        /* After a failure or a stop, only drain. */
+        if (status != SEG_OK || seg_job_stopping(job) || (status = infer_frame(w, s)) != SEG_OK) {
+            if (status == SEG_ERR_INTERRUPTED)
+                status = SEG_OK; /* a stop, not a failure: drain */
+            seg_give_back(job, job->skipped[w->id], s);
+        } else {
+            (void)seg_push_wait(job, job->results[w->id], s, 0); /* the renderer drains */
+            seg_depth_add(&w->results_depth, seg_ring_size(job->results[w->id]));
+        }
+        if (pending_end) {
+            end_status = pending_end->status;
+            break;
+        }
+    }
+    w->end.kind = SEG_MSG_END;
+    w->end.status = status != SEG_OK ? status : end_status;
+    (void)seg_push_wait(job, job->results[w->id], &w->end, 0);
+    return NULL;
+}
