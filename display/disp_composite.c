@@ -43,11 +43,11 @@ void disp_compositor_free(disp_compositor **pc)
         return;
     disp_compositor *c = *pc;
     free(c->alpha);
-    free(c->hist);
-    free(c->sm);
-    disp_buf *bufs[] = {&c->xi0, &c->xw,  &c->yi0, &c->yw, &c->yw8,   &c->gi0,
-                        &c->gwx, &c->gw8, &c->gw,  &c->tls, &c->luma, &c->rows,
-                        &c->lx, &c->cls, &c->calpha};
+    free(c->prev_map);
+    free(c->cur_map);
+    disp_buf *bufs[] = {&c->col_i0, &c->col_w,  &c->row_i0, &c->row_w, &c->row_w8,   &c->grid_i0,
+                        &c->grid_w, &c->grid_w8, &c->box_w,  &c->tls, &c->luma, &c->rows,
+                        &c->label_col, &c->cls, &c->calpha};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         disp_buf_free(bufs[i]);
     for (int i = 0; i < 10; i++)
@@ -78,7 +78,7 @@ const disp_options *disp_compositor_options(const disp_compositor *c)
 void disp_compositor_reset(disp_compositor *c)
 {
     if (c)
-        c->hw = c->hh = 0;
+        c->prev_w = c->prev_h = 0;
 }
 
 static int image_ok(const seg_image *im, seg_pixfmt f)
@@ -213,10 +213,10 @@ int disp_background_cover(const seg_image *src, seg_image *dst)
 
 static int cover_scratch(disp_compositor *c, const seg_image *src, seg_image *dst)
 {
-    if (disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)dst->width) ||
-        disp_buf_reserve(&c->gw8, sizeof(uint16_t) * (size_t)dst->width))
+    if (disp_buf_reserve(&c->grid_i0, sizeof(int) * (size_t)dst->width) ||
+        disp_buf_reserve(&c->grid_w8, sizeof(uint16_t) * (size_t)dst->width))
         return SEG_ERR_NOMEM;
-    cover(src, dst, c->gi0.p, c->gw8.p);
+    cover(src, dst, c->grid_i0.p, c->grid_w8.p);
     return SEG_OK;
 }
 
@@ -359,7 +359,7 @@ static const uint8_t (*palette(disp_compositor *c, const seg_image *f))[3]
 /* The alpha of every chroma sample of a YUV frame: its 2x2 block's mean. */
 static int chroma_alpha(disp_compositor *c)
 {
-    int w = c->aw, h = c->ah, cw = seg_chroma_w(w), ch = seg_chroma_h(h), nt = c->nt;
+    int w = c->alpha_w, h = c->alpha_h, cw = seg_chroma_w(w), ch = seg_chroma_h(h), nt = c->nt;
     (void)nt;
     if (disp_buf_reserve(&c->calpha, (size_t)cw * (size_t)ch))
         return SEG_ERR_NOMEM;
@@ -412,7 +412,7 @@ static int frame_planes(const disp_compositor *c, const seg_image *in, seg_image
         p->w = i ? seg_chroma_w(in->width) : in->width;
         p->h = i ? seg_chroma_h(in->height) : in->height;
         p->a = i ? (const uint8_t *)c->calpha.p : c->alpha;
-        p->as = (size_t)(i ? p->w : c->aw);
+        p->as = (size_t)(i ? p->w : c->alpha_w);
         p->bpp = yuv ? 1 : 3;
         p->comp = i;
         rows += p->h;
@@ -432,19 +432,19 @@ static inline const plane *plane_row(const plane *pl, int r, int *y)
 /* ==== the modes ========================================================= */
 
 /* All modes read `in` and write `out` sample by sample at the same place,
- * so out may be in. c->alpha is frame-sized with stride aw. */
+ * so out may be in. c->alpha is frame-sized with stride alpha_w. */
 
 /* Overlay with a colour per class on row y of plane p: sample x takes the
- * class at frame column lx[x << sub] of the mask row @p lrow (a chroma
+ * class at frame column label_col[x << sub] of the mask row @p lrow (a chroma
  * sample: its block's top-left pixel's). */
-static void overlay_labels(const plane *p, int y, int k, const uint8_t *lrow, const int *lx,
+static void overlay_labels(const plane *p, int y, int k, const uint8_t *lrow, const int *label_col,
                            const uint8_t (*pal)[3], const uint8_t *col0)
 {
     const uint8_t *in = p->in + y * p->is, *a = p->a + y * p->as;
     uint8_t *o = p->out + y * p->os;
     for (int x = 0; x < p->w; x++, in += p->bpp, o += p->bpp) {
         int t = (a[x] * k + 127) / 255; /* 0..256 */
-        int l = lrow[lx[x << p->sub]];
+        int l = lrow[label_col[x << p->sub]];
         const uint8_t *col = (l ? pal[l] : col0) + p->comp;
         for (int j = 0; j < p->bpp; j++)
             o[j] = (uint8_t)(in[j] + (((col[j] - in[j]) * t) >> 8));
@@ -458,7 +458,7 @@ static void overlay(const disp_compositor *c, const seg_image *in, seg_image *ou
 {
     /* out = in + (colour - in) * a * opacity, in 8.8 fixed point. */
     int k = (int)lrintf(c->opt.opacity * 256.0f), nt = c->nt, h = in->height;
-    const int *lx = c->lx.p;
+    const int *label_col = c->label_col.p;
     (void)nt;
     plane pl[3];
     int rows = frame_planes(c, in, out, pl);
@@ -474,7 +474,7 @@ static void overlay(const disp_compositor *c, const seg_image *in, seg_image *ou
         /* nearest mask row to the frame row (of a chroma row: its blocks'
          * top row), half-pixel centres */
         int ly = (int)(((double)(y << p->sub) + 0.5) * mh / h);
-        overlay_labels(p, y, k, labels + (size_t)(ly < mh ? ly : mh - 1) * mw, lx, pal, col0);
+        overlay_labels(p, y, k, labels + (size_t)(ly < mh ? ly : mh - 1) * mw, label_col, pal, col0);
     }
 }
 
@@ -482,12 +482,12 @@ static void overlay(const disp_compositor *c, const seg_image *in, seg_image *ou
  * with neutral chroma. */
 static void grey(const disp_compositor *c, seg_image *out)
 {
-    int nt = c->nt, w = c->aw, h = c->ah, yuv = out->format == SEG_PIX_YUV420P;
+    int nt = c->nt, w = c->alpha_w, h = c->alpha_h, yuv = out->format == SEG_PIX_YUV420P;
     int limited = yuv && !out->full_range;
     (void)nt;
     DISP_OMP_FOR
     for (int y = 0; y < h; y++) {
-        const uint8_t *a = c->alpha + (size_t)y * c->aw;
+        const uint8_t *a = c->alpha + (size_t)y * c->alpha_w;
         uint8_t *o = out->data + (size_t)y * out->stride;
         if (yuv)
             disp_row_grey_y(a, o, w, limited ? 219 : 255, limited ? 16 : 0);
@@ -532,7 +532,7 @@ static void to_rgba(const disp_compositor *c, const seg_image *in, seg_image *ou
     (void)nt;
     DISP_OMP_FOR
     for (int y = 0; y < h; y++)
-        disp_row_rgba(in->data + (size_t)y * in->stride, c->alpha + (size_t)y * c->aw,
+        disp_row_rgba(in->data + (size_t)y * in->stride, c->alpha + (size_t)y * c->alpha_w,
                       out->data + (size_t)y * out->stride, w);
 }
 
@@ -580,7 +580,7 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
         memset(acc, 0, sums);
         int ya = gy * s, yb = ya + s < h ? ya + s : h;
         for (int y = ya; y < yb; y++) {
-            const uint8_t *a = c->alpha + (size_t)y * c->aw;
+            const uint8_t *a = c->alpha + (size_t)y * c->alpha_w;
             if (!yuv) {
                 disp_row_weighted(in->data + (size_t)y * in->stride, a, acc, w);
                 continue;
@@ -619,19 +619,19 @@ static int blur(disp_compositor *c, const seg_image *in, seg_image *out)
     for (int i = 0; i < np; i++)
         off[i + 1] = off[i] + (size_t)gh * pl[i].w * pl[i].bpp;
     int cw = yuv ? pl[1].w : 0, ch = yuv ? pl[1].h : 0;
-    if (disp_buf_reserve(&c->yi0, sizeof(int) * ((size_t)h + ch)) ||
-        disp_buf_reserve(&c->yw8, sizeof(uint16_t) * ((size_t)h + ch)) ||
-        disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)cw) ||
-        disp_buf_reserve(&c->gwx, sizeof(float) * (size_t)cw) ||
+    if (disp_buf_reserve(&c->row_i0, sizeof(int) * ((size_t)h + ch)) ||
+        disp_buf_reserve(&c->row_w8, sizeof(uint16_t) * ((size_t)h + ch)) ||
+        disp_buf_reserve(&c->grid_i0, sizeof(int) * (size_t)cw) ||
+        disp_buf_reserve(&c->grid_w, sizeof(float) * (size_t)cw) ||
         disp_buf_reserve(&c->rows, off[np]))
         return SEG_ERR_NOMEM;
     size_t fstride = disp_tls_stride(3 * sizeof(float) * (size_t)w);
     uint8_t *ftls = disp_tls(c, 3 * sizeof(float) * (size_t)w);
     if (!ftls)
         return SEG_ERR_NOMEM;
-    disp_axis ay[2] = {{c->yi0.p, NULL, c->yw8.p},
-                       {(int *)c->yi0.p + h, NULL, (uint16_t *)c->yw8.p + h}};
-    disp_axis cx = {c->gi0.p, c->gwx.p, NULL};
+    disp_axis ay[2] = {{c->row_i0.p, NULL, c->row_w8.p},
+                       {(int *)c->row_i0.p + h, NULL, (uint16_t *)c->row_w8.p + h}};
+    disp_axis cx = {c->grid_i0.p, c->grid_w.p, NULL};
     disp_axis_fill(&ay[0], h, gh, 1.0 / s);
     if (yuv) {
         disp_axis_fill(&ay[1], ch, gh, 2.0 / s);
@@ -685,12 +685,12 @@ static int draw(disp_compositor *c, disp_mode m, const seg_image *in, seg_image 
     switch (m) {
     case DISP_MODE_OVERLAY:
         if (inp->labels) {
-            if (disp_buf_reserve(&c->lx, sizeof(int) * (size_t)in->width))
+            if (disp_buf_reserve(&c->label_col, sizeof(int) * (size_t)in->width))
                 return SEG_ERR_NOMEM;
-            int *lx = c->lx.p;
+            int *label_col = c->label_col.p;
             for (int x = 0; x < in->width; x++) {
                 int v = (int)(((double)x + 0.5) * inp->mask_w / in->width);
-                lx[x] = v < inp->mask_w ? v : inp->mask_w - 1;
+                label_col[x] = v < inp->mask_w ? v : inp->mask_w - 1;
             }
         }
         overlay(c, in, out, colour(in, c->opt.color, col), inp->labels ? palette(c, in) : NULL,
@@ -798,21 +798,21 @@ int disp_composite(disp_compositor *c, seg_image *frame, const float *mask, int 
 const uint8_t *disp_compositor_alpha(const disp_compositor *c, int *width, int *height)
 {
     if (width)
-        *width = c ? c->aw : 0;
+        *width = c ? c->alpha_w : 0;
     if (height)
-        *height = c ? c->ah : 0;
-    return c && c->aw ? c->alpha : NULL;
+        *height = c ? c->alpha_h : 0;
+    return c && c->alpha_w ? c->alpha : NULL;
 }
 
 int disp_compositor_mask_image(const disp_compositor *c, seg_image *view)
 {
-    if (!c || !view || !c->aw)
+    if (!c || !view || !c->alpha_w)
         return SEG_ERR_INVALID;
     memset(view, 0, sizeof *view);
     view->data = c->alpha;
-    view->width = c->aw;
-    view->height = c->ah;
-    view->stride = c->aw;
+    view->width = c->alpha_w;
+    view->height = c->alpha_h;
+    view->stride = c->alpha_w;
     view->format = SEG_PIX_GRAY8;
     view->pts = c->pts;
     view->index = c->index;

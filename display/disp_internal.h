@@ -49,30 +49,33 @@ struct disp_compositor {
     int nt;               /* threads for the row loops */
 
     /* frame-sized results */
-    uint8_t *alpha;       /* the refined alpha, aw x ah, stride aw */
+    uint8_t *alpha;       /* the refined alpha, alpha_w x alpha_h, stride alpha_w */
     size_t alpha_cap;
-    int aw, ah;
+    int alpha_w, alpha_h;
     int64_t pts, index;   /* of the frame the alpha belongs to */
 
     /* temporal smoothing at the mask's size */
-    float *hist;          /* the previous refined probability map */
-    int hw, hh;           /* its size; 0 = no history */
-    float *sm;            /* this frame's smoothed map (then swapped into hist) */
-    size_t sm_cap;        /* bytes in each of hist and sm */
+    float *prev_map;      /* the previous refined probability map */
+    int prev_w, prev_h;   /* its size; 0 = no history */
+    float *cur_map;       /* this frame's smoothed map (then swapped into prev_map) */
+    size_t map_cap;       /* bytes in each of prev_map and cur_map */
 
     /* scratch for the refinement and the modes */
-    disp_buf xi0, xw, yi0, yw, yw8;      /* axis arrays, frame-sized axes */
-    disp_buf gi0, gwx, gw8;              /* axis arrays for other axes */
-    disp_buf gw;          /* box filter column factors */
+    /* axis arrays (disp_axis) of frame-sized axes: per frame column the
+     * left mask column and its weight, per frame row the same (and 0..256) */
+    disp_buf col_i0, col_w, row_i0, row_w, row_w8;
+    disp_buf grid_i0, grid_w, grid_w8;   /* axis arrays for other axes */
+    disp_buf box_w;       /* box filter column factors */
     disp_buf tls;         /* per-thread scratch rows */
     disp_buf luma;        /* the frame's luma, frame-sized (guided filter) */
     disp_buf rows;        /* horizontally upsampled rows (float or bytes) */
     disp_buf plane[10];   /* grid planes */
-    disp_buf lx;          /* overlay labels: nearest mask column per frame column */
+    disp_buf label_col;   /* overlay labels: nearest mask column per frame column */
     disp_buf cls;         /* guided filter: flat-0 / flat-1 / edge class per grid
                              cell, then per grid row and 64-pixel chunk */
     disp_buf calpha;      /* YUV frames: the alpha per chroma sample (2x2 means),
-                             (aw+1)/2 x (ah+1)/2, stride (aw+1)/2 */
+                             (alpha_w+1)/2 x (alpha_h+1)/2,
+                             stride (alpha_w+1)/2 */
     uint8_t pal[256][3];  /* overlay palette by class */
     uint8_t pal_yuv[256][3]; /* the palette in pal_key's Y'CbCr */
     int pal_key;          /* 1 + 2 * matrix + full_range of pal_yuv; 0 = none */

@@ -102,9 +102,9 @@ static int box2d(disp_compositor *c, const float *src, float *dst, float *tmp, i
 {
     int nt = c->nt;
     (void)nt;
-    if (disp_buf_reserve(&c->gw, sizeof(float) * (size_t)gw))
+    if (disp_buf_reserve(&c->box_w, sizeof(float) * (size_t)gw))
         return SEG_ERR_NOMEM;
-    float *kx = c->gw.p;
+    float *kx = c->box_w.p;
     for (int x = 0; x < gw; x++) {
         int lo = x - r < 0 ? 0 : x - r, hi = x + r >= gw ? gw - 1 : x + r;
         kx[x] = mean ? 1.0f / (float)(hi - lo + 1) : 1.0f / (float)(2 * r + 1);
@@ -156,10 +156,10 @@ int disp_resample_f(disp_compositor *c, const float *src, int sw, int sh, float 
 {
     size_t tstride = disp_tls_stride(sizeof(float) * ((size_t)sw + 1));
     uint8_t *tls = disp_tls(c, sizeof(float) * ((size_t)sw + 1));
-    if (!tls || disp_buf_reserve(&c->gi0, sizeof(int) * (size_t)dw) ||
-        disp_buf_reserve(&c->gwx, sizeof(float) * (size_t)dw))
+    if (!tls || disp_buf_reserve(&c->grid_i0, sizeof(int) * (size_t)dw) ||
+        disp_buf_reserve(&c->grid_w, sizeof(float) * (size_t)dw))
         return SEG_ERR_NOMEM;
-    disp_axis ax = {c->gi0.p, c->gwx.p, NULL};
+    disp_axis ax = {c->grid_i0.p, c->grid_w.p, NULL};
     disp_axis_fill(&ax, dw, sw, sx);
     int nt = c->nt;
     (void)nt;

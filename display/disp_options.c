@@ -12,13 +12,13 @@
 
 /* ==== modes ============================================================= */
 
-static const char *const MODE_NAMES[DISP_MODE_COUNT] = {
+static const char *const MODE_NAMES[] = {
     "overlay", "mask", "blur", "replace", "matte", "alpha", "side-by-side",
 };
 _Static_assert(sizeof(MODE_NAMES) / sizeof(MODE_NAMES[0]) == DISP_MODE_COUNT,
                "name every disp_mode");
 
-static const char *const FEATHER_NAMES[DISP_FEATHER_COUNT] = {"out", "center", "in"};
+static const char *const FEATHER_NAMES[] = {"out", "center", "in"};
 _Static_assert(sizeof(FEATHER_NAMES) / sizeof(FEATHER_NAMES[0]) == DISP_FEATHER_COUNT,
                "name every disp_feather_dir");
 

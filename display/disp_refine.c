@@ -31,32 +31,32 @@ static inline uint8_t to_u8(float p)
 static int smooth_mask(disp_compositor *c, const float *mask, int mw, int mh)
 {
     size_t n = (size_t)mw * (size_t)mh;
-    if (n * sizeof(float) > c->sm_cap) {
+    if (n * sizeof(float) > c->map_cap) {
         float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
         if (!a || !b) {
             free(a);
             free(b);
             return SEG_ERR_NOMEM;
         }
-        free(c->sm);
-        free(c->hist);
-        c->sm = a;
-        c->hist = b;
-        c->sm_cap = n * sizeof(float);
-        c->hw = c->hh = 0; /* history lost with the old buffer */
+        free(c->cur_map);
+        free(c->prev_map);
+        c->cur_map = a;
+        c->prev_map = b;
+        c->map_cap = n * sizeof(float);
+        c->prev_w = c->prev_h = 0; /* history lost with the old buffer */
     }
     float k = c->opt.smooth;
-    const float *prev = k > 0.0f && c->hw == mw && c->hh == mh ? c->hist : NULL;
+    const float *prev = k > 0.0f && c->prev_w == mw && c->prev_h == mh ? c->prev_map : NULL;
     for (int y = 0; y < mh; y++) {
         size_t o = (size_t)y * mw;
-        disp_row_smooth(mask + o, prev ? prev + o : NULL, k, c->sm + o, mw);
+        disp_row_smooth(mask + o, prev ? prev + o : NULL, k, c->cur_map + o, mw);
     }
     /* This frame's map becomes the history: swap, no copy. */
-    float *t = c->hist;
-    c->hist = c->sm;
-    c->sm = t;
-    c->hw = mw;
-    c->hh = mh;
+    float *t = c->prev_map;
+    c->prev_map = c->cur_map;
+    c->cur_map = t;
+    c->prev_w = mw;
+    c->prev_h = mh;
     return SEG_OK;
 }
 
@@ -111,15 +111,15 @@ void disp_upsample_mask(const float *mask, int mw, int mh, uint8_t *alpha, int d
  * Same operations in the same order, so the same bytes. */
 static int bilinear(disp_compositor *c, int w, int h)
 {
-    const float *m = c->hist;
-    int mw = c->hw, mh = c->hh, nt = c->nt;
+    const float *m = c->prev_map;
+    int mw = c->prev_w, mh = c->prev_h, nt = c->nt;
     (void)nt;
-    if (disp_buf_reserve(&c->xi0, sizeof(int) * (size_t)w) ||
-        disp_buf_reserve(&c->xw, sizeof(float) * (size_t)w) ||
+    if (disp_buf_reserve(&c->col_i0, sizeof(int) * (size_t)w) ||
+        disp_buf_reserve(&c->col_w, sizeof(float) * (size_t)w) ||
         disp_buf_reserve(&c->rows, sizeof(float) * (size_t)w * (size_t)mh))
         return SEG_ERR_NOMEM;
-    int *x0 = c->xi0.p;
-    float *wx = c->xw.p, *rows = c->rows.p;
+    int *x0 = c->col_i0.p;
+    float *wx = c->col_w.p, *rows = c->rows.p;
     for (int x = 0; x < w; x++)
         coord(x, mw, w, &x0[x], &wx[x]);
     DISP_OMP_FOR
@@ -220,9 +220,9 @@ static int guided_coefs(disp_compositor *c, const float *I, const float *P, cons
     size_t bytes = sizeof(float) * ps * (size_t)(8 + 2 * R);
     size_t tstride = disp_tls_stride(bytes);
     uint8_t *tls = disp_tls(c, bytes);
-    if (!tls || disp_buf_reserve(&c->gw, sizeof(float) * (size_t)gw))
+    if (!tls || disp_buf_reserve(&c->box_w, sizeof(float) * (size_t)gw))
         return SEG_ERR_NOMEM;
-    float *kx = c->gw.p; /* 1 / the samples of a window in a row */
+    float *kx = c->box_w.p; /* 1 / the samples of a window in a row */
     for (int x = 0; x < gw; x++)
         kx[x] = 1.0f / (float)((x + r < gw ? x + r : gw - 1) - (x - r > 0 ? x - r : 0) + 1);
     DISP_OMP_FOR
@@ -349,7 +349,7 @@ static int draw_rows(disp_compositor *c, const float *A, const float *B, int gw,
 {
     int nt = c->nt, nch = (w + CHUNK - 1) / CHUNK;
     disp_axis ay;
-    if (frame_axis(&c->yi0, &c->yw, NULL, h, gh, s, &ay))
+    if (frame_axis(&c->row_i0, &c->row_w, NULL, h, gh, s, &ay))
         return SEG_ERR_NOMEM;
     /* per thread: two slots of a grid row interpolated across (A, B) */
     size_t rs = ((size_t)w + 15u) & ~(size_t)15u;
@@ -412,7 +412,7 @@ static int guided(disp_compositor *c, const seg_image *f)
      * model's uncertain band at the edge, while in flat places, where the
      * filter only smooths, the mask gets no softer than about two model
      * pixels (it is averaged twice over the window). */
-    double cell = fmax((double)w / c->hw, (double)h / c->hh) / s;
+    double cell = fmax((double)w / c->prev_w, (double)h / c->prev_h) / s;
     int r = (int)ceil(cell);
     r = r < 1 ? 1 : (r > MAX_RADIUS ? MAX_RADIUS : r);
     /* I and P with r zeros at both ends of each row (64-byte rows), and a
@@ -445,8 +445,8 @@ static int guided(disp_compositor *c, const seg_image *f)
         ys = (size_t)w;
     }
     if (down_blocks(c, rgb, Y, ys, w, h, s, 1.0f / span, I + r, ps) ||
-        disp_resample_f(c, c->hist, c->hw, c->hh, P + r, ps, gw, gh, (double)s * c->hw / w,
-                        (double)s * c->hh / h))
+        disp_resample_f(c, c->prev_map, c->prev_w, c->prev_h, P + r, ps, gw, gh, (double)s * c->prev_w / w,
+                        (double)s * c->prev_h / h))
         return SEG_ERR_NOMEM;
     float thr = c->opt.threshold;
     if (thr > 0.0f)
@@ -493,7 +493,7 @@ static int feather(disp_compositor *c, int w, int h)
         disp_box_mean(c, p[0], p[0], p[1], gw, gh, r))
         return SEG_ERR_NOMEM;
     disp_axis ay;
-    if (frame_axis(&c->yi0, &c->yw, NULL, h, gh, s, &ay) ||
+    if (frame_axis(&c->row_i0, &c->row_w, NULL, h, gh, s, &ay) ||
         disp_buf_reserve(&c->rows, sizeof(float) * (size_t)w * gh))
         return SEG_ERR_NOMEM;
     float *rows = c->rows.p;
@@ -522,14 +522,14 @@ int disp_refine(disp_compositor *c, const seg_image *f, const float *mask, int m
         c->alpha = a;
         c->alpha_cap = (n + 63u) & ~(size_t)63u;
     }
-    c->aw = w;
-    c->ah = h;
+    c->alpha_w = w;
+    c->alpha_h = h;
     c->pts = f->pts;
     c->index = f->index;
     if ((st = smooth_mask(c, mask, mw, mh)) == SEG_OK &&
         (st = c->opt.edge ? guided(c, f) : bilinear(c, w, h)) == SEG_OK && c->opt.feather > 0)
         st = feather(c, w, h);
     if (st)
-        c->aw = c->ah = 0; /* no alpha to hand out (disp_compositor_alpha) */
+        c->alpha_w = c->alpha_h = 0; /* no alpha to hand out (disp_compositor_alpha) */
     return st;
 }

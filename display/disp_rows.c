@@ -130,7 +130,7 @@ static inline void weighted(const uint8_t *restrict c0, const uint8_t *restrict 
                             uint32_t *restrict acc, int w)
 {
     uint32_t *restrict a0 = acc, *restrict a1 = acc + w, *restrict a2 = acc + 2 * (size_t)w,
-                       *restrict aw = acc + 3 * (size_t)w;
+                       *restrict wsum = acc + 3 * (size_t)w;
     for (int x0 = 0; x0 < w; x0 += 64) {
         int x1 = w - x0 < 64 ? w : x0 + 64, u = uniform(a + x0, x1 - x0);
         if (u == 0) { /* all background: the weight is the constant 65281 */
@@ -138,14 +138,14 @@ static inline void weighted(const uint8_t *restrict c0, const uint8_t *restrict 
                 a0[x] += c0[step * x] * 65281u;
                 a1[x] += c1[step * x] * 65281u;
                 a2[x] += c2[step * x] * 65281u;
-                aw[x] += 65281u;
+                wsum[x] += 65281u;
             }
         } else if (u == 255) { /* all foreground: weight 1 */
             for (int x = x0; x < x1; x++) {
                 a0[x] += c0[step * x];
                 a1[x] += c1[step * x];
                 a2[x] += c2[step * x];
-                aw[x] += 1u;
+                wsum[x] += 1u;
             }
         } else {
             for (int x = x0; x < x1; x++) {
@@ -153,7 +153,7 @@ static inline void weighted(const uint8_t *restrict c0, const uint8_t *restrict 
                 a0[x] += c0[step * x] * wt;
                 a1[x] += c1[step * x] * wt;
                 a2[x] += c2[step * x] * wt;
-                aw[x] += wt;
+                wsum[x] += wt;
             }
         }
     }

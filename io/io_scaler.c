@@ -91,25 +91,6 @@ int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h
     return io_scaler_create_fmt(out, src_w, src_h, SEG_PIX_RGB24, dst_w, dst_h, SEG_PIX_RGB24);
 }
 
-const int *io_sws_matrix(seg_yuv_matrix m)
-{
-    return sws_getCoefficients(m == SEG_YUV_BT709    ? SWS_CS_ITU709
-                               : m == SEG_YUV_BT2020 ? SWS_CS_BT2020
-                                                     : SWS_CS_ITU601);
-}
-
-void io_sws_colorspace(struct SwsContext *sws, seg_yuv_matrix m, int in_full, int out_full)
-{
-    const int *k = io_sws_matrix(m);
-    (void)sws_setColorspaceDetails(sws, k, in_full, k, out_full, 0, 1 << 16, 1 << 16);
-}
-
-int io_pix_fmt_is_yuv(enum AVPixelFormat f)
-{
-    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f);
-    return d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
-}
-
 int io_scaler_run(io_scaler *sc, const seg_image *src, seg_image *dst)
 {
     int ret;

@@ -17,7 +17,7 @@
 
 #define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
 
-static const char *const OP_NAMES[NN_OP_COUNT] = {
+static const char *const OP_NAMES[] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
     "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR",

@@ -5,9 +5,10 @@
 
 #include "nn_kernels.h"
 
-static const char *const ACT_NAMES[NN_ACT_COUNT] = {
+static const char *const ACT_NAMES[] = {
     "NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "HARD_SWISH", "LOGISTIC",
 };
+_Static_assert(sizeof(ACT_NAMES) / sizeof(ACT_NAMES[0]) == NN_ACT_COUNT, "name every nn_act");
 
 const char *nn_act_name(nn_act a)
 {

@@ -6,7 +6,7 @@
 
 #include "disp.h"
 
-static const char *const FIT_NAMES[SEG_FIT_COUNT] = {"stretch", "letterbox", "crop"};
+static const char *const FIT_NAMES[] = {"stretch", "letterbox", "crop"};
 _Static_assert(sizeof(FIT_NAMES) / sizeof(FIT_NAMES[0]) == SEG_FIT_COUNT, "name every seg_fit");
 
 const char *seg_fit_name(seg_fit f)

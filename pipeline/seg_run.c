@@ -33,7 +33,7 @@ void seg_stop_clear(void)
     atomic_store(&stop_requested, 0);
 }
 
-static const char *const STAGE_NAMES[SEG_STAGE_COUNT] = {"decode", "convert", "infer",
+static const char *const STAGE_NAMES[] = {"decode", "convert", "infer",
                                                          "composite", "encode"};
 _Static_assert(sizeof(STAGE_NAMES) / sizeof(STAGE_NAMES[0]) == SEG_STAGE_COUNT,
                "name every seg_stage");
