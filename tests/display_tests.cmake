@@ -15,3 +15,9 @@ endif()
 # The compositing benchmark (not a test): tests/bench_display.c.
 add_executable(bench_display bench_display.c)
 target_link_libraries(bench_display PRIVATE seg_flags seg_display m)
+# test_display_score: the mask scorer's metrics (display/disp_score.c); it
+# counts allocations too (none per frame at a constant size).
+seg_add_test(test_display_score SOURCES test_display_score.c LIBS seg_display m
+  LABELS display)
+target_link_options(test_display_score PRIVATE "LINKER:--wrap=malloc" "LINKER:--wrap=calloc"
+  "LINKER:--wrap=realloc" "LINKER:--wrap=aligned_alloc")
