@@ -34,6 +34,7 @@
 #include <stdio.h>
 
 #include "disp.h"
+#include "disp_score.h"
 #include "seg_status.h"
 
 /** Where a failure came from; main() turns it into the exit code. */
@@ -124,6 +125,10 @@ typedef struct seg_config {
     seg_fit fit;              /**< --fit */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
+    const char *eval_gt;      /**< --eval: ground truth to score the masks against,
+                                   frame by frame (a grey mask video, or a
+                                   folder of grey PNGs, one per frame); exact
+                                   mode only; NULL = no scoring */
 } seg_config;
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto
@@ -179,6 +184,8 @@ typedef struct seg_stats {
     seg_where where;          /**< where a failure came from */
     int out_w, out_h;         /**< size of what is written/shown (side-by-side: 3x wide) */
     int classes_seen;         /**< multi-class models: classes present so far (legend) */
+    int has_eval;             /**< --eval ran: eval holds its scores */
+    disp_score_result eval;   /**< the masks against cfg->eval_gt */
 } seg_stats;
 
 /** Ask a running job to stop: the decoder ends the stream, in-flight frames

@@ -120,7 +120,7 @@ void *seg_decoder_main(void *arg)
             seg_job_record(job, end, SEG_WHERE_INPUT, "%s", io_source_last_error(job->src));
             break;
         }
-        seg_times_add(&d->decode, tb - ta);
+        seg_times_add(&d->decode_times, tb - ta);
         d->decoded++;
         cur->kind = SEG_MSG_FRAME;
         cur->t_decoded = tb;

@@ -107,7 +107,7 @@ void *seg_encoder_main(void *arg)
                 e->failed = 1;
                 seg_job_fail(job, st, SEG_WHERE_OUTPUT, "%s", io_sink_last_error(e->snk));
             } else {
-                seg_times_add(&e->encode, seg_clock_ms() - ta);
+                seg_times_add(&e->encode_times, seg_clock_ms() - ta);
                 count_written(e);
             }
         }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "seg_stages.h"
 
@@ -23,7 +24,93 @@ void seg_renderer_close(seg_renderer *r)
     io_source_close(&r->bg_src);
     seg_image_free(&r->bg_frame);
     io_dump_close(&r->dump);
+    io_source_close(&r->gt_src);
+    seg_image_free(&r->gt_frame);
+    seg_image_free(&r->gt_grey);
+    disp_score_free(&r->score);
     disp_compositor_free(&r->comp);
+}
+
+/* ==== --eval ============================================================== */
+
+int seg_renderer_open_eval(seg_renderer *r, const char *path, char *err, size_t errlen)
+{
+    char url[4200], msg[512];
+    struct stat sb;
+    int st;
+    snprintf(url, sizeof url, "%s", path);
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        /* A folder of PNGs numbered from 0 or 1 (FFmpeg's image2 finds the
+         * first number itself). */
+        snprintf(url, sizeof url, "%s/%%06d.png", path);
+        char first[4200], second[4200];
+        snprintf(first, sizeof first, "%s/000000.png", path);
+        snprintf(second, sizeof second, "%s/000001.png", path);
+        if (stat(first, &sb) != 0 && stat(second, &sb) != 0) {
+            seg_format_error(err, errlen, __func__, "--eval '%s': a folder of ground truth "
+                             "masks needs 000000.png or 000001.png on", path);
+            return SEG_ERR_BAD_INPUT;
+        }
+    }
+    /* RGB24: a grey byte comes out unchanged in every channel (a YUV path
+     * would squeeze 0/255 into limited range). */
+    io_source_opts so = {.pixfmt = SEG_PIX_RGB24};
+    if ((st = io_source_open(&r->gt_src, url, &so, msg, sizeof msg))) {
+        seg_format_error(err, errlen, __func__, "--eval: %s", msg);
+        return st;
+    }
+    if ((st = disp_score_create(&r->score, NULL))) {
+        seg_format_error(err, errlen, __func__, "--eval: %s", seg_status_str(st));
+        return st;
+    }
+    return SEG_OK;
+}
+
+/* Score the refined alpha of the frame just composited against the next
+ * ground truth frame. A failure is recorded (input: the ground truth). */
+static int score_frame(seg_renderer *r, const seg_slot *s)
+{
+    seg_job *job = r->job;
+    io_packet *pkt = NULL;
+    int kind, st;
+    while ((kind = io_source_read(r->gt_src, &r->gt_frame, &pkt)) == IO_READ_AUDIO)
+        io_packet_free(&pkt);
+    if (kind != IO_READ_VIDEO) {
+        seg_job_fail(job, kind == SEG_EOF ? SEG_ERR_BAD_INPUT : kind, SEG_WHERE_INPUT,
+                     "--eval '%s': %s at frame %lld", job->cfg->eval_gt,
+                     kind == SEG_EOF ? "the ground truth ends"
+                                     : io_source_last_error(r->gt_src),
+                     (long long)s->image.index);
+        return SEG_ERR_BAD_INPUT;
+    }
+    const seg_image *g = &r->gt_frame;
+    if (g->width != s->image.width || g->height != s->image.height) {
+        seg_job_fail(job, SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT, "--eval '%s': frame %lld of the "
+                     "ground truth is %dx%d, the input's %dx%d", job->cfg->eval_gt,
+                     (long long)s->image.index, g->width, g->height, s->image.width,
+                     s->image.height);
+        return SEG_ERR_BAD_INPUT;
+    }
+    if (r->gt_grey.width != g->width || r->gt_grey.height != g->height) {
+        seg_image_free(&r->gt_grey);
+        if ((st = seg_image_alloc(&r->gt_grey, g->width, g->height, SEG_PIX_GRAY8))) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "--eval: out of memory");
+            return st;
+        }
+    }
+    for (int y = 0; y < g->height; y++) {
+        const uint8_t *p = g->data + (size_t)y * g->stride;
+        uint8_t *q = r->gt_grey.data + (size_t)y * r->gt_grey.stride;
+        for (int x = 0; x < g->width; x++)
+            q[x] = p[3 * x]; /* grey: R = G = B */
+    }
+    seg_image alpha;
+    if ((st = disp_compositor_mask_image(r->comp, &alpha)) ||
+        (st = disp_score_add(r->score, &alpha, &r->gt_grey, NULL))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "--eval: %s", disp_score_last_error(r->score));
+        return st;
+    }
+    return SEG_OK;
 }
 
 /* ==== background ========================================================== */
@@ -253,8 +340,10 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         }
     }
     double tb = seg_clock_ms();
-    seg_times_add(&r->composite, tb - ta);
-    seg_times_add(&r->latency, tb - s->t_decoded);
+    seg_times_add(&r->composite_times, tb - ta);
+    seg_times_add(&r->latency_times, tb - s->t_decoded);
+    if (r->score && (st = score_frame(r, s))) /* not timed: not the product's work */
+        return st;
     if (r->composited > 0 && s->image.index != r->last_index + 1)
         r->index_gaps++;
     r->last_index = s->image.index;

@@ -148,5 +148,10 @@ void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st)
         json_str(f, cfg->output);
     else
         fprintf(f, "null");
+    if (st->has_eval) {
+        char buf[1024];
+        if (disp_score_format_json(&st->eval, buf, sizeof buf) > 0)
+            fprintf(f, ",\"eval\":%s", buf);
+    }
     fprintf(f, "}\n");
 }

@@ -170,6 +170,10 @@ static int open_input(run *r)
     r->stats->in_w = info->width;
     r->stats->in_h = info->height;
     job->live = cfg->mode == SEG_MODE_AUTO ? info->is_live : cfg->mode == SEG_MODE_LIVE;
+    if (job->live && cfg->eval_gt)
+        return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OTHER,
+                           "--eval scores every frame against its ground truth: it needs "
+                           "exact mode (not --live, nor a live source)");
     r->stats->live = job->live;
     /* x264 sets the pace of a file job (BENCHMARKS.md): two frame threads
      * let it use what the other stages leave of the second core. A live job
@@ -188,6 +192,9 @@ static int open_renderer(run *r)
         return step_failed(r, st, SEG_WHERE_OTHER, "bad display options");
     if (r->cfg->background &&
         (st = seg_renderer_open_background(&r->ren, r->cfg->background, msg, sizeof msg)))
+        return step_failed(r, st, SEG_WHERE_INPUT, msg);
+    if (r->cfg->eval_gt &&
+        (st = seg_renderer_open_eval(&r->ren, r->cfg->eval_gt, msg, sizeof msg)))
         return step_failed(r, st, SEG_WHERE_INPUT, msg);
     return SEG_OK;
 }
@@ -242,7 +249,7 @@ static int open_output(run *r)
     if (cfg->output) {
         sp.format = cfg->format;
         st = io_sink_open(&r->enc.snk, cfg->output, &sp, job->src, msg, sizeof msg);
-    } else if (!cfg->display && !cfg->dump_dir) {
+    } else if (!cfg->display && !cfg->dump_dir && !cfg->eval_gt) {
         /* The null sink: encode like a real job, let FFmpeg's null muxer
          * throw the packets away (ffmpeg -f null -). */
         sp.format = "null";
@@ -409,23 +416,25 @@ static void fill_stats(run *r)
     for (int i = 0; i < job->nworkers; i++) {
         const seg_worker *w = &r->workers[i];
         stats->dropped_infer += w->dropped;
-        seg_times_merge(&convert, &w->convert);
-        seg_times_merge(&infer, &w->infer);
+        seg_times_merge(&convert, &w->convert_times);
+        seg_times_merge(&infer, &w->infer_times);
         results.n += w->results_depth.n;
         results.sum += w->results_depth.sum;
         results.max = w->results_depth.max > results.max ? w->results_depth.max : results.max;
     }
     stats->dropped = stats->dropped_decoder + stats->dropped_infer + stats->dropped_render;
-    stats->stage[SEG_STAGE_DECODE] = seg_times_pctl(&r->dec.decode);
+    stats->stage[SEG_STAGE_DECODE] = seg_times_pctl(&r->dec.decode_times);
     stats->stage[SEG_STAGE_CONVERT] = seg_times_pctl(&convert);
     stats->stage[SEG_STAGE_INFER] = seg_times_pctl(&infer);
-    stats->stage[SEG_STAGE_COMPOSITE] = seg_times_pctl(&r->ren.composite);
-    stats->stage[SEG_STAGE_ENCODE] = seg_times_pctl(&r->enc.encode);
-    stats->latency = seg_times_pctl(&r->ren.latency);
+    stats->stage[SEG_STAGE_COMPOSITE] = seg_times_pctl(&r->ren.composite_times);
+    stats->stage[SEG_STAGE_ENCODE] = seg_times_pctl(&r->enc.encode_times);
+    stats->latency = seg_times_pctl(&r->ren.latency_times);
     stats->frames_ring = seg_depth_stat(&r->dec.frames_depth, SEG_FRAMES_RING_CAP, job->nworkers);
     stats->results_ring = seg_depth_stat(&results, SEG_RESULTS_RING_CAP, job->nworkers);
     stats->encode_ring = seg_depth_stat(&r->ren.encode_depth, SEG_ENCODE_RING_CAP, 1);
     stats->classes_seen = r->ren.classes_seen;
+    if (r->ren.score)
+        stats->has_eval = disp_score_result_get(r->ren.score, &stats->eval) == SEG_OK;
     stats->decode_warnings = io_source_warnings(job->src);
 }
 

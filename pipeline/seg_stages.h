@@ -40,7 +40,7 @@ typedef struct seg_decoder {
     int nfree;
     seg_slot end;          /**< its END message, sent to every worker */
     /* Statistics, read after join. */
-    seg_times decode;
+    seg_times decode_times;
     seg_depth frames_depth;
     int64_t decoded, dropped, audio_dropped;
 } seg_decoder;
@@ -71,7 +71,7 @@ typedef struct seg_worker {
     pthread_t thread;
     int started;
     /* Statistics, read after join. */
-    seg_times convert, infer;
+    seg_times convert_times, infer_times;
     seg_depth results_depth;
     int64_t dropped;
 } seg_worker;
@@ -94,6 +94,11 @@ typedef struct seg_renderer {
     seg_image bg_frame;    /**< its current frame */
     int64_t bg_frames;     /**< frames read since it was (re)opened */
     io_dump *dump;         /**< --dump-frames, or NULL */
+    /* --eval: the ground truth, one frame per composited frame, and the
+     * scorer of the refined masks against it. */
+    io_source *gt_src;
+    seg_image gt_frame, gt_grey;
+    disp_score *score;
     /* Multi-class models: the legend. */
     int64_t class_first[SEG_MAX_CLASSES]; /**< frame a class was first seen, -1 = not yet */
     int classes_seen;
@@ -113,7 +118,7 @@ typedef struct seg_renderer {
     double t_first;        /**< first frame shown, for the fps in the title */
     seg_slot end;          /**< its END message to the encoder */
     /* Statistics, read after join. */
-    seg_times composite, latency;
+    seg_times composite_times, latency_times;
     seg_depth encode_depth;
     int64_t composited, dropped, index_gaps;
 } seg_renderer;
@@ -124,6 +129,10 @@ int seg_renderer_init(seg_renderer *r, seg_job *job);
 /** --background: a picture is scaled once into the compositor; a video is
  *  played one frame per output frame, looping. Message in err (exit 3). */
 int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, size_t errlen);
+/** --eval: open the ground truth @p path (a video, an image pattern, or a
+ *  folder holding 000000.png or 000001.png on) and a scorer. Message in err
+ *  (exit 3). */
+int seg_renderer_open_eval(seg_renderer *r, const char *path, char *err, size_t errlen);
 void seg_renderer_close(seg_renderer *r);
 /** The thread (arg: seg_renderer *). */
 void *seg_renderer_main(void *arg);
@@ -138,7 +147,7 @@ typedef struct seg_encoder {
     seg_image fit;         /**< its output */
     int failed;            /**< a write failed: drain without writing */
     /* Statistics, read after join. */
-    seg_times encode;
+    seg_times encode_times;
     int64_t written, audio_packets;
 } seg_encoder;
 

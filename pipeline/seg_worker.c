@@ -247,8 +247,8 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     if (job->cfg->infer_delay_us > 0)
         seg_sleep_us(job->cfg->infer_delay_us);
     double tc = seg_clock_ms();
-    seg_times_add(&w->convert, tb - ta);
-    seg_times_add(&w->infer, tc - tb);
+    seg_times_add(&w->convert_times, tb - ta);
+    seg_times_add(&w->infer_times, tc - tb);
     s->infer_ms = tc - tb;
     return SEG_OK;
 }

@@ -417,6 +417,65 @@ static void test_bad_pipeline_options(void **state)
                            dir, dir), 0);
 }
 
+/* ==== --eval ============================================================== */
+
+/* The masks a run dumps are its own ground truth: every score has a known
+ * answer (IoU and boundary F exactly 1); an all-black ground truth makes
+ * every frame "empty"; and a ground truth that ends early, or of another
+ * size, is an input error that names it. */
+static void test_eval_scores_against_ground_truth(void **state)
+{
+    (void)state;
+    char args[1400], buf[8192];
+    /* 20 frames, their refined masks as grey PNGs renamed to 000000.png... */
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -q -m %s --dump-frames %s/ev",
+             dir, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_sh("mkdir -p %s/gt && cd %s/ev && for f in mask_*.png; do "
+                           "cp \"$f\" \"../gt/${f#mask_}\"; done && ls ../gt | wc -l | "
+                           "grep -qx 20", dir, dir), 0);
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -m %s --eval %s/gt --json", dir,
+             MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    read_log(buf, sizeof buf);
+    assert_non_null(strstr(buf, "\"eval\":{\"frames\":20,\"frames_people\":20,"));
+    assert_non_null(strstr(buf, "\"iou_mean\":1.000000,\"iou_p10\":1.000000"));
+    assert_non_null(strstr(buf, "\"boundary_f\":1.000000"));
+    assert_non_null(strstr(buf, "\"fp_mean\":null"));
+    /* Text, too. */
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -q -m %s --eval %s/gt", dir, MODEL,
+             dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("masks against"));
+    assert_true(log_contains("mean 1.0000"));
+    /* Nobody in the ground truth: every frame is empty, IoU undefined. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i color=black:size=768x576:rate=10 "
+                           "-frames:v 20 -c:v ffv1 -pix_fmt gray %s/black.mkv", dir), 0);
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -m %s --eval %s/black.mkv --json",
+             dir, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"frames_people\":0,\"frames_empty\":20"));
+    assert_true(log_contains("\"iou_mean\":null"));
+    /* Too short: exit 3, says so. */
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 30 -q -m %s --eval %s/gt", dir, MODEL,
+             dir);
+    assert_int_equal(seg(args), 3);
+    assert_true(log_contains("the ground truth ends"));
+    /* Another size: exit 3 with both sizes. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i color=black:size=320x240:rate=10 "
+                           "-frames:v 20 -c:v ffv1 -pix_fmt gray %s/small.mkv", dir), 0);
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 5 -q -m %s --eval %s/small.mkv", dir,
+             MODEL, dir);
+    assert_int_equal(seg(args), 3);
+    assert_true(log_contains("320x240"));
+    /* A folder without masks, and --live: clear refusals. */
+    snprintf(args, sizeof args, "%s/vtest60.avi -q -m %s --eval %s/ev", dir, MODEL, dir);
+    assert_int_equal(seg(args), 3);
+    assert_true(log_contains("000000.png"));
+    snprintf(args, sizeof args, "%s/vtest60.avi -q -m %s --eval %s/gt --live", dir, MODEL, dir);
+    assert_int_equal(seg(args), 2);
+}
+
 /* ==== display, dumps, multi-class, --fit ================================= */
 
 #define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
@@ -763,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_progress_line_and_quiet),
         cmocka_unit_test(test_lavfi_runs_live_for_n_frames),
         cmocka_unit_test(test_bad_pipeline_options),
+        cmocka_unit_test(test_eval_scores_against_ground_truth),
         cmocka_unit_test(test_display_modes_on_a_clip),
         cmocka_unit_test(test_dump_frames_are_byte_identical),
         cmocka_unit_test(test_display_without_a_display),

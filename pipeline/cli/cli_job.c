@@ -101,6 +101,13 @@ static void usage(FILE *f)
 "      --bench             without -o: encode into a null sink; print fps, drops,\n"
 "                          per-stage p50/p95/p99 ms, latency and ring depths\n"
 "      --json              print that report as one JSON object on stdout\n"
+"      --eval GT           score the masks against ground truth GT, frame by\n"
+"                          frame: a grey mask video or a folder of grey PNGs\n"
+"                          (000000.png or 000001.png on; white = person). Prints\n"
+"                          mean and 10th-percentile IoU, boundary F, the share\n"
+"                          of empty frames called person, see-through share of\n"
+"                          the person's interior and flicker (with --json: an\n"
+"                          \"eval\" object). Exact mode; needs no other output\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
@@ -158,7 +165,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
-       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB };
+       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -200,6 +207,8 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
         snprintf(where, sizeof where, "wrote %s", cfg->output);
     else if (cfg->dump_dir)
         snprintf(where, sizeof where, "dumped frames to %s", cfg->dump_dir);
+    else if (cfg->eval_gt && !cfg->display)
+        snprintf(where, sizeof where, "scored");
     else
         snprintf(where, sizeof where, "showed");
     if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
@@ -260,6 +269,7 @@ int cli_job_main(int argc, char **argv)
         {"crf", required_argument, NULL, OPT_CRF},
         {"preset", required_argument, NULL, OPT_PRESET},
         {"compose-rgb", no_argument, NULL, OPT_COMPOSE_RGB},
+        {"eval", required_argument, NULL, OPT_EVAL},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -305,6 +315,7 @@ int cli_job_main(int argc, char **argv)
             break;
         }
         case OPT_COMPOSE_RGB: cfg.compose_rgb = 1; break;
+        case OPT_EVAL: cfg.eval_gt = optarg; break;
         case OPT_LIVE: live = 1; break;
         case OPT_EXACT: exact = 1; break;
         case OPT_RANGE:
@@ -369,9 +380,13 @@ int cli_job_main(int argc, char **argv)
         window = 1;
     cfg.display = window;
     cfg.no_pacing = bench;
-    if (!cfg.output && !bench && !cfg.display && !cfg.dump_dir) {
+    if (cfg.eval_gt && live) {
+        fprintf(stderr, "segstream: --eval scores every frame: it cannot run with --live\n");
+        return EXIT_USAGE;
+    }
+    if (!cfg.output && !bench && !cfg.display && !cfg.dump_dir && !cfg.eval_gt) {
         fprintf(stderr, "segstream: nothing to do: give -o OUTPUT, --display, --dump-frames "
-                        "DIR or --bench\n");
+                        "DIR, --eval GT or --bench\n");
         return EXIT_USAGE;
     }
     if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
@@ -409,6 +424,11 @@ int cli_job_main(int argc, char **argv)
             seg_report_text(stdout, &cfg, &stats);
         else
             print_summary(&cfg, &stats, st);
+        if (stats.has_eval && !json) {
+            char text[1024];
+            if (disp_score_format_text(&stats.eval, text, sizeof text) > 0)
+                printf("segstream: masks against %s:\n%s", cfg.eval_gt, text);
+        }
     }
     if (stats.norm_guessed && !cfg.quiet)
         fprintf(stderr, "segstream: warning: model input normalisation %s\n", stats.norm);
