@@ -76,6 +76,20 @@ void nn_model_free(nn_model **m);
 nn_shape nn_model_input_shape(const nn_model *m);
 nn_shape nn_model_output_shape(const nn_model *m);
 
+/** The graph's outputs, in the file's order; output 0 is the one above
+ *  (MediaPipe's pose detector: 0 'Identity' {1,1,2254,12} box regressors,
+ *  1 'Identity_1' {1,1,2254,1} score logits). Only the first NN_MAX_OUTPUTS
+ *  are exposed. For k out of range: count-safe defaults (a zero shape, NULL
+ *  data, ""). nn_model_output_k() is NULL for an output the graph never
+ *  computes as float (an integer constant); otherwise it stays valid, like
+ *  nn_model_output(), until the next run. Names are valid for the model's
+ *  lifetime. */
+#define NN_MAX_OUTPUTS 16
+int nn_model_output_count(const nn_model *m);
+nn_shape nn_model_output_shape_k(const nn_model *m, int k);
+const float *nn_model_output_k(const nn_model *m, int k);
+const char *nn_model_output_name(const nn_model *m, int k);
+
 /** Where to write the input (float32 NHWC, 64-byte aligned); valid for the
  *  model's lifetime. Its contents are undefined after nn_model_run(). */
 float *nn_model_input(nn_model *m);

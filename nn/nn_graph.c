@@ -20,7 +20,7 @@
 static const char *const OP_NAMES[] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
-    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR",
+    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -78,7 +78,7 @@ static int fuse_activations(nn_model *m)
                     prod = &m->nodes[j];
                     break;
                 }
-            if (prod && fusable_producer(prod) && readers[t] == 1 && t != m->output) {
+            if (prod && fusable_producer(prod) && readers[t] == 1 && !m->tensors[t].is_output) {
                 prod->act = n->act;
                 prod->out = n->out;
                 continue; /* drop the activation node */
@@ -134,7 +134,8 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
         if (n->res >= 0 && !m->tensors[n->res].is_const)
             m->tensors[n->res].last_use = k;
     }
-    m->tensors[m->output].last_use = INT_MAX;
+    for (int k = 0; k < m->n_outputs; k++)
+        m->tensors[m->outputs[k]].last_use = INT_MAX;
 
     sort_item *items = malloc(sizeof(sort_item) * (size_t)m->n_tensors);
     int *placed = malloc(sizeof(int) * (size_t)m->n_tensors);
@@ -273,7 +274,7 @@ static int fuse_residual_adds(nn_model *m)
                                  (producer[skip] >= 0 && producer[skip] < pk);
                 int same = memcmp(ts->shape, tt->shape, sizeof ts->shape) == 0 &&
                            memcmp(tt->shape, m->tensors[n->out].shape, sizeof tt->shape) == 0;
-                if (readers[t] != 1 || t == m->output || !skip_ready || skip == t || !same)
+                if (readers[t] != 1 || m->tensors[t].is_output || !skip_ready || skip == t || !same)
                     continue;
                 if (c->op == NN_OP_BINARY && c->binop == NN_BIN_MUL && c->act == NN_ACT_NONE) {
                     /* x * s + skip with s per channel: one pass instead of two. */
@@ -352,7 +353,7 @@ static int swap_resize_conv(nn_model *m)
         if (r->op != NN_OP_RESIZE_BILINEAR || r->res >= 0)
             continue;
         int t = r->out;
-        if (readers[t] != 1 || t == m->output)
+        if (readers[t] != 1 || m->tensors[t].is_output)
             continue;
         int c = -1;
         for (int j = k + 1; j < m->n_nodes && c < 0; j++)
@@ -553,6 +554,10 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
     case NN_OP_MULADD:
         nn_muladd(x->data, tdata(m, n->in[1]), tdata(m, n->in[2]), y->data,
                   (long)(y->elems / (size_t)y->shape[3]), y->shape[3], n->act, ith, nth);
+        break;
+    case NN_OP_DEPTH_TO_SPACE:
+        nn_depth_to_space(x->data, x->shape[1], x->shape[2], x->shape[3], n->block, y->data, ith,
+                          nth);
         break;
     case NN_OP_COPY: {
         long lo, hi;
@@ -854,4 +859,25 @@ int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3])
     memcpy(mean, m->norm_mean, sizeof m->norm_mean);
     memcpy(std, m->norm_std, sizeof m->norm_std);
     return 1;
+}
+
+/* ==== several outputs =================================================== */
+
+int nn_model_output_count(const nn_model *m) { return m->n_outputs; }
+
+nn_shape nn_model_output_shape_k(const nn_model *m, int k)
+{
+    if (k < 0 || k >= m->n_outputs)
+        return (nn_shape){0, 0, 0, 0};
+    return shape_of(&m->tensors[m->outputs[k]]);
+}
+
+const float *nn_model_output_k(const nn_model *m, int k)
+{
+    return (k >= 0 && k < m->n_outputs) ? m->tensors[m->outputs[k]].data : NULL;
+}
+
+const char *nn_model_output_name(const nn_model *m, int k)
+{
+    return (k >= 0 && k < m->n_outputs) ? m->tensors[m->outputs[k]].name : "";
 }

@@ -29,6 +29,7 @@ typedef enum nn_op {
     NN_OP_ARG_MAX,          /* over the last axis; indices stored as floats */
     NN_OP_PAD,              /* PAD and PADV2 */
     NN_OP_RESIZE_NEAREST,
+    NN_OP_DEPTH_TO_SPACE,
     NN_OP_COUNT
 } nn_op;
 
@@ -41,6 +42,7 @@ typedef struct nn_tensor {
     size_t elems;        /**< product of the shape */
     float *data;         /**< constant data, or the arena slot (set at plan) */
     int is_const;        /**< has data from the file (weights, folded) */
+    int is_output;       /**< one of the graph's outputs: kept whole to the end */
     int first_def;       /**< node that writes it; -1 = graph input/const */
     int last_use;        /**< last node reading it; INT_MAX for graph outputs */
     size_t arena_offset; /**< byte offset in the activation arena */
@@ -59,6 +61,7 @@ typedef struct nn_node {
     nn_act act;                  /**< fused activation */
     nn_binop binop;
     int mult;                    /**< depthwise multiplier */
+    int block;                   /**< DEPTH_TO_SPACE block size */
     int align_corners, half_pixel;
     int axis;                    /**< concatenation axis (0..3 in padded NHWC) */
     int reduce[4];               /**< MEAN: which padded axes are reduced */
@@ -79,6 +82,8 @@ struct nn_model {
     nn_node *nodes;
     int n_nodes;
     int input, output;           /**< tensor indices */
+    int outputs[NN_MAX_OUTPUTS]; /**< every graph output, in file order (outputs[0] == output) */
+    int n_outputs;
     int output_is_index;         /**< output holds class indices (ARG_MAX) */
     int has_norm;                /**< NormalizationOptions found in the metadata */
     float norm_mean[3], norm_std[3];

@@ -8,6 +8,7 @@
  * its nn_ref_* twin in tests/test_nn_kernels.c, on every ISA the CPU has. */
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -798,4 +799,183 @@ void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int 
             nn_isa_current()->act(act, acc, (size_t)c);
         }
     }
+}
+
+void nn_depth_to_space(const float *in, int ih, int iw, int ic, int block, float *out, int ith,
+                       int nth)
+{
+    /* Output row y is input row y / block; within it, each run of oc
+     * channels is one memcpy. */
+    int oc = ic / block / block, oh = ih * block, ow = iw * block;
+    long lo, hi;
+    nn_split(oh, ith, nth, 1, &lo, &hi);
+    for (long y = lo; y < hi; y++) {
+        const float *row = in + (size_t)(y / block) * iw * ic + (size_t)(y % block) * block * oc;
+        float *o = out + (size_t)y * ow * oc;
+        for (int x = 0; x < ow; x++)
+            memcpy(o + (size_t)x * oc, row + (size_t)(x / block) * ic + (size_t)(x % block) * oc,
+                   (size_t)oc * sizeof(float));
+    }
+}
+
+/* ---- DENSIFY: where each stored value of a sparse tensor goes ----------- */
+
+typedef struct sparse_walk {
+    const nn_sparsity *sp;
+    int ext[NN_SPARSE_MAX_LEVELS];   /* extent of each traversal level */
+    int block_size[4];
+    size_t stride[4];                /* dense strides of the original dims */
+    int idx[NN_SPARSE_MAX_LEVELS];
+    size_t n_values, next;
+    size_t *pos;
+    const char *why;
+} sparse_walk;
+
+static int64_t sparse_read(const void *a, int bytes, size_t i)
+{
+    const unsigned char *p = (const unsigned char *)a + i * (size_t)bytes;
+    if (bytes == 1)
+        return p[0];
+    if (bytes == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* TFLite's FormatConverter::Populate, with every index checked. prev is the
+ * position of the current entry among the previous level's entries. */
+static int sparse_visit(sparse_walk *w, int level, size_t prev)
+{
+    const nn_sparsity *sp = w->sp;
+    if (level == sp->n_levels) {
+        int orig[4] = {0, 0, 0, 0};
+        for (int i = 0; i < sp->rank; i++)
+            orig[sp->traversal[i]] = w->idx[i];
+        for (int i = sp->rank; i < sp->n_levels; i++) {
+            int b = sp->traversal[i] - sp->rank;
+            int d = sp->block_map[b];
+            orig[d] = orig[d] * w->block_size[b] + w->idx[i];
+        }
+        size_t flat = 0;
+        for (int d = 0; d < sp->rank; d++) {
+            if (orig[d] < 0 || orig[d] >= sp->shape[d]) { /* cannot happen after the checks */
+                w->why = "an index falls outside the dense shape";
+                return -1;
+            }
+            flat += (size_t)orig[d] * w->stride[d];
+        }
+        if (w->next >= w->n_values) {
+            w->why = "the sparsity lists more entries than the tensor stores";
+            return -1;
+        }
+        w->pos[w->next++] = flat;
+        return 0;
+    }
+    const nn_sparse_dim *dm = &sp->dim[level];
+    int ext = w->ext[level];
+    if (!dm->sparse) {
+        for (int i = 0; i < ext; i++) {
+            w->idx[level] = i;
+            if (sparse_visit(w, level + 1, prev * (size_t)ext + (size_t)i))
+                return -1;
+        }
+        return 0;
+    }
+    if (prev >= dm->n_segments || dm->n_segments - prev < 2) {
+        w->why = "a sparse level has too few segments";
+        return -1;
+    }
+    int64_t lo = sparse_read(dm->segments, dm->seg_bytes, prev);
+    int64_t hi = sparse_read(dm->segments, dm->seg_bytes, prev + 1);
+    if (lo < 0 || hi < lo || (uint64_t)hi > dm->n_indices) {
+        w->why = "a segment is out of order or past the index list";
+        return -1;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t v = sparse_read(dm->indices, dm->idx_bytes, (size_t)i);
+        if (v < 0 || v >= ext) {
+            w->why = "a sparse index is out of range";
+            return -1;
+        }
+        w->idx[level] = (int)v;
+        if (sparse_visit(w, level + 1, (size_t)i))
+            return -1;
+    }
+    return 0;
+}
+
+int nn_sparse_positions(const nn_sparsity *sp, size_t n_values, size_t *pos, const char **why)
+{
+    sparse_walk w;
+    memset(&w, 0, sizeof w);
+    w.sp = sp;
+    w.n_values = n_values;
+    w.pos = pos;
+    *why = NULL;
+    int rank = sp->rank, nl = sp->n_levels, nb = sp->n_blocks;
+    if (rank < 1 || rank > 4 || nb < 0 || nb > rank || nl != rank + nb ||
+        nl > NN_SPARSE_MAX_LEVELS) {
+        *why = "bad rank, block count or level count";
+        return -1;
+    }
+    int seen[NN_SPARSE_MAX_LEVELS] = {0};
+    for (int i = 0; i < nl; i++) {
+        int t = sp->traversal[i];
+        if (t < 0 || t >= nl || seen[t] || (i < rank) != (t < rank)) {
+            *why = "the traversal order is not a permutation with the blocks last";
+            return -1;
+        }
+        seen[t] = 1;
+    }
+    int blocked[4], dim_blocked[4] = {0, 0, 0, 0};
+    for (int d = 0; d < rank; d++) {
+        if (sp->shape[d] < 1) {
+            *why = "empty dense shape";
+            return -1;
+        }
+        blocked[d] = sp->shape[d];
+    }
+    for (int b = 0; b < nb; b++) {
+        int d = sp->block_map[b];
+        const nn_sparse_dim *bd = &sp->dim[rank + b]; /* TFLite takes the size from here */
+        if (d < 0 || d >= rank || dim_blocked[d] || bd->sparse || bd->dense_size < 1 ||
+            sp->shape[d] % bd->dense_size) {
+            *why = "a block map entry or block size is invalid";
+            return -1;
+        }
+        dim_blocked[d] = 1;
+        w.block_size[b] = bd->dense_size;
+        blocked[d] = sp->shape[d] / bd->dense_size;
+    }
+    w.stride[rank - 1] = 1;
+    for (int d = rank - 2; d >= 0; d--)
+        w.stride[d] = w.stride[d + 1] * (size_t)sp->shape[d + 1];
+    for (int i = 0; i < nl; i++) {
+        int t = sp->traversal[i];
+        w.ext[i] = t < rank ? blocked[t] : w.block_size[t - rank];
+        const nn_sparse_dim *dm = &sp->dim[i];
+        if (!dm->sparse && dm->dense_size != w.ext[i]) {
+            *why = "a dense level's size differs from the shape";
+            return -1;
+        }
+        if (dm->sparse && (!dm->segments || !dm->indices ||
+                           (dm->seg_bytes != 1 && dm->seg_bytes != 2 && dm->seg_bytes != 4) ||
+                           (dm->idx_bytes != 1 && dm->idx_bytes != 2 && dm->idx_bytes != 4))) {
+            *why = "a sparse level lacks its segments or indices";
+            return -1;
+        }
+    }
+    if (sparse_visit(&w, 0, 0)) {
+        *why = w.why;
+        return -1;
+    }
+    if (w.next != n_values) {
+        *why = "the tensor stores more values than the sparsity lists";
+        return -1;
+    }
+    return 0;
 }

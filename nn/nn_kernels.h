@@ -88,6 +88,46 @@ void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, i
                            int align_corners, int half_pixel);
 /** Mean over the axes whose flag is set (4-D); out has those dims = 1. */
 void nn_ref_mean(const float *in, const int shape[4], const int reduce[4], float *out);
+/** TFLite's DEPTH_TO_SPACE (DCR order): in [ih][iw][ic] -> out [ih*b][iw*b][ic/(b*b)],
+ *  out[y][x][c] = in[y/b][x/b][((y%b)*b + x%b) * ic/(b*b) + c].
+ *  Example (pose detector): 28x28x64, b 2 -> 56x56x16. */
+void nn_ref_depth_to_space(const float *in, int ih, int iw, int ic, int block, float *out);
+
+/* ---- sparse constants (DENSIFY, folded at load) ------------------------ */
+
+/** TFLite's SparsityParameters for one tensor: a dense shape traversed in
+ *  n_levels levels (the rank's dims in traversal order, then the block dims),
+ *  each level dense (dense_size entries) or CSR (segments/indices arrays as
+ *  stored in the file, 1, 2 or 4 bytes per entry, little-endian). All of it
+ *  comes from the file: nn_sparse_positions() checks every value.
+ *  Example (pose detector, a 1x1 conv's weights [16,1,1,24], 75% zeros):
+ *  traversal 0,1,2,3, no blocks, levels dense 16, dense 1, dense 1, CSR with
+ *  17 segments over the 96 stored values' channel indices. */
+#define NN_SPARSE_MAX_LEVELS 8
+typedef struct nn_sparse_dim {
+    int sparse;                   /**< 0 DENSE, 1 SPARSE_CSR */
+    int dense_size;               /**< DENSE: the level's extent */
+    const void *segments, *indices; /**< CSR arrays (borrowed) */
+    int seg_bytes, idx_bytes;     /**< 1 (uint8), 2 (uint16) or 4 (int32) */
+    size_t n_segments, n_indices;
+} nn_sparse_dim;
+
+typedef struct nn_sparsity {
+    int rank;                     /**< dense rank, 1..4 */
+    int shape[4];                 /**< dense shape, first rank entries */
+    int n_levels;                 /**< rank + n_blocks */
+    int traversal[NN_SPARSE_MAX_LEVELS];
+    int n_blocks;
+    int block_map[4];             /**< block b splits dense dim block_map[b] */
+    nn_sparse_dim dim[NN_SPARSE_MAX_LEVELS]; /**< per traversal level */
+} nn_sparsity;
+
+/** The dense flat index (row-major over shape) of each of the n_values
+ *  stored values, in storage order, written to pos[]. Returns 0, or -1 with
+ *  a reason in *why when any order, block, segment or index is out of range
+ *  or the entries do not number exactly n_values. Work is bounded by the
+ *  arrays' lengths and n_values (a hostile file cannot make it loop long). */
+int nn_sparse_positions(const nn_sparsity *sp, size_t n_values, size_t *pos, const char **why);
 
 /* ---- runtime kernels ---------------------------------------------------
  *
@@ -236,6 +276,9 @@ void nn_resize_nearest(const float *in, int ih, int iw, int c, float *out, int o
                        int align_corners, int half_pixel, int ith, int nth);
 void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                 const nn_window *g, nn_act act, int ith, int nth);
+/** DEPTH_TO_SPACE, split by output rows. */
+void nn_depth_to_space(const float *in, int ih, int iw, int ic, int block, float *out, int ith,
+                       int nth);
 /** Activation of n values from src to dst (may be the same), this thread's share. */
 void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth);
 

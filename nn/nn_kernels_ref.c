@@ -356,3 +356,14 @@ void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, i
         }
     }
 }
+
+void nn_ref_depth_to_space(const float *in, int ih, int iw, int ic, int block, float *out)
+{
+    int oc = ic / (block * block), ow = iw * block;
+    for (int y = 0; y < ih * block; y++)
+        for (int x = 0; x < ow; x++)
+            for (int c = 0; c < oc; c++)
+                out[((size_t)y * ow + x) * oc + c] =
+                    in[((size_t)(y / block) * iw + x / block) * ic +
+                       ((y % block) * block + x % block) * oc + c];
+}

@@ -221,7 +221,7 @@ enum {
     OP_MUL = 18, OP_RELU = 19, OP_RELU_N1_TO_1 = 20, OP_RELU6 = 21, OP_RESHAPE = 22,
     OP_RESIZE_BILINEAR = 23, OP_TANH = 28, OP_CUSTOM = 32, OP_MEAN = 40, OP_SUB = 41,
     OP_DIV = 42, OP_SQUEEZE = 43, OP_MAXIMUM = 55, OP_MINIMUM = 57, OP_TRANSPOSE_CONV = 67,
-    OP_HARD_SWISH = 117,
+    OP_HARD_SWISH = 117, OP_DEPTH_TO_SPACE = 5, OP_DENSIFY = 124,
 };
 
 enum { TT_FLOAT32 = 0, TT_FLOAT16 = 1, TT_INT32 = 2, TT_UINT8 = 3, TT_INT64 = 4, TT_INT8 = 9 };
@@ -276,6 +276,9 @@ typedef struct raw_tensor {
     int type;
     int buffer;
     size_t data_pos, data_len; /* constant bytes in the file, len 0 = none */
+    int sparse;                /* data holds a sparse tensor's stored values */
+    fb_table sparsity;         /* its SparsityParameters table */
+    float *dense;              /* where DENSIFY expands it (in m->weights) */
 } raw_tensor;
 
 typedef struct parse {
@@ -375,6 +378,10 @@ static int load_tensors(parse *p, const fb_table *sg)
         }
         R->type = (int)fb_int(f, &t, 1, 1, 1, 0);
         R->buffer = (int)(uint32_t)fb_int(f, &t, 2, 4, 0, 0);
+        if (fb_subtable(f, &t, 6, &R->sparsity, &R->sparse)) {
+            SET_ERR("malformed model: tensor %u '%s' has unreadable sparsity", i, T->name);
+            return SEG_ERR_BAD_MODEL;
+        }
         if (f->bad) {
             SET_ERR("malformed model: tensor %u '%s' is unreadable", i, T->name);
             return SEG_ERR_BAD_MODEL;
@@ -414,7 +421,25 @@ static int load_tensors(parse *p, const fb_table *sg)
                 R->data_len = 0;
                 continue;
             }
-            if (R->data_len != elems * (size_t)ts) {
+            if (R->sparse) {
+                /* Stored values of a sparse tensor: fewer than the shape
+                 * holds. DENSIFY expands them into a dense slot reserved
+                 * here; until then the tensor has no data, so no op can
+                 * read it as weights. */
+                if (R->data_len % (size_t)ts || R->data_len / (size_t)ts > elems) {
+                    SET_ERR("malformed model: sparse tensor '%s' has %zu bytes of data, more "
+                            "than its shape holds or not whole values", T->name, R->data_len);
+                    return SEG_ERR_BAD_MODEL;
+                }
+                /* The dense slot is reserved now: a few stored bytes must
+                 * not reserve a huge one (pruned weights keep 1/4 to 3/4). */
+                if (elems / 64 > R->data_len / (size_t)ts + 1024) {
+                    SET_ERR("model exceeds limits: sparse tensor '%s' would grow from %zu "
+                            "values to %zu (more than 64x)", T->name,
+                            R->data_len / (size_t)ts, elems);
+                    return SEG_ERR_LIMIT;
+                }
+            } else if (R->data_len != elems * (size_t)ts) {
                 SET_ERR("malformed model: tensor '%s' has %zu bytes of data, its shape needs %zu",
                         T->name, R->data_len, elems * (size_t)ts);
                 return SEG_ERR_BAD_MODEL;
@@ -444,6 +469,11 @@ static int load_tensors(parse *p, const fb_table *sg)
         raw_tensor *R = &p->raw[i];
         if (!T->is_const || (R->type != TT_FLOAT32 && R->type != TT_FLOAT16))
             continue;
+        if (R->sparse) {
+            R->dense = m->weights + at;
+            at += (T->elems + 15) & ~(size_t)15;
+            continue;
+        }
         T->data = m->weights + at;
         const uint8_t *src = f->buf + R->data_pos;
         if (R->type == TT_FLOAT32) {
@@ -1024,6 +1054,141 @@ static int fold_dequantize(op_ctx *c)
     return SEG_OK;
 }
 
+/* The CSR arrays of one DimensionMetadata level: union type (1 Int32Vector,
+ * 2 Uint16Vector, 3 Uint8Vector) at field tid, the table {values} at tid+1. */
+static int sparse_index_vector(fb *f, const fb_table *dm, int tid, const void **arr, int *bytes,
+                               size_t *n)
+{
+    int64_t type = fb_int(f, dm, tid, 1, 0, 0);
+    static const int size_of[4] = {0, 4, 2, 1};
+    fb_table vt;
+    fb_vec v;
+    int present;
+    if (f->bad || type < 1 || type > 3 || fb_subtable(f, dm, tid + 1, &vt, &present) ||
+        !present || fb_vector(f, &vt, 0, (size_t)size_of[type], &v))
+        return -1;
+    *arr = f->buf + v.start;
+    *bytes = size_of[type];
+    *n = v.n;
+    return 0;
+}
+
+/* DENSIFY of a sparse constant: expand the stored values into the dense
+ * slot reserved at load (fp16 converted to float32 on the way) and make the
+ * output that constant, as DEQUANTIZE folding does. No node is emitted.
+ * SparsityParameters: 0 traversal_order, 1 block_map, 2 dim_metadata;
+ * DimensionMetadata: 0 format, 1 dense_size, 2/3 array_segments, 4/5
+ * array_indices. */
+static int fold_densify(op_ctx *c)
+{
+    parse *p = c->p;
+    nn_model *m = p->m;
+    fb *f = &p->f;
+    if (c->n_in != 1 || c->in[0] < 0)
+        return bad_params(c, "needs one input");
+    int xi = c->in[0];
+    nn_tensor *x = &m->tensors[xi], *y = &m->tensors[c->out];
+    raw_tensor *R = &p->raw[xi];
+    if (!R->sparse || !R->dense || R->data_len == 0)
+        return bad_params(c, "the input is not a sparse float constant");
+    if (memcmp(x->shape, y->shape, sizeof x->shape) != 0 || x->rank != y->rank ||
+        p->raw[c->out].type != R->type)
+        return bad_params(c, "output shape or type differs from the input's");
+    if (y->is_const || y->first_def >= 0)
+        return bad_params(c, "output tensor is written twice");
+    nn_sparsity sp;
+    memset(&sp, 0, sizeof sp);
+    sp.rank = x->rank;
+    if (sp.rank < 1 || sp.rank > 4)
+        return bad_params(c, "sparse tensors of rank 1 to 4 only");
+    for (int d = 0; d < sp.rank; d++)
+        sp.shape[d] = x->shape[4 - sp.rank + d];
+    fb_vec to, bm, dms;
+    if (fb_vector(f, &R->sparsity, 0, 4, &to) || fb_vector(f, &R->sparsity, 1, 4, &bm) ||
+        fb_vector(f, &R->sparsity, 2, 4, &dms))
+        return bad_params(c, "unreadable sparsity");
+    if (to.n > NN_SPARSE_MAX_LEVELS || bm.n > 4 || to.n != dms.n || to.n != sp.rank + bm.n)
+        return bad_params(c, "sparsity levels do not match the rank and blocks");
+    sp.n_levels = (int)to.n;
+    sp.n_blocks = (int)bm.n;
+    for (uint32_t i = 0; i < to.n; i++)
+        sp.traversal[i] = fb_vec_i32(f, &to, i);
+    for (uint32_t i = 0; i < bm.n; i++)
+        sp.block_map[i] = fb_vec_i32(f, &bm, i);
+    for (uint32_t i = 0; i < dms.n; i++) {
+        fb_table dm;
+        nn_sparse_dim *d = &sp.dim[i];
+        if (fb_vec_table(f, &dms, i, &dm))
+            return bad_params(c, "unreadable dimension metadata");
+        int64_t format = fb_int(f, &dm, 0, 1, 1, 0);
+        int64_t size = fb_int(f, &dm, 1, 4, 1, 0);
+        if (f->bad || (format != 0 && format != 1) || size < 0 || size > NN_MAX_DIM)
+            return bad_params(c, "bad dimension format or size");
+        d->sparse = (int)format;
+        d->dense_size = (int)size;
+        if (d->sparse &&
+            (sparse_index_vector(f, &dm, 2, &d->segments, &d->seg_bytes, &d->n_segments) ||
+             sparse_index_vector(f, &dm, 4, &d->indices, &d->idx_bytes, &d->n_indices)))
+            return bad_params(c, "unreadable sparse segments or indices");
+    }
+    int ts = type_size(R->type);
+    size_t n = R->data_len / (size_t)ts;
+    size_t *pos = malloc((n ? n : 1) * sizeof(size_t));
+    if (!pos) {
+        char *err = p->err;
+        size_t errlen = p->errlen;
+        SET_ERR("out of memory densifying '%s'", x->name);
+        return SEG_ERR_NOMEM;
+    }
+    const char *why;
+    if (nn_sparse_positions(&sp, n, pos, &why)) {
+        free(pos);
+        return bad_params(c, why);
+    }
+    float *dst = R->dense;
+    memset(dst, 0, x->elems * sizeof(float));
+    const uint8_t *src = f->buf + R->data_pos;
+    for (size_t k = 0; k < n; k++) {
+        if (R->type == TT_FLOAT32) {
+            memcpy(&dst[pos[k]], src + 4 * k, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, src + 2 * k, 2);
+            dst[pos[k]] = half_to_float(h);
+        }
+    }
+    free(pos);
+    y->is_const = 1;
+    y->data = dst;
+    return SEG_OK;
+}
+
+static int build_depth_to_space(op_ctx *c)
+{
+    int st;
+    if (c->n_in != 1)
+        return bad_params(c, "needs one input");
+    if ((st = need_float(c, c->in[0], "input")))
+        return st;
+    int64_t b = c->has_opts ? fb_int(&c->p->f, &c->opts, 0, 4, 1, 0) : 0;
+    const nn_tensor *x = &c->p->m->tensors[c->in[0]];
+    if (c->p->f.bad || b < 1 || b > 4096)
+        return bad_params(c, "block size out of range");
+    if (x->shape[0] != 1)
+        return bad_params(c, "batch sizes other than 1 are not supported");
+    if (x->shape[3] % (b * b))
+        return bad_params(c, "channels are not a multiple of the block size squared");
+    long long oh = (long long)x->shape[1] * b, ow = (long long)x->shape[2] * b;
+    if (oh > NN_MAX_DIM || ow > NN_MAX_DIM)
+        return bad_params(c, "output too large");
+    int s[4] = {1, (int)oh, (int)ow, x->shape[3] / (int)(b * b)};
+    if ((st = check_out_shape(c, s)))
+        return st;
+    nn_node *n = new_node(c, NN_OP_DEPTH_TO_SPACE);
+    n->block = (int)b;
+    return SEG_OK;
+}
+
 static int build_fully_connected(op_ctx *c)
 {
     nn_model *m = c->p->m;
@@ -1205,6 +1370,8 @@ static int build_op(op_ctx *c, int code)
     case OP_PADV2: return build_pad(c, 1);
     case OP_RESIZE_NEAREST_NEIGHBOR: return build_resize_op(c, NN_OP_RESIZE_NEAREST, 0);
     case OP_PRELU: return build_binary(c, NN_BIN_PRELU, 0);
+    case OP_DENSIFY: return fold_densify(c);
+    case OP_DEPTH_TO_SPACE: return build_depth_to_space(c);
     case OP_CUSTOM:
         if (strcmp(c->name, "Convolution2DTransposeBias") == 0)
             return build_transpose_conv(c, 1);
@@ -1411,7 +1578,8 @@ static int op_supported(int code, const char *custom)
     case OP_RELU6: case OP_RESHAPE: case OP_RESIZE_BILINEAR: case OP_SOFTMAX: case OP_TANH:
     case OP_PAD: case OP_MEAN: case OP_SUB: case OP_DIV: case OP_SQUEEZE: case OP_PRELU:
     case OP_MAXIMUM: case OP_ARG_MAX: case OP_MINIMUM: case OP_PADV2: case OP_TRANSPOSE_CONV:
-    case OP_RESIZE_NEAREST_NEIGHBOR: case OP_HARD_SWISH:
+    case OP_RESIZE_NEAREST_NEIGHBOR: case OP_HARD_SWISH: case OP_DENSIFY:
+    case OP_DEPTH_TO_SPACE:
         return 1;
     case OP_CUSTOM:
         return custom && strcmp(custom, "Convolution2DTransposeBias") == 0;
@@ -1554,6 +1722,15 @@ int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size
     if (check_tensor_index(&p, m->input, -1, "graph input") ||
         check_tensor_index(&p, m->output, -1, "graph output"))
         goto end;
+    /* Every output (the first NN_MAX_OUTPUTS) is kept whole: no fusion
+     * rewrites it and the arena never reuses its slot. */
+    m->n_outputs = vout.n < NN_MAX_OUTPUTS ? (int)vout.n : NN_MAX_OUTPUTS;
+    for (int k = 0; k < m->n_outputs; k++) {
+        m->outputs[k] = fb_vec_i32(&p.f, &vout, (uint32_t)k);
+        if (check_tensor_index(&p, m->outputs[k], -1, "graph output"))
+            goto end;
+        m->tensors[m->outputs[k]].is_output = 1;
+    }
     {
         nn_tensor *x = &m->tensors[m->input];
         if (x->is_const || p.raw[m->input].type != TT_FLOAT32 || x->rank != 4 ||

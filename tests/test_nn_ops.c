@@ -432,6 +432,266 @@ static void test_metadata_normalisation_and_inspect(void **state)
     assert_int_equal(nn_model_inspect("nonsense", 8, &info, err, sizeof err), SEG_ERR_BAD_MODEL);
 }
 
+static void test_depth_to_space(void **state)
+{
+    (void)state;
+    float x[3 * 2 * 12], want[3 * 2 * 12];
+    fill(x, 72);
+    op_case d2s = {"DEPTH_TO_SPACE", 5, {1, 3, 2, 12}, 4, {1, 6, 4, 3}, 4, TB_FLOAT32, 0, {{0}},
+                   94, 1, {OPT(0, 4, 2)}};
+    nn_ref_depth_to_space(x, 3, 2, 12, 2, want);
+    expect(&d2s, x, want, 72, 0.0f);
+    /* 12 channels do not split into 3x3 blocks */
+    char err[256];
+    int st;
+    d2s.opts[0].value = 3;
+    d2s.out_shape[1] = 9;
+    d2s.out_shape[2] = 6;
+    d2s.out_shape[3] = 1;
+    assert_null(run_case(&d2s, x, err, sizeof err, &st));
+    assert_int_equal(st, SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "DEPTH_TO_SPACE"));
+}
+
+/* fp16 bits of a float that fp16 holds exactly (normal or zero). */
+static uint16_t f2h(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, 4);
+    if ((b & 0x7fffffffu) == 0)
+        return (uint16_t)(b >> 16);
+    return (uint16_t)(((b >> 16) & 0x8000u) | ((((b >> 23) & 0xffu) - 127u + 15u) << 10) |
+                      ((b >> 13) & 0x3ffu));
+}
+
+/* A 1x1 conv whose [6,1,1,4] weights are stored sparse (CSR over the input
+ * channels, the pose detector's layout): DENSIFY, then DEQUANTIZE when fp16,
+ * then CONV_2D; compared with the reference conv on the dense weights. */
+typedef struct sparse_conv {
+    float dense[24];
+    int32_t seg[7], idx[24];
+    float val32[24];
+    uint16_t val16[24];
+    int nnz;
+    tb_sparsity sp;
+} sparse_conv;
+
+static void sparse_conv_init(sparse_conv *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int o = 0; o < 6; o++) {
+        s->seg[o] = s->nnz;
+        for (int i = 0; i < 4; i++) {
+            float v = (o + i) % 3 ? (float)((o * 4 + i) % 9 - 4) * 0.25f : 0.0f;
+            s->dense[o * 4 + i] = v;
+            if ((o + i) % 3) {
+                s->idx[s->nnz] = i;
+                s->val32[s->nnz] = v;
+                s->val16[s->nnz] = f2h(v);
+                s->nnz++;
+            }
+        }
+    }
+    s->seg[6] = s->nnz;
+    s->sp.n_levels = 4;
+    for (int i = 0; i < 4; i++)
+        s->sp.traversal[i] = i;
+    s->sp.dim[0] = (tb_dim){0, 6, 0, NULL, 0, NULL, 0};
+    s->sp.dim[1] = (tb_dim){0, 1, 0, NULL, 0, NULL, 0};
+    s->sp.dim[2] = (tb_dim){0, 1, 0, NULL, 0, NULL, 0};
+    s->sp.dim[3] = (tb_dim){1, 0, 1, s->seg, 7, s->idx, s->nnz};
+}
+
+static int load_sparse_conv(const sparse_conv *s, int fp16, int skip_densify, nn_model **m,
+                            char *err, size_t errlen)
+{
+    static const float bias[6] = {0.5f, -0.5f, 0.25f, 0.0f, 1.0f, -1.0f};
+    tb_tensor t[6] = {
+        {"input", TB_FLOAT32, 4, {1, 3, 5, 4}, NULL, 0},
+        {"w_sparse", fp16 ? TB_FLOAT16 : TB_FLOAT32, 4, {6, 1, 1, 4},
+         fp16 ? (const void *)s->val16 : (const void *)s->val32,
+         (size_t)s->nnz * (fp16 ? 2 : 4)},
+        {"w_dense", fp16 ? TB_FLOAT16 : TB_FLOAT32, 4, {6, 1, 1, 4}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {6, 1, 1, 4}, NULL, 0},
+        {"bias", TB_FLOAT32, 1, {6}, bias, sizeof bias},
+        {"out", TB_FLOAT32, 4, {1, 3, 5, 6}, NULL, 0},
+    };
+    tb_op ops[3] = {
+        {.builtin = 124, .n_in = 1, .in = {1}, .out = 2},
+        {.builtin = 6, .n_in = 1, .in = {2}, .out = 3},
+        {.builtin = 3, .n_in = 3, .in = {0, fp16 ? 3 : 2, 4}, .out = 5, .options_type = 1,
+         .n_opts = 6,
+         .opts = {OPT(0, 1, 0), OPT(1, 4, 1), OPT(2, 4, 1), OPT(3, 1, 0), OPT(4, 4, 1),
+                  OPT(5, 4, 1)}},
+    };
+    tb_op *first = fp16 ? ops : ops + 1;
+    int n_ops = fp16 ? 3 : 2;
+    if (!fp16)
+        ops[1] = ops[0]; /* DENSIFY, then the conv */
+    if (skip_densify) { /* the conv reads the sparse tensor itself */
+        ops[2].in[1] = 1;
+        first = ops + 2;
+        n_ops = 1;
+    }
+    uint8_t *buf;
+    size_t len;
+    const tb_sparsity *sparse[6] = {NULL, &s->sp, NULL, NULL, NULL, NULL};
+    static const int out[1] = {5};
+    assert_int_equal(tb_build_outputs(t, 6, first, n_ops, 0, out, 1, sparse, &buf, &len), 0);
+    int st = nn_model_load(m, buf, len, err, errlen);
+    free(buf);
+    return st;
+}
+
+static void test_densify_folds_sparse_weights(void **state)
+{
+    (void)state;
+    static const float bias[6] = {0.5f, -0.5f, 0.25f, 0.0f, 1.0f, -1.0f};
+    sparse_conv s;
+    sparse_conv_init(&s);
+    assert_true(s.nnz > 8 && s.nnz < 24); /* really sparse, really not empty */
+    float x[3 * 5 * 4], want[3 * 5 * 6];
+    fill(x, 60);
+    nn_window g = {1, 1, 1, 1, 1, 1, 0, 0};
+    nn_ref_conv2d(x, 3, 5, 4, s.dense, bias, 6, want, 3, 5, &g, NN_ACT_NONE);
+    for (int fp16 = 0; fp16 < 2; fp16++) {
+        char err[256];
+        nn_model *m = NULL;
+        if (load_sparse_conv(&s, fp16, 0, &m, err, sizeof err))
+            fail_msg("DENSIFY (%s): %s", fp16 ? "fp16" : "fp32", err);
+        /* folded: only the conv runs */
+        assert_int_equal(nn_model_node_count(m), 1);
+        memcpy(nn_model_input(m), x, sizeof x);
+        assert_int_equal(nn_model_run(m), SEG_OK);
+        const float *y = nn_model_output(m);
+        for (int i = 0; i < 90; i++)
+            if (!(fabsf(y[i] - want[i]) <= 1e-5f))
+                fail_msg("DENSIFY (%s) element %d: %g, want %g", fp16 ? "fp16" : "fp32", i,
+                         (double)y[i], (double)want[i]);
+        nn_model_free(&m);
+    }
+}
+
+static void test_densify_refuses_hostile_sparsity(void **state)
+{
+    (void)state;
+    char err[256];
+    nn_model *m = NULL;
+    sparse_conv s;
+    sparse_conv_init(&s);
+    /* an index past the 4 input channels */
+    s.idx[3] = 4;
+    assert_int_equal(load_sparse_conv(&s, 1, 0, &m, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_null(m);
+    assert_non_null(strstr(err, "DENSIFY"));
+    printf("# %s\n", err);
+    /* segments past the index list */
+    sparse_conv_init(&s);
+    s.seg[6] = s.nnz + 1;
+    assert_int_equal(load_sparse_conv(&s, 1, 0, &m, err, sizeof err), SEG_ERR_BAD_MODEL);
+    /* a dense level's size that disagrees with the shape */
+    sparse_conv_init(&s);
+    s.sp.dim[0].dense_size = 7;
+    assert_int_equal(load_sparse_conv(&s, 0, 0, &m, err, sizeof err), SEG_ERR_BAD_MODEL);
+    /* fewer levels than the rank */
+    sparse_conv_init(&s);
+    s.sp.n_levels = 3;
+    assert_int_equal(load_sparse_conv(&s, 0, 0, &m, err, sizeof err), SEG_ERR_BAD_MODEL);
+    /* sparse weights read by a conv without DENSIFY: not weights yet */
+    sparse_conv_init(&s);
+    assert_int_equal(load_sparse_conv(&s, 0, 1, &m, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_null(m);
+}
+
+static void test_densify_expansion_is_capped(void **state)
+{
+    (void)state;
+    /* 2 stored floats claiming a [512,1,1,512] dense shape: refused before
+     * the dense slot is reserved. */
+    static const float v[2] = {1, 2};
+    static const int32_t seg[2] = {0, 2}, idx[2] = {0, 1};
+    tb_sparsity sp = {.n_levels = 2, .traversal = {0, 1},
+                      .dim = {{0, 1, 0, NULL, 0, NULL, 0}, {1, 0, 1, seg, 2, idx, 2}}};
+    tb_tensor t[4] = {
+        {"input", TB_FLOAT32, 4, {1, 1, 1, 512}, NULL, 0},
+        {"w_sparse", TB_FLOAT32, 4, {512, 1, 1, 512}, v, sizeof v},
+        {"w", TB_FLOAT32, 4, {512, 1, 1, 512}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 1, 1, 512}, NULL, 0},
+    };
+    tb_op ops[2] = {
+        {.builtin = 124, .n_in = 1, .in = {1}, .out = 2},
+        {.builtin = 3, .n_in = 2, .in = {0, 2}, .out = 3, .options_type = 1, .n_opts = 3,
+         .opts = {OPT(0, 1, 0), OPT(1, 4, 1), OPT(2, 4, 1)}},
+    };
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    nn_model *m = NULL;
+    const tb_sparsity *sparse[4] = {NULL, &sp, NULL, NULL};
+    static const int out[1] = {3};
+    assert_int_equal(tb_build_outputs(t, 4, ops, 2, 0, out, 1, sparse, &buf, &len), 0);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_LIMIT);
+    assert_null(m);
+    printf("# %s\n", err);
+    free(buf);
+}
+
+/* conv -> t1 -> RELU -> t2 with outputs {t2, t1}: without knowing t1 is an
+ * output, fusion would fold the RELU into the conv and t1 would never exist. */
+static void test_several_outputs(void **state)
+{
+    (void)state;
+    static float w[2 * 3], b[2];
+    fill(w, 6);
+    fill(b, 2);
+    tb_tensor t[5] = {
+        {"input", TB_FLOAT32, 4, {1, 4, 4, 3}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {2, 1, 1, 3}, w, sizeof w},
+        {"b", TB_FLOAT32, 1, {2}, b, sizeof b},
+        {"conv_out", TB_FLOAT32, 4, {1, 4, 4, 2}, NULL, 0},
+        {"relu_out", TB_FLOAT32, 3, {4, 4, 2}, NULL, 0},
+    };
+    tb_op ops[2] = {
+        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
+         .opts = {OPT(0, 1, 0), OPT(1, 4, 1), OPT(2, 4, 1)}},
+        {.builtin = 19, .n_in = 1, .in = {3}, .out = 4},
+    };
+    static const int outs[2] = {4, 3};
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    nn_model *m = NULL;
+    assert_int_equal(tb_build_outputs(t, 5, ops, 2, 0, outs, 2, NULL, &buf, &len), 0);
+    if (nn_model_load(&m, buf, len, err, sizeof err))
+        fail_msg("several outputs: %s", err);
+    free(buf);
+    assert_int_equal(nn_model_output_count(m), 2);
+    assert_string_equal(nn_model_output_name(m, 0), "relu_out");
+    assert_string_equal(nn_model_output_name(m, 1), "conv_out");
+    nn_shape s0 = nn_model_output_shape_k(m, 0), s1 = nn_model_output_shape_k(m, 1);
+    assert_int_equal(s0.n, 1); /* rank 3 padded: {1,4,4,2} */
+    assert_int_equal(s0.c, 2);
+    assert_int_equal(s1.h, 4);
+    assert_ptr_equal(nn_model_output(m), nn_model_output_k(m, 0));
+    assert_null(nn_model_output_k(m, 2));
+    assert_null(nn_model_output_k(m, -1));
+    float x[48], conv[32];
+    fill(x, 48);
+    nn_window g = {1, 1, 1, 1, 1, 1, 0, 0};
+    nn_ref_conv2d(x, 4, 4, 3, w, b, 2, conv, 4, 4, &g, NN_ACT_NONE);
+    for (int threads = 1; threads <= 2; threads++) {
+        nn_model_set_threads(m, threads);
+        memcpy(nn_model_input(m), x, sizeof x);
+        assert_int_equal(nn_model_run(m), SEG_OK);
+        const float *y0 = nn_model_output_k(m, 0), *y1 = nn_model_output_k(m, 1);
+        for (int i = 0; i < 32; i++) {
+            assert_float_equal(y1[i], conv[i], 1e-5f);
+            assert_float_equal(y0[i], conv[i] > 0 ? conv[i] : 0.0f, 1e-5f);
+        }
+    }
+    nn_model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +706,11 @@ int main(void)
         cmocka_unit_test(test_concatenation_axes),
         cmocka_unit_test(test_quantised_and_unsupported_are_refused),
         cmocka_unit_test(test_metadata_normalisation_and_inspect),
+        cmocka_unit_test(test_depth_to_space),
+        cmocka_unit_test(test_densify_folds_sparse_weights),
+        cmocka_unit_test(test_densify_refuses_hostile_sparsity),
+        cmocka_unit_test(test_densify_expansion_is_capped),
+        cmocka_unit_test(test_several_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

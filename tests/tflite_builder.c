@@ -141,13 +141,21 @@ static int build_metadata(const float mean[3], const float stdv[3], uint8_t **ou
 }
 
 static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
-                 int output, const uint8_t *meta, size_t meta_len, uint8_t **out,
-                 size_t *outlen);
+                 const int *outputs, int n_outputs, const tb_sparsity *const *sparse,
+                 const uint8_t *meta, size_t meta_len, uint8_t **out, size_t *outlen);
 
 int tb_build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
              int output, uint8_t **out, size_t *outlen)
 {
-    return build(tensors, nt, ops, nops, input, output, NULL, 0, out, outlen);
+    return build(tensors, nt, ops, nops, input, &output, 1, NULL, NULL, 0, out, outlen);
+}
+
+int tb_build_outputs(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
+                     const int *outputs, int n_outputs, const tb_sparsity *const *sparse,
+                     uint8_t **out, size_t *outlen)
+{
+    return build(tensors, nt, ops, nops, input, outputs, n_outputs, sparse, NULL, 0, out,
+                 outlen);
 }
 
 int tb_build_meta(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
@@ -158,14 +166,47 @@ int tb_build_meta(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, 
     size_t ml = 0;
     if (mean && build_metadata(mean, stdv, &meta, &ml))
         return -1;
-    int st = build(tensors, nt, ops, nops, input, output, meta, ml, out, outlen);
+    int st = build(tensors, nt, ops, nops, input, &output, 1, NULL, meta, ml, out, outlen);
     free(meta);
     return st;
 }
 
+/* SparsityParameters {traversal_order, block_map, dim_metadata}; each
+ * DimensionMetadata {format, dense_size, segments (type, table), indices
+ * (type, table)}, the tables being {values: [int32|uint16|uint8]}. */
+static size_t sparsity(fbw *w, const tb_sparsity *sp)
+{
+    static const size_t elem[4] = {0, 4, 2, 1};
+    size_t t = table(w, 3);
+    ref(w, t, 0, vec(w, sp->traversal, (uint32_t)sp->n_levels, 4));
+    if (sp->n_blocks)
+        ref(w, t, 1, vec(w, sp->block_map, (uint32_t)sp->n_blocks, 4));
+    size_t dv = refvec(w, (uint32_t)sp->n_levels);
+    ref(w, t, 2, dv);
+    for (int i = 0; i < sp->n_levels; i++) {
+        const tb_dim *d = &sp->dim[i];
+        size_t dm = table(w, 6);
+        link_to(w, dv + 4 + 4 * (size_t)i, dm);
+        scalar(w, dm, 0, d->sparse, 1);
+        scalar(w, dm, 1, d->dense_size, 4);
+        if (!d->sparse)
+            continue;
+        int vt = d->vec_type >= 1 && d->vec_type <= 3 ? d->vec_type : 1;
+        scalar(w, dm, 2, vt, 1);
+        size_t sv = table(w, 1);
+        ref(w, dm, 3, sv);
+        ref(w, sv, 0, vec(w, d->segments, (uint32_t)d->n_segments, elem[vt]));
+        scalar(w, dm, 4, vt, 1);
+        size_t iv = table(w, 1);
+        ref(w, dm, 5, iv);
+        ref(w, iv, 0, vec(w, d->indices, (uint32_t)d->n_indices, elem[vt]));
+    }
+    return t;
+}
+
 static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, int input,
-                 int output, const uint8_t *meta, size_t meta_len, uint8_t **out,
-                 size_t *outlen)
+                 const int *outputs, int n_outputs, const tb_sparsity *const *sparse,
+                 const uint8_t *meta, size_t meta_len, uint8_t **out, size_t *outlen)
 {
     fbw w = {0};
     size_t root = reserve(&w, 8, 4);
@@ -229,8 +270,11 @@ static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, i
     ref(&w, sg, 0, tv);
     for (int i = 0; i < nt; i++) {
         const tb_tensor *T = &tensors[i];
-        size_t t = table(&w, 4);
+        const tb_sparsity *sp = sparse ? sparse[i] : NULL;
+        size_t t = table(&w, sp ? 7 : 4);
         link_to(&w, tv + 4 + 4 * (size_t)i, t);
+        if (sp)
+            ref(&w, t, 6, sparsity(&w, sp));
         int32_t shp[4];
         for (int d = 0; d < T->rank && d < 4; d++)
             shp[d] = T->shape[d];
@@ -241,8 +285,7 @@ static int build(const tb_tensor *tensors, int nt, const tb_op *ops, int nops, i
     }
     int32_t io[1] = {input};
     ref(&w, sg, 1, vec(&w, io, 1, 4));
-    io[0] = output;
-    ref(&w, sg, 2, vec(&w, io, 1, 4));
+    ref(&w, sg, 2, vec(&w, outputs, (uint32_t)n_outputs, 4));
     size_t ov = refvec(&w, (uint32_t)nops);
     ref(&w, sg, 3, ov);
     for (int i = 0; i < nops; i++) {

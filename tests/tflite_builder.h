@@ -12,6 +12,26 @@
 
 enum { TB_FLOAT32 = 0, TB_FLOAT16 = 1, TB_INT32 = 2, TB_UINT8 = 3, TB_INT64 = 4, TB_INT8 = 9 };
 
+/** One level of a sparse tensor's DimensionMetadata. */
+typedef struct tb_dim {
+    int sparse;          /**< 0 DENSE, 1 SPARSE_CSR */
+    int dense_size;
+    int vec_type;        /**< SparseIndexVector: 1 int32, 2 uint16, 3 uint8 */
+    const void *segments;
+    int n_segments;
+    const void *indices;
+    int n_indices;
+} tb_dim;
+
+/** SparsityParameters; the tensor's data are then the stored values only. */
+typedef struct tb_sparsity {
+    int n_levels;
+    int traversal[8];
+    int n_blocks;
+    int block_map[4];
+    tb_dim dim[8];
+} tb_sparsity;
+
 typedef struct tb_tensor {
     const char *name;
     int type;            /**< TB_* */
@@ -43,6 +63,13 @@ typedef struct tb_op {
 /** Build a one-subgraph model; *buf is malloc'd (free it). 0 on success. */
 int tb_build(const tb_tensor *tensors, int n_tensors, const tb_op *ops, int n_ops,
              int input, int output, uint8_t **buf, size_t *len);
+
+/** Same with several graph outputs, in the given order, and sparse
+ *  tensors: sparsity is NULL or has n_tensors entries, NULL for a dense one
+ *  (a sparse tensor's data are its stored values only). */
+int tb_build_outputs(const tb_tensor *tensors, int n_tensors, const tb_op *ops, int n_ops,
+                     int input, const int *outputs, int n_outputs,
+                     const tb_sparsity *const *sparsity, uint8_t **buf, size_t *len);
 
 /** Same, with TFLite metadata (a "TFLITE_METADATA" buffer) whose first
  *  input has NormalizationOptions {mean[3], std[3]} (NULL = no metadata). */
