@@ -37,6 +37,34 @@ typedef struct fb_vec {
     uint32_t n;   /* element count */
 } fb_vec;
 
+/* ==== schema field numbers ==============================================
+ * The fields this reader follows, by table, as numbered in TensorFlow
+ * Lite's schema.fbs (a field's number is its place in the table) and, for
+ * the input normalisation, in the TFLite metadata schema (metadata_schema.fbs). */
+enum {
+    MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESCRIPTION = 3, MODEL_BUFFERS = 4,
+    MODEL_METADATA = 6,
+    SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2, SUBGRAPH_OPERATORS = 3,
+    TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3, TENSOR_SPARSITY = 6,
+    BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2,
+    METADATA_NAME = 0, METADATA_BUFFER = 1,
+    OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3,
+    OPERATOR_OPCODE_INDEX = 0, OPERATOR_INPUTS = 1, OPERATOR_OUTPUTS = 2,
+    OPERATOR_OPTIONS_TYPE = 3, OPERATOR_OPTIONS = 4, OPERATOR_CUSTOM_OPTIONS = 5,
+    SPARSITY_TRAVERSAL_ORDER = 0, SPARSITY_BLOCK_MAP = 1, SPARSITY_DIM_METADATA = 2,
+    DIM_FORMAT = 0, DIM_DENSE_SIZE = 1, DIM_SEGMENTS_TYPE = 2, DIM_INDICES_TYPE = 4,
+    INDEX_VECTOR_VALUES = 0,
+    WIN_PADDING = 0, WIN_STRIDE_W = 1, WIN_STRIDE_H = 2,
+    CONV_ACTIVATION = 3, CONV_DILATION_W = 4, CONV_DILATION_H = 5,
+    DWCONV_ACTIVATION = 4, DWCONV_DILATION_W = 5, DWCONV_DILATION_H = 6, /* 3: multiplier */
+    POOL_FILTER_W = 3, POOL_FILTER_H = 4, POOL_ACTIVATION = 5,
+    /* metadata_schema.fbs: ModelMetadata, SubGraphMetadata, TensorMetadata,
+     * ProcessUnit, NormalizationOptions */
+    MMETA_SUBGRAPHS = 3, SGMETA_INPUT_TENSORS = 2, TMETA_PROCESS_UNITS = 4,
+    PUNIT_OPTIONS_TYPE = 0, PUNIT_OPTIONS = 1, PUNIT_NORMALIZATION = 1,
+    NORM_MEAN = 0, NORM_STD = 1,
+};
+
 static int fb_has(const fb *f, size_t pos, size_t n)
 {
     return pos <= f->len && n <= f->len - pos;
@@ -303,7 +331,7 @@ static int buffer_bytes(parse *p, uint32_t idx, size_t *pos, size_t *len)
     if (fb_vec_table(&p->f, &p->buffers, idx, &b))
         return -1;
     fb_vec data;
-    if (fb_vector(&p->f, &b, 0, 1, &data))
+    if (fb_vector(&p->f, &b, BUFFER_DATA, 1, &data))
         return -1;
     if (data.n) {
         *pos = data.start;
@@ -312,8 +340,8 @@ static int buffer_bytes(parse *p, uint32_t idx, size_t *pos, size_t *len)
     }
     /* Large models keep data outside the flatbuffer: offset/size from the
      * start of the file (offset 1 is the "not set" marker). */
-    uint64_t off = (uint64_t)fb_int(&p->f, &b, 1, 8, 0, 0);
-    uint64_t size = (uint64_t)fb_int(&p->f, &b, 2, 8, 0, 0);
+    uint64_t off = (uint64_t)fb_int(&p->f, &b, BUFFER_OFFSET, 8, 0, 0);
+    uint64_t size = (uint64_t)fb_int(&p->f, &b, BUFFER_SIZE, 8, 0, 0);
     if (p->f.bad)
         return -1;
     if (off > 1) {
@@ -344,7 +372,7 @@ static int load_tensors(parse *p, const fb_table *sg)
     size_t errlen = p->errlen;
     fb *f = &p->f;
     fb_vec tv;
-    if (fb_vector(f, sg, 0, 4, &tv)) {
+    if (fb_vector(f, sg, SUBGRAPH_TENSORS, 4, &tv)) {
         SET_ERR("malformed model: bad tensor list");
         return SEG_ERR_BAD_MODEL;
     }
@@ -367,18 +395,18 @@ static int load_tensors(parse *p, const fb_table *sg)
         raw_tensor *R = &p->raw[i];
         T->first_def = -1;
         T->last_use = -1;
-        if (fb_vec_table(f, &tv, i, &t) || fb_string(f, &t, 3, T->name, sizeof T->name)) {
+        if (fb_vec_table(f, &tv, i, &t) || fb_string(f, &t, TENSOR_NAME, T->name, sizeof T->name)) {
             SET_ERR("malformed model: tensor %u is unreadable", i);
             return SEG_ERR_BAD_MODEL;
         }
         fb_vec shape;
-        if (fb_vector(f, &t, 0, 4, &shape)) {
+        if (fb_vector(f, &t, TENSOR_SHAPE, 4, &shape)) {
             SET_ERR("malformed model: tensor %u '%s' has a bad shape", i, T->name);
             return SEG_ERR_BAD_MODEL;
         }
-        R->type = (int)fb_int(f, &t, 1, 1, 1, 0);
-        R->buffer = (int)(uint32_t)fb_int(f, &t, 2, 4, 0, 0);
-        if (fb_subtable(f, &t, 6, &R->sparsity, &R->sparse)) {
+        R->type = (int)fb_int(f, &t, TENSOR_TYPE, 1, 1, 0);
+        R->buffer = (int)(uint32_t)fb_int(f, &t, TENSOR_BUFFER, 4, 0, 0);
+        if (fb_subtable(f, &t, TENSOR_SPARSITY, &R->sparsity, &R->sparse)) {
             SET_ERR("malformed model: tensor %u '%s' has unreadable sparsity", i, T->name);
             return SEG_ERR_BAD_MODEL;
         }
@@ -637,21 +665,23 @@ static int window_from_options(op_ctx *c, nn_window *g, int *same, int pool, nn_
     int ok = 1;
     int64_t pad = 0, sw = 1, sh = 1, dw = 1, dh = 1, fw = 1, fh = 1, a = 0;
     if (c->has_opts) {
-        pad = fb_int(f, &c->opts, 0, 1, 1, 0);
-        sw = fb_int(f, &c->opts, 1, 4, 1, 0);
-        sh = fb_int(f, &c->opts, 2, 4, 1, 0);
+        /* Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions share
+         * their first three fields. */
+        pad = fb_int(f, &c->opts, WIN_PADDING, 1, 1, 0);
+        sw = fb_int(f, &c->opts, WIN_STRIDE_W, 4, 1, 0);
+        sh = fb_int(f, &c->opts, WIN_STRIDE_H, 4, 1, 0);
         if (pool) {
-            fw = fb_int(f, &c->opts, 3, 4, 1, 0);
-            fh = fb_int(f, &c->opts, 4, 4, 1, 0);
-            a = fb_int(f, &c->opts, 5, 1, 1, 0);
+            fw = fb_int(f, &c->opts, POOL_FILTER_W, 4, 1, 0);
+            fh = fb_int(f, &c->opts, POOL_FILTER_H, 4, 1, 0);
+            a = fb_int(f, &c->opts, POOL_ACTIVATION, 1, 1, 0);
         } else if (strcmp(c->name, "DEPTHWISE_CONV_2D") == 0) {
-            a = fb_int(f, &c->opts, 4, 1, 1, 0);
-            dw = fb_int(f, &c->opts, 5, 4, 1, 1);
-            dh = fb_int(f, &c->opts, 6, 4, 1, 1);
+            a = fb_int(f, &c->opts, DWCONV_ACTIVATION, 1, 1, 0);
+            dw = fb_int(f, &c->opts, DWCONV_DILATION_W, 4, 1, 1);
+            dh = fb_int(f, &c->opts, DWCONV_DILATION_H, 4, 1, 1);
         } else {
-            a = fb_int(f, &c->opts, 3, 1, 1, 0);
-            dw = fb_int(f, &c->opts, 4, 4, 1, 1);
-            dh = fb_int(f, &c->opts, 5, 4, 1, 1);
+            a = fb_int(f, &c->opts, CONV_ACTIVATION, 1, 1, 0);
+            dw = fb_int(f, &c->opts, CONV_DILATION_W, 4, 1, 1);
+            dh = fb_int(f, &c->opts, CONV_DILATION_H, 4, 1, 1);
         }
     }
     if (f->bad)
@@ -1065,7 +1095,7 @@ static int sparse_index_vector(fb *f, const fb_table *dm, int tid, const void **
     fb_vec v;
     int present;
     if (f->bad || type < 1 || type > 3 || fb_subtable(f, dm, tid + 1, &vt, &present) ||
-        !present || fb_vector(f, &vt, 0, (size_t)size_of[type], &v))
+        !present || fb_vector(f, &vt, INDEX_VECTOR_VALUES, (size_t)size_of[type], &v))
         return -1;
     *arr = f->buf + v.start;
     *bytes = size_of[type];
@@ -1104,8 +1134,9 @@ static int fold_densify(op_ctx *c)
     for (int d = 0; d < sp.rank; d++)
         sp.shape[d] = x->shape[4 - sp.rank + d];
     fb_vec to, bm, dms;
-    if (fb_vector(f, &R->sparsity, 0, 4, &to) || fb_vector(f, &R->sparsity, 1, 4, &bm) ||
-        fb_vector(f, &R->sparsity, 2, 4, &dms))
+    if (fb_vector(f, &R->sparsity, SPARSITY_TRAVERSAL_ORDER, 4, &to) ||
+        fb_vector(f, &R->sparsity, SPARSITY_BLOCK_MAP, 4, &bm) ||
+        fb_vector(f, &R->sparsity, SPARSITY_DIM_METADATA, 4, &dms))
         return bad_params(c, "unreadable sparsity");
     if (to.n > NN_SPARSE_MAX_LEVELS || bm.n > 4 || to.n != dms.n || to.n != sp.rank + bm.n)
         return bad_params(c, "sparsity levels do not match the rank and blocks");
@@ -1120,15 +1151,15 @@ static int fold_densify(op_ctx *c)
         nn_sparse_dim *d = &sp.dim[i];
         if (fb_vec_table(f, &dms, i, &dm))
             return bad_params(c, "unreadable dimension metadata");
-        int64_t format = fb_int(f, &dm, 0, 1, 1, 0);
-        int64_t size = fb_int(f, &dm, 1, 4, 1, 0);
+        int64_t format = fb_int(f, &dm, DIM_FORMAT, 1, 1, 0);
+        int64_t size = fb_int(f, &dm, DIM_DENSE_SIZE, 4, 1, 0);
         if (f->bad || (format != 0 && format != 1) || size < 0 || size > NN_MAX_DIM)
             return bad_params(c, "bad dimension format or size");
         d->sparse = (int)format;
         d->dense_size = (int)size;
         if (d->sparse &&
-            (sparse_index_vector(f, &dm, 2, &d->segments, &d->seg_bytes, &d->n_segments) ||
-             sparse_index_vector(f, &dm, 4, &d->indices, &d->idx_bytes, &d->n_indices)))
+            (sparse_index_vector(f, &dm, DIM_SEGMENTS_TYPE, &d->segments, &d->seg_bytes, &d->n_segments) ||
+             sparse_index_vector(f, &dm, DIM_INDICES_TYPE, &d->indices, &d->idx_bytes, &d->n_indices)))
             return bad_params(c, "unreadable sparse segments or indices");
     }
     int ts = type_size(R->type);
@@ -1390,7 +1421,8 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
     fb *f = &p->f;
     nn_model *m = p->m;
     fb_vec codes, ops;
-    if (fb_vector(f, root, 1, 4, &codes) || fb_vector(f, sg, 3, 4, &ops)) {
+    if (fb_vector(f, root, MODEL_OPERATOR_CODES, 4, &codes) ||
+        fb_vector(f, sg, SUBGRAPH_OPERATORS, 4, &ops)) {
         SET_ERR("malformed model: bad operator list");
         return SEG_ERR_BAD_MODEL;
     }
@@ -1413,18 +1445,18 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
             SET_ERR("malformed model: operator %u is unreadable", i);
             return SEG_ERR_BAD_MODEL;
         }
-        uint32_t opcode_index = (uint32_t)fb_int(f, &o, 0, 4, 0, 0);
+        uint32_t opcode_index = (uint32_t)fb_int(f, &o, OPERATOR_OPCODE_INDEX, 4, 0, 0);
         if (f->bad || opcode_index >= codes.n || fb_vec_table(f, &codes, opcode_index, &oc)) {
             SET_ERR("malformed model: operator %u has a bad opcode index %u", i, opcode_index);
             return SEG_ERR_BAD_MODEL;
         }
-        int code = (int)fb_int(f, &oc, 0, 1, 1, 0);
-        int code2 = (int)fb_int(f, &oc, 3, 4, 1, 0);
+        int code = (int)fb_int(f, &oc, OPCODE_DEPRECATED_BUILTIN, 1, 1, 0);
+        int code2 = (int)fb_int(f, &oc, OPCODE_BUILTIN, 4, 1, 0);
         if (code2 > code) /* readers take the larger of the two fields */
             code = code2;
         char cname[64]; /* an unknown custom op's name, for its error only: nodes
                            keep c.name, always a literal for ops we build */
-        if (fb_string(f, &oc, 1, cname, sizeof cname) || f->bad) {
+        if (fb_string(f, &oc, OPCODE_CUSTOM, cname, sizeof cname) || f->bad) {
             SET_ERR("malformed model: operator code %u is unreadable", opcode_index);
             return SEG_ERR_BAD_MODEL;
         }
@@ -1438,7 +1470,8 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
             c.name = (code >= 0 && code < N_BUILTINS) ? BUILTIN_NAMES[code] : "UNKNOWN_BUILTIN";
         }
         fb_vec vin, vout;
-        if (fb_vector(f, &o, 1, 4, &vin) || fb_vector(f, &o, 2, 4, &vout)) {
+        if (fb_vector(f, &o, OPERATOR_INPUTS, 4, &vin) ||
+            fb_vector(f, &o, OPERATOR_OUTPUTS, 4, &vout)) {
             SET_ERR("malformed model: operator %u has bad input/output lists", i);
             return SEG_ERR_BAD_MODEL;
         }
@@ -1483,14 +1516,14 @@ static int load_operators(parse *p, const fb_table *root, const fb_table *sg)
             return SEG_ERR_BAD_MODEL;
         }
         if (code != OP_CUSTOM) {
-            unsigned otype = (unsigned)fb_int(f, &o, 3, 1, 0, 0);
-            if (otype && fb_subtable(f, &o, 4, &c.opts, &c.has_opts)) {
+            unsigned otype = (unsigned)fb_int(f, &o, OPERATOR_OPTIONS_TYPE, 1, 0, 0);
+            if (otype && fb_subtable(f, &o, OPERATOR_OPTIONS, &c.opts, &c.has_opts)) {
                 SET_ERR("malformed model: operator %u has unreadable options", i);
                 return SEG_ERR_BAD_MODEL;
             }
         } else {
             fb_vec co;
-            if (fb_vector(f, &o, 5, 1, &co)) {
+            if (fb_vector(f, &o, OPERATOR_CUSTOM_OPTIONS, 1, &co)) {
                 SET_ERR("malformed model: operator %u has unreadable custom options", i);
                 return SEG_ERR_BAD_MODEL;
             }
@@ -1526,32 +1559,35 @@ static void read_norm_metadata(parse *p, const fb_table *root, int *has, float m
     fb *f = &p->f;
     fb_vec mds;
     *has = 0;
-    if (fb_vector(f, root, 6, 4, &mds) || mds.n > 1000)
+    if (fb_vector(f, root, MODEL_METADATA, 4, &mds) || mds.n > 1000)
         return;
     for (uint32_t i = 0; i < mds.n; i++) {
         fb_table md;
         char name[32];
-        if (fb_vec_table(f, &mds, i, &md) || fb_string(f, &md, 0, name, sizeof name))
+        if (fb_vec_table(f, &mds, i, &md) || fb_string(f, &md, METADATA_NAME, name, sizeof name))
             return;
         if (strcmp(name, "TFLITE_METADATA") != 0)
             continue;
         size_t pos, len;
-        if (buffer_bytes(p, (uint32_t)fb_int(f, &md, 1, 4, 0, 0), &pos, &len) || len < 8)
+        if (buffer_bytes(p, (uint32_t)fb_int(f, &md, METADATA_BUFFER, 4, 0, 0), &pos, &len) ||
+            len < 8)
             return;
         fb g = {f->buf + pos, len, 0};
         fb_table mroot, sgm, tm, pu, no;
         fb_vec sgv, tv, puv, mv, sv;
         size_t rp;
         if (fb_deref(&g, 0, &rp) || fb_table_at(&g, rp, &mroot) ||
-            fb_vector(&g, &mroot, 3, 4, &sgv) || sgv.n < 1 || fb_vec_table(&g, &sgv, 0, &sgm) ||
-            fb_vector(&g, &sgm, 2, 4, &tv) || tv.n < 1 || fb_vec_table(&g, &tv, 0, &tm) ||
-            fb_vector(&g, &tm, 4, 4, &puv))
+            fb_vector(&g, &mroot, MMETA_SUBGRAPHS, 4, &sgv) || sgv.n < 1 ||
+            fb_vec_table(&g, &sgv, 0, &sgm) ||
+            fb_vector(&g, &sgm, SGMETA_INPUT_TENSORS, 4, &tv) || tv.n < 1 ||
+            fb_vec_table(&g, &tv, 0, &tm) || fb_vector(&g, &tm, TMETA_PROCESS_UNITS, 4, &puv))
             return;
         for (uint32_t k = 0; k < puv.n && k < 16; k++) {
             int present;
-            if (fb_vec_table(&g, &puv, k, &pu) || fb_int(&g, &pu, 0, 1, 0, 0) != 1 ||
-                fb_subtable(&g, &pu, 1, &no, &present) || !present ||
-                fb_vector(&g, &no, 0, 4, &mv) || fb_vector(&g, &no, 1, 4, &sv) ||
+            if (fb_vec_table(&g, &puv, k, &pu) ||
+                fb_int(&g, &pu, PUNIT_OPTIONS_TYPE, 1, 0, 0) != PUNIT_NORMALIZATION ||
+                fb_subtable(&g, &pu, PUNIT_OPTIONS, &no, &present) || !present ||
+                fb_vector(&g, &no, NORM_MEAN, 4, &mv) || fb_vector(&g, &no, NORM_STD, 4, &sv) ||
                 (mv.n != 1 && mv.n != 3) || (sv.n != 1 && sv.n != 3) || g.bad)
                 continue;
             for (int c = 0; c < 3; c++) {
@@ -1607,15 +1643,17 @@ int nn_model_inspect(const void *vbuf, size_t len, nn_model_info *info, char *er
     fb_table root, sg;
     fb_vec sgs, codes, ops, tv, vin, vout;
     size_t rp;
-    if (fb_deref(f, 0, &rp) || fb_table_at(f, rp, &root) || fb_vector(f, &root, 4, 4, &p.buffers) ||
-        fb_vector(f, &root, 2, 4, &sgs) || sgs.n < 1 || fb_vec_table(f, &sgs, 0, &sg) ||
-        fb_vector(f, &root, 1, 4, &codes) || fb_vector(f, &sg, 3, 4, &ops) ||
-        fb_vector(f, &sg, 0, 4, &tv) || fb_vector(f, &sg, 1, 4, &vin) ||
-        fb_vector(f, &sg, 2, 4, &vout)) {
+    if (fb_deref(f, 0, &rp) || fb_table_at(f, rp, &root) ||
+        fb_vector(f, &root, MODEL_BUFFERS, 4, &p.buffers) ||
+        fb_vector(f, &root, MODEL_SUBGRAPHS, 4, &sgs) || sgs.n < 1 ||
+        fb_vec_table(f, &sgs, 0, &sg) || fb_vector(f, &root, MODEL_OPERATOR_CODES, 4, &codes) ||
+        fb_vector(f, &sg, SUBGRAPH_OPERATORS, 4, &ops) ||
+        fb_vector(f, &sg, SUBGRAPH_TENSORS, 4, &tv) || fb_vector(f, &sg, SUBGRAPH_INPUTS, 4, &vin) ||
+        fb_vector(f, &sg, SUBGRAPH_OUTPUTS, 4, &vout)) {
         SET_ERR("malformed model: unreadable tables");
         return SEG_ERR_BAD_MODEL;
     }
-    fb_string(f, &root, 3, info->description, sizeof info->description);
+    fb_string(f, &root, MODEL_DESCRIPTION, info->description, sizeof info->description);
     info->n_tensors = (int)tv.n;
     info->n_operators = (int)ops.n;
     info->n_inputs = (int)vin.n;
@@ -1623,11 +1661,12 @@ int nn_model_inspect(const void *vbuf, size_t len, nn_model_info *info, char *er
     for (uint32_t i = 0; i < tv.n && i < NN_MAX_TENSORS; i++) {
         fb_table t;
         fb_vec shape;
-        if (fb_vec_table(f, &tv, i, &t) || fb_vector(f, &t, 0, 4, &shape))
+        if (fb_vec_table(f, &tv, i, &t) || fb_vector(f, &t, TENSOR_SHAPE, 4, &shape))
             break;
-        int type = (int)fb_int(f, &t, 1, 1, 1, 0);
+        int type = (int)fb_int(f, &t, TENSOR_TYPE, 1, 1, 0);
         size_t pos, blen;
-        if (buffer_bytes(&p, (uint32_t)fb_int(f, &t, 2, 4, 0, 0), &pos, &blen) == 0 && blen &&
+        if (buffer_bytes(&p, (uint32_t)fb_int(f, &t, TENSOR_BUFFER, 4, 0, 0), &pos, &blen) == 0 &&
+            blen &&
             type_size(type))
             info->params += blen / (size_t)type_size(type);
         int s4[4] = {1, 1, 1, 1};
@@ -1647,13 +1686,14 @@ int nn_model_inspect(const void *vbuf, size_t len, nn_model_info *info, char *er
         fb_table o, oc;
         if (fb_vec_table(f, &ops, i, &o))
             break;
-        uint32_t ci = (uint32_t)fb_int(f, &o, 0, 4, 0, 0);
+        uint32_t ci = (uint32_t)fb_int(f, &o, OPERATOR_OPCODE_INDEX, 4, 0, 0);
         if (ci >= codes.n || fb_vec_table(f, &codes, ci, &oc))
             break;
-        int code = (int)fb_int(f, &oc, 0, 1, 1, 0), code2 = (int)fb_int(f, &oc, 3, 4, 1, 0);
+        int code = (int)fb_int(f, &oc, OPCODE_DEPRECATED_BUILTIN, 1, 1, 0),
+            code2 = (int)fb_int(f, &oc, OPCODE_BUILTIN, 4, 1, 0);
         code = code2 > code ? code2 : code;
         char cname[48];
-        fb_string(f, &oc, 1, cname, sizeof cname);
+        fb_string(f, &oc, OPCODE_CUSTOM, cname, sizeof cname);
         const char *name = code == OP_CUSTOM ? cname
                            : (code >= 0 && code < N_BUILTINS) ? BUILTIN_NAMES[code] : "UNKNOWN";
         int k = 0;
@@ -1698,8 +1738,9 @@ int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size
         SET_ERR("malformed model: bad root table");
         goto end;
     }
-    fb_string(&p.f, &root, 3, m->description, sizeof m->description);
-    if (fb_vector(&p.f, &root, 4, 4, &p.buffers) || fb_vector(&p.f, &root, 2, 4, &sgs) ||
+    fb_string(&p.f, &root, MODEL_DESCRIPTION, m->description, sizeof m->description);
+    if (fb_vector(&p.f, &root, MODEL_BUFFERS, 4, &p.buffers) ||
+        fb_vector(&p.f, &root, MODEL_SUBGRAPHS, 4, &sgs) ||
         sgs.n < 1 || fb_vec_table(&p.f, &sgs, 0, &sg)) {
         SET_ERR("malformed model: no readable subgraph");
         goto end;
@@ -1707,7 +1748,8 @@ int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size
     if ((st = load_tensors(&p, &sg)))
         goto end;
     st = SEG_ERR_BAD_MODEL;
-    if (fb_vector(&p.f, &sg, 1, 4, &vin) || fb_vector(&p.f, &sg, 2, 4, &vout)) {
+    if (fb_vector(&p.f, &sg, SUBGRAPH_INPUTS, 4, &vin) ||
+        fb_vector(&p.f, &sg, SUBGRAPH_OUTPUTS, 4, &vout)) {
         SET_ERR("malformed model: bad input/output lists");
         goto end;
     }
