@@ -1,7 +1,7 @@
 # display/ tests: compositing modes, refinement, options (test_display), PNG
 # dumps through io/ (test_display_dump) and the SDL window, under Xvfb when it
 # is installed (test_display_window).
-seg_add_test(test_display SOURCES test_display.c LIBS seg_display m LABELS display)
+seg_add_test(test_display SOURCES test_display.c test_alloc_count.c LIBS seg_display m LABELS display)
 # test_display counts allocations (no allocation per frame at a constant size).
 target_link_options(test_display PRIVATE "LINKER:--wrap=malloc" "LINKER:--wrap=calloc"
   "LINKER:--wrap=realloc" "LINKER:--wrap=aligned_alloc")
@@ -17,7 +17,7 @@ add_executable(bench_display bench_display.c)
 target_link_libraries(bench_display PRIVATE seg_flags seg_display m)
 # test_display_score: the mask scorer's metrics (display/disp_score.c); it
 # counts allocations too (none per frame at a constant size).
-seg_add_test(test_display_score SOURCES test_display_score.c LIBS seg_display m
+seg_add_test(test_display_score SOURCES test_display_score.c test_alloc_count.c LIBS seg_display m
   LABELS display)
 target_link_options(test_display_score PRIVATE "LINKER:--wrap=malloc" "LINKER:--wrap=calloc"
   "LINKER:--wrap=realloc" "LINKER:--wrap=aligned_alloc")

@@ -19,35 +19,7 @@
 /* Every malloc-family call made by code linked into this test (display/
  * included; shared libraries are not affected) goes through these (the
  * linker's --wrap, see display_tests.cmake). */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-static long allocs;
-void *__wrap_malloc(size_t n)
-{
-    allocs++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t k)
-{
-    allocs++;
-    return __real_calloc(n, k);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocs++;
-    return __real_realloc(p, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-    allocs++;
-    return __real_aligned_alloc(a, n);
-}
+#include "test_alloc_count.h"
 
 /* ==== helpers =========================================================== */
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "seg_file.h"
 
 typedef struct det_case {
     const char *name;      /* data prefix in tests/data/parity */
@@ -48,20 +49,10 @@ static const det_case CASES[] = {
 
 static uint8_t *read_all(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
+    /* common's reader (what the engine uses); NULL when it cannot. */
+    uint8_t *b = NULL;
+    char err[512];
+    return seg_file_read(path, "file", (size_t)1 << 30, &b, len, err, sizeof err) ? NULL : b;
 }
 
 static size_t shape_elems(nn_shape s)
