@@ -112,6 +112,17 @@ static int cmp_items(const void *a, const void *b)
     return x->idx - y->idx;
 }
 
+/* Point every activation at its planned offset in m->arena (zeroed). */
+static void bind_arena(nn_model *m)
+{
+    memset(m->arena, 0, m->arena_bytes);
+    for (int i = 0; i < m->n_tensors; i++) {
+        nn_tensor *t = &m->tensors[i];
+        if (t->first_def >= -1 && !t->is_const)
+            t->data = (float *)(void *)(m->arena + t->arena_offset);
+    }
+}
+
 static int plan_arena(nn_model *m, char *err, size_t errlen)
 {
     for (int i = 0; i < m->n_tensors; i++) {
@@ -192,12 +203,7 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
         SET_ERR("out of memory for %zu bytes of activations", m->arena_bytes);
         return SEG_ERR_NOMEM;
     }
-    memset(m->arena, 0, m->arena_bytes);
-    for (int i = 0; i < m->n_tensors; i++) {
-        nn_tensor *t = &m->tensors[i];
-        if (t->first_def >= -1 && !t->is_const)
-            t->data = (float *)(void *)(m->arena + t->arena_offset);
-    }
+    bind_arena(m);
     return SEG_OK;
 }
 
@@ -728,14 +734,9 @@ int nn_model_clone(nn_model **out, const nn_model *src, char *err, size_t errlen
     atomic_fetch_add_explicit(m->shared_refs, 1, memory_order_relaxed);
     memcpy(m->tensors, src->tensors, sizeof(nn_tensor) * (size_t)src->n_tensors);
     memcpy(m->nodes, src->nodes, sizeof(nn_node) * (size_t)src->n_nodes);
-    memset(m->arena, 0, src->arena_bytes);
     for (int k = 0; k < m->n_nodes; k++)
         m->nodes[k].time_ns = 0;
-    for (int i = 0; i < m->n_tensors; i++) {
-        nn_tensor *t = &m->tensors[i];
-        if (t->first_def >= -1 && !t->is_const)
-            t->data = (float *)(void *)(m->arena + t->arena_offset);
-    }
+    bind_arena(m);
     nn_model_set_threads(m, src->threads);
     *out = m;
     return SEG_OK;

@@ -98,7 +98,7 @@ typedef struct seg_config {
     const char *model;        /**< .tflite path */
     int overwrite;            /**< -y */
     seg_mode mode;            /**< exact, live or by input (default) */
-    int workers;              /**< inference workers, each with its own model; 0 = auto */
+    int workers;              /**< inference workers (one model, a clone each); 0 = auto */
     int threads;              /**< OpenMP threads per worker; 0 = auto */
     int decoder_threads;      /**< libavcodec decoding threads (0 = 1) */
     int encoder_threads;      /**< libavcodec encoding threads (0 = auto: 2 for a

@@ -473,11 +473,12 @@ static void close_run(run *r)
 
 /* ==== the job ============================================================= */
 
-static int check_config(const seg_config *cfg, char *err, size_t errlen)
+static int check_config(const seg_config *cfg, seg_where *where, char *err, size_t errlen)
 {
     if (!cfg->input || !cfg->model || cfg->workers < 0 || cfg->workers > SEG_MAX_WORKERS ||
         cfg->threads < 0 || cfg->decoder_threads < 0 || cfg->encoder_threads < 0 ||
         cfg->timeout_ms < 0 || cfg->max_frames < 0 || cfg->infer_delay_us < 0) {
+        *where = SEG_WHERE_OTHER;
         SET_ERR("invalid job settings");
         return SEG_ERR_INVALID;
     }
@@ -485,6 +486,7 @@ static int check_config(const seg_config *cfg, char *err, size_t errlen)
         !getenv("SDL_VIDEODRIVER")) {
         /* Said before anything loads or opens (a network input may take
          * its whole timeout); the window itself opens on the renderer. */
+        *where = SEG_WHERE_OUTPUT;
         SET_ERR("--display: no display to open a window on (DISPLAY is not set); write a "
                 "video with -o OUTPUT or PNG frames with --dump-frames DIR instead");
         return SEG_ERR_UNSUPPORTED;
@@ -513,9 +515,8 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     stats->decoder_threads = cfg->decoder_threads > 0 ? cfg->decoder_threads : 1;
     stats->encoder_threads = cfg->encoder_threads > 0 ? cfg->encoder_threads : 1;
 
-    int st = check_config(cfg, err, errlen);
+    int st = check_config(cfg, &stats->where, err, errlen);
     if (st) {
-        stats->where = st == SEG_ERR_UNSUPPORTED ? SEG_WHERE_OUTPUT : SEG_WHERE_OTHER;
         free(r);
         return st;
     }
