@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "io.h"
 #include "seg.h"
+#include "seg_detect.h"
 #include "seg_model.h"
 #include "test_pipeline_util.h"
 
@@ -113,6 +115,115 @@ static void test_model_mask_of_class_scores(void **state)
     seg_model_mask(&sm, logit, p, NULL, SEG_MASK_FOREGROUND);
     assert_float_equal(p[0], 0.5f, 1e-6f);
     assert_float_equal(p[1], 1.0f, 1e-6f);
+}
+
+/* ==== finding people ====================================================== */
+
+/* The detector's anchors: 28x28x2 + 14x14x2 + 7x7x6, in layer, row,
+ * column order, centred in their cells. */
+static void test_pose_anchors(void **state)
+{
+    (void)state;
+    static float cx[SEG_POSE_ANCHORS], cy[SEG_POSE_ANCHORS];
+    assert_int_equal(seg_pose_anchors(cx, cy), 2254);
+    assert_float_equal(cx[0], 0.5f / 28, 1e-6f);
+    assert_float_equal(cx[1], 0.5f / 28, 1e-6f); /* two anchors per cell */
+    assert_float_equal(cx[2], 1.5f / 28, 1e-6f);
+    assert_float_equal(cy[2 * 28], 1.5f / 28, 1e-6f);
+    assert_float_equal(cx[1568], 0.5f / 14, 1e-6f);
+    assert_float_equal(cx[1568 + 392], 0.5f / 7, 1e-6f);
+    assert_float_equal(cx[1568 + 392 + 5], 0.5f / 7, 1e-6f); /* six in a 7x7 cell */
+    assert_float_equal(cx[1568 + 392 + 6], 1.5f / 7, 1e-6f);
+    assert_float_equal(cy[2253], 6.5f / 7, 1e-6f);
+}
+
+/* Decoding and weighted NMS with known answers: two overlapping boxes of
+ * scores 0.75 and 0.25 (logits ln 3, -ln 3) merge into one at their
+ * score-weighted mean; a far box stays apart; one below 0.5 is dropped. */
+static void test_pose_decode_merges_by_score(void **state)
+{
+    (void)state;
+    static float boxes[SEG_POSE_ANCHORS * 12], logits[SEG_POSE_ANCHORS], ax[SEG_POSE_ANCHORS],
+        ay[SEG_POSE_ANCHORS];
+    for (int i = 0; i < SEG_POSE_ANCHORS; i++) {
+        logits[i] = -50.0f;
+        ax[i] = ay[i] = 0.5f;
+    }
+    /* anchor 0: centre (0.5, 0.5), 0.2 x 0.2; anchor 1: shifted 0.02 */
+    float *b = boxes;
+    b[2] = b[3] = 0.2f * 224;
+    b[4] = 0.1f * 224; /* hip centre x at 0.6 */
+    logits[0] = logf(3.0f);
+    b = boxes + 12;
+    b[0] = 0.02f * 224;
+    b[2] = b[3] = 0.2f * 224;
+    b[4] = 0.14f * 224;
+    logits[1] = logf(3.0f) - 1e-3f; /* just below anchor 0 */
+    b = boxes + 24; /* far away */
+    b[0] = -0.4f * 224;
+    b[2] = b[3] = 0.05f * 224;
+    logits[2] = 0.5f; /* 0.62: second */
+    logits[3] = -0.1f; /* 0.475: dropped */
+    seg_person p[4];
+    int n = seg_pose_decode(boxes, logits, ax, ay, 0.5f, 0.3f, p, 4);
+    assert_int_equal(n, 2);
+    assert_float_equal(p[0].score, 0.75f, 1e-5f);
+    float w0 = 0.75f, w1 = 1.0f / (1.0f + expf(-(logf(3.0f) - 1e-3f)));
+    assert_float_equal(p[0].x0, (w0 * 0.4f + w1 * 0.42f) / (w0 + w1), 1e-5f);
+    assert_float_equal(p[0].kp[0][0], (w0 * 0.6f + w1 * 0.64f) / (w0 + w1), 1e-5f);
+    assert_float_equal(p[1].x0, 0.1f - 0.025f, 1e-5f);
+    assert_float_equal(p[1].score, 1.0f / (1.0f + expf(-0.5f)), 1e-5f);
+    /* max bounds the output */
+    assert_int_equal(seg_pose_decode(boxes, logits, ax, ay, 0.5f, 0.3f, p, 1), 1);
+}
+
+/* The real detector on messi5.jpg (548x342) finds the player where the
+ * independent reference did (../shared/notes: hip centre (267,226),
+ * full-body point (233,60), score 0.947 letterboxed as MediaPipe does); our
+ * own letterbox resampling differs a little, hence the tolerance. */
+static void test_pose_detector_finds_messi(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *path = SEG_SOURCE_DIR "/models/pose_detection.tflite";
+    nn_model *m = NULL;
+    if (nn_model_load_file(&m, path, err, sizeof err) != SEG_OK) {
+        fprintf(stderr, "# skipped: %s (scripts/setup.sh fetches it)\n", err);
+        skip();
+    }
+    assert_int_equal(seg_detector_check(m, err, sizeof err), SEG_OK);
+    seg_image img = {0};
+    assert_int_equal(io_image_load(SEG_SOURCE_DIR "/samples/messi5.jpg", &img, err, sizeof err),
+                     SEG_OK);
+    static seg_detector d;
+    seg_detector_init(&d, m, 1);
+    seg_person p[SEG_MAX_PEOPLE];
+    int n = seg_detector_run(&d, &img, p, SEG_MAX_PEOPLE);
+    printf("# messi5: %d found; best %.3f hip (%.0f,%.0f) body (%.0f,%.0f) roi %.0f at (%.0f,%.0f)\n",
+           n, n ? (double)p[0].score : 0.0, n ? (double)p[0].kp[0][0] : 0.0,
+           n ? (double)p[0].kp[0][1] : 0.0, n ? (double)p[0].kp[1][0] : 0.0,
+           n ? (double)p[0].kp[1][1] : 0.0, n ? (double)p[0].roi_side : 0.0,
+           n ? (double)p[0].roi_x : 0.0, n ? (double)p[0].roi_y : 0.0);
+    assert_int_equal(n, 1);
+    assert_true(p[0].score > 0.9f);
+    assert_true(fabsf(p[0].kp[0][0] - 267) < 10 && fabsf(p[0].kp[0][1] - 226) < 10);
+    assert_true(fabsf(p[0].kp[1][0] - 233) < 10 && fabsf(p[0].kp[1][1] - 60) < 10);
+    assert_true(fabsf(p[0].roi_side - 425) < 25);
+    /* A picture with nobody: nothing found. */
+    seg_image_free(&img);
+    seg_image_alloc(&img, 320, 240, SEG_PIX_RGB24);
+    for (int y = 0; y < 240; y++)
+        for (int x = 0; x < 320 * 3; x++)
+            img.data[(size_t)y * img.stride + x] = (uint8_t)((x / 3) ^ y);
+    assert_int_equal(seg_detector_run(&d, &img, p, SEG_MAX_PEOPLE), 0);
+    seg_image_free(&img);
+    seg_detector_close(&d);
+    /* Not a detector: refused with a message. */
+    assert_int_equal(nn_model_load_file(&m, SEG_SOURCE_DIR "/models/selfie_segmentation.tflite",
+                                        err, sizeof err), SEG_OK);
+    assert_int_equal(seg_detector_check(m, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "not a pose detector"));
+    nn_model_free(&m);
 }
 
 /* ==== exact mode ======================================================== */
@@ -500,6 +611,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_mask_of_class_scores),
+        cmocka_unit_test(test_pose_anchors),
+        cmocka_unit_test(test_pose_decode_merges_by_score),
+        cmocka_unit_test(test_pose_detector_finds_messi),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
         cmocka_unit_test(test_live_slow_inference_drops_and_bounds_latency),

@@ -1,0 +1,276 @@
+/* seg_detect.c - see seg_detect.h. */
+#include "seg_detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DET_SIZE 224
+#define DET_COORDS 12
+#define DET_MIN_SCORE 0.5f
+#define DET_NMS_IOU 0.3f
+/* Region of interest: twice the hip-to-full-body distance, scaled by 1.25
+ * (MediaPipe's pose_detection_to_roi). */
+#define ROI_SCALE 2.5f
+
+/* ==== anchors ============================================================= */
+
+int seg_pose_anchors(float *cx, float *cy)
+{
+    /* SSD anchors with 5 layers of strides 8, 16, 32, 32, 32: layers of one
+     * stride share a grid; each layer puts 2 anchors in a cell (aspect 1.0
+     * and the interpolated scale), all of size 1 (fixed_anchor_size). */
+    static const int strides[] = {8, 16, 32, 32, 32};
+    const int layers = (int)(sizeof strides / sizeof strides[0]);
+    int n = 0;
+    for (int l = 0; l < layers;) {
+        int same = 0;
+        while (l + same < layers && strides[l + same] == strides[l])
+            same++;
+        int g = (DET_SIZE + strides[l] - 1) / strides[l];
+        for (int y = 0; y < g; y++)
+            for (int x = 0; x < g; x++)
+                for (int a = 0; a < 2 * same; a++) {
+                    cx[n] = ((float)x + 0.5f) / (float)g;
+                    cy[n] = ((float)y + 0.5f) / (float)g;
+                    n++;
+                }
+        l += same;
+    }
+    return n;
+}
+
+/* ==== decoding and NMS ==================================================== */
+
+static float box_iou(const seg_person *a, const seg_person *b)
+{
+    float ix = fminf(a->x1, b->x1) - fmaxf(a->x0, b->x0);
+    float iy = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+    if (ix <= 0 || iy <= 0)
+        return 0.0f;
+    float inter = ix * iy;
+    float u = (a->x1 - a->x0) * (a->y1 - a->y0) + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
+    return u > 0 ? inter / u : 0.0f;
+}
+
+static int by_score(const void *pa, const void *pb)
+{
+    const seg_person *a = pa, *b = pb;
+    return (a->score < b->score) - (a->score > b->score);
+}
+
+int seg_pose_decode(const float *boxes, const float *logits, const float *ax, const float *ay,
+                    float min_score, float iou, seg_person *out, int max)
+{
+    /* The candidates: few pass the threshold (about ten for one person). */
+    seg_person cand[256];
+    int nc = 0;
+    const float s = 1.0f / DET_SIZE;
+    for (int i = 0; i < SEG_POSE_ANCHORS && nc < (int)(sizeof cand / sizeof cand[0]); i++) {
+        float l = logits[i];
+        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
+        float score = 1.0f / (1.0f + expf(-l));
+        if (!(score >= min_score))
+            continue;
+        const float *r = boxes + (size_t)i * DET_COORDS;
+        float cx = r[0] * s + ax[i], cy = r[1] * s + ay[i], w = r[2] * s, h = r[3] * s;
+        if (!(w >= 0 && h >= 0))
+            continue;
+        seg_person *p = &cand[nc++];
+        memset(p, 0, sizeof *p);
+        p->score = score;
+        p->x0 = cx - w / 2;
+        p->y0 = cy - h / 2;
+        p->x1 = cx + w / 2;
+        p->y1 = cy + h / 2;
+        for (int k = 0; k < 4; k++) {
+            p->kp[k][0] = r[4 + 2 * k] * s + ax[i];
+            p->kp[k][1] = r[5 + 2 * k] * s + ay[i];
+        }
+    }
+    qsort(cand, (size_t)nc, sizeof cand[0], by_score);
+    unsigned char used[256] = {0};
+    int n = 0;
+    for (int i = 0; i < nc && n < max; i++) {
+        if (used[i])
+            continue;
+        /* Weighted: the best and its overlaps, averaged by score. */
+        seg_person m;
+        memset(&m, 0, sizeof m);
+        float wsum = 0;
+        for (int j = i; j < nc; j++) {
+            if (used[j] || (j != i && !(box_iou(&cand[i], &cand[j]) > iou)))
+                continue;
+            used[j] = 1;
+            float w = cand[j].score;
+            wsum += w;
+            m.x0 += w * cand[j].x0;
+            m.y0 += w * cand[j].y0;
+            m.x1 += w * cand[j].x1;
+            m.y1 += w * cand[j].y1;
+            for (int k = 0; k < 4; k++) {
+                m.kp[k][0] += w * cand[j].kp[k][0];
+                m.kp[k][1] += w * cand[j].kp[k][1];
+            }
+        }
+        m.x0 /= wsum;
+        m.y0 /= wsum;
+        m.x1 /= wsum;
+        m.y1 /= wsum;
+        for (int k = 0; k < 4; k++) {
+            m.kp[k][0] /= wsum;
+            m.kp[k][1] /= wsum;
+        }
+        m.score = cand[i].score;
+        out[n++] = m;
+    }
+    return n;
+}
+
+/* ==== sampling ============================================================ */
+
+static inline int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Bilinear value of one 8-bit plane (pw x ph, stride) at (x, y) in its own
+ * pixel-centre coordinates, edges replicated. */
+static inline float plane_at(const uint8_t *p, int stride, int pw, int ph, float x, float y)
+{
+    float fx = floorf(x), fy = floorf(y);
+    int x0 = (int)fx, y0 = (int)fy;
+    float wx = x - fx, wy = y - fy;
+    int xa = clampi(x0, 0, pw - 1), xb = clampi(x0 + 1, 0, pw - 1);
+    int ya = clampi(y0, 0, ph - 1), yb = clampi(y0 + 1, 0, ph - 1);
+    const uint8_t *ra = p + (size_t)ya * stride, *rb = p + (size_t)yb * stride;
+    float top = ra[xa] + wx * (ra[xb] - ra[xa]);
+    float bot = rb[xa] + wx * (rb[xb] - rb[xa]);
+    return top + wy * (bot - top);
+}
+
+static inline uint8_t to_byte(float v)
+{
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : (int)(v + 0.5f)));
+}
+
+void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float y0, float sx,
+                    float sy, int w, int h, int outside, float lut[3][256], float *dst)
+{
+    int yuv = f->format == SEG_PIX_YUV420P;
+    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+    for (int j = 0; j < h; j++) {
+        float y = y0 + ((float)j + 0.5f) * sy;
+        float *o = dst + (size_t)j * w * 3;
+        for (int i = 0; i < w; i++, o += 3) {
+            float x = x0 + ((float)i + 0.5f) * sx;
+            uint8_t rgb[3];
+            if (outside >= 0 && (x < 0 || y < 0 || x >= f->width || y >= f->height)) {
+                rgb[0] = rgb[1] = rgb[2] = (uint8_t)outside;
+            } else if (yuv) {
+                uint8_t Y = to_byte(plane_at(f->data, f->stride, f->width, f->height, x - 0.5f,
+                                             y - 0.5f));
+                uint8_t U = to_byte(plane_at(f->cb, f->cstride, cw, ch, x / 2 - 0.5f,
+                                             y / 2 - 0.5f));
+                uint8_t V = to_byte(plane_at(f->cr, f->cstride, cw, ch, x / 2 - 0.5f,
+                                             y / 2 - 0.5f));
+                seg_yuv_pixel(t, Y, U, V, rgb);
+            } else {
+                /* RGB24: three interleaved planes of stride f->stride. */
+                float fx = floorf(x - 0.5f), fy = floorf(y - 0.5f);
+                int xa = clampi((int)fx, 0, f->width - 1), xb = clampi((int)fx + 1, 0, f->width - 1);
+                int ya = clampi((int)fy, 0, f->height - 1), yb = clampi((int)fy + 1, 0, f->height - 1);
+                float wx = x - 0.5f - fx, wy = y - 0.5f - fy;
+                const uint8_t *ra = f->data + (size_t)ya * f->stride;
+                const uint8_t *rb = f->data + (size_t)yb * f->stride;
+                for (int c = 0; c < 3; c++) {
+                    float top = ra[3 * xa + c] + wx * (ra[3 * xb + c] - ra[3 * xa + c]);
+                    float bot = rb[3 * xa + c] + wx * (rb[3 * xb + c] - rb[3 * xa + c]);
+                    rgb[c] = to_byte(top + wy * (bot - top));
+                }
+            }
+            o[0] = lut[0][rgb[0]];
+            o[1] = lut[1][rgb[1]];
+            o[2] = lut[2][rgb[2]];
+        }
+    }
+}
+
+/* ==== the detector ======================================================== */
+
+int seg_detector_check(const nn_model *m, char *err, size_t errlen)
+{
+    nn_shape in = nn_model_input_shape(m);
+    if (in.h != DET_SIZE || in.w != DET_SIZE || in.c != 3 || nn_model_output_count(m) < 2) {
+        seg_format_error(err, errlen, __func__, "not a pose detector: it takes [%d,%d,%d,%d] "
+                         "and has %d output(s); MediaPipe's pose_detection.tflite takes "
+                         "[1,224,224,3] and gives boxes and scores", in.n, in.h, in.w, in.c,
+                         nn_model_output_count(m));
+        return SEG_ERR_UNSUPPORTED;
+    }
+    nn_shape b = nn_model_output_shape_k(m, 0), s = nn_model_output_shape_k(m, 1);
+    if ((size_t)b.h * b.w != SEG_POSE_ANCHORS || b.c != DET_COORDS ||
+        (size_t)s.h * s.w * s.c != SEG_POSE_ANCHORS) {
+        seg_format_error(err, errlen, __func__, "not a pose detector: outputs [%d,%d,%d] and "
+                         "[%d,%d,%d], not %d x 12 boxes and %d scores", b.h, b.w, b.c, s.h, s.w,
+                         s.c, SEG_POSE_ANCHORS, SEG_POSE_ANCHORS);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    return SEG_OK;
+}
+
+void seg_detector_init(seg_detector *d, nn_model *m, int owns)
+{
+    memset(d, 0, sizeof *d);
+    d->nn = m;
+    d->owns_nn = owns;
+    (void)seg_pose_anchors(d->ax, d->ay);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 256; i++)
+            d->lut[c][i] = (float)i / 127.5f - 1.0f;
+}
+
+void seg_detector_close(seg_detector *d)
+{
+    if (d->owns_nn)
+        nn_model_free(&d->nn);
+    d->nn = NULL;
+}
+
+int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int max)
+{
+    int key = 1 + 2 * (int)f->matrix + (f->full_range ? 1 : 0);
+    if (f->format == SEG_PIX_YUV420P && key != d->yuv_key) {
+        seg_yuv_tables_init(&d->yuv, f->matrix, f->full_range);
+        d->yuv_key = key;
+    }
+    /* Letterbox: the long side fills the input, centred; bars are byte 0,
+     * which normalises to -1 as MediaPipe's BORDER_ZERO does. */
+    float long_side = (float)(f->width > f->height ? f->width : f->height);
+    float step = long_side / DET_SIZE;
+    float x0 = ((float)f->width - long_side) / 2, y0 = ((float)f->height - long_side) / 2;
+    seg_sample_rgb(f, &d->yuv, x0, y0, step, step, DET_SIZE, DET_SIZE, 0, d->lut,
+                   nn_model_input(d->nn));
+    int st = nn_model_run(d->nn);
+    if (st)
+        return st;
+    int n = seg_pose_decode(nn_model_output_k(d->nn, 0), nn_model_output_k(d->nn, 1), d->ax,
+                            d->ay, DET_MIN_SCORE, DET_NMS_IOU, out, max);
+    for (int i = 0; i < n; i++) {
+        seg_person *p = &out[i];
+        /* 0..1 of the letterboxed input -> frame pixels. */
+        p->x0 = x0 + p->x0 * long_side;
+        p->x1 = x0 + p->x1 * long_side;
+        p->y0 = y0 + p->y0 * long_side;
+        p->y1 = y0 + p->y1 * long_side;
+        for (int k = 0; k < 4; k++) {
+            p->kp[k][0] = x0 + p->kp[k][0] * long_side;
+            p->kp[k][1] = y0 + p->kp[k][1] * long_side;
+        }
+        float dx = p->kp[1][0] - p->kp[0][0], dy = p->kp[1][1] - p->kp[0][1];
+        p->roi_side = ROI_SCALE * sqrtf(dx * dx + dy * dy);
+        p->roi_x = p->kp[0][0] - p->roi_side / 2;
+        p->roi_y = p->kp[0][1] - p->roi_side / 2;
+    }
+    return n;
+}

@@ -1,0 +1,90 @@
+/* seg_detect.h - finding people before segmenting them: MediaPipe's pose
+ * detector (BlazePose's 224x224 SSD, pose_detection.tflite), its anchors,
+ * its box decoding and weighted non-maximum suppression, and the square
+ * region of interest each person gets; sampling a frame into a model's
+ * input over any rectangle, and pasting a region's mask back.
+ *
+ * Facts (anchor options, decoding, NMS, keypoints, ROI) are those of
+ * MediaPipe's pose_detection_cpu.pbtxt and pose_detection_to_roi.pbtxt, as
+ * collected in the team's notes; the code is our own.
+ *
+ * Example: a 1280x720 frame is letterboxed into 224x224 (scale 0.175, bars
+ * of 49 rows at -1.0), the model gives 2254 boxes of 12 numbers and 2254
+ * score logits; those scoring >= 0.5 are merged by weighted NMS (IoU > 0.3)
+ * into people, each mapped back to frame pixels; a person's region is the
+ * square of side 2.5 * |full-body point - hip centre| around the hip centre.
+ * Private to pipeline/. */
+#ifndef SEG_DETECT_H
+#define SEG_DETECT_H
+
+#include "nn.h"
+#include "seg_image.h"
+
+/** Anchors of the 224x224 pose detector (28x28x2 + 14x14x2 + 7x7x6). */
+#define SEG_POSE_ANCHORS 2254
+/** Most people a frame is searched for. */
+#define SEG_MAX_PEOPLE 8
+
+/** A person found, in frame pixels. */
+typedef struct seg_person {
+    float score;             /**< 0..1 */
+    float x0, y0, x1, y1;    /**< the detector's box (head and shoulders) */
+    float kp[4][2];          /**< hip centre, full-body point, shoulder centre,
+                                  upper-body point */
+    float roi_x, roi_y;      /**< the region's top-left corner (may be outside) */
+    float roi_side;          /**< its side (a square) */
+} seg_person;
+
+/** The anchor centres, in 0..1 of the 224x224 input, in the model's order
+ *  (layer, row, column, anchor). Returns SEG_POSE_ANCHORS. */
+int seg_pose_anchors(float *cx, float *cy);
+
+/**
+ * Decode the detector's outputs into people in the letterboxed input's
+ * 0..1 coordinates: score = sigmoid(logit clipped to +-100) >= @p min_score;
+ * box centre and keypoints relative to the anchor, sizes in input pixels;
+ * boxes of negative size dropped. Then weighted NMS: the best remaining
+ * detection and every other with IoU > @p iou are averaged by score (box
+ * corners and keypoints), keeping the best score. At most @p max people,
+ * best first. @return their number.
+ */
+int seg_pose_decode(const float *boxes, const float *logits, const float *ax, const float *ay,
+                    float min_score, float iou, seg_person *out, int max);
+
+/**
+ * Bilinear samples of @p f (RGB24 or YUV420P; @p t: tables for its matrix
+ * and range) on a w x h grid whose pixel (i, j) has its centre at frame
+ * position (x0 + (i + 0.5) * sx, y0 + (j + 0.5) * sy), normalised through
+ * @p lut into @p dst (w * h * 3 floats, NHWC). Outside the frame: the
+ * nearest edge pixel (@p outside < 0) or the byte value @p outside.
+ */
+void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float y0, float sx,
+                    float sy, int w, int h, int outside, float lut[3][256], float *dst);
+
+/** A detector: the model, its anchors, its input normalisation. */
+typedef struct seg_detector {
+    nn_model *nn;
+    int owns_nn;
+    float ax[SEG_POSE_ANCHORS], ay[SEG_POSE_ANCHORS];
+    float lut[3][256];       /**< byte -> [-1, 1] */
+    seg_yuv_tables yuv;      /**< for frame_key's matrix and range */
+    int yuv_key;
+} seg_detector;
+
+/** Check that @p m is a pose detector (224x224x3 in; 2254x12 and 2254x1
+ *  out). SEG_ERR_UNSUPPORTED with a message naming what differs. */
+int seg_detector_check(const nn_model *m, char *err, size_t errlen);
+
+/** Set up @p d to run @p m (borrowed unless @p owns). */
+void seg_detector_init(seg_detector *d, nn_model *m, int owns);
+void seg_detector_close(seg_detector *d);
+
+/**
+ * Find the people in @p f (letterboxed as MediaPipe does: aspect kept,
+ * centred, bars at -1), best first, in frame pixels, with their regions.
+ * @return their number (0..max), or a negative status (inference failed or
+ *         was interrupted).
+ */
+int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int max);
+
+#endif
