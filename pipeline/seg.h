@@ -63,6 +63,20 @@ typedef enum seg_fit {
     SEG_FIT_COUNT
 } seg_fit;
 
+/** Where the model looks (--find). */
+typedef enum seg_find {
+    SEG_FIND_NONE = 0, /**< the whole frame, as --fit says */
+    SEG_FIND_POSE,     /**< people first (MediaPipe's pose detector), then each
+                            person's square region at the model's size, pasted
+                            back; nobody found = an empty mask */
+    SEG_FIND_COUNT
+} seg_find;
+
+/** "none", "pose"; NULL if out of range. */
+const char *seg_find_name(seg_find f);
+/** Parse a --find value; -1 when unknown. */
+int seg_find_parse(const char *name);
+
 /** "stretch", "letterbox", "crop"; NULL if out of range. */
 const char *seg_fit_name(seg_fit f);
 /** Parse a --fit value; -1 when unknown. */
@@ -122,7 +136,10 @@ typedef struct seg_config {
     int no_pacing;            /**< window: do not play files at their own pace (--bench) */
     const char *dump_dir;     /**< --dump-frames DIR: composite + mask PNGs; NULL = none */
     int dump_every;           /**< dump every N-th frame (0 = 1) */
-    seg_fit fit;              /**< --fit */
+    seg_fit fit;              /**< --fit (whole-frame segmentation) */
+    seg_find find;            /**< --find: the whole frame, or people first */
+    const char *detector;     /**< --detector: the person detector for --find pose
+                                   (default models/pose_detection.tflite) */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
     const char *eval_gt;      /**< --eval: ground truth to score the masks against,

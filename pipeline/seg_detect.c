@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DET_SIZE 224
-#define DET_COORDS 12
-#define DET_MIN_SCORE 0.5f
 #define DET_NMS_IOU 0.3f
 /* Region of interest: twice the hip-to-full-body distance, scaled by 1.25
  * (MediaPipe's pose_detection_to_roi). */
@@ -15,19 +12,23 @@
 
 /* ==== anchors ============================================================= */
 
-int seg_pose_anchors(float *cx, float *cy)
+const seg_ssd_spec SEG_SSD_POSE = {"pose detector", 224, SEG_POSE_ANCHORS, 12,
+                                   {8, 16, 32, 32, 32}, 5, 0.5f};
+const seg_ssd_spec SEG_SSD_FACE = {"face detector", 128, SEG_FACE_ANCHORS, 16,
+                                   {8, 16, 16, 16}, 4, 0.5f};
+
+int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy)
 {
-    /* SSD anchors with 5 layers of strides 8, 16, 32, 32, 32: layers of one
-     * stride share a grid; each layer puts 2 anchors in a cell (aspect 1.0
-     * and the interpolated scale), all of size 1 (fixed_anchor_size). */
-    static const int strides[] = {8, 16, 32, 32, 32};
-    const int layers = (int)(sizeof strides / sizeof strides[0]);
+    /* SSD anchors: layers of one stride share a grid; each layer puts 2
+     * anchors in a cell (aspect 1.0 and the interpolated scale), all of
+     * size 1 (fixed_anchor_size), so only the centres matter. */
+    const int *strides = spec->strides, layers = spec->layers;
     int n = 0;
     for (int l = 0; l < layers;) {
         int same = 0;
         while (l + same < layers && strides[l + same] == strides[l])
             same++;
-        int g = (DET_SIZE + strides[l] - 1) / strides[l];
+        int g = (spec->size + strides[l] - 1) / strides[l];
         for (int y = 0; y < g; y++)
             for (int x = 0; x < g; x++)
                 for (int a = 0; a < 2 * same; a++) {
@@ -59,20 +60,24 @@ static int by_score(const void *pa, const void *pb)
     return (a->score < b->score) - (a->score > b->score);
 }
 
-int seg_pose_decode(const float *boxes, const float *logits, const float *ax, const float *ay,
-                    float min_score, float iou, seg_person *out, int max)
+int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
+                   const float *ax, const float *ay, float min_score, float iou, seg_person *out,
+                   int max)
 {
     /* The candidates: few pass the threshold (about ten for one person). */
     seg_person cand[256];
     int nc = 0;
-    const float s = 1.0f / DET_SIZE;
-    for (int i = 0; i < SEG_POSE_ANCHORS && nc < (int)(sizeof cand / sizeof cand[0]); i++) {
+    const float s = 1.0f / (float)spec->size;
+    int nkp = (spec->coords - 4) / 2;
+    if (nkp > 4)
+        nkp = 4; /* a face's first four: eyes, nose, mouth */
+    for (int i = 0; i < spec->n_anchors && nc < (int)(sizeof cand / sizeof cand[0]); i++) {
         float l = logits[i];
         l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
         float score = 1.0f / (1.0f + expf(-l));
         if (!(score >= min_score))
             continue;
-        const float *r = boxes + (size_t)i * DET_COORDS;
+        const float *r = boxes + (size_t)i * spec->coords;
         float cx = r[0] * s + ax[i], cy = r[1] * s + ay[i], w = r[2] * s, h = r[3] * s;
         if (!(w >= 0 && h >= 0))
             continue;
@@ -83,7 +88,7 @@ int seg_pose_decode(const float *boxes, const float *logits, const float *ax, co
         p->y0 = cy - h / 2;
         p->x1 = cx + w / 2;
         p->y1 = cy + h / 2;
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < nkp; k++) {
             p->kp[k][0] = r[4 + 2 * k] * s + ax[i];
             p->kp[k][1] = r[5 + 2 * k] * s + ay[i];
         }
@@ -198,33 +203,34 @@ void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float
 
 /* ==== the detector ======================================================== */
 
-int seg_detector_check(const nn_model *m, char *err, size_t errlen)
+int seg_detector_check(const seg_ssd_spec *spec, const nn_model *m, char *err, size_t errlen)
 {
     nn_shape in = nn_model_input_shape(m);
-    if (in.h != DET_SIZE || in.w != DET_SIZE || in.c != 3 || nn_model_output_count(m) < 2) {
-        seg_format_error(err, errlen, __func__, "not a pose detector: it takes [%d,%d,%d,%d] "
-                         "and has %d output(s); MediaPipe's pose_detection.tflite takes "
-                         "[1,224,224,3] and gives boxes and scores", in.n, in.h, in.w, in.c,
-                         nn_model_output_count(m));
-        return SEG_ERR_UNSUPPORTED;
+    int ok = in.h == spec->size && in.w == spec->size && in.c == 3 &&
+             nn_model_output_count(m) >= 2;
+    for (int k = 0; ok && k < 2; k++) {
+        nn_shape o = nn_model_output_shape_k(m, k);
+        ok = (size_t)o.h * o.w == (size_t)spec->n_anchors && (o.c == 1 || o.c == spec->coords);
     }
-    nn_shape b = nn_model_output_shape_k(m, 0), s = nn_model_output_shape_k(m, 1);
-    if ((size_t)b.h * b.w != SEG_POSE_ANCHORS || b.c != DET_COORDS ||
-        (size_t)s.h * s.w * s.c != SEG_POSE_ANCHORS) {
-        seg_format_error(err, errlen, __func__, "not a pose detector: outputs [%d,%d,%d] and "
-                         "[%d,%d,%d], not %d x 12 boxes and %d scores", b.h, b.w, b.c, s.h, s.w,
-                         s.c, SEG_POSE_ANCHORS, SEG_POSE_ANCHORS);
+    if (!ok || nn_model_output_shape_k(m, 0).c == nn_model_output_shape_k(m, 1).c) {
+        seg_format_error(err, errlen, __func__, "not a %s: it takes [%d,%d,%d,%d] and has %d "
+                         "output(s); MediaPipe's takes [1,%d,%d,3] and gives %d boxes of %d "
+                         "numbers and %d scores", spec->name, in.n, in.h, in.w, in.c,
+                         nn_model_output_count(m), spec->size, spec->size, spec->n_anchors,
+                         spec->coords, spec->n_anchors);
         return SEG_ERR_UNSUPPORTED;
     }
     return SEG_OK;
 }
 
-void seg_detector_init(seg_detector *d, nn_model *m, int owns)
+void seg_detector_init(seg_detector *d, const seg_ssd_spec *spec, nn_model *m, int owns)
 {
     memset(d, 0, sizeof *d);
+    d->spec = spec;
     d->nn = m;
     d->owns_nn = owns;
-    (void)seg_pose_anchors(d->ax, d->ay);
+    d->boxes_out = nn_model_output_shape_k(m, 0).c == spec->coords ? 0 : 1;
+    (void)seg_ssd_anchors(spec, d->ax, d->ay);
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < 256; i++)
             d->lut[c][i] = (float)i / 127.5f - 1.0f;
@@ -247,15 +253,17 @@ int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int m
     /* Letterbox: the long side fills the input, centred; bars are byte 0,
      * which normalises to -1 as MediaPipe's BORDER_ZERO does. */
     float long_side = (float)(f->width > f->height ? f->width : f->height);
-    float step = long_side / DET_SIZE;
+    int size = d->spec->size;
+    float step = long_side / (float)size;
     float x0 = ((float)f->width - long_side) / 2, y0 = ((float)f->height - long_side) / 2;
-    seg_sample_rgb(f, &d->yuv, x0, y0, step, step, DET_SIZE, DET_SIZE, 0, d->lut,
+    seg_sample_rgb(f, &d->yuv, x0, y0, step, step, size, size, 0, d->lut,
                    nn_model_input(d->nn));
     int st = nn_model_run(d->nn);
     if (st)
         return st;
-    int n = seg_pose_decode(nn_model_output_k(d->nn, 0), nn_model_output_k(d->nn, 1), d->ax,
-                            d->ay, DET_MIN_SCORE, DET_NMS_IOU, out, max);
+    int n = seg_ssd_decode(d->spec, nn_model_output_k(d->nn, d->boxes_out),
+                           nn_model_output_k(d->nn, 1 - d->boxes_out), d->ax, d->ay,
+                           d->spec->min_score, DET_NMS_IOU, out, max);
     for (int i = 0; i < n; i++) {
         seg_person *p = &out[i];
         /* 0..1 of the letterboxed input -> frame pixels. */
@@ -267,6 +275,8 @@ int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int m
             p->kp[k][0] = x0 + p->kp[k][0] * long_side;
             p->kp[k][1] = y0 + p->kp[k][1] * long_side;
         }
+        if (d->spec != &SEG_SSD_POSE)
+            continue; /* a face: no body region */
         float dx = p->kp[1][0] - p->kp[0][0], dy = p->kp[1][1] - p->kp[0][1];
         p->roi_side = ROI_SCALE * sqrtf(dx * dx + dy * dy);
         p->roi_x = p->kp[0][0] - p->roi_side / 2;

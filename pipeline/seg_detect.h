@@ -22,6 +22,26 @@
 
 /** Anchors of the 224x224 pose detector (28x28x2 + 14x14x2 + 7x7x6). */
 #define SEG_POSE_ANCHORS 2254
+/** Anchors of the 128x128 short-range face detector (16x16x2 + 8x8x6). */
+#define SEG_FACE_ANCHORS 896
+/** The most anchors a detector here has. */
+#define SEG_MAX_ANCHORS SEG_POSE_ANCHORS
+
+/** One of MediaPipe's SSD detectors: its input, anchors and outputs. */
+typedef struct seg_ssd_spec {
+    const char *name;        /**< for messages */
+    int size;                /**< square input, pixels */
+    int n_anchors;
+    int coords;              /**< numbers per box: 4 + 2 per keypoint */
+    int strides[8];          /**< SSD layers' strides (equal ones share a grid) */
+    int layers;
+    float min_score;
+} seg_ssd_spec;
+
+/** MediaPipe's pose detector (pose_detection.tflite). */
+extern const seg_ssd_spec SEG_SSD_POSE;
+/** MediaPipe's short-range face detector (face_detection_short_range.tflite). */
+extern const seg_ssd_spec SEG_SSD_FACE;
 /** Most people a frame is searched for. */
 #define SEG_MAX_PEOPLE 8
 
@@ -35,9 +55,10 @@ typedef struct seg_person {
     float roi_side;          /**< its side (a square) */
 } seg_person;
 
-/** The anchor centres, in 0..1 of the 224x224 input, in the model's order
- *  (layer, row, column, anchor). Returns SEG_POSE_ANCHORS. */
-int seg_pose_anchors(float *cx, float *cy);
+/** The anchor centres of @p spec, in 0..1 of its input, in the model's
+ *  order (layer, row, column, anchor): 2 per layer and cell (aspect 1 and
+ *  the interpolated scale). Returns their number (spec->n_anchors). */
+int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy);
 
 /**
  * Decode the detector's outputs into people in the letterboxed input's
@@ -48,8 +69,9 @@ int seg_pose_anchors(float *cx, float *cy);
  * corners and keypoints), keeping the best score. At most @p max people,
  * best first. @return their number.
  */
-int seg_pose_decode(const float *boxes, const float *logits, const float *ax, const float *ay,
-                    float min_score, float iou, seg_person *out, int max);
+int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
+                   const float *ax, const float *ay, float min_score, float iou, seg_person *out,
+                   int max);
 
 /**
  * Bilinear samples of @p f (RGB24 or YUV420P; @p t: tables for its matrix
@@ -63,25 +85,30 @@ void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float
 
 /** A detector: the model, its anchors, its input normalisation. */
 typedef struct seg_detector {
+    const seg_ssd_spec *spec;
     nn_model *nn;
     int owns_nn;
-    float ax[SEG_POSE_ANCHORS], ay[SEG_POSE_ANCHORS];
+    int boxes_out;           /**< which output holds the boxes (the other: scores) */
+    float ax[SEG_MAX_ANCHORS], ay[SEG_MAX_ANCHORS];
     float lut[3][256];       /**< byte -> [-1, 1] */
     seg_yuv_tables yuv;      /**< for frame_key's matrix and range */
     int yuv_key;
 } seg_detector;
 
-/** Check that @p m is a pose detector (224x224x3 in; 2254x12 and 2254x1
- *  out). SEG_ERR_UNSUPPORTED with a message naming what differs. */
-int seg_detector_check(const nn_model *m, char *err, size_t errlen);
+/** Check that @p m is the detector @p spec describes (its input size, its
+ *  box and score outputs). SEG_ERR_UNSUPPORTED with a message naming what
+ *  differs. */
+int seg_detector_check(const seg_ssd_spec *spec, const nn_model *m, char *err, size_t errlen);
 
-/** Set up @p d to run @p m (borrowed unless @p owns). */
-void seg_detector_init(seg_detector *d, nn_model *m, int owns);
+/** Set up @p d to run @p m, checked against @p spec (borrowed unless
+ *  @p owns). */
+void seg_detector_init(seg_detector *d, const seg_ssd_spec *spec, nn_model *m, int owns);
 void seg_detector_close(seg_detector *d);
 
 /**
- * Find the people in @p f (letterboxed as MediaPipe does: aspect kept,
- * centred, bars at -1), best first, in frame pixels, with their regions.
+ * Find the people (or faces) in @p f (letterboxed as MediaPipe does: aspect
+ * kept, centred, bars at -1), best first, in frame pixels; pose detections
+ * get their regions.
  * @return their number (0..max), or a negative status (inference failed or
  *         was interrupted).
  */

@@ -22,6 +22,23 @@ int seg_fit_parse(const char *name)
     return -1;
 }
 
+static const char *const FIND_NAMES[] = {"none", "pose"};
+_Static_assert(sizeof(FIND_NAMES) / sizeof(FIND_NAMES[0]) == SEG_FIND_COUNT,
+               "name every seg_find");
+
+const char *seg_find_name(seg_find f)
+{
+    return ((int)f >= 0 && f < SEG_FIND_COUNT) ? FIND_NAMES[f] : NULL;
+}
+
+int seg_find_parse(const char *name)
+{
+    for (int i = 0; name && i < SEG_FIND_COUNT; i++)
+        if (strcmp(name, FIND_NAMES[i]) == 0)
+            return i;
+    return -1;
+}
+
 static int clampi(int v, int lo, int hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -66,6 +83,13 @@ void seg_fit_geometry(seg_fit fit, int fw, int fh, nn_shape in, nn_shape out, se
         g->mx = clampi((int)lround((double)out.w * g->src_x / g->src_w), 0, g->mask_w - out.w);
         g->my = clampi((int)lround((double)out.h * g->src_y / g->src_h), 0, g->mask_h - out.h);
     }
+}
+
+void seg_region_grid(int fw, int fh, int *gw, int *gh)
+{
+    int k = ((fw > fh ? fw : fh) + SEG_REGION_GRID - 1) / SEG_REGION_GRID;
+    *gw = (fw + k - 1) / k;
+    *gh = (fh + k - 1) / k;
 }
 
 void seg_fit_place_mask(const seg_fit_geom *g, int ow, int oh, const float *m, const uint8_t *l,

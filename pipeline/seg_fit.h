@@ -43,4 +43,10 @@ void seg_fit_geometry(seg_fit fit, int frame_w, int frame_h, nn_shape in, nn_sha
 void seg_fit_place_mask(const seg_fit_geom *g, int ow, int oh, const float *m, const uint8_t *l,
                         float *mask, uint8_t *labels);
 
+/** --find pose: the mask grid of a @p fw x @p fh frame whose people are
+ *  segmented region by region: the frame at most SEG_REGION_GRID pixels on
+ *  its long side (1280x720 -> 640x360); the compositor upsamples it. */
+#define SEG_REGION_GRID 640
+void seg_region_grid(int fw, int fh, int *gw, int *gh);
+
 #endif

@@ -210,6 +210,12 @@ int seg_job_create_pool(seg_job *job)
     size_t mask_len = (size_t)g.mask_w * (size_t)g.mask_h;
     if (mask_len < out_len)
         mask_len = out_len;
+    if (job->detector) {
+        int gw, gh;
+        seg_region_grid(info->width, info->height, &gw, &gh);
+        if ((size_t)gw * gh > mask_len)
+            mask_len = (size_t)gw * gh;
+    }
     disp_mode mode = job->cfg->disp.mode;
     /* At most in flight: 1 being decoded, per worker a full frame ring, one
      * in hand and a full result ring, 2 in the renderer's hands while it

@@ -129,6 +129,9 @@ typedef struct seg_job {
      * read. */
     const seg_config *cfg;
     const seg_model *model;  /**< the model the workers' instances share */
+    nn_model *detector;      /**< --find pose: the person detector the workers'
+                                  instances share; NULL otherwise */
+    nn_model *face_detector; /**< --find pose: the face detector (close-ups) */
     const io_video_info *info; /**< the input's, valid while src is open */
     int live;                /**< SEG_MODE_LIVE rules apply */
     int nworkers;

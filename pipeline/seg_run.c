@@ -80,6 +80,7 @@ typedef struct run {
     int cores, threads;
     seg_job *job;
     seg_model model;
+    nn_model *detector, *face_detector; /* --find pose */
     seg_decoder dec;
     seg_worker workers[SEG_MAX_WORKERS];
     seg_renderer ren;
@@ -140,6 +141,21 @@ static int open_models(run *r)
     job->work_fmt = disp_mode_takes_yuv(m) && !cfg->compose_rgb && (cfg->output || !cfg->display)
                         ? SEG_PIX_YUV420P
                         : SEG_PIX_RGB24;
+    if (cfg->find == SEG_FIND_POSE) {
+        const char *path = cfg->detector ? cfg->detector : "models/pose_detection.tflite";
+        const char *face = "models/face_detection_short_range.tflite";
+        if ((st = nn_model_load_file(&r->detector, path, msg, sizeof msg)) ||
+            (st = seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg)) ||
+            (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||
+            (st = seg_detector_check(&SEG_SSD_FACE, r->face_detector, msg, sizeof msg))) {
+            char m2[700];
+            snprintf(m2, sizeof m2, "--find pose: %s%s", msg,
+                     cfg->detector ? "" : " (scripts/setup.sh fetches it; or give --detector FILE)");
+            return step_failed(r, st, SEG_WHERE_MODEL, m2);
+        }
+        job->detector = r->detector;
+        job->face_detector = r->face_detector;
+    }
     for (int i = 0; i < job->nworkers; i++)
         if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
             return step_failed(r, st, SEG_WHERE_OTHER, msg);
@@ -468,6 +484,8 @@ static void close_run(run *r)
     seg_renderer_close(&r->ren);
     seg_encoder_close(&r->enc);
     seg_model_close(&r->model);
+    nn_model_free(&r->detector);
+    nn_model_free(&r->face_detector);
     seg_job_free(&r->job);
 }
 

@@ -29,6 +29,7 @@
 
 #include "disp.h"
 #include "disp_window.h"
+#include "seg_detect.h"
 #include "seg_fit.h"
 #include "seg_job.h"
 
@@ -65,7 +66,13 @@ typedef struct seg_worker {
                                 YUV frame (then made RGB with yuv_tab) */
     seg_yuv_tables yuv_tab;/**< for small's matrix and range (made with the scaler) */
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
-    float *raw_mask;       /**< letterbox/crop: the model-output-sized mask */
+    seg_detector det;      /**< --find pose: its instance of the pose detector */
+    seg_detector face;     /**< ... and of the face detector (close-ups) */
+    seg_person people[SEG_MAX_PEOPLE]; /**< found in the current frame */
+    int npeople;
+    seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
+    int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
+    float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */
     uint8_t *raw_labels;   /**< ... and labels (multi-class) */
     seg_slot end;          /**< this worker's END message */
     pthread_t thread;

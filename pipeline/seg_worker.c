@@ -25,11 +25,25 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
     }
     nn_model_set_threads(w->nn, threads);
     nn_model_set_cancel_flag(w->nn, &job->stop);
+    if (job->detector) {
+        nn_model *d = job->detector, *fd = job->face_detector;
+        if (id > 0 && ((st = nn_model_clone(&d, job->detector, err, errlen)) ||
+                       (st = nn_model_clone(&fd, job->face_detector, err, errlen)))) {
+            nn_model_free(&d);
+            return st;
+        }
+        seg_detector_init(&w->det, &SEG_SSD_POSE, d, id > 0);
+        seg_detector_init(&w->face, &SEG_SSD_FACE, fd, id > 0);
+        for (int k = 0; k < 2; k++) {
+            nn_model_set_threads(k ? fd : d, threads);
+            nn_model_set_cancel_flag(k ? fd : d, &job->stop);
+        }
+    }
     size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
     if ((st = seg_image_alloc(&w->small, job->in_shape.w, job->in_shape.h,
                               job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P
                                                                : SEG_PIX_RGB24)) ||
-        (job->cfg->fit != SEG_FIT_STRETCH &&
+        ((job->cfg->fit != SEG_FIT_STRETCH || job->detector) &&
          (!(w->raw_mask = malloc(out_len * sizeof(float))) ||
           (job->multiclass && !(w->raw_labels = malloc(out_len)))))) {
         seg_format_error(err, errlen, __func__, "out of memory for inference worker %d", id);
@@ -45,6 +59,12 @@ void seg_worker_close(seg_worker *w)
     else if (w->nn)
         nn_model_set_cancel_flag(w->nn, NULL); /* the flag dies with the job */
     w->nn = NULL;
+    if (w->det.nn && !w->det.owns_nn)
+        nn_model_set_cancel_flag(w->det.nn, NULL);
+    if (w->face.nn && !w->face.owns_nn)
+        nn_model_set_cancel_flag(w->face.nn, NULL);
+    seg_detector_close(&w->det);
+    seg_detector_close(&w->face);
     io_scaler_free(&w->scaler);
     seg_image_free(&w->small);
     free(w->raw_mask);
@@ -213,37 +233,160 @@ static int convert_frame(seg_worker *w, seg_slot *s)
     return SEG_OK;
 }
 
-/* Scale, normalise, infer, mask. SEG_ERR_INTERRUPTED (not recorded) when a
- * stop ended the inference early. */
+/* ==== --find pose: people first ========================================== */
+
+/* Paste a region's mask (ow x oh, covering rx, ry, rw x rh of the frame)
+ * into the slot's mask grid (gw x gh over the fw x fh frame), bilinear,
+ * keeping the larger value where regions overlap. */
+static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float rx, float ry,
+                         float rw, float rh, int fw, int fh, seg_slot *s)
+{
+    int gw = s->mask_w, gh = s->mask_h;
+    float gx = (float)fw / gw, gy = (float)fh / gh; /* frame pixels per grid cell */
+    int x0 = (int)floorf(rx / gx), x1 = (int)ceilf((rx + rw) / gx);
+    int y0 = (int)floorf(ry / gy), y1 = (int)ceilf((ry + rh) / gy);
+    x0 = clampi(x0, 0, gw);
+    x1 = clampi(x1, 0, gw);
+    y0 = clampi(y0, 0, gh);
+    y1 = clampi(y1, 0, gh);
+    for (int y = y0; y < y1; y++) {
+        float v = (((float)y + 0.5f) * gy - ry) / rh * (float)oh - 0.5f;
+        if (v < -0.5f || v > (float)oh - 0.5f)
+            continue;
+        int va = clampi((int)floorf(v), 0, oh - 1), vb = clampi((int)floorf(v) + 1, 0, oh - 1);
+        float wv = v - floorf(v);
+        float *row = s->mask + (size_t)y * gw;
+        uint8_t *lrow = l ? s->labels + (size_t)y * gw : NULL;
+        for (int x = x0; x < x1; x++) {
+            float u = (((float)x + 0.5f) * gx - rx) / rw * (float)ow - 0.5f;
+            if (u < -0.5f || u > (float)ow - 0.5f)
+                continue;
+            int ua = clampi((int)floorf(u), 0, ow - 1), ub = clampi((int)floorf(u) + 1, 0, ow - 1);
+            float wu = u - floorf(u);
+            const float *ra = m + (size_t)va * ow, *rb = m + (size_t)vb * ow;
+            float top = ra[ua] + wu * (ra[ub] - ra[ua]);
+            float p = top + wv * (rb[ua] + wu * (rb[ub] - rb[ua]) - top);
+            if (p > row[x]) {
+                row[x] = p;
+                if (lrow)
+                    lrow[x] = l[(size_t)(wv < 0.5f ? va : vb) * ow + (wu < 0.5f ? ua : ub)];
+            }
+        }
+    }
+}
+
+/* A face at least this share of the frame's height makes the frame a
+ * close-up: the whole frame goes to the model (its own domain, a webcam
+ * portrait) instead of the people's regions. */
+#define CLOSEUP_FACE_SHARE 0.125f
+
+/* --find pose, first step: a close-up (a large face; *closeup = 1), or the
+ * people (their number in w->npeople). */
+static int find_people(seg_worker *w, const seg_image *f, int *closeup)
+{
+    int key = 1 + 2 * (int)f->matrix + (f->full_range ? 1 : 0);
+    if (f->format == SEG_PIX_YUV420P && key != w->frame_key) {
+        seg_yuv_tables_init(&w->frame_tab, f->matrix, f->full_range);
+        w->frame_key = key;
+    }
+    *closeup = 0;
+    w->npeople = 0;
+    seg_person faces[SEG_MAX_PEOPLE];
+    int n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++)
+        if (faces[i].y1 - faces[i].y0 >= CLOSEUP_FACE_SHARE * (float)f->height)
+            *closeup = 1;
+    if (*closeup)
+        return SEG_OK;
+    n = seg_detector_run(&w->det, f, w->people, SEG_MAX_PEOPLE);
+    if (n < 0)
+        return n;
+    w->npeople = n;
+    return SEG_OK;
+}
+
+/* --find pose, second step: segment each person's region at the model's
+ * size and paste the masks into the slot's grid. Nobody: an empty mask. */
+static int infer_regions(seg_worker *w, seg_slot *s)
+{
+    seg_job *job = w->job;
+    const seg_image *f = &s->image;
+    int st, fw = f->width, fh = f->height;
+    int gw, gh;
+    seg_region_grid(fw, fh, &gw, &gh);
+    if ((st = slot_mask_room(job, s, (size_t)gw * gh))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d mask", gw, gh);
+        return st;
+    }
+    s->mask_w = gw;
+    s->mask_h = gh;
+    memset(s->mask, 0, (size_t)gw * gh * sizeof(float));
+    if (job->multiclass)
+        memset(s->labels, 0, (size_t)gw * gh);
+    nn_shape in = job->in_shape, out = job->out_shape;
+    for (int i = 0; i < w->npeople; i++) {
+        const seg_person *p = &w->people[i];
+        /* The region at the model's aspect, centred on the person's. */
+        float rw = p->roi_side, rh = p->roi_side * (float)in.h / (float)in.w;
+        float rx = p->roi_x, ry = p->roi_y + (p->roi_side - rh) / 2;
+        seg_sample_rgb(f, &w->frame_tab, rx, ry, rw / (float)in.w, rh / (float)in.h, in.w, in.h,
+                       -1, job->lut, nn_model_input(w->nn));
+        if ((st = nn_model_run(w->nn)))
+            return st;
+        seg_model_mask(job->model, nn_model_output(w->nn), w->raw_mask,
+                       job->multiclass ? w->raw_labels : NULL,
+                       job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
+        paste_region(w->raw_mask, job->multiclass ? w->raw_labels : NULL, out.w, out.h, rx, ry,
+                     rw, rh, fw, fh, s);
+    }
+    return SEG_OK;
+}
+
+/* Scale, normalise, infer, mask: the whole frame (as --fit says), or with
+ * --find pose the people's regions (the whole frame for a close-up).
+ * SEG_ERR_INTERRUPTED (not recorded) when a stop ended an inference early. */
 static int infer_frame(seg_worker *w, seg_slot *s)
 {
     seg_job *job = w->job;
-    int st;
-    double ta = seg_clock_ms();
+    int st = SEG_OK, whole = 1;
+    double ta = seg_clock_ms(), tb = ta;
     const seg_fit_geom *g = &w->geom;
-    if ((st = convert_frame(w, s)))
-        return st;
-    if ((st = slot_mask_room(job, s, (size_t)g->mask_w * g->mask_h))) {
-        seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d mask", g->mask_w,
-                     g->mask_h);
-        return st;
+    if (job->detector) {
+        /* Finding people, sampling and pasting count as inference. */
+        if (!(st = find_people(w, &s->image, &whole)) && !whole)
+            st = infer_regions(w, s);
     }
-    double tb = seg_clock_ms();
-    if ((st = nn_model_run(w->nn))) {
+    if (!st && whole) {
+        if ((st = convert_frame(w, s)))
+            return st;
+        if ((st = slot_mask_room(job, s, (size_t)g->mask_w * g->mask_h))) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d mask", g->mask_w,
+                         g->mask_h);
+            return st;
+        }
+        if (!job->detector)
+            tb = seg_clock_ms();
+        st = nn_model_run(w->nn);
+    }
+    if (st) {
         if (st == SEG_ERR_INTERRUPTED && seg_job_stopping(job))
             return st;
         seg_job_fail(job, st, SEG_WHERE_OTHER, "inference failed: %s", seg_status_str(st));
         return st;
     }
-    int direct = g->fit == SEG_FIT_STRETCH;
-    float *m = direct ? s->mask : w->raw_mask;
-    uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
-    seg_model_mask(job->model, nn_model_output(w->nn), m, l,
-                   job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
-    if (!direct)
-        seg_fit_place_mask(g, job->out_shape.w, job->out_shape.h, m, l, s->mask, s->labels);
-    s->mask_w = g->mask_w;
-    s->mask_h = g->mask_h;
+    if (whole) {
+        int direct = g->fit == SEG_FIT_STRETCH;
+        float *m = direct ? s->mask : w->raw_mask;
+        uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
+        seg_model_mask(job->model, nn_model_output(w->nn), m, l,
+                       job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
+        if (!direct)
+            seg_fit_place_mask(g, job->out_shape.w, job->out_shape.h, m, l, s->mask, s->labels);
+        s->mask_w = g->mask_w;
+        s->mask_h = g->mask_h;
+    }
     if (job->cfg->infer_delay_us > 0)
         seg_sleep_us(job->cfg->infer_delay_us);
     double tc = seg_clock_ms();

@@ -125,7 +125,7 @@ static void test_pose_anchors(void **state)
 {
     (void)state;
     static float cx[SEG_POSE_ANCHORS], cy[SEG_POSE_ANCHORS];
-    assert_int_equal(seg_pose_anchors(cx, cy), 2254);
+    assert_int_equal(seg_ssd_anchors(&SEG_SSD_POSE, cx, cy), 2254);
     assert_float_equal(cx[0], 0.5f / 28, 1e-6f);
     assert_float_equal(cx[1], 0.5f / 28, 1e-6f); /* two anchors per cell */
     assert_float_equal(cx[2], 1.5f / 28, 1e-6f);
@@ -135,6 +135,11 @@ static void test_pose_anchors(void **state)
     assert_float_equal(cx[1568 + 392 + 5], 0.5f / 7, 1e-6f); /* six in a 7x7 cell */
     assert_float_equal(cx[1568 + 392 + 6], 1.5f / 7, 1e-6f);
     assert_float_equal(cy[2253], 6.5f / 7, 1e-6f);
+    /* The face detector's: 16x16x2 + 8x8x6. */
+    assert_int_equal(seg_ssd_anchors(&SEG_SSD_FACE, cx, cy), 896);
+    assert_float_equal(cx[512], 0.5f / 8, 1e-6f);
+    assert_float_equal(cx[517], 0.5f / 8, 1e-6f);
+    assert_float_equal(cx[518], 1.5f / 8, 1e-6f);
 }
 
 /* Decoding and weighted NMS with known answers: two overlapping boxes of
@@ -165,7 +170,7 @@ static void test_pose_decode_merges_by_score(void **state)
     logits[2] = 0.5f; /* 0.62: second */
     logits[3] = -0.1f; /* 0.475: dropped */
     seg_person p[4];
-    int n = seg_pose_decode(boxes, logits, ax, ay, 0.5f, 0.3f, p, 4);
+    int n = seg_ssd_decode(&SEG_SSD_POSE, boxes, logits, ax, ay, 0.5f, 0.3f, p, 4);
     assert_int_equal(n, 2);
     assert_float_equal(p[0].score, 0.75f, 1e-5f);
     float w0 = 0.75f, w1 = 1.0f / (1.0f + expf(-(logf(3.0f) - 1e-3f)));
@@ -174,7 +179,7 @@ static void test_pose_decode_merges_by_score(void **state)
     assert_float_equal(p[1].x0, 0.1f - 0.025f, 1e-5f);
     assert_float_equal(p[1].score, 1.0f / (1.0f + expf(-0.5f)), 1e-5f);
     /* max bounds the output */
-    assert_int_equal(seg_pose_decode(boxes, logits, ax, ay, 0.5f, 0.3f, p, 1), 1);
+    assert_int_equal(seg_ssd_decode(&SEG_SSD_POSE, boxes, logits, ax, ay, 0.5f, 0.3f, p, 1), 1);
 }
 
 /* The real detector on messi5.jpg (548x342) finds the player where the
@@ -191,12 +196,12 @@ static void test_pose_detector_finds_messi(void **state)
         fprintf(stderr, "# skipped: %s (scripts/setup.sh fetches it)\n", err);
         skip();
     }
-    assert_int_equal(seg_detector_check(m, err, sizeof err), SEG_OK);
+    assert_int_equal(seg_detector_check(&SEG_SSD_POSE, m, err, sizeof err), SEG_OK);
     seg_image img = {0};
     assert_int_equal(io_image_load(SEG_SOURCE_DIR "/samples/messi5.jpg", &img, err, sizeof err),
                      SEG_OK);
     static seg_detector d;
-    seg_detector_init(&d, m, 1);
+    seg_detector_init(&d, &SEG_SSD_POSE, m, 1);
     seg_person p[SEG_MAX_PEOPLE];
     int n = seg_detector_run(&d, &img, p, SEG_MAX_PEOPLE);
     printf("# messi5: %d found; best %.3f hip (%.0f,%.0f) body (%.0f,%.0f) roi %.0f at (%.0f,%.0f)\n",
@@ -221,7 +226,7 @@ static void test_pose_detector_finds_messi(void **state)
     /* Not a detector: refused with a message. */
     assert_int_equal(nn_model_load_file(&m, SEG_SOURCE_DIR "/models/selfie_segmentation.tflite",
                                         err, sizeof err), SEG_OK);
-    assert_int_equal(seg_detector_check(m, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_int_equal(seg_detector_check(&SEG_SSD_POSE, m, err, sizeof err), SEG_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "not a pose detector"));
     nn_model_free(&m);
 }

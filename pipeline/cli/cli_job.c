@@ -81,6 +81,13 @@ static void usage(FILE *f)
 "                          input: stretch (default), letterbox (bars, cut away\n"
 "                          from the mask again) or crop (the centre; outside it\n"
 "                          is background)\n"
+"      --find WHAT         where the model looks: none (the whole frame, as\n"
+"                          --fit says; the default) or pose (find people first\n"
+"                          with MediaPipe's pose detector, then segment each\n"
+"                          person's square region at the model's size; nobody\n"
+"                          found gives an empty mask)\n"
+"      --detector FILE     the person detector for --find pose (default\n"
+"                          models/pose_detection.tflite)\n"
 "      --decoder-threads N libavcodec decoding threads (default 1)\n"
 "      --encoder-threads N libavcodec encoding threads (default 2 for files on 2+\n"
 "                          cores, 1 in live mode)\n"
@@ -167,7 +174,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
-       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL };
+       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_FIND, OPT_DETECTOR };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -272,6 +279,8 @@ int cli_job_main(int argc, char **argv)
         {"preset", required_argument, NULL, OPT_PRESET},
         {"compose-rgb", no_argument, NULL, OPT_COMPOSE_RGB},
         {"eval", required_argument, NULL, OPT_EVAL},
+        {"find", required_argument, NULL, OPT_FIND},
+        {"detector", required_argument, NULL, OPT_DETECTOR},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -318,6 +327,16 @@ int cli_job_main(int argc, char **argv)
         }
         case OPT_COMPOSE_RGB: cfg.compose_rgb = 1; break;
         case OPT_EVAL: cfg.eval_gt = optarg; break;
+        case OPT_DETECTOR: cfg.detector = optarg; break;
+        case OPT_FIND: {
+            int f = seg_find_parse(optarg);
+            if (f < 0) {
+                fprintf(stderr, "segstream: --find wants none or pose, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            cfg.find = (seg_find)f;
+            break;
+        }
         case OPT_LIVE: live = 1; break;
         case OPT_EXACT: exact = 1; break;
         case OPT_RANGE:
