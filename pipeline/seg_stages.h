@@ -68,8 +68,12 @@ typedef struct seg_worker {
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
     seg_detector det;      /**< --find pose: its instance of the pose detector */
     seg_detector face;     /**< ... and of the face detector (close-ups) */
-    seg_person people[SEG_MAX_PEOPLE]; /**< found in the current frame */
+    seg_person people[SEG_MAX_PEOPLE]; /**< found in a recent frame */
     int npeople;
+    int closeup;           /**< that frame was a close-up */
+    int found_w, found_h;  /**< its size */
+    int since_found;       /**< frames this worker segmented since then (-1: none yet) */
+    int searched;          /**< it has searched once */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
     float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */

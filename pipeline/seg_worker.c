@@ -25,6 +25,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
     }
     nn_model_set_threads(w->nn, threads);
     nn_model_set_cancel_flag(w->nn, &job->stop);
+    w->since_found = -1;
     if (job->detector) {
         nn_model *d = job->detector, *fd = job->face_detector;
         if (id > 0 && ((st = nn_model_clone(&d, job->detector, err, errlen)) ||
@@ -280,8 +281,14 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * portrait) instead of the people's regions. */
 #define CLOSEUP_FACE_SHARE 0.125f
 
+/* The detectors run on every FIND_EVERY-th frame a worker segments (with
+ * two workers: every 6th frame of the stream); the frames between reuse
+ * their regions, which are 2.5 times a body's size and so still hold it a
+ * few frames later. */
+#define FIND_EVERY 3
+
 /* --find pose, first step: a close-up (a large face; *closeup = 1), or the
- * people (their number in w->npeople). */
+ * people (their number in w->npeople), found anew or recently. */
 static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 {
     int key = 1 + 2 * (int)f->matrix + (f->full_range ? 1 : 0);
@@ -289,6 +296,13 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         seg_yuv_tables_init(&w->frame_tab, f->matrix, f->full_range);
         w->frame_key = key;
     }
+    if (w->since_found >= 0 && w->since_found < FIND_EVERY - 1 && f->width == w->found_w &&
+        f->height == w->found_h) {
+        w->since_found++;
+        *closeup = w->closeup;
+        return SEG_OK;
+    }
+    w->since_found = -1; /* until this search succeeds */
     *closeup = 0;
     w->npeople = 0;
     seg_person faces[SEG_MAX_PEOPLE];
@@ -298,12 +312,21 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     for (int i = 0; i < n; i++)
         if (faces[i].y1 - faces[i].y0 >= CLOSEUP_FACE_SHARE * (float)f->height)
             *closeup = 1;
-    if (*closeup)
-        return SEG_OK;
-    n = seg_detector_run(&w->det, f, w->people, SEG_MAX_PEOPLE);
-    if (n < 0)
-        return n;
-    w->npeople = n;
+    if (!*closeup) {
+        n = seg_detector_run(&w->det, f, w->people, SEG_MAX_PEOPLE);
+        if (n < 0)
+            return n;
+        w->npeople = n;
+    }
+    w->closeup = *closeup;
+    w->found_w = f->width;
+    w->found_h = f->height;
+    /* Odd workers search again on their next frame after their first
+     * search, then every FIND_EVERY: the slow frames of the workers then
+     * alternate instead of coinciding (with two workers: stream frames 0,
+     * 1, 3, 6, 9, ...), so a live job's results stay in order. */
+    w->since_found = !w->searched && (w->id & 1) ? FIND_EVERY - 1 : 0;
+    w->searched = 1;
     return SEG_OK;
 }
 
