@@ -476,6 +476,55 @@ static void test_eval_scores_against_ground_truth(void **state)
     assert_int_equal(seg(args), 2);
 }
 
+/* --find pose: the player in messi5.jpg is found and masked, a picture of
+ * nobody gets an empty mask (the whole frame finds "people" there), and a
+ * missing detector or a bad value are clear errors. */
+static void test_find_pose(void **state)
+{
+    (void)state;
+    char args[1400];
+    if (access(SEG_SOURCE_DIR "/models/pose_detection.tflite", R_OK) != 0 ||
+        access(SEG_SOURCE_DIR "/samples/messi5.jpg", R_OK) != 0) {
+        fprintf(stderr, "# skipped: needs the pose detector and messi5.jpg (scripts/setup.sh)\n");
+        skip();
+    }
+    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --mode mask "
+             "--dump-frames %s/fp", SEG_SOURCE_DIR, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    /* The mask's mean: the player covers a share of the picture, well
+     * above nothing and well below all of it. */
+    char mean[64];
+    assert_int_equal(tp_sh("ffmpeg -v error -i %s/fp/mask_000000.png -vf signalstats,metadata="
+                           "print:key=lavfi.signalstats.YAVG:file=%s/fp/yavg.txt -f null - && "
+                           "sed -n 's/.*YAVG=//p' %s/fp/yavg.txt > %s/fp/y", dir, dir, dir, dir), 0);
+    snprintf(args, sizeof args, "%s/fp/y", dir);
+    tp_read_file(args, mean, sizeof mean);
+    double m = atof(mean);
+    printf("# messi5 --find pose: mask mean %.1f of 255\n", m);
+    assert_true(m > 10 && m < 120);
+    /* Nobody: a mask of zeros. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=10 "
+                           "-frames:v 3 %s/nobody.mkv", dir), 0);
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --mode mask --dump-frames "
+             "%s/fn", dir, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -i %s/fn/mask_000002.png -vf signalstats,metadata="
+                           "print:key=lavfi.signalstats.YMAX:file=%s/fn/ymax.txt -f null - && "
+                           "grep -q 'YMAX=0$' %s/fn/ymax.txt", dir, dir, dir), 0);
+    /* Errors. */
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s/none.tflite "
+             "--bench", dir, MODEL, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--find pose"));
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s --bench", dir,
+             MODEL, MODEL);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("not a pose detector"));
+    snprintf(args, sizeof args, "%s/nobody.mkv -q --find faces --bench", dir);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--find wants none or pose"));
+}
+
 /* ==== display, dumps, multi-class, --fit ================================= */
 
 #define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
@@ -823,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_lavfi_runs_live_for_n_frames),
         cmocka_unit_test(test_bad_pipeline_options),
         cmocka_unit_test(test_eval_scores_against_ground_truth),
+        cmocka_unit_test(test_find_pose),
         cmocka_unit_test(test_display_modes_on_a_clip),
         cmocka_unit_test(test_dump_frames_are_byte_identical),
         cmocka_unit_test(test_display_without_a_display),
