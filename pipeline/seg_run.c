@@ -143,7 +143,11 @@ static int open_models(run *r)
                         : SEG_PIX_RGB24;
     if (cfg->find == SEG_FIND_POSE) {
         const char *path = cfg->detector ? cfg->detector : "models/pose_detection.tflite";
-        const char *face = "models/face_detection_short_range.tflite";
+        /* The face detector sits beside the pose detector. */
+        char face[4200];
+        const char *slash = strrchr(path, '/');
+        snprintf(face, sizeof face, "%.*sface_detection_short_range.tflite",
+                 slash ? (int)(slash - path + 1) : 0, path);
         if ((st = nn_model_load_file(&r->detector, path, msg, sizeof msg)) ||
             (st = seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg)) ||
             (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||

@@ -22,6 +22,7 @@
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
 #define VTEST SEG_SOURCE_DIR "/samples/vtest.avi"
+#define DETECTOR SEG_SOURCE_DIR "/models/pose_detection.tflite"
 
 static char dir[256];
 static char log_path[300];
@@ -483,13 +484,13 @@ static void test_find_pose(void **state)
 {
     (void)state;
     char args[1400];
-    if (access(SEG_SOURCE_DIR "/models/pose_detection.tflite", R_OK) != 0 ||
+    if (access(DETECTOR, R_OK) != 0 ||
         access(SEG_SOURCE_DIR "/samples/messi5.jpg", R_OK) != 0) {
         fprintf(stderr, "# skipped: needs the pose detector and messi5.jpg (scripts/setup.sh)\n");
         skip();
     }
-    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --mode mask "
-             "--dump-frames %s/fp", SEG_SOURCE_DIR, MODEL, dir);
+    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --detector %s "
+             "--mode mask --dump-frames %s/fp", SEG_SOURCE_DIR, MODEL, DETECTOR, dir);
     assert_int_equal(seg(args), 0);
     /* The mask's mean: the player covers a share of the picture, well
      * above nothing and well below all of it. */
@@ -505,8 +506,8 @@ static void test_find_pose(void **state)
     /* Nobody: a mask of zeros. */
     assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=10 "
                            "-frames:v 3 %s/nobody.mkv", dir), 0);
-    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --mode mask --dump-frames "
-             "%s/fn", dir, MODEL, dir);
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s --mode mask "
+             "--dump-frames %s/fn", dir, MODEL, DETECTOR, dir);
     assert_int_equal(seg(args), 0);
     assert_int_equal(tp_sh("ffmpeg -v error -i %s/fn/mask_000002.png -vf signalstats,metadata="
                            "print:key=lavfi.signalstats.YMAX:file=%s/fn/ymax.txt -f null - && "
