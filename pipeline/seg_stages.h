@@ -32,6 +32,7 @@
 #include "seg_detect.h"
 #include "seg_fit.h"
 #include "seg_job.h"
+#include "seg_track.h"
 
 /* ==== decoder ============================================================= */
 
@@ -68,8 +69,10 @@ typedef struct seg_worker {
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
     seg_detector det;      /**< --find pose: its instance of the pose detector */
     seg_detector face;     /**< ... and of the face detector (close-ups) */
-    seg_person people[SEG_MAX_PEOPLE]; /**< found in a recent frame */
-    int npeople;
+    seg_track tracks[SEG_MAX_PEOPLE]; /**< the people it follows */
+    int ntracks;
+    seg_tiles tiles;       /**< the frame's detector tiles (for found_w x found_h) */
+    int next_tile;         /**< the tile the next search looks at */
     int closeup;           /**< that frame was a close-up */
     int found_w, found_h;  /**< its size */
     int since_found;       /**< frames this worker segmented since then (-1: none yet) */

@@ -282,13 +282,47 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 #define CLOSEUP_FACE_SHARE 0.125f
 
 /* The detectors run on every FIND_EVERY-th frame a worker segments (with
- * two workers: every 6th frame of the stream); the frames between reuse
- * their regions, which are 2.5 times a body's size and so still hold it a
- * few frames later. */
+ * two workers: every 6th frame of the stream), on the whole frame and one
+ * tile; between searches the people are followed by their masks
+ * (seg_track.h). */
 #define FIND_EVERY 3
 
+/* The pose detector on a square tile of @p f (a view, no copy), its people
+ * moved to frame coordinates. */
+static int detect_tile(seg_worker *w, const seg_image *f, int tx, int ty, int side,
+                       seg_person *out, int max)
+{
+    seg_image v = *f;
+    tx &= ~1; /* 4:2:0: chroma starts on an even pixel */
+    ty &= ~1;
+    if (f->format == SEG_PIX_YUV420P) {
+        v.data += (size_t)ty * f->stride + (size_t)tx;
+        v.cb += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
+        v.cr += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
+    } else {
+        v.data += (size_t)ty * f->stride + (size_t)tx * 3;
+    }
+    v.width = side < f->width - tx ? side : f->width - tx;
+    v.height = side < f->height - ty ? side : f->height - ty;
+    int n = seg_detector_run(&w->det, &v, out, max);
+    for (int i = 0; i < n; i++) {
+        seg_person *p = &out[i];
+        p->x0 += (float)tx;
+        p->x1 += (float)tx;
+        p->y0 += (float)ty;
+        p->y1 += (float)ty;
+        p->roi_x += (float)tx;
+        p->roi_y += (float)ty;
+        for (int k = 0; k < 4; k++) {
+            p->kp[k][0] += (float)tx;
+            p->kp[k][1] += (float)ty;
+        }
+    }
+    return n;
+}
+
 /* --find pose, first step: a close-up (a large face; *closeup = 1), or the
- * people (their number in w->npeople), found anew or recently. */
+ * people, searched for now and then and followed in between (w->tracks). */
 static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 {
     int key = 1 + 2 * (int)f->matrix + (f->full_range ? 1 : 0);
@@ -304,7 +338,11 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     }
     w->since_found = -1; /* until this search succeeds */
     *closeup = 0;
-    w->npeople = 0;
+    if (f->width != w->found_w || f->height != w->found_h) {
+        seg_tiles_make(f->width, f->height, &w->tiles);
+        w->next_tile = 0;
+        w->ntracks = 0;
+    }
     seg_person faces[SEG_MAX_PEOPLE];
     int n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
     if (n < 0)
@@ -312,11 +350,32 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     for (int i = 0; i < n; i++)
         if (faces[i].y1 - faces[i].y0 >= CLOSEUP_FACE_SHARE * (float)f->height)
             *closeup = 1;
-    if (!*closeup) {
-        n = seg_detector_run(&w->det, f, w->people, SEG_MAX_PEOPLE);
-        if (n < 0)
+    if (*closeup) {
+        w->ntracks = 0;
+    } else {
+        seg_person found[SEG_MAX_PEOPLE];
+        if ((n = seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE)) < 0)
             return n;
-        w->npeople = n;
+        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n);
+        /* The whole frame's search sees people of a quarter of its long
+         * side and more; a tile's, those that fit in it. */
+        float long_side = (float)(f->width > f->height ? f->width : f->height);
+        seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
+                         (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
+                         1e9f);
+        if (w->tiles.n > 0) {
+            int t = w->next_tile;
+            w->next_tile = (t + 1) % w->tiles.n;
+            if ((n = detect_tile(w, f, w->tiles.x[t], w->tiles.y[t], w->tiles.side, found,
+                                 SEG_MAX_PEOPLE)) < 0)
+                return n;
+            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n);
+            seg_track_missed(w->tracks, &w->ntracks, (float)w->tiles.x[t],
+                             (float)w->tiles.y[t], (float)w->tiles.side, 0.0f,
+                             (float)w->tiles.side);
+        }
+        /* A person only a tile can see is confirmed once a cycle. */
+        seg_track_age(w->tracks, &w->ntracks, w->tiles.n + 1);
     }
     w->closeup = *closeup;
     w->found_w = f->width;
@@ -329,6 +388,9 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     w->searched = 1;
     return SEG_OK;
 }
+
+/* Regions merge while their union is at most this times the larger. */
+#define MERGE_GROWTH 1.3f
 
 /* --find pose, second step: segment each person's region at the model's
  * size and paste the masks into the slot's grid. Nobody: an empty mask. */
@@ -349,11 +411,40 @@ static int infer_regions(seg_worker *w, seg_slot *s)
     if (job->multiclass)
         memset(s->labels, 0, (size_t)gw * gh);
     nn_shape in = job->in_shape, out = job->out_shape;
-    for (int i = 0; i < w->npeople; i++) {
-        const seg_person *p = &w->people[i];
-        /* The region at the model's aspect, centred on the person's. */
-        float rw = p->roi_side, rh = p->roi_side * (float)in.h / (float)in.w;
-        float rx = p->roi_x, ry = p->roi_y + (p->roi_side - rh) / 2;
+    /* People close together share one region: a square around both, when
+     * it is at most MERGE_GROWTH times the larger one's side (one model run
+     * instead of two). */
+    float reg[SEG_MAX_PEOPLE][3]; /* x, y, side */
+    int nreg = 0;
+    for (int i = 0; i < w->ntracks; i++) {
+        const seg_person *p = &w->tracks[i].p;
+        float x = p->roi_x, y = p->roi_y, side = p->roi_side;
+        int merged = 0;
+        for (int r = 0; r < nreg && !merged; r++) {
+            float ux0 = fminf(x, reg[r][0]), uy0 = fminf(y, reg[r][1]);
+            float ux1 = fmaxf(x + side, reg[r][0] + reg[r][2]);
+            float uy1 = fmaxf(y + side, reg[r][1] + reg[r][2]);
+            float us = fmaxf(ux1 - ux0, uy1 - uy0);
+            if (us <= MERGE_GROWTH * fmaxf(side, reg[r][2])) {
+                reg[r][0] = (ux0 + ux1 - us) / 2;
+                reg[r][1] = (uy0 + uy1 - us) / 2;
+                reg[r][2] = us;
+                merged = 1;
+            }
+        }
+        if (!merged) {
+            reg[nreg][0] = x;
+            reg[nreg][1] = y;
+            reg[nreg][2] = side;
+            nreg++;
+        }
+    }
+    unsigned char alive[SEG_MAX_PEOPLE]; /* 0 not followed, 1 lost, 2 followed */
+    memset(alive, 0, sizeof alive);
+    for (int r = 0; r < nreg; r++) {
+        /* The region at the model's aspect, centred on the people's. */
+        float rw = reg[r][2], rh = reg[r][2] * (float)in.h / (float)in.w;
+        float rx = reg[r][0], ry = reg[r][1] + (reg[r][2] - rh) / 2;
         seg_sample_rgb(f, &w->frame_tab, rx, ry, rw / (float)in.w, rh / (float)in.h, in.w, in.h,
                        -1, job->lut, nn_model_input(w->nn));
         if ((st = nn_model_run(w->nn)))
@@ -363,7 +454,22 @@ static int infer_regions(seg_worker *w, seg_slot *s)
                        job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
         paste_region(w->raw_mask, job->multiclass ? w->raw_labels : NULL, out.w, out.h, rx, ry,
                      rw, rh, fw, fh, s);
+        /* Follow each person in this region to the next frame. */
+        for (int i = 0; i < w->ntracks; i++) {
+            const seg_person *p = &w->tracks[i].p;
+            float cx = p->roi_x + p->roi_side / 2, cy = p->roi_y + p->roi_side / 2;
+            if (alive[i] || cx < rx || cx >= rx + rw || cy < ry || cy >= ry + rh)
+                continue;
+            alive[i] = 1 + (seg_track_follow(&w->tracks[i], w->raw_mask, out.w, out.h, rx, ry,
+                                             rw, rh) == 0);
+        }
     }
+    /* Gone when its mask is. */
+    int k = 0;
+    for (int i = 0; i < w->ntracks; i++)
+        if (alive[i] != 1)
+            w->tracks[k++] = w->tracks[i];
+    w->ntracks = k;
     return SEG_OK;
 }
 

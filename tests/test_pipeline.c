@@ -25,6 +25,7 @@
 #include "seg.h"
 #include "seg_detect.h"
 #include "seg_model.h"
+#include "seg_track.h"
 #include "test_pipeline_util.h"
 
 #define CLIP_FRAMES 40
@@ -229,6 +230,90 @@ static void test_pose_detector_finds_messi(void **state)
     assert_int_equal(seg_detector_check(&SEG_SSD_POSE, m, err, sizeof err), SEG_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "not a pose detector"));
     nn_model_free(&m);
+}
+
+/* Tiles: 1280x720 in 4 x 2 squares of 480 spread edge to edge; 320x240 in
+ * 2 x 2 of 224; a frame no bigger than a tile gets none. */
+static void test_detector_tiles(void **state)
+{
+    (void)state;
+    seg_tiles t;
+    seg_tiles_make(1280, 720, &t);
+    assert_int_equal(t.n, 8);
+    assert_int_equal(t.side, 480);
+    int xs[4] = {0, 266, 533, 800};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(t.x[i], xs[i]);
+        assert_int_equal(t.y[i], 0);
+        assert_int_equal(t.y[4 + i], 240);
+    }
+    seg_tiles_make(320, 240, &t);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.side, 224);
+    assert_int_equal(t.x[1], 96);
+    assert_int_equal(t.y[2], 16);
+    seg_tiles_make(224, 224, &t);
+    assert_int_equal(t.n, 0);
+}
+
+static seg_person region(float x, float y, float side, float score)
+{
+    seg_person p;
+    memset(&p, 0, sizeof p);
+    p.roi_x = x;
+    p.roi_y = y;
+    p.roi_side = side;
+    p.score = score;
+    return p;
+}
+
+/* Following people between searches: a search's find replaces the person
+ * it overlaps and adds the others; a person two searches looked at and
+ * missed goes, one they did not look at stays; unconfirmed for longer than
+ * the patience, a person goes; a person follows its mask's box and leaves
+ * with it. */
+static void test_tracks_merge_miss_follow(void **state)
+{
+    (void)state;
+    seg_track t[3];
+    int n = 0;
+    seg_person found[3] = {region(100, 100, 200, 0.9f), region(600, 100, 100, 0.8f),
+                           region(110, 100, 200, 0.7f)};
+    seg_track_merge(t, &n, 3, found, 3);
+    assert_int_equal(n, 2);                       /* the third overlaps the first */
+    assert_float_equal(t[0].p.roi_x, 100, 1e-6f); /* ... and is worse: kept the first */
+    seg_track_age(t, &n, 2);
+    /* A search of the left half that finds nobody: the first is missed. */
+    seg_track_merge(t, &n, 3, NULL, 0);
+    seg_track_missed(t, &n, 0, 0, 400, 0, 1e9f);
+    assert_int_equal(n, 2);
+    assert_int_equal(t[0].misses, 1);
+    seg_track_age(t, &n, 2);
+    seg_track_missed(t, &n, 0, 0, 400, 0, 1e9f);
+    assert_int_equal(n, 1);                       /* second miss: gone */
+    assert_float_equal(t[0].p.roi_x, 600, 1e-6f); /* the other was never looked at */
+    seg_track_age(t, &n, 2);
+    assert_int_equal(n, 1);                       /* 2 searches unconfirmed: patience 2 */
+    seg_track_age(t, &n, 2);
+    assert_int_equal(n, 0);                       /* the third is one too many */
+
+    /* Follow: a 64x64 mask of a region at (100, 100) side 128 (2 px a cell)
+     * with a box of foreground at columns 20..43, rows 8..55: centre
+     * (100 + 32 * 2, 100 + 32 * 2), height 96 px; side 128 + 0.3 * (1.25 *
+     * 96 - 128) = 125.6. */
+    static float m[64 * 64];
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 64; x++)
+            m[y * 64 + x] = (x >= 20 && x < 44 && y >= 8 && y < 56) ? 0.9f : 0.1f;
+    found[0] = region(100, 100, 128, 0.9f);
+    seg_track_merge(t, &n, 3, found, 1);
+    assert_int_equal(seg_track_follow(&t[0], m, 64, 64, 100, 100, 128, 128), 0);
+    assert_float_equal(t[0].p.roi_side, 125.6f, 1e-3f);
+    assert_float_equal(t[0].p.roi_x + t[0].p.roi_side / 2, 164.0f, 1e-3f);
+    assert_float_equal(t[0].p.roi_y + t[0].p.roi_side / 2, 164.0f, 1e-3f);
+    for (int i = 0; i < 64 * 64; i++)
+        m[i] = 0.1f;
+    assert_int_equal(seg_track_follow(&t[0], m, 64, 64, 100, 100, 128, 128), -1);
 }
 
 /* ==== exact mode ======================================================== */
@@ -619,6 +704,8 @@ int main(void)
         cmocka_unit_test(test_pose_anchors),
         cmocka_unit_test(test_pose_decode_merges_by_score),
         cmocka_unit_test(test_pose_detector_finds_messi),
+        cmocka_unit_test(test_detector_tiles),
+        cmocka_unit_test(test_tracks_merge_miss_follow),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
         cmocka_unit_test(test_live_slow_inference_drops_and_bounds_latency),

@@ -1,0 +1,160 @@
+/* seg_track.c - see seg_track.h. */
+#include "seg_track.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MATCH_IOU 0.3f
+/* A region whose mask covers less than this share of it has lost its person. */
+#define MIN_MASK_SHARE 0.002f
+/* Region side = this times the mask's height (the detector's region of a
+ * standing person: 2.5 x hip-to-head, i.e. about 1.25 body heights). */
+#define SIDE_PER_HEIGHT 1.25f
+/* How fast the side follows the mask (per segmented frame). */
+#define SIDE_EASE 0.3f
+
+static int ceil_div(int a, int b)
+{
+    return (a + b - 1) / b;
+}
+
+void seg_tiles_make(int w, int h, seg_tiles *t)
+{
+    memset(t, 0, sizeof *t);
+    int short_side = w < h ? w : h;
+    int side = (int)((float)short_side / 1.5f);
+    if (side < 224)
+        side = 224;
+    if (side >= short_side)
+        return; /* the whole frame is already that close */
+    /* Columns and rows overlapping by at least a quarter of a tile. */
+    int step = side * 3 / 4;
+    int nx = 1 + ceil_div(w - side, step), ny = 1 + ceil_div(h - side, step);
+    while (nx * ny > SEG_MAX_TILES && side < short_side) { /* huge frames: bigger tiles */
+        side += side / 4;
+        step = side * 3 / 4;
+        nx = 1 + ceil_div(w - side > 0 ? w - side : 0, step);
+        ny = 1 + ceil_div(h - side > 0 ? h - side : 0, step);
+    }
+    if (side >= short_side || nx * ny > SEG_MAX_TILES)
+        return;
+    t->side = side;
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            /* Spread evenly from edge to edge. */
+            t->x[t->n] = nx > 1 ? (w - side) * i / (nx - 1) : (w - side) / 2;
+            t->y[t->n] = ny > 1 ? (h - side) * j / (ny - 1) : (h - side) / 2;
+            t->n++;
+        }
+}
+
+static float rect_iou(float ax, float ay, float as, float bx, float by, float bs)
+{
+    float ix = fminf(ax + as, bx + bs) - fmaxf(ax, bx);
+    float iy = fminf(ay + as, by + bs) - fmaxf(ay, by);
+    if (ix <= 0 || iy <= 0)
+        return 0.0f;
+    float inter = ix * iy;
+    return inter / (as * as + bs * bs - inter);
+}
+
+void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const seg_person *f = &found[i];
+        int best = -1;
+        float best_iou = MATCH_IOU;
+        for (int k = 0; k < *nt; k++) {
+            float iou = rect_iou(f->roi_x, f->roi_y, f->roi_side, t[k].p.roi_x, t[k].p.roi_y,
+                                 t[k].p.roi_side);
+            if (iou > best_iou) {
+                best_iou = iou;
+                best = k;
+            }
+        }
+        if (best < 0 && *nt < max)
+            best = (*nt)++;
+        else if (best < 0)
+            continue;
+        else if (t[best].unconfirmed < 0 && t[best].p.score >= f->score)
+            continue; /* already confirmed by a better one of this search */
+        t[best].p = *f;
+        t[best].unconfirmed = -1;
+        t[best].misses = 0;
+        t[best].confirmed_side = f->roi_side;
+    }
+}
+
+void seg_track_missed(seg_track *t, int *nt, float x, float y, float side, float min_side,
+                      float max_side)
+{
+    int k = 0;
+    for (int i = 0; i < *nt; i++) {
+        seg_track u = t[i];
+        const seg_person *p = &u.p;
+        float cx = p->roi_x + p->roi_side / 2, cy = p->roi_y + p->roi_side / 2;
+        if (u.unconfirmed >= 0 && cx >= x && cx < x + side && cy >= y && cy < y + side &&
+            p->roi_side >= min_side && p->roi_side <= max_side && ++u.misses >= 2)
+            continue;
+        t[k++] = u;
+    }
+    *nt = k;
+}
+
+void seg_track_age(seg_track *t, int *nt, int patience)
+{
+    int k = 0;
+    for (int i = 0; i < *nt; i++) {
+        seg_track x = t[i];
+        x.unconfirmed = x.unconfirmed < 0 ? 0 : x.unconfirmed + 1;
+        if (x.unconfirmed <= patience)
+            t[k++] = x;
+    }
+    *nt = k;
+}
+
+int seg_track_follow(seg_track *t, const float *m, int ow, int oh, float rx, float ry, float rw,
+                     float rh)
+{
+    /* Only the part of the mask inside the person's own region (the mask
+     * may cover several people's regions merged into one). */
+    float sx = rw / (float)ow, sy = rh / (float)oh;
+    const seg_person *q = &t->p;
+    int ax = (int)floorf((q->roi_x - rx) / sx), bx = (int)ceilf((q->roi_x + q->roi_side - rx) / sx);
+    int ay = (int)floorf((q->roi_y - ry) / sy), by = (int)ceilf((q->roi_y + q->roi_side - ry) / sy);
+    ax = ax < 0 ? 0 : ax;
+    ay = ay < 0 ? 0 : ay;
+    bx = bx > ow ? ow : bx;
+    by = by > oh ? oh : by;
+    int x0 = ow, x1 = -1, y0 = oh, y1 = -1;
+    long count = 0;
+    for (int y = ay; y < by; y++) {
+        const float *row = m + (size_t)y * ow;
+        for (int x = ax; x < bx; x++) {
+            if (row[x] > 0.5f) {
+                count++;
+                x0 = x < x0 ? x : x0;
+                x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0;
+                y1 = y > y1 ? y : y1;
+            }
+        }
+    }
+    if (bx <= ax || by <= ay ||
+        (float)count < MIN_MASK_SHARE * (float)(bx - ax) * (float)(by - ay))
+        return -1;
+    /* The mask's box in frame pixels. */
+    float cx = rx + ((float)(x0 + x1 + 1) / 2) * sx;
+    float cy = ry + ((float)(y0 + y1 + 1) / 2) * sy;
+    float height = (float)(y1 - y0 + 1) * sy;
+    seg_person *p = &t->p;
+    float side = p->roi_side + SIDE_EASE * (SIDE_PER_HEIGHT * height - p->roi_side);
+    /* Never more than a step at a time: a mask cut by the region's edge
+     * would otherwise shrink it fast. */
+    side = fminf(fmaxf(side, 0.8f * p->roi_side), 1.25f * p->roi_side);
+    side = fminf(fmaxf(side, 0.7f * t->confirmed_side), 1.5f * t->confirmed_side);
+    p->roi_side = side;
+    p->roi_x = cx - side / 2;
+    p->roi_y = cy - side / 2;
+    return 0;
+}
