@@ -325,6 +325,7 @@ static int detect_tile(seg_worker *w, const seg_image *f, int tx, int ty, int si
  * people, searched for now and then and followed in between (w->tracks). */
 static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 {
+    seg_job *job = w->job;
     int key = 1 + 2 * (int)f->matrix + (f->full_range ? 1 : 0);
     if (f->format == SEG_PIX_YUV420P && key != w->frame_key) {
         seg_yuv_tables_init(&w->frame_tab, f->matrix, f->full_range);
@@ -363,7 +364,9 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
                          (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
                          1e9f);
-        if (w->tiles.n > 0) {
+        /* Live jobs search the whole frame only: a tile search makes that
+         * frame late, and a late frame is a dropped one. */
+        if (w->tiles.n > 0 && !job->live) {
             int t = w->next_tile;
             w->next_tile = (t + 1) % w->tiles.n;
             if ((n = detect_tile(w, f, w->tiles.x[t], w->tiles.y[t], w->tiles.side, found,
@@ -375,7 +378,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
                              (float)w->tiles.side);
         }
         /* A person only a tile can see is confirmed once a cycle. */
-        seg_track_age(w->tracks, &w->ntracks, w->tiles.n + 1);
+        seg_track_age(w->tracks, &w->ntracks, (job->live ? 0 : w->tiles.n) + 1);
     }
     w->closeup = *closeup;
     w->found_w = f->width;
