@@ -8,6 +8,18 @@
 
 static const char *const FIT_NAMES[] = {"stretch", "letterbox", "crop"};
 _Static_assert(sizeof(FIT_NAMES) / sizeof(FIT_NAMES[0]) == SEG_FIT_COUNT, "name every seg_fit");
+static const char *const FIND_NAMES[] = {"none", "pose"};
+_Static_assert(sizeof(FIND_NAMES) / sizeof(FIND_NAMES[0]) == SEG_FIND_COUNT,
+               "name every seg_find");
+
+/* The index of @p name in names[0..n-1], or -1. */
+static int name_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
 
 const char *seg_fit_name(seg_fit f)
 {
@@ -16,15 +28,8 @@ const char *seg_fit_name(seg_fit f)
 
 int seg_fit_parse(const char *name)
 {
-    for (int i = 0; name && i < SEG_FIT_COUNT; i++)
-        if (strcmp(name, FIT_NAMES[i]) == 0)
-            return i;
-    return -1;
+    return name_index(FIT_NAMES, SEG_FIT_COUNT, name);
 }
-
-static const char *const FIND_NAMES[] = {"none", "pose"};
-_Static_assert(sizeof(FIND_NAMES) / sizeof(FIND_NAMES[0]) == SEG_FIND_COUNT,
-               "name every seg_find");
 
 const char *seg_find_name(seg_find f)
 {
@@ -33,10 +38,7 @@ const char *seg_find_name(seg_find f)
 
 int seg_find_parse(const char *name)
 {
-    for (int i = 0; name && i < SEG_FIND_COUNT; i++)
-        if (strcmp(name, FIND_NAMES[i]) == 0)
-            return i;
-    return -1;
+    return name_index(FIND_NAMES, SEG_FIND_COUNT, name);
 }
 
 static int clampi(int v, int lo, int hi)
