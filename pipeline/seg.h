@@ -146,6 +146,8 @@ typedef struct seg_config {
                                    frame by frame (a grey mask video, or a
                                    folder of grey PNGs, one per frame); exact
                                    mode only; NULL = no scoring */
+    const char *eval_void;    /**< --eval-void: masks of the pixels not to score
+                                   (white), like eval_gt; NULL = score all */
 } seg_config;
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto

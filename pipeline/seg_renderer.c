@@ -25,6 +25,7 @@ void seg_renderer_close(seg_renderer *r)
     seg_image_free(&r->bg_frame);
     io_dump_close(&r->dump);
     io_source_close(&r->gt_src);
+    io_source_close(&r->void_src);
     seg_image_free(&r->gt_frame);
     seg_image_free(&r->gt_grey);
     disp_score_free(&r->score);
@@ -33,60 +34,79 @@ void seg_renderer_close(seg_renderer *r)
 
 /* ==== --eval ============================================================== */
 
-int seg_renderer_open_eval(seg_renderer *r, const char *path, char *err, size_t errlen)
+/* A ground truth's byte for "not scored" where --eval-void marks a pixel
+ * (a binary ground truth is 0 or 255, so 1 is free). */
+#define EVAL_VOID_BYTE 1
+
+/* Open a folder of grey PNGs (000000.png or 000001.png on) or anything
+ * FFmpeg reads, decoded to RGB24 (a grey byte stays itself in every channel;
+ * a YUV path would squeeze 0/255 into limited range). */
+static int open_masks(io_source **src, const char *opt, const char *path, char *err,
+                      size_t errlen)
 {
     char url[4200], msg[512];
     struct stat sb;
     int st;
     snprintf(url, sizeof url, "%s", path);
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        /* A folder of PNGs numbered from 0 or 1 (FFmpeg's image2 finds the
-         * first number itself). */
+        /* FFmpeg's image2 finds the first number itself. */
         snprintf(url, sizeof url, "%s/%%06d.png", path);
         char first[4200], second[4200];
         snprintf(first, sizeof first, "%s/000000.png", path);
         snprintf(second, sizeof second, "%s/000001.png", path);
         if (stat(first, &sb) != 0 && stat(second, &sb) != 0) {
-            seg_format_error(err, errlen, __func__, "--eval '%s': a folder of ground truth "
-                             "masks needs 000000.png or 000001.png on", path);
+            seg_format_error(err, errlen, __func__, "%s '%s': a folder of masks needs "
+                             "000000.png or 000001.png on", opt, path);
             return SEG_ERR_BAD_INPUT;
         }
     }
-    /* RGB24: a grey byte comes out unchanged in every channel (a YUV path
-     * would squeeze 0/255 into limited range). */
     io_source_opts so = {.pixfmt = SEG_PIX_RGB24};
-    if ((st = io_source_open(&r->gt_src, url, &so, msg, sizeof msg))) {
-        seg_format_error(err, errlen, __func__, "--eval: %s", msg);
+    if ((st = io_source_open(src, url, &so, msg, sizeof msg))) {
+        seg_format_error(err, errlen, __func__, "%s: %s", opt, msg);
         return st;
     }
-    if ((st = disp_score_create(&r->score, NULL))) {
+    return SEG_OK;
+}
+
+int seg_renderer_open_eval(seg_renderer *r, const char *path, const char *void_path, char *err,
+                           size_t errlen)
+{
+    int st;
+    if ((st = open_masks(&r->gt_src, "--eval", path, err, errlen)) ||
+        (void_path && (st = open_masks(&r->void_src, "--eval-void", void_path, err, errlen))))
+        return st;
+    disp_score_options o = disp_score_options_default();
+    if (void_path)
+        o.ignore = EVAL_VOID_BYTE;
+    if ((st = disp_score_create(&r->score, &o))) {
         seg_format_error(err, errlen, __func__, "--eval: %s", seg_status_str(st));
         return st;
     }
     return SEG_OK;
 }
 
-/* Score the refined alpha of the frame just composited against the next
- * ground truth frame. A failure is recorded (input: the ground truth). */
-static int score_frame(seg_renderer *r, const seg_slot *s)
+/* The next frame of a mask source as grey bytes in *grey (allocated at the
+ * frame's size); @p combine: 0 copy, 1 mark the void (>= 128) in *grey. A
+ * failure is recorded (input). */
+static int read_mask(seg_renderer *r, io_source *src, const char *opt, const char *path,
+                     const seg_slot *s, int combine)
 {
     seg_job *job = r->job;
     io_packet *pkt = NULL;
     int kind, st;
-    while ((kind = io_source_read(r->gt_src, &r->gt_frame, &pkt)) == IO_READ_AUDIO)
+    while ((kind = io_source_read(src, &r->gt_frame, &pkt)) == IO_READ_AUDIO)
         io_packet_free(&pkt);
     if (kind != IO_READ_VIDEO) {
         seg_job_fail(job, kind == SEG_EOF ? SEG_ERR_BAD_INPUT : kind, SEG_WHERE_INPUT,
-                     "--eval '%s': %s at frame %lld", job->cfg->eval_gt,
-                     kind == SEG_EOF ? "the ground truth ends"
-                                     : io_source_last_error(r->gt_src),
+                     "%s '%s': %s at frame %lld", opt, path,
+                     kind == SEG_EOF ? "the ground truth ends" : io_source_last_error(src),
                      (long long)s->image.index);
         return SEG_ERR_BAD_INPUT;
     }
     const seg_image *g = &r->gt_frame;
     if (g->width != s->image.width || g->height != s->image.height) {
-        seg_job_fail(job, SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT, "--eval '%s': frame %lld of the "
-                     "ground truth is %dx%d, the input's %dx%d", job->cfg->eval_gt,
+        seg_job_fail(job, SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT, "%s '%s': frame %lld of the "
+                     "ground truth is %dx%d, the input's %dx%d", opt, path,
                      (long long)s->image.index, g->width, g->height, s->image.width,
                      s->image.height);
         return SEG_ERR_BAD_INPUT;
@@ -101,9 +121,25 @@ static int score_frame(seg_renderer *r, const seg_slot *s)
     for (int y = 0; y < g->height; y++) {
         const uint8_t *p = g->data + (size_t)y * g->stride;
         uint8_t *q = r->gt_grey.data + (size_t)y * r->gt_grey.stride;
-        for (int x = 0; x < g->width; x++)
-            q[x] = p[3 * x]; /* grey: R = G = B */
+        for (int x = 0; x < g->width; x++) /* grey: R = G = B */
+            if (!combine)
+                q[x] = p[3 * x];
+            else if (p[3 * x] >= 128)
+                q[x] = EVAL_VOID_BYTE;
     }
+    return SEG_OK;
+}
+
+/* Score the refined alpha of the frame just composited against the next
+ * ground truth frame (less its void). A failure is recorded. */
+static int score_frame(seg_renderer *r, const seg_slot *s)
+{
+    seg_job *job = r->job;
+    int st;
+    if ((st = read_mask(r, r->gt_src, "--eval", job->cfg->eval_gt, s, 0)) ||
+        (r->void_src &&
+         (st = read_mask(r, r->void_src, "--eval-void", job->cfg->eval_void, s, 1))))
+        return st;
     seg_image alpha;
     if ((st = disp_compositor_mask_image(r->comp, &alpha)) ||
         (st = disp_score_add(r->score, &alpha, &r->gt_grey, NULL))) {

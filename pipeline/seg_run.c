@@ -214,7 +214,8 @@ static int open_renderer(run *r)
         (st = seg_renderer_open_background(&r->ren, r->cfg->background, msg, sizeof msg)))
         return step_failed(r, st, SEG_WHERE_INPUT, msg);
     if (r->cfg->eval_gt &&
-        (st = seg_renderer_open_eval(&r->ren, r->cfg->eval_gt, msg, sizeof msg)))
+        (st = seg_renderer_open_eval(&r->ren, r->cfg->eval_gt, r->cfg->eval_void, msg,
+                                     sizeof msg)))
         return step_failed(r, st, SEG_WHERE_INPUT, msg);
     return SEG_OK;
 }

@@ -111,6 +111,7 @@ typedef struct seg_renderer {
     /* --eval: the ground truth, one frame per composited frame, and the
      * scorer of the refined masks against it. */
     io_source *gt_src;
+    io_source *void_src;   /**< --eval-void: pixels not scored, or NULL */
     seg_image gt_frame, gt_grey;
     disp_score *score;
     /* Multi-class models: the legend. */
@@ -144,9 +145,11 @@ int seg_renderer_init(seg_renderer *r, seg_job *job);
  *  played one frame per output frame, looping. Message in err (exit 3). */
 int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, size_t errlen);
 /** --eval: open the ground truth @p path (a video, an image pattern, or a
- *  folder holding 000000.png or 000001.png on) and a scorer. Message in err
- *  (exit 3). */
-int seg_renderer_open_eval(seg_renderer *r, const char *path, char *err, size_t errlen);
+ *  folder holding 000000.png or 000001.png on), the void masks @p void_path
+ *  (the same kinds; white = not scored) or NULL, and a scorer. Message in
+ *  err (exit 3). */
+int seg_renderer_open_eval(seg_renderer *r, const char *path, const char *void_path, char *err,
+                           size_t errlen);
 void seg_renderer_close(seg_renderer *r);
 /** The thread (arg: seg_renderer *). */
 void *seg_renderer_main(void *arg);

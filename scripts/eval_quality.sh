@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quality on the evaluation set (BENCHMARKS.md, "Quality"): every clip of
 # scripts/make_evalset.sh's output scored with `segstream --eval`, one row
-# per clip and a mean per category, as a Markdown table.
+# per clip and a mean per category, as a Markdown table. A clip's void/
+# folder (pixels of a pseudo ground truth where its models disagree) is
+# left out of the scores (--eval-void).
 #
 # Usage: scripts/eval_quality.sh [EVALSET_DIR] -- [segstream options...]
 #   e.g. scripts/eval_quality.sh out/evalset -- -m models/selfie_segmentation.tflite
@@ -17,7 +19,8 @@ bin=${SEGSTREAM:-$root/build/release/segstream}
 tmp=$(mktemp -d /tmp/segeval.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 tail -n +2 "$set_dir/manifest.tsv" | while IFS=$'\t' read -r clip cat frac frames fps size kind; do
-  "$bin" "$set_dir/$clip/input.mp4" --eval "$set_dir/$clip/gt" --json -q "$@" \
+  void=(); [[ -d $set_dir/$clip/void ]] && void=(--eval-void "$set_dir/$clip/void")
+  "$bin" "$set_dir/$clip/input.mp4" --eval "$set_dir/$clip/gt" "${void[@]}" --json -q "$@" \
     >"$tmp/$clip.json" 2>"$tmp/$clip.err" || { echo "eval_quality: $clip failed:" >&2; cat "$tmp/$clip.err" >&2; }
   printf '%s\t%s\t%s\t%s\n' "$clip" "$cat" "$frac" "$kind" >>"$tmp/index.tsv"
 done

@@ -457,6 +457,21 @@ static void test_eval_scores_against_ground_truth(void **state)
     assert_int_equal(seg(args), 0);
     assert_true(log_contains("\"frames_people\":0,\"frames_empty\":20"));
     assert_true(log_contains("\"iou_mean\":null"));
+    /* A void over everything: every frame is void (nothing scored); over
+     * nothing (all black): the same scores as without it. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i color=white:size=768x576:rate=10 "
+                           "-frames:v 20 -c:v ffv1 -pix_fmt gray %s/white.mkv", dir), 0);
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -m %s --eval %s/gt --eval-void "
+             "%s/white.mkv --json", dir, MODEL, dir, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"frames_people\":0,\"frames_empty\":0,\"frames_void\":20"));
+    snprintf(args, sizeof args, "%s/vtest60.avi --frames 20 -m %s --eval %s/gt --eval-void "
+             "%s/black.mkv --json", dir, MODEL, dir, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"iou_mean\":1.000000,\"iou_p10\":1.000000"));
+    snprintf(args, sizeof args, "%s/vtest60.avi -q -m %s --eval-void %s/black.mkv --bench", dir,
+             MODEL, dir);
+    assert_int_equal(seg(args), 2);
     /* Too short: exit 3, says so. */
     snprintf(args, sizeof args, "%s/vtest60.avi --frames 30 -q -m %s --eval %s/gt", dir, MODEL,
              dir);

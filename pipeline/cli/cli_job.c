@@ -119,6 +119,7 @@ static void usage(FILE *f)
 "                          of empty frames called person, see-through share of\n"
 "                          the person's interior and flicker (with --json: an\n"
 "                          \"eval\" object). Exact mode; needs no other output.\n"
+"      --eval-void V       masks like GT of the pixels --eval leaves out (white)\n"
 "  -q, --quiet             no progress line\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
@@ -176,7 +177,8 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
-       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_FIND, OPT_DETECTOR };
+       OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
+       OPT_DETECTOR };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -281,6 +283,7 @@ int cli_job_main(int argc, char **argv)
         {"preset", required_argument, NULL, OPT_PRESET},
         {"compose-rgb", no_argument, NULL, OPT_COMPOSE_RGB},
         {"eval", required_argument, NULL, OPT_EVAL},
+        {"eval-void", required_argument, NULL, OPT_EVAL_VOID},
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
     };
@@ -329,6 +332,7 @@ int cli_job_main(int argc, char **argv)
         }
         case OPT_COMPOSE_RGB: cfg.compose_rgb = 1; break;
         case OPT_EVAL: cfg.eval_gt = optarg; break;
+        case OPT_EVAL_VOID: cfg.eval_void = optarg; break;
         case OPT_DETECTOR: cfg.detector = optarg; break;
         case OPT_FIND: {
             int f = seg_find_parse(optarg);
@@ -415,6 +419,10 @@ int cli_job_main(int argc, char **argv)
     if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
+        return EXIT_USAGE;
+    }
+    if (cfg.eval_void && !cfg.eval_gt) {
+        fprintf(stderr, "segstream: --eval-void needs --eval GT\n");
         return EXIT_USAGE;
     }
     if (cfg.dump_every && !cfg.dump_dir) {
