@@ -421,7 +421,12 @@ static void test_live_forced_on_a_file_drops_and_accounts(void **state)
     assert_true(s.dropped > 0);
     /* Nothing stopped the run: every decoded frame was shown or dropped. */
     assert_int_equal(s.frames + s.dropped, s.decoded);
-    assert_true(s.latency.max < 2 * EXACT_DELAY_US / 1000.0 + 100.0);
+    /* Two inferences and scheduling. Under ThreadSanitizer on 2 cores the
+     * worst shown frame takes either ~80 or ~136 ms (measured on this commit
+     * and on the one before the pipeline was restructured, alike: the
+     * decoder's 40 frames compete with the workers), so the allowance for
+     * scheduling is 150 ms, not the 100 ms that failed one run in three. */
+    assert_true(s.latency.max < 2 * EXACT_DELAY_US / 1000.0 + 150.0);
     assert_int_equal(tp_video_frames(out), s.frames);
 }
 
