@@ -93,6 +93,10 @@ typedef struct disp_options {
     float opacity;          /**< overlay strength at alpha 255, in [0,1] */
     uint8_t matte_color[3]; /**< matte mode's background, RGB */
     float threshold;        /**< 0 = off; in (0,1): foreground where p >= threshold */
+    float solid;            /**< in (0,1]: probabilities >= solid are opaque, those
+                                 below ramp as p / solid, before the upsampling
+                                 (so interiors the model is fairly sure of do
+                                 not show the background through); 1 = off */
     int feather;            /**< soft edge width in frame pixels, 0..DISP_MAX_FEATHER; 0 = off */
     disp_feather_dir feather_dir; /**< where the feather ramp lies */
     float smooth;           /**< temporal smoothing strength in [0,1]; 0 = off */

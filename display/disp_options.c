@@ -66,6 +66,7 @@ disp_options disp_options_default(void)
     o.opacity = 0.5f;
     o.matte_color[1] = 255;
     o.threshold = 0.0f;
+    o.solid = 1.0f;
     o.feather = 0;
     o.feather_dir = DISP_FEATHER_OUT;
     o.smooth = 0.6f;
@@ -80,6 +81,7 @@ int disp_options_check(const disp_options *o)
 {
     if (!o || (int)o->mode < 0 || o->mode >= DISP_MODE_COUNT || !(o->opacity >= 0.0f) ||
         o->opacity > 1.0f || !(o->threshold >= 0.0f) || o->threshold > 1.0f ||
+        !(o->solid > 0.0f) || o->solid > 1.0f ||
         o->feather < 0 || o->feather > DISP_MAX_FEATHER || (int)o->feather_dir < 0 ||
         o->feather_dir >= DISP_FEATHER_COUNT || !(o->smooth >= 0.0f) || o->smooth > 1.0f ||
         o->blur < 0 || o->blur > DISP_MAX_BLUR || !panel_mode((int)o->side_mode) ||
@@ -90,7 +92,7 @@ int disp_options_check(const disp_options *o)
 
 static const char *const OPTION_NAMES[] = {
     "mode",  "color",  "opacity",   "matte-color",       "threshold", "feather",
-    "feather-dir", "smooth", "edge", "blur", "side-mode", "composite-threads", NULL,
+    "feather-dir", "smooth", "edge", "blur", "side-mode", "composite-threads", "solid", NULL,
 };
 
 const char *const *disp_option_names(void)
@@ -106,6 +108,8 @@ const char *disp_options_help(void)
            "  --opacity F            overlay strength at full confidence, 0..1 (0.5)\n"
            "  --matte-color RRGGBB   matte mode's background (default 00ff00)\n"
            "  --threshold F          hard mask: foreground where probability >= F (0 = off)\n"
+           "  --solid F              opaque where the probability >= F, alpha p / F below\n"
+           "                         (1 = off, the default)\n"
            "  --feather PX           soft mask edge about PX pixels wide (0 = off)\n"
            "  --feather-dir DIR      out (default: outside the mask, never dims the\n"
            "                         foreground), center or in\n"
@@ -227,6 +231,9 @@ int disp_parse_option(disp_options *o, const char *name, const char *value, char
     } else if (strcmp(name, "threshold") == 0) {
         bad = parse_float(value, 0.0f, 1.0f, &t.threshold);
         want = "a probability in 0..1 (0 = off)";
+    } else if (strcmp(name, "solid") == 0) {
+        bad = parse_float(value, 0.01f, 1.0f, &t.solid);
+        want = "a probability in 0.01..1 (1 = off)";
     } else if (strcmp(name, "smooth") == 0) {
         bad = parse_float(value, 0.0f, 1.0f, &t.smooth);
         want = "a strength in 0..1 (0 = off)";

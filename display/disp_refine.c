@@ -105,6 +105,16 @@ void disp_upsample_mask(const float *mask, int mw, int mh, uint8_t *alpha, int d
     }
 }
 
+/* --solid: p / solid, at most 1 (opaque from `solid` up, a ramp below). */
+static void shape_solid(float *p, size_t n, float solid)
+{
+    float k = 1.0f / solid;
+    for (size_t i = 0; i < n; i++) {
+        float v = p[i] * k;
+        p[i] = v < 1.0f ? v : 1.0f;
+    }
+}
+
 /* The fast twin of disp_upsample_mask: every mask row is first interpolated
  * across to the frame width (the same `top`/`bot` values the reference
  * computes), then each frame row is one vectorisable blend of two of them.
@@ -125,6 +135,8 @@ static int bilinear(disp_compositor *c, int w, int h)
     DISP_OMP_FOR
     for (int y = 0; y < mh; y++)
         disp_row_hup_f(m + (size_t)y * mw, x0, wx, rows + (size_t)y * w, w, 1.0f);
+    if (c->opt.solid < 1.0f)
+        shape_solid(rows, (size_t)w * (size_t)mh, c->opt.solid);
     float thr = c->opt.threshold;
     DISP_OMP_FOR
     for (int y = 0; y < h; y++) {
@@ -455,6 +467,9 @@ static int guided(disp_compositor *c, const seg_image *f)
                 float *q = P + (size_t)gy * ps + r + x;
                 *q = *q >= thr ? 1.0f : 0.0f;
             }
+    if (c->opt.solid < 1.0f)
+        for (int gy = 0; gy < gh; gy++)
+            shape_solid(P + (size_t)gy * ps + r, (size_t)gw, c->opt.solid);
     /* q = a I + b per window, a = cov(I, p) / (var(I) + eps); the
      * coefficients averaged over the windows covering each pixel give
      * alpha = 255 (A I + B) = ga A Y + 255 B, Y the 8-bit guide, with the

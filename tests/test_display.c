@@ -1745,7 +1745,7 @@ static void test_parse_options(void **state)
         snprintf(flag, sizeof flag, "--%s ", names[n]);
         assert_non_null(strstr(disp_options_help(), flag));
     }
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 13); /* with --solid */
 }
 
 static void test_output_sizes_and_errors(void **state)
@@ -1863,11 +1863,50 @@ static void test_background_cover(void **state)
     seg_image_free(&gray);
 }
 
+/* --solid: probabilities at or above it are opaque, those below ramp as
+ * p / solid; on both upsampling paths; a bad value is refused. */
+static void test_solid_makes_confident_opaque(void **state)
+{
+    (void)state;
+    for (int edge = 0; edge <= 1; edge++) {
+        disp_options o = exact(DISP_MODE_MASK);
+        o.edge = edge;
+        o.solid = 0.5f;
+        disp_compositor *c = NULL;
+        assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
+        seg_image f = image(64, 64, SEG_PIX_RGB24), out = {0};
+        fill(&f, BG);
+        const float levels[3] = {0.25f, 0.5f, 0.8f};
+        const int want[3] = {128, 255, 255}; /* 0.25 / 0.5 = half; the rest opaque */
+        for (int k = 0; k < 3; k++) {
+            float m[8 * 8];
+            for (int i = 0; i < 64; i++)
+                m[i] = levels[k];
+            disp_input in = {&f, m, 8, 8, NULL, NULL};
+            assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+            int w, h;
+            const uint8_t *a = disp_compositor_alpha(c, &w, &h);
+            assert_non_null(a);
+            assert_true(abs((int)a[32 * w + 32] - want[k]) <= 1);
+        }
+        seg_image_free(&out);
+        seg_image_free(&f);
+        disp_compositor_free(&c);
+    }
+    disp_options o = disp_options_default();
+    char err[256];
+    assert_int_equal(disp_parse_option(&o, "solid", "0.6", err, sizeof err), SEG_OK);
+    assert_float_equal(o.solid, 0.6f, 1e-6f);
+    assert_int_not_equal(disp_parse_option(&o, "solid", "0", err, sizeof err), SEG_OK);
+    assert_int_not_equal(disp_parse_option(&o, "solid", "1.5", err, sizeof err), SEG_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_pixels),
         cmocka_unit_test(test_mask_pixels),
+        cmocka_unit_test(test_solid_makes_confident_opaque),
         cmocka_unit_test(test_matte_pixels),
         cmocka_unit_test(test_replace_pixels),
         cmocka_unit_test(test_replace_stored_background),
