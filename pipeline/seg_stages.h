@@ -72,7 +72,7 @@ typedef struct seg_worker {
     seg_track tracks[SEG_MAX_PEOPLE]; /**< the people it follows */
     int ntracks;
     seg_tiles tiles;       /**< the frame's detector tiles (for found_w x found_h) */
-    int next_tile;         /**< the tile the next search looks at */
+    int next_tile;         /**< the tile the next search looks at (-1: all) */
     int closeup;           /**< that frame was a close-up */
     int found_w, found_h;  /**< its size */
     int since_found;       /**< frames this worker segmented since then (-1: none yet) */

@@ -18,34 +18,45 @@ static int ceil_div(int a, int b)
     return (a + b - 1) / b;
 }
 
-void seg_tiles_make(int w, int h, seg_tiles *t)
+/* One zoom level: squares of @p side (at least 224, the detector's input)
+ * overlapping by a quarter at least, spread evenly from edge to edge, at
+ * most @p max of them (huge frames: bigger tiles). */
+static void tiles_level(int w, int h, int side, int max, seg_tiles *t)
 {
-    memset(t, 0, sizeof *t);
     int short_side = w < h ? w : h;
-    int side = (int)((float)short_side / 1.5f);
     if (side < 224)
         side = 224;
     if (side >= short_side)
         return; /* the whole frame is already that close */
-    /* Columns and rows overlapping by at least a quarter of a tile. */
     int step = side * 3 / 4;
     int nx = 1 + ceil_div(w - side, step), ny = 1 + ceil_div(h - side, step);
-    while (nx * ny > SEG_MAX_TILES && side < short_side) { /* huge frames: bigger tiles */
+    while (nx * ny > max && side < short_side) {
         side += side / 4;
         step = side * 3 / 4;
         nx = 1 + ceil_div(w - side > 0 ? w - side : 0, step);
         ny = 1 + ceil_div(h - side > 0 ? h - side : 0, step);
     }
-    if (side >= short_side || nx * ny > SEG_MAX_TILES)
+    if (side >= short_side || nx * ny > max)
         return;
-    t->side = side;
     for (int j = 0; j < ny; j++)
         for (int i = 0; i < nx; i++) {
-            /* Spread evenly from edge to edge. */
             t->x[t->n] = nx > 1 ? (w - side) * i / (nx - 1) : (w - side) / 2;
             t->y[t->n] = ny > 1 ? (h - side) * j / (ny - 1) : (h - side) / 2;
+            t->side[t->n] = side;
             t->n++;
         }
+}
+
+void seg_tiles_make(int w, int h, seg_tiles *t)
+{
+    memset(t, 0, sizeof *t);
+    int short_side = w < h ? w : h;
+    tiles_level(w, h, (int)((float)short_side / 1.5f), SEG_MAX_TILES / 3, t);
+    int coarse = t->n ? t->side[0] : short_side;
+    /* The fine level only where it zooms at least 4/3 on the coarse one. */
+    int fine = short_side / 3 > 224 ? short_side / 3 : 224;
+    if (fine * 4 <= coarse * 3)
+        tiles_level(w, h, fine, SEG_MAX_TILES - t->n, t);
 }
 
 static float rect_iou(float ax, float ay, float as, float bx, float by, float bs)
@@ -58,7 +69,8 @@ static float rect_iou(float ax, float ay, float as, float bx, float by, float bs
     return inter / (as * as + bs * bs - inter);
 }
 
-void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, int n)
+void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, int n,
+                     float new_score)
 {
     for (int i = 0; i < n; i++) {
         const seg_person *f = &found[i];
@@ -72,7 +84,7 @@ void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, in
                 best = k;
             }
         }
-        if (best < 0 && *nt < max)
+        if (best < 0 && *nt < max && f->score >= new_score)
             best = (*nt)++;
         else if (best < 0)
             continue;

@@ -12,22 +12,26 @@
  * tiles (so a region cannot hold on to something that only looks like a
  * person to the segmenter).
  *
- * Example: 1280x720 frames are searched whole and in 8 tiles of 480x480
- * (4 columns, 2 rows, overlapping); a person 90 px tall, 16 px in the
- * whole frame's detector input, is 42 px in a tile's. Private to pipeline/. */
+ * Example: 1280x720 frames are searched whole, in 8 tiles of 480x480
+ * (4 columns, 2 rows, overlapping) and in 28 of 240x240 (7 x 4); a person
+ * 90 px tall, 16 px in the whole frame's detector input, is 42 px in a
+ * coarse tile's and 84 px in a fine one's. A file job's first search looks
+ * at every tile; later searches at one tile each, in turn. Private to
+ * pipeline/. */
 #ifndef SEG_TRACK_H
 #define SEG_TRACK_H
 
 #include "seg_detect.h"
 
-#define SEG_MAX_TILES 16
+#define SEG_MAX_TILES 48
 
-/** The detector's tiles of a frame: squares of side min(w, h) / 1.5 (at
- *  least 224), overlapping by a quarter at least, covering the frame. */
+/** The detector's tiles of a frame, at two zooms: squares of side
+ *  min(w, h) / 1.5, then of min(w, h) / 3 (each at least 224, the second
+ *  only where it is at most 3/4 of the first), overlapping by a quarter
+ *  at least, covering the frame; coarse ones first. */
 typedef struct seg_tiles {
     int n;                       /**< 0 when the frame is too small to tile */
-    int side;
-    int x[SEG_MAX_TILES], y[SEG_MAX_TILES];
+    int x[SEG_MAX_TILES], y[SEG_MAX_TILES], side[SEG_MAX_TILES];
 } seg_tiles;
 
 void seg_tiles_make(int w, int h, seg_tiles *t);
@@ -57,10 +61,13 @@ void seg_track_missed(seg_track *t, int *nt, float x, float y, float side, float
  * Merge one search's people @p found (n of them, regions set) into the
  * list @p t (*nt of at most @p max): a found person whose detector box
  * overlaps a followed person's region box (IoU > 0.3 of the regions) takes
- * its place, confirmed; others are added while there is room. Call once
- * per search with everything it found, then seg_track_age().
+ * its place, confirmed; others scoring at least @p new_score are added
+ * while there is room (a tile's search, which sees more look-alikes,
+ * starts people only on surer detections). Call once per search with
+ * everything it found, then seg_track_age().
  */
-void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, int n);
+void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, int n,
+                     float new_score);
 
 /** After a search: every person not confirmed by it ages by one; those
  *  older than @p patience go. */

@@ -232,26 +232,44 @@ static void test_pose_detector_finds_messi(void **state)
     nn_model_free(&m);
 }
 
-/* Tiles: 1280x720 in 4 x 2 squares of 480 spread edge to edge; 320x240 in
- * 2 x 2 of 224; a frame no bigger than a tile gets none. */
+/* Tiles: 1280x720 in 4 x 2 squares of 480 spread edge to edge, then 7 x 4
+ * of 240; 320x240 in 2 x 2 of 224 (no finer level: 224 is the least); a
+ * frame no bigger than a tile gets none. */
 static void test_detector_tiles(void **state)
 {
     (void)state;
     seg_tiles t;
     seg_tiles_make(1280, 720, &t);
-    assert_int_equal(t.n, 8);
-    assert_int_equal(t.side, 480);
+    assert_int_equal(t.n, 8 + 28);
     int xs[4] = {0, 266, 533, 800};
     for (int i = 0; i < 4; i++) {
+        assert_int_equal(t.side[i], 480);
         assert_int_equal(t.x[i], xs[i]);
         assert_int_equal(t.y[i], 0);
         assert_int_equal(t.y[4 + i], 240);
     }
+    for (int i = 8; i < t.n; i++) {
+        assert_int_equal(t.side[i], 240);
+        assert_true(t.x[i] >= 0 && t.x[i] + 240 <= 1280 && t.y[i] >= 0 && t.y[i] + 240 <= 720);
+    }
+    assert_int_equal(t.x[8 + 6], 1040); /* the last column touches the right edge */
+    assert_int_equal(t.y[8 + 27], 480); /* the last row the bottom */
+    /* Every point of the frame is in some fine tile. */
+    for (int y = 0; y < 720; y += 7)
+        for (int x = 0; x < 1280; x += 7) {
+            int in = 0;
+            for (int i = 8; i < t.n && !in; i++)
+                in = x >= t.x[i] && x < t.x[i] + 240 && y >= t.y[i] && y < t.y[i] + 240;
+            assert_true(in);
+        }
     seg_tiles_make(320, 240, &t);
     assert_int_equal(t.n, 4);
-    assert_int_equal(t.side, 224);
+    assert_int_equal(t.side[0], 224);
     assert_int_equal(t.x[1], 96);
     assert_int_equal(t.y[2], 16);
+    seg_tiles_make(640, 480, &t); /* 3 x 2 of 320, 4 x 3 of 224 */
+    assert_int_equal(t.n, 6 + 12);
+    assert_int_equal(t.side[6], 224);
     seg_tiles_make(224, 224, &t);
     assert_int_equal(t.n, 0);
 }
@@ -268,7 +286,7 @@ static seg_person region(float x, float y, float side, float score)
 }
 
 /* Following people between searches: a search's find replaces the person
- * it overlaps and adds the others; a person two searches looked at and
+ * it overlaps and adds the others that score enough; a person two searches looked at and
  * missed goes, one they did not look at stays; unconfirmed for longer than
  * the patience, a person goes; a person follows its mask's box and leaves
  * with it. */
@@ -279,12 +297,15 @@ static void test_tracks_merge_miss_follow(void **state)
     int n = 0;
     seg_person found[3] = {region(100, 100, 200, 0.9f), region(600, 100, 100, 0.8f),
                            region(110, 100, 200, 0.7f)};
-    seg_track_merge(t, &n, 3, found, 3);
+    seg_track_merge(t, &n, 3, found, 3, 0.85f);
+    assert_int_equal(n, 1);                       /* the second scores below 0.85 */
+    n = 0;
+    seg_track_merge(t, &n, 3, found, 3, 0.0f);
     assert_int_equal(n, 2);                       /* the third overlaps the first */
     assert_float_equal(t[0].p.roi_x, 100, 1e-6f); /* ... and is worse: kept the first */
     seg_track_age(t, &n, 2);
     /* A search of the left half that finds nobody: the first is missed. */
-    seg_track_merge(t, &n, 3, NULL, 0);
+    seg_track_merge(t, &n, 3, NULL, 0, 0.0f);
     seg_track_missed(t, &n, 0, 0, 400, 0, 1e9f);
     assert_int_equal(n, 2);
     assert_int_equal(t[0].misses, 1);
@@ -306,7 +327,7 @@ static void test_tracks_merge_miss_follow(void **state)
         for (int x = 0; x < 64; x++)
             m[y * 64 + x] = (x >= 20 && x < 44 && y >= 8 && y < 56) ? 0.9f : 0.1f;
     found[0] = region(100, 100, 128, 0.9f);
-    seg_track_merge(t, &n, 3, found, 1);
+    seg_track_merge(t, &n, 3, found, 1, 0.0f);
     assert_int_equal(seg_track_follow(&t[0], m, 64, 64, 100, 100, 128, 128), 0);
     assert_float_equal(t[0].p.roi_side, 125.6f, 1e-3f);
     assert_float_equal(t[0].p.roi_x + t[0].p.roi_side / 2, 164.0f, 1e-3f);
