@@ -140,6 +140,11 @@ typedef struct seg_config {
     seg_find find;            /**< --find: the whole frame, or people first */
     const char *detector;     /**< --detector: the person detector for --find pose
                                    (default models/pose_detection.tflite) */
+    const char *closeup_model;/**< --closeup-model: --find pose segments a
+                                   landscape close-up's whole frame with it;
+                                   NULL = the default (the landscape selfie
+                                   model beside the general one), "none" = the
+                                   main model */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
     const char *eval_gt;      /**< --eval: ground truth to score the masks against,

@@ -132,6 +132,8 @@ typedef struct seg_job {
     nn_model *detector;      /**< --find pose: the person detector the workers'
                                   instances share; NULL otherwise */
     nn_model *face_detector; /**< --find pose: the face detector (close-ups) */
+    const seg_model *closeup;/**< --find pose: segments a landscape close-up's
+                                  whole frame; NULL = the main model does */
     const io_video_info *info; /**< the input's, valid while src is open */
     int live;                /**< SEG_MODE_LIVE rules apply */
     int nworkers;
@@ -146,6 +148,7 @@ typedef struct seg_job {
     int overlay_labels;      /**< multi-class overlay: labels = best non-background
                                   class, mask = anything but background */
     float lut[3][256];       /**< byte -> model input value, per channel */
+    float closeup_lut[3][256]; /**< ... for the close-up model */
 
     /** The input. The decoder reads it; any thread may interrupt a read
      *  (seg_job_stop); the supervisor reads its warning count after join. */

@@ -69,6 +69,8 @@ typedef struct seg_worker {
     seg_fit_geom geom;     /**< --fit geometry for the current frame size */
     seg_detector det;      /**< --find pose: its instance of the pose detector */
     seg_detector face;     /**< ... and of the face detector (close-ups) */
+    nn_model *cnn;         /**< its instance of job->closeup (NULL: none) */
+    int owns_cnn;
     seg_track tracks[SEG_MAX_PEOPLE]; /**< the people it follows */
     int ntracks;
     seg_tiles tiles;       /**< the frame's detector tiles (for found_w x found_h) */

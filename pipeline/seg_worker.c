@@ -41,6 +41,19 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
         }
     }
     size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    if (job->closeup) {
+        if (id == 0) {
+            w->cnn = job->closeup->nn;
+        } else {
+            if ((st = nn_model_clone(&w->cnn, job->closeup->nn, err, errlen)))
+                return st;
+            w->owns_cnn = 1;
+        }
+        nn_model_set_threads(w->cnn, threads);
+        nn_model_set_cancel_flag(w->cnn, &job->stop);
+        size_t c_len = (size_t)job->closeup->out.h * (size_t)job->closeup->out.w;
+        out_len = c_len > out_len ? c_len : out_len;
+    }
     if ((st = seg_image_alloc(&w->small, job->in_shape.w, job->in_shape.h,
                               job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P
                                                                : SEG_PIX_RGB24)) ||
@@ -60,6 +73,11 @@ void seg_worker_close(seg_worker *w)
     else if (w->nn)
         nn_model_set_cancel_flag(w->nn, NULL); /* the flag dies with the job */
     w->nn = NULL;
+    if (w->owns_cnn)
+        nn_model_free(&w->cnn);
+    else if (w->cnn)
+        nn_model_set_cancel_flag(w->cnn, NULL);
+    w->cnn = NULL;
     if (w->det.nn && !w->det.owns_nn)
         nn_model_set_cancel_flag(w->det.nn, NULL);
     if (w->face.nn && !w->face.owns_nn)
@@ -411,9 +429,31 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 #define MERGE_GROWTH 1.3f
 #define MERGE_MIN_RATIO 0.5f
 
+/* Segment the frame's region rx, ry, rw x rh with @p nn (an instance of
+ * @p sm) at its input size and paste its mask into the slot's grid; the
+ * model-size mask stays in w->raw_mask (and labels in w->raw_labels). */
+static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_model *sm,
+                          float lut[3][256], float rx, float ry, float rw, float rh)
+{
+    seg_job *job = w->job;
+    const seg_image *f = &s->image;
+    nn_shape in = sm->in, out = sm->out;
+    int st;
+    seg_sample_rgb(f, &w->frame_tab, rx, ry, rw / (float)in.w, rh / (float)in.h, in.w, in.h, -1,
+                   lut, nn_model_input(nn));
+    if ((st = nn_model_run(nn)))
+        return st;
+    seg_model_mask(sm, nn_model_output(nn), w->raw_mask, job->multiclass ? w->raw_labels : NULL,
+                   job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
+    paste_region(w->raw_mask, job->multiclass ? w->raw_labels : NULL, out.w, out.h, rx, ry, rw, rh,
+                 f->width, f->height, s);
+    return SEG_OK;
+}
+
 /* --find pose, second step: segment each person's region at the model's
- * size and paste the masks into the slot's grid. Nobody: an empty mask. */
-static int infer_regions(seg_worker *w, seg_slot *s)
+ * size and paste the masks into the slot's grid (nobody: an empty mask);
+ * for a close-up (@p closeup), the whole frame with the close-up model. */
+static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
 {
     seg_job *job = w->job;
     const seg_image *f = &s->image;
@@ -429,6 +469,10 @@ static int infer_regions(seg_worker *w, seg_slot *s)
     memset(s->mask, 0, (size_t)gw * gh * sizeof(float));
     if (job->multiclass)
         memset(s->labels, 0, (size_t)gw * gh);
+    if (closeup) {
+        w->ntracks = 0;
+        return segment_region(w, s, w->cnn, job->closeup, job->closeup_lut, 0, 0, (float)fw, (float)fh);
+    }
     nn_shape in = job->in_shape, out = job->out_shape;
     /* People close together share one region: a square around both, when
      * it is at most MERGE_GROWTH times the larger one's side (one model run
@@ -465,15 +509,8 @@ static int infer_regions(seg_worker *w, seg_slot *s)
         /* The region at the model's aspect, centred on the people's. */
         float rw = reg[r][2], rh = reg[r][2] * (float)in.h / (float)in.w;
         float rx = reg[r][0], ry = reg[r][1] + (reg[r][2] - rh) / 2;
-        seg_sample_rgb(f, &w->frame_tab, rx, ry, rw / (float)in.w, rh / (float)in.h, in.w, in.h,
-                       -1, job->lut, nn_model_input(w->nn));
-        if ((st = nn_model_run(w->nn)))
+        if ((st = segment_region(w, s, w->nn, job->model, job->lut, rx, ry, rw, rh)))
             return st;
-        seg_model_mask(job->model, nn_model_output(w->nn), w->raw_mask,
-                       job->multiclass ? w->raw_labels : NULL,
-                       job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
-        paste_region(w->raw_mask, job->multiclass ? w->raw_labels : NULL, out.w, out.h, rx, ry,
-                     rw, rh, fw, fh, s);
         /* Follow each person in this region to the next frame. */
         for (int i = 0; i < w->ntracks; i++) {
             const seg_person *p = &w->tracks[i].p;
@@ -504,8 +541,12 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     const seg_fit_geom *g = &w->geom;
     if (job->detector) {
         /* Finding people, sampling and pasting count as inference. */
-        if (!(st = find_people(w, &s->image, &whole)) && !whole)
-            st = infer_regions(w, s);
+        /* A landscape close-up goes whole to the close-up model. */
+        int by_closeup = job->closeup && s->image.width >= s->image.height;
+        if (!(st = find_people(w, &s->image, &whole)) && (!whole || by_closeup)) {
+            st = infer_regions(w, s, whole);
+            whole = 0;
+        }
     }
     if (!st && whole) {
         if ((st = convert_frame(w, s)))

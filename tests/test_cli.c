@@ -539,6 +539,15 @@ static void test_find_pose(void **state)
     snprintf(args, sizeof args, "%s/nobody.mkv -q --find faces --bench", dir);
     assert_int_equal(seg(args), 2);
     assert_true(log_contains("--find wants none or pose"));
+    /* A close-up model that is missing, or is not a one-class segmenter. */
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s "
+             "--closeup-model %s/none.tflite --bench", dir, MODEL, DETECTOR, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--closeup-model: cannot open model"));
+    snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s "
+             "--closeup-model %s --bench", dir, MODEL, DETECTOR, DETECTOR);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("one foreground output"));
 }
 
 /* ==== display, dumps, multi-class, --fit ================================= */

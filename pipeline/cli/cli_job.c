@@ -90,6 +90,12 @@ static void usage(FILE *f)
 "                          models/pose_detection.tflite); the face detector\n"
 "                          face_detection_short_range.tflite is taken from its\n"
 "                          folder\n"
+"      --closeup-model FILE  with --find pose, a close-up (a face at least 1/8\n"
+"                          of the frame high) in a landscape frame is segmented\n"
+"                          whole by this model; default: with the selfie model,\n"
+"                          its landscape sibling selfie_segmentation_landscape\n"
+"                          .tflite from the same folder (made for 16:9 webcam\n"
+"                          frames); none: the main model\n"
 "      --decoder-threads N libavcodec decoding threads (default 1)\n"
 "      --encoder-threads N libavcodec encoding threads (default 2 for files on 2+\n"
 "                          cores, 1 in live mode)\n"
@@ -178,7 +184,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR };
+       OPT_DETECTOR, OPT_CLOSEUP_MODEL };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -286,6 +292,7 @@ int cli_job_main(int argc, char **argv)
         {"eval-void", required_argument, NULL, OPT_EVAL_VOID},
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
+        {"closeup-model", required_argument, NULL, OPT_CLOSEUP_MODEL},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -334,6 +341,7 @@ int cli_job_main(int argc, char **argv)
         case OPT_EVAL: cfg.eval_gt = optarg; break;
         case OPT_EVAL_VOID: cfg.eval_void = optarg; break;
         case OPT_DETECTOR: cfg.detector = optarg; break;
+        case OPT_CLOSEUP_MODEL: cfg.closeup_model = optarg; break;
         case OPT_FIND: {
             int f = seg_find_parse(optarg);
             if (f < 0) {
