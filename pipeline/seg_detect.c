@@ -139,64 +139,84 @@ static inline int clampi(int v, int lo, int hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* Bilinear value of one 8-bit plane (pw x ph, stride) at (x, y) in its own
- * pixel-centre coordinates, edges replicated. */
-static inline float plane_at(const uint8_t *p, int stride, int pw, int ph, float x, float y)
-{
-    float fx = floorf(x), fy = floorf(y);
-    int x0 = (int)fx, y0 = (int)fy;
-    float wx = x - fx, wy = y - fy;
-    int xa = clampi(x0, 0, pw - 1), xb = clampi(x0 + 1, 0, pw - 1);
-    int ya = clampi(y0, 0, ph - 1), yb = clampi(y0 + 1, 0, ph - 1);
-    const uint8_t *ra = p + (size_t)ya * stride, *rb = p + (size_t)yb * stride;
-    float top = ra[xa] + wx * (ra[xb] - ra[xa]);
-    float bot = rb[xa] + wx * (rb[xb] - rb[xa]);
-    return top + wy * (bot - top);
-}
-
 static inline uint8_t to_byte(float v)
 {
     return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : (int)(v + 0.5f)));
 }
+
+/* Where a sample at position v (pixel-centre coordinates of a plane of n
+ * pixels) reads: the two neighbours (edges replicated) and the weight of
+ * the second. */
+typedef struct tap {
+    int a, b;
+    float w;
+} tap;
+
+static inline tap tap_at(float v, int n)
+{
+    float fv = floorf(v);
+    tap t = {clampi((int)fv, 0, n - 1), clampi((int)fv + 1, 0, n - 1), v - fv};
+    return t;
+}
+
+static inline float lerp2(const uint8_t *ra, const uint8_t *rb, tap x, float wy)
+{
+    float top = ra[x.a] + x.w * (ra[x.b] - ra[x.a]);
+    float bot = rb[x.a] + x.w * (rb[x.b] - rb[x.a]);
+    return top + wy * (bot - top);
+}
+
+/* Columns are done in blocks of this many, their taps worked out once per
+ * block and used for every row. */
+#define SAMPLE_BLOCK 256
 
 void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float y0, float sx,
                     float sy, int w, int h, int outside, float lut[3][256], float *dst)
 {
     int yuv = f->format == SEG_PIX_YUV420P;
     int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
-    for (int j = 0; j < h; j++) {
-        float y = y0 + ((float)j + 0.5f) * sy;
-        float *o = dst + (size_t)j * w * 3;
-        for (int i = 0; i < w; i++, o += 3) {
-            float x = x0 + ((float)i + 0.5f) * sx;
-            uint8_t rgb[3];
-            if (outside >= 0 && (x < 0 || y < 0 || x >= f->width || y >= f->height)) {
-                rgb[0] = rgb[1] = rgb[2] = (uint8_t)outside;
-            } else if (yuv) {
-                uint8_t Y = to_byte(plane_at(f->data, f->stride, f->width, f->height, x - 0.5f,
-                                             y - 0.5f));
-                uint8_t U = to_byte(plane_at(f->cb, f->cstride, cw, ch, x / 2 - 0.5f,
-                                             y / 2 - 0.5f));
-                uint8_t V = to_byte(plane_at(f->cr, f->cstride, cw, ch, x / 2 - 0.5f,
-                                             y / 2 - 0.5f));
-                seg_yuv_pixel(t, Y, U, V, rgb);
-            } else {
-                /* RGB24: three interleaved planes of stride f->stride. */
-                float fx = floorf(x - 0.5f), fy = floorf(y - 0.5f);
-                int xa = clampi((int)fx, 0, f->width - 1), xb = clampi((int)fx + 1, 0, f->width - 1);
-                int ya = clampi((int)fy, 0, f->height - 1), yb = clampi((int)fy + 1, 0, f->height - 1);
-                float wx = x - 0.5f - fx, wy = y - 0.5f - fy;
-                const uint8_t *ra = f->data + (size_t)ya * f->stride;
-                const uint8_t *rb = f->data + (size_t)yb * f->stride;
-                for (int c = 0; c < 3; c++) {
-                    float top = ra[3 * xa + c] + wx * (ra[3 * xb + c] - ra[3 * xa + c]);
-                    float bot = rb[3 * xa + c] + wx * (rb[3 * xb + c] - rb[3 * xa + c]);
-                    rgb[c] = to_byte(top + wy * (bot - top));
+    tap lx[SAMPLE_BLOCK], cx[SAMPLE_BLOCK];
+    unsigned char out_x[SAMPLE_BLOCK];
+    for (int i0 = 0; i0 < w; i0 += SAMPLE_BLOCK) {
+        int n = w - i0 < SAMPLE_BLOCK ? w - i0 : SAMPLE_BLOCK;
+        for (int k = 0; k < n; k++) {
+            float x = x0 + ((float)(i0 + k) + 0.5f) * sx;
+            out_x[k] = x < 0 || x >= (float)f->width;
+            lx[k] = tap_at(x - 0.5f, f->width);
+            cx[k] = tap_at(x / 2 - 0.5f, cw);
+        }
+        for (int j = 0; j < h; j++) {
+            float y = y0 + ((float)j + 0.5f) * sy;
+            float *o = dst + ((size_t)j * w + (size_t)i0) * 3;
+            int out_y = outside >= 0 && (y < 0 || y >= (float)f->height);
+            tap ly = tap_at(y - 0.5f, f->height), cy = tap_at(y / 2 - 0.5f, ch);
+            const uint8_t *ra = f->data + (size_t)ly.a * f->stride;
+            const uint8_t *rb = f->data + (size_t)ly.b * f->stride;
+            const uint8_t *ua = yuv ? f->cb + (size_t)cy.a * f->cstride : NULL;
+            const uint8_t *ub = yuv ? f->cb + (size_t)cy.b * f->cstride : NULL;
+            const uint8_t *va = yuv ? f->cr + (size_t)cy.a * f->cstride : NULL;
+            const uint8_t *vb = yuv ? f->cr + (size_t)cy.b * f->cstride : NULL;
+            for (int k = 0; k < n; k++, o += 3) {
+                uint8_t rgb[3];
+                if (outside >= 0 && (out_y || out_x[k])) {
+                    rgb[0] = rgb[1] = rgb[2] = (uint8_t)outside;
+                } else if (yuv) {
+                    seg_yuv_pixel(t, to_byte(lerp2(ra, rb, lx[k], ly.w)),
+                                  to_byte(lerp2(ua, ub, cx[k], cy.w)),
+                                  to_byte(lerp2(va, vb, cx[k], cy.w)), rgb);
+                } else {
+                    /* RGB24: three interleaved planes of stride f->stride. */
+                    tap x = lx[k];
+                    for (int c = 0; c < 3; c++) {
+                        float top = ra[3 * x.a + c] + x.w * (ra[3 * x.b + c] - ra[3 * x.a + c]);
+                        float bot = rb[3 * x.a + c] + x.w * (rb[3 * x.b + c] - rb[3 * x.a + c]);
+                        rgb[c] = to_byte(top + ly.w * (bot - top));
+                    }
                 }
+                o[0] = lut[0][rgb[0]];
+                o[1] = lut[1][rgb[1]];
+                o[2] = lut[2][rgb[2]];
             }
-            o[0] = lut[0][rgb[0]];
-            o[1] = lut[1][rgb[1]];
-            o[2] = lut[2][rgb[2]];
         }
     }
 }

@@ -303,7 +303,7 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * two workers: every 6th frame of the stream), on the whole frame and one
  * tile; between searches the people are followed by their masks
  * (seg_track.h). */
-#define FIND_EVERY 3
+#define FIND_EVERY 6
 
 /* A tile's search starts following a person only from this score (the
  * whole frame's: from the detector's 0.5). Zoomed in, the detector takes

@@ -232,6 +232,115 @@ static void test_pose_detector_finds_messi(void **state)
     nn_model_free(&m);
 }
 
+/* The plain reference for seg_sample_rgb: every sample worked out on its
+ * own (floor, clamp, lerp per plane), as the function once did. */
+static float ref_plane_at(const uint8_t *p, int stride, int pw, int ph, float x, float y)
+{
+    float flx = floorf(x), fly = floorf(y);
+    int x0 = (int)flx, y0 = (int)fly;
+    float wx = x - flx, wy = y - fly;
+    int xa = x0 < 0 ? 0 : x0 > pw - 1 ? pw - 1 : x0;
+    int xb = x0 + 1 < 0 ? 0 : x0 + 1 > pw - 1 ? pw - 1 : x0 + 1;
+    int ya = y0 < 0 ? 0 : y0 > ph - 1 ? ph - 1 : y0;
+    int yb = y0 + 1 < 0 ? 0 : y0 + 1 > ph - 1 ? ph - 1 : y0 + 1;
+    const uint8_t *ra = p + (size_t)ya * stride, *rb = p + (size_t)yb * stride;
+    float top = ra[xa] + wx * (ra[xb] - ra[xa]);
+    float bot = rb[xa] + wx * (rb[xb] - rb[xa]);
+    return top + wy * (bot - top);
+}
+
+static uint8_t ref_byte(float v)
+{
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : (int)(v + 0.5f)));
+}
+
+static void ref_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float y0,
+                           float sx, float sy, int w, int h, int outside, float lut[3][256],
+                           float *dst)
+{
+    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++) {
+            float x = x0 + ((float)i + 0.5f) * sx, y = y0 + ((float)j + 0.5f) * sy;
+            uint8_t rgb[3];
+            if (outside >= 0 && (x < 0 || y < 0 || x >= f->width || y >= f->height)) {
+                rgb[0] = rgb[1] = rgb[2] = (uint8_t)outside;
+            } else if (f->format == SEG_PIX_YUV420P) {
+                seg_yuv_pixel(t,
+                              ref_byte(ref_plane_at(f->data, f->stride, f->width, f->height,
+                                                    x - 0.5f, y - 0.5f)),
+                              ref_byte(ref_plane_at(f->cb, f->cstride, cw, ch, x / 2 - 0.5f,
+                                                    y / 2 - 0.5f)),
+                              ref_byte(ref_plane_at(f->cr, f->cstride, cw, ch, x / 2 - 0.5f,
+                                                    y / 2 - 0.5f)),
+                              rgb);
+            } else {
+                for (int c = 0; c < 3; c++) {
+                    /* One interleaved channel: a plane of stride f->stride
+                     * whose pixels are 3 bytes apart. */
+                    float flx = floorf(x - 0.5f), fly = floorf(y - 0.5f);
+                    int xa = (int)flx < 0 ? 0 : (int)flx > f->width - 1 ? f->width - 1 : (int)flx;
+                    int xb = (int)flx + 1 < 0 ? 0 : (int)flx + 1 > f->width - 1 ? f->width - 1 : (int)flx + 1;
+                    int ya = (int)fly < 0 ? 0 : (int)fly > f->height - 1 ? f->height - 1 : (int)fly;
+                    int yb = (int)fly + 1 < 0 ? 0 : (int)fly + 1 > f->height - 1 ? f->height - 1 : (int)fly + 1;
+                    float wx = x - 0.5f - flx, wy = y - 0.5f - fly;
+                    const uint8_t *ra = f->data + (size_t)ya * f->stride;
+                    const uint8_t *rb = f->data + (size_t)yb * f->stride;
+                    float top = ra[3 * xa + c] + wx * (ra[3 * xb + c] - ra[3 * xa + c]);
+                    float bot = rb[3 * xa + c] + wx * (rb[3 * xb + c] - rb[3 * xa + c]);
+                    rgb[c] = ref_byte(top + wy * (bot - top));
+                }
+            }
+            float *o = dst + ((size_t)j * w + i) * 3;
+            for (int c = 0; c < 3; c++)
+                o[c] = lut[c][rgb[c]];
+        }
+}
+
+/* seg_sample_rgb against the reference, bit for bit: random pictures (YUV
+ * 4:2:0 of odd and even sizes, RGB24), rectangles inside, across and wholly
+ * outside the frame, zoomed in and out, wider than a block of columns, with
+ * edges replicated and with a constant outside. */
+static void test_sample_rgb_matches_reference(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    float lut[3][256];
+    for (int c = 0; c < 3; c++)
+        for (int v = 0; v < 256; v++)
+            lut[c][v] = (float)v / 255.0f * (float)(c + 1) - 0.5f;
+    seg_yuv_tables tab;
+    seg_yuv_tables_init(&tab, SEG_YUV_BT709, 0);
+    static float a[600 * 300 * 3], b[600 * 300 * 3];
+    for (int round = 0; round < 40; round++) {
+        int fw = 17 + (int)(rand_r(&seed) % 400), fh = 9 + (int)(rand_r(&seed) % 300);
+        seg_image f;
+        assert_int_equal(seg_image_alloc(&f, fw, fh, round & 1 ? SEG_PIX_RGB24 : SEG_PIX_YUV420P),
+                         SEG_OK);
+        for (int y = 0; y < fh; y++)
+            for (int x = 0; x < fw * seg_pixfmt_bpp(f.format); x++)
+                f.data[(size_t)y * f.stride + x] = (uint8_t)rand_r(&seed);
+        if (f.format == SEG_PIX_YUV420P)
+            for (int y = 0; y < (fh + 1) / 2; y++)
+                for (int x = 0; x < (fw + 1) / 2; x++) {
+                    f.cb[(size_t)y * f.cstride + x] = (uint8_t)rand_r(&seed);
+                    f.cr[(size_t)y * f.cstride + x] = (uint8_t)rand_r(&seed);
+                }
+        int w = 1 + (int)(rand_r(&seed) % 600), h = 1 + (int)(rand_r(&seed) % 300);
+        float x0 = (float)((int)(rand_r(&seed) % 600) - 200) * 0.37f;
+        float y0 = (float)((int)(rand_r(&seed) % 400) - 150) * 0.41f;
+        float sx = 0.1f + (float)(rand_r(&seed) % 300) / 100.0f;
+        float sy = 0.1f + (float)(rand_r(&seed) % 300) / 100.0f;
+        int outside = round % 3 == 0 ? -1 : (int)(rand_r(&seed) % 256);
+        memset(a, 0, sizeof a);
+        memset(b, 0xff, sizeof b);
+        seg_sample_rgb(&f, &tab, x0, y0, sx, sy, w, h, outside, lut, a);
+        ref_sample_rgb(&f, &tab, x0, y0, sx, sy, w, h, outside, lut, b);
+        assert_memory_equal(a, b, (size_t)w * h * 3 * sizeof(float));
+        seg_image_free(&f);
+    }
+}
+
 /* Tiles: 1280x720 in 4 x 2 squares of 480 spread edge to edge, then 7 x 4
  * of 240; 320x240 in 2 x 2 of 224 (no finer level: 224 is the least); a
  * frame no bigger than a tile gets none. */
@@ -731,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_pose_decode_merges_by_score),
         cmocka_unit_test(test_pose_detector_finds_messi),
         cmocka_unit_test(test_detector_tiles),
+        cmocka_unit_test(test_sample_rgb_matches_reference),
         cmocka_unit_test(test_tracks_merge_miss_follow),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
