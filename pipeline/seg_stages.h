@@ -79,6 +79,7 @@ typedef struct seg_worker {
     int found_w, found_h;  /**< its size */
     int since_found;       /**< frames this worker segmented since then (-1: none yet) */
     int searched;          /**< it has searched once */
+    int searches;          /**< searches since the frame size was set */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
     float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */

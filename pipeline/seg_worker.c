@@ -300,8 +300,8 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 #define CLOSEUP_FACE_SHARE 0.125f
 
 /* The detectors run on every FIND_EVERY-th frame a worker segments (with
- * two workers: every 6th frame of the stream), on the whole frame and one
- * tile; between searches the people are followed by their masks
+ * two workers: every 12th frame of the stream), on the whole frame or one
+ * tile in turn; between searches the people are followed by their masks
  * (seg_track.h). */
 #define FIND_EVERY 6
 
@@ -366,6 +366,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     if (f->width != w->found_w || f->height != w->found_h) {
         seg_tiles_make(f->width, f->height, &w->tiles);
         w->next_tile = -1; /* every tile at the next search */
+        w->searches = 0;
         w->ntracks = 0;
     }
     seg_person faces[SEG_MAX_PEOPLE];
@@ -379,23 +380,29 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         w->ntracks = 0;
     } else {
         seg_person found[SEG_MAX_PEOPLE];
-        if ((n = seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE)) < 0)
-            return n;
-        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
-        /* The whole frame's search sees people of a quarter of its long
-         * side and more; a tile's, those that fit in it. */
-        float long_side = (float)(f->width > f->height ? f->width : f->height);
-        seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
-                         (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
-                         1e9f);
-        /* Live jobs search the whole frame only: a tile search makes that
-         * frame late, and a late frame is a dropped one. A file job's first
-         * search (and the first after a change of size) looks at every
-         * tile, so people of any size are found from the start; later
-         * ones at one tile each. */
-        int tiles = job->live ? 0 : w->next_tile < 0 ? w->tiles.n : w->tiles.n > 0;
-        if (w->next_tile < 0)
+        /* Searches take turns: the whole frame, then one tile, and so on
+         * (each costs a detector run). Live jobs search the whole frame
+         * only: a tile search makes that frame late, and a late frame is a
+         * dropped one. A file job's first search (and the first after a
+         * change of size) looks at the whole frame and every tile, so
+         * people of any size are found from the start. */
+        int first = w->next_tile < 0, tiled = !job->live && w->tiles.n > 0;
+        int whole = first || !tiled || w->searches % 2 == 0;
+        int tiles = !tiled ? 0 : first ? w->tiles.n : !whole;
+        w->searches++;
+        if (first)
             w->next_tile = 0;
+        if (whole) {
+            if ((n = seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE)) < 0)
+                return n;
+            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
+            /* The whole frame's search sees people of a quarter of its long
+             * side and more; a tile's, those that fit in it. */
+            float long_side = (float)(f->width > f->height ? f->width : f->height);
+            seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
+                             (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
+                             1e9f);
+        }
         for (int k = 0; k < tiles; k++) {
             int t = w->next_tile;
             w->next_tile = (t + 1) % w->tiles.n;
@@ -408,16 +415,17 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
                              (float)w->tiles.y[t], (float)w->tiles.side[t], 0.0f,
                              0.75f * (float)w->tiles.side[t]);
         }
-        /* A person only a tile can see is confirmed once a cycle. */
-        seg_track_age(w->tracks, &w->ntracks, (job->live ? 0 : w->tiles.n) + 1);
+        /* A person only a tile can see is confirmed once a cycle of tiles
+         * (every other search). */
+        seg_track_age(w->tracks, &w->ntracks, tiled ? 2 * w->tiles.n + 1 : 1);
     }
     w->closeup = *closeup;
     w->found_w = f->width;
     w->found_h = f->height;
     /* Odd workers search again on their next frame after their first
      * search, then every FIND_EVERY: the slow frames of the workers then
-     * alternate instead of coinciding (with two workers: stream frames 0,
-     * 1, 3, 6, 9, ...), so a live job's results stay in order. */
+     * alternate instead of coinciding, so a live job's results stay in
+     * order. */
     w->since_found = !w->searched && (w->id & 1) ? FIND_EVERY - 1 : 0;
     w->searched = 1;
     return SEG_OK;
