@@ -304,3 +304,35 @@ int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int m
     }
     return n;
 }
+
+int seg_detector_run_tile(seg_detector *d, const seg_image *f, int tx, int ty, int side,
+                          seg_person *out, int max)
+{
+    seg_image v = *f;
+    tx &= ~1; /* 4:2:0: chroma starts on an even pixel */
+    ty &= ~1;
+    if (f->format == SEG_PIX_YUV420P) {
+        v.data += (size_t)ty * f->stride + (size_t)tx;
+        v.cb += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
+        v.cr += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
+    } else {
+        v.data += (size_t)ty * f->stride + (size_t)tx * 3;
+    }
+    v.width = side < f->width - tx ? side : f->width - tx;
+    v.height = side < f->height - ty ? side : f->height - ty;
+    int n = seg_detector_run(d, &v, out, max);
+    for (int i = 0; i < n; i++) {
+        seg_person *p = &out[i];
+        p->x0 += (float)tx;
+        p->x1 += (float)tx;
+        p->y0 += (float)ty;
+        p->y1 += (float)ty;
+        p->roi_x += (float)tx;
+        p->roi_y += (float)ty;
+        for (int k = 0; k < 4; k++) {
+            p->kp[k][0] += (float)tx;
+            p->kp[k][1] += (float)ty;
+        }
+    }
+    return n;
+}

@@ -114,4 +114,10 @@ void seg_detector_close(seg_detector *d);
  */
 int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int max);
 
+/** seg_detector_run() on the square tile @p tx, @p ty, @p side of @p f (a
+ *  view, no copy; clipped to the frame; its corner rounded down to even
+ *  pixels), the people moved to frame coordinates. */
+int seg_detector_run_tile(seg_detector *d, const seg_image *f, int tx, int ty, int side,
+                          seg_person *out, int max);
+
 #endif

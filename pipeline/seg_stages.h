@@ -53,6 +53,55 @@ void seg_decoder_close(seg_decoder *d);
 /** The thread (arg: seg_decoder *). */
 void *seg_decoder_main(void *arg);
 
+/* ==== a live worker's searcher =========================================== */
+
+/** A face at least this share of the frame's height makes the frame a
+ *  close-up (--find pose). */
+#define SEG_CLOSEUP_FACE_SHARE 0.125f
+
+struct seg_worker;
+
+enum { SEARCH_IDLE, SEARCH_PENDING, SEARCH_DONE, SEARCH_QUIT };
+
+/**
+ * A live worker's searches for people (--find pose), on their own thread so
+ * that no frame waits for the detectors: the worker posts a copy of a frame
+ * when the searcher is idle, and takes what it found on a later frame. The
+ * searcher runs the worker's face and pose detectors (only it touches them
+ * in a live job). state moves IDLE -> PENDING (worker) -> DONE (searcher)
+ * -> IDLE (worker), under mu; the frame belongs to the worker while IDLE,
+ * to the searcher while PENDING, and the results to the worker once DONE.
+ */
+typedef struct seg_searcher {
+    struct seg_worker *w;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state;
+    seg_image frame;                   /**< the copy searched */
+    int tile_x, tile_y, tile_side;     /**< the tile searched (side 0: the
+                                            whole frame, with the face
+                                            detector first) */
+    seg_person people[SEG_MAX_PEOPLE]; /**< what the pose detector found */
+    int n;                             /**< their number (< 0: it failed) */
+    int closeup;                       /**< a face made it a close-up */
+} seg_searcher;
+
+/** Start @p q's thread for worker @p w. SEG_ERR_NOMEM when it cannot. */
+int seg_searcher_start(seg_searcher *q, struct seg_worker *w);
+/** Stop and join the thread (a search under way ends with the job's stop
+ *  flag or runs out), free the copy. Safe on a searcher never started. */
+void seg_searcher_stop(seg_searcher *q);
+/** Give @p f to the searcher when it is idle (1), else nothing (0): to
+ *  search the tile @p tx, @p ty, @p side, or the whole frame (side 0). */
+int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int side);
+/** When a search is done: its people (*n, into @p people), whether it was a
+ *  close-up, and the size of the frame searched (its tile in q->tile_*,
+ *  which stay until the next post); returns 1 and the searcher is idle
+ *  again. 0 when no search is done. */
+int seg_searcher_take(seg_searcher *q, seg_person *people, int *n, int *closeup, int *w, int *h);
+
 /* ==== inference worker ==================================================== */
 
 typedef struct seg_worker {
@@ -80,6 +129,7 @@ typedef struct seg_worker {
     int since_found;       /**< frames this worker segmented since then (-1: none yet) */
     int searched;          /**< it has searched once */
     int searches;          /**< searches since the frame size was set */
+    seg_searcher searcher; /**< live jobs: where the searches run */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
     float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */

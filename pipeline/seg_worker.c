@@ -68,6 +68,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
 
 void seg_worker_close(seg_worker *w)
 {
+    seg_searcher_stop(&w->searcher);
     if (w->owns_nn)
         nn_model_free(&w->nn);
     else if (w->nn)
@@ -294,10 +295,9 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
     }
 }
 
-/* A face at least this share of the frame's height makes the frame a
- * close-up: the whole frame goes to the model (its own domain, a webcam
- * portrait) instead of the people's regions. */
-#define CLOSEUP_FACE_SHARE 0.125f
+/* A face at least SEG_CLOSEUP_FACE_SHARE of the frame's height makes the
+ * frame a close-up: the whole frame goes to the model (its own domain, a
+ * webcam portrait) instead of the people's regions. */
 
 /* The detectors run on every FIND_EVERY-th frame a worker segments (with
  * two workers: every 12th frame of the stream), on the whole frame or one
@@ -311,38 +311,59 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * 0.98 (the evaluation set's clips). */
 #define TILE_NEW_SCORE 0.7f
 
-/* The pose detector on a square tile of @p f (a view, no copy), its people
- * moved to frame coordinates. */
-static int detect_tile(seg_worker *w, const seg_image *f, int tx, int ty, int side,
-                       seg_person *out, int max)
+/* --find pose in a live job: the searches run on the worker's searcher
+ * thread (seg_stages.h), so no frame waits for the detectors; what a search
+ * found is merged on the first frame after it is done. Searches take turns
+ * between the whole frame and one tile, as in a file job (but no first
+ * search of every tile). Until the first search is done, nobody is found. */
+static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
 {
-    seg_image v = *f;
-    tx &= ~1; /* 4:2:0: chroma starts on an even pixel */
-    ty &= ~1;
-    if (f->format == SEG_PIX_YUV420P) {
-        v.data += (size_t)ty * f->stride + (size_t)tx;
-        v.cb += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
-        v.cr += (size_t)(ty / 2) * f->cstride + (size_t)(tx / 2);
-    } else {
-        v.data += (size_t)ty * f->stride + (size_t)tx * 3;
+    seg_searcher *q = &w->searcher;
+    if (f->width != w->found_w || f->height != w->found_h) {
+        seg_tiles_make(f->width, f->height, &w->tiles);
+        w->next_tile = 0;
+        w->searches = 0;
+        w->ntracks = 0;
+        w->closeup = 0;
+        w->found_w = f->width;
+        w->found_h = f->height;
+        w->since_found = -1;
     }
-    v.width = side < f->width - tx ? side : f->width - tx;
-    v.height = side < f->height - ty ? side : f->height - ty;
-    int n = seg_detector_run(&w->det, &v, out, max);
-    for (int i = 0; i < n; i++) {
-        seg_person *p = &out[i];
-        p->x0 += (float)tx;
-        p->x1 += (float)tx;
-        p->y0 += (float)ty;
-        p->y1 += (float)ty;
-        p->roi_x += (float)tx;
-        p->roi_y += (float)ty;
-        for (int k = 0; k < 4; k++) {
-            p->kp[k][0] += (float)tx;
-            p->kp[k][1] += (float)ty;
+    seg_person found[SEG_MAX_PEOPLE];
+    int n, cu, sw, sh;
+    if (seg_searcher_take(q, found, &n, &cu, &sw, &sh) && sw == f->width && sh == f->height &&
+        n >= 0) {
+        if (q->tile_side == 0)
+            w->closeup = cu;
+        if (w->closeup) {
+            w->ntracks = 0;
+        } else if (q->tile_side == 0) {
+            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
+            float long_side = (float)(f->width > f->height ? f->width : f->height);
+            seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
+                             (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
+                             1e9f);
+        } else {
+            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
+            seg_track_missed(w->tracks, &w->ntracks, (float)q->tile_x, (float)q->tile_y,
+                             (float)q->tile_side, 0.0f, 0.75f * (float)q->tile_side);
+        }
+        seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
+    }
+    if (w->since_found < 0 || ++w->since_found >= FIND_EVERY) {
+        /* The whole frame on even searches (and always during a close-up),
+         * a tile on odd ones. */
+        int t = w->next_tile;
+        int tile = w->tiles.n > 0 && !w->closeup && w->searches % 2 == 1;
+        if (seg_searcher_post(q, f, tile ? w->tiles.x[t] : 0, tile ? w->tiles.y[t] : 0,
+                              tile ? w->tiles.side[t] : 0)) {
+            w->since_found = 0;
+            w->searches++;
+            if (tile)
+                w->next_tile = (t + 1) % w->tiles.n;
         }
     }
-    return n;
+    *closeup = w->closeup;
 }
 
 /* --find pose, first step: a close-up (a large face; *closeup = 1), or the
@@ -354,6 +375,10 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     if (f->format == SEG_PIX_YUV420P && key != w->frame_key) {
         seg_yuv_tables_init(&w->frame_tab, f->matrix, f->full_range);
         w->frame_key = key;
+    }
+    if (job->live) {
+        find_people_live(w, f, closeup);
+        return SEG_OK;
     }
     if (w->since_found >= 0 && w->since_found < FIND_EVERY - 1 && f->width == w->found_w &&
         f->height == w->found_h) {
@@ -374,18 +399,17 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     if (n < 0)
         return n;
     for (int i = 0; i < n; i++)
-        if (faces[i].y1 - faces[i].y0 >= CLOSEUP_FACE_SHARE * (float)f->height)
+        if (faces[i].y1 - faces[i].y0 >= SEG_CLOSEUP_FACE_SHARE * (float)f->height)
             *closeup = 1;
     if (*closeup) {
         w->ntracks = 0;
     } else {
         seg_person found[SEG_MAX_PEOPLE];
         /* Searches take turns: the whole frame, then one tile, and so on
-         * (each costs a detector run). Live jobs search the whole frame
-         * only: a tile search makes that frame late, and a late frame is a
-         * dropped one. A file job's first search (and the first after a
-         * change of size) looks at the whole frame and every tile, so
-         * people of any size are found from the start. */
+         * (each costs a detector run). A file job's first search (and the
+         * first after a change of size) looks at the whole frame and every
+         * tile, so people of any size are found from the start. (Live jobs
+         * search on their own thread: find_people_live.) */
         int first = w->next_tile < 0, tiled = !job->live && w->tiles.n > 0;
         int whole = first || !tiled || w->searches % 2 == 0;
         int tiles = !tiled ? 0 : first ? w->tiles.n : !whole;
@@ -406,7 +430,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         for (int k = 0; k < tiles; k++) {
             int t = w->next_tile;
             w->next_tile = (t + 1) % w->tiles.n;
-            if ((n = detect_tile(w, f, w->tiles.x[t], w->tiles.y[t], w->tiles.side[t], found,
+            if ((n = seg_detector_run_tile(&w->det, f, w->tiles.x[t], w->tiles.y[t], w->tiles.side[t], found,
                                  SEG_MAX_PEOPLE)) < 0)
                 return n;
             seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
@@ -604,6 +628,10 @@ void *seg_worker_main(void *arg)
     snprintf(name, sizeof name, "seg-infer%d", w->id);
     pthread_setname_np(pthread_self(), name);
     int status = SEG_OK, end_status = SEG_EOF;
+    if (job->live && job->detector && seg_searcher_start(&w->searcher, w) != SEG_OK) {
+        seg_job_fail(job, SEG_ERR_NOMEM, SEG_WHERE_OTHER, "cannot start a search thread");
+        status = SEG_ERR_NOMEM;
+    }
 
     for (;;) {
         seg_slot *s = seg_pop_wait(job->frames[w->id]), *pending_end = NULL;
@@ -642,6 +670,7 @@ void *seg_worker_main(void *arg)
             break;
         }
     }
+    seg_searcher_stop(&w->searcher);
     w->end.kind = SEG_MSG_END;
     w->end.status = status != SEG_OK ? status : end_status;
     (void)seg_push_wait(job, job->results[w->id], &w->end, 0);
