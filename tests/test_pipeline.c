@@ -577,6 +577,54 @@ static void test_lavfi_live_stops_after_n_frames(void **state)
     assert_int_equal(tp_video_frames(out), 30);
 }
 
+/* --find pose in a live job: the searches run on each worker's searcher
+ * thread; a looped picture of a player at camera pace is segmented on
+ * every frame shown, and once the first searches are back the player is
+ * found (the mask of the last frame is not empty). Under ThreadSanitizer
+ * this checks the hand-over between worker and searcher. */
+static void test_live_find_pose_searches_on_its_own_thread(void **state)
+{
+    (void)state;
+    const char *det = SEG_SOURCE_DIR "/models/pose_detection.tflite";
+    const char *model = SEG_SOURCE_DIR "/models/selfie_segmentation.tflite";
+    if (access(det, R_OK) != 0 || access(model, R_OK) != 0 ||
+        access(SEG_SOURCE_DIR "/samples/messi5.jpg", R_OK) != 0) {
+        fprintf(stderr, "# skipped: needs the detector, the selfie model and messi5.jpg "
+                        "(scripts/setup.sh)\n");
+        skip();
+    }
+    char out[300], err[512], in[600];
+    snprintf(out, sizeof out, "%s/livefind.mkv", fx.dir);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -loop 1 -i %s/samples/messi5.jpg -t 8 "
+                           "-r 25 -vf scale=548:342 -c:v ffv1 %s/messi2s.mkv", SEG_SOURCE_DIR,
+                           fx.dir), 0);
+    snprintf(in, sizeof in, "lavfi:movie=%s/messi2s.mkv,realtime", fx.dir);
+    seg_config c = job(in, out);
+    c.model = model;
+    c.find = SEG_FIND_POSE;
+    c.detector = det;
+    c.max_frames = 40;
+    c.workers = 2;
+    c.disp.mode = DISP_MODE_MASK;
+    c.codec = "ffv1";
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("live --find pose", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.live, 1);
+    assert_int_equal(s.frames, 40);
+    char ymax[64], path[400];
+    snprintf(path, sizeof path, "%s/livefind_ymax.txt", fx.dir);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -i %s -vf 'select=gte(n\\,36)',signalstats,"
+                           "metadata=print:key=lavfi.signalstats.YMAX:file=%s -f null -", out,
+                           path), 0);
+    tp_read_file(path, ymax, sizeof ymax);
+    const char *v = strrchr(ymax, '=');
+    printf("# live --find pose, last frames' mask max: %s\n", v ? v + 1 : "?");
+    assert_non_null(v);
+    assert_true(atoi(v + 1) > 200);
+}
+
 /* ==== stopping and failing ============================================== */
 
 static void *stop_later(void *arg)
@@ -840,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_pose_decode_merges_by_score),
         cmocka_unit_test(test_pose_detector_finds_messi),
         cmocka_unit_test(test_detector_tiles),
+        cmocka_unit_test(test_live_find_pose_searches_on_its_own_thread),
         cmocka_unit_test(test_sample_rgb_matches_reference),
         cmocka_unit_test(test_tracks_merge_miss_follow),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
