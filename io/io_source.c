@@ -47,7 +47,11 @@ struct io_source {
     AVRational rate;         /* guessed frame rate, 0/1 if unknown */
     io_video_info info;
     char *url;               /* as given, for messages */
-    int network;             /* the deadline applies */
+    int network;             /* a network URL */
+    int deadline_on;         /* the deadline applies: network, FIFO or pipe */
+    io_fdio *fdio;           /* a FIFO or pipe read with poll(); NULL otherwise */
+    int (*ext_stop)(void *); /* the caller's interrupt (opts->interrupt) */
+    void *ext_opaque;
     int64_t timeout_us;
     _Atomic int64_t deadline_us; /* av_gettime_relative() bound of the blocking call, INT64_MAX = none */
     atomic_int interrupted;
@@ -74,10 +78,17 @@ static void register_devices(void)
     avdevice_register_all();
 }
 
+/* A stop asked for: io_source_interrupt() or the caller's callback. */
+static int stop_asked(const io_source *src)
+{
+    return atomic_load_explicit(&src->interrupted, memory_order_relaxed) ||
+           (src->ext_stop && src->ext_stop(src->ext_opaque));
+}
+
 static int interrupt_cb(void *opaque)
 {
     io_source *src = opaque;
-    if (atomic_load_explicit(&src->interrupted, memory_order_relaxed))
+    if (stop_asked(src))
         return 1;
     int64_t deadline = atomic_load_explicit(&src->deadline_us, memory_order_relaxed);
     return deadline != INT64_MAX && av_gettime_relative() > deadline;
@@ -86,7 +97,7 @@ static int interrupt_cb(void *opaque)
 /* Start the clock for one blocking call (network sources only). */
 static void arm_deadline(io_source *src, int64_t extra_us)
 {
-    if (src->network)
+    if (src->deadline_on)
         atomic_store_explicit(&src->deadline_us,
                               av_gettime_relative() + src->timeout_us + extra_us,
                               memory_order_relaxed);
@@ -99,7 +110,7 @@ static void disarm_deadline(io_source *src)
 
 static int timed_out(const io_source *src)
 {
-    return src->network && !atomic_load(&src->interrupted) &&
+    return src->deadline_on && !stop_asked(src) &&
            av_gettime_relative() > atomic_load(&src->deadline_us);
 }
 
@@ -229,7 +240,7 @@ static void fill_info(io_source *src, const AVCodec *codec)
 
 static int open_error(io_source *src, int averr, const char *what)
 {
-    if (averr == AVERROR_EXIT && atomic_load(&src->interrupted)) {
+    if (averr == AVERROR_EXIT && stop_asked(src)) {
         IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
         return SEG_ERR_INTERRUPTED;
     }
@@ -389,6 +400,8 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
     atomic_init(&src->interrupted, 0);
     atomic_init(&src->deadline_us, INT64_MAX);
     src->timeout_us = (int64_t)(o.timeout_ms ? o.timeout_ms : DEFAULT_TIMEOUT_MS) * 1000;
+    src->ext_stop = o.interrupt;
+    src->ext_opaque = o.interrupt_opaque;
     pthread_once(&devices_once, register_devices);
 
     format = o.format;
@@ -411,6 +424,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         goto end;
     }
     src->network = !mem && !format_is_device(ifmt) && io_url_is_network(open_url);
+    src->deadline_on = src->network;
     if (!mem && !src->network && !format_is_device(ifmt)) {
         /* Plain words for two common mistakes; the demuxers would say
          * "Invalid data found" or "moov atom not found" for an empty file. */
@@ -453,6 +467,18 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         src->fmt->pb = src->mem_io; /* custom I/O: avformat never closes it */
         src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
         src->fmt->io_open = refuse_io_open;
+    } else if (!format_is_device(ifmt) && io_fdio_wanted(open_url, 0)) {
+        /* A FIFO or pipe: FFmpeg's protocols would block in open() and
+         * read() for as long as the writer pleases. */
+        char msg[IO_MSG_SIZE];
+        src->deadline_on = 1;
+        if ((ret = io_fdio_open(&src->fdio, open_url, 0, &src->fmt->interrupt_callback, msg,
+                                sizeof msg)) < 0) {
+            IO_SET_ERROR(src, "INPUT %s", msg);
+            goto end;
+        }
+        src->fmt->pb = io_fdio_context(src->fdio);
+        src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     }
     arm_deadline(src, 0);
     ret = avformat_open_input(&src->fmt, open_url, ifmt, &dict); /* frees fmt on failure */
@@ -710,16 +736,19 @@ static int read_packet(io_source *src)
         }
         if (ret != AVERROR(EAGAIN) || timed_out(src))
             break;
-        if (atomic_load(&src->interrupted))
+        if (stop_asked(src))
             break;
         av_usleep(1000); /* a non-blocking device with nothing yet */
     }
-    if (atomic_load(&src->interrupted)) {
+    if (stop_asked(src)) {
         IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
         disarm_deadline(src);
         return SEG_ERR_INTERRUPTED;
     }
-    if (ret == AVERROR_EOF) {
+    if (timed_out(src)) {
+        /* Whatever the demuxer made of the aborted read (some say EOF). */
+        src->end_status = open_error(src, AVERROR_EXIT, " (reading)");
+    } else if (ret == AVERROR_EOF) {
         src->end_status = SEG_EOF;
     } else if (ret == AVERROR_INVALIDDATA) {
         /* A demuxer that gives up on corrupt data: keep what was decoded. */
@@ -760,7 +789,7 @@ int io_source_read(io_source *src, seg_image *frame, io_packet **pkt)
     if (src->done)
         return src->end_status;
     for (;;) {
-        if (atomic_load(&src->interrupted)) {
+        if (stop_asked(src)) {
             IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
             return SEG_ERR_INTERRUPTED;
         }
@@ -859,6 +888,7 @@ void io_source_close(io_source **psrc)
         av_freep(&src->mem_io->buffer);
         avio_context_free(&src->mem_io);
     }
+    io_fdio_close(&src->fdio);
     av_free(src->url);
     free(src);
     *psrc = NULL;

@@ -170,6 +170,12 @@ void seg_job_fail(seg_job *job, int status, seg_where where, const char *fmt, ..
     seg_job_stop(job);
 }
 
+int seg_job_interrupt_cb(void *opaque)
+{
+    seg_job *job = opaque;
+    return seg_job_stopping(job) || (job->requested && atomic_load(job->requested));
+}
+
 void seg_job_stop(seg_job *job)
 {
     atomic_store_explicit(&job->stop, 1, memory_order_release);

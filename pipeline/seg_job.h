@@ -164,6 +164,9 @@ typedef struct seg_job {
 
     atomic_int stop;         /**< end the stream now (signal, error, frame limit);
                                   also the workers' models' cancel flag */
+    const atomic_int *requested; /**< the process's stop request (seg_request_stop),
+                                  seen before the supervisor passes it on to
+                                  stop; NULL = none */
     atomic_int interrupted;  /**< the stop came from seg_request_stop() */
     atomic_int encoder_done; /**< the last stage has finished */
     /* Progress, relaxed: written by one stage, read by the supervisor. */
@@ -205,6 +208,12 @@ static inline int seg_job_stopping(seg_job *job)
 {
     return atomic_load_explicit(&job->stop, memory_order_acquire);
 }
+
+/** The interrupt callback of every FFmpeg input and output the job opens
+ *  (io_source_opts.interrupt, io_sink_params.interrupt; @p job is the
+ *  seg_job): non-zero once the job stops or a stop was requested, so a
+ *  blocked open, read or write of the job returns. Any thread. */
+int seg_job_interrupt_cb(void *job);
 
 /** Wait until @p item is pushed onto @p r; gives up (SEG_ERR_INTERRUPTED)
  *  when @p give_up_on_stop and the job is stopping. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seg_stages.h"
@@ -180,6 +181,8 @@ static int open_input(run *r)
         .want_audio = cfg->output != NULL,
         .decoder_threads = r->stats->decoder_threads,
         .pixfmt = job->work_fmt,
+        .interrupt = seg_job_interrupt_cb,
+        .interrupt_opaque = job,
     };
     r->stats->frame_format = seg_pixfmt_name(job->work_fmt);
     int st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg);
@@ -220,6 +223,46 @@ static int open_renderer(run *r)
     return SEG_OK;
 }
 
+/* Non-zero when @p out and @p in are the same existing file (compared by
+ * device and inode: links, symlinks and other spellings of a path alike). */
+static int same_file(const char *out, const char *in)
+{
+    struct stat a, b;
+    if (!in || (strncmp(in, "file:", 5) != 0 && strstr(in, "://")))
+        return 0; /* a URL: nothing on disk to compare */
+    if (strncmp(out, "file:", 5) == 0)
+        out += 5;
+    if (strncmp(in, "file:", 5) == 0)
+        in += 5;
+    return stat(out, &a) == 0 && stat(in, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* -o naming a file the job reads: refused whatever -y says (the input
+ * itself is the sink's own check, which knows the input's file). */
+static int check_output_is_no_input(run *r)
+{
+    const seg_config *cfg = r->cfg;
+    const struct {
+        const char *path, *what;
+    } inputs[] = {
+        {cfg->background, "--background"}, {cfg->eval_gt, "--eval"},
+        {cfg->eval_void, "--eval-void"},   {cfg->model, "the model (-m)"},
+        {cfg->detector, "--detector"},     {cfg->labels, "--labels"},
+    };
+    if (!cfg->output)
+        return SEG_OK;
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        if (same_file(cfg->output, inputs[i].path)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "OUTPUT '%s' is the %s file, which the job reads",
+                     cfg->output, inputs[i].what);
+            return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OUTPUT, msg);
+        }
+    }
+    return SEG_OK;
+}
+
 /* The dump folder and the sink (a file or URL, FFmpeg's null muxer for a
  * benchmark, or none when frames are only shown or dumped). */
 static int open_output(run *r)
@@ -229,9 +272,11 @@ static int open_output(run *r)
     const io_video_info *info = job->info;
     char msg[600];
     int st;
+    if ((st = check_output_is_no_input(r)))
+        return st;
     if (cfg->dump_dir &&
         (st = io_dump_open(&r->ren.dump, cfg->dump_dir, cfg->dump_every > 0 ? cfg->dump_every : 1,
-                           msg, sizeof msg))) {
+                           cfg->overwrite, msg, sizeof msg))) {
         char m2[640];
         snprintf(m2, sizeof m2, "--dump-frames: %s", msg);
         return step_failed(r, st, SEG_WHERE_OUTPUT, m2);
@@ -264,6 +309,9 @@ static int open_output(run *r)
         .codec = cfg->codec,
         .overwrite = cfg->overwrite,
         .encoder_threads = r->stats->encoder_threads,
+        .timeout_ms = cfg->timeout_ms,
+        .interrupt = seg_job_interrupt_cb,
+        .interrupt_opaque = job,
     };
     r->enc.job = job;
     st = SEG_OK;
@@ -548,10 +596,20 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         goto end;
     }
     r->job->nworkers = workers;
-    /* The models first: the cheapest thing to get wrong and check. */
-    if ((st = open_models(r)) || (st = open_input(r)) || (st = open_renderer(r)) ||
-        (st = open_output(r)) || (st = create_pool(r)))
-        goto end;
+    r->job->requested = &stop_requested;
+    /* The models first: the cheapest thing to get wrong and check. A stop
+     * during the set-up ends it before the next step (an open in progress
+     * returns through its interrupt callback): nothing is left behind. */
+    int (*const steps[])(run *) = {open_models, open_input, open_renderer, open_output,
+                                   create_pool};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if ((st = steps[i](r)))
+            goto end;
+        if (atomic_load(&stop_requested)) {
+            st = step_failed(r, SEG_ERR_INTERRUPTED, SEG_WHERE_OTHER, "stopped by a signal");
+            goto end;
+        }
+    }
     start_threads(r);
     supervise(r);
     st = finish(r);

@@ -160,7 +160,7 @@ static void dump_run(const char *dir, int threads, disp_mode mode)
 {
     char err[512];
     io_dump *d = NULL;
-    assert_int_equal(io_dump_open(&d, dir, 2, err, sizeof err), SEG_OK);
+    assert_int_equal(io_dump_open(&d, dir, 2, 0, err, sizeof err), SEG_OK);
     disp_options o = disp_options_default();
     o.mode = mode;
     o.threads = threads;
@@ -258,12 +258,12 @@ static void test_dump_and_load_errors(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fclose(f);
-    assert_int_equal(io_dump_open(&d, path, 1, err, sizeof err), SEG_ERR_IO);
+    assert_int_equal(io_dump_open(&d, path, 1, 0, err, sizeof err), SEG_ERR_IO);
     assert_null(d);
     assert_non_null(strstr(err, "plain-file"));
     snprintf(path, sizeof path, "%s/no/such/parent", tmp);
-    assert_int_equal(io_dump_open(&d, path, 1, err, sizeof err), SEG_ERR_IO);
-    assert_int_equal(io_dump_open(&d, tmp, 0, err, sizeof err), SEG_ERR_INVALID);
+    assert_int_equal(io_dump_open(&d, path, 1, 0, err, sizeof err), SEG_ERR_IO);
+    assert_int_equal(io_dump_open(&d, tmp, 0, 0, err, sizeof err), SEG_ERR_INVALID);
     seg_image im = {0};
     snprintf(path, sizeof path, "%s/missing.png", tmp);
     assert_int_not_equal(io_image_load(path, &im, err, sizeof err), SEG_OK);

@@ -224,6 +224,12 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
         snprintf(where, sizeof where, "scored");
     else
         snprintf(where, sizeof where, "showed");
+    if (st == SEG_ERR_INTERRUPTED && s->frames == 0) {
+        /* Nothing was finalised, so nothing was left (see io_sink_finish). */
+        printf("segstream: stopped by a signal before any frame was written%s\n",
+               cfg->output ? "; no output was left" : "");
+        return;
+    }
     if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
         /* Never claim a write that failed: say what ran, and that it broke. */
         printf("segstream: stopped by the error above after %lld frames in %.2f s%s\n",
@@ -440,11 +446,14 @@ int cli_job_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A reader that goes away (a closed pipe:1, a FIFO) is an output
+     * error with a message, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
-    if (st && st != SEG_ERR_INTERRUPTED)
+    if (st && (st != SEG_ERR_INTERRUPTED || err[0]))
         fprintf(stderr, "segstream: %s%s\n", err,
                 st == SEG_ERR_EXISTS ? "; add -y to overwrite it" : "");
     /* A job that ran (even into an error) has numbers worth showing. */
