@@ -246,16 +246,16 @@ static int check_output_is_no_input(run *r)
     const struct {
         const char *path, *what;
     } inputs[] = {
-        {cfg->background, "--background"}, {cfg->eval_gt, "--eval"},
-        {cfg->eval_void, "--eval-void"},   {cfg->model, "the model (-m)"},
-        {cfg->detector, "--detector"},     {cfg->labels, "--labels"},
+        {cfg->background, "--background file"}, {cfg->eval_gt, "--eval ground truth"},
+        {cfg->eval_void, "--eval-void file"},   {cfg->model, "model file (-m)"},
+        {cfg->detector, "--detector file"},     {cfg->labels, "--labels file"},
     };
     if (!cfg->output)
         return SEG_OK;
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         if (same_file(cfg->output, inputs[i].path)) {
             char msg[600];
-            snprintf(msg, sizeof msg, "OUTPUT '%s' is the %s file, which the job reads",
+            snprintf(msg, sizeof msg, "OUTPUT '%s' is the %s, which the job reads",
                      cfg->output, inputs[i].what);
             return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OUTPUT, msg);
         }

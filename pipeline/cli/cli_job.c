@@ -293,6 +293,16 @@ int cli_job_main(int argc, char **argv)
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
     };
+    /* First thing: a signal from here on stops the job cleanly. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A reader that goes away (a closed pipe:1, a FIFO) is an output
+     * error with a message, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
     size_t nopts = 0;
@@ -440,15 +450,6 @@ int cli_job_main(int argc, char **argv)
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
         cfg.infer_delay_us = (int)v;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A reader that goes away (a closed pipe:1, a FIFO) is an output
-     * error with a message, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
