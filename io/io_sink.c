@@ -45,6 +45,9 @@ struct io_sink {
     int64_t timeout_us;
     int (*ext_stop)(void *);
     void *ext_opaque;
+    AVIOContext *watched;    /* fmt->pb while it is open: its position is the progress
+                                (cleared before closing: avio_close frees it, then
+                                closes the protocol, which may still ask the callback) */
     int64_t stall_mark;      /* output position when stall_since was set */
     int64_t stall_since;     /* av_gettime_relative(); 0 = not yet */
     int timed_out;           /* the callback gave up: no progress for timeout_us */
@@ -352,6 +355,7 @@ static void sink_free(io_sink *snk)
     av_frame_free(&snk->frame);
     av_packet_free(&snk->pkt);
     avcodec_free_context(&snk->enc);
+    snk->watched = NULL;
     if (snk->fmt) {
         if (!(snk->fmt->oformat->flags & AVFMT_NOFILE) && !snk->fdio)
             avio_closep(&snk->fmt->pb);
@@ -381,8 +385,7 @@ static int sink_interrupt(void *opaque)
     if (snk->timed_out || snk->stopped)
         return 1;
     int64_t now = av_gettime_relative();
-    int64_t mark = (snk->fmt && snk->fmt->pb ? snk->fmt->pb->pos : -1) +
-                   io_fdio_moved(snk->fdio);
+    int64_t mark = (snk->watched ? snk->watched->pos : -1) + io_fdio_moved(snk->fdio);
     if (!snk->stall_since || mark != snk->stall_mark) {
         snk->stall_mark = mark;
         snk->stall_since = now;
@@ -637,7 +640,8 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
             goto end;
         }
     }
-header:;
+header:
+    snk->watched = snk->fmt->pb;
     /* FLV rewrites its header at the end, which a stream (RTMP) cannot
      * take: say so up front instead of warning at the end. */
     AVDictionary *mux = NULL;
@@ -824,6 +828,7 @@ int io_sink_finish(io_sink *snk)
         if (ret < 0 && snk->status == SEG_OK)
             write_failed(snk, ret, "writing the trailer");
     }
+    snk->watched = NULL;
     if (snk->fdio) {
         avio_flush(snk->fmt->pb);
         ret = snk->fmt->pb->error;

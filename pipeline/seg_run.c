@@ -102,6 +102,18 @@ static int step_failed(run *r, int st, seg_where where, const char *msg)
 
 /* ==== steps =============================================================== */
 
+/* "5.6 GiB", "312 MiB", "12 KiB" into buf. */
+static const char *fmt_bytes(char *buf, size_t n, size_t bytes)
+{
+    if (bytes >= ((size_t)1 << 30))
+        snprintf(buf, n, "%.1f GiB", (double)bytes / (double)((size_t)1 << 30));
+    else if (bytes >= ((size_t)1 << 20))
+        snprintf(buf, n, "%.0f MiB", (double)bytes / (double)((size_t)1 << 20));
+    else
+        snprintf(buf, n, "%.0f KiB", (double)bytes / 1024.0);
+    return buf;
+}
+
 /* The model, once; every worker gets an instance sharing its weights. */
 static int open_models(run *r)
 {
@@ -161,9 +173,6 @@ static int open_models(run *r)
         job->detector = r->detector;
         job->face_detector = r->face_detector;
     }
-    for (int i = 0; i < job->nworkers; i++)
-        if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
-            return step_failed(r, st, SEG_WHERE_OTHER, msg);
     return SEG_OK;
 }
 
@@ -325,6 +334,38 @@ static int open_output(run *r)
         st = io_sink_open(&r->enc.snk, "pipe:", &sp, NULL, msg, sizeof msg);
     } /* else: only shown in the window or dumped, nothing encoded */
     return st ? step_failed(r, st, SEG_WHERE_OUTPUT, msg) : SEG_OK;
+}
+
+/* The workers, each with its instance of the model (worker 0 runs the
+ * loaded one), once the job's memory plan is under its cap: checked before
+ * the instances' activations and the pool are allocated, with the input's
+ * frame size known. */
+static int open_workers(run *r)
+{
+    seg_job *job = r->job;
+    char msg[512];
+    int st;
+    /* The whole job's memory, before the pool is allocated: a model whose
+     * output or activations would take more than the cap is refused
+     * (exit 4), as is an input whose frames would (exit 3). */
+    seg_job_mem mem = seg_job_plan(r->job, nn_model_instance_bytes(r->model.nn, r->threads));
+    if (mem.total > SEG_MAX_JOB_BYTES) {
+        char m2[700], t[32], f[32], m[32], i[32], c[32];
+        int model_part = mem.masks + mem.models > mem.frames;
+        snprintf(m2, sizeof m2, "%s '%s': the job would need %s of memory (frames %s; masks %s "
+                 "for the model's %dx%d output; model instances %s for %d worker%s), over its "
+                 "cap of %s (SEG_MAX_JOB_BYTES)",
+                 model_part ? "model" : "input", model_part ? r->cfg->model : r->cfg->input,
+                 fmt_bytes(t, sizeof t, mem.total), fmt_bytes(f, sizeof f, mem.frames),
+                 fmt_bytes(m, sizeof m, mem.masks), r->job->out_shape.w, r->job->out_shape.h,
+                 fmt_bytes(i, sizeof i, mem.models), r->job->nworkers,
+                 r->job->nworkers == 1 ? "" : "s", fmt_bytes(c, sizeof c, SEG_MAX_JOB_BYTES));
+        return step_failed(r, SEG_ERR_LIMIT, model_part ? SEG_WHERE_MODEL : SEG_WHERE_INPUT, m2);
+    }
+    for (int i = 0; i < job->nworkers; i++)
+        if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
+            return step_failed(r, st, SEG_WHERE_OTHER, msg);
+    return SEG_OK;
 }
 
 static int create_pool(run *r)
@@ -600,8 +641,8 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
     /* The models first: the cheapest thing to get wrong and check. A stop
      * during the set-up ends it before the next step (an open in progress
      * returns through its interrupt callback): nothing is left behind. */
-    int (*const steps[])(run *) = {open_models, open_input, open_renderer, open_output,
-                                   create_pool};
+    int (*const steps[])(run *) = {open_models, open_input,   open_renderer,
+                                   open_output, open_workers, create_pool};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         if ((st = steps[i](r)))
             goto end;
