@@ -123,6 +123,11 @@ const io_video_info *io_source_info(const io_source *src);
  * free it with seg_image_free(); no allocation per frame at a constant size).
  * frame->pts is best_effort_timestamp in the stream time base (or a synthesised
  * one when the input has none), frame->index counts video frames from 0.
+ * Timestamp discontinuities (in a format with AVFMT_TS_DISCONT, or a live
+ * source: back by more than 0.1 s, or more than 10 s either way) are evened
+ * out as ffmpeg does: one offset for the video and the audio packets moves
+ * the stream on from the timestamp expected next; a warning each (to the
+ * log callback; not counted in io_source_warnings()).
  * An audio packet is returned in *pkt (caller owns it).
  * Corrupt packets are skipped with a warning counted in io_source_warnings();
  * a demuxer that stops on corrupt data ends the stream (drained, then SEG_EOF)

@@ -3,6 +3,7 @@
 #include "io_internal.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -65,6 +66,13 @@ struct io_source {
     dev_t dev;
     ino_t ino;
     int64_t warnings;
+    /* Timestamp discontinuities (a reset in a joined MPEG-TS, a camera
+     * restart): one offset for every stream, as ffmpeg keeps, in
+     * AV_TIME_BASE; each stream's last dts and the dts expected next. */
+    int discont_check;       /* the format allows discontinuities, or a live source */
+    int64_t ts_offset;
+    int64_t last_dts[2], next_dts[2]; /* [0] video, [1] audio; AV_NOPTS_VALUE = none yet */
+    int64_t discontinuities;
     io_mem mem;              /* in-memory input (io_source_open_memory) */
     AVIOContext *mem_io;     /* custom I/O over mem; NULL for URLs */
     char err[IO_MSG_SIZE];
@@ -395,6 +403,8 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         return SEG_ERR_NOMEM;
     }
     src->vidx = src->aidx = -1;
+    for (int k = 0; k < 2; k++)
+        src->last_dts[k] = src->next_dts[k] = AV_NOPTS_VALUE;
     src->out_fmt = o.pixfmt;
     src->end_status = SEG_EOF;
     atomic_init(&src->interrupted, 0);
@@ -572,6 +582,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         }
     }
     fill_info(src, codec);
+    src->discont_check = (src->fmt->iformat->flags & AVFMT_TS_DISCONT) || src->info.is_live;
     ret = SEG_OK;
 
 end:
@@ -722,6 +733,58 @@ end:
     return ret;
 }
 
+/* How far timestamps may jump before they count as a discontinuity:
+ * ffmpeg's defaults (-dts_delta_threshold 10 s; back by more than 0.1 s). */
+#define DISCONT_FORWARD_US (10 * (int64_t)AV_TIME_BASE)
+#define DISCONT_BACK_US (AV_TIME_BASE / 10)
+
+/* Timestamps that jump (a reset where two MPEG-TS files were joined, a
+ * camera that restarts): the input's offset moves so that the stream goes
+ * on from where it was expected next, for video and audio alike, as ffmpeg
+ * does for formats that allow discontinuities (AVFMT_TS_DISCONT) and here
+ * for live sources too. One warning per discontinuity. Applies the offset
+ * to src->pkt, a packet of the video or audio stream. */
+static void fix_discontinuity(io_source *src)
+{
+    AVPacket *p = src->pkt;
+    const AVStream *st = src->fmt->streams[p->stream_index];
+    int k = p->stream_index == src->vidx ? 0 : 1;
+    int64_t off = av_rescale_q(src->ts_offset, AV_TIME_BASE_Q, st->time_base);
+    if (p->dts != AV_NOPTS_VALUE)
+        p->dts += off;
+    if (p->pts != AV_NOPTS_VALUE)
+        p->pts += off;
+    if (p->dts == AV_NOPTS_VALUE)
+        return;
+    int64_t dts = av_rescale_q(p->dts, st->time_base, AV_TIME_BASE_Q);
+    if (src->discont_check && src->next_dts[k] != AV_NOPTS_VALUE) {
+        int64_t delta = dts - src->next_dts[k];
+        if (delta > DISCONT_FORWARD_US || delta < -DISCONT_FORWARD_US ||
+            dts + DISCONT_BACK_US < src->last_dts[k]) {
+            src->ts_offset -= delta;
+            int64_t d = av_rescale_q(delta, AV_TIME_BASE_Q, st->time_base);
+            p->dts -= d;
+            if (p->pts != AV_NOPTS_VALUE)
+                p->pts -= d;
+            dts -= delta;
+            io_warn(&src->discontinuities, src->warn,
+                    "INPUT '%s': timestamps jump %s by %.3f s near frame %lld; the timing "
+                    "goes on from %.3f s (offset %+.3f s, video and audio)", src->url,
+                    delta < 0 ? "back" : "forward", fabs((double)delta / AV_TIME_BASE),
+                    (long long)src->next_index, (double)dts / AV_TIME_BASE,
+                    (double)src->ts_offset / AV_TIME_BASE);
+        }
+    }
+    /* The next packet is expected one duration on (one nominal frame for
+     * video without one). */
+    int64_t dur = p->duration > 0 ? av_rescale_q(p->duration, st->time_base, AV_TIME_BASE_Q) : 0;
+    if (dur <= 0 && k == 0 && src->rate.num > 0)
+        dur = av_rescale_q(1, av_inv_q(src->rate), AV_TIME_BASE_Q);
+    if (src->last_dts[k] == AV_NOPTS_VALUE || dts > src->last_dts[k])
+        src->last_dts[k] = dts;
+    src->next_dts[k] = dts + dur;
+}
+
 /* Read one packet into src->pkt. 1 = got one, 0 = the input ended (drain
  * now; src->end_status says how it ended), <0 = stop now. */
 static int read_packet(io_source *src)
@@ -732,6 +795,8 @@ static int read_packet(io_source *src)
         ret = av_read_frame(src->fmt, src->pkt);
         if (ret >= 0) {
             disarm_deadline(src);
+            if (src->pkt->stream_index == src->vidx || src->pkt->stream_index == src->aidx)
+                fix_discontinuity(src);
             return 1;
         }
         if (ret != AVERROR(EAGAIN) || timed_out(src))

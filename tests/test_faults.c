@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -398,6 +399,11 @@ static int setup(void **state)
         tp_sh("%s -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video %s/b.ts", ff,
               dir) ||
         tp_sh("cat %s/a.ts %s/b.ts >%s/size_change.ts", dir, dir, dir) ||
+        /* Two 1 s MPEG-TS clips with audio joined with cat: the timestamps
+         * start again at the join. */
+        tp_sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=440 -t 1 "
+              "-c:v mpeg2video -c:a mp2 %s/part.ts", ff, dir) ||
+        tp_sh("cat %s/part.ts %s/part.ts %s/part.ts >%s/joined.ts", dir, dir, dir, dir) ||
         /* 2 s of video and audio in MPEG-TS, for the FIFO cases. */
         tp_sh("%s -f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=440 -t 2 "
               "-c:v mpeg2video -c:a mp2 %s/av.ts", ff, dir) ||
@@ -1014,6 +1020,65 @@ static void test_sigterm_at_start_up_leaves_nothing_or_a_playable_file(void **st
     assert_false(temp_exists(out));
 }
 
+/* ==== timestamp resets (issue 16) ========================================= */
+
+/* Occurrences of @p needle in the log. */
+static int log_count(const char *needle)
+{
+    static char buf[65536];
+    read_log(buf, sizeof buf);
+    int n = 0;
+    for (const char *p = buf; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* "DURATION,PACKETS" of stream @p sel (v or a) of @p path into d, n. */
+static int stream_timing(const char *path, const char *sel, double *d, long *n)
+{
+    char out[128];
+    if (tp_probe(out, sizeof out, "-select_streams %s -show_entries stream=duration,nb_frames "
+                 "-of csv=p=0 '%s'", sel, path) != 0)
+        return -1;
+    return sscanf(out, "%lf,%ld", d, n) == 2 ? 0 : -1;
+}
+
+/* Three 1 s clips with audio joined by cat: the timestamps go back 1 s at
+ * each join. The output's timing is continuous, video and audio alike, as
+ * ffmpeg's own transcode of the same file (compared), with one warning per
+ * discontinuity. (Before: 1 s of video and a third of the audio.) */
+static void test_timestamp_resets_keep_timing_continuous_like_ffmpeg(void **state)
+{
+    (void)state;
+    char in[300], out[300], ref[300];
+    path_in(in, sizeof in, "joined.ts");
+    path_in(out, sizeof out, "joined.mp4");
+    path_in(ref, sizeof ref, "joined_ffmpeg.mp4");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s -c:v libx264 -preset ultrafast "
+                           "-c:a copy %s", in, ref), 0);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("three MPEG-TS clips joined", rc);
+    assert_int_equal(rc, 0);
+    double dv, da, rv, ra, d = media_duration(out), r = media_duration(ref);
+    long nv, na, mv, ma;
+    assert_int_equal(stream_timing(out, "v", &dv, &nv), 0);
+    assert_int_equal(stream_timing(out, "a", &da, &na), 0);
+    assert_int_equal(stream_timing(ref, "v", &rv, &mv), 0);
+    assert_int_equal(stream_timing(ref, "a", &ra, &ma), 0);
+    printf("# segstream: %.3f s (video %.3f s, %ld frames; audio %.3f s, %ld packets)\n", d, dv,
+           nv, da, na);
+    printf("# ffmpeg:    %.3f s (video %.3f s, %ld frames; audio %.3f s, %ld packets)\n", r, rv,
+           mv, ra, ma);
+    assert_true(fabs(d - r) < 0.05);
+    assert_true(fabs(dv - rv) < 0.05);
+    assert_true(fabs(da - ra) < 0.05);
+    assert_true(d > 2.9);
+    assert_int_equal(nv, mv);
+    assert_int_equal(na, ma);
+    assert_int_equal(log_count("timestamps jump back"), 2);
+    assert_false(log_contains("not after")); /* no frame moved by the sink */
+}
+
 /* ==== memory from a tiny model (issue 16) ================================ */
 
 /* A 672-byte model that resizes to 8192x8192: with 4 workers the job's
@@ -1237,6 +1302,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tcp_output_that_never_reads_times_out),
         cmocka_unit_test(test_rtmp_output_that_never_answers),
         cmocka_unit_test(test_sigterm_at_start_up_leaves_nothing_or_a_playable_file),
+        cmocka_unit_test(test_timestamp_resets_keep_timing_continuous_like_ffmpeg),
         cmocka_unit_test(test_model_output_over_the_job_memory_cap),
         cmocka_unit_test(test_oversized_model_output_is_shrunk_to_the_frame),
         cmocka_unit_test(test_overwrite_keeps_old_file_when_the_job_fails),
