@@ -348,7 +348,10 @@ static int open_workers(run *r)
     /* The whole job's memory, before the pool is allocated: a model whose
      * output or activations would take more than the cap is refused
      * (exit 4), as is an input whose frames would (exit 3). */
-    seg_job_mem mem = seg_job_plan(r->job, nn_model_instance_bytes(r->model.nn, r->threads));
+    size_t inst = nn_model_instance_bytes(r->model.nn, r->threads) +
+                  nn_model_instance_bytes(r->detector, r->threads) +
+                  nn_model_instance_bytes(r->face_detector, r->threads); /* --find pose */
+    seg_job_mem mem = seg_job_plan(r->job, inst);
     if (mem.total > SEG_MAX_JOB_BYTES) {
         char m2[700], t[32], f[32], m[32], i[32], c[32];
         int model_part = mem.masks + mem.models > mem.frames;
