@@ -43,6 +43,11 @@ typedef struct io_source_opts {
     int timeout_ms;          /**< network/read timeout; 0 = 10000 */
     int decoder_threads;     /**< libavcodec threads; 0 = 1 */
     int want_audio;          /**< non-zero: return the best audio stream's packets */
+    /** Asked during every blocking call (opening, probing, reading): non-zero
+     *  ends it with SEG_ERR_INTERRUPTED, e.g. a job's stop flag. NULL = none.
+     *  Called from the thread that opens or reads. */
+    int (*interrupt)(void *opaque);
+    void *interrupt_opaque;  /**< its argument */
     seg_pixfmt pixfmt;       /**< frames out: SEG_PIX_RGB24 (0, the default) or
                                   SEG_PIX_YUV420P (the decoder's planes copied as
                                   they are when it gives 4:2:0, else converted;
@@ -77,7 +82,11 @@ enum { IO_READ_VIDEO = 1, IO_READ_AUDIO = 2 };
  * is_live is set for devices (the demuxer's class is a device, or lavfi) and for
  * URLs with "://" other than file:. Network URLs get "rw_timeout"/"timeout"
  * options and a deadline of timeout_ms after each read starts, so a dead
- * server gives SEG_ERR_IO ("timed out") instead of a hang.
+ * server gives SEG_ERR_IO ("timed out") instead of a hang. FIFOs and pipes
+ * (a FIFO path, or pipe:N on a pipe) are read with poll() (io_fdio) under
+ * the same deadline: a writer that stops sending, before or after the
+ * header, ends the read after timeout_ms. opts->interrupt ends any wait
+ * within 50 ms.
  * @return SEG_OK; SEG_ERR_IO when it cannot be opened; SEG_ERR_BAD_INPUT when it
  *         holds no decodable video; SEG_ERR_LIMIT for a video stream whose
  *         declared size is over SEG_MAX_DIM or SEG_MAX_PIXELS (checked right
@@ -114,6 +123,11 @@ const io_video_info *io_source_info(const io_source *src);
  * free it with seg_image_free(); no allocation per frame at a constant size).
  * frame->pts is best_effort_timestamp in the stream time base (or a synthesised
  * one when the input has none), frame->index counts video frames from 0.
+ * Timestamp discontinuities (in a format with AVFMT_TS_DISCONT, or a live
+ * source: back by more than 0.1 s, or more than 10 s either way) are evened
+ * out as ffmpeg does: one offset for the video and the audio packets moves
+ * the stream on from the timestamp expected next; a warning each (to the
+ * log callback; not counted in io_source_warnings()).
  * An audio packet is returned in *pkt (caller owns it).
  * Corrupt packets are skipped with a warning counted in io_source_warnings();
  * a demuxer that stops on corrupt data ends the stream (drained, then SEG_EOF)
@@ -163,6 +177,16 @@ typedef struct io_sink_params {
                                             transcode */
     seg_yuv_matrix matrix;             /**< yuv: the frames' matrix */
     int full_range;                    /**< yuv: the frames' range */
+    int timeout_ms;                    /**< the longest one write may make no progress
+                                            (a receiver that stops reading) before
+                                            the output fails with "timed out";
+                                            0 = 10000 */
+    /** Asked while a write blocks: once it says stop, a write that has made
+     *  no progress for 1 s is given up (SEG_ERR_INTERRUPTED), so a stop
+     *  never waits on a stalled receiver; writes that progress go on, so a
+     *  stop still finalises a healthy output. NULL = none. */
+    int (*interrupt)(void *opaque);
+    void *interrupt_opaque;            /**< its argument */
     int rgba;                          /**< non-zero: frames are RGBA and the alpha is
                                             kept: a pixel format with alpha is chosen,
                                             and without a codec the first of qtrle
@@ -177,9 +201,15 @@ typedef struct io_sink_params {
  * codec parameters. Refuses an existing file unless params->overwrite
  * (SEG_ERR_EXISTS, nothing touched) and an output that is the input file
  * (pass the source as @p audio_from whenever there is one, even without
- * audio: that is how the sink knows the input). The file is created here, so
- * an unwritable place fails here; on failure a file this call created is
- * removed again.
+ * audio: that is how the sink knows the input).
+ * A regular file is written to a temporary file next to it
+ * (".NAME.segstream-PID-N"), created here, so an unwritable place fails
+ * here; io_sink_finish() renames it into place, so an existing file is
+ * replaced only by a finished output (see there). A symlink at the output
+ * path is followed (the file it points to is replaced). FIFOs and pipes
+ * (pipe:N) are written with poll() (io_fdio), network outputs by FFmpeg's
+ * protocols; both under params->timeout_ms and params->interrupt, opening
+ * included (a FIFO without a reader, an RTMP server that never answers).
  * An audio codec the container cannot hold is dropped with a warning.
  * Timing: the output starts at 0. The input's start time (known from
  * @p audio_from; 0 without it) is subtracted from video pts and audio
@@ -205,7 +235,11 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame);
  *  Without an audio stream in the output the packet is freed and SEG_OK. */
 int io_sink_write_audio(io_sink *snk, io_packet **pkt);
 /** Flush the encoder, write the trailer and close the file; the file is
- *  complete after this. Idempotent: later calls return the first result. */
+ *  complete after this. A regular file's temporary file is then renamed to
+ *  the output's name (replacing an old file only with -y / overwrite) when
+ *  the sink had no error and holds at least one frame; otherwise it is
+ *  removed and an old file at that name stays as it was. Idempotent: later
+ *  calls return the first result. */
 int io_sink_finish(io_sink *snk);
 const char *io_sink_last_error(const io_sink *snk);
 /** Warnings so far (audio dropped, pts moved) and the latest one's text. */
@@ -290,11 +324,15 @@ typedef struct io_dump io_dump;
  * @p every-th frame: frames whose index is a multiple of @p every.
  * Files: DIR/frame_NNNNNN.png (the composite) and DIR/mask_NNNNNN.png (the
  * mask), NNNNNN the frame's 0-based index, zero-padded to six digits (more
- * when it needs them). Existing files of those names are replaced.
- * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_IO (cannot create or write the
- *         directory), SEG_ERR_NOMEM; message in err.
+ * when it needs them). A folder that already holds such files (or a
+ * legend.txt) is refused unless @p overwrite; then they are replaced. A
+ * symlink in the folder is never followed: writing through one fails.
+ * @return SEG_OK, SEG_ERR_INVALID, SEG_ERR_EXISTS (frames there, no
+ *         @p overwrite), SEG_ERR_IO (cannot create or write the directory),
+ *         SEG_ERR_NOMEM; message in err.
  */
-int io_dump_open(io_dump **out, const char *dir, int every, char *err, size_t errlen);
+int io_dump_open(io_dump **out, const char *dir, int every, int overwrite, char *err,
+                 size_t errlen);
 /** Non-zero when frame @p index is to be dumped (so a caller can skip
  *  preparing what would not be written). */
 int io_dump_wants(const io_dump *d, int64_t index);

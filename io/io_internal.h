@@ -78,4 +78,31 @@ int io_url_is_network(const char *url);
 /** @p url without a leading "file:" (the part the file protocol opens). */
 const char *io_url_file_path(const char *url);
 
+/* ==== poll()ed I/O for FIFOs and pipes (io_fdio.c) ======================== */
+
+/** An AVIOContext over a file descriptor whose every wait is a poll() of at
+ *  most 50 ms with the interrupt callback asked in between: FFmpeg's file
+ *  and pipe protocols block in open()/read()/write() without asking it. */
+typedef struct io_fdio io_fdio;
+
+/** Non-zero when @p url should go through io_fdio: a local FIFO, or
+ *  "pipe:N" (N = 0 for reading, 1 for writing by default) whose descriptor
+ *  is a pipe or socket. Regular files, devices and URLs are left to FFmpeg. */
+int io_fdio_wanted(const char *url, int write);
+
+/** Open @p url (a FIFO path or "pipe:N") for reading or writing. Opening a
+ *  FIFO for writing waits for a reader, asking @p cb. The descriptor of a
+ *  pipe:N is borrowed; a path's is owned. Message in err.
+ *  @return SEG_OK, SEG_ERR_IO, SEG_ERR_INTERRUPTED (cb said stop while
+ *  waiting), SEG_ERR_NOMEM. */
+int io_fdio_open(io_fdio **out, const char *url, int write, const AVIOInterruptCB *cb,
+                 char *err, size_t errlen);
+/** Its AVIOContext (not seekable), owned by the io_fdio. */
+AVIOContext *io_fdio_context(io_fdio *f);
+/** Bytes moved so far: progress, for a stall check. */
+int64_t io_fdio_moved(const io_fdio *f);
+/** Free the context and close an owned descriptor (flush first); NULL-safe,
+ *  sets *f = NULL. */
+void io_fdio_close(io_fdio **f);
+
 #endif

@@ -2,7 +2,9 @@
  * pictures loaded through io_source. */
 #include "io_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +152,8 @@ int io_png_writer_encode(io_png_writer *w, const seg_image *img, const uint8_t *
     return SEG_OK;
 }
 
-int io_png_writer_write(io_png_writer *w, const char *path, const seg_image *img)
+/* io_png_writer_write(), with extra open(2) @p flags (O_NOFOLLOW). */
+static int write_png(io_png_writer *w, const char *path, const seg_image *img, int flags)
 {
     const uint8_t *data;
     size_t size;
@@ -159,9 +162,15 @@ int io_png_writer_write(io_png_writer *w, const char *path, const seg_image *img
         return SEG_ERR_INVALID;
     if ((st = io_png_writer_encode(w, img, &data, &size)))
         return st;
-    FILE *f = fopen(path, "wb");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | flags, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
-        IO_SET_ERROR(w, "cannot create '%s': %s", path, strerror(errno));
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        IO_SET_ERROR(w, "cannot create '%s': %s", path,
+                     e == ELOOP && (flags & O_NOFOLLOW) ? "it is a symbolic link (not followed)"
+                                                        : strerror(e));
         return SEG_ERR_IO;
     }
     size_t n = fwrite(data, 1, size, f);
@@ -174,6 +183,11 @@ int io_png_writer_write(io_png_writer *w, const char *path, const seg_image *img
         return SEG_ERR_IO;
     }
     return SEG_OK;
+}
+
+int io_png_writer_write(io_png_writer *w, const char *path, const seg_image *img)
+{
+    return write_png(w, path, img, 0);
 }
 
 const char *io_png_writer_last_error(const io_png_writer *w)
@@ -219,7 +233,30 @@ struct io_dump {
     char err[IO_MSG_SIZE];
 };
 
-int io_dump_open(io_dump **out, const char *dir, int every, char *err, size_t errlen)
+/* The first file of a dump in @p dir (frame_*.png, mask_*.png,
+ * legend.txt) into name[size]; 0 when there is none. */
+static int find_dumped(const char *dir, char *name, size_t size)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(dp))) {
+        size_t n = strlen(e->d_name);
+        int png = n > 4 && strcmp(e->d_name + n - 4, ".png") == 0;
+        if ((png && (strncmp(e->d_name, "frame_", 6) == 0 || strncmp(e->d_name, "mask_", 5) == 0)) ||
+            strcmp(e->d_name, "legend.txt") == 0) {
+            snprintf(name, size, "%s", e->d_name);
+            found = 1;
+        }
+    }
+    closedir(dp);
+    return found;
+}
+
+int io_dump_open(io_dump **out, const char *dir, int every, int overwrite, char *err,
+                 size_t errlen)
 {
     int st;
     if (!out || !dir || !*dir || every < 1) {
@@ -239,6 +276,12 @@ int io_dump_open(io_dump **out, const char *dir, int every, char *err, size_t er
         seg_format_error(err, errlen, __func__, "cannot write into '%s': %s", dir,
                          strerror(errno));
         return SEG_ERR_IO;
+    }
+    char old[256];
+    if (!overwrite && find_dumped(dir, old, sizeof old)) {
+        seg_format_error(err, errlen, __func__, "'%s' already holds frames ('%s'), which this "
+                         "dump would replace", dir, old);
+        return SEG_ERR_EXISTS;
     }
     io_dump *d = calloc(1, sizeof(*d));
     size_t n = strlen(dir);
@@ -267,7 +310,9 @@ int io_dump_wants(const io_dump *d, int64_t index)
 static int dump_one(io_dump *d, const char *kind, int64_t index, const seg_image *img)
 {
     snprintf(d->path, d->path_cap, "%s/%s_%06" PRId64 ".png", d->dir, kind, index);
-    int st = io_png_writer_write(d->png, d->path, img);
+    /* Never through a symlink: a link planted in the folder must not
+     * make the dump overwrite the file it points to. */
+    int st = write_png(d->png, d->path, img, O_NOFOLLOW);
     if (st)
         IO_SET_ERROR(d, "%s", io_png_writer_last_error(d->png));
     return st;

@@ -10,14 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/avstring.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
 #include <libswscale/swscale.h>
 
 #define DEFAULT_CRF 20
 #define DEFAULT_PRESET "veryfast"
+#define DEFAULT_TIMEOUT_MS 10000
+/* After a stop, the longest a write may make no progress before it is
+ * given up: a healthy output still gets its trailer, a stalled one does
+ * not hold the stop up. */
+#define STOP_GRACE_US 1000000
 
 struct io_sink {
     AVFormatContext *fmt;
@@ -29,7 +36,23 @@ struct io_sink {
     struct SwsContext *sws;  /* frames -> encoder pixel format, same size; NULL when
                                 YUV420P frames go to a yuv420p encoder as they are */
     char *url;               /* for messages */
-    char *created;           /* a file io_sink_open created: removed if open fails */
+    char *final_path;        /* a regular file: its name (a symlink resolved) ... */
+    char *tmp_path;          /* ... and the temporary file written until finish */
+    int overwrite;           /* the final name may replace a file */
+    io_fdio *fdio;           /* a FIFO or pipe written with poll(); NULL otherwise */
+    /* Stalls: time since the output last moved, seen from the interrupt
+     * callback (which runs on the writing thread, inside FFmpeg's writes). */
+    int64_t timeout_us;
+    int (*ext_stop)(void *);
+    void *ext_opaque;
+    AVIOContext *watched;    /* fmt->pb while it is open: its position is the progress
+                                (cleared before closing: avio_close frees it, then
+                                closes the protocol, which may still ask the callback) */
+    int64_t stall_mark;      /* output position when stall_since was set */
+    int64_t stall_since;     /* av_gettime_relative(); 0 = not yet */
+    int timed_out;           /* the callback gave up: no progress for timeout_us */
+    int stopped;             /* ... or a stop while it made none for STOP_GRACE_US */
+    int64_t frames;          /* frames given to the encoder */
     AVRational in_tb;        /* time base of seg_image.pts */
     int64_t offset_us;       /* the input's start time: subtracted from all timestamps */
     int in_w, in_h;          /* size of the frames we are given */
@@ -332,22 +355,157 @@ static void sink_free(io_sink *snk)
     av_frame_free(&snk->frame);
     av_packet_free(&snk->pkt);
     avcodec_free_context(&snk->enc);
+    snk->watched = NULL;
     if (snk->fmt) {
-        if (!(snk->fmt->oformat->flags & AVFMT_NOFILE))
+        if (!(snk->fmt->oformat->flags & AVFMT_NOFILE) && !snk->fdio)
             avio_closep(&snk->fmt->pb);
+        snk->fmt->pb = NULL;
         avformat_free_context(snk->fmt);
+        snk->fmt = NULL;
     }
+    io_fdio_close(&snk->fdio);
+    if (snk->tmp_path)
+        unlink(snk->tmp_path); /* never published: the old file stays */
     av_free(snk->url);
-    av_free(snk->created);
+    av_free(snk->final_path);
+    av_free(snk->tmp_path);
     free(snk);
 }
+
+/* ==== stalls ============================================================= */
+
+/* The interrupt callback of every blocking write: FFmpeg's network
+ * protocols and io_fdio ask it while they wait, file writes before each
+ * write. Runs on the writing thread. Progress is the output's position
+ * (or io_fdio's byte count) having moved since the previous call, so a
+ * slow encoder between two writes is no stall, a write that waits is. */
+static int sink_interrupt(void *opaque)
+{
+    io_sink *snk = opaque;
+    if (snk->timed_out || snk->stopped)
+        return 1;
+    int64_t now = av_gettime_relative();
+    int64_t mark = (snk->watched ? snk->watched->pos : -1) + io_fdio_moved(snk->fdio);
+    if (!snk->stall_since || mark != snk->stall_mark) {
+        snk->stall_mark = mark;
+        snk->stall_since = now;
+        return 0;
+    }
+    int64_t idle = now - snk->stall_since;
+    if (idle > snk->timeout_us)
+        snk->timed_out = 1;
+    else if (idle > STOP_GRACE_US && snk->ext_stop && snk->ext_stop(snk->ext_opaque))
+        snk->stopped = 1;
+    return snk->timed_out || snk->stopped;
+}
+
+/* A failed FFmpeg write (@p what failed with @p averr): say why, a stall
+ * the callback gave up on or FFmpeg's words, and make it the sink's error. */
+static int write_failed(io_sink *snk, int averr, const char *what)
+{
+    if (snk->timed_out) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': %s: timed out after %lld ms: the receiver takes no data",
+                     snk->url, what, (long long)(snk->timeout_us / 1000));
+        return fail(snk, SEG_ERR_IO);
+    }
+    if (snk->stopped) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': %s: given up after the stop: the receiver takes no data",
+                     snk->url, what);
+        return fail(snk, SEG_ERR_INTERRUPTED);
+    }
+    IO_SET_ERROR(snk, "OUTPUT '%s': %s: %s", snk->url, what, av_err2str(averr));
+    return fail(snk, averr == AVERROR(ENOMEM) ? SEG_ERR_NOMEM : SEG_ERR_IO);
+}
+
+/* ==== the file: a temporary name, published at the end ==================== */
+
+/* Create DIR/.BASE.segstream-PID-N next to snk->final_path (O_EXCL; mode
+ * 0666 less the umask, or @p old's permissions when it replaces a file)
+ * into snk->tmp_path. Closed again: avio opens it by name. */
+static int create_temp(io_sink *snk, const struct stat *old)
+{
+    const char *path = snk->final_path;
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    size_t cap = strlen(path) + 64;
+    if (!(snk->tmp_path = av_malloc(cap))) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", snk->url);
+        return SEG_ERR_NOMEM;
+    }
+    for (unsigned k = 0; k < 100; k++) {
+        /* The base cut to 200 bytes: the name stays under NAME_MAX. */
+        snprintf(snk->tmp_path, cap, "%.*s.%.200s.segstream-%ld-%u", dirlen, path, base,
+                 (long)getpid(), k);
+        int fd = open(snk->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            if (old)
+                (void)fchmod(fd, old->st_mode & 07777);
+            close(fd);
+            return SEG_OK;
+        }
+        if (errno != EEXIST) {
+            int e = errno;
+            av_freep(&snk->tmp_path);
+            IO_SET_ERROR(snk, "OUTPUT '%s': %s", snk->url, strerror(e));
+            return SEG_ERR_IO;
+        }
+    }
+    av_freep(&snk->tmp_path);
+    IO_SET_ERROR(snk, "OUTPUT '%s': cannot find a free temporary name next to it", snk->url);
+    return SEG_ERR_IO;
+}
+
+/* Put the finished temporary file in place: rename over an old file with
+ * overwrite, else only where no file is (one that appeared while the job
+ * ran is not replaced: the result stays under its temporary name). A sink
+ * that failed, or holds no frame, is removed instead. */
+static void publish(io_sink *snk)
+{
+    if (!snk->tmp_path)
+        return;
+    if (snk->status != SEG_OK || snk->frames == 0) {
+        unlink(snk->tmp_path);
+        av_freep(&snk->tmp_path);
+        return;
+    }
+    int rc;
+    if (snk->overwrite) {
+        rc = rename(snk->tmp_path, snk->final_path);
+    } else {
+        rc = renameat2(AT_FDCWD, snk->tmp_path, AT_FDCWD, snk->final_path, RENAME_NOREPLACE);
+        if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+            /* A file system without RENAME_NOREPLACE: a hard link refuses
+             * an existing name as well. */
+            rc = link(snk->tmp_path, snk->final_path);
+            if (rc == 0)
+                unlink(snk->tmp_path);
+        }
+    }
+    if (rc != 0) {
+        int e = errno;
+        if (e == EEXIST) {
+            IO_SET_ERROR(snk, "OUTPUT '%s' appeared while the job ran (overwriting was not "
+                         "allowed); the result is in '%s'", snk->url, snk->tmp_path);
+            fail(snk, SEG_ERR_EXISTS);
+        } else {
+            IO_SET_ERROR(snk, "OUTPUT '%s': cannot move the result into place: %s", snk->url,
+                         strerror(e));
+            fail(snk, SEG_ERR_IO);
+            unlink(snk->tmp_path);
+        }
+    }
+    av_freep(&snk->tmp_path); /* kept on EEXIST: the message names it */
+}
+
+/* ==== open ============================================================== */
 
 int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
                  const io_source *audio_from, char *err, size_t errlen)
 {
     io_sink *snk = NULL;
     const char *path;
-    int local, ret;
+    int local, exists, ret;
     struct stat sb;
 
     if (err && errlen)
@@ -356,7 +514,7 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         *out = NULL;
     if (!out || !url || !*url || !params || params->width <= 0 || params->height <= 0 ||
         params->time_base_num <= 0 || params->time_base_den <= 0 || params->sar_num < 0 ||
-        params->sar_den < 0) {
+        params->sar_den < 0 || params->timeout_ms < 0) {
         seg_format_error(err, errlen, __func__, "OUTPUT: invalid arguments");
         return SEG_ERR_INVALID;
     }
@@ -377,6 +535,12 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
     snk->rgba = params->rgba != 0;
     snk->yuv = !snk->rgba && params->yuv != 0;
     snk->offset_us = io_source_start_time(audio_from);
+    snk->overwrite = params->overwrite != 0;
+    snk->timeout_us = (int64_t)(params->timeout_ms ? params->timeout_ms : DEFAULT_TIMEOUT_MS) *
+                      1000;
+    snk->ext_stop = params->interrupt;
+    snk->ext_opaque = params->interrupt_opaque;
+    AVIOInterruptCB icb = {sink_interrupt, snk};
 
     ret = avformat_alloc_output_context2(&snk->fmt, NULL, params->format, url);
     if (ret < 0 || !snk->fmt) {
@@ -388,11 +552,13 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         ret = SEG_ERR_IO;
         goto end;
     }
+    snk->fmt->interrupt_callback = icb; /* for what a muxer opens itself */
 
     /* Checks on the file, before anything touches it. */
     local = !io_url_is_network(url) && strncmp(url, "pipe:", 5) != 0;
     path = io_url_file_path(url);
-    if (local && stat(path, &sb) == 0) {
+    exists = local && stat(path, &sb) == 0;
+    if (exists) {
         dev_t dev;
         ino_t ino;
         if (io_source_file_id(audio_from, &dev, &ino) && dev == sb.st_dev && ino == sb.st_ino) {
@@ -400,7 +566,8 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
             ret = SEG_ERR_INVALID;
             goto end;
         }
-        if (!params->overwrite) {
+        /* A FIFO is written into, not replaced: nothing is lost. */
+        if (!params->overwrite && !S_ISFIFO(sb.st_mode)) {
             IO_SET_ERROR(snk, "OUTPUT '%s' exists (overwriting was not allowed)", url);
             ret = SEG_ERR_EXISTS;
             goto end;
@@ -412,36 +579,69 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         goto end;
 
     if (!(snk->fmt->oformat->flags & AVFMT_NOFILE)) {
-        if (local && !params->overwrite) {
-            /* O_EXCL: a file that appeared since the check above is not ours
-             * to truncate. */
-            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-            if (fd < 0) {
-                IO_SET_ERROR(snk, "OUTPUT '%s'%s: %s", url,
-                             errno == EEXIST ? " exists (overwriting was not allowed)" : "",
-                             strerror(errno));
-                ret = errno == EEXIST ? SEG_ERR_EXISTS : SEG_ERR_IO;
+        AVDictionary *proto = NULL;
+        const char *open_url = url;
+        char *file_url = NULL;
+        if (!io_url_is_network(url) && io_fdio_wanted(url, 1)) {
+            /* A FIFO or pipe: FFmpeg's protocols would block in open() (no
+             * reader yet) and write() (a reader that stopped) for good. */
+            char msg[IO_MSG_SIZE];
+            if ((ret = io_fdio_open(&snk->fdio, url, 1, &icb, msg, sizeof msg)) < 0) {
+                if (snk->timed_out) {
+                    IO_SET_ERROR(snk, "OUTPUT '%s': timed out after %lld ms waiting for a "
+                                 "reader", url, (long long)(snk->timeout_us / 1000));
+                    ret = SEG_ERR_IO;
+                } else
+                    IO_SET_ERROR(snk, "OUTPUT %s", msg);
                 goto end;
             }
-            close(fd);
-            snk->created = av_strdup(path);
-        } else if (local && stat(path, &sb) != 0) {
-            snk->created = av_strdup(path);
+            snk->fmt->pb = io_fdio_context(snk->fdio);
+            snk->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+            goto header;
+        }
+        if (local && (!exists || S_ISREG(sb.st_mode))) {
+            /* A regular file: written under a temporary name next to it, put
+             * in place by io_sink_finish(). Through a symlink, the file it
+             * points to is the one replaced. */
+            char *real = NULL;
+            struct stat lsb;
+            if (exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+                real = realpath(path, NULL);
+            snk->final_path = av_strdup(real ? real : path);
+            free(real);
+            if (!snk->final_path) {
+                IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", url);
+                ret = SEG_ERR_NOMEM;
+                goto end;
+            }
+            if ((ret = create_temp(snk, exists ? &sb : NULL)) < 0)
+                goto end;
+            if (!(file_url = av_asprintf("file:%s", snk->tmp_path))) {
+                IO_SET_ERROR(snk, "OUTPUT '%s': out of memory", url);
+                ret = SEG_ERR_NOMEM;
+                goto end;
+            }
+            open_url = file_url;
         }
         /* SRT in live mode drops what is still queued when the socket
          * closes (linger 0): the end of the stream would be lost. Wait up
          * to 5 s for it to go out (a linger in the URL's query wins). */
-        AVDictionary *proto = NULL;
         if (strncmp(url, "srt://", 6) == 0)
             av_dict_set(&proto, "linger", "5", 0);
-        ret = avio_open2(&snk->fmt->pb, url, AVIO_FLAG_WRITE, NULL, &proto);
+        ret = avio_open2(&snk->fmt->pb, open_url, AVIO_FLAG_WRITE, &icb, &proto);
         av_dict_free(&proto);
+        av_free(file_url);
         if (ret < 0) {
-            IO_SET_ERROR(snk, "OUTPUT '%s': %s", url, av_err2str(ret));
-            ret = SEG_ERR_IO;
+            write_failed(snk, ret, "opening");
+            /* Keep the words users know: "OUTPUT 'x': Not a directory". */
+            if (!snk->timed_out && !snk->stopped)
+                IO_SET_ERROR(snk, "OUTPUT '%s': %s", url, av_err2str(ret));
+            ret = snk->status;
             goto end;
         }
     }
+header:
+    snk->watched = snk->fmt->pb;
     /* FLV rewrites its header at the end, which a stream (RTMP) cannot
      * take: say so up front instead of warning at the end. */
     AVDictionary *mux = NULL;
@@ -450,8 +650,11 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
     ret = avformat_write_header(snk->fmt, &mux);
     av_dict_free(&mux);
     if (ret < 0) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': cannot write the header: %s", url, av_err2str(ret));
-        ret = io_status_from_averror(ret) == SEG_ERR_INVALID ? SEG_ERR_INVALID : SEG_ERR_IO;
+        int st = io_status_from_averror(ret);
+        write_failed(snk, ret, "cannot write the header");
+        ret = snk->timed_out || snk->stopped ? snk->status
+              : st == SEG_ERR_INVALID ? SEG_ERR_INVALID
+                                      : SEG_ERR_IO;
         goto end;
     }
     snk->header_written = 1;
@@ -460,15 +663,11 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
 end:
     if (ret < 0) {
         seg_format_error(err, errlen, __func__, "%s", snk->err);
-        if (snk->fmt && !(snk->fmt->oformat->flags & AVFMT_NOFILE))
-            avio_closep(&snk->fmt->pb);
-        if (snk->created)
-            unlink(snk->created);
-        sink_free(snk);
+        sink_free(snk); /* closes, and removes the temporary file */
         return ret;
     }
-    av_freep(&snk->created); /* from now on the file is the caller's */
-    snk->err[0] = '\0';         /* a refused first encoder try is no error */
+    snk->err[0] = '\0'; /* a refused first encoder try is no error */
+    snk->status = SEG_OK;
     *out = snk;
     return SEG_OK;
 }
@@ -494,9 +693,7 @@ static int drain_encoder(io_sink *snk)
         ret = av_interleaved_write_frame(snk->fmt, snk->pkt); /* takes the reference */
         if (ret < 0) {
             av_packet_unref(snk->pkt);
-            IO_SET_ERROR(snk, "OUTPUT '%s': writing video failed: %s", snk->url,
-                         av_err2str(ret));
-            return fail(snk, SEG_ERR_IO);
+            return write_failed(snk, ret, "writing video failed");
         }
     }
 }
@@ -561,6 +758,7 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
         IO_SET_ERROR(snk, "OUTPUT '%s': encoding failed: %s", snk->url, av_err2str(ret));
         return fail(snk, ret == AVERROR(ENOMEM) ? SEG_ERR_NOMEM : SEG_ERR_IO);
     }
+    snk->frames++;
     return drain_encoder(snk);
 }
 
@@ -601,10 +799,8 @@ int io_sink_write_audio(io_sink *snk, io_packet **ppkt)
                 av_err2str(ret));
         return SEG_OK;
     }
-    if (ret < 0) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': writing audio failed: %s", snk->url, av_err2str(ret));
-        return fail(snk, SEG_ERR_IO);
-    }
+    if (ret < 0)
+        return write_failed(snk, ret, "writing audio failed");
     return SEG_OK;
 }
 
@@ -629,18 +825,23 @@ int io_sink_finish(io_sink *snk)
         }
         /* Even after an error: a trailer may make the partial file playable. */
         ret = av_write_trailer(snk->fmt);
-        if (ret < 0 && snk->status == SEG_OK) {
-            IO_SET_ERROR(snk, "OUTPUT '%s': writing the trailer: %s", snk->url, av_err2str(ret));
-            fail(snk, SEG_ERR_IO);
-        }
+        if (ret < 0 && snk->status == SEG_OK)
+            write_failed(snk, ret, "writing the trailer");
     }
-    if (!(snk->fmt->oformat->flags & AVFMT_NOFILE) && snk->fmt->pb) {
+    snk->watched = NULL;
+    if (snk->fdio) {
+        avio_flush(snk->fmt->pb);
+        ret = snk->fmt->pb->error;
+        snk->fmt->pb = NULL;
+        io_fdio_close(&snk->fdio);
+        if (ret < 0 && snk->status == SEG_OK)
+            write_failed(snk, ret, "closing");
+    } else if (!(snk->fmt->oformat->flags & AVFMT_NOFILE) && snk->fmt->pb) {
         ret = avio_closep(&snk->fmt->pb);
-        if (ret < 0 && snk->status == SEG_OK) {
-            IO_SET_ERROR(snk, "OUTPUT '%s': closing: %s", snk->url, av_err2str(ret));
-            fail(snk, SEG_ERR_IO);
-        }
+        if (ret < 0 && snk->status == SEG_OK)
+            write_failed(snk, ret, "closing");
     }
+    publish(snk);
     return snk->status;
 }
 

@@ -3,6 +3,7 @@
 #include "io_internal.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -47,7 +48,11 @@ struct io_source {
     AVRational rate;         /* guessed frame rate, 0/1 if unknown */
     io_video_info info;
     char *url;               /* as given, for messages */
-    int network;             /* the deadline applies */
+    int network;             /* a network URL */
+    int deadline_on;         /* the deadline applies: network, FIFO or pipe */
+    io_fdio *fdio;           /* a FIFO or pipe read with poll(); NULL otherwise */
+    int (*ext_stop)(void *); /* the caller's interrupt (opts->interrupt) */
+    void *ext_opaque;
     int64_t timeout_us;
     _Atomic int64_t deadline_us; /* av_gettime_relative() bound of the blocking call, INT64_MAX = none */
     atomic_int interrupted;
@@ -61,6 +66,13 @@ struct io_source {
     dev_t dev;
     ino_t ino;
     int64_t warnings;
+    /* Timestamp discontinuities (a reset in a joined MPEG-TS, a camera
+     * restart): one offset for every stream, as ffmpeg keeps, in
+     * AV_TIME_BASE; each stream's last dts and the dts expected next. */
+    int discont_check;       /* the format allows discontinuities, or a live source */
+    int64_t ts_offset;
+    int64_t last_dts[2], next_dts[2]; /* [0] video, [1] audio; AV_NOPTS_VALUE = none yet */
+    int64_t discontinuities;
     io_mem mem;              /* in-memory input (io_source_open_memory) */
     AVIOContext *mem_io;     /* custom I/O over mem; NULL for URLs */
     char err[IO_MSG_SIZE];
@@ -74,10 +86,17 @@ static void register_devices(void)
     avdevice_register_all();
 }
 
+/* A stop asked for: io_source_interrupt() or the caller's callback. */
+static int stop_asked(const io_source *src)
+{
+    return atomic_load_explicit(&src->interrupted, memory_order_relaxed) ||
+           (src->ext_stop && src->ext_stop(src->ext_opaque));
+}
+
 static int interrupt_cb(void *opaque)
 {
     io_source *src = opaque;
-    if (atomic_load_explicit(&src->interrupted, memory_order_relaxed))
+    if (stop_asked(src))
         return 1;
     int64_t deadline = atomic_load_explicit(&src->deadline_us, memory_order_relaxed);
     return deadline != INT64_MAX && av_gettime_relative() > deadline;
@@ -86,7 +105,7 @@ static int interrupt_cb(void *opaque)
 /* Start the clock for one blocking call (network sources only). */
 static void arm_deadline(io_source *src, int64_t extra_us)
 {
-    if (src->network)
+    if (src->deadline_on)
         atomic_store_explicit(&src->deadline_us,
                               av_gettime_relative() + src->timeout_us + extra_us,
                               memory_order_relaxed);
@@ -99,7 +118,7 @@ static void disarm_deadline(io_source *src)
 
 static int timed_out(const io_source *src)
 {
-    return src->network && !atomic_load(&src->interrupted) &&
+    return src->deadline_on && !stop_asked(src) &&
            av_gettime_relative() > atomic_load(&src->deadline_us);
 }
 
@@ -229,7 +248,7 @@ static void fill_info(io_source *src, const AVCodec *codec)
 
 static int open_error(io_source *src, int averr, const char *what)
 {
-    if (averr == AVERROR_EXIT && atomic_load(&src->interrupted)) {
+    if (averr == AVERROR_EXIT && stop_asked(src)) {
         IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
         return SEG_ERR_INTERRUPTED;
     }
@@ -384,11 +403,15 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         return SEG_ERR_NOMEM;
     }
     src->vidx = src->aidx = -1;
+    for (int k = 0; k < 2; k++)
+        src->last_dts[k] = src->next_dts[k] = AV_NOPTS_VALUE;
     src->out_fmt = o.pixfmt;
     src->end_status = SEG_EOF;
     atomic_init(&src->interrupted, 0);
     atomic_init(&src->deadline_us, INT64_MAX);
     src->timeout_us = (int64_t)(o.timeout_ms ? o.timeout_ms : DEFAULT_TIMEOUT_MS) * 1000;
+    src->ext_stop = o.interrupt;
+    src->ext_opaque = o.interrupt_opaque;
     pthread_once(&devices_once, register_devices);
 
     format = o.format;
@@ -411,6 +434,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         goto end;
     }
     src->network = !mem && !format_is_device(ifmt) && io_url_is_network(open_url);
+    src->deadline_on = src->network;
     if (!mem && !src->network && !format_is_device(ifmt)) {
         /* Plain words for two common mistakes; the demuxers would say
          * "Invalid data found" or "moov atom not found" for an empty file. */
@@ -453,6 +477,18 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         src->fmt->pb = src->mem_io; /* custom I/O: avformat never closes it */
         src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
         src->fmt->io_open = refuse_io_open;
+    } else if (!format_is_device(ifmt) && io_fdio_wanted(open_url, 0)) {
+        /* A FIFO or pipe: FFmpeg's protocols would block in open() and
+         * read() for as long as the writer pleases. */
+        char msg[IO_MSG_SIZE];
+        src->deadline_on = 1;
+        if ((ret = io_fdio_open(&src->fdio, open_url, 0, &src->fmt->interrupt_callback, msg,
+                                sizeof msg)) < 0) {
+            IO_SET_ERROR(src, "INPUT %s", msg);
+            goto end;
+        }
+        src->fmt->pb = io_fdio_context(src->fdio);
+        src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     }
     arm_deadline(src, 0);
     ret = avformat_open_input(&src->fmt, open_url, ifmt, &dict); /* frees fmt on failure */
@@ -546,6 +582,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         }
     }
     fill_info(src, codec);
+    src->discont_check = (src->fmt->iformat->flags & AVFMT_TS_DISCONT) || src->info.is_live;
     ret = SEG_OK;
 
 end:
@@ -696,6 +733,58 @@ end:
     return ret;
 }
 
+/* How far timestamps may jump before they count as a discontinuity:
+ * ffmpeg's defaults (-dts_delta_threshold 10 s; back by more than 0.1 s). */
+#define DISCONT_FORWARD_US (10 * (int64_t)AV_TIME_BASE)
+#define DISCONT_BACK_US (AV_TIME_BASE / 10)
+
+/* Timestamps that jump (a reset where two MPEG-TS files were joined, a
+ * camera that restarts): the input's offset moves so that the stream goes
+ * on from where it was expected next, for video and audio alike, as ffmpeg
+ * does for formats that allow discontinuities (AVFMT_TS_DISCONT) and here
+ * for live sources too. One warning per discontinuity. Applies the offset
+ * to src->pkt, a packet of the video or audio stream. */
+static void fix_discontinuity(io_source *src)
+{
+    AVPacket *p = src->pkt;
+    const AVStream *st = src->fmt->streams[p->stream_index];
+    int k = p->stream_index == src->vidx ? 0 : 1;
+    int64_t off = av_rescale_q(src->ts_offset, AV_TIME_BASE_Q, st->time_base);
+    if (p->dts != AV_NOPTS_VALUE)
+        p->dts += off;
+    if (p->pts != AV_NOPTS_VALUE)
+        p->pts += off;
+    if (p->dts == AV_NOPTS_VALUE)
+        return;
+    int64_t dts = av_rescale_q(p->dts, st->time_base, AV_TIME_BASE_Q);
+    if (src->discont_check && src->next_dts[k] != AV_NOPTS_VALUE) {
+        int64_t delta = dts - src->next_dts[k];
+        if (delta > DISCONT_FORWARD_US || delta < -DISCONT_FORWARD_US ||
+            dts + DISCONT_BACK_US < src->last_dts[k]) {
+            src->ts_offset -= delta;
+            int64_t d = av_rescale_q(delta, AV_TIME_BASE_Q, st->time_base);
+            p->dts -= d;
+            if (p->pts != AV_NOPTS_VALUE)
+                p->pts -= d;
+            dts -= delta;
+            io_warn(&src->discontinuities, src->warn,
+                    "INPUT '%s': timestamps jump %s by %.3f s near frame %lld; the timing "
+                    "goes on from %.3f s (offset %+.3f s, video and audio)", src->url,
+                    delta < 0 ? "back" : "forward", fabs((double)delta / AV_TIME_BASE),
+                    (long long)src->next_index, (double)dts / AV_TIME_BASE,
+                    (double)src->ts_offset / AV_TIME_BASE);
+        }
+    }
+    /* The next packet is expected one duration on (one nominal frame for
+     * video without one). */
+    int64_t dur = p->duration > 0 ? av_rescale_q(p->duration, st->time_base, AV_TIME_BASE_Q) : 0;
+    if (dur <= 0 && k == 0 && src->rate.num > 0)
+        dur = av_rescale_q(1, av_inv_q(src->rate), AV_TIME_BASE_Q);
+    if (src->last_dts[k] == AV_NOPTS_VALUE || dts > src->last_dts[k])
+        src->last_dts[k] = dts;
+    src->next_dts[k] = dts + dur;
+}
+
 /* Read one packet into src->pkt. 1 = got one, 0 = the input ended (drain
  * now; src->end_status says how it ended), <0 = stop now. */
 static int read_packet(io_source *src)
@@ -706,20 +795,25 @@ static int read_packet(io_source *src)
         ret = av_read_frame(src->fmt, src->pkt);
         if (ret >= 0) {
             disarm_deadline(src);
+            if (src->pkt->stream_index == src->vidx || src->pkt->stream_index == src->aidx)
+                fix_discontinuity(src);
             return 1;
         }
         if (ret != AVERROR(EAGAIN) || timed_out(src))
             break;
-        if (atomic_load(&src->interrupted))
+        if (stop_asked(src))
             break;
         av_usleep(1000); /* a non-blocking device with nothing yet */
     }
-    if (atomic_load(&src->interrupted)) {
+    if (stop_asked(src)) {
         IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
         disarm_deadline(src);
         return SEG_ERR_INTERRUPTED;
     }
-    if (ret == AVERROR_EOF) {
+    if (timed_out(src)) {
+        /* Whatever the demuxer made of the aborted read (some say EOF). */
+        src->end_status = open_error(src, AVERROR_EXIT, " (reading)");
+    } else if (ret == AVERROR_EOF) {
         src->end_status = SEG_EOF;
     } else if (ret == AVERROR_INVALIDDATA) {
         /* A demuxer that gives up on corrupt data: keep what was decoded. */
@@ -760,7 +854,7 @@ int io_source_read(io_source *src, seg_image *frame, io_packet **pkt)
     if (src->done)
         return src->end_status;
     for (;;) {
-        if (atomic_load(&src->interrupted)) {
+        if (stop_asked(src)) {
             IO_SET_ERROR(src, "INPUT '%s': interrupted", src->url);
             return SEG_ERR_INTERRUPTED;
         }
@@ -859,6 +953,7 @@ void io_source_close(io_source **psrc)
         av_freep(&src->mem_io->buffer);
         avio_context_free(&src->mem_io);
     }
+    io_fdio_close(&src->fdio);
     av_free(src->url);
     free(src);
     *psrc = NULL;

@@ -69,6 +69,12 @@ int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errle
  */
 int nn_model_clone(nn_model **out, const nn_model *src, char *err, size_t errlen);
 
+/** Bytes one instance of @p m allocates for itself with @p threads threads:
+ *  its activation arena and im2col scratch (what nn_model_clone() and
+ *  nn_model_set_threads() allocate; the shared weights are not counted).
+ *  For planning a job's memory before cloning. */
+size_t nn_model_instance_bytes(const nn_model *m, int threads);
+
 /** Free a model (or a clone); NULL-safe, sets *m = NULL. */
 void nn_model_free(nn_model **m);
 

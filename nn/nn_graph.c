@@ -774,6 +774,16 @@ nn_shape nn_model_output_shape(const nn_model *m) { return shape_of(&m->tensors[
 float *nn_model_input(nn_model *m) { return m->tensors[m->input].data; }
 const float *nn_model_output(const nn_model *m) { return m->tensors[m->output].data; }
 
+size_t nn_model_instance_bytes(const nn_model *m, int threads)
+{
+    if (!m)
+        return 0;
+    size_t t = threads > 0 ? (size_t)threads : 1;
+    /* As allocated: the arena rounded to 64, the scratch with its 16 spare. */
+    return ((m->arena_bytes + 63u) & ~(size_t)63u) +
+           (m->scratch_per_thread * t + 16u) * sizeof(float);
+}
+
 void nn_model_set_threads(nn_model *m, int threads)
 {
 #ifdef _OPENMP

@@ -110,7 +110,9 @@ void *seg_decoder_main(void *arg)
         if (kind == SEG_EOF)
             break;
         if (kind != IO_READ_VIDEO) {
-            if (kind == SEG_ERR_INTERRUPTED && seg_job_stopping(job)) {
+            /* A read the stop ended (the supervisor may not have passed a
+             * signal's request on to job->stop yet) is no input error. */
+            if (kind == SEG_ERR_INTERRUPTED && seg_job_interrupt_cb(job)) {
                 end = SEG_ERR_INTERRUPTED;
                 break;
             }

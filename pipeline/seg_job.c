@@ -170,6 +170,12 @@ void seg_job_fail(seg_job *job, int status, seg_where where, const char *fmt, ..
     seg_job_stop(job);
 }
 
+int seg_job_interrupt_cb(void *opaque)
+{
+    seg_job *job = opaque;
+    return seg_job_stopping(job) || (job->requested && atomic_load(job->requested));
+}
+
 void seg_job_stop(seg_job *job)
 {
     atomic_store_explicit(&job->stop, 1, memory_order_release);
@@ -198,17 +204,22 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
-int seg_job_create_pool(seg_job *job)
+/* Floats (and labels) in a slot's mask for the input's first frame size:
+ * as large as its --fit geometry needs (a later change of size may grow
+ * them, in the worker that meets it), the model's output unless the worker
+ * shrinks that (seg_mask_clamp), the pose regions' grid. */
+static size_t pool_mask_len(const seg_job *job)
 {
-    int st;
     const io_video_info *info = job->info;
-    /* Masks as large as the first frame's --fit geometry needs (a later
-     * change of size may grow them, in the worker that meets it). */
     seg_fit_geom g;
     seg_fit_geometry(job->cfg->fit, info->width, info->height, job->in_shape, job->out_shape, &g);
     size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
     size_t mask_len = (size_t)g.mask_w * (size_t)g.mask_h;
-    if (mask_len < out_len)
+    int cw, ch;
+    if (g.fit == SEG_FIT_STRETCH &&
+        seg_mask_clamp(g.mask_w, g.mask_h, info->width, info->height, &cw, &ch))
+        mask_len = (size_t)cw * (size_t)ch;
+    else if (mask_len < out_len)
         mask_len = out_len;
     if (job->detector) {
         int gw, gh;
@@ -216,13 +227,62 @@ int seg_job_create_pool(seg_job *job)
         if ((size_t)gw * gh > mask_len)
             mask_len = (size_t)gw * gh;
     }
+    return mask_len;
+}
+
+/* At most in flight: 1 being decoded, per worker a full frame ring, one in
+ * hand and a full result ring, 2 in the renderer's hands while it picks the
+ * newest, a full encode ring and 1 being encoded; +1 so the decoder never
+ * waits in live mode. */
+static int pool_slots(const seg_job *job)
+{
+    return 1 + job->nworkers * (SEG_FRAMES_RING_CAP + 1 + SEG_RESULTS_RING_CAP) + 2 +
+           SEG_ENCODE_RING_CAP + 1 + 1;
+}
+
+/* Bytes seg_image_alloc() takes for a w x h picture in @p f, roughly (rows
+ * padded to 64 bytes). */
+static size_t image_bytes(int w, int h, seg_pixfmt f)
+{
+    size_t row = ((size_t)w * (size_t)seg_pixfmt_bpp(f) + 63u) & ~(size_t)63u;
+    if (f == SEG_PIX_YUV420P)
+        return ((size_t)w + 63u) / 64u * 64u * (size_t)h +
+               2 * (((size_t)seg_chroma_w(w) + 63u) / 64u * 64u) * (size_t)seg_chroma_h(h);
+    if (f == SEG_PIX_YUV444P)
+        return 3 * (((size_t)w + 63u) / 64u * 64u) * (size_t)h;
+    return row * (size_t)h;
+}
+
+seg_job_mem seg_job_plan(const seg_job *job, size_t instance_bytes)
+{
+    const io_video_info *info = job->info;
+    seg_job_mem m = {0};
+    size_t nslots = (size_t)pool_slots(job), nw = (size_t)job->nworkers;
+    size_t per_float = sizeof(float) + (job->multiclass ? 1u : 0u);
+    size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    m.frames = nslots * image_bytes(info->width, info->height, job->work_fmt);
     disp_mode mode = job->cfg->disp.mode;
-    /* At most in flight: 1 being decoded, per worker a full frame ring, one
-     * in hand and a full result ring, 2 in the renderer's hands while it
-     * picks the newest, a full encode ring and 1 being encoded; +1 so the
-     * decoder never waits in live mode. */
-    job->nslots = 1 + job->nworkers * (SEG_FRAMES_RING_CAP + 1 + SEG_RESULTS_RING_CAP) + 2 +
-                  SEG_ENCODE_RING_CAP + 1 + 1;
+    seg_pixfmt f;
+    int w, h;
+    if ((mode == DISP_MODE_ALPHA || mode == DISP_MODE_SIDE_BY_SIDE) &&
+        disp_output_size(mode, info->width, info->height, &w, &h, &f) == SEG_OK)
+        m.frames += nslots * image_bytes(w, h, f);
+    /* Each worker may hold one model-size mask of its own (letterbox, crop,
+     * regions, or an oversized output being shrunk). */
+    m.masks = nslots * pool_mask_len(job) * per_float + nw * out_len * per_float;
+    seg_pixfmt small = job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P : SEG_PIX_RGB24;
+    m.models = nw * (instance_bytes + image_bytes(job->in_shape.w, job->in_shape.h, small));
+    m.total = m.frames + m.masks + m.models;
+    return m;
+}
+
+int seg_job_create_pool(seg_job *job)
+{
+    int st;
+    const io_video_info *info = job->info;
+    size_t mask_len = pool_mask_len(job);
+    disp_mode mode = job->cfg->disp.mode;
+    job->nslots = pool_slots(job);
     if (!(job->slots = calloc((size_t)job->nslots, sizeof(seg_slot))))
         return SEG_ERR_NOMEM;
     for (int i = 0; i < job->nslots; i++) {

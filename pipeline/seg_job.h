@@ -34,6 +34,30 @@
 /** Passthrough audio packets in flight (~5 s of AAC). */
 #define SEG_AUDIO_RING_CAP 256
 
+/** The cap on a job's planned memory: the frame pool (frames, masks,
+ *  composites), every inference worker's own buffers and model instance
+ *  (activations, scratch). Checked before the workers' model instances and
+ *  the pool are allocated (seg_job_plan), and refused with a message naming
+ *  the cap and the figures. README.md, "Limits". */
+#define SEG_MAX_JOB_BYTES ((size_t)4 << 30)
+
+/** A model output with more elements than this many times the frame's
+ *  pixels is a model's whim, not detail: with --fit stretch the worker
+ *  box-filters it down to the frame's size (seg_mask_clamp), so the pool's
+ *  masks stay at the size the compositor needs. */
+#define SEG_MASK_OVERSIZE 4
+
+/** Whether a mw x mh model mask is shrunk for a fw x fh frame, and to what
+ *  (*cw x *ch: each side at most the frame's). */
+static inline int seg_mask_clamp(int mw, int mh, int fw, int fh, int *cw, int *ch)
+{
+    if ((size_t)mw * (size_t)mh <= (size_t)SEG_MASK_OVERSIZE * (size_t)fw * (size_t)fh)
+        return 0;
+    *cw = mw < fw ? mw : fw;
+    *ch = mh < fh ? mh : fh;
+    return 1;
+}
+
 /* ==== timing ============================================================ */
 
 /** Log-spaced buckets from 1 us to 100 s, ~1.8% apart: percentiles of any
@@ -167,6 +191,9 @@ typedef struct seg_job {
 
     atomic_int stop;         /**< end the stream now (signal, error, frame limit);
                                   also the workers' models' cancel flag */
+    const atomic_int *requested; /**< the process's stop request (seg_request_stop),
+                                  seen before the supervisor passes it on to
+                                  stop; NULL = none */
     atomic_int interrupted;  /**< the stop came from seg_request_stop() */
     atomic_int encoder_done; /**< the last stage has finished */
     /* Progress, relaxed: written by one stage, read by the supervisor. */
@@ -184,6 +211,20 @@ typedef struct seg_job {
 /** A job with its error lock, for @p cfg; SEG_ERR_NOMEM. Free with
  *  seg_job_free(). */
 int seg_job_create(seg_job **out, const seg_config *cfg);
+
+/** What a job plans to allocate, in bytes (seg_job_plan). */
+typedef struct seg_job_mem {
+    size_t frames;   /**< the pool's frames and composites */
+    size_t masks;    /**< the pool's masks and labels, the workers' model-size masks */
+    size_t models;   /**< the workers' model instances (activations, scratch) and
+                          model-size input frames */
+    size_t total;
+} seg_job_mem;
+
+/** The job's planned memory for frames of the input's first size (the same
+ *  settings as seg_job_create_pool, and @p instance_bytes per worker's model
+ *  instance: nn_model_instance_bytes). */
+seg_job_mem seg_job_plan(const seg_job *job, size_t instance_bytes);
 
 /** Allocate the pool for frames of the input's first size and every ring
  *  (job->nworkers, work_fmt, in/out shapes, multiclass and cfg set first).
@@ -208,6 +249,12 @@ static inline int seg_job_stopping(seg_job *job)
 {
     return atomic_load_explicit(&job->stop, memory_order_acquire);
 }
+
+/** The interrupt callback of every FFmpeg input and output the job opens
+ *  (io_source_opts.interrupt, io_sink_params.interrupt; @p job is the
+ *  seg_job): non-zero once the job stops or a stop was requested, so a
+ *  blocked open, read or write of the job returns. Any thread. */
+int seg_job_interrupt_cb(void *job);
 
 /** Wait until @p item is pushed onto @p r; gives up (SEG_ERR_INTERRUPTED)
  *  when @p give_up_on_stop and the job is stopping. */

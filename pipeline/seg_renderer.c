@@ -3,7 +3,9 @@
  * legend of a multi-class model, dumps PNGs, and shows the window with its
  * keys and pacing (see seg_stages.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -151,6 +153,15 @@ static int score_frame(seg_renderer *r, const seg_slot *s)
 
 /* ==== background ========================================================== */
 
+/* How the background is opened: under the job's --timeout and stop, like
+ * the input (a network URL or a FIFO must not hold the job up). */
+static io_source_opts background_opts(seg_job *job)
+{
+    return (io_source_opts){.timeout_ms = job->cfg->timeout_ms,
+                            .interrupt = seg_job_interrupt_cb,
+                            .interrupt_opaque = job};
+}
+
 int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, size_t errlen)
 {
     /* A picture is scaled once; a video gives one frame per output frame
@@ -158,7 +169,8 @@ int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, s
     char msg[512];
     io_packet *pkt = NULL;
     int k1, k2 = SEG_EOF, st;
-    if ((st = io_source_open(&r->bg_src, path, &(io_source_opts){0}, msg, sizeof msg))) {
+    io_source_opts so = background_opts(r->job);
+    if ((st = io_source_open(&r->bg_src, path, &so, msg, sizeof msg))) {
         seg_format_error(err, errlen, __func__, "--background: %s", msg);
         return st;
     }
@@ -176,7 +188,7 @@ int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, s
     }
     io_source_close(&r->bg_src);
     if (k2 == IO_READ_VIDEO) { /* a video: start it again from frame 0 */
-        if ((st = io_source_open(&r->bg_src, path, &(io_source_opts){0}, msg, sizeof msg))) {
+        if ((st = io_source_open(&r->bg_src, path, &so, msg, sizeof msg))) {
             seg_format_error(err, errlen, __func__, "--background: %s", msg);
             return st;
         }
@@ -216,8 +228,8 @@ static const seg_image *next_background(seg_renderer *r)
         char msg[512];
         io_source_close(&r->bg_src);
         r->bg_frames = 0;
-        int st = io_source_open(&r->bg_src, job->cfg->background, &(io_source_opts){0}, msg,
-                                sizeof msg);
+        io_source_opts so = background_opts(job);
+        int st = io_source_open(&r->bg_src, job->cfg->background, &so, msg, sizeof msg);
         if (st) {
             seg_job_fail(job, st, SEG_WHERE_INPUT, "background: %s", msg);
             return NULL;
@@ -304,8 +316,12 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/legend.txt", job->cfg->dump_dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    /* Not through a symlink planted in the dump folder. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         seg_job_fail(job, SEG_ERR_IO, SEG_WHERE_OUTPUT, "cannot write '%s': %s", tmp,
                      strerror(errno));
         return SEG_ERR_IO;

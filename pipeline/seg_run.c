@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seg_stages.h"
@@ -151,6 +152,18 @@ static int open_closeup_model(run *r, char *msg, size_t msglen)
     return SEG_OK;
 }
 
+/* "5.6 GiB", "312 MiB", "12 KiB" into buf. */
+static const char *fmt_bytes(char *buf, size_t n, size_t bytes)
+{
+    if (bytes >= ((size_t)1 << 30))
+        snprintf(buf, n, "%.1f GiB", (double)bytes / (double)((size_t)1 << 30));
+    else if (bytes >= ((size_t)1 << 20))
+        snprintf(buf, n, "%.0f MiB", (double)bytes / (double)((size_t)1 << 20));
+    else
+        snprintf(buf, n, "%.0f KiB", (double)bytes / 1024.0);
+    return buf;
+}
+
 /* The model, once; every worker gets an instance sharing its weights. */
 static int open_models(run *r)
 {
@@ -212,9 +225,6 @@ static int open_models(run *r)
         if ((st = open_closeup_model(r, msg, sizeof msg)))
             return step_failed(r, st, SEG_WHERE_MODEL, msg);
     }
-    for (int i = 0; i < job->nworkers; i++)
-        if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
-            return step_failed(r, st, SEG_WHERE_OTHER, msg);
     return SEG_OK;
 }
 
@@ -232,6 +242,8 @@ static int open_input(run *r)
         .want_audio = cfg->output != NULL,
         .decoder_threads = r->stats->decoder_threads,
         .pixfmt = job->work_fmt,
+        .interrupt = seg_job_interrupt_cb,
+        .interrupt_opaque = job,
     };
     r->stats->frame_format = seg_pixfmt_name(job->work_fmt);
     int st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg);
@@ -272,6 +284,47 @@ static int open_renderer(run *r)
     return SEG_OK;
 }
 
+/* Non-zero when @p out and @p in are the same existing file (compared by
+ * device and inode: links, symlinks and other spellings of a path alike). */
+static int same_file(const char *out, const char *in)
+{
+    struct stat a, b;
+    if (!in || (strncmp(in, "file:", 5) != 0 && strstr(in, "://")))
+        return 0; /* a URL: nothing on disk to compare */
+    if (strncmp(out, "file:", 5) == 0)
+        out += 5;
+    if (strncmp(in, "file:", 5) == 0)
+        in += 5;
+    return stat(out, &a) == 0 && stat(in, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* -o naming a file the job reads: refused whatever -y says (the input
+ * itself is the sink's own check, which knows the input's file). */
+static int check_output_is_no_input(run *r)
+{
+    const seg_config *cfg = r->cfg;
+    const struct {
+        const char *path, *what;
+    } inputs[] = {
+        {cfg->background, "--background file"}, {cfg->eval_gt, "--eval ground truth"},
+        {cfg->eval_void, "--eval-void file"},   {cfg->model, "model file (-m)"},
+        {cfg->detector, "--detector file"},     {cfg->labels, "--labels file"},
+        {cfg->closeup_model, "--closeup-model file"},
+    };
+    if (!cfg->output)
+        return SEG_OK;
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        if (same_file(cfg->output, inputs[i].path)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "OUTPUT '%s' is the %s, which the job reads",
+                     cfg->output, inputs[i].what);
+            return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OUTPUT, msg);
+        }
+    }
+    return SEG_OK;
+}
+
 /* The dump folder and the sink (a file or URL, FFmpeg's null muxer for a
  * benchmark, or none when frames are only shown or dumped). */
 static int open_output(run *r)
@@ -281,9 +334,11 @@ static int open_output(run *r)
     const io_video_info *info = job->info;
     char msg[600];
     int st;
+    if ((st = check_output_is_no_input(r)))
+        return st;
     if (cfg->dump_dir &&
         (st = io_dump_open(&r->ren.dump, cfg->dump_dir, cfg->dump_every > 0 ? cfg->dump_every : 1,
-                           msg, sizeof msg))) {
+                           cfg->overwrite, msg, sizeof msg))) {
         char m2[640];
         snprintf(m2, sizeof m2, "--dump-frames: %s", msg);
         return step_failed(r, st, SEG_WHERE_OUTPUT, m2);
@@ -316,6 +371,9 @@ static int open_output(run *r)
         .codec = cfg->codec,
         .overwrite = cfg->overwrite,
         .encoder_threads = r->stats->encoder_threads,
+        .timeout_ms = cfg->timeout_ms,
+        .interrupt = seg_job_interrupt_cb,
+        .interrupt_opaque = job,
     };
     r->enc.job = job;
     st = SEG_OK;
@@ -329,6 +387,41 @@ static int open_output(run *r)
         st = io_sink_open(&r->enc.snk, "pipe:", &sp, NULL, msg, sizeof msg);
     } /* else: only shown in the window or dumped, nothing encoded */
     return st ? step_failed(r, st, SEG_WHERE_OUTPUT, msg) : SEG_OK;
+}
+
+/* The workers, each with its instance of the model (worker 0 runs the
+ * loaded one), once the job's memory plan is under its cap: checked before
+ * the instances' activations and the pool are allocated, with the input's
+ * frame size known. */
+static int open_workers(run *r)
+{
+    seg_job *job = r->job;
+    char msg[512];
+    int st;
+    /* The whole job's memory, before the pool is allocated: a model whose
+     * output or activations would take more than the cap is refused
+     * (exit 4), as is an input whose frames would (exit 3). */
+    size_t inst = nn_model_instance_bytes(r->model.nn, r->threads) +
+                  nn_model_instance_bytes(r->detector, r->threads) +
+                  nn_model_instance_bytes(r->face_detector, r->threads); /* --find pose */
+    seg_job_mem mem = seg_job_plan(r->job, inst);
+    if (mem.total > SEG_MAX_JOB_BYTES) {
+        char m2[700], t[32], f[32], m[32], i[32], c[32];
+        int model_part = mem.masks + mem.models > mem.frames;
+        snprintf(m2, sizeof m2, "%s '%s': the job would need %s of memory (frames %s; masks %s "
+                 "for the model's %dx%d output; model instances %s for %d worker%s), over its "
+                 "cap of %s (SEG_MAX_JOB_BYTES)",
+                 model_part ? "model" : "input", model_part ? r->cfg->model : r->cfg->input,
+                 fmt_bytes(t, sizeof t, mem.total), fmt_bytes(f, sizeof f, mem.frames),
+                 fmt_bytes(m, sizeof m, mem.masks), r->job->out_shape.w, r->job->out_shape.h,
+                 fmt_bytes(i, sizeof i, mem.models), r->job->nworkers,
+                 r->job->nworkers == 1 ? "" : "s", fmt_bytes(c, sizeof c, SEG_MAX_JOB_BYTES));
+        return step_failed(r, SEG_ERR_LIMIT, model_part ? SEG_WHERE_MODEL : SEG_WHERE_INPUT, m2);
+    }
+    for (int i = 0; i < job->nworkers; i++)
+        if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
+            return step_failed(r, st, SEG_WHERE_OTHER, msg);
+    return SEG_OK;
 }
 
 static int create_pool(run *r)
@@ -602,10 +695,20 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         goto end;
     }
     r->job->nworkers = workers;
-    /* The models first: the cheapest thing to get wrong and check. */
-    if ((st = open_models(r)) || (st = open_input(r)) || (st = open_renderer(r)) ||
-        (st = open_output(r)) || (st = create_pool(r)))
-        goto end;
+    r->job->requested = &stop_requested;
+    /* The models first: the cheapest thing to get wrong and check. A stop
+     * during the set-up ends it before the next step (an open in progress
+     * returns through its interrupt callback): nothing is left behind. */
+    int (*const steps[])(run *) = {open_models, open_input,   open_renderer,
+                                   open_output, open_workers, create_pool};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if ((st = steps[i](r)))
+            goto end;
+        if (atomic_load(&stop_requested)) {
+            st = step_failed(r, SEG_ERR_INTERRUPTED, SEG_WHERE_OTHER, "stopped by a signal");
+            goto end;
+        }
+    }
     start_threads(r);
     supervise(r);
     st = finish(r);

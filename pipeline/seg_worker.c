@@ -184,6 +184,39 @@ static int setup_fit(seg_worker *w, int fw, int fh)
 
 /* Make room in a slot for an n-pixel mask (and labels). Only after a change
  * of the input's size: the pool is sized for the first frame. */
+/* Box-filter a mw x mh mask down to cw x ch (each side no larger), and
+ * take each output pixel's label from the middle of its box. */
+static void shrink_mask(const float *src, const uint8_t *src_l, int mw, int mh, float *dst,
+                        uint8_t *dst_l, int cw, int ch)
+{
+    for (int y = 0; y < ch; y++) {
+        int y0 = (int)((int64_t)y * mh / ch), y1 = (int)((int64_t)(y + 1) * mh / ch);
+        for (int x = 0; x < cw; x++) {
+            int x0 = (int)((int64_t)x * mw / cw), x1 = (int)((int64_t)(x + 1) * mw / cw);
+            double sum = 0.0;
+            for (int v = y0; v < y1; v++)
+                for (int u = x0; u < x1; u++)
+                    sum += (double)src[(size_t)v * mw + u];
+            dst[(size_t)y * cw + x] = (float)(sum / ((double)(y1 - y0) * (x1 - x0)));
+            if (dst_l)
+                dst_l[(size_t)y * cw + x] = src_l[(size_t)((y0 + y1) / 2) * mw + (x0 + x1) / 2];
+        }
+    }
+}
+
+/* An oversized model output (seg_mask_clamp) is computed into the worker's
+ * own model-size buffers, made at the first such frame, then shrunk. */
+static int raw_mask_room(seg_worker *w)
+{
+    seg_job *job = w->job;
+    size_t n = (size_t)job->out_shape.w * (size_t)job->out_shape.h;
+    if (!w->raw_mask && !(w->raw_mask = malloc(n * sizeof(float))))
+        return SEG_ERR_NOMEM;
+    if (job->multiclass && !w->raw_labels && !(w->raw_labels = malloc(n)))
+        return SEG_ERR_NOMEM;
+    return SEG_OK;
+}
+
 static int slot_mask_room(seg_job *job, seg_slot *s, size_t n)
 {
     if (s->mask_cap >= n)
@@ -571,6 +604,7 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     int st = SEG_OK, whole = 1;
     double ta = seg_clock_ms(), tb = ta;
     const seg_fit_geom *g = &w->geom;
+    int cw = 0, ch = 0, shrink = 0;
     if (job->detector) {
         /* Finding people, sampling and pasting count as inference. */
         /* A landscape close-up goes whole to the close-up model. */
@@ -583,7 +617,13 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     if (!st && whole) {
         if ((st = convert_frame(w, s)))
             return st;
-        if ((st = slot_mask_room(job, s, (size_t)g->mask_w * g->mask_h))) {
+        /* (The geometry is the frame's now.) A stretched output far larger
+         * than the frame is shrunk to it. */
+        cw = g->mask_w;
+        ch = g->mask_h;
+        shrink = g->fit == SEG_FIT_STRETCH &&
+                 seg_mask_clamp(g->mask_w, g->mask_h, s->image.width, s->image.height, &cw, &ch);
+        if ((st = slot_mask_room(job, s, (size_t)cw * ch)) || (shrink && (st = raw_mask_room(w)))) {
             seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d mask", g->mask_w,
                          g->mask_h);
             return st;
@@ -599,15 +639,18 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         return st;
     }
     if (whole) {
-        int direct = g->fit == SEG_FIT_STRETCH;
+        int direct = g->fit == SEG_FIT_STRETCH && !shrink;
         float *m = direct ? s->mask : w->raw_mask;
         uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
         seg_model_mask(job->model, nn_model_output(w->nn), m, l,
                        job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
-        if (!direct)
+        if (shrink)
+            shrink_mask(m, l, job->out_shape.w, job->out_shape.h, s->mask, l ? s->labels : NULL,
+                        cw, ch);
+        else if (!direct)
             seg_fit_place_mask(g, job->out_shape.w, job->out_shape.h, m, l, s->mask, s->labels);
-        s->mask_w = g->mask_w;
-        s->mask_h = g->mask_h;
+        s->mask_w = shrink ? cw : g->mask_w;
+        s->mask_h = shrink ? ch : g->mask_h;
     }
     if (job->cfg->infer_delay_us > 0)
         seg_sleep_us(job->cfg->infer_delay_us);

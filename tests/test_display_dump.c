@@ -160,7 +160,8 @@ static void dump_run(const char *dir, int threads, disp_mode mode)
 {
     char err[512];
     io_dump *d = NULL;
-    assert_int_equal(io_dump_open(&d, dir, 2, err, sizeof err), SEG_OK);
+    /* overwrite: the runs of one test dump into the same folder again */
+    assert_int_equal(io_dump_open(&d, dir, 2, 1, err, sizeof err), SEG_OK);
     disp_options o = disp_options_default();
     o.mode = mode;
     o.threads = threads;
@@ -258,12 +259,12 @@ static void test_dump_and_load_errors(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fclose(f);
-    assert_int_equal(io_dump_open(&d, path, 1, err, sizeof err), SEG_ERR_IO);
+    assert_int_equal(io_dump_open(&d, path, 1, 0, err, sizeof err), SEG_ERR_IO);
     assert_null(d);
     assert_non_null(strstr(err, "plain-file"));
     snprintf(path, sizeof path, "%s/no/such/parent", tmp);
-    assert_int_equal(io_dump_open(&d, path, 1, err, sizeof err), SEG_ERR_IO);
-    assert_int_equal(io_dump_open(&d, tmp, 0, err, sizeof err), SEG_ERR_INVALID);
+    assert_int_equal(io_dump_open(&d, path, 1, 0, err, sizeof err), SEG_ERR_IO);
+    assert_int_equal(io_dump_open(&d, tmp, 0, 0, err, sizeof err), SEG_ERR_INVALID);
     seg_image im = {0};
     snprintf(path, sizeof path, "%s/missing.png", tmp);
     assert_int_not_equal(io_image_load(path, &im, err, sizeof err), SEG_OK);
@@ -273,12 +274,61 @@ static void test_dump_and_load_errors(void **state)
     io_dump_close(NULL);
 }
 
+/* A folder that holds a dump is refused without overwrite; with it the
+ * frames are replaced, but never through a symlink planted there. */
+static void test_dump_refuses_old_frames_and_symlinks(void **state)
+{
+    (void)state;
+    char err[512], dir[320], frame[360], victim[360], link[360], buf[64];
+    io_dump *d = NULL;
+    snprintf(dir, sizeof dir, "%s/old-dump", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(io_dump_open(&d, dir, 1, 0, err, sizeof err), SEG_OK); /* empty: fine */
+    io_dump_close(&d);
+    snprintf(frame, sizeof frame, "%s/frame_000003.png", dir);
+    FILE *f = fopen(frame, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(io_dump_open(&d, dir, 1, 0, err, sizeof err), SEG_ERR_EXISTS);
+    assert_null(d);
+    assert_non_null(strstr(err, "frame_000003.png"));
+    /* With overwrite: frame_000000.png is a symlink to a file of the user's. */
+    snprintf(victim, sizeof victim, "%s/victim.txt", tmp);
+    f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    snprintf(link, sizeof link, "%s/frame_000000.png", dir);
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(io_dump_open(&d, dir, 1, 1, err, sizeof err), SEG_OK);
+    seg_image im = {0};
+    assert_int_equal(seg_image_alloc(&im, 8, 8, SEG_PIX_RGB24), SEG_OK);
+    memset(im.data, 90, (size_t)im.stride * 8);
+    im.index = 0;
+    assert_int_equal(io_dump_write(d, &im, NULL), SEG_ERR_IO);
+    assert_non_null(strstr(io_dump_last_error(d), "symbolic link"));
+    f = fopen(victim, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "precious\n");
+    /* a plain old frame is replaced */
+    im.index = 3;
+    assert_int_equal(io_dump_write(d, &im, NULL), SEG_OK);
+    struct stat sb;
+    assert_int_equal(stat(frame, &sb), 0);
+    assert_true(sb.st_size > 0);
+    seg_image_free(&im);
+    io_dump_close(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_round_trip),
         cmocka_unit_test(test_dumps_are_byte_identical),
         cmocka_unit_test(test_dump_and_load_errors),
+        cmocka_unit_test(test_dump_refuses_old_frames_and_symlinks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

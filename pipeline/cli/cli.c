@@ -1,7 +1,16 @@
 /* cli.c - helpers the commands share (see cli.h). */
 #include "cli.h"
 
+#include <sys/stat.h>
+
 #include "seg.h"
+
+int cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
 
 int cli_exit_code(int st, int where)
 {

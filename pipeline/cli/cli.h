@@ -73,6 +73,10 @@ static inline int cli_number_parse(const cli_number *o, const char *arg, long *o
 /** The exit code for a status and the part it came from (seg_where). */
 int cli_exit_code(int st, int where);
 
+/** Non-zero when paths @p a and @p b name the same existing file (device
+ *  and inode: hard links and symlinks included). */
+int cli_same_file(const char *a, const char *b);
+
 /* The commands; each returns the process's exit code. */
 int cli_job_main(int argc, char **argv);
 int cli_run_model_main(int argc, char **argv);

@@ -41,8 +41,10 @@ static void usage(FILE *f)
 "      --video-size WxH    webcam capture size, e.g. 1280x720\n"
 "      --framerate R       webcam capture rate, e.g. 30\n"
 "      --pixel-format F    webcam format: mjpeg, yuyv422, ...\n"
-"      --timeout MS        network open/read timeout (default 10000): a source\n"
-"                          that stops sending ends the run after MS\n"
+"      --timeout MS        the longest an input or output may stall (default\n"
+"                          10000): a network source, FIFO or pipe that stops\n"
+"                          sending ends the run after MS (exit 3), a receiver\n"
+"                          that stops reading too (exit 5)\n"
 "  -n, --frames N          stop after N output frames\n"
 "\n"
 "output:\n"
@@ -52,7 +54,9 @@ static void usage(FILE *f)
 "      --crf N             x264 quality, 1..51, lower is better (default 20;\n"
 "                          plain ffmpeg uses 23)\n"
 "      --preset NAME       x264 preset, ultrafast..placebo (default veryfast)\n"
-"  -y, --overwrite         replace an existing output file\n"
+"  -y, --overwrite         replace an existing output file (once the new one is\n"
+"                          finished: a failed job leaves it as it was) or\n"
+"                          frames in the --dump-frames folder\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
 "                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
@@ -230,6 +234,12 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
         snprintf(where, sizeof where, "scored");
     else
         snprintf(where, sizeof where, "showed");
+    if (st == SEG_ERR_INTERRUPTED && s->frames == 0) {
+        /* Nothing was finalised, so nothing was left (see io_sink_finish). */
+        printf("segstream: stopped by a signal before any frame was written%s\n",
+               cfg->output ? "; no output was left" : "");
+        return;
+    }
     if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
         /* Never claim a write that failed: say what ran, and that it broke. */
         printf("segstream: stopped by the error above after %lld frames in %.2f s%s\n",
@@ -294,6 +304,16 @@ int cli_job_main(int argc, char **argv)
         {"detector", required_argument, NULL, OPT_DETECTOR},
         {"closeup-model", required_argument, NULL, OPT_CLOSEUP_MODEL},
     };
+    /* First thing: a signal from here on stops the job cleanly. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A reader that goes away (a closed pipe:1, a FIFO) is an output
+     * error with a message, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
     size_t nopts = 0;
@@ -442,17 +462,11 @@ int cli_job_main(int argc, char **argv)
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
         cfg.infer_delay_us = (int)v;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
-    if (st && st != SEG_ERR_INTERRUPTED)
+    if (st && (st != SEG_ERR_INTERRUPTED || err[0]))
         fprintf(stderr, "segstream: %s%s\n", err,
                 st == SEG_ERR_EXISTS ? "; add -y to overwrite it" : "");
     /* A job that ran (even into an error) has numbers worth showing. */

@@ -62,6 +62,12 @@ int cli_run_model_main(int argc, char **argv)
     }
     const char *model_path = argv[optind], *in_path = argv[optind + 1],
                *out_path = argv[optind + 2];
+    /* -y replaces an output, never what the run reads. */
+    if (cli_same_file(out_path, model_path) || cli_same_file(out_path, in_path)) {
+        fprintf(stderr, "segstream: OUTPUT '%s' is the %s file, which the run reads\n",
+                out_path, cli_same_file(out_path, model_path) ? "model" : "input");
+        return EXIT_OUTPUT;
+    }
     char err[600];
     nn_model *m = NULL;
     uint8_t *in = NULL;
