@@ -180,6 +180,7 @@ static int open_input(run *r)
         .want_audio = cfg->output != NULL,
         .decoder_threads = r->stats->decoder_threads,
         .pixfmt = job->work_fmt,
+        .orient = (io_orient)cfg->orient,
     };
     r->stats->frame_format = seg_pixfmt_name(job->work_fmt);
     int st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg);

@@ -44,6 +44,15 @@ static void usage(FILE *f)
 "      --timeout MS        network open/read timeout (default 10000): a source\n"
 "                          that stops sending ends the run after MS\n"
 "  -n, --frames N          stop after N output frames\n"
+"      --rotate R          auto (default): turn the pictures upright as the\n"
+"                          input's display matrix says (phone clips stored\n"
+"                          sideways: rotation and mirroring, as ffmpeg does)\n"
+"                          and make non-square pixels square; 0, 90, 180, 270:\n"
+"                          turn that many degrees clockwise instead. The model\n"
+"                          sees, and the output gets, upright pictures (no\n"
+"                          rotation tag)\n"
+"      --no-autorotate     use the pictures as stored (no turn, pixels kept\n"
+"                          as they are, sample aspect ratio passed on)\n"
 "\n"
 "output:\n"
 "  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f)\n"
@@ -178,7 +187,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR };
+       OPT_DETECTOR, OPT_ROTATE, OPT_NO_AUTOROTATE };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -286,6 +295,8 @@ int cli_job_main(int argc, char **argv)
         {"eval-void", required_argument, NULL, OPT_EVAL_VOID},
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
+        {"rotate", required_argument, NULL, OPT_ROTATE},
+        {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -297,7 +308,7 @@ int cli_job_main(int argc, char **argv)
     longopts[nopts] = (struct option){NULL, 0, NULL, 0};
     seg_config cfg = seg_config_default();
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
-    int window = 0;
+    int window = 0, rotate = -1, no_autorotate = 0;
     char err[1024] = "";
     long v;
     int c;
@@ -334,6 +345,21 @@ int cli_job_main(int argc, char **argv)
         case OPT_EVAL: cfg.eval_gt = optarg; break;
         case OPT_EVAL_VOID: cfg.eval_void = optarg; break;
         case OPT_DETECTOR: cfg.detector = optarg; break;
+        case OPT_ROTATE: {
+            static const io_orient turns[] = {IO_ORIENT_AUTO, IO_ORIENT_0, IO_ORIENT_90,
+                                              IO_ORIENT_180, IO_ORIENT_270};
+            size_t i = 0, n = sizeof turns / sizeof turns[0];
+            while (i < n && strcmp(optarg, io_orient_name(turns[i])) != 0)
+                i++;
+            if (i == n) {
+                fprintf(stderr, "segstream: --rotate wants auto, 0, 90, 180 or 270 (degrees "
+                        "clockwise), got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            rotate = (int)turns[i];
+            break;
+        }
+        case OPT_NO_AUTOROTATE: no_autorotate = 1; break;
         case OPT_FIND: {
             int f = seg_find_parse(optarg);
             if (f < 0) {
@@ -396,6 +422,12 @@ int cli_job_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
+    if (no_autorotate && rotate > (int)IO_ORIENT_AUTO) {
+        fprintf(stderr, "segstream: --no-autorotate and --rotate %s exclude each other\n",
+                io_orient_name((io_orient)rotate));
+        return EXIT_USAGE;
+    }
+    cfg.orient = no_autorotate ? (int)IO_ORIENT_NONE : rotate >= 0 ? rotate : (int)IO_ORIENT_AUTO;
     if (live && exact) {
         fprintf(stderr, "segstream: --live and --exact exclude each other\n");
         return EXIT_USAGE;
