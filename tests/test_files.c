@@ -51,6 +51,17 @@ static int log_contains(const char *needle)
     return 1;
 }
 
+static int log_contains_file(const char *path, const char *needle)
+{
+    char buf[16384];
+    tp_read_file(path, buf, sizeof buf);
+    if (!strstr(buf, needle)) {
+        fprintf(stderr, "# %s does not contain '%s':\n%s\n", path, needle, buf);
+        return 0;
+    }
+    return 1;
+}
+
 /* Whole file into a malloc'ed buffer; NULL if it cannot be read. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
@@ -386,6 +397,17 @@ static void test_source_makes_pixels_square(void **state)
 
 /* ==== end to end: masks of a phone clip =================================== */
 
+/* Four frames of the pedestrians at 384x288, x264 lossless (turned copies
+ * hold the same pixels): dir/people.mov, made once. */
+static int make_people(char *path, size_t size)
+{
+    snprintf(path, size, "%s/people.mov", dir);
+    if (access(path, R_OK) == 0)
+        return 0;
+    return tp_sh("ffmpeg -v error -y -i %s -frames:v 4 -vf scale=384:288 -c:v libx264 -qp 0 "
+                 "-preset ultrafast -pix_fmt yuv420p %s", VTEST, path);
+}
+
 /* Dump the masks of segstream's run on @p in into dir/NAME/, and the video
  * into dir/NAME.mkv. 0 when it ran. */
 static int masks_of(const char *in, const char *name, const char *extra)
@@ -427,10 +449,7 @@ static void test_phone_clip_masks_match_upright(void **state)
 {
     (void)state;
     char upright[300], a[400], b[400], line[256];
-    snprintf(upright, sizeof upright, "%s/people.mov", dir);
-    /* A few frames, x264 lossless: the turned copies hold the same pixels. */
-    assert_int_equal(tp_sh("ffmpeg -v error -y -i %s -frames:v 4 -vf scale=384:288 -c:v libx264 "
-                           "-qp 0 -preset ultrafast -pix_fmt yuv420p %s", VTEST, upright), 0);
+    assert_int_equal(make_people(upright, sizeof upright), 0);
     assert_int_equal(masks_of(upright, "up", ""), 0);
     /* The model finds people here, so the comparison means something. */
     snprintf(a, sizeof a, "%s/up/mask_000003.png", dir);
@@ -476,6 +495,62 @@ static void test_phone_clip_masks_match_upright(void **state)
     assert_int_equal(masks_of(stored, "bad", "--rotate 90 --no-autorotate"), 2);
 }
 
+/* ==== pipes ================================================================ */
+
+/* ffmpeg | segstream - -o - | ffprobe -: every frame through, and nothing
+ * but the stream on stdout (the summary, even --json, is on stderr). */
+static void test_pipes_at_both_ends(void **state)
+{
+    (void)state;
+    char out[300], errp[300], buf[16384], line[256], people[300];
+    assert_int_equal(make_people(people, sizeof people), 0);
+    snprintf(out, sizeof out, "%s/piped.out", dir);
+    snprintf(errp, sizeof errp, "%s/piped.err", dir);
+    /* One shell pipeline, both ends: ffprobe counts what comes out. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i "
+                           "testsrc2=size=320x240:rate=25 -frames:v 20 -f nut - | %s - -m %s "
+                           "-o - -f nut 2>%s | ffprobe -v error -count_frames -show_entries "
+                           "stream=nb_read_frames,width,height -of csv=p=0 - >%s",
+                           BIN, MODEL, errp, out), 0);
+    tp_read_file(out, line, sizeof line);
+    assert_string_equal(line, "320,240,20\n");
+    tp_read_file(errp, buf, sizeof buf);
+    assert_non_null(strstr(buf, "segstream: wrote the stream to the pipe: 20 frames"));
+
+    /* No -f: nut; --json goes to stderr too; the stream file holds no text. */
+    assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=25 "
+                           "-frames:v 8 -f nut - | %s - -m %s -o - --json >%s 2>%s", BIN, MODEL,
+                           out, errp), 0);
+    assert_int_equal(tp_probe(line, sizeof line, "-show_entries format=format_name -of "
+                              "csv=p=0 %s", out), 0);
+    assert_string_equal(line, "nut");
+    assert_int_equal(tp_video_frames(out), 8);
+    assert_int_not_equal(tp_sh("grep -a -q -e 'segstream' -e '\"fps\"' %s", out), 0);
+    tp_read_file(errp, buf, sizeof buf);
+    assert_non_null(strstr(buf, "\"fps\":"));
+
+    /* pipe:1 with -f mpegts, -q: MPEG-TS packets from the first byte. */
+    assert_int_equal(tp_sh("%s %s -m %s -o pipe:1 -f mpegts -q >%s 2>%s", BIN, people, MODEL,
+                           out, errp), 0);
+    size_t n = 0;
+    uint8_t *ts = slurp(out, &n);
+    assert_non_null(ts);
+    assert_true(n >= 188 * 4 && n % 188 == 0);
+    for (size_t i = 0; i < n; i += 188)
+        assert_int_equal(ts[i], 0x47);
+    free(ts);
+    assert_int_equal(tp_video_frames(out), 4);
+
+    /* A reader that leaves early: an output error (exit 5), said on stderr. */
+    char rcp[300];
+    snprintf(rcp, sizeof rcp, "%s/piped.rc", dir);
+    assert_int_equal(tp_sh("{ %s %s -m %s -o - -q -n 40 2>%s; echo $? >%s; } | head -c 100 "
+                           ">/dev/null", BIN, VTEST, MODEL, errp, rcp), 0);
+    tp_read_file(rcp, line, sizeof line);
+    assert_string_equal(line, "5\n");
+    assert_true(log_contains_file(errp, "Broken pipe"));
+}
+
 /* ==== set-up ================================================================ */
 
 static int setup(void **state)
@@ -506,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_source_reports_and_forced_turns),
         cmocka_unit_test(test_source_makes_pixels_square),
         cmocka_unit_test(test_phone_clip_masks_match_upright),
+        cmocka_unit_test(test_pipes_at_both_ends),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -55,7 +55,10 @@ static void usage(FILE *f)
 "                          as they are, sample aspect ratio passed on)\n"
 "\n"
 "output:\n"
-"  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f)\n"
+"  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f);\n"
+"                          - or pipe:1: the stream on standard output (nut unless\n"
+"                          -f says e.g. mpegts or matroska; all messages and the\n"
+"                          reports go to stderr)\n"
 "  -f, --format NAME       output container, e.g. mp4, matroska, mpegts, flv\n"
 "      --codec NAME        video encoder (default libx264, else the container's)\n"
 "      --crf N             x264 quality, 1..51, lower is better (default 20;\n"
@@ -218,6 +221,10 @@ static void set_number(seg_config *cfg, int id, long v)
     }
 }
 
+/* The container for a pipe when -f does not name one: nut holds every
+ * codec segstream writes (alpha too) and needs no seeking. */
+#define PIPE_FORMAT "nut"
+
 /* longopts: the fixed options, then one per display option. */
 #define MAX_LONGOPTS 96
 
@@ -226,7 +233,8 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
     double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
     char where[600];
     if (cfg->output)
-        snprintf(where, sizeof where, "wrote %s", cfg->output);
+        snprintf(where, sizeof where, "wrote %s", strncmp(cfg->output, "pipe:", 5) == 0
+                                                      ? "the stream to the pipe" : cfg->output);
     else if (cfg->dump_dir)
         snprintf(where, sizeof where, "dumped frames to %s", cfg->dump_dir);
     else if (cfg->eval_gt && !cfg->display)
@@ -235,14 +243,14 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
         snprintf(where, sizeof where, "showed");
     if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
         /* Never claim a write that failed: say what ran, and that it broke. */
-        printf("segstream: stopped by the error above after %lld frames in %.2f s%s\n",
-               (long long)s->frames, s->seconds,
+        fprintf(stderr, "segstream: stopped by the error above after %lld frames in %.2f s%s\n",
+                (long long)s->frames, s->seconds,
                cfg->output ? "; the output is incomplete" : "");
     else
-        printf("segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
+        fprintf(stderr, "segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
                (long long)s->frames, s->seconds, fps,
                st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
-    printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
+    fprintf(stderr, "segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
            "composite %.2f ms, encode %.2f ms (model input %dx%d, frames %dx%d; "
            "%d worker%s x %d thread%s)\n",
            s->stage[SEG_STAGE_DECODE].mean, s->stage[SEG_STAGE_CONVERT].mean,
@@ -250,7 +258,7 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
            s->stage[SEG_STAGE_ENCODE].mean, s->model_w, s->model_h, s->in_w, s->in_h, s->workers,
            s->workers == 1 ? "" : "s", s->threads, s->threads == 1 ? "" : "s");
     if (s->live)
-        printf("segstream: live mode: %lld of %lld decoded frames dropped; latency decoded -> "
+        fprintf(stderr, "segstream: live mode: %lld of %lld decoded frames dropped; latency decoded -> "
                "composited p50 %.1f ms, p99 %.1f ms\n",
                (long long)s->dropped, (long long)s->decoded, s->latency.p50, s->latency.p99);
 }
@@ -309,6 +317,7 @@ int cli_job_main(int argc, char **argv)
     seg_config cfg = seg_config_default();
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
     int window = 0, rotate = -1, no_autorotate = 0;
+    const char *argv_output = NULL;
     char err[1024] = "";
     long v;
     int c;
@@ -316,7 +325,7 @@ int cli_job_main(int argc, char **argv)
     float lo, hi;
     while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
-        case 'o': cfg.output = optarg; break;
+        case 'o': cfg.output = argv_output = optarg; break;
         case 'm': cfg.model = optarg; break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
@@ -422,6 +431,27 @@ int cli_job_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
+    if (strcmp(cfg.input, "-") == 0)
+        cfg.input = "pipe:0"; /* as ffmpeg -i - */
+    /* Standard output as the output: a stream, in nut unless -f names
+     * another container (the name says nothing); every message is on
+     * stderr anyway, and the reports move there too. */
+    int to_stdout = 0;
+    if (cfg.output && (strcmp(cfg.output, "-") == 0 || strcmp(cfg.output, "pipe:") == 0 ||
+                       strcmp(cfg.output, "pipe:1") == 0 ||
+                       strcmp(cfg.output, "/dev/stdout") == 0)) {
+        cfg.output = "pipe:1";
+        to_stdout = 1;
+    }
+    if (cfg.output && strncmp(cfg.output, "pipe:", 5) == 0 && !cfg.format)
+        cfg.format = PIPE_FORMAT;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "segstream: -o %s writes the video to standard output, which is a "
+                "terminal: pipe it into a program (| ffplay -) or give -o FILE\n",
+                argv_output);
+        return EXIT_USAGE;
+    }
+    FILE *report = to_stdout ? stderr : stdout;
     if (no_autorotate && rotate > (int)IO_ORIENT_AUTO) {
         fprintf(stderr, "segstream: --no-autorotate and --rotate %s exclude each other\n",
                 io_orient_name((io_orient)rotate));
@@ -472,6 +502,10 @@ int cli_job_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A reader that goes away is a write error to report, not a silent
+     * death by SIGPIPE. */
+    if (to_stdout)
+        signal(SIGPIPE, SIG_IGN);
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
@@ -482,15 +516,15 @@ int cli_job_main(int argc, char **argv)
     /* A job that ran (even into an error) has numbers worth showing. */
     if (stats.frames > 0 || st == SEG_OK || st == SEG_ERR_INTERRUPTED) {
         if (json)
-            seg_report_json(stdout, &cfg, &stats);
+            seg_report_json(report, &cfg, &stats);
         else if (bench)
-            seg_report_text(stdout, &cfg, &stats);
+            seg_report_text(report, &cfg, &stats);
         else
             print_summary(&cfg, &stats, st);
         if (stats.has_eval && !json) {
             char text[1024];
             if (disp_score_format_text(&stats.eval, text, sizeof text) > 0)
-                printf("segstream: masks against %s:\n%s", cfg.eval_gt, text);
+                fprintf(report, "segstream: masks against %s:\n%s", cfg.eval_gt, text);
         }
     }
     if (stats.norm_guessed && !cfg.quiet)
