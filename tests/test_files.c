@@ -551,6 +551,120 @@ static void test_pipes_at_both_ends(void **state)
     assert_true(log_contains_file(errp, "Broken pipe"));
 }
 
+/* ==== the command line ===================================================== */
+
+#define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
+#define MESSI SEG_SOURCE_DIR "/samples/messi5.jpg"
+
+/* Lines in the log. */
+static int log_lines(void)
+{
+    char buf[16384];
+    size_t n = tp_read_file(log_path, buf, sizeof buf);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += buf[i] == '\n';
+    return lines;
+}
+
+/* A usage error: exit 2, one line, holding @p want. */
+static void usage_error(const char *args, const char *want)
+{
+    if (seg(args) != 2)
+        fail_msg("'%s' did not exit with 2", args);
+    if (log_lines() != 1 || !log_contains(want))
+        fail_msg("'%s' did not say '%s' in one line", args, want);
+}
+
+static void test_command_line_messages(void **state)
+{
+    (void)state;
+    char args[1400], people[300];
+    assert_int_equal(make_people(people, sizeof people), 0);
+    /* Mistyped options: one line, a suggestion when one is close. */
+    usage_error("in.mp4 -o out.mp4 --treads 2", "did you mean --threads? (see segstream --help)");
+    usage_error("in.mp4 -o out.mp4 --backgroud x.jpg", "did you mean --background?");
+    usage_error("in.mp4 -o out.mp4 --bogus-option", "unknown option '--bogus-option' (see "
+                "segstream --help)");
+    usage_error("in.mp4 -o out.mp4 --thr 2", "'--thr' is ambiguous: --threads, --threshold");
+    usage_error("in.mp4 -o out.mp4 --bench=3", "--bench takes no value");
+    usage_error("in.mp4 -o", "-o needs a value");
+    usage_error("in.mp4 -o x.mp4 --rotate", "--rotate needs a value");
+    usage_error("in.mp4 -o x.mp4 -Z", "unknown option '-Z'");
+    /* Two names: the second was meant as the output. */
+    usage_error("in.mp4 out.mp4", "name it with -o: segstream in.mp4 -o out.mp4");
+    usage_error("a.mp4 b.mp4 c.mp4", "one input at a time, got 3");
+    usage_error("", "no input given");
+    /* Every number option says its range. */
+    static const struct {
+        const char *opt, *range;
+    } numbers[] = {
+        {"--threads 0", "1..256"},        {"-t 300", "1..256"},
+        {"--workers 17", "1..16"},        {"--decoder-threads 0", "1..64"},
+        {"--encoder-threads 65", "1..64"}, {"--timeout 0", "1..3600000"},
+        {"--crf 52", "1..51"},            {"--frames 0", "1 or more"},
+        {"--dump-every x", "1 or more"},  {"--opacity 2", "0..1"},
+        {"--threshold -1", "0..1"},       {"--solid 0", "0.01..1"},
+        {"--smooth 1.5", "0..1"},         {"--feather 999", "0..256"},
+        {"--blur -2", "0..512"},          {"--composite-threads 999", "0..256"},
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        snprintf(args, sizeof args, "%s -o %s/n.mkv -m %s %s", people, dir, MODEL,
+                 numbers[i].opt);
+        usage_error(args, numbers[i].range);
+    }
+    /* --background alone is replace mode: the same pictures as with --mode
+     * replace, not overlay's. */
+    snprintf(args, sizeof args, "%s -m %s -q -t 1 --workers 1 --background %s --dump-frames "
+             "%s/bg_alone -n 2", people, MODEL, MESSI, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(args, sizeof args, "%s -m %s -q -t 1 --workers 1 --background %s --mode replace "
+             "--dump-frames %s/bg_replace -n 2", people, MODEL, MESSI, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(args, sizeof args, "%s -m %s -q -t 1 --workers 1 --dump-frames %s/bg_overlay -n 2",
+             people, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    char a[400], b[400];
+    snprintf(a, sizeof a, "%s/bg_alone/frame_000001.png", dir);
+    snprintf(b, sizeof b, "%s/bg_replace/frame_000001.png", dir);
+    assert_true(same_file(a, b));
+    snprintf(b, sizeof b, "%s/bg_overlay/frame_000001.png", dir);
+    assert_false(same_file(a, b));
+    /* With another mode it would be ignored: said, not done. */
+    snprintf(args, sizeof args, "%s -o %s/n.mkv -m %s --mode blur --background %s", people, dir,
+             MODEL, MESSI);
+    usage_error(args, "--background is for --mode replace");
+    /* --help says what 0 threads, a lone --background and the pipe do. */
+    assert_int_equal(seg("--help"), 0);
+    const char *words[] = {"0 is refused", "given without\n", "--mode it means --mode replace",
+                           "- or pipe:1", "nut unless", "--rotate R", "--no-autorotate"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        assert_true(log_contains(words[i]));
+    /* --model-info names the classes --classes takes. */
+    snprintf(args, sizeof args, "--model-info %s", MODEL);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("classes: one: the foreground"));
+    if (access(DEEPLAB, R_OK) == 0) {
+        snprintf(args, sizeof args, "--model-info %s", DEEPLAB);
+        assert_int_equal(seg(args), 0);
+        assert_true(log_contains("classes: 0 background, 1 aeroplane,"));
+        assert_true(log_contains("15 person,"));
+        /* --labels names them instead. */
+        char labels[300];
+        snprintf(labels, sizeof labels, "%s/labels.txt", dir);
+        FILE *f = fopen(labels, "w");
+        assert_non_null(f);
+        for (int i = 0; i < 21; i++)
+            fprintf(f, "thing%d\n", i);
+        fclose(f);
+        snprintf(args, sizeof args, "--model-info %s --labels %s", DEEPLAB, labels);
+        assert_int_equal(seg(args), 0);
+        assert_true(log_contains("classes: 0 thing0, 1 thing1,"));
+    } else {
+        fprintf(stderr, "# %s missing: multi-class --model-info not checked\n", DEEPLAB);
+    }
+}
+
 /* ==== set-up ================================================================ */
 
 static int setup(void **state)
@@ -582,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_source_makes_pixels_square),
         cmocka_unit_test(test_phone_clip_masks_match_upright),
         cmocka_unit_test(test_pipes_at_both_ends),
+        cmocka_unit_test(test_command_line_messages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

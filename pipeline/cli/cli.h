@@ -66,9 +66,30 @@ static inline int cli_number_parse(const cli_number *o, const char *arg, long *o
 {
     if (cli_parse_long(arg, o->lo, o->hi, out) == 0)
         return 0;
-    fprintf(stderr, "segstream: --%s wants %ld..%ld, got '%s'\n", o->name, o->lo, o->hi, arg);
+    if (o->hi >= 2147483647L) /* no useful upper end: do not print one */
+        fprintf(stderr, "segstream: --%s wants a whole number, %ld or more, got '%s'\n", o->name,
+                o->lo, arg);
+    else
+        fprintf(stderr, "segstream: --%s wants a whole number in %ld..%ld, got '%s'\n", o->name,
+                o->lo, o->hi, arg);
     return EXIT_USAGE;
 }
+
+struct option;
+
+/**
+ * One line on stderr for the option getopt_long() refused (it returned '?'
+ * or, with a leading ':' in the short options, ':'), with "did you mean
+ * --NAME?" when a known option is close, or the options an abbreviation
+ * could mean, and "see segstream --help". @p argv_arg is the argument that
+ * was refused (argv[optind - 1]), @p short_opt getopt's optopt.
+ * @return EXIT_USAGE.
+ */
+int cli_bad_option(int ret, const char *argv_arg, int short_opt, const struct option *longopts);
+
+/** The long option closest to @p word (edit distance, at most about a
+ *  third of its length), or NULL. For tests and cli_bad_option(). */
+const char *cli_closest_option(const char *word, const struct option *longopts);
 
 /** The exit code for a status and the part it came from (seg_where). */
 int cli_exit_code(int st, int where);

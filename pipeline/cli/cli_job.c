@@ -87,8 +87,9 @@ static void usage(FILE *f)
 "      --workers N         inference workers, each with its own activations; the\n"
 "                          model's weights are loaded once and shared (default:\n"
 "                          2 on 2+ cores, else 1)\n"
-"  -t, --threads N         OpenMP threads per worker (default: (cores - 2) /\n"
-"                          workers, at least 1)\n"
+"  -t, --threads N         OpenMP threads per worker, 1..256 (default: (cores -\n"
+"                          2) / workers, at least 1; 0 is refused: all cores\n"
+"                          per worker would starve the other stages)\n"
 "      --fit HOW           how a frame of another aspect ratio meets the model\n"
 "                          input: stretch (default), letterbox (bars, cut away\n"
 "                          from the mask again) or crop (the centre; outside it\n"
@@ -115,7 +116,8 @@ static void usage(FILE *f)
 "palette; the other modes use the --classes foreground):\n"
 "%s"
 "  --background FILE      replace mode's background: a picture, or a video\n"
-"                         (one frame per output frame, looping)\n"
+"                         (one frame per output frame, looping); given without\n"
+"                         --mode it means --mode replace\n"
 "  alpha mode: RGBA PNGs with --dump-frames; a video needs a codec with alpha:\n"
 "  .mov (qtrle) or .mkv (ffv1) get one by default.\n"
 "\n", disp_options_help());
@@ -196,7 +198,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
  * cli_number_parse() and stored by set_number(). */
 static const cli_number NUMBERS[] = {
     {OPT_TIMEOUT, "timeout", 1, 3600000},
-    {'t', "threads", 0, 256},
+    {'t', "threads", 1, 256},
     {OPT_WORKERS, "workers", 1, 16},
     {OPT_DEC_THREADS, "decoder-threads", 1, 64},
     {OPT_ENC_THREADS, "encoder-threads", 1, 64},
@@ -318,12 +320,14 @@ int cli_job_main(int argc, char **argv)
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
     int window = 0, rotate = -1, no_autorotate = 0;
     const char *argv_output = NULL;
+    int mode_given = 0;
     char err[1024] = "";
     long v;
     int c;
     const cli_number *o;
     float lo, hi;
-    while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
+    opterr = 0; /* cli_bad_option() says it in one line */
+    while ((c = getopt_long(argc, argv, ":o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = argv_output = optarg; break;
         case 'm': cfg.model = optarg; break;
@@ -390,6 +394,7 @@ int cli_job_main(int argc, char **argv)
         case OPT_LABELS: cfg.labels = optarg; break;
         case OPT_CLASSES: cfg.classes = optarg; break;
         case OPT_DISPLAY:
+            mode_given |= strcmp(longopts[longindex].name, "mode") == 0;
             if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {
                 fprintf(stderr, "segstream: %s\n", err);
                 return EXIT_USAGE;
@@ -420,14 +425,24 @@ int cli_job_main(int argc, char **argv)
                 set_number(&cfg, c, v);
                 break;
             }
-            usage(stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(c, argv[optind - 1], optopt, longopts);
         }
     }
-    if (argc - optind != 1) {
-        fprintf(stderr, argc - optind == 0 ? "segstream: no input given\n"
-                                           : "segstream: more than one input given\n");
-        usage(stderr);
+    if (argc - optind == 0) {
+        fprintf(stderr, "segstream: no input given: segstream INPUT -o OUTPUT [options] (see "
+                "segstream --help)\n");
+        return EXIT_USAGE;
+    }
+    if (argc - optind == 2 && !cfg.output) {
+        /* `segstream in.mp4 out.mp4`, as cp would have it. */
+        fprintf(stderr, "segstream: one input at a time; to write '%s', name it with -o: "
+                "segstream %s -o %s\n", argv[optind + 1], argv[optind], argv[optind + 1]);
+        return EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "segstream: one input at a time, got %d ('%s', '%s'%s); the output "
+                "goes after -o (see segstream --help)\n", argc - optind, argv[optind],
+                argv[optind + 1], argc - optind > 2 ? ", ..." : "");
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
@@ -476,6 +491,16 @@ int cli_job_main(int argc, char **argv)
     if (!cfg.output && !bench && !cfg.display && !cfg.dump_dir && !cfg.eval_gt) {
         fprintf(stderr, "segstream: nothing to do: give -o OUTPUT, --display, --dump-frames "
                         "DIR, --eval GT or --bench\n");
+        return EXIT_USAGE;
+    }
+    /* A background asks for replace mode; another mode given with it would
+     * not use it (the window's mode key and side-by-side's panel can). */
+    if (cfg.background && !mode_given)
+        cfg.disp.mode = DISP_MODE_REPLACE;
+    else if (cfg.background && cfg.disp.mode != DISP_MODE_REPLACE && !cfg.display &&
+             !(cfg.disp.mode == DISP_MODE_SIDE_BY_SIDE && cfg.disp.side_mode == DISP_MODE_REPLACE)) {
+        fprintf(stderr, "segstream: --background is for --mode replace (or leave --mode out); "
+                "--mode %s would not use it\n", disp_mode_name(cfg.disp.mode));
         return EXIT_USAGE;
     }
     if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
