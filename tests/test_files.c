@@ -29,6 +29,8 @@
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
 #define VTEST SEG_SOURCE_DIR "/samples/vtest.avi"
+#define MESSI SEG_SOURCE_DIR "/samples/messi5.jpg"
+#define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
 
 static char dir[256];
 static char log_path[300];
@@ -551,10 +553,175 @@ static void test_pipes_at_both_ends(void **state)
     assert_true(log_contains_file(errp, "Broken pipe"));
 }
 
-/* ==== the command line ===================================================== */
+/* ==== alpha for editors, pictures ========================================== */
 
-#define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
-#define MESSI SEG_SOURCE_DIR "/samples/messi5.jpg"
+/* The alpha plane of every frame of @p path as decoded by ffmpeg (@p dec:
+ * extra input options, e.g. the libvpx decoder that reads VP9's alpha). */
+static uint8_t *alpha_of(const char *path, const char *dec, const char *in_opts, size_t *len)
+{
+    char raw[320];
+    snprintf(raw, sizeof raw, "%s/alpha.raw", dir);
+    if (tp_sh("ffmpeg -v error -y %s %s -i '%s' -vf alphaextract -fps_mode passthrough "
+              "-f rawvideo -pix_fmt gray %s", dec, in_opts, path, raw))
+        return NULL;
+    return slurp(raw, len);
+}
+
+/* Mean absolute difference of two byte buffers of @p n. */
+static double mean_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += abs((int)a[i] - (int)b[i]);
+    return n ? sum / (double)n : 0;
+}
+
+/* Each container an editor takes with alpha: ffmpeg decodes the alpha
+ * segstream composited (its RGBA frame dumps); MP4 and encoders without
+ * alpha are refused naming what works. */
+static void test_alpha_outputs_for_editors(void **state)
+{
+    (void)state;
+    char people[300], args[1400], out[400], pattern[400], line[256];
+    /* A close-up the model is sure of: four frames of the footballer. */
+    snprintf(people, sizeof people, "%s/closeup.mov", dir);
+    assert_int_equal(tp_sh("ffmpeg -v error -y -loop 1 -i %s -frames:v 4 -vf "
+                           "scale=384:240,setsar=1 -c:v libx264 -qp 0 -preset ultrafast -pix_fmt yuv420p %s", MESSI,
+                           people), 0);
+    snprintf(args, sizeof args, "%s -m %s -q -t 1 --workers 1 --mode alpha --dump-frames "
+             "%s/alpha_ref", people, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(pattern, sizeof pattern, "%s/alpha_ref/frame_%%06d.png", dir);
+    size_t rlen = 0;
+    uint8_t *ref = alpha_of(pattern, "", "-start_number 0", &rlen);
+    assert_non_null(ref);
+    assert_int_equal(rlen, 4 * 384 * 240);
+    /* Not a constant plane: people opaque, the street transparent. */
+    size_t clear = 0, opaque = 0;
+    for (size_t i = 0; i < rlen; i++) {
+        clear += ref[i] < 16;
+        opaque += ref[i] > 240;
+    }
+    printf("# alpha: %zu clear, %zu opaque of %zu\n", clear, opaque, rlen);
+    assert_true(clear > rlen / 2 && opaque > rlen / 50);
+
+    static const struct {
+        const char *ext, *codec, *dec, *pix; /* pix: what ffprobe reports */
+        double tol;                           /* mean |alpha - ref| allowed */
+    } outs[] = {
+        {"mov", NULL, "", "argb", 0},                   /* QuickTime Animation */
+        {"mkv", NULL, "", "bgra", 0},                   /* FFV1 */
+        {"mov", "prores_ks", "", "yuva444p12le", 0.5},  /* ProRes 4444 */
+        {"webm", NULL, "-c:v libvpx-vp9", "yuv420p", 4}, /* VP9 (alpha beside it) */
+    };
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        snprintf(out, sizeof out, "%s/alpha_%zu.%s", dir, i, outs[i].ext);
+        snprintf(args, sizeof args, "%s -m %s -q -t 1 --workers 1 --mode alpha -o %s %s%s",
+                 people, MODEL, out, outs[i].codec ? "--codec " : "",
+                 outs[i].codec ? outs[i].codec : "");
+        assert_int_equal(seg(args), 0);
+        assert_int_equal(tp_probe(line, sizeof line, "-select_streams v -show_entries "
+                                  "stream=pix_fmt -of csv=p=0 %s", out), 0);
+        assert_string_equal(line, outs[i].pix);
+        size_t n = 0;
+        uint8_t *a = alpha_of(out, outs[i].dec, "", &n);
+        assert_non_null(a);
+        assert_int_equal(n, rlen);
+        double d = mean_diff(a, ref, n);
+        printf("# alpha %s%s%s: mean |difference| %.3f\n", outs[i].ext,
+               outs[i].codec ? " " : "", outs[i].codec ? outs[i].codec : "", d);
+        assert_true(d <= outs[i].tol);
+        free(a);
+    }
+    /* WebM says it carries alpha, as players want. */
+    snprintf(out, sizeof out, "%s/alpha_3.webm", dir);
+    assert_int_equal(tp_probe(line, sizeof line, "-select_streams v -show_entries "
+                              "stream_tags=alpha_mode -of csv=p=0 %s", out), 0);
+    assert_string_equal(line, "1");
+    /* Refusals name what works. */
+    snprintf(args, sizeof args, "%s -m %s -q --mode alpha -o %s/alpha.mp4", people, MODEL, dir);
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("ProRes 4444: --codec prores_ks"));
+    assert_true(log_contains(".webm (VP9"));
+    snprintf(out, sizeof out, "%s/alpha.mp4", dir);
+    assert_int_equal(access(out, F_OK), -1);
+    snprintf(args, sizeof args, "%s -m %s -q --mode alpha -o %s/x264.mov --codec libx264", people,
+             MODEL, dir);
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("libx264 cannot keep an alpha channel"));
+    assert_true(log_contains("--codec prores_ks"));
+    free(ref);
+}
+
+/* A picture in gives a picture out in the extension's format; numbered
+ * sequences in and out; one picture name for a video is refused. */
+static void test_pictures_in_and_out(void **state)
+{
+    (void)state;
+    char args[1400], out[400], line[256], people[300];
+    assert_int_equal(make_people(people, sizeof people), 0);
+    static const struct {
+        const char *name, *mode, *codec, *pix;
+    } pics[] = {
+        {"p.png", "overlay", "png", "rgb24"},  {"p.jpg", "overlay", "mjpeg", "yuvj420p"},
+        {"p.webp", "overlay", "webp", "yuv420p"}, {"pa.png", "alpha", "png", "rgba"},
+        {"pa.webp", "alpha", "webp", "yuva420p"},
+    };
+    for (size_t i = 0; i < sizeof pics / sizeof pics[0]; i++) {
+        snprintf(out, sizeof out, "%s/%s", dir, pics[i].name);
+        snprintf(args, sizeof args, "%s -m %s -q --mode %s -o %s", MESSI, MODEL, pics[i].mode,
+                 out);
+        assert_int_equal(seg(args), 0);
+        assert_int_equal(tp_probe(line, sizeof line, "-show_entries stream=codec_name,pix_fmt,"
+                                  "width,height -of csv=p=0 %s", out), 0);
+        char want[128];
+        snprintf(want, sizeof want, "%s,548,342,%s", pics[i].codec, pics[i].pix);
+        assert_string_equal(line, want);
+    }
+    /* The PNG's alpha is the composite's. */
+    snprintf(args, sizeof args, "%s -m %s -q --mode alpha --dump-frames %s/pic_ref", MESSI, MODEL,
+             dir);
+    assert_int_equal(seg(args), 0);
+    size_t n1 = 0, n2 = 0;
+    snprintf(out, sizeof out, "%s/pa.png", dir);
+    uint8_t *a = alpha_of(out, "", "", &n1);
+    snprintf(out, sizeof out, "%s/pic_ref/frame_000000.png", dir);
+    uint8_t *b = alpha_of(out, "", "", &n2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    free(a);
+    free(b);
+    /* A JPEG has no alpha: refused, naming what has. */
+    snprintf(args, sizeof args, "%s -m %s -q --mode alpha -o %s/pa.jpg", MESSI, MODEL, dir);
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("use .png or .webp"));
+    /* Sequences: a clip out as numbered PNGs, and those back in. */
+    snprintf(args, sizeof args, "%s -m %s -q -o '%s/seq_%%04d.png'", people, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    for (int i = 1; i <= 4; i++) {
+        snprintf(out, sizeof out, "%s/seq_%04d.png", dir, i);
+        assert_int_equal(tp_probe(line, sizeof line, "-show_entries stream=codec_name -of "
+                                  "csv=p=0 %s", out), 0);
+        assert_string_equal(line, "png");
+    }
+    snprintf(out, sizeof out, "%s/seq_0005.png", dir);
+    assert_int_equal(access(out, F_OK), -1);
+    snprintf(args, sizeof args, "'%s/seq_%%04d.png' -m %s -q -o %s/from_seq.mkv", dir, MODEL,
+             dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(out, sizeof out, "%s/from_seq.mkv", dir);
+    assert_int_equal(tp_video_frames(out), 4);
+    /* One picture name for a clip: refused at the second frame, with the way out. */
+    snprintf(args, sizeof args, "%s -m %s -q -o %s/one.png", people, MODEL, dir);
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("numbered sequence (such as frame_%04d.png) or add --frames 1"));
+    snprintf(args, sizeof args, "%s -m %s -q -o %s/one.png -y --frames 1", people, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+}
+
+/* ==== the command line ===================================================== */
 
 /* Lines in the log. */
 static int log_lines(void)
@@ -697,6 +864,8 @@ int main(void)
         cmocka_unit_test(test_phone_clip_masks_match_upright),
         cmocka_unit_test(test_pipes_at_both_ends),
         cmocka_unit_test(test_command_line_messages),
+        cmocka_unit_test(test_alpha_outputs_for_editors),
+        cmocka_unit_test(test_pictures_in_and_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
