@@ -832,6 +832,68 @@ static void test_command_line_messages(void **state)
     }
 }
 
+/* ==== installed ============================================================= */
+
+/* cmake --install into a prefix, and the .deb unpacked into a scratch root:
+ * each binary, run from a folder that has nothing of the project, finds its
+ * model; the search order is -m, $SEGSTREAM_MODEL_DIR, the install's share
+ * folder, ./models, and the error names every place. */
+static void test_installed_tool_finds_its_model(void **state)
+{
+    (void)state;
+    char prefix[300], away[300], line[400];
+    snprintf(prefix, sizeof prefix, "%s/prefix", dir);
+    snprintf(away, sizeof away, "%s/elsewhere", dir);
+    assert_int_equal(tp_sh("cmake --install %s --prefix %s >%s 2>&1", SEG_BINARY_DIR, prefix,
+                           log_path), 0);
+    assert_int_equal(tp_sh("test -x %s/bin/segstream && test -s %s/share/segstream/models/"
+                           "selfie_segmentation.tflite && grep -q '^.TH SEGSTREAM 1' "
+                           "%s/share/man/man1/segstream.1", prefix, prefix, prefix), 0);
+    assert_int_equal(tp_sh("mkdir -p %s && cd %s && ffmpeg -v error -y -f lavfi -i "
+                           "testsrc2=size=160x120:rate=10 -frames:v 3 clip.mp4", away, away), 0);
+    /* No -m, no $SEGSTREAM_MODEL_DIR, no ./models: the share folder. */
+    assert_int_equal(tp_sh("cd %s && env -u SEGSTREAM_MODEL_DIR %s/bin/segstream clip.mp4 -o "
+                           "a.mp4 -q -y >%s 2>&1", away, prefix, log_path), 0);
+    snprintf(line, sizeof line, "%s/a.mp4", away);
+    assert_int_equal(tp_video_frames(line), 3);
+    /* $SEGSTREAM_MODEL_DIR comes before it: a broken model there is used. */
+    assert_int_equal(tp_sh("mkdir -p %s/bad && echo 'not a model' >%s/bad/"
+                           "selfie_segmentation.tflite", away, away), 0);
+    assert_int_equal(tp_sh("cd %s && SEGSTREAM_MODEL_DIR=%s/bad %s/bin/segstream clip.mp4 -o "
+                           "b.mp4 -q -y >%s 2>&1", away, away, prefix, log_path), 4);
+    assert_true(log_contains("bad/selfie_segmentation.tflite"));
+    /* -m before everything. */
+    assert_int_equal(tp_sh("cd %s && SEGSTREAM_MODEL_DIR=%s/bad %s/bin/segstream clip.mp4 -o "
+                           "c.mp4 -q -y -m %s >%s 2>&1", away, away, prefix, MODEL, log_path), 0);
+    /* Nothing anywhere: exit 4 naming every place looked and -m. */
+    assert_int_equal(tp_sh("mv %s/share/segstream %s/moved", prefix, dir), 0);
+    assert_int_equal(tp_sh("cd %s && env -u SEGSTREAM_MODEL_DIR %s/bin/segstream clip.mp4 -o "
+                           "d.mp4 -q -y >%s 2>&1", away, prefix, log_path), 4);
+    assert_true(log_contains("cannot find the default model selfie_segmentation.tflite"));
+    assert_true(log_contains("share/segstream/models, models ($SEGSTREAM_MODEL_DIR is not "
+                             "set); give a model with -m FILE"));
+    assert_int_equal(log_lines(), 1);
+    /* ./models last. */
+    assert_int_equal(tp_sh("mv %s/moved/models %s/models", dir, away), 0);
+    assert_int_equal(tp_sh("cd %s && env -u SEGSTREAM_MODEL_DIR %s/bin/segstream clip.mp4 -o "
+                           "e.mp4 -q -y >%s 2>&1", away, prefix, log_path), 0);
+
+    /* The Debian package: depends on FFmpeg's libraries, runs unpacked. */
+    assert_int_equal(tp_sh("cd %s && cpack -G DEB --config %s/CPackConfig.cmake -B %s/pkg "
+                           ">%s 2>&1", dir, SEG_BINARY_DIR, dir, log_path), 0);
+    assert_int_equal(tp_sh("dpkg-deb -f %s/pkg/segstream_*.deb Depends | grep -q libavcodec",
+                           dir), 0);
+    assert_int_equal(tp_sh("dpkg -x %s/pkg/segstream_*.deb %s/root", dir, dir), 0);
+    assert_int_equal(tp_sh("test -s %s/root/usr/share/segstream/models/"
+                           "selfie_segmentation.tflite", dir), 0);
+    /* From a folder without models (the package root itself). */
+    assert_int_equal(tp_sh("cd %s/root && env -u SEGSTREAM_MODEL_DIR usr/bin/segstream "
+                           "%s/clip.mp4 -o %s/f.mp4 -q -y --mode blur >%s 2>&1", dir, away, away,
+                           log_path), 0);
+    snprintf(line, sizeof line, "%s/f.mp4", away);
+    assert_int_equal(tp_video_frames(line), 3);
+}
+
 /* ==== set-up ================================================================ */
 
 static int setup(void **state)
@@ -866,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_command_line_messages),
         cmocka_unit_test(test_alpha_outputs_for_editors),
         cmocka_unit_test(test_pictures_in_and_out),
+        cmocka_unit_test(test_installed_tool_finds_its_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "seg.h"
 
@@ -111,4 +113,48 @@ int cli_bad_option(int ret, const char *argv_arg, int short_opt, const struct op
     else
         fprintf(stderr, "segstream: unknown option '--%s' (see segstream --help)\n", name);
     return EXIT_USAGE;
+}
+
+/* ==== where the default models are ========================================= */
+
+/* The folder of the running executable into dir[size]; -1 if unknown. */
+static int exe_dir(char *dir, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return -1;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+int cli_find_model(const char *name, char *out, size_t size, char *err, size_t errlen)
+{
+    char places[4][PATH_MAX];
+    char looked[1400] = "";
+    int n = 0;
+    const char *env = getenv("SEGSTREAM_MODEL_DIR");
+    if (env && *env)
+        snprintf(places[n++], PATH_MAX, "%s", env);
+    char bin[PATH_MAX];
+    if (exe_dir(bin, sizeof bin) == 0)
+        snprintf(places[n++], PATH_MAX, "%.*s/../" CLI_SHARE_MODELS, PATH_MAX - 64, bin);
+    snprintf(places[n++], PATH_MAX, "models");
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(out, size, "%s/%s", places[i], name);
+        if (w > 0 && (size_t)w < size && access(out, R_OK) == 0) {
+            /* ./models keeps the short name people know from the messages */
+            return 0;
+        }
+        size_t used = strlen(looked);
+        snprintf(looked + used, sizeof looked - used, "%s%s%s", i ? ", " : "", places[i],
+                 i == 0 && env && *env ? " ($SEGSTREAM_MODEL_DIR)" : "");
+    }
+    snprintf(err, errlen, "cannot find the default model %s; looked in %s%s; give a model with "
+             "-m FILE (or set SEGSTREAM_MODEL_DIR to its folder)", name, looked,
+             env && *env ? "" : " ($SEGSTREAM_MODEL_DIR is not set)");
+    return -1;
 }

@@ -91,6 +91,20 @@ int cli_bad_option(int ret, const char *argv_arg, int short_opt, const struct op
  *  third of its length), or NULL. For tests and cli_bad_option(). */
 const char *cli_closest_option(const char *word, const struct option *longopts);
 
+/** The default models' folder under the install prefix (share/segstream/models). */
+#define CLI_SHARE_MODELS "share/segstream/models"
+
+/**
+ * Find the default model file @p name (e.g. "selfie_segmentation.tflite")
+ * when no -m was given, looking in order in $SEGSTREAM_MODEL_DIR, the
+ * install prefix's CLI_SHARE_MODELS found from the executable's own place
+ * (/proc/self/exe: BIN/../share/segstream/models, so an unpacked package
+ * works wherever it lies), then ./models. The first readable one goes into
+ * out[size]. @return 0, or -1 with err[errlen] naming every place looked
+ * and suggesting -m.
+ */
+int cli_find_model(const char *name, char *out, size_t size, char *err, size_t errlen);
+
 /** The exit code for a status and the part it came from (seg_where). */
 int cli_exit_code(int st, int where);
 

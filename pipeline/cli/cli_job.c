@@ -78,7 +78,9 @@ static void usage(FILE *f)
 "\n");
     fprintf(f,
 "model and threads:\n"
-"  -m, --model FILE        .tflite model (default models/selfie_segmentation.tflite)\n"
+"  -m, --model FILE        .tflite model (default selfie_segmentation.tflite, looked\n"
+"                          for in $SEGSTREAM_MODEL_DIR, then PREFIX/share/segstream/\n"
+"                          models beside the installed binary, then ./models)\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
 "      --labels FILE       class names of a multi-class model, one per line\n"
@@ -320,7 +322,8 @@ int cli_job_main(int argc, char **argv)
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
     int window = 0, rotate = -1, no_autorotate = 0;
     const char *argv_output = NULL;
-    int mode_given = 0;
+    int mode_given = 0, model_given = 0;
+    char model_path[PATH_MAX], detector_path[PATH_MAX];
     char err[1024] = "";
     long v;
     int c;
@@ -330,7 +333,7 @@ int cli_job_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = argv_output = optarg; break;
-        case 'm': cfg.model = optarg; break;
+        case 'm': cfg.model = optarg; model_given = 1; break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
         case OPT_VIDEO_SIZE: cfg.video_size = optarg; break;
@@ -516,6 +519,20 @@ int cli_job_main(int argc, char **argv)
         fprintf(stderr, "segstream: --dump-every needs --dump-frames DIR\n");
         return EXIT_USAGE;
     }
+    /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
+     * ./models (cli_find_model). */
+    if (!model_given) {
+        if (cli_find_model("selfie_segmentation.tflite", model_path, sizeof model_path, err,
+                           sizeof err)) {
+            fprintf(stderr, "segstream: %s\n", err);
+            return EXIT_MODEL;
+        }
+        cfg.model = model_path;
+    }
+    if (cfg.find == SEG_FIND_POSE && !cfg.detector &&
+        cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
+                       sizeof err) == 0)
+        cfg.detector = detector_path; /* else seg_run names the usual place */
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
