@@ -760,7 +760,7 @@ static void test_command_line_messages(void **state)
     usage_error("in.mp4 -o x.mp4 -Z", "unknown option '-Z'");
     /* Two names: the second was meant as the output. */
     usage_error("in.mp4 out.mp4", "name it with -o: segstream in.mp4 -o out.mp4");
-    usage_error("a.mp4 b.mp4 c.mp4", "one input at a time, got 3");
+    usage_error("a.mp4 b.mp4 c.mp4", "3 inputs: name a folder (-o out/) or a template");
     usage_error("", "no input given");
     /* Every number option says its range. */
     static const struct {
@@ -830,6 +830,67 @@ static void test_command_line_messages(void **state)
     } else {
         fprintf(stderr, "# %s missing: multi-class --model-info not checked\n", DEEPLAB);
     }
+}
+
+/* ==== many files ============================================================ */
+
+/* Several inputs into a folder and through a template: a line per file and
+ * a total; the broken file is reported, the others are written, and the
+ * exit status is the broken one's (3). */
+static void test_batch_with_a_broken_file(void **state)
+{
+    (void)state;
+    char people[300], args[2000], out[400], buf[16384];
+    assert_int_equal(make_people(people, sizeof people), 0);
+    assert_int_equal(tp_sh("mkdir -p %s/batch && cp %s %s/batch/ && echo 'not a video' "
+                           ">%s/batch/broken.mp4 && ffmpeg -v error -y -f lavfi -i "
+                           "testsrc2=size=160x120:rate=10 -frames:v 6 %s/batch/pattern.mkv",
+                           dir, MESSI, dir, dir, dir), 0);
+    snprintf(args, sizeof args, "%s %s/batch/broken.mp4 %s %s/batch/pattern.mkv -o %s/bout/ -m "
+             "%s -q", people, dir, MESSI, dir, dir, MODEL);
+    assert_int_equal(seg(args), 3);
+    tp_read_file(log_path, buf, sizeof buf);
+    assert_non_null(strstr(buf, "[1/4] "));
+    assert_non_null(strstr(buf, "/people.mov -> "));
+    assert_non_null(strstr(buf, "[2/4] "));
+    assert_non_null(strstr(buf, "broken.mp4: failed: INPUT"));
+    assert_non_null(strstr(buf, "[4/4] "));
+    assert_non_null(strstr(buf, "4 files: 3 written, 1 failed (first: "));
+    static const struct {
+        const char *name;
+        long frames;
+    } written[] = {{"people.mov", 4}, {"messi5.jpg", 1}, {"pattern.mkv", 6}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(out, sizeof out, "%s/bout/%s", dir, written[i].name);
+        assert_int_equal(tp_video_frames(out), written[i].frames);
+    }
+    snprintf(out, sizeof out, "%s/bout/broken.mp4", dir);
+    assert_int_equal(access(out, F_OK), -1);
+    /* A template: {name} without the extension, {ext} the extension. */
+    snprintf(args, sizeof args, "%s %s/batch/pattern.mkv -o '%s/bout/{name}_seg_{ext}.mkv' -m %s "
+             "-q", people, dir, dir, MODEL);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("2 files: 2 written, 0 failed"));
+    snprintf(out, sizeof out, "%s/bout/people_seg_mov.mkv", dir);
+    assert_int_equal(tp_video_frames(out), 4);
+    snprintf(out, sizeof out, "%s/bout/pattern_seg_mkv.mkv", dir);
+    assert_int_equal(tp_video_frames(out), 6);
+    /* The same names again: each file says so, none is touched; with -y all run. */
+    assert_int_equal(seg(args), 5);
+    assert_true(log_contains("add -y to overwrite it"));
+    snprintf(args + strlen(args), sizeof args - strlen(args), " -y");
+    assert_int_equal(seg(args), 0);
+    /* Two inputs with one name: refused before anything runs. */
+    snprintf(args, sizeof args, "%s %s -o %s/bsame/ -m %s -q", people, people, dir, MODEL);
+    usage_error(args, "would both be written to");
+    snprintf(out, sizeof out, "%s/bsame", dir);
+    assert_int_equal(access(out, F_OK), -1);
+    /* Options that take one input. */
+    snprintf(args, sizeof args, "%s %s -o %s/bout/ -m %s --json", people, MESSI, dir, MODEL);
+    usage_error(args, "take one input");
+    /* Several inputs and a plain file name. */
+    snprintf(args, sizeof args, "%s %s %s -o %s/one.mp4 -m %s", people, MESSI, MESSI, dir, MODEL);
+    usage_error(args, "name a folder (-o out/) or a template");
 }
 
 /* ==== installed ============================================================= */
@@ -928,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_command_line_messages),
         cmocka_unit_test(test_alpha_outputs_for_editors),
         cmocka_unit_test(test_pictures_in_and_out),
+        cmocka_unit_test(test_batch_with_a_broken_file),
         cmocka_unit_test(test_installed_tool_finds_its_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

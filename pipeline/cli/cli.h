@@ -105,6 +105,26 @@ const char *cli_closest_option(const char *word, const struct option *longopts);
  */
 int cli_find_model(const char *name, char *out, size_t size, char *err, size_t errlen);
 
+/* ---- batches (cli_batch.c) ---- */
+struct seg_config;
+
+/** Non-zero when -o @p output takes several inputs: a folder (ends in '/'
+ *  or exists as one) or a template with {name} or {ext}. */
+int cli_batch_target(const char *output);
+
+/** The output for @p input under @p target: FOLDER/BASENAME, or the
+ *  template with {name} (the input's file name without its extension) and
+ *  {ext} (the extension, without the dot) filled in. 0, or -1 when it does
+ *  not fit out[size] or the input has no file name. */
+int cli_batch_output(const char *target, const char *input, char *out, size_t size);
+
+/** Run @p base once per input into cli_batch_output()'s names, one line on
+ *  stderr per file and a total; a failing file does not stop the others.
+ *  @return 0 when every file was written, else the exit code of the first
+ *  that failed (3 for a bad input ...), 130 when a signal stopped the batch,
+ *  2 for names that cannot be made or would collide (nothing run). */
+int cli_batch_run(const struct seg_config *base, char **inputs, int n, const char *target);
+
 /** The exit code for a status and the part it came from (seg_where). */
 int cli_exit_code(int st, int where);
 

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: segstream INPUT -o OUTPUT [options]\n"
+"       segstream INPUT... -o FOLDER/ | -o 'FOLDER/{name}_seg.mp4' [options]\n"
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
@@ -59,6 +60,11 @@ static void usage(FILE *f)
 "\n"
 "output:\n"
 "  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f);\n"
+"                          a folder (out/) or a template (out/{name}_seg.mp4: {name}\n"
+"                          the input's name without extension, {ext} its extension)\n"
+"                          takes several INPUTs, a file each, one line per file and\n"
+"                          a total; a failed file does not stop the rest (the exit\n"
+"                          status is the first failure's);\n"
 "                          - or pipe:1: the stream on standard output (nut unless\n"
 "                          -f says e.g. mpegts or matroska; all messages and the\n"
 "                          reports go to stderr)\n"
@@ -441,16 +447,22 @@ int cli_job_main(int argc, char **argv)
                 "segstream --help)\n");
         return EXIT_USAGE;
     }
+    int batch = cli_batch_target(cfg.output);
+    if (batch && (bench || json || window || cfg.dump_dir || cfg.eval_gt)) {
+        fprintf(stderr, "segstream: -o %s writes a file per input: --bench, --json, --display, "
+                "--dump-frames and --eval take one input\n", cfg.output);
+        return EXIT_USAGE;
+    }
     if (argc - optind == 2 && !cfg.output) {
         /* `segstream in.mp4 out.mp4`, as cp would have it. */
         fprintf(stderr, "segstream: one input at a time; to write '%s', name it with -o: "
                 "segstream %s -o %s\n", argv[optind + 1], argv[optind], argv[optind + 1]);
         return EXIT_USAGE;
     }
-    if (argc - optind > 1) {
-        fprintf(stderr, "segstream: one input at a time, got %d ('%s', '%s'%s); the output "
-                "goes after -o (see segstream --help)\n", argc - optind, argv[optind],
-                argv[optind + 1], argc - optind > 2 ? ", ..." : "");
+    if (argc - optind > 1 && !batch) {
+        fprintf(stderr, "segstream: %d inputs%s: name a folder (-o out/) or a template (-o "
+                "'out/{name}_seg.mp4') for a file each (see segstream --help)\n", argc - optind,
+                cfg.output ? " for one output" : "");
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
@@ -555,6 +567,8 @@ int cli_job_main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
+    if (batch)
+        return cli_batch_run(&cfg, argv + optind, argc - optind, cfg.output);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
     if (st && st != SEG_ERR_INTERRUPTED)
