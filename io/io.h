@@ -34,6 +34,23 @@ typedef struct io_scaler io_scaler;
  *  whoever holds the pointer; free with io_packet_free(). */
 typedef struct io_packet io_packet;
 
+/** How a source turns its pictures upright (io_source_opts.orient). */
+typedef enum io_orient {
+    IO_ORIENT_AUTO = 0, /**< as the stream's display matrix says, rotation and
+                             flips, the way ffmpeg's autorotate does; and
+                             non-square pixels resampled to square */
+    IO_ORIENT_NONE,     /**< the pictures as stored: no rotation, no flip,
+                             pixels of any shape (--no-autorotate) */
+    IO_ORIENT_0,        /**< no rotation whatever the matrix says; square pixels */
+    IO_ORIENT_90,       /**< turned 90 degrees clockwise, matrix ignored; square pixels */
+    IO_ORIENT_180,      /**< turned 180 degrees, matrix ignored; square pixels */
+    IO_ORIENT_270,      /**< turned 270 degrees clockwise, matrix ignored; square pixels */
+    IO_ORIENT_COUNT
+} io_orient;
+
+/** "auto", "none", "0", "90", "180", "270"; NULL if out of range. */
+const char *io_orient_name(io_orient o);
+
 /** Options for opening a source; zero-initialise and set what you need. */
 typedef struct io_source_opts {
     const char *format;      /**< forced input format (ffmpeg -f), e.g. "v4l2", "lavfi"; NULL = probe */
@@ -52,14 +69,27 @@ typedef struct io_source_opts {
                                   SEG_PIX_YUV420P (the decoder's planes copied as
                                   they are when it gives 4:2:0, else converted;
                                   matrix and range from the stream) */
+    io_orient orient;        /**< rotation, flips and pixel shape (default: auto) */
 } io_source_opts;
 
 /** What one video stream looks like, as far as the demuxer knows. */
 typedef struct io_video_info {
-    int width, height;          /**< coded picture size */
+    int width, height;          /**< size of the frames io_source_read() gives:
+                                     upright and with square pixels unless
+                                     opts->orient is IO_ORIENT_NONE */
+    int stored_width, stored_height; /**< coded picture size, as stored */
+    int rotation;               /**< degrees the pictures are turned clockwise on
+                                     the way out: 0, 90, 180 or 270 */
+    int flip;                   /**< non-zero: after the turn they are also
+                                     mirrored left to right (every one of the
+                                     eight orientations is a turn and a flip) */
+    int squared;                /**< non-zero: non-square pixels are resampled
+                                     (then sar is 1:1 and stored_sar the input's) */
+    int stored_sar_num, stored_sar_den; /**< the input's sample aspect ratio */
     int time_base_num, time_base_den; /**< time base of seg_image.pts */
     int frame_rate_num, frame_rate_den; /**< average or guessed rate; 0/0 if unknown */
-    int sar_num, sar_den;       /**< sample aspect ratio; 0/1 if unknown */
+    int sar_num, sar_den;       /**< sample aspect ratio of the frames given;
+                                     0/1 if unknown */
     int64_t nb_frames;          /**< container's frame count; 0 if unknown */
     double duration_s;          /**< container duration; <0 if unknown */
     int has_audio;              /**< an audio stream will be passed through */

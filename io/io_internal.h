@@ -104,5 +104,43 @@ int64_t io_fdio_moved(const io_fdio *f);
 /** Free the context and close an owned descriptor (flush first); NULL-safe,
  *  sets *f = NULL. */
 void io_fdio_close(io_fdio **f);
+/* ==== orientation (io_orient.c) ============================================ */
+
+/** One of the eight axis-aligned orientations, as what is done to a stored
+ *  picture: transpose (x <-> y), then mirror left-right, then top-bottom.
+ *  Output pixel (X, Y) of a transposed picture is stored pixel (Y', X'),
+ *  (X', Y') being (X, Y) after the mirrors. */
+typedef struct io_orient_op {
+    int transpose, hflip, vflip;
+} io_orient_op;
+
+/** The operation ffmpeg's autorotate (fftools, 5.1 to 7.x) applies for a
+ *  display matrix (AV_PKT_DATA_DISPLAYMATRIX; NULL = none): a turn by
+ *  -av_display_rotation_get() rounded, with the flips the matrix's signs
+ *  ask for. *odd_deg is set to the angle when it is not a multiple of 90
+ *  (then the op is none), else -1. */
+io_orient_op io_orient_from_matrix(const int32_t *matrix, int *odd_deg);
+
+/** The op that turns a picture @p deg (0, 90, 180, 270) clockwise. */
+io_orient_op io_orient_from_degrees(int deg);
+
+/** Non-zero unless the op leaves pictures as they are. */
+int io_orient_op_any(io_orient_op op);
+
+/** The op as a clockwise turn then an optional left-right mirror. */
+void io_orient_op_describe(io_orient_op op, int *rotation, int *flip);
+
+/** Apply @p op to @p src (RGB24 or YUV420P) into @p dst, which must be
+ *  allocated in the same format at the turned size (height x width when
+ *  transposed). Copies matrix, range, pts and index. */
+void io_orient_apply(io_orient_op op, const seg_image *src, seg_image *dst);
+
+/** Apply @p op to one plane of @p w x @p h pixels of @p bpp bytes. */
+void io_orient_plane(io_orient_op op, const uint8_t *src, int src_stride, int w, int h,
+                     int bpp, uint8_t *dst, int dst_stride);
+
+/** The size that shows pixels of aspect @p sar_num:@p sar_den as square:
+ *  the longer side grows (never a loss of resolution), rounded to even. */
+void io_square_size(int w, int h, int sar_num, int sar_den, int *sw, int *sh);
 
 #endif

@@ -62,6 +62,7 @@ struct io_sink {
     int64_t last_pts;
     int have_pts;
     int header_written;
+    int one_picture;         /* a picture name without a %d pattern: one frame only */
     int finished;
     int status;              /* first error (sticky), SEG_OK while all is well */
     int64_t warnings;
@@ -80,30 +81,59 @@ static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec)
 {
     if (!codec->pix_fmts)
         return AV_PIX_FMT_YUV420P;
+    /* JPEG is full range: what every picture viewer assumes. */
+    if (codec->id == AV_CODEC_ID_MJPEG)
+        return AV_PIX_FMT_YUVJ420P;
     for (const enum AVPixelFormat *p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; p++)
         if (*p == AV_PIX_FMT_YUV420P)
             return *p;
     return codec->pix_fmts[0];
 }
 
-/* A pixel format with alpha, RGB ones first (lossless alpha and colour);
- * AV_PIX_FMT_NONE when the encoder has none. */
+/* A pixel format with alpha: 8-bit RGB ones first (lossless alpha and
+ * colour), then 8-bit Y'CbCr (VP9's yuva420p), then deeper ones (ProRes
+ * 4444's yuva444p10le); AV_PIX_FMT_NONE when the encoder has none. */
 static enum AVPixelFormat choose_alpha_pix_fmt(const AVCodec *codec)
 {
-    enum AVPixelFormat any = AV_PIX_FMT_NONE;
+    enum AVPixelFormat any8 = AV_PIX_FMT_NONE, deep = AV_PIX_FMT_NONE;
     if (!codec->pix_fmts)
         return AV_PIX_FMT_NONE;
     for (const enum AVPixelFormat *p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; p++) {
         const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(*p);
-        if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA) || d->comp[0].depth != 8 ||
-            (d->flags & AV_PIX_FMT_FLAG_PAL))
+        if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA) || (d->flags & AV_PIX_FMT_FLAG_PAL) ||
+            d->comp[0].depth < 8 || d->comp[0].depth > 16)
             continue;
+        if (d->comp[0].depth != 8) {
+            if (deep == AV_PIX_FMT_NONE)
+                deep = *p;
+            continue;
+        }
         if (d->flags & AV_PIX_FMT_FLAG_RGB)
             return *p;
-        if (any == AV_PIX_FMT_NONE)
-            any = *p;
+        if (any8 == AV_PIX_FMT_NONE)
+            any8 = *p;
     }
-    return any;
+    return any8 != AV_PIX_FMT_NONE ? any8 : deep;
+}
+
+/* Containers players and editors read no alpha from (FFmpeg would write
+ * PNG in MP4, which most of them refuse). */
+static int refuses_alpha(const AVOutputFormat *f)
+{
+    return strcmp(f->name, "mp4") == 0 || strcmp(f->name, "ipod") == 0 ||
+           strcmp(f->name, "3gp") == 0 || strcmp(f->name, "3g2") == 0 ||
+           strcmp(f->name, "mpegts") == 0 || strcmp(f->name, "flv") == 0;
+}
+
+#define ALPHA_HINT "for video with alpha use .mov (ProRes 4444: --codec prores_ks; or the " \
+                   "default QuickTime Animation), .webm (VP9 with alpha) or .mkv (FFV1), or " \
+                   "RGBA PNG pictures (out_%%04d.png, or --dump-frames DIR)"
+
+/* A picture or a numbered sequence of them (image2): its encoder follows
+ * the extension (.png, .jpg, .webp, .tif, .bmp). */
+static int is_picture_format(const AVOutputFormat *f)
+{
+    return strcmp(f->name, "image2") == 0 || strcmp(f->name, "image2pipe") == 0;
 }
 
 static int is_x264(const AVCodec *codec)
@@ -116,6 +146,12 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
     const AVOutputFormat *ofmt = snk->fmt->oformat;
     const AVCodec *codec = NULL;
 
+    if (p->rgba && refuses_alpha(ofmt)) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': %s files do not keep an alpha channel that players "
+                     "and editors read; " ALPHA_HINT, snk->url, ofmt->name);
+        *ret = SEG_ERR_UNSUPPORTED;
+        return NULL;
+    }
     if (p->codec) {
         codec = avcodec_find_encoder_by_name(p->codec);
         if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
@@ -123,9 +159,32 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
             *ret = SEG_ERR_INVALID;
             return NULL;
         }
+    } else if (is_picture_format(ofmt)) {
+        enum AVCodecID id = av_guess_codec(ofmt, NULL, snk->url, NULL, AVMEDIA_TYPE_VIDEO);
+        if (id == AV_CODEC_ID_NONE || !(codec = avcodec_find_encoder(id))) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': no picture encoder for this extension (%s); use "
+                         ".png, .jpg or .webp", snk->url,
+                         id == AV_CODEC_ID_NONE ? "unknown" : avcodec_get_name(id));
+            *ret = SEG_ERR_UNSUPPORTED;
+            return NULL;
+        }
+        return codec; /* image2 takes any codec; query_codec cannot tell */
+    } else if (strcmp(ofmt->name, "webp") == 0 || strcmp(ofmt->name, "apng") == 0 ||
+               strcmp(ofmt->name, "gif") == 0) {
+        /* Picture formats with a muxer of their own (one picture, or an
+         * animation): their one codec. */
+        if (!(codec = avcodec_find_encoder(ofmt->video_codec))) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': this FFmpeg has no %s encoder", snk->url,
+                         avcodec_get_name(ofmt->video_codec));
+            *ret = SEG_ERR_UNSUPPORTED;
+            return NULL;
+        }
     } else if (p->rgba) {
-        /* Alpha needs an encoder that keeps it: the first the container takes. */
+        /* Alpha needs an encoder that keeps it: the container's own first
+         * (VP9 for WebM), then the first of these it takes. */
         static const char *const ALPHA_CODECS[] = {"qtrle", "ffv1", "png", NULL};
+        if (strcmp(ofmt->name, "webm") == 0)
+            codec = avcodec_find_encoder_by_name("libvpx-vp9");
         for (int i = 0; ALPHA_CODECS[i] && !codec; i++) {
             const AVCodec *c = avcodec_find_encoder_by_name(ALPHA_CODECS[i]);
             if (c && avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) != 0)
@@ -133,8 +192,7 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
         }
         if (!codec) {
             IO_SET_ERROR(snk, "OUTPUT '%s': format '%s' holds no video codec with an alpha "
-                         "channel; use a .mov (qtrle) or .mkv (ffv1) file, or write RGBA PNG "
-                         "frames with --dump-frames DIR", snk->url, ofmt->name);
+                         "channel; " ALPHA_HINT, snk->url, ofmt->name);
             *ret = SEG_ERR_UNSUPPORTED;
             return NULL;
         }
@@ -204,8 +262,26 @@ static int open_encoder(io_sink *snk, const AVCodec *codec, const io_sink_params
             c->color_range = AVCOL_RANGE_MPEG;
         }
     }
+    if (pix == AV_PIX_FMT_YUVJ420P)
+        c->color_range = AVCOL_RANGE_JPEG;
     if (snk->fmt->oformat->flags & AVFMT_GLOBALHEADER)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (strcmp(codec->name, "libvpx-vp9") == 0) {
+        /* Constant quality (libvpx's default is a 256 kb/s target) and a
+         * speed for a tool that keeps up with its input. */
+        c->bit_rate = 0;
+        ret = av_opt_set_int(c->priv_data, "crf", p->crf > 0 ? p->crf : 32, 0);
+        if (ret >= 0)
+            ret = av_opt_set(c->priv_data, "deadline", "realtime", 0);
+        if (ret >= 0)
+            ret = av_opt_set_int(c->priv_data, "cpu-used", 8, 0);
+        if (ret >= 0)
+            ret = av_opt_set_int(c->priv_data, "row-mt", 1, 0);
+        if (ret < 0) {
+            IO_SET_ERROR(snk, "OUTPUT '%s': VP9 options: %s", snk->url, av_err2str(ret));
+            return SEG_ERR_INVALID;
+        }
+    }
     if (is_x264(codec)) {
         ret = av_opt_set(c->priv_data, "preset", p->preset ? p->preset : DEFAULT_PRESET, 0);
         if (ret >= 0)
@@ -236,12 +312,17 @@ static int setup_video(io_sink *snk, const io_sink_params *p, const io_source *s
 
     if (!(codec = choose_encoder(snk, p, &ret)))
         return ret;
+    snk->one_picture = is_picture_format(snk->fmt->oformat) &&
+                       !av_filename_number_test(snk->url);
     if (p->rgba) {
         pix = choose_alpha_pix_fmt(codec);
         if (pix == AV_PIX_FMT_NONE) {
-            IO_SET_ERROR(snk, "OUTPUT '%s': encoder %s cannot keep an alpha channel; use "
-                         "--codec qtrle (.mov), ffv1 or png (.mkv), or write RGBA PNG frames "
-                         "with --dump-frames DIR", snk->url, codec->name);
+            if (is_picture_format(snk->fmt->oformat))
+                IO_SET_ERROR(snk, "OUTPUT '%s': %s pictures have no alpha channel; use .png or "
+                             ".webp", snk->url, codec->name);
+            else
+                IO_SET_ERROR(snk, "OUTPUT '%s': encoder %s cannot keep an alpha channel; "
+                             ALPHA_HINT, snk->url, codec->name);
             return SEG_ERR_UNSUPPORTED;
         }
     } else {
@@ -717,6 +798,12 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
                      snk->in_h, seg_pixfmt_name(want));
         return SEG_ERR_INVALID;
     }
+    if (snk->one_picture && snk->have_pts) {
+        IO_SET_ERROR(snk, "OUTPUT '%s' is one picture and the input has more frames: name a "
+                     "numbered sequence (such as frame_%%04d%s) or add --frames 1", snk->url,
+                     strrchr(snk->url, '.') ? strrchr(snk->url, '.') : ".png");
+        return fail(snk, SEG_ERR_INVALID);
+    }
     /* Only allocates if the encoder still holds the previous buffer. */
     if ((ret = av_frame_make_writable(snk->frame)) < 0) {
         IO_SET_ERROR(snk, "OUTPUT '%s': frame buffer: %s", snk->url, av_err2str(ret));
@@ -732,9 +819,9 @@ int io_sink_write_video(io_sink *snk, const seg_image *frame)
                          av_get_pix_fmt_name(snk->enc->pix_fmt));
             return fail(snk, SEG_ERR_IO);
         }
-    } else
+    } else /* the encoder takes the frames' own format (yuv420p, or rgb24/rgba for PNG) */
         av_image_copy(snk->frame->data, snk->frame->linesize, src_data, src_stride,
-                      AV_PIX_FMT_YUV420P, snk->enc->width, snk->enc->height);
+                      snk->enc->pix_fmt, snk->enc->width, snk->enc->height);
 
     int64_t pts;
     if (frame->pts == AV_NOPTS_VALUE) /* none given: one nominal frame on */

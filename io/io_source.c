@@ -14,6 +14,7 @@
 
 #include <libavdevice/avdevice.h>
 #include <libavutil/dict.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
@@ -41,7 +42,12 @@ struct io_source {
     AVPacket *pkt;
     AVFrame *frame;
     struct SwsContext *sws;
-    int sws_key[6];          /* w, h, pix_fmt, matrix, full range, output format of the last setup */
+    int sws_key[8];          /* w, h, pix_fmt, matrix, full range, output format,
+                                output w, h of the last setup */
+    io_orient_op orient;     /* what turns the stored pictures upright */
+    int square;              /* resample non-square pixels (sar below) */
+    AVRational sar;          /* the stream's sample aspect ratio, 0/1 if unknown */
+    seg_image stage;         /* a converted picture on its way to being turned */
     seg_pixfmt out_fmt;      /* RGB24 or YUV420P */
     int vidx, aidx;          /* video / passthrough audio stream, -1 = none */
     AVRational vtb;          /* video stream time base */
@@ -214,8 +220,8 @@ static void fill_info(io_source *src, const AVCodec *codec)
     AVRational r = av_guess_frame_rate(src->fmt, st, NULL);
     AVRational sar = av_guess_sample_aspect_ratio(src->fmt, st, NULL);
 
-    in->width = src->dec->width;
-    in->height = src->dec->height;
+    in->stored_width = src->dec->width;
+    in->stored_height = src->dec->height;
     in->time_base_num = st->time_base.num;
     in->time_base_den = st->time_base.den;
     if (r.num > 0 && r.den > 0) {
@@ -226,12 +232,26 @@ static void fill_info(io_source *src, const AVCodec *codec)
         src->rate = av_make_q(0, 1);
     }
     if (sar.num > 0 && sar.den > 0) {
-        in->sar_num = sar.num;
-        in->sar_den = sar.den;
+        in->sar_num = in->stored_sar_num = sar.num;
+        in->sar_den = in->stored_sar_den = sar.den;
+        src->sar = sar;
     } else {
-        in->sar_num = 0;
-        in->sar_den = 1;
+        in->sar_num = in->stored_sar_num = 0;
+        in->sar_den = in->stored_sar_den = 1;
+        src->sar = av_make_q(0, 1);
     }
+    /* Upright and square, as the frames will come out. */
+    int sw = in->stored_width, sh = in->stored_height;
+    if (src->square && sar.num > 0 && sar.den > 0 && sar.num != sar.den) {
+        io_square_size(sw, sh, sar.num, sar.den, &sw, &sh);
+        in->squared = 1;
+        in->sar_num = in->sar_den = 1;
+    }
+    in->width = src->orient.transpose ? sh : sw;
+    in->height = src->orient.transpose ? sw : sh;
+    if (src->orient.transpose && !in->squared && in->sar_num > 0)
+        FFSWAP(int, in->sar_num, in->sar_den); /* tall pixels on their side are wide */
+    io_orient_op_describe(src->orient, &in->rotation, &in->flip);
     in->nb_frames = st->nb_frames > 0 ? st->nb_frames : 0;
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
         in->duration_s = (double)st->duration * av_q2d(st->time_base);
@@ -244,6 +264,33 @@ static void fill_info(io_source *src, const AVCodec *codec)
     in->codec_name = avcodec_get_name(codec->id);
     in->matrix = yuv_matrix(src->dec->colorspace, in->height);
     in->full_range = frames_full_range(src->dec->pix_fmt, src->dec->color_range);
+}
+
+/* How the pictures come out: turned as the display matrix or @p o says,
+ * pixels made square unless IO_ORIENT_NONE. */
+static void choose_orientation(io_source *src, io_orient o)
+{
+    src->square = o != IO_ORIENT_NONE;
+    switch (o) {
+    case IO_ORIENT_AUTO: {
+        const AVStream *st = src->fmt->streams[src->vidx];
+        size_t size = 0;
+        const int32_t *m = (const int32_t *)av_stream_get_side_data(
+            st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+        int odd = -1;
+        int64_t not_counted = 0; /* io_source_warnings() counts corrupt data only */
+        src->orient = io_orient_from_matrix(size >= 9 * sizeof(int32_t) ? m : NULL, &odd);
+        if (odd >= 0)
+            io_warn(&not_counted, src->warn, "INPUT '%s': a rotation of %d degrees is not a "
+                    "multiple of 90: the pictures are used as stored (--rotate turns them)",
+                    src->url, odd);
+        break;
+    }
+    case IO_ORIENT_90: src->orient = io_orient_from_degrees(90); break;
+    case IO_ORIENT_180: src->orient = io_orient_from_degrees(180); break;
+    case IO_ORIENT_270: src->orient = io_orient_from_degrees(270); break;
+    default: src->orient = io_orient_from_degrees(0); break;
+    }
 }
 
 static int open_error(io_source *src, int averr, const char *what)
@@ -392,7 +439,8 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
     if (opts)
         o = *opts;
     if (!out || !url || !*url || o.timeout_ms < 0 || o.decoder_threads < 0 ||
-        (o.pixfmt != SEG_PIX_RGB24 && o.pixfmt != SEG_PIX_YUV420P)) {
+        (o.pixfmt != SEG_PIX_RGB24 && o.pixfmt != SEG_PIX_YUV420P) ||
+        (unsigned)o.orient >= IO_ORIENT_COUNT) {
         seg_format_error(err, errlen, __func__, "INPUT: invalid arguments");
         return SEG_ERR_INVALID;
     }
@@ -581,6 +629,7 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
             src->ino = sb.st_ino;
         }
     }
+    choose_orientation(src, o.orient);
     fill_info(src, codec);
     src->discont_check = (src->fmt->iformat->flags & AVFMT_TS_DISCONT) || src->info.is_live;
     ret = SEG_OK;
@@ -639,8 +688,10 @@ static int64_t synthesise_pts(const io_source *src, const AVFrame *f)
     return src->next_index * step;
 }
 
-/* Convert src->frame into @p image (src->out_fmt at the frame's own size)
- * and unref it. */
+/* Convert src->frame into @p image (src->out_fmt, upright and with square
+ * pixels as src->orient and src->square say) and unref it. Pictures to be
+ * turned are converted (and resampled) into src->stage first; 4:2:0 planes
+ * that need no resampling are turned straight from the decoder's. */
 static int deliver_frame(io_source *src, seg_image *image)
 {
     AVFrame *f = src->frame;
@@ -648,24 +699,42 @@ static int deliver_frame(io_source *src, seg_image *image)
     int full_range = f->color_range == AVCOL_RANGE_JPEG;
     enum AVPixelFormat pf = plain_pix_fmt((enum AVPixelFormat)f->format, &full_range);
     seg_pixfmt of = src->out_fmt;
+    int turn = io_orient_op_any(src->orient);
+    int sw = w, sh = h; /* size before the turn */
 
     if (w <= 0 || h <= 0 || pf == AV_PIX_FMT_NONE) {
         IO_SET_ERROR(src, "INPUT '%s': decoder gave an empty %dx%d frame", src->url, w, h);
         ret = SEG_ERR_BAD_INPUT;
         goto end;
     }
-    if (size_over_limits(w, h)) { /* checked before anything is allocated */
+    if (src->square)
+        io_square_size(w, h, src->sar.num, src->sar.den, &sw, &sh);
+    if (size_over_limits(w, h) || size_over_limits(sw, sh)) { /* before any allocation */
         IO_SET_ERROR(src, "INPUT '%s': %dx%d frame is over the limit (%d per side, %lld pixels)",
-                     src->url, w, h, SEG_MAX_DIM, (long long)SEG_MAX_PIXELS);
+                     src->url, sw, sh, SEG_MAX_DIM, (long long)SEG_MAX_PIXELS);
         ret = SEG_ERR_LIMIT;
         goto end;
     }
-    if (!image->data || image->width != w || image->height != h || image->format != of) {
+    int ow = src->orient.transpose ? sh : sw, oh = src->orient.transpose ? sw : sh;
+    if (!image->data || image->width != ow || image->height != oh || image->format != of) {
         seg_image_free(image);
-        if ((ret = seg_image_alloc(image, w, h, of)) < 0) {
-            IO_SET_ERROR(src, "INPUT '%s': cannot allocate a %dx%d frame: %s", src->url, w, h,
+        if ((ret = seg_image_alloc(image, ow, oh, of)) < 0) {
+            IO_SET_ERROR(src, "INPUT '%s': cannot allocate a %dx%d frame: %s", src->url, ow, oh,
                          seg_status_str(ret));
             goto end;
+        }
+    }
+    /* Where the conversion goes: the frame itself, or the stage to turn. */
+    seg_image *conv = image;
+    if (turn && !(of == SEG_PIX_YUV420P && pf == AV_PIX_FMT_YUV420P && sw == w && sh == h)) {
+        conv = &src->stage;
+        if (!conv->data || conv->width != sw || conv->height != sh || conv->format != of) {
+            seg_image_free(conv);
+            if ((ret = seg_image_alloc(conv, sw, sh, of)) < 0) {
+                IO_SET_ERROR(src, "INPUT '%s': cannot allocate a %dx%d frame: %s", src->url, sw,
+                             sh, seg_status_str(ret));
+                goto end;
+            }
         }
     }
     int yuv_in = io_pix_fmt_is_yuv(pf);
@@ -673,21 +742,24 @@ static int deliver_frame(io_source *src, seg_image *image)
     if (of == SEG_PIX_YUV420P) {
         /* Planes the encoder will take as they are: a YUV input keeps its
          * matrix and range; anything else becomes limited range. */
-        image->matrix = matrix;
-        image->full_range = frames_full_range((enum AVPixelFormat)f->format, f->color_range);
-        if (pf == AV_PIX_FMT_YUV420P) { /* nearly every video: a copy */
-            av_image_copy_plane(image->data, image->stride, f->data[0], f->linesize[0], w, h);
-            av_image_copy_plane(image->cb, image->cstride, f->data[1], f->linesize[1],
-                                seg_chroma_w(w), seg_chroma_h(h));
-            av_image_copy_plane(image->cr, image->cstride, f->data[2], f->linesize[2],
-                                seg_chroma_w(w), seg_chroma_h(h));
+        image->matrix = conv->matrix = matrix;
+        image->full_range = conv->full_range =
+            frames_full_range((enum AVPixelFormat)f->format, f->color_range);
+        if (pf == AV_PIX_FMT_YUV420P && sw == w && sh == h) {
+            /* nearly every video: a copy (or the turn) */
+            io_orient_op op = src->orient;
+            io_orient_plane(op, f->data[0], f->linesize[0], w, h, 1, image->data, image->stride);
+            io_orient_plane(op, f->data[1], f->linesize[1], seg_chroma_w(w), seg_chroma_h(h), 1,
+                            image->cb, image->cstride);
+            io_orient_plane(op, f->data[2], f->linesize[2], seg_chroma_w(w), seg_chroma_h(h), 1,
+                            image->cr, image->cstride);
             goto timing;
         }
     }
-    /* Same size in and out: only a pixel format conversion. The cached
-     * context is rebuilt when the size or format changes mid-stream. */
+    /* A pixel format conversion, and the resampling to square pixels. The
+     * cached context is rebuilt when the size or format changes mid-stream. */
     enum AVPixelFormat opf = of == SEG_PIX_YUV420P ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_RGB24;
-    src->sws = sws_getCachedContext(src->sws, w, h, pf, w, h, opf, SWS_BILINEAR, NULL, NULL,
+    src->sws = sws_getCachedContext(src->sws, w, h, pf, sw, sh, opf, SWS_BILINEAR, NULL, NULL,
                                     NULL);
     if (!src->sws) {
         IO_SET_ERROR(src, "INPUT '%s': cannot convert %s to %s", src->url,
@@ -697,7 +769,7 @@ static int deliver_frame(io_source *src, seg_image *image)
         ret = SEG_ERR_UNSUPPORTED;
         goto end;
     }
-    int key[6] = {w, h, (int)pf, (int)matrix, full_range, (int)of};
+    int key[8] = {w, h, (int)pf, (int)matrix, full_range, (int)of, sw, sh};
     if (memcmp(key, src->sws_key, sizeof(key)) != 0) {
         /* Honour the stream's matrix and range (swscale assumes BT.601
          * limited otherwise); YUV out gets the image's (a YUV input's own,
@@ -709,14 +781,16 @@ static int deliver_frame(io_source *src, seg_image *image)
                               of == SEG_PIX_YUV420P ? image->full_range : 1);
         memcpy(src->sws_key, key, sizeof(key));
     }
-    uint8_t *dst[4] = {image->data, image->cb, image->cr, NULL};
-    int dst_stride[4] = {image->stride, image->cstride, image->cstride, 0};
+    uint8_t *dst[4] = {conv->data, conv->cb, conv->cr, NULL};
+    int dst_stride[4] = {conv->stride, conv->cstride, conv->cstride, 0};
     if (sws_scale(src->sws, (const uint8_t *const *)f->data, f->linesize, 0, h, dst,
-                  dst_stride) != h) {
+                  dst_stride) != sh) {
         IO_SET_ERROR(src, "INPUT '%s': pixel conversion failed", src->url);
         ret = SEG_ERR_UNSUPPORTED;
         goto end;
     }
+    if (conv != image)
+        io_orient_apply(src->orient, conv, image);
 
 timing:;
     int64_t pts = f->best_effort_timestamp;
@@ -945,6 +1019,7 @@ void io_source_close(io_source **psrc)
         return;
     io_source *src = *psrc;
     sws_freeContext(src->sws);
+    seg_image_free(&src->stage);
     av_frame_free(&src->frame);
     av_packet_free(&src->pkt);
     avcodec_free_context(&src->dec);

@@ -106,6 +106,9 @@ typedef struct seg_config {
     const char *framerate;    /**< device capture rate "30", NULL = device default */
     const char *pixel_format; /**< device input format ("mjpeg", "yuyv422"), NULL = default */
     int timeout_ms;           /**< network open/read timeout, 0 = io's default (10 s) */
+    int orient;               /**< an io_orient (io.h): 0 = upright as the display
+                                   matrix says, with square pixels (--rotate,
+                                   --no-autorotate) */
     const char *output;       /**< output file or URL; NULL = null sink (encode, discard) */
     const char *format;       /**< output container (-f), NULL = by extension */
     const char *codec;        /**< output video encoder, NULL = libx264 or default */

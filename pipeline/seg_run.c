@@ -244,6 +244,7 @@ static int open_input(run *r)
         .pixfmt = job->work_fmt,
         .interrupt = seg_job_interrupt_cb,
         .interrupt_opaque = job,
+        .orient = (io_orient)cfg->orient,
     };
     r->stats->frame_format = seg_pixfmt_name(job->work_fmt);
     int st = io_source_open(&job->src, cfg->input, &so, msg, sizeof msg);

@@ -18,3 +18,11 @@ set_tests_properties(test_pipeline_net PROPERTIES TIMEOUT 300)
 seg_add_test(test_cli SOURCES test_cli.c LIBS seg_test_proc m LABELS e2e)
 add_dependencies(test_cli segstream)
 set_tests_properties(test_cli PROPERTIES TIMEOUT 600)
+
+# Files as people have them (issue 14): phone clips with a display matrix,
+# non-square pixels, pipes, the command line's messages. Links io/ and
+# libavformat to make and read its clips.
+seg_add_test(test_files SOURCES test_files.c LIBS seg_io seg_test_proc PkgConfig::FFMPEG
+             LABELS e2e)
+add_dependencies(test_files segstream)
+set_tests_properties(test_files PROPERTIES TIMEOUT 600)

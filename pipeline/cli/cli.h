@@ -66,9 +66,64 @@ static inline int cli_number_parse(const cli_number *o, const char *arg, long *o
 {
     if (cli_parse_long(arg, o->lo, o->hi, out) == 0)
         return 0;
-    fprintf(stderr, "segstream: --%s wants %ld..%ld, got '%s'\n", o->name, o->lo, o->hi, arg);
+    if (o->hi >= 2147483647L) /* no useful upper end: do not print one */
+        fprintf(stderr, "segstream: --%s wants a whole number, %ld or more, got '%s'\n", o->name,
+                o->lo, arg);
+    else
+        fprintf(stderr, "segstream: --%s wants a whole number in %ld..%ld, got '%s'\n", o->name,
+                o->lo, o->hi, arg);
     return EXIT_USAGE;
 }
+
+struct option;
+
+/**
+ * One line on stderr for the option getopt_long() refused (it returned '?'
+ * or, with a leading ':' in the short options, ':'), with "did you mean
+ * --NAME?" when a known option is close, or the options an abbreviation
+ * could mean, and "see segstream --help". @p argv_arg is the argument that
+ * was refused (argv[optind - 1]), @p short_opt getopt's optopt.
+ * @return EXIT_USAGE.
+ */
+int cli_bad_option(int ret, const char *argv_arg, int short_opt, const struct option *longopts);
+
+/** The long option closest to @p word (edit distance, at most about a
+ *  third of its length), or NULL. For tests and cli_bad_option(). */
+const char *cli_closest_option(const char *word, const struct option *longopts);
+
+/** The default models' folder under the install prefix (share/segstream/models). */
+#define CLI_SHARE_MODELS "share/segstream/models"
+
+/**
+ * Find the default model file @p name (e.g. "selfie_segmentation.tflite")
+ * when no -m was given, looking in order in $SEGSTREAM_MODEL_DIR, the
+ * install prefix's CLI_SHARE_MODELS found from the executable's own place
+ * (/proc/self/exe: BIN/../share/segstream/models, so an unpacked package
+ * works wherever it lies), then ./models. The first readable one goes into
+ * out[size]. @return 0, or -1 with err[errlen] naming every place looked
+ * and suggesting -m.
+ */
+int cli_find_model(const char *name, char *out, size_t size, char *err, size_t errlen);
+
+/* ---- batches (cli_batch.c) ---- */
+struct seg_config;
+
+/** Non-zero when -o @p output takes several inputs: a folder (ends in '/'
+ *  or exists as one) or a template with {name} or {ext}. */
+int cli_batch_target(const char *output);
+
+/** The output for @p input under @p target: FOLDER/BASENAME, or the
+ *  template with {name} (the input's file name without its extension) and
+ *  {ext} (the extension, without the dot) filled in. 0, or -1 when it does
+ *  not fit out[size] or the input has no file name. */
+int cli_batch_output(const char *target, const char *input, char *out, size_t size);
+
+/** Run @p base once per input into cli_batch_output()'s names, one line on
+ *  stderr per file and a total; a failing file does not stop the others.
+ *  @return 0 when every file was written, else the exit code of the first
+ *  that failed (3 for a bad input ...), 130 when a signal stopped the batch,
+ *  2 for names that cannot be made or would collide (nothing run). */
+int cli_batch_run(const struct seg_config *base, char **inputs, int n, const char *target);
 
 /** The exit code for a status and the part it came from (seg_where). */
 int cli_exit_code(int st, int where);

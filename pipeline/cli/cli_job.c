@@ -18,15 +18,19 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: segstream INPUT -o OUTPUT [options]\n"
+"       segstream INPUT... -o FOLDER/ | -o 'FOLDER/{name}_seg.mp4' [options]\n"
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
-"       segstream --model-info MODEL\n"
+"       segstream --model-info MODEL [--labels FILE]\n"
 "\n"
 "Segments every video frame of INPUT with a TFLite model and writes an\n"
-"annotated video. INPUT is a file, a URL (udp://, rtp://, rtsp://, srt://,\n"
-"http://, rtmp://...), a webcam (/dev/videoN) or lavfi:GRAPH.\n"
+"annotated video. INPUT is a file, a picture, a numbered sequence (in_%%04d.png),\n"
+"a URL (udp://, rtp://, rtsp://, srt://, http://, rtmp://...), a webcam\n"
+"(/dev/videoN), lavfi:GRAPH or - (standard input). OUTPUT's extension picks\n"
+"the container, or a picture format (.png, .jpg, .webp; out_%%04d.png for a\n"
+"sequence).\n"
 "\n"
 "modes:\n"
 "  exact  the default for files: every frame is kept; a busy stage makes the\n"
@@ -46,9 +50,26 @@ static void usage(FILE *f)
 "                          sending ends the run after MS (exit 3), a receiver\n"
 "                          that stops reading too (exit 5)\n"
 "  -n, --frames N          stop after N output frames\n"
+"      --rotate R          auto (default): turn the pictures upright as the\n"
+"                          input's display matrix says (phone clips stored\n"
+"                          sideways: rotation and mirroring, as ffmpeg does)\n"
+"                          and make non-square pixels square; 0, 90, 180, 270:\n"
+"                          turn that many degrees clockwise instead. The model\n"
+"                          sees, and the output gets, upright pictures (no\n"
+"                          rotation tag)\n"
+"      --no-autorotate     use the pictures as stored (no turn, pixels kept\n"
+"                          as they are, sample aspect ratio passed on)\n"
 "\n"
 "output:\n"
-"  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f)\n"
+"  -o, --output PATH|URL   output video; a file, or udp://, srt://, rtmp://... (with -f);\n"
+"                          a folder (out/) or a template (out/{name}_seg.mp4: {name}\n"
+"                          the input's name without extension, {ext} its extension)\n"
+"                          takes several INPUTs, a file each, one line per file and\n"
+"                          a total; a failed file does not stop the rest (the exit\n"
+"                          status is the first failure's);\n"
+"                          - or pipe:1: the stream on standard output (nut unless\n"
+"                          -f says e.g. mpegts or matroska; all messages and the\n"
+"                          reports go to stderr)\n"
 "  -f, --format NAME       output container, e.g. mp4, matroska, mpegts, flv\n"
 "      --codec NAME        video encoder (default libx264, else the container's)\n"
 "      --crf N             x264 quality, 1..51, lower is better (default 20;\n"
@@ -70,7 +91,9 @@ static void usage(FILE *f)
 "\n");
     fprintf(f,
 "model and threads:\n"
-"  -m, --model FILE        .tflite model (default models/selfie_segmentation.tflite)\n"
+"  -m, --model FILE        .tflite model (default selfie_segmentation.tflite, looked\n"
+"                          for in $SEGSTREAM_MODEL_DIR, then PREFIX/share/segstream/\n"
+"                          models beside the installed binary, then ./models)\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
 "      --labels FILE       class names of a multi-class model, one per line\n"
@@ -79,8 +102,9 @@ static void usage(FILE *f)
 "      --workers N         inference workers, each with its own activations; the\n"
 "                          model's weights are loaded once and shared (default:\n"
 "                          2 on 2+ cores, else 1)\n"
-"  -t, --threads N         OpenMP threads per worker (default: (cores - 2) /\n"
-"                          workers, at least 1)\n"
+"  -t, --threads N         OpenMP threads per worker, 1..256 (default: (cores -\n"
+"                          2) / workers, at least 1; 0 is refused: all cores\n"
+"                          per worker would starve the other stages)\n"
 "      --fit HOW           how a frame of another aspect ratio meets the model\n"
 "                          input: stretch (default), letterbox (bars, cut away\n"
 "                          from the mask again) or crop (the centre; outside it\n"
@@ -113,9 +137,11 @@ static void usage(FILE *f)
 "palette; the other modes use the --classes foreground):\n"
 "%s"
 "  --background FILE      replace mode's background: a picture, or a video\n"
-"                         (one frame per output frame, looping)\n"
-"  alpha mode: RGBA PNGs with --dump-frames; a video needs a codec with alpha:\n"
-"  .mov (qtrle) or .mkv (ffv1) get one by default.\n"
+"                         (one frame per output frame, looping); given without\n"
+"                         --mode it means --mode replace\n"
+"  alpha mode (for editors): .mov gets QuickTime Animation, or ProRes 4444 with\n"
+"  --codec prores_ks; .webm VP9 with alpha; .mkv FFV1; .png/.webp pictures and\n"
+"  out_%%04d.png sequences RGBA; MP4 cannot carry alpha and is refused.\n"
 "\n", disp_options_help());
     fprintf(f,
 "report:\n"
@@ -139,7 +165,8 @@ static void usage(FILE *f)
 "                          and writes the raw float32 output tensor.\n"
 "--bench-model MODEL       times inference alone (ms per run, share of FMA peak;\n"
 "                          --profile: per node).\n"
-"--model-info MODEL        what the model holds and whether segstream runs it.\n"
+"--model-info MODEL        what the model holds (its classes by number and name,\n"
+"                          --labels FILE to name them) and whether segstream runs it.\n"
 "\n"
 "Ctrl-C (SIGINT) or SIGTERM stops the run and still finalises the output.\n"
 "exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error\n"
@@ -188,13 +215,13 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR, OPT_CLOSEUP_MODEL };
+       OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
 static const cli_number NUMBERS[] = {
     {OPT_TIMEOUT, "timeout", 1, 3600000},
-    {'t', "threads", 0, 256},
+    {'t', "threads", 1, 256},
     {OPT_WORKERS, "workers", 1, 16},
     {OPT_DEC_THREADS, "decoder-threads", 1, 64},
     {OPT_ENC_THREADS, "encoder-threads", 1, 64},
@@ -219,6 +246,10 @@ static void set_number(seg_config *cfg, int id, long v)
     }
 }
 
+/* The container for a pipe when -f does not name one: nut holds every
+ * codec segstream writes (alpha too) and needs no seeking. */
+#define PIPE_FORMAT "nut"
+
 /* longopts: the fixed options, then one per display option. */
 #define MAX_LONGOPTS 96
 
@@ -227,7 +258,8 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
     double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
     char where[600];
     if (cfg->output)
-        snprintf(where, sizeof where, "wrote %s", cfg->output);
+        snprintf(where, sizeof where, "wrote %s", strncmp(cfg->output, "pipe:", 5) == 0
+                                                      ? "the stream to the pipe" : cfg->output);
     else if (cfg->dump_dir)
         snprintf(where, sizeof where, "dumped frames to %s", cfg->dump_dir);
     else if (cfg->eval_gt && !cfg->display)
@@ -242,14 +274,14 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
     }
     if (st != SEG_OK && st != SEG_ERR_INTERRUPTED)
         /* Never claim a write that failed: say what ran, and that it broke. */
-        printf("segstream: stopped by the error above after %lld frames in %.2f s%s\n",
-               (long long)s->frames, s->seconds,
+        fprintf(stderr, "segstream: stopped by the error above after %lld frames in %.2f s%s\n",
+                (long long)s->frames, s->seconds,
                cfg->output ? "; the output is incomplete" : "");
     else
-        printf("segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
+        fprintf(stderr, "segstream: %s: %lld frames in %.2f s (%.1f fps)%s\n", where,
                (long long)s->frames, s->seconds, fps,
                st == SEG_ERR_INTERRUPTED ? ", stopped by a signal" : "");
-    printf("segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
+    fprintf(stderr, "segstream: per frame: decode %.2f ms, convert %.2f ms, inference %.2f ms, "
            "composite %.2f ms, encode %.2f ms (model input %dx%d, frames %dx%d; "
            "%d worker%s x %d thread%s)\n",
            s->stage[SEG_STAGE_DECODE].mean, s->stage[SEG_STAGE_CONVERT].mean,
@@ -257,7 +289,7 @@ static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
            s->stage[SEG_STAGE_ENCODE].mean, s->model_w, s->model_h, s->in_w, s->in_h, s->workers,
            s->workers == 1 ? "" : "s", s->threads, s->threads == 1 ? "" : "s");
     if (s->live)
-        printf("segstream: live mode: %lld of %lld decoded frames dropped; latency decoded -> "
+        fprintf(stderr, "segstream: live mode: %lld of %lld decoded frames dropped; latency decoded -> "
                "composited p50 %.1f ms, p99 %.1f ms\n",
                (long long)s->dropped, (long long)s->decoded, s->latency.p50, s->latency.p99);
 }
@@ -303,6 +335,8 @@ int cli_job_main(int argc, char **argv)
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
         {"closeup-model", required_argument, NULL, OPT_CLOSEUP_MODEL},
+        {"rotate", required_argument, NULL, OPT_ROTATE},
+        {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
     };
     /* First thing: a signal from here on stops the job cleanly. */
     struct sigaction sa;
@@ -324,16 +358,20 @@ int cli_job_main(int argc, char **argv)
     longopts[nopts] = (struct option){NULL, 0, NULL, 0};
     seg_config cfg = seg_config_default();
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
-    int window = 0;
+    int window = 0, rotate = -1, no_autorotate = 0;
+    const char *argv_output = NULL;
+    int mode_given = 0, model_given = 0;
+    char model_path[PATH_MAX], detector_path[PATH_MAX];
     char err[1024] = "";
     long v;
     int c;
     const cli_number *o;
     float lo, hi;
-    while ((c = getopt_long(argc, argv, "o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
+    opterr = 0; /* cli_bad_option() says it in one line */
+    while ((c = getopt_long(argc, argv, ":o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
-        case 'o': cfg.output = optarg; break;
-        case 'm': cfg.model = optarg; break;
+        case 'o': cfg.output = argv_output = optarg; break;
+        case 'm': cfg.model = optarg; model_given = 1; break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
         case OPT_VIDEO_SIZE: cfg.video_size = optarg; break;
@@ -362,6 +400,21 @@ int cli_job_main(int argc, char **argv)
         case OPT_EVAL_VOID: cfg.eval_void = optarg; break;
         case OPT_DETECTOR: cfg.detector = optarg; break;
         case OPT_CLOSEUP_MODEL: cfg.closeup_model = optarg; break;
+        case OPT_ROTATE: {
+            static const io_orient turns[] = {IO_ORIENT_AUTO, IO_ORIENT_0, IO_ORIENT_90,
+                                              IO_ORIENT_180, IO_ORIENT_270};
+            size_t i = 0, n = sizeof turns / sizeof turns[0];
+            while (i < n && strcmp(optarg, io_orient_name(turns[i])) != 0)
+                i++;
+            if (i == n) {
+                fprintf(stderr, "segstream: --rotate wants auto, 0, 90, 180 or 270 (degrees "
+                        "clockwise), got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            rotate = (int)turns[i];
+            break;
+        }
+        case OPT_NO_AUTOROTATE: no_autorotate = 1; break;
         case OPT_FIND: {
             int f = seg_find_parse(optarg);
             if (f < 0) {
@@ -383,6 +436,7 @@ int cli_job_main(int argc, char **argv)
         case OPT_LABELS: cfg.labels = optarg; break;
         case OPT_CLASSES: cfg.classes = optarg; break;
         case OPT_DISPLAY:
+            mode_given |= strcmp(longopts[longindex].name, "mode") == 0;
             if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {
                 fprintf(stderr, "segstream: %s\n", err);
                 return EXIT_USAGE;
@@ -413,17 +467,60 @@ int cli_job_main(int argc, char **argv)
                 set_number(&cfg, c, v);
                 break;
             }
-            usage(stderr);
-            return EXIT_USAGE;
+            return cli_bad_option(c, argv[optind - 1], optopt, longopts);
         }
     }
-    if (argc - optind != 1) {
-        fprintf(stderr, argc - optind == 0 ? "segstream: no input given\n"
-                                           : "segstream: more than one input given\n");
-        usage(stderr);
+    if (argc - optind == 0) {
+        fprintf(stderr, "segstream: no input given: segstream INPUT -o OUTPUT [options] (see "
+                "segstream --help)\n");
+        return EXIT_USAGE;
+    }
+    int batch = cli_batch_target(cfg.output);
+    if (batch && (bench || json || window || cfg.dump_dir || cfg.eval_gt)) {
+        fprintf(stderr, "segstream: -o %s writes a file per input: --bench, --json, --display, "
+                "--dump-frames and --eval take one input\n", cfg.output);
+        return EXIT_USAGE;
+    }
+    if (argc - optind == 2 && !cfg.output) {
+        /* `segstream in.mp4 out.mp4`, as cp would have it. */
+        fprintf(stderr, "segstream: one input at a time; to write '%s', name it with -o: "
+                "segstream %s -o %s\n", argv[optind + 1], argv[optind], argv[optind + 1]);
+        return EXIT_USAGE;
+    }
+    if (argc - optind > 1 && !batch) {
+        fprintf(stderr, "segstream: %d inputs%s: name a folder (-o out/) or a template (-o "
+                "'out/{name}_seg.mp4') for a file each (see segstream --help)\n", argc - optind,
+                cfg.output ? " for one output" : "");
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
+    if (strcmp(cfg.input, "-") == 0)
+        cfg.input = "pipe:0"; /* as ffmpeg -i - */
+    /* Standard output as the output: a stream, in nut unless -f names
+     * another container (the name says nothing); every message is on
+     * stderr anyway, and the reports move there too. */
+    int to_stdout = 0;
+    if (cfg.output && (strcmp(cfg.output, "-") == 0 || strcmp(cfg.output, "pipe:") == 0 ||
+                       strcmp(cfg.output, "pipe:1") == 0 ||
+                       strcmp(cfg.output, "/dev/stdout") == 0)) {
+        cfg.output = "pipe:1";
+        to_stdout = 1;
+    }
+    if (cfg.output && strncmp(cfg.output, "pipe:", 5) == 0 && !cfg.format)
+        cfg.format = PIPE_FORMAT;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "segstream: -o %s writes the video to standard output, which is a "
+                "terminal: pipe it into a program (| ffplay -) or give -o FILE\n",
+                argv_output);
+        return EXIT_USAGE;
+    }
+    FILE *report = to_stdout ? stderr : stdout;
+    if (no_autorotate && rotate > (int)IO_ORIENT_AUTO) {
+        fprintf(stderr, "segstream: --no-autorotate and --rotate %s exclude each other\n",
+                io_orient_name((io_orient)rotate));
+        return EXIT_USAGE;
+    }
+    cfg.orient = no_autorotate ? (int)IO_ORIENT_NONE : rotate >= 0 ? rotate : (int)IO_ORIENT_AUTO;
     if (live && exact) {
         fprintf(stderr, "segstream: --live and --exact exclude each other\n");
         return EXIT_USAGE;
@@ -444,6 +541,16 @@ int cli_job_main(int argc, char **argv)
                         "DIR, --eval GT or --bench\n");
         return EXIT_USAGE;
     }
+    /* A background asks for replace mode; another mode given with it would
+     * not use it (the window's mode key and side-by-side's panel can). */
+    if (cfg.background && !mode_given)
+        cfg.disp.mode = DISP_MODE_REPLACE;
+    else if (cfg.background && cfg.disp.mode != DISP_MODE_REPLACE && !cfg.display &&
+             !(cfg.disp.mode == DISP_MODE_SIDE_BY_SIDE && cfg.disp.side_mode == DISP_MODE_REPLACE)) {
+        fprintf(stderr, "segstream: --background is for --mode replace (or leave --mode out); "
+                "--mode %s would not use it\n", disp_mode_name(cfg.disp.mode));
+        return EXIT_USAGE;
+    }
     if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
@@ -457,6 +564,20 @@ int cli_job_main(int argc, char **argv)
         fprintf(stderr, "segstream: --dump-every needs --dump-frames DIR\n");
         return EXIT_USAGE;
     }
+    /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
+     * ./models (cli_find_model). */
+    if (!model_given) {
+        if (cli_find_model("selfie_segmentation.tflite", model_path, sizeof model_path, err,
+                           sizeof err)) {
+            fprintf(stderr, "segstream: %s\n", err);
+            return EXIT_MODEL;
+        }
+        cfg.model = model_path;
+    }
+    if (cfg.find == SEG_FIND_POSE && !cfg.detector &&
+        cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
+                       sizeof err) == 0)
+        cfg.detector = detector_path; /* else seg_run names the usual place */
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
@@ -464,6 +585,8 @@ int cli_job_main(int argc, char **argv)
 
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
+    if (batch)
+        return cli_batch_run(&cfg, argv + optind, argc - optind, cfg.output);
     seg_stats stats;
     int st = seg_run(&cfg, &stats, err, sizeof err);
     if (st && (st != SEG_ERR_INTERRUPTED || err[0]))
@@ -472,15 +595,15 @@ int cli_job_main(int argc, char **argv)
     /* A job that ran (even into an error) has numbers worth showing. */
     if (stats.frames > 0 || st == SEG_OK || st == SEG_ERR_INTERRUPTED) {
         if (json)
-            seg_report_json(stdout, &cfg, &stats);
+            seg_report_json(report, &cfg, &stats);
         else if (bench)
-            seg_report_text(stdout, &cfg, &stats);
+            seg_report_text(report, &cfg, &stats);
         else
             print_summary(&cfg, &stats, st);
         if (stats.has_eval && !json) {
             char text[1024];
             if (disp_score_format_text(&stats.eval, text, sizeof text) > 0)
-                printf("segstream: masks against %s:\n%s", cfg.eval_gt, text);
+                fprintf(report, "segstream: masks against %s:\n%s", cfg.eval_gt, text);
         }
     }
     if (stats.norm_guessed && !cfg.quiet)

@@ -3,6 +3,7 @@
  * classes) and whether segstream runs it, naming every op it does not. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "nn.h"
@@ -12,11 +13,22 @@
 
 int cli_model_info_main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: segstream --model-info MODEL\n");
+    /* --model-info MODEL [--labels FILE], in either order after the command */
+    const char *path = NULL, *labels = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--labels") == 0 && i + 1 < argc)
+            labels = argv[++i];
+        else if (strncmp(argv[i], "--labels=", 9) == 0)
+            labels = argv[i] + 9;
+        else if (argv[i][0] != '-' && !path)
+            path = argv[i];
+        else
+            path = NULL, i = argc; /* anything else: usage */
+    }
+    if (!path) {
+        fprintf(stderr, "usage: segstream --model-info MODEL [--labels FILE]\n");
         return EXIT_USAGE;
     }
-    const char *path = argv[2];
     char err[512];
     uint8_t *buf;
     size_t len;
@@ -53,7 +65,11 @@ int cli_model_info_main(int argc, char **argv)
         unsupported += !info.ops[k].supported;
     }
     seg_model sm;
-    st = seg_model_open(&sm, path, NULL, NULL, NULL, err, sizeof err);
+    st = seg_model_open(&sm, path, NULL, labels, NULL, err, sizeof err);
+    if (st && labels && st != SEG_ERR_BAD_MODEL && st != SEG_ERR_UNSUPPORTED) {
+        fprintf(stderr, "segstream: %s\n", err);
+        return EXIT_USAGE;
+    }
     if (st) {
         printf("supported:   no: %s\n", err);
         if (unsupported)
@@ -73,11 +89,26 @@ int cli_model_info_main(int argc, char **argv)
             if (sm.fg[c])
                 printf(" %s", sm.labels[c][0] ? sm.labels[c] : "?");
         printf("\n");
+        /* The names --classes takes (from --labels, the model's metadata or
+         * the known-model table), numbered as --classes also takes them. */
+        printf("classes:");
+        int named = 0;
+        for (int c = 0; c < sm.n_classes; c++) {
+            printf("%s %d %s", c ? "," : "", c, sm.labels[c][0] ? sm.labels[c] : "(no name)");
+            named += sm.labels[c][0] != 0;
+        }
+        printf("\n");
+        if (!named)
+            printf("             (no names known: give them with --labels FILE, one a line)\n");
     } else if (sm.n_classes == 2) {
         printf("output: 2 channels, foreground = softmax channel 1\n");
+        printf("classes: 0 %s, 1 %s\n", sm.labels[0][0] ? sm.labels[0] : "background",
+               sm.labels[1][0] ? sm.labels[1] : "foreground");
     } else {
         printf("output: foreground probability%s\n",
                sm.squash == 1 ? "" : " (sigmoid applied by segstream)");
+        printf("classes: one: the foreground (%s); --classes does not apply\n",
+               sm.labels[0][0] ? sm.labels[0] : "person, for the selfie and portrait models");
     }
     if (sm.in.c != 3) {
         printf("supported:   no: the engine runs it, but segstream feeds RGB pictures and "
