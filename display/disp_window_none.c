@@ -40,6 +40,37 @@ void disp_window_set_status(disp_window *w, const char *mode, double fps, double
     (void)paused;
 }
 
+void disp_window_take_adjust(disp_window *w, int steps[DISP_ADJ_COUNT])
+{
+    (void)w;
+    for (int i = 0; i < DISP_ADJ_COUNT; i++)
+        steps[i] = 0;
+}
+
+int disp_window_take_screenshots(disp_window *w)
+{
+    (void)w;
+    return 0;
+}
+
+void disp_window_set_mirror(disp_window *w, int on)
+{
+    (void)w;
+    (void)on;
+}
+
+void disp_window_set_values(disp_window *w, const char *text)
+{
+    (void)w;
+    (void)text;
+}
+
+void disp_window_set_overlay(disp_window *w, const char *text)
+{
+    (void)w;
+    (void)text;
+}
+
 int disp_window_toggle_fullscreen(disp_window *w)
 {
     (void)w;

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "io.h"
 #include "seg.h"
+#include "seg_control.h"
 #include "seg_model.h"
 
 static void usage(FILE *f)
@@ -23,6 +25,7 @@ static void usage(FILE *f)
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 "       segstream --model-info MODEL\n"
+"       segstream --list-devices | --list-formats /dev/videoN\n"
 "\n"
 "Segments every video frame of INPUT with a TFLite model and writes an\n"
 "annotated video. INPUT is a file, a URL (udp://, rtp://, rtsp://, srt://,\n"
@@ -53,10 +56,20 @@ static void usage(FILE *f)
 "                          plain ffmpeg uses 23)\n"
 "      --preset NAME       x264 preset, ultrafast..placebo (default veryfast)\n"
 "  -y, --overwrite         replace an existing output file\n"
+"  -o /dev/videoN          a virtual camera (v4l2loopback) for video calls: raw\n"
+"                          YUYV frames at the input's rate (README, \"Use it in\n"
+"                          video calls\")\n"
+"      --mirror WHICH      flip left-right: preview (the window only, a selfie\n"
+"                          view), output (what -o gets), both, off (default)\n"
+"      --config FILE       display options, background and mirror, one per line\n"
+"                          (\"blur 20\"); reread when the file changes or on SIGHUP;\n"
+"                          a bad edit keeps the settings in force\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
 "                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
-"                          q/Esc quit\n"
+"                          q/Esc quit; t threshold, e feather, b blur, h smoothing,\n"
+"                          o opacity (lower case up, Shift down), n next\n"
+"                          background, i stats overlay, x mirror the preview\n"
 "      --dump-frames DIR   write the composite and the mask as PNG files,\n"
 "                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
 "                          alpha mode); multi-class models add DIR/legend.txt\n"
@@ -103,7 +116,8 @@ static void usage(FILE *f)
 "palette; the other modes use the --classes foreground):\n"
 "%s"
 "  --background FILE      replace mode's background: a picture, or a video\n"
-"                         (one frame per output frame, looping)\n"
+"                         (one frame per output frame, looping); give it several\n"
+"                         times to step through them with the window's n key\n"
 "  alpha mode: RGBA PNGs with --dump-frames; a video needs a codec with alpha:\n"
 "  .mov (qtrle) or .mkv (ffv1) get one by default.\n"
 "\n", disp_options_help());
@@ -130,6 +144,8 @@ static void usage(FILE *f)
 "--bench-model MODEL       times inference alone (ms per run, share of FMA peak;\n"
 "                          --profile: per node).\n"
 "--model-info MODEL        what the model holds and whether segstream runs it.\n"
+"--list-devices            the webcams (capture) and virtual cameras (output).\n"
+"--list-formats DEV        a device's formats, frame sizes and rates.\n"
 "\n"
 "Ctrl-C (SIGINT) or SIGTERM stops the run and still finalises the output.\n"
 "exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error\n"
@@ -139,6 +155,12 @@ static void usage(FILE *f)
 }
 
 static volatile sig_atomic_t signals_seen;
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    seg_request_reload(); /* --config: reread it */
+}
 
 static void on_signal(int sig)
 {
@@ -178,7 +200,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR };
+       OPT_DETECTOR, OPT_MIRROR, OPT_CONFIG };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -286,6 +308,8 @@ int cli_job_main(int argc, char **argv)
         {"eval-void", required_argument, NULL, OPT_EVAL_VOID},
         {"find", required_argument, NULL, OPT_FIND},
         {"detector", required_argument, NULL, OPT_DETECTOR},
+        {"mirror", required_argument, NULL, OPT_MIRROR},
+        {"config", required_argument, NULL, OPT_CONFIG},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -298,6 +322,9 @@ int cli_job_main(int argc, char **argv)
     seg_config cfg = seg_config_default();
     int bench = 0, json = 0, live = 0, exact = 0, longindex = -1, rc;
     int window = 0;
+    /* every --background, for the window's n key */
+    static const char *backgrounds[32];
+    int nbg = 0;
     char err[1024] = "";
     long v;
     int c;
@@ -360,7 +387,23 @@ int cli_job_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case OPT_BACKGROUND: cfg.background = optarg; break;
+        case OPT_BACKGROUND:
+            if (nbg == (int)(sizeof backgrounds / sizeof backgrounds[0])) {
+                fprintf(stderr, "segstream: at most %d --background files\n", nbg);
+                return EXIT_USAGE;
+            }
+            backgrounds[nbg++] = optarg;
+            if (!cfg.background)
+                cfg.background = optarg; /* the first is used first */
+            break;
+        case OPT_MIRROR:
+            if (seg_mirror_parse(optarg, &cfg.mirror_preview, &cfg.mirror_output)) {
+                fprintf(stderr, "segstream: --mirror wants preview, output, both or off, got "
+                        "'%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_CONFIG: cfg.config_file = optarg; break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
         case OPT_FIT: {
@@ -396,6 +439,8 @@ int cli_job_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.input = argv[optind];
+    cfg.backgrounds = backgrounds;
+    cfg.nbackgrounds = nbg;
     if (live && exact) {
         fprintf(stderr, "segstream: --live and --exact exclude each other\n");
         return EXIT_USAGE;
@@ -416,7 +461,17 @@ int cli_job_main(int argc, char **argv)
                         "DIR, --eval GT or --bench\n");
         return EXIT_USAGE;
     }
-    if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
+    if (cfg.config_file) {
+        /* Checked now so a bad file is a usage error; the job reads it again
+         * (and on every change) over the command line's settings. */
+        seg_settings base = {.disp = cfg.disp}, got;
+        snprintf(base.background, sizeof base.background, "%s",
+                 cfg.background ? cfg.background : "");
+        if (seg_settings_load(cfg.config_file, &base, &got, err, sizeof err)) {
+            fprintf(stderr, "segstream: %s\n", err);
+            return EXIT_USAGE;
+        }
+    } else if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
         return EXIT_USAGE;
@@ -429,6 +484,14 @@ int cli_job_main(int argc, char **argv)
         fprintf(stderr, "segstream: --dump-every needs --dump-frames DIR\n");
         return EXIT_USAGE;
     }
+    if (strncmp(cfg.input, "/dev/video", 10) == 0 && !cfg.input_format) {
+        struct stat sb;
+        if (stat(cfg.input, &sb) != 0) {
+            fprintf(stderr, "segstream: no webcam found at %s (%s); list the video devices "
+                    "with: segstream --list-devices\n", cfg.input, strerror(errno));
+            return EXIT_INPUT;
+        }
+    }
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
@@ -440,6 +503,10 @@ int cli_job_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (cfg.config_file) {
+        sa.sa_handler = on_hangup;
+        sigaction(SIGHUP, &sa, NULL);
+    }
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     seg_stats stats;
