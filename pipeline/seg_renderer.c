@@ -682,6 +682,12 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         r->stats_on = !r->stats_on;
     if (act & DISP_ACT_MIRROR)
         r->cur.mirror_preview = !r->cur.mirror_preview;
+    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR)) {
+        char values[400];
+        format_values(r, values, sizeof values, frame_h);
+        fprintf(stderr, "segstream: settings: %s, mode %s\n", values,
+                disp_mode_name(r->cur.disp.mode));
+    }
     r->shots_pending += disp_window_take_screenshots(r->win);
     if (s && s->shown)
         for (; r->shots_pending > 0; r->shots_pending--)
