@@ -156,6 +156,8 @@ typedef struct seg_config {
                                    window's n key steps through them); NULL =
                                    just `background` */
     int nbackgrounds;
+    int stats_overlay;        /**< --stats: the window starts with its stats overlay
+                                   (fps, inference, latency, drops, settings) */
     const char *config_file;  /**< --config FILE: display options, background and
                                    mirror, applied over these and reread when the
                                    file changes or on SIGHUP; NULL = none */

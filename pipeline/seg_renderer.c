@@ -802,6 +802,7 @@ void *seg_renderer_main(void *arg)
     /* A file plays at its own pace in a window and to a virtual camera; a
      * live source comes at its own rate already. */
     r->pace = !job->live && !job->cfg->no_pacing && (r->win || job->vcam);
+    r->stats_on = job->cfg->stats_overlay;
 
     while (r->nended < job->nworkers) {
         seg_slot *s = next_result(r);

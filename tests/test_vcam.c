@@ -248,6 +248,71 @@ static void test_mirror_output(void **state)
     free(raw);
 }
 
+/* The window and the camera at once (under Xvfb): the camera gets every
+ * frame as it is, the window shows them mirrored (--mirror preview) with
+ * the stats overlay (--stats). */
+static void test_window_and_camera(void **state)
+{
+    (void)state;
+    if (tp_sh("command -v xvfb-run >/dev/null && command -v import >/dev/null")) {
+        printf("# skipped: needs xvfb-run and ImageMagick's import\n");
+        skip();
+    }
+    char script[400], shot[400], rgb[400];
+    snprintf(script, sizeof script, "%s/win.sh", dir);
+    snprintf(shot, sizeof shot, "%s/shot.png", dir);
+    snprintf(rgb, sizeof rgb, "%s/shot.rgb", dir);
+    tp_sh("rm -f %s.log %s.raw", rec, rec);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    /* SDL keeps a few allocations to the end of the process: no leak
+     * check for the binary here (test_display_window checks the window). */
+    fprintf(f, "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" env %s %s "
+               "'lavfi:" SOURCE ",realtime' --frames 75 -o " OUT_DEV " --display --mirror preview "
+               "--stats -m %s --mode replace --background %s --threshold 0.5 --edge off "
+               "--smooth 0 -q >%s 2>&1 &\npid=$!\nsleep 1.5\nimport -window root %s\nwait $pid\n",
+            env, BIN, model, green, log_path, shot);
+    fclose(f);
+    assert_int_equal(tp_sh("timeout 60 xvfb-run -a -s '-screen 0 640x480x24' sh %s", script), 0);
+    assert_true(log_contains(log_path, "wrote " OUT_DEV ": 75 frames"));
+    long len[100];
+    double t[100];
+    assert_int_equal(read_frames(len, t, 100), 75);
+    size_t size;
+    uint8_t *raw = read_raw(&size);
+    assert_non_null(raw);
+    assert_int_equal(size, (size_t)75 * FRAME_BYTES);
+    double l[3], gy, gu, gv;
+    yuv601(0, 255, 0, &gy, &gu, &gv);
+    mean_yuv(raw + 70 * (size_t)FRAME_BYTES, 200, W - 8, 8, H - 8, l);
+    assert_true(fabs(l[0] - gy) < 2.0); /* the camera's right half: green, not mirrored */
+    free(raw);
+    /* the screen: the 320x240 window in the middle of 640x480, mirrored:
+     * green on its left, red on its right, white text top left */
+    assert_int_equal(tp_sh("convert %s -depth 8 rgb:%s", shot, rgb), 0);
+    FILE *fp = fopen(rgb, "rb");
+    assert_non_null(fp);
+    static uint8_t px[640 * 480 * 3];
+    assert_int_equal(fread(px, 1, sizeof px, fp), sizeof px);
+    fclose(fp);
+    long green_left = 0, red_right = 0, white_top = 0;
+    for (int y = 120; y < 360; y++)
+        for (int x = 160; x < 480; x++) {
+            const uint8_t *p = px + ((size_t)y * 640 + x) * 3;
+            if (y > 180 && x < 290)
+                green_left += p[0] < 40 && p[1] > 200 && p[2] < 40;
+            if (y > 180 && x > 350)
+                red_right += p[0] > 200 && p[2] < 40;
+            if (y < 170 && x < 320)
+                white_top += p[0] > 230 && p[1] > 230 && p[2] > 230;
+        }
+    printf("# window: %ld green pixels on the left, %ld red on the right, %ld white (the stats)\n",
+           green_left, red_right, white_top);
+    assert_true(green_left > 130L * 180 * 9 / 10);
+    assert_true(red_right > 130L * 180 * 9 / 10);
+    assert_true(white_top > 200);
+}
+
 /* A webcam is not a virtual camera; a missing device says how to make one;
  * a missing webcam says how to list devices. */
 static void test_bad_devices(void **state)
@@ -416,6 +481,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_frame_arrives_whole_in_order),
         cmocka_unit_test(test_mirror_output),
+        cmocka_unit_test(test_window_and_camera),
         cmocka_unit_test(test_bad_devices),
         cmocka_unit_test(test_list_devices_and_formats),
         cmocka_unit_test(test_config_file_applied_while_running),

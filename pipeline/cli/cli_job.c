@@ -70,6 +70,7 @@ static void usage(FILE *f)
 "                          q/Esc quit; t threshold, e feather, b blur, h smoothing,\n"
 "                          o opacity (lower case up, Shift down), n next\n"
 "                          background, i stats overlay, x mirror the preview\n"
+"      --stats             start the window with the stats overlay on\n"
 "      --dump-frames DIR   write the composite and the mask as PNG files,\n"
 "                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
 "                          alpha mode); multi-class models add DIR/legend.txt\n"
@@ -200,7 +201,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR, OPT_MIRROR, OPT_CONFIG };
+       OPT_DETECTOR, OPT_MIRROR, OPT_CONFIG, OPT_STATS };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -310,6 +311,7 @@ int cli_job_main(int argc, char **argv)
         {"detector", required_argument, NULL, OPT_DETECTOR},
         {"mirror", required_argument, NULL, OPT_MIRROR},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"stats", no_argument, NULL, OPT_STATS},
     };
     /* Display options: all handled by display_option(). */
     struct option longopts[MAX_LONGOPTS];
@@ -404,6 +406,7 @@ int cli_job_main(int argc, char **argv)
             }
             break;
         case OPT_CONFIG: cfg.config_file = optarg; break;
+        case OPT_STATS: cfg.stats_overlay = 1; break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
         case OPT_FIT: {
