@@ -207,6 +207,9 @@ typedef struct seg_stats {
     double seconds;           /**< wall time from the first read to the end */
     seg_pctl stage[SEG_STAGE_COUNT]; /**< per-frame time of each step */
     seg_pctl latency;         /**< decoded -> composited, per written frame */
+    seg_pctl latency_window;  /**< decoded -> on the window (present returned) */
+    seg_pctl latency_vcam;    /**< decoded -> written to the virtual camera */
+    double cpu_seconds;       /**< user + system CPU time of the process */
     seg_ring_stat frames_ring;  /**< decoder -> workers */
     seg_ring_stat results_ring; /**< workers -> renderer */
     seg_ring_stat encode_ring;  /**< renderer -> encoder */

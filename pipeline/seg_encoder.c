@@ -109,7 +109,10 @@ void *seg_encoder_main(void *arg)
                 seg_job_fail(job, st, SEG_WHERE_OUTPUT, "%s",
                              e->vcam ? io_vcam_last_error(e->vcam) : io_sink_last_error(e->snk));
             } else {
-                seg_times_add(&e->encode_times, seg_clock_ms() - ta);
+                double tb = seg_clock_ms();
+                seg_times_add(&e->encode_times, tb - ta);
+                if (e->vcam)
+                    seg_times_add(&e->vcam_times, tb - s->t_decoded);
                 count_written(e);
             }
         }

@@ -761,6 +761,7 @@ static void show(seg_renderer *r, seg_slot *s)
                      disp_window_last_error(r->win));
         return;
     }
+    seg_times_add(&r->shown_times, seg_clock_ms() - s->t_decoded);
     double el = (seg_clock_ms() - r->t_first) / 1e3;
     double fps = el > 0 ? (double)r->composited / el : 0.0;
     window_actions(r, s, disp_window_poll(r->win));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "seg_stages.h"
@@ -486,6 +487,12 @@ static void fill_stats(run *r)
     stats->stage[SEG_STAGE_COMPOSITE] = seg_times_pctl(&r->ren.composite_times);
     stats->stage[SEG_STAGE_ENCODE] = seg_times_pctl(&r->enc.encode_times);
     stats->latency = seg_times_pctl(&r->ren.latency_times);
+    stats->latency_window = seg_times_pctl(&r->ren.shown_times);
+    stats->latency_vcam = seg_times_pctl(&r->enc.vcam_times);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        stats->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     stats->frames_ring = seg_depth_stat(&r->dec.frames_depth, SEG_FRAMES_RING_CAP, job->nworkers);
     stats->results_ring = seg_depth_stat(&results, SEG_RESULTS_RING_CAP, job->nworkers);
     stats->encode_ring = seg_depth_stat(&r->ren.encode_depth, SEG_ENCODE_RING_CAP, 1);

@@ -147,6 +147,7 @@ typedef struct seg_renderer {
     seg_slot end;          /**< its END message to the encoder */
     /* Statistics, read after join. */
     seg_times composite_times, latency_times;
+    seg_times shown_times;  /**< decoded -> presented in the window */
     seg_depth encode_depth;
     int64_t composited, dropped, index_gaps;
 } seg_renderer;
@@ -183,6 +184,7 @@ typedef struct seg_encoder {
     int failed;            /**< a write failed: drain without writing */
     /* Statistics, read after join. */
     seg_times encode_times;
+    seg_times vcam_times;  /**< decoded -> written to the virtual camera */
     int64_t written, audio_packets;
 } seg_encoder;
 
