@@ -267,6 +267,19 @@ static SDL_YUV_CONVERSION_MODE yuv_mode(const seg_image *f)
 
 int disp_window_present(disp_window *w, const seg_image *f)
 {
+    int st = disp_window_upload(w, f);
+    return st ? st : redraw(w);
+}
+
+int disp_window_draw(disp_window *w)
+{
+    if (!w || wrong_thread(w))
+        return SEG_ERR_INVALID;
+    return redraw(w);
+}
+
+int disp_window_upload(disp_window *w, const seg_image *f)
+{
     int yuv = f && f->format == SEG_PIX_YUV420P;
     if (!w || !f || !f->data || f->width < 1 || f->height < 1 ||
         (f->format != SEG_PIX_RGB24 && f->format != SEG_PIX_RGBA && !yuv) ||
@@ -317,7 +330,7 @@ int disp_window_present(disp_window *w, const seg_image *f)
         return SEG_ERR_IO;
     }
     w->have_frame = 1;
-    return redraw(w);
+    return SEG_OK;
 }
 
 int disp_window_toggle_fullscreen(disp_window *w)

@@ -91,6 +91,13 @@ int disp_window_open(disp_window **out, const disp_window_opts *opts, char *err,
  */
 int disp_window_present(disp_window *w, const seg_image *frame);
 
+/** disp_window_present() in two steps: copy @p frame into the window's
+ *  texture (the frame may be reused as soon as this returns), then draw it
+ *  (scale to the window, present), which is the costly part on a software
+ *  renderer. Same checks and returns as disp_window_present(). */
+int disp_window_upload(disp_window *w, const seg_image *frame);
+int disp_window_draw(disp_window *w);
+
 /** Handle pending events without waiting. @return a set of DISP_ACT_* bits
  *  (0 when nothing happened) or SEG_ERR_INVALID (wrong thread). */
 int disp_window_poll(disp_window *w);

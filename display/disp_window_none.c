@@ -24,6 +24,19 @@ int disp_window_present(disp_window *w, const seg_image *frame)
     return SEG_ERR_INVALID;
 }
 
+int disp_window_upload(disp_window *w, const seg_image *frame)
+{
+    (void)w;
+    (void)frame;
+    return SEG_ERR_INVALID;
+}
+
+int disp_window_draw(disp_window *w)
+{
+    (void)w;
+    return SEG_ERR_INVALID;
+}
+
 int disp_window_poll(disp_window *w)
 {
     (void)w;

@@ -748,26 +748,38 @@ static void pace_wait(seg_renderer *r, seg_slot *s)
     }
 }
 
-/* Show a composited frame and handle keys; holds the frame while paused. */
-static void show(seg_renderer *r, seg_slot *s)
+static void window_failed(seg_renderer *r)
+{
+    seg_job_fail(r->job, SEG_ERR_IO, SEG_WHERE_OUTPUT, "window: %s",
+                 disp_window_last_error(r->win));
+}
+
+/* Show a composited frame, first step: copy it into the window and handle
+ * the keys while the frame is still ours (screenshots of it); holds it while
+ * paused. The costly drawing is show_end()'s, after the frame has gone on to
+ * the encoder or camera, which so does not wait for the window. -1 when
+ * the window failed. */
+static int show_begin(seg_renderer *r, seg_slot *s)
 {
     seg_job *job = r->job;
     double now = seg_clock_ms();
     if (r->t_first == 0)
         r->t_first = now;
     disp_window_set_mirror(r->win, r->cur.mirror_preview != r->cur.mirror_output);
-    if (disp_window_present(r->win, s->shown) != SEG_OK) {
-        seg_job_fail(job, SEG_ERR_IO, SEG_WHERE_OUTPUT, "window: %s",
-                     disp_window_last_error(r->win));
-        return;
+    if (disp_window_upload(r->win, s->shown) != SEG_OK) {
+        window_failed(r);
+        return -1;
     }
-    seg_times_add(&r->shown_times, seg_clock_ms() - s->t_decoded);
     double el = (seg_clock_ms() - r->t_first) / 1e3;
     double fps = el > 0 ? (double)r->composited / el : 0.0;
     window_actions(r, s, disp_window_poll(r->win));
     window_status(r, s, fps);
     if (!r->paused)
-        return;
+        return 0;
+    if (disp_window_draw(r->win) != SEG_OK) {
+        window_failed(r);
+        return -1;
+    }
     double t_pause = seg_clock_ms();
     window_status(r, s, 0.0);
     while (r->paused && !seg_job_stopping(job)) {
@@ -779,6 +791,18 @@ static void show(seg_renderer *r, seg_slot *s)
             window_status(r, s, 0.0); /* the new values; drawn from the next frame on */
     }
     r->t_pts0 += seg_clock_ms() - t_pause; /* the clock stood still */
+    return 0;
+}
+
+/* Second step: draw what show_begin() copied; @p t_decoded is the frame's
+ * (the slot is no longer ours). */
+static void show_end(seg_renderer *r, double t_decoded)
+{
+    if (disp_window_draw(r->win) != SEG_OK) {
+        window_failed(r);
+        return;
+    }
+    seg_times_add(&r->shown_times, seg_clock_ms() - t_decoded);
 }
 
 /* ==== the thread ========================================================== */
@@ -833,11 +857,13 @@ void *seg_renderer_main(void *arg)
         }
         if (r->pace)
             pace_wait(r, s);
-        if (r->win)
-            show(r, s);
+        int shown = r->win && show_begin(r, s) == 0;
+        double t_decoded = s->t_decoded;
         /* The encoder always drains, so this wait ends. */
         (void)seg_push_wait(job, job->to_encoder, s, 0);
         seg_depth_add(&r->encode_depth, seg_ring_size(job->to_encoder));
+        if (shown)
+            show_end(r, t_decoded);
         if (job->max_frames > 0 && r->composited >= job->max_frames)
             seg_job_stop(job); /* live: the decoder cannot know when */
     }
