@@ -338,7 +338,8 @@ typedef struct io_vcam_params {
 } io_vcam_params;
 
 /** Non-zero when @p path is meant as a V4L2 device: it starts with
- *  "/dev/video", or it is a character device (e.g. /dev/v4l/by-id/...). */
+ *  "/dev/video", or it is a video4linux character device (major 81, e.g.
+ *  /dev/v4l/by-id/...). */
 int io_vcam_is_device(const char *path);
 
 /**

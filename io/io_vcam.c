@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/videodev2.h>
@@ -76,8 +77,10 @@ int io_vcam_is_device(const char *path)
         return 0;
     if (strncmp(path, "/dev/video", 10) == 0)
         return 1;
+    /* a video4linux node by another name (/dev/v4l/by-id/...): character
+     * major 81; other devices (/dev/full, /dev/null) are files to FFmpeg */
     struct stat sb;
-    return stat(path, &sb) == 0 && S_ISCHR(sb.st_mode);
+    return stat(path, &sb) == 0 && S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 81;
 }
 
 static void set_colorspace(struct v4l2_pix_format *pf, seg_yuv_matrix m, int full)

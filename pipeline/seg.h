@@ -169,7 +169,7 @@ typedef struct seg_config {
 seg_config seg_config_default(void);
 
 /** Non-zero when cfg->output is a virtual camera (a V4L2 video output such
- *  as a v4l2loopback device: a /dev/video* path, a character device, or
+ *  as a v4l2loopback device: a /dev/video* path, a video4linux device, or
  *  -f v4l2): frames are written to it as raw YUYV, paced like a window. */
 int seg_output_is_vcam(const seg_config *cfg);
 
