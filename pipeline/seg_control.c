@@ -41,7 +41,7 @@ static int is_job_option(const char *k)
         "decoder-threads", "encoder-threads", "frames", "live", "exact", "input-range",
         "labels", "classes", "bench", "json", "quiet", "display", "dump-frames",
         "dump-every", "fit", "crf", "preset", "compose-rgb", "eval", "eval-void", "find",
-        "detector", "config", NULL};
+        "detector", "closeup-model", "config", NULL};
     for (int i = 0; job[i]; i++)
         if (strcmp(k, job[i]) == 0)
             return 1;
