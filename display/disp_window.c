@@ -26,10 +26,17 @@ struct disp_window {
     int fullscreen;
     SDL_threadID owner;    /* the opening thread */
     char base[128];        /* title prefix */
-    char title[256];       /* current title */
+    char title[640];       /* current title */
     char shown_mode[32];   /* mode and pause state in the title */
     int shown_paused;
     Uint64 title_ms;       /* when the title was last written */
+    char values[256];      /* the settings after the status in the title */
+    int values_dirty;      /* ... changed since the title was written */
+    int adj[DISP_ADJ_COUNT]; /* setting key steps not yet taken */
+    int shots;             /* screenshot presses not yet taken */
+    int mirror;            /* show frames flipped left-right */
+    int overlay_on;
+    char overlay[1024];    /* the stats overlay's text */
     char err[MSG_SIZE];
 };
 
@@ -114,6 +121,92 @@ int disp_window_open(disp_window **out, const disp_window_opts *opts, char *err,
     return SEG_OK;
 }
 
+/* ==== the stats overlay: a 5x7 bitmap font ================================ */
+
+/* Rows top to bottom, bit 4 the leftmost column. Digits, upper case
+ * letters and the punctuation the stats use; anything else is blank. */
+static const struct glyph {
+    char c;
+    uint8_t row[7];
+} FONT[] = {
+    {'0', {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E}}, {'1', {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'2', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F}}, {'3', {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E}},
+    {'4', {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02}}, {'5', {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E}},
+    {'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}}, {'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}}, {'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
+    {'A', {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}}, {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
+    {'C', {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E}}, {'D', {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C}},
+    {'E', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F}}, {'F', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10}},
+    {'G', {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F}}, {'H', {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
+    {'I', {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}}, {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}}, {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F}},
+    {'M', {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11}}, {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+    {'O', {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'P', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}},
+    {'Q', {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D}}, {'R', {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11}},
+    {'S', {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E}}, {'T', {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A}}, {'X', {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11}},
+    {'Y', {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04}}, {'Z', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F}},
+    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C}}, {':', {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00}},
+    {'-', {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00}}, {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
+    {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}}, {'=', {0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00}},
+    {',', {0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08}}, {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},
+    {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}}, {'+', {0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00}},
+    {'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F}}, {'[', {0x0E, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0E}},
+    {']', {0x0E, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0E}},
+};
+
+static const uint8_t *glyph_rows(char c)
+{
+    if (c >= 'a' && c <= 'z')
+        c = (char)(c - 'a' + 'A');
+    for (size_t i = 0; i < sizeof FONT / sizeof FONT[0]; i++)
+        if (FONT[i].c == c)
+            return FONT[i].row;
+    return NULL;
+}
+
+/* The overlay text in white on a translucent black box, top left, in the
+ * frame's coordinates (the logical size), scaled with the frame's height. */
+static void draw_overlay(disp_window *w)
+{
+    int px = w->th / 240 > 1 ? w->th / 240 : 1; /* font pixel size */
+    int cols = 0, lines = 0, len = 0;
+    for (const char *p = w->overlay;; p++) {
+        if (*p == '\n' || !*p) {
+            cols = len > cols ? len : cols;
+            lines++;
+            len = 0;
+            if (!*p)
+                break;
+        } else {
+            len++;
+        }
+    }
+    SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 160);
+    SDL_Rect box = {2 * px, 2 * px, (cols * 6 + 3) * px, (lines * 9 + 2) * px};
+    SDL_RenderFillRect(w->ren, &box);
+    SDL_SetRenderDrawColor(w->ren, 255, 255, 255, 255);
+    int x0 = 4 * px, x = x0, y = 4 * px;
+    for (const char *p = w->overlay; *p; p++) {
+        if (*p == '\n') {
+            x = x0;
+            y += 9 * px;
+            continue;
+        }
+        const uint8_t *g = glyph_rows(*p);
+        for (int r = 0; g && r < 7; r++)
+            for (int c = 0; c < 5; c++)
+                if (g[r] & (0x10 >> c)) {
+                    SDL_Rect dot = {x + c * px, y + r * px, px, px};
+                    SDL_RenderFillRect(w->ren, &dot);
+                }
+        x += 6 * px;
+    }
+    SDL_SetRenderDrawBlendMode(w->ren, SDL_BLENDMODE_NONE);
+}
+
 /* Draw the texture into the window: black bars, grey under RGBA frames so
  * their transparency shows. */
 static int redraw(disp_window *w)
@@ -129,10 +222,13 @@ static int redraw(disp_window *w)
         }
         if (w->tfmt == SEG_PIX_YUV420P) /* see disp_window_present() */
             SDL_SetYUVConversionMode(w->tyuv);
-        if (SDL_RenderCopy(w->ren, w->tex, NULL, NULL)) {
+        if (SDL_RenderCopyEx(w->ren, w->tex, NULL, NULL, 0.0, NULL,
+                             w->mirror ? SDL_FLIP_HORIZONTAL : SDL_FLIP_NONE)) {
             SET_ERR(w, "SDL: %s", SDL_GetError());
             return SEG_ERR_IO;
         }
+        if (w->overlay_on)
+            draw_overlay(w);
     }
     SDL_RenderPresent(w->ren);
     return SEG_OK;
@@ -170,6 +266,19 @@ static SDL_YUV_CONVERSION_MODE yuv_mode(const seg_image *f)
 }
 
 int disp_window_present(disp_window *w, const seg_image *f)
+{
+    int st = disp_window_upload(w, f);
+    return st ? st : redraw(w);
+}
+
+int disp_window_draw(disp_window *w)
+{
+    if (!w || wrong_thread(w))
+        return SEG_ERR_INVALID;
+    return redraw(w);
+}
+
+int disp_window_upload(disp_window *w, const seg_image *f)
 {
     int yuv = f && f->format == SEG_PIX_YUV420P;
     if (!w || !f || !f->data || f->width < 1 || f->height < 1 ||
@@ -221,7 +330,7 @@ int disp_window_present(disp_window *w, const seg_image *f)
         return SEG_ERR_IO;
     }
     w->have_frame = 1;
-    return redraw(w);
+    return SEG_OK;
 }
 
 int disp_window_toggle_fullscreen(disp_window *w)
@@ -264,12 +373,35 @@ int disp_window_poll(disp_window *w)
         case SDL_KEYDOWN:
             if (ev.key.repeat)
                 break;
+            {
+            /* Setting keys: lower case one step up, with Shift one down. */
+            int dir = (ev.key.keysym.mod & KMOD_SHIFT) ? -1 : 1, adj = -1;
             switch (ev.key.keysym.sym) {
+            case SDLK_t: adj = DISP_ADJ_THRESHOLD; break;
+            case SDLK_e: adj = DISP_ADJ_FEATHER; break;
+            case SDLK_b: adj = DISP_ADJ_BLUR; break;
+            case SDLK_h: adj = DISP_ADJ_SMOOTH; break;
+            case SDLK_o: adj = DISP_ADJ_OPACITY; break;
+            default: break;
+            }
+            if (adj >= 0) {
+                w->adj[adj] += dir;
+                act |= DISP_ACT_ADJUST;
+                break;
+            }
+            }
+            switch (ev.key.keysym.sym) {
+            case SDLK_n: act |= DISP_ACT_BACKGROUND; break;
+            case SDLK_i: act |= DISP_ACT_STATS; break;
+            case SDLK_x: act |= DISP_ACT_MIRROR; break;
             case SDLK_q:
             case SDLK_ESCAPE: act |= DISP_ACT_QUIT; break;
             case SDLK_m: act |= DISP_ACT_MODE; break;
             case SDLK_SPACE: act |= DISP_ACT_PAUSE; break;
-            case SDLK_s: act |= DISP_ACT_SCREENSHOT; break;
+            case SDLK_s:
+                act |= DISP_ACT_SCREENSHOT;
+                w->shots++;
+                break;
             case SDLK_f:
                 if (disp_window_toggle_fullscreen(w) == SEG_OK)
                     act |= DISP_ACT_FULLSCREEN;
@@ -292,15 +424,62 @@ void disp_window_set_status(disp_window *w, const char *mode, double fps, double
         return;
     Uint64 now = SDL_GetTicks64();
     const char *m = mode ? mode : "";
-    int changed = strcmp(m, w->shown_mode) != 0 || (paused != 0) != w->shown_paused;
+    int changed = strcmp(m, w->shown_mode) != 0 || (paused != 0) != w->shown_paused ||
+                  w->values_dirty;
     if (!changed && now - w->title_ms < 500)
         return;
-    snprintf(w->title, sizeof w->title, "%s - %s - %.1f fps - inference %.1f ms%s", w->base, m,
-             fps, infer_ms, paused ? " [paused]" : "");
+    snprintf(w->title, sizeof w->title, "%s - %s - %.1f fps - inference %.1f ms%s%s%s", w->base,
+             m, fps, infer_ms, paused ? " [paused]" : "", w->values[0] ? " - " : "", w->values);
+    w->values_dirty = 0;
     snprintf(w->shown_mode, sizeof w->shown_mode, "%s", m);
     w->shown_paused = paused != 0;
     w->title_ms = now;
     SDL_SetWindowTitle(w->win, w->title);
+}
+
+void disp_window_take_adjust(disp_window *w, int steps[DISP_ADJ_COUNT])
+{
+    for (int i = 0; i < DISP_ADJ_COUNT; i++) {
+        steps[i] = w ? w->adj[i] : 0;
+        if (w)
+            w->adj[i] = 0;
+    }
+}
+
+int disp_window_take_screenshots(disp_window *w)
+{
+    if (!w)
+        return 0;
+    int n = w->shots;
+    w->shots = 0;
+    return n;
+}
+
+void disp_window_set_mirror(disp_window *w, int on)
+{
+    if (!w || wrong_thread(w) || w->mirror == (on != 0))
+        return;
+    w->mirror = on != 0;
+    redraw(w);
+}
+
+void disp_window_set_values(disp_window *w, const char *text)
+{
+    if (!w)
+        return;
+    const char *t = text ? text : "";
+    if (strcmp(t, w->values) != 0) {
+        snprintf(w->values, sizeof w->values, "%s", t);
+        w->values_dirty = 1;
+    }
+}
+
+void disp_window_set_overlay(disp_window *w, const char *text)
+{
+    if (!w)
+        return;
+    w->overlay_on = text != NULL;
+    snprintf(w->overlay, sizeof w->overlay, "%s", text ? text : "");
 }
 
 const char *disp_window_title(const disp_window *w)

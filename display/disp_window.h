@@ -19,7 +19,11 @@
  *     disp_window_close(&win);
  *
  * Keys: f fullscreen (handled here, also reported), m mode, space pause,
- * s screenshot, q / Esc / closing the window quit. Resizing and exposure are
+ * s screenshot, q / Esc / closing the window quit; the settings a user tunes
+ * while it runs, lower case up and Shift down (DISP_ACT_ADJUST, steps
+ * counted per setting, disp_window_take_adjust()): t threshold, e feather,
+ * b blur, h smoothing, o opacity; n next background, i stats overlay, x
+ * mirror the preview. Resizing and exposure are
  * handled here: the last frame is drawn again, aspect ratio kept (black
  * bars).
  */
@@ -48,7 +52,21 @@ enum disp_window_action {
     DISP_ACT_PAUSE = 1 << 2,      /**< space: toggle pause */
     DISP_ACT_SCREENSHOT = 1 << 3, /**< s: save the current composite */
     DISP_ACT_FULLSCREEN = 1 << 4, /**< f: fullscreen was toggled (already done) */
+    DISP_ACT_ADJUST = 1 << 5,     /**< a setting key: see disp_window_take_adjust() */
+    DISP_ACT_BACKGROUND = 1 << 6, /**< n: next background */
+    DISP_ACT_STATS = 1 << 7,      /**< i: stats overlay on/off */
+    DISP_ACT_MIRROR = 1 << 8,     /**< x: mirror the preview on/off */
 };
+
+/** The settings the keys step (lower case: one step up, Shift: one down). */
+typedef enum disp_adjust {
+    DISP_ADJ_THRESHOLD = 0, /**< t / T */
+    DISP_ADJ_FEATHER,       /**< e / E */
+    DISP_ADJ_BLUR,          /**< b / B */
+    DISP_ADJ_SMOOTH,        /**< h / H */
+    DISP_ADJ_OPACITY,       /**< o / O */
+    DISP_ADJ_COUNT
+} disp_adjust;
 
 /**
  * Initialise SDL's video subsystem and open a resizable window.
@@ -73,6 +91,13 @@ int disp_window_open(disp_window **out, const disp_window_opts *opts, char *err,
  */
 int disp_window_present(disp_window *w, const seg_image *frame);
 
+/** disp_window_present() in two steps: copy @p frame into the window's
+ *  texture (the frame may be reused as soon as this returns), then draw it
+ *  (scale to the window, present), which is the costly part on a software
+ *  renderer. Same checks and returns as disp_window_present(). */
+int disp_window_upload(disp_window *w, const seg_image *frame);
+int disp_window_draw(disp_window *w);
+
 /** Handle pending events without waiting. @return a set of DISP_ACT_* bits
  *  (0 when nothing happened) or SEG_ERR_INVALID (wrong thread). */
 int disp_window_poll(disp_window *w);
@@ -82,6 +107,29 @@ int disp_window_poll(disp_window *w);
  *  twice a second, or at once when the mode or pause state changes. */
 void disp_window_set_status(disp_window *w, const char *mode, double fps, double infer_ms,
                             int paused);
+
+/** The setting keys' steps since the last call (positive up, negative
+ *  down), one count per key press, into @p steps; the counts are then
+ *  cleared. */
+void disp_window_take_adjust(disp_window *w, int steps[DISP_ADJ_COUNT]);
+
+/** Screenshot key presses since the last call (each press is one
+ *  screenshot, however many came between two polls); then cleared. */
+int disp_window_take_screenshots(disp_window *w);
+
+/** Show frames flipped left-right (a selfie view) or not; the frames
+ *  themselves are not touched. */
+void disp_window_set_mirror(disp_window *w, int on);
+
+/** Text shown after the status in the title, e.g. the current settings
+ *  ("thr 0.50 feather 4 ..."); NULL or "" = none. The title is rewritten
+ *  at once when it changes. */
+void disp_window_set_values(disp_window *w, const char *text);
+
+/** The stats overlay: @p text (lines split by '\n'; printable ASCII, drawn
+ *  in upper case with a built-in 5x7 font on a dark box in the top left
+ *  corner of the window) drawn over every frame; NULL = off. */
+void disp_window_set_overlay(disp_window *w, const char *text);
 
 /** Toggle (desktop) fullscreen, as the f key does. @return SEG_OK or SEG_ERR_IO. */
 int disp_window_toggle_fullscreen(disp_window *w);

@@ -24,6 +24,19 @@ int disp_window_present(disp_window *w, const seg_image *frame)
     return SEG_ERR_INVALID;
 }
 
+int disp_window_upload(disp_window *w, const seg_image *frame)
+{
+    (void)w;
+    (void)frame;
+    return SEG_ERR_INVALID;
+}
+
+int disp_window_draw(disp_window *w)
+{
+    (void)w;
+    return SEG_ERR_INVALID;
+}
+
 int disp_window_poll(disp_window *w)
 {
     (void)w;
@@ -38,6 +51,37 @@ void disp_window_set_status(disp_window *w, const char *mode, double fps, double
     (void)fps;
     (void)infer_ms;
     (void)paused;
+}
+
+void disp_window_take_adjust(disp_window *w, int steps[DISP_ADJ_COUNT])
+{
+    (void)w;
+    for (int i = 0; i < DISP_ADJ_COUNT; i++)
+        steps[i] = 0;
+}
+
+int disp_window_take_screenshots(disp_window *w)
+{
+    (void)w;
+    return 0;
+}
+
+void disp_window_set_mirror(disp_window *w, int on)
+{
+    (void)w;
+    (void)on;
+}
+
+void disp_window_set_values(disp_window *w, const char *text)
+{
+    (void)w;
+    (void)text;
+}
+
+void disp_window_set_overlay(disp_window *w, const char *text)
+{
+    (void)w;
+    (void)text;
 }
 
 int disp_window_toggle_fullscreen(disp_window *w)

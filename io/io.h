@@ -23,6 +23,7 @@
 #define IO_IO_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "seg_image.h"
 #include "seg_status.h"
@@ -386,5 +387,61 @@ void io_dump_close(io_dump **d);
  *         (SEG_ERR_BAD_INPUT when nothing decodes); message in err.
  */
 int io_image_load(const char *path, seg_image *out, char *err, size_t errlen);
+
+/* ==== virtual camera: a V4L2 video output (io_vcam.c) =================== */
+
+/** A V4L2 video output device (v4l2loopback) that composites are written
+ *  to, as YUYV (packed 4:2:2; why in io_vcam.c). One thread at a time. */
+typedef struct io_vcam io_vcam;
+
+/** How frames come to io_vcam_write(). Zero-initialise, then fill. */
+typedef struct io_vcam_params {
+    int width, height;          /**< frames given to io_vcam_write (an odd width
+                                     loses its last column: YUYV pairs pixels) */
+    seg_pixfmt format;          /**< SEG_PIX_YUV420P (planes packed as they are)
+                                     or SEG_PIX_RGB24 (converted, BT.601 limited) */
+    seg_yuv_matrix matrix;      /**< YUV frames' matrix and range, announced to */
+    int full_range;             /**< ... clients in the format's colorspace */
+    int fps_num, fps_den;       /**< the rate announced (VIDIOC_S_PARM); 0 = none */
+} io_vcam_params;
+
+/** Non-zero when @p path is meant as a V4L2 device: it starts with
+ *  "/dev/video", or it is a video4linux character device (major 81, e.g.
+ *  /dev/v4l/by-id/...). */
+int io_vcam_is_device(const char *path);
+
+/**
+ * Open @p path, check with VIDIOC_QUERYCAP that it is a video output that
+ * takes write(), and set the output format with VIDIOC_S_FMT
+ * (V4L2_BUF_TYPE_VIDEO_OUTPUT, YUYV, params' size, colorspace from params)
+ * and the frame rate with VIDIOC_S_PARM (best effort).
+ * @return SEG_OK; SEG_ERR_IO when it cannot be opened, is not a V4L2 device
+ *         or not a video output (a webcam: the message says so and how to
+ *         make a v4l2loopback device); SEG_ERR_UNSUPPORTED when it refuses
+ *         write() or the format (e.g. another program fixed another size);
+ *         SEG_ERR_INVALID; SEG_ERR_NOMEM. Message in err.
+ */
+int io_vcam_open(io_vcam **out, const char *path, const io_vcam_params *params, char *err,
+                 size_t errlen);
+/** Convert one frame (params' size and format) to YUYV and write() it as
+ *  one frame; nothing is allocated. @return SEG_OK, SEG_ERR_INVALID (wrong
+ *  size or format), SEG_ERR_IO (the write failed or was short; sticky). */
+int io_vcam_write(io_vcam *vc, const seg_image *frame);
+/** The negotiated format: width, height, bytes per line, bytes per frame
+ *  (any pointer may be NULL). */
+int io_vcam_format(const io_vcam *vc, int *width, int *height, int *bytesperline,
+                   size_t *sizeimage);
+const char *io_vcam_last_error(const io_vcam *vc);
+/** Close; NULL-safe, sets *vc = NULL. */
+void io_vcam_close(io_vcam **vc);
+
+/** --list-devices: every @p dir/videoN (dir NULL = /dev) that captures or
+ *  outputs video, one line each: path, capture/output, card name, driver,
+ *  bus. @return how many were listed (a "none found" line when 0). */
+int io_v4l2_list_devices(FILE *f, const char *dir);
+/** --list-formats: the formats (ENUM_FMT), frame sizes (ENUM_FRAMESIZES) and
+ *  rates (ENUM_FRAMEINTERVALS) of @p path's capture and output sides.
+ *  @return SEG_OK, SEG_ERR_IO (message in err). */
+int io_v4l2_list_formats(FILE *f, const char *path, char *err, size_t errlen);
 
 #endif

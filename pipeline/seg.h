@@ -156,12 +156,30 @@ typedef struct seg_config {
                                    mode only; NULL = no scoring */
     const char *eval_void;    /**< --eval-void: masks of the pixels not to score
                                    (white), like eval_gt; NULL = score all */
+    int mirror_preview;       /**< --mirror preview|both: the window shows the
+                                   composite flipped left-right (selfie view) */
+    int mirror_output;        /**< --mirror output|both: the composite itself is
+                                   flipped (what -o, dumps and screenshots get) */
+    const char *const *backgrounds; /**< every --background given, in order (the
+                                   window's n key steps through them); NULL =
+                                   just `background` */
+    int nbackgrounds;
+    int stats_overlay;        /**< --stats: the window starts with its stats overlay
+                                   (fps, inference, latency, drops, settings) */
+    const char *config_file;  /**< --config FILE: display options, background and
+                                   mirror, applied over these and reread when the
+                                   file changes or on SIGHUP; NULL = none */
 } seg_config;
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto
  *  mode, auto workers and threads, one decoder thread, auto encoder threads, the
  *  model's own normalisation and classes. */
 seg_config seg_config_default(void);
+
+/** Non-zero when cfg->output is a virtual camera (a V4L2 video output such
+ *  as a v4l2loopback device: a /dev/video* path, a video4linux device, or
+ *  -f v4l2): frames are written to it as raw YUYV, paced like a window. */
+int seg_output_is_vcam(const seg_config *cfg);
 
 /** Workers and threads per worker that @p cfg's zeros stand for on a machine
  *  with @p cores cores: 2 workers (1 on one core), and (cores - 2) / workers
@@ -197,6 +215,9 @@ typedef struct seg_stats {
     double seconds;           /**< wall time from the first read to the end */
     seg_pctl stage[SEG_STAGE_COUNT]; /**< per-frame time of each step */
     seg_pctl latency;         /**< decoded -> composited, per written frame */
+    seg_pctl latency_window;  /**< decoded -> on the window (present returned) */
+    seg_pctl latency_vcam;    /**< decoded -> written to the virtual camera */
+    double cpu_seconds;       /**< user + system CPU time of the process */
     seg_ring_stat frames_ring;  /**< decoder -> workers */
     seg_ring_stat results_ring; /**< workers -> renderer */
     seg_ring_stat encode_ring;  /**< renderer -> encoder */
@@ -223,6 +244,10 @@ typedef struct seg_stats {
 void seg_request_stop(void);
 /** Forget a pending stop request (before starting a new job). */
 void seg_stop_clear(void);
+
+/** Ask a running job to reread its --config file now (SIGHUP). Async-signal-
+ *  safe; a job without a config file ignores it. */
+void seg_request_reload(void);
 
 /**
  * Run the whole job; returns when it is finished and every thread joined.

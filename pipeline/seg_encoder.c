@@ -5,6 +5,7 @@
 void seg_encoder_close(seg_encoder *e)
 {
     io_sink_close(&e->snk);
+    io_vcam_close(&e->vcam);
     io_scaler_free(&e->fit_scaler);
     seg_image_free(&e->fit);
 }
@@ -91,7 +92,7 @@ void *seg_encoder_main(void *arg)
             break;
         /* Everything composited is written, even after a stop: the frame
          * limit counts composited frames. */
-        if (!e->snk) { /* only shown or dumped */
+        if (!e->snk && !e->vcam) { /* only shown or dumped */
             count_written(e);
             seg_give_back(job, job->encode_ret, s);
             continue;
@@ -102,12 +103,16 @@ void *seg_encoder_main(void *arg)
             e->failed = 1;
         } else {
             double ta = seg_clock_ms();
-            int st = io_sink_write_video(e->snk, img);
+            int st = e->vcam ? io_vcam_write(e->vcam, img) : io_sink_write_video(e->snk, img);
             if (st) {
                 e->failed = 1;
-                seg_job_fail(job, st, SEG_WHERE_OUTPUT, "%s", io_sink_last_error(e->snk));
+                seg_job_fail(job, st, SEG_WHERE_OUTPUT, "%s",
+                             e->vcam ? io_vcam_last_error(e->vcam) : io_sink_last_error(e->snk));
             } else {
-                seg_times_add(&e->encode_times, seg_clock_ms() - ta);
+                double tb = seg_clock_ms();
+                seg_times_add(&e->encode_times, tb - ta);
+                if (e->vcam)
+                    seg_times_add(&e->vcam_times, tb - s->t_decoded);
                 count_written(e);
             }
         }

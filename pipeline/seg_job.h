@@ -166,6 +166,7 @@ typedef struct seg_job {
     int out_w, out_h;        /**< the output's frame size (disp_output_size of the
                                   input's first) */
     int out_rgba;            /**< the output takes RGBA frames (alpha mode) */
+    int vcam;                /**< the output is a virtual camera (seg_output_is_vcam) */
     seg_pixfmt work_fmt;     /**< frames from decoder to encoder: YUV420P as decoded
                                   (no conversion) unless the mode needs RGB24 */
     int multiclass;          /**< the model gives class labels: slots carry them */
@@ -255,6 +256,8 @@ static inline int seg_job_stopping(seg_job *job)
  *  seg_job): non-zero once the job stops or a stop was requested, so a
  *  blocked open, read or write of the job returns. Any thread. */
 int seg_job_interrupt_cb(void *job);
+/** Non-zero once for each seg_request_reload() (the renderer takes it). */
+int seg_take_reload_request(void);
 
 /** Wait until @p item is pushed onto @p r; gives up (SEG_ERR_INTERRUPTED)
  *  when @p give_up_on_stop and the job is stopping. */

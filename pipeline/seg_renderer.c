@@ -13,11 +13,18 @@
 
 int seg_renderer_init(seg_renderer *r, seg_job *job)
 {
+    const seg_config *cfg = job->cfg;
     r->job = job;
     r->last_index = -1;
     for (int c = 0; c < SEG_MAX_CLASSES; c++)
         r->class_first[c] = -1;
-    return disp_compositor_create(&r->comp, &job->cfg->disp);
+    r->base.disp = cfg->disp;
+    snprintf(r->base.background, sizeof r->base.background, "%s",
+             cfg->background ? cfg->background : "");
+    r->base.mirror_preview = cfg->mirror_preview;
+    r->base.mirror_output = cfg->mirror_output;
+    r->cur = r->base;
+    return disp_compositor_create(&r->comp, &cfg->disp);
 }
 
 void seg_renderer_close(seg_renderer *r)
@@ -169,6 +176,9 @@ int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, s
     char msg[512];
     io_packet *pkt = NULL;
     int k1, k2 = SEG_EOF, st;
+    io_source_close(&r->bg_src); /* a background before this one */
+    r->bg_frames = 0;
+    snprintf(r->cur.background, sizeof r->cur.background, "%s", path);
     io_source_opts so = background_opts(r->job);
     if ((st = io_source_open(&r->bg_src, path, &so, msg, sizeof msg))) {
         seg_format_error(err, errlen, __func__, "--background: %s", msg);
@@ -220,7 +230,7 @@ static const seg_image *next_background(seg_renderer *r)
         }
         if (kind != SEG_EOF || r->bg_frames == 0) {
             seg_job_fail(job, kind < 0 ? kind : SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT,
-                         "background '%s': %s", job->cfg->background,
+                         "background '%s': %s", r->cur.background,
                          kind == SEG_EOF ? "no video frame" : io_source_last_error(r->bg_src));
             return NULL;
         }
@@ -229,14 +239,14 @@ static const seg_image *next_background(seg_renderer *r)
         io_source_close(&r->bg_src);
         r->bg_frames = 0;
         io_source_opts so = background_opts(job);
-        int st = io_source_open(&r->bg_src, job->cfg->background, &so, msg, sizeof msg);
+        int st = io_source_open(&r->bg_src, r->cur.background, &so, msg, sizeof msg);
         if (st) {
             seg_job_fail(job, st, SEG_WHERE_INPUT, "background: %s", msg);
             return NULL;
         }
     }
     seg_job_fail(job, SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT, "background '%s': no video frame",
-                 job->cfg->background);
+                 r->cur.background);
     return NULL;
 }
 
@@ -344,6 +354,31 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
     return SEG_OK;
 }
 
+/* Flip a picture left-right in place (--mirror output). */
+static void mirror_plane(uint8_t *data, int stride, int w, int h, int bpp)
+{
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = data + (size_t)y * stride;
+        for (int a = 0, b = w - 1; a < b; a++, b--)
+            for (int k = 0; k < bpp; k++) {
+                uint8_t t = row[a * bpp + k];
+                row[a * bpp + k] = row[b * bpp + k];
+                row[b * bpp + k] = t;
+            }
+    }
+}
+
+static void mirror_image(seg_image *im)
+{
+    if (im->format == SEG_PIX_YUV420P) {
+        mirror_plane(im->data, im->stride, im->width, im->height, 1);
+        mirror_plane(im->cb, im->cstride, seg_chroma_w(im->width), seg_chroma_h(im->height), 1);
+        mirror_plane(im->cr, im->cstride, seg_chroma_w(im->width), seg_chroma_h(im->height), 1);
+    } else {
+        mirror_plane(im->data, im->stride, im->width, im->height, seg_pixfmt_bpp(im->format));
+    }
+}
+
 /* Composite one result; SEG_OK when done (the slot is then the encoder's,
  * s->shown what to write). A failure is recorded and ends the rendering. */
 static int render_frame(seg_renderer *r, seg_slot *s)
@@ -379,6 +414,8 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         return st;
     }
     s->shown = out;
+    if (r->cur.mirror_output)
+        mirror_image(out);
     if (job->multiclass && s->labels && (st = update_legend(r, s)))
         return st;
     if (r->dump && io_dump_wants(r->dump, s->image.index)) {
@@ -403,31 +440,234 @@ static int render_frame(seg_renderer *r, seg_slot *s)
     return SEG_OK;
 }
 
+/* ==== settings: window keys and --config ================================= */
+
+/* The mode and panel @p o asks for fit the job: an output (a file or a
+ * camera) keeps the size and format it was opened with, and YUV frames can
+ * only be drawn by the modes that take them. 0 or -1 with a reason. */
+static int settings_fit(seg_renderer *r, const seg_settings *ns, const char **why)
+{
+    const seg_job *job = r->job;
+    const seg_config *cfg = job->cfg;
+    int w0, h0, w1, h1;
+    seg_pixfmt f0, f1;
+    if (ns->disp.mode == DISP_MODE_REPLACE && !ns->background[0]) {
+        *why = "replace mode needs a background";
+        return -1;
+    }
+    if (job->work_fmt == SEG_PIX_YUV420P && !disp_mode_takes_yuv(ns->disp.mode)) {
+        *why = "alpha and side-by-side need RGB frames; start with that mode (or "
+               "--compose-rgb) to use it";
+        return -1;
+    }
+    if ((cfg->output || job->vcam) &&
+        (disp_output_size(cfg->disp.mode, 64, 64, &w0, &h0, &f0) != SEG_OK ||
+         disp_output_size(ns->disp.mode, 64, 64, &w1, &h1, &f1) != SEG_OK || w0 != w1 ||
+         h0 != h1 || f0 != f1)) {
+        *why = "that mode changes the size or format of what -o gets";
+        return -1;
+    }
+    return 0;
+}
+
+/* Put @p ns in force. A background that cannot be opened, or settings that
+ * do not fit the job, leave everything as it was: -1 and the reason in
+ * msg. */
+static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, size_t n)
+{
+    const char *why = NULL;
+    if (settings_fit(r, ns, &why)) {
+        snprintf(msg, n, "%s", why);
+        return -1;
+    }
+    if (strcmp(ns->background, r->cur.background) != 0 && ns->background[0]) {
+        char old[sizeof r->cur.background], e2[512];
+        snprintf(old, sizeof old, "%s", r->cur.background);
+        if (seg_renderer_open_background(r, ns->background, msg, n) != SEG_OK) {
+            /* back to the old one, as far as it still opens */
+            if (old[0])
+                (void)seg_renderer_open_background(r, old, e2, sizeof e2);
+            return -1;
+        }
+    }
+    if (disp_compositor_set_options(r->comp, &ns->disp) != SEG_OK) {
+        snprintf(msg, n, "the display options do not fit together");
+        return -1;
+    }
+    r->cur = *ns;
+    return 0;
+}
+
+static void clampf(float *v, float lo, float hi)
+{
+    *v = *v < lo ? lo : *v > hi ? hi : *v;
+}
+
+/* The setting keys' steps. */
+static void adjust(seg_renderer *r, const int steps[DISP_ADJ_COUNT], int frame_h)
+{
+    seg_settings ns = r->cur;
+    disp_options *o = &ns.disp;
+    char msg[512];
+    o->threshold += 0.05f * (float)steps[DISP_ADJ_THRESHOLD];
+    clampf(&o->threshold, 0.0f, 0.95f);
+    if (o->threshold < 0.025f)
+        o->threshold = 0.0f; /* off */
+    o->feather += 2 * steps[DISP_ADJ_FEATHER];
+    o->feather = o->feather < 0 ? 0 : o->feather > DISP_MAX_FEATHER ? DISP_MAX_FEATHER : o->feather;
+    if (steps[DISP_ADJ_BLUR]) {
+        /* 0 is "frame height / 40": start from what that is */
+        int b = o->blur > 0 ? o->blur : (frame_h / 40 > 1 ? frame_h / 40 : 1);
+        for (int i = 0; i < steps[DISP_ADJ_BLUR]; i++)
+            b = b * 5 / 4 > b ? b * 5 / 4 : b + 1;
+        for (int i = 0; i > steps[DISP_ADJ_BLUR]; i--)
+            b = b * 4 / 5;
+        o->blur = b < 1 ? 1 : b > DISP_MAX_BLUR ? DISP_MAX_BLUR : b;
+    }
+    o->smooth += 0.1f * (float)steps[DISP_ADJ_SMOOTH];
+    clampf(&o->smooth, 0.0f, 1.0f);
+    o->opacity += 0.1f * (float)steps[DISP_ADJ_OPACITY];
+    clampf(&o->opacity, 0.0f, 1.0f);
+    if (apply_settings(r, &ns, msg, sizeof msg))
+        fprintf(stderr, "segstream: warning: %s\n", msg);
+}
+
+/* The n key: the next of the --background files. */
+static void next_background_file(seg_renderer *r)
+{
+    const seg_config *cfg = r->job->cfg;
+    int n = cfg->backgrounds ? cfg->nbackgrounds : (cfg->background ? 1 : 0);
+    if (n < 2) {
+        fprintf(stderr, "segstream: n: one background; give --background several times to "
+                        "step through them\n");
+        return;
+    }
+    seg_settings ns = r->cur;
+    r->bg_index = (r->bg_index + 1) % n;
+    snprintf(ns.background, sizeof ns.background, "%s", cfg->backgrounds[r->bg_index]);
+    char msg[512];
+    if (apply_settings(r, &ns, msg, sizeof msg))
+        fprintf(stderr, "segstream: warning: background: %s\n", msg);
+}
+
+/* --config: reread the file when it changed (looked at 4 times a second,
+ * so a change is in force within about a quarter of a second plus a
+ * frame) or on SIGHUP. A bad file keeps the settings in force. */
+static void check_config(seg_renderer *r)
+{
+    const char *path = r->job->cfg->config_file;
+    if (!path)
+        return;
+    double now = seg_clock_ms();
+    int forced = seg_take_reload_request();
+    if (!forced && now - r->t_config_check < 250.0)
+        return;
+    r->t_config_check = now;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (forced)
+            fprintf(stderr, "segstream: warning: --config '%s': %s; keeping the settings in "
+                            "force\n", path, strerror(errno));
+        return;
+    }
+    int changed = sb.st_mtim.tv_sec != r->config_mtime.tv_sec ||
+                  sb.st_mtim.tv_nsec != r->config_mtime.tv_nsec ||
+                  (long long)sb.st_size != r->config_size;
+    if (!changed && !forced)
+        return;
+    r->config_mtime = sb.st_mtim;
+    r->config_size = (long long)sb.st_size;
+    seg_settings ns;
+    char msg[1024];
+    if (seg_settings_load(path, &r->base, &ns, msg, sizeof msg) != SEG_OK ||
+        apply_settings(r, &ns, msg, sizeof msg) != 0) {
+        fprintf(stderr, "segstream: warning: %s; keeping the settings in force\n", msg);
+        return;
+    }
+    fprintf(stderr, "segstream: --config '%s' applied\n", path);
+}
+
+int seg_renderer_load_config(seg_renderer *r, char *err, size_t errlen)
+{
+    const char *path = r->job->cfg->config_file;
+    struct stat sb;
+    seg_settings ns;
+    char msg[1024];
+    if (!path)
+        return SEG_OK;
+    if (stat(path, &sb) == 0) {
+        r->config_mtime = sb.st_mtim;
+        r->config_size = (long long)sb.st_size;
+    }
+    int st = seg_settings_load(path, &r->base, &ns, msg, sizeof msg);
+    if (st)
+        seg_format_error(err, errlen, __func__, "%s", msg);
+    else if (apply_settings(r, &ns, msg, sizeof msg) != 0) {
+        seg_format_error(err, errlen, __func__, "--config '%s': %s", path, msg);
+        st = SEG_ERR_INVALID;
+    }
+    r->t_config_check = seg_clock_ms();
+    return st;
+}
+
 /* ==== the window ========================================================== */
 
-/* The mode after the current one for the window's mode key. With an output
- * file the size and format of what is written are fixed, so modes that
- * change them (alpha, side-by-side) are left out unless the job uses one. */
+/* The mode after the current one for the window's mode key: the next one
+ * the job can draw (see settings_fit). */
 static disp_mode window_next_mode(seg_renderer *r, disp_mode cur)
 {
     const seg_config *cfg = r->job->cfg;
-    int have_bg = r->bg_src || cfg->background;
-    int w0, h0, w1, h1;
-    seg_pixfmt f0, f1;
+    int have_bg = r->cur.background[0] || cfg->background;
+    seg_settings ns = r->cur;
+    const char *why;
     disp_mode m = cur;
     for (int i = 0; i < DISP_MODE_COUNT; i++) {
         m = disp_mode_next(m, have_bg);
-        if (!cfg->output)
-            return m;
-        if (disp_output_size(cfg->disp.mode, 64, 64, &w0, &h0, &f0) == SEG_OK &&
-            disp_output_size(m, 64, 64, &w1, &h1, &f1) == SEG_OK && w0 == w1 && h0 == h1 &&
-            f0 == f1)
+        ns.disp.mode = m;
+        if (settings_fit(r, &ns, &why) == 0)
             return m;
     }
     return cur;
 }
 
-/* Act on the window's keys; s is the frame just shown (still ours). */
+/* The current settings, for the title and the overlay. */
+static void format_values(const seg_renderer *r, char *buf, size_t n, int frame_h)
+{
+    const disp_options *o = &r->cur.disp;
+    const char *bg = strrchr(r->cur.background, '/');
+    bg = bg ? bg + 1 : r->cur.background;
+    int blur = o->blur > 0 ? o->blur : (frame_h / 40 > 1 ? frame_h / 40 : 1);
+    snprintf(buf, n, "threshold %.2f feather %d blur %d%s smooth %.1f opacity %.1f%s%.60s%s%s",
+             (double)o->threshold, o->feather, blur, o->blur > 0 ? "" : " (auto)",
+             (double)o->smooth, (double)o->opacity, bg[0] ? " bg " : "", bg,
+             r->cur.mirror_preview || r->cur.mirror_output ? " mirror " : "",
+             r->cur.mirror_preview || r->cur.mirror_output
+                 ? seg_mirror_name(r->cur.mirror_preview, r->cur.mirror_output)
+                 : "");
+}
+
+/* Save the frame @p s shows: one PNG per press, named after the frame
+ * (-2, -3... when it is shot again). */
+static void screenshot(seg_renderer *r, const seg_slot *s)
+{
+    const seg_config *cfg = r->job->cfg;
+    char path[4200], msg[256];
+    const char *dir = cfg->dump_dir ? cfg->dump_dir : ".";
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/segstream-shot-%06lld.png", dir, (long long)s->image.index);
+    for (int k = 2; stat(path, &sb) == 0 && k < 10000; k++)
+        snprintf(path, sizeof path, "%s/segstream-shot-%06lld-%d.png", dir,
+                 (long long)s->image.index, k);
+    r->shot_seq++;
+    if (io_png_save(path, s->shown, msg, sizeof msg) == SEG_OK)
+        fprintf(stderr, "segstream: screenshot %s\n", path);
+    else
+        fprintf(stderr, "segstream: warning: screenshot: %s\n", msg);
+}
+
+/* Act on the window's keys; s is the frame on the screen while it is still
+ * ours (shown, not yet handed on), else NULL: screenshots asked for then
+ * are taken of the next frame shown. */
 static void window_actions(seg_renderer *r, seg_slot *s, int act)
 {
     seg_job *job = r->job;
@@ -437,66 +677,148 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         seg_job_stop(job); /* what was shown is kept; the rest is discarded */
         return;
     }
+    int frame_h = s ? s->image.height : job->info->height;
     if (act & DISP_ACT_PAUSE)
         r->paused = !r->paused;
     if (act & DISP_ACT_MODE) {
-        disp_options o = *disp_compositor_options(r->comp);
-        o.mode = window_next_mode(r, o.mode);
-        (void)disp_compositor_set_options(r->comp, &o);
+        seg_settings ns = r->cur;
+        char msg[512];
+        ns.disp.mode = window_next_mode(r, ns.disp.mode);
+        if (apply_settings(r, &ns, msg, sizeof msg))
+            fprintf(stderr, "segstream: warning: mode: %s\n", msg);
     }
-    if ((act & DISP_ACT_SCREENSHOT) && s && s->shown) {
-        char path[4096], msg[256];
-        snprintf(path, sizeof path, "%s/segstream-shot-%06lld.png",
-                 job->cfg->dump_dir ? job->cfg->dump_dir : ".", (long long)s->image.index);
-        if (io_png_save(path, s->shown, msg, sizeof msg) == SEG_OK)
-            fprintf(stderr, "segstream: screenshot %s\n", path);
-        else
-            fprintf(stderr, "segstream: warning: screenshot: %s\n", msg);
+    if (act & DISP_ACT_ADJUST) {
+        int steps[DISP_ADJ_COUNT];
+        disp_window_take_adjust(r->win, steps);
+        adjust(r, steps, frame_h);
     }
+    if (act & DISP_ACT_BACKGROUND)
+        next_background_file(r);
+    if (act & DISP_ACT_STATS)
+        r->stats_on = !r->stats_on;
+    if (act & DISP_ACT_MIRROR)
+        r->cur.mirror_preview = !r->cur.mirror_preview;
+    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR)) {
+        char values[400];
+        format_values(r, values, sizeof values, frame_h);
+        fprintf(stderr, "segstream: settings: %s, mode %s\n", values,
+                disp_mode_name(r->cur.disp.mode));
+    }
+    r->shots_pending += disp_window_take_screenshots(r->win);
+    if (s && s->shown)
+        for (; r->shots_pending > 0; r->shots_pending--)
+            screenshot(r, s);
 }
 
-/* Show a composited frame: wait for its time (a file plays at its own
- * pace), present it, and handle keys; holds the frame while paused. */
-static void show(seg_renderer *r, seg_slot *s)
+/* The title's values, the overlay and the mirror, after any change. */
+static void window_status(seg_renderer *r, const seg_slot *s, double fps)
+{
+    char values[400], overlay[1024];
+    const char *mode = disp_mode_name(disp_compositor_options(r->comp)->mode);
+    format_values(r, values, sizeof values, s->image.height);
+    disp_window_set_values(r->win, values);
+    disp_window_set_status(r->win, mode, fps, s->infer_ms, r->paused);
+    /* The window flips what the output does not (seg_control.h). */
+    disp_window_set_mirror(r->win, r->cur.mirror_preview != r->cur.mirror_output);
+    if (!r->stats_on) {
+        disp_window_set_overlay(r->win, NULL);
+        return;
+    }
+    seg_pctl lat = seg_times_pctl(&r->latency_times);
+    snprintf(overlay, sizeof overlay,
+             "%s  %.1f fps  %dx%d%s\ninference %.1f ms  latency p50 %.1f p99 %.1f ms\n"
+             "frames %lld  dropped %lld\n%s",
+             mode, fps, s->image.width, s->image.height, r->paused ? "  paused" : "",
+             s->infer_ms, lat.p50, lat.p99, (long long)r->composited,
+             (long long)atomic_load_explicit(&r->job->progress_dropped, memory_order_relaxed),
+             values);
+    /* one line of settings is too wide for a small frame: break it */
+    char *sp = strstr(overlay, " blur ");
+    if (sp && s->image.width < 1000)
+        *sp = '\n';
+    disp_window_set_overlay(r->win, overlay);
+}
+
+/* Wait until frame @p s is due (a file plays at its own pace, to the window
+ * and to a virtual camera alike), handling the window's keys meanwhile. */
+static void pace_wait(seg_renderer *r, seg_slot *s)
 {
     seg_job *job = r->job;
     const io_video_info *info = job->info;
     double now = seg_clock_ms();
+    if (info->time_base_den <= 0)
+        return;
+    if (!r->have_pts0) {
+        r->have_pts0 = 1;
+        r->pts0 = s->image.pts;
+        r->t_pts0 = now;
+    }
+    double target = r->t_pts0 + (double)(s->image.pts - r->pts0) * 1e3 * info->time_base_num /
+                                    info->time_base_den;
+    while ((now = seg_clock_ms()) < target && !seg_job_stopping(job)) {
+        double ms = target - now > 10 ? 10 : target - now;
+        seg_sleep_us((long)(ms * 1000));
+        if (r->win)
+            window_actions(r, NULL, disp_window_poll(r->win));
+        check_config(r);
+    }
+}
+
+static void window_failed(seg_renderer *r)
+{
+    seg_job_fail(r->job, SEG_ERR_IO, SEG_WHERE_OUTPUT, "window: %s",
+                 disp_window_last_error(r->win));
+}
+
+/* Show a composited frame, first step: copy it into the window and handle
+ * the keys while the frame is still ours (screenshots of it); holds it while
+ * paused. The costly drawing is show_end()'s, after the frame has gone on to
+ * the encoder or camera, which so does not wait for the window. -1 when
+ * the window failed. */
+static int show_begin(seg_renderer *r, seg_slot *s)
+{
+    seg_job *job = r->job;
+    double now = seg_clock_ms();
     if (r->t_first == 0)
         r->t_first = now;
-    if (r->pace && info->time_base_den > 0) {
-        if (!r->have_pts0) {
-            r->have_pts0 = 1;
-            r->pts0 = s->image.pts;
-            r->t_pts0 = now;
-        }
-        double target = r->t_pts0 + (double)(s->image.pts - r->pts0) * 1e3 *
-                                        info->time_base_num / info->time_base_den;
-        while ((now = seg_clock_ms()) < target && !seg_job_stopping(job)) {
-            double ms = target - now > 10 ? 10 : target - now;
-            seg_sleep_us((long)(ms * 1000));
-            window_actions(r, NULL, disp_window_poll(r->win) & ~DISP_ACT_SCREENSHOT);
-        }
-    }
-    if (disp_window_present(r->win, s->shown) != SEG_OK) {
-        seg_job_fail(job, SEG_ERR_IO, SEG_WHERE_OUTPUT, "window: %s",
-                     disp_window_last_error(r->win));
-        return;
+    disp_window_set_mirror(r->win, r->cur.mirror_preview != r->cur.mirror_output);
+    if (disp_window_upload(r->win, s->shown) != SEG_OK) {
+        window_failed(r);
+        return -1;
     }
     double el = (seg_clock_ms() - r->t_first) / 1e3;
-    const char *mode = disp_mode_name(disp_compositor_options(r->comp)->mode);
-    disp_window_set_status(r->win, mode, el > 0 ? (double)r->composited / el : 0.0,
-                           s->infer_ms, r->paused);
+    double fps = el > 0 ? (double)r->composited / el : 0.0;
     window_actions(r, s, disp_window_poll(r->win));
+    window_status(r, s, fps);
     if (!r->paused)
-        return;
+        return 0;
+    if (disp_window_draw(r->win) != SEG_OK) {
+        window_failed(r);
+        return -1;
+    }
     double t_pause = seg_clock_ms();
-    disp_window_set_status(r->win, mode, 0.0, s->infer_ms, 1);
+    window_status(r, s, 0.0);
     while (r->paused && !seg_job_stopping(job)) {
         seg_sleep_us(10000);
-        window_actions(r, s, disp_window_poll(r->win));
+        int act = disp_window_poll(r->win);
+        window_actions(r, s, act);
+        check_config(r);
+        if (act > 0 && !(act & DISP_ACT_QUIT))
+            window_status(r, s, 0.0); /* the new values; drawn from the next frame on */
     }
     r->t_pts0 += seg_clock_ms() - t_pause; /* the clock stood still */
+    return 0;
+}
+
+/* Second step: draw what show_begin() copied; @p t_decoded is the frame's
+ * (the slot is no longer ours). */
+static void show_end(seg_renderer *r, double t_decoded)
+{
+    if (disp_window_draw(r->win) != SEG_OK) {
+        window_failed(r);
+        return;
+    }
+    seg_times_add(&r->shown_times, seg_clock_ms() - t_decoded);
 }
 
 /* ==== the thread ========================================================== */
@@ -517,14 +839,18 @@ void *seg_renderer_main(void *arg)
             r->failed = 1;
             seg_job_fail(job, st, SEG_WHERE_OUTPUT, "%s", msg);
         }
-        r->pace = !job->live && !job->cfg->no_pacing;
     }
+    /* A file plays at its own pace in a window and to a virtual camera; a
+     * live source comes at its own rate already. */
+    r->pace = !job->live && !job->cfg->no_pacing && (r->win || job->vcam);
+    r->stats_on = job->cfg->stats_overlay;
 
     while (r->nended < job->nworkers) {
         seg_slot *s = next_result(r);
         if (!s) {
             if (r->win && !r->failed)
-                window_actions(r, NULL, disp_window_poll(r->win) & ~DISP_ACT_SCREENSHOT);
+                window_actions(r, NULL, disp_window_poll(r->win));
+            check_config(r);
             if (r->nended < job->nworkers)
                 seg_backoff_wait(&b);
             continue;
@@ -539,16 +865,21 @@ void *seg_renderer_main(void *arg)
             drop_result(r, s); /* older than what is already out */
             continue;
         }
+        check_config(r);
         if (render_frame(r, s) != SEG_OK) {
             r->failed = 1;
             seg_give_back(job, job->render_ret, s);
             continue;
         }
-        if (r->win)
-            show(r, s);
+        if (r->pace)
+            pace_wait(r, s);
+        int shown = r->win && show_begin(r, s) == 0;
+        double t_decoded = s->t_decoded;
         /* The encoder always drains, so this wait ends. */
         (void)seg_push_wait(job, job->to_encoder, s, 0);
         seg_depth_add(&r->encode_depth, seg_ring_size(job->to_encoder));
+        if (shown)
+            show_end(r, t_decoded);
         if (job->max_frames > 0 && r->composited >= job->max_frames)
             seg_job_stop(job); /* live: the decoder cannot know when */
     }

@@ -66,6 +66,15 @@ void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st)
     const seg_pctl *l = &st->latency;
     fprintf(f, "bench: %-10s %8.2f %8.2f %8.2f %8.2f %8.2f  (decoded -> composited)\n",
             "latency", l->p50, l->p95, l->p99, l->mean, l->max);
+    const seg_pctl *lw = &st->latency_window, *lv = &st->latency_vcam;
+    if (lw->n)
+        fprintf(f, "bench: %-10s %8.2f %8.2f %8.2f %8.2f %8.2f  (decoded -> shown in the window)\n",
+                "window", lw->p50, lw->p95, lw->p99, lw->mean, lw->max);
+    if (lv->n)
+        fprintf(f, "bench: %-10s %8.2f %8.2f %8.2f %8.2f %8.2f  (decoded -> written to the "
+                "virtual camera)\n", "camera", lv->p50, lv->p95, lv->p99, lv->mean, lv->max);
+    fprintf(f, "bench: CPU %.2f s in all, %.2f ms a frame written\n", st->cpu_seconds,
+            st->frames > 0 ? st->cpu_seconds * 1e3 / (double)st->frames : 0.0);
     const seg_ring_stat *rings[3] = {&st->frames_ring, &st->results_ring, &st->encode_ring};
     const char *names[3] = {"frames", "results", "encode"};
     fprintf(f, "bench: rings (depth after each push):");
@@ -123,6 +132,11 @@ void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st)
     }
     fprintf(f, "},\"latency_ms\":");
     json_pctl(f, &st->latency);
+    fprintf(f, ",\"latency_window_ms\":");
+    json_pctl(f, &st->latency_window);
+    fprintf(f, ",\"latency_vcam_ms\":");
+    json_pctl(f, &st->latency_vcam);
+    fprintf(f, ",\"cpu_seconds\":%.3f", st->cpu_seconds);
     fprintf(f, ",\"rings\":{\"frames\":");
     json_ring(f, &st->frames_ring);
     fprintf(f, ",\"results\":");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "seg_stages.h"
@@ -34,6 +35,18 @@ void seg_stop_clear(void)
     atomic_store(&stop_requested, 0);
 }
 
+static atomic_int reload_requested;
+
+void seg_request_reload(void)
+{
+    atomic_store(&reload_requested, 1);
+}
+
+int seg_take_reload_request(void)
+{
+    return atomic_exchange(&reload_requested, 0);
+}
+
 static const char *const STAGE_NAMES[] = {"decode", "convert", "infer",
                                                          "composite", "encode"};
 _Static_assert(sizeof(STAGE_NAMES) / sizeof(STAGE_NAMES[0]) == SEG_STAGE_COUNT,
@@ -54,6 +67,12 @@ seg_config seg_config_default(void)
     c.encoder_threads = 0; /* by mode: see open_input */
     c.disp = disp_options_default();
     return c;
+}
+
+int seg_output_is_vcam(const seg_config *cfg)
+{
+    return cfg->output &&
+           (io_vcam_is_device(cfg->output) || (cfg->format && strcmp(cfg->format, "v4l2") == 0));
 }
 
 void seg_config_resolve_threads(const seg_config *cfg, int cores, int *workers, int *threads)
@@ -239,7 +258,7 @@ static int open_input(run *r)
         .framerate = cfg->framerate,
         .pixel_format = cfg->pixel_format,
         .timeout_ms = cfg->timeout_ms,
-        .want_audio = cfg->output != NULL,
+        .want_audio = cfg->output != NULL && !job->vcam, /* a camera has no sound */
         .decoder_threads = r->stats->decoder_threads,
         .pixfmt = job->work_fmt,
         .interrupt = seg_job_interrupt_cb,
@@ -278,6 +297,8 @@ static int open_renderer(run *r)
     if (r->cfg->background &&
         (st = seg_renderer_open_background(&r->ren, r->cfg->background, msg, sizeof msg)))
         return step_failed(r, st, SEG_WHERE_INPUT, msg);
+    if (r->cfg->config_file && (st = seg_renderer_load_config(&r->ren, msg, sizeof msg)))
+        return step_failed(r, st, st == SEG_ERR_INVALID ? SEG_WHERE_OTHER : SEG_WHERE_INPUT, msg);
     if (r->cfg->eval_gt &&
         (st = seg_renderer_open_eval(&r->ren, r->cfg->eval_gt, r->cfg->eval_void, msg,
                                      sizeof msg)))
@@ -378,7 +399,22 @@ static int open_output(run *r)
     };
     r->enc.job = job;
     st = SEG_OK;
-    if (cfg->output) {
+    if (job->vcam) {
+        if (strcmp(cfg->output, cfg->input) == 0) {
+            snprintf(msg, sizeof msg, "the virtual camera '%s' is the input", cfg->output);
+            return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OUTPUT, msg);
+        }
+        io_vcam_params vp = {
+            .width = job->out_w,
+            .height = job->out_h,
+            .format = job->out_rgba ? SEG_PIX_RGBA : job->work_fmt,
+            .matrix = info->matrix,
+            .full_range = info->full_range,
+            .fps_num = info->frame_rate_num,
+            .fps_den = info->frame_rate_den,
+        };
+        st = io_vcam_open(&r->enc.vcam, cfg->output, &vp, msg, sizeof msg);
+    } else if (cfg->output) {
         sp.format = cfg->format;
         st = io_sink_open(&r->enc.snk, cfg->output, &sp, job->src, msg, sizeof msg);
     } else if (!cfg->display && !cfg->dump_dir && !cfg->eval_gt) {
@@ -462,6 +498,7 @@ static void start_threads(run *r)
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
 
     job->t0 = seg_clock_ms();
@@ -596,6 +633,12 @@ static void fill_stats(run *r)
     stats->stage[SEG_STAGE_COMPOSITE] = seg_times_pctl(&r->ren.composite_times);
     stats->stage[SEG_STAGE_ENCODE] = seg_times_pctl(&r->enc.encode_times);
     stats->latency = seg_times_pctl(&r->ren.latency_times);
+    stats->latency_window = seg_times_pctl(&r->ren.shown_times);
+    stats->latency_vcam = seg_times_pctl(&r->enc.vcam_times);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        stats->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     stats->frames_ring = seg_depth_stat(&r->dec.frames_depth, SEG_FRAMES_RING_CAP, job->nworkers);
     stats->results_ring = seg_depth_stat(&results, SEG_RESULTS_RING_CAP, job->nworkers);
     stats->encode_ring = seg_depth_stat(&r->ren.encode_depth, SEG_ENCODE_RING_CAP, 1);
@@ -696,6 +739,7 @@ int seg_run(const seg_config *cfg, seg_stats *stats, char *err, size_t errlen)
         goto end;
     }
     r->job->nworkers = workers;
+    r->job->vcam = seg_output_is_vcam(cfg);
     r->job->requested = &stop_requested;
     /* The models first: the cheapest thing to get wrong and check. A stop
      * during the set-up ends it before the next step (an open in progress

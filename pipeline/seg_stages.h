@@ -27,8 +27,11 @@
 #ifndef SEG_STAGES_H
 #define SEG_STAGES_H
 
+#include <time.h>
+
 #include "disp.h"
 #include "disp_window.h"
+#include "seg_control.h"
 #include "seg_detect.h"
 #include "seg_fit.h"
 #include "seg_job.h"
@@ -184,9 +187,20 @@ typedef struct seg_renderer {
     int64_t pts0;
     double t_pts0;         /**< seg_clock_ms() that pts0 is shown at */
     double t_first;        /**< first frame shown, for the fps in the title */
+    int shots_pending;     /**< screenshot presses waiting for a frame to shoot */
+    int shot_seq;          /**< screenshots taken (numbers repeated frames) */
+    int stats_on;          /**< the stats overlay is shown */
+    /* What the keys and --config change (seg_control.h): the command line's
+     * settings, and those in force. */
+    seg_settings base, cur;
+    int bg_index;          /**< cfg->backgrounds[] in use (the n key) */
+    double t_config_check; /**< seg_clock_ms() of the last look at the file */
+    struct timespec config_mtime;
+    long long config_size;
     seg_slot end;          /**< its END message to the encoder */
     /* Statistics, read after join. */
     seg_times composite_times, latency_times;
+    seg_times shown_times;  /**< decoded -> presented in the window */
     seg_depth encode_depth;
     int64_t composited, dropped, index_gaps;
 } seg_renderer;
@@ -195,7 +209,8 @@ typedef struct seg_renderer {
  *  for bad display options. */
 int seg_renderer_init(seg_renderer *r, seg_job *job);
 /** --background: a picture is scaled once into the compositor; a video is
- *  played one frame per output frame, looping. Message in err (exit 3). */
+ *  played one frame per output frame, looping (a later call replaces the
+ *  background). Message in err (exit 3). */
 int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, size_t errlen);
 /** --eval: open the ground truth @p path (a video, an image pattern, or a
  *  folder holding 000000.png or 000001.png on), the void masks @p void_path
@@ -203,6 +218,9 @@ int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, s
  *  err (exit 3). */
 int seg_renderer_open_eval(seg_renderer *r, const char *path, const char *void_path, char *err,
                            size_t errlen);
+/** --config: read the file over the command line's settings and apply it
+ *  (before the threads start). Message in err (exit 2). */
+int seg_renderer_load_config(seg_renderer *r, char *err, size_t errlen);
 void seg_renderer_close(seg_renderer *r);
 /** The thread (arg: seg_renderer *). */
 void *seg_renderer_main(void *arg);
@@ -211,13 +229,15 @@ void *seg_renderer_main(void *arg);
 
 typedef struct seg_encoder {
     seg_job *job;
-    io_sink *snk;          /**< NULL: frames are only shown or dumped */
+    io_sink *snk;          /**< NULL: frames are only shown or dumped (or go to vcam) */
+    io_vcam *vcam;         /**< a virtual camera output instead of snk, or NULL */
     io_scaler *fit_scaler; /**< frames of another size -> the output's */
     int fit_w, fit_h;      /**< the size fit_scaler takes */
     seg_image fit;         /**< its output */
     int failed;            /**< a write failed: drain without writing */
     /* Statistics, read after join. */
     seg_times encode_times;
+    seg_times vcam_times;  /**< decoded -> written to the virtual camera */
     int64_t written, audio_packets;
 } seg_encoder;
 

@@ -21,3 +21,9 @@ seg_add_test(test_display_score SOURCES test_display_score.c test_alloc_count.c 
   LABELS display)
 target_link_options(test_display_score PRIVATE "LINKER:--wrap=malloc" "LINKER:--wrap=calloc"
   "LINKER:--wrap=realloc" "LINKER:--wrap=aligned_alloc")
+# The window's keys while a job runs (seg_run on SDL's dummy driver).
+if(SDL2_FOUND)
+  seg_add_test(test_control SOURCES test_control.c test_pipeline_util.c tflite_builder.c
+    LIBS seg_pipeline seg_test_proc PkgConfig::SDL2 LABELS display)
+  set_tests_properties(test_control PROPERTIES TIMEOUT 300)
+endif()

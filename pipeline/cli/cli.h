@@ -137,5 +137,7 @@ int cli_job_main(int argc, char **argv);
 int cli_run_model_main(int argc, char **argv);
 int cli_bench_model_main(int argc, char **argv);
 int cli_model_info_main(int argc, char **argv);
+int cli_list_devices_main(int argc, char **argv);
+int cli_list_formats_main(int argc, char **argv);
 
 #endif

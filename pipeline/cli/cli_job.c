@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "io.h"
 #include "seg.h"
+#include "seg_control.h"
 #include "seg_model.h"
 
 static void usage(FILE *f)
@@ -24,6 +26,7 @@ static void usage(FILE *f)
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 "       segstream --model-info MODEL [--labels FILE]\n"
+"       segstream --list-devices | --list-formats /dev/videoN\n"
 "\n"
 "Segments every video frame of INPUT with a TFLite model and writes an\n"
 "annotated video. INPUT is a file, a picture, a numbered sequence (in_%%04d.png),\n"
@@ -39,7 +42,8 @@ static void usage(FILE *f)
 "         waits; stale frames are dropped (and counted) so latency stays bounded.\n"
 "      --live              use live mode whatever the input\n"
 "      --exact             use exact mode whatever the input\n"
-"\n"
+"\n");
+    fprintf(f,
 "input:\n"
 "      --input-format NAME force the input format (ffmpeg -f), e.g. lavfi, v4l2\n"
 "      --video-size WxH    webcam capture size, e.g. 1280x720\n"
@@ -78,10 +82,21 @@ static void usage(FILE *f)
 "  -y, --overwrite         replace an existing output file (once the new one is\n"
 "                          finished: a failed job leaves it as it was) or\n"
 "                          frames in the --dump-frames folder\n"
+"  -o /dev/videoN          a virtual camera (v4l2loopback) for video calls: raw\n"
+"                          YUYV frames at the input's rate (README, \"Use it in\n"
+"                          video calls\")\n"
+"      --mirror WHICH      flip left-right: preview (the window only, a selfie\n"
+"                          view), output (what -o gets), both, off (default)\n"
+"      --config FILE       display options, background and mirror, one per line\n"
+"                          (\"blur 20\"); reread when the file changes or on\n"
+"                          SIGHUP; a bad edit keeps the settings in force\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
 "                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
-"                          q/Esc quit\n"
+"                          q/Esc quit; t threshold, e feather, b blur,\n"
+"                          h smoothing, o opacity (lower case up, Shift down),\n"
+"                          n next background, i stats overlay, x mirror preview\n"
+"      --stats             start the window with the stats overlay on\n"
 "      --dump-frames DIR   write the composite and the mask as PNG files,\n"
 "                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
 "                          alpha mode); multi-class models add DIR/legend.txt\n"
@@ -138,7 +153,8 @@ static void usage(FILE *f)
 "%s"
 "  --background FILE      replace mode's background: a picture, or a video\n"
 "                         (one frame per output frame, looping); given without\n"
-"                         --mode it means --mode replace\n"
+"                         --mode it means --mode replace; give it several\n"
+"                         times to step through them with the window's n key\n"
 "  alpha mode (for editors): .mov gets QuickTime Animation, or ProRes 4444 with\n"
 "  --codec prores_ks; .webm VP9 with alpha; .mkv FFV1; .png/.webp pictures and\n"
 "  out_%%04d.png sequences RGBA; MP4 cannot carry alpha and is refused.\n"
@@ -167,6 +183,8 @@ static void usage(FILE *f)
 "                          --profile: per node).\n"
 "--model-info MODEL        what the model holds (its classes by number and name,\n"
 "                          --labels FILE to name them) and whether segstream runs it.\n"
+"--list-devices            the webcams (capture) and virtual cameras (output).\n"
+"--list-formats DEV        a device's formats, frame sizes and rates.\n"
 "\n"
 "Ctrl-C (SIGINT) or SIGTERM stops the run and still finalises the output.\n"
 "exit status: 0 success, 1 runtime failure, 2 bad command line, 3 input error\n"
@@ -176,6 +194,12 @@ static void usage(FILE *f)
 }
 
 static volatile sig_atomic_t signals_seen;
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    seg_request_reload(); /* --config: reread it */
+}
 
 static void on_signal(int sig)
 {
@@ -215,7 +239,8 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
-       OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE };
+       OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE, OPT_MIRROR, OPT_CONFIG,
+       OPT_STATS };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -337,6 +362,9 @@ int cli_job_main(int argc, char **argv)
         {"closeup-model", required_argument, NULL, OPT_CLOSEUP_MODEL},
         {"rotate", required_argument, NULL, OPT_ROTATE},
         {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
+        {"mirror", required_argument, NULL, OPT_MIRROR},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"stats", no_argument, NULL, OPT_STATS},
     };
     /* First thing: a signal from here on stops the job cleanly. */
     struct sigaction sa;
@@ -362,6 +390,9 @@ int cli_job_main(int argc, char **argv)
     const char *argv_output = NULL;
     int mode_given = 0, model_given = 0;
     char model_path[PATH_MAX], detector_path[PATH_MAX];
+    /* every --background, for the window's n key */
+    static const char *backgrounds[32];
+    int nbg = 0;
     char err[1024] = "";
     long v;
     int c;
@@ -442,7 +473,24 @@ int cli_job_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case OPT_BACKGROUND: cfg.background = optarg; break;
+        case OPT_BACKGROUND:
+            if (nbg == (int)(sizeof backgrounds / sizeof backgrounds[0])) {
+                fprintf(stderr, "segstream: at most %d --background files\n", nbg);
+                return EXIT_USAGE;
+            }
+            backgrounds[nbg++] = optarg;
+            if (!cfg.background)
+                cfg.background = optarg; /* the first is used first */
+            break;
+        case OPT_MIRROR:
+            if (seg_mirror_parse(optarg, &cfg.mirror_preview, &cfg.mirror_output)) {
+                fprintf(stderr, "segstream: --mirror wants preview, output, both or off, got "
+                        "'%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_CONFIG: cfg.config_file = optarg; break;
+        case OPT_STATS: cfg.stats_overlay = 1; break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
         case OPT_FIT: {
@@ -521,6 +569,8 @@ int cli_job_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.orient = no_autorotate ? (int)IO_ORIENT_NONE : rotate >= 0 ? rotate : (int)IO_ORIENT_AUTO;
+    cfg.backgrounds = backgrounds;
+    cfg.nbackgrounds = nbg;
     if (live && exact) {
         fprintf(stderr, "segstream: --live and --exact exclude each other\n");
         return EXIT_USAGE;
@@ -551,7 +601,17 @@ int cli_job_main(int argc, char **argv)
                 "--mode %s would not use it\n", disp_mode_name(cfg.disp.mode));
         return EXIT_USAGE;
     }
-    if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
+    if (cfg.config_file) {
+        /* Checked now so a bad file is a usage error; the job reads it again
+         * (and on every change) over the command line's settings. */
+        seg_settings base = {.disp = cfg.disp}, got;
+        snprintf(base.background, sizeof base.background, "%s",
+                 cfg.background ? cfg.background : "");
+        if (seg_settings_load(cfg.config_file, &base, &got, err, sizeof err)) {
+            fprintf(stderr, "segstream: %s\n", err);
+            return EXIT_USAGE;
+        }
+    } else if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
         return EXIT_USAGE;
@@ -578,11 +638,23 @@ int cli_job_main(int argc, char **argv)
         cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
                        sizeof err) == 0)
         cfg.detector = detector_path; /* else seg_run names the usual place */
+    if (strncmp(cfg.input, "/dev/video", 10) == 0 && !cfg.input_format) {
+        struct stat sb;
+        if (stat(cfg.input, &sb) != 0) {
+            fprintf(stderr, "segstream: no webcam found at %s (%s); list the video devices "
+                    "with: segstream --list-devices\n", cfg.input, strerror(errno));
+            return EXIT_INPUT;
+        }
+    }
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
         cfg.infer_delay_us = (int)v;
 
+    if (cfg.config_file) {
+        sa.sa_handler = on_hangup;
+        sigaction(SIGHUP, &sa, NULL);
+    }
 
     io_set_log_callback(log_line, NULL, cfg.quiet ? IO_LOG_ERROR : IO_LOG_WARNING);
     if (batch)

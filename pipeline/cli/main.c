@@ -11,6 +11,8 @@ static const struct {
     {"--run-model", cli_run_model_main},
     {"--bench-model", cli_bench_model_main},
     {"--model-info", cli_model_info_main},
+    {"--list-devices", cli_list_devices_main},
+    {"--list-formats", cli_list_formats_main},
 };
 
 int main(int argc, char **argv)
@@ -25,7 +27,7 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < n; k++)
             if (strcmp(argv[i], COMMANDS[k].name) == 0) {
                 fprintf(stderr, "segstream: %s is a command of its own and comes first: "
-                        "segstream %s MODEL ...\n", argv[i], argv[i]);
+                        "segstream %s ...\n", argv[i], argv[i]);
                 return EXIT_USAGE;
             }
     return cli_job_main(argc, argv);
