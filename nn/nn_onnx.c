@@ -2526,6 +2526,26 @@ static int build_reshape(ox *x, const char *op)
     }
     if (r > 4)
         return unsup(x, "a result of rank above 4");
+    if (!onnx_ordered(in)) {
+        /* NHWC-held input: one transpose straight into a row-major output. */
+        oval probe = *o;
+        probe.rank = r;
+        memcpy(probe.dims, od, sizeof(int64_t) * (size_t)r);
+        probe.nchw = r == 4;
+        if (onnx_ordered(&probe)) {
+            if ((st = def_act(x, o, od, r, 1)))
+                return st;
+            nn_node *n;
+            NODE_OR_FAIL(n, new_node(x, NN_OP_TRANSPOSE, o->t));
+            n->tfl_name = "Transpose (layout)";
+            n->n_in = 1;
+            n->in[0] = in->t;
+            eng_shape(in, n->vshape);
+            static const int to_nchw[4] = {0, 3, 1, 2};
+            memcpy(n->perm, to_nchw, sizeof n->perm);
+            return SEG_OK;
+        }
+    }
     int src;
     if ((st = onnx_order_tensor(x, in, &src)))
         return st;
