@@ -278,6 +278,10 @@ typedef struct ox {
     int node_index;
     const char *op;     /* static name of the current op */
     size_t const_bytes; /* constants held while loading */
+    size_t const_elems, const_budget; /* constant elements made so far, and the cap:
+                                         4 per byte of the file plus 1 M, so a small
+                                         file cannot fold (Range, Expand,
+                                         ConstantOfShape) for long */
 } ox;
 
 static uint64_t hash_str(const char *s)
@@ -545,7 +549,8 @@ static const char *attr_s(const ox *x, const char *name, const char *def, char *
     if (!a || a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
         return def;
     size_t n = a->s.len < len - 1 ? a->s.len : len - 1;
-    memcpy(buf, a->s.data, n);
+    if (n) /* an empty string may have no data pointer */
+        memcpy(buf, a->s.data, n);
     buf[n] = '\0';
     return buf;
 }
@@ -563,6 +568,12 @@ static int const_alloc(ox *x, oval *v, int is_int)
         return SEG_ERR_LIMIT;
     }
     size_t bytes = n * (is_int ? sizeof(int64_t) : sizeof(float));
+    if (n > x->const_budget - x->const_elems) {
+        SET_ERR("ONNX model exceeds limits: its constants (initializers and folded values) "
+                "exceed %zu elements, 4 per byte of the file", x->const_budget);
+        return SEG_ERR_LIMIT;
+    }
+    x->const_elems += n;
     if (bytes > NN_MAX_MODEL_BYTES * 2 - x->const_bytes) {
         SET_ERR("ONNX model exceeds limits: more than %zu bytes of constants",
                 NN_MAX_MODEL_BYTES * 2);
@@ -1689,6 +1700,13 @@ static int build_conv(ox *x)
     } else {
         /* OHWI; a grouped conv becomes a dense one with zero blocks. */
         size_t ic = (size_t)C;
+        if ((size_t)M * kk > NN_MAX_TENSOR_ELEMS / ic) {
+            char *err = x->err;
+            size_t errlen = x->errlen;
+            SET_ERR("ONNX model exceeds limits: conv '%.60s' needs more than %zu weights as a "
+                    "dense convolution", o->name, NN_MAX_TENSOR_ELEMS);
+            return SEG_ERR_LIMIT;
+        }
         wd = calloc((size_t)M * kk * ic, sizeof(float));
         if (!wd)
             return oom(x);
@@ -2333,7 +2351,7 @@ static int build_resize(ox *x, int upsample)
         if (!a || a->n_floats != 4)
             return bad(x, "scales must have 4 values");
         for (int d = 0; d < 4; d++)
-            sc[d] = a->floats[d];
+            sc[d] = (double)a->floats[d];
     } else {
         scales = in_val(x, upsample || x->opset < 11 ? 1 : 2);
         sizes = upsample || x->opset < 11 ? NULL : in_val(x, 3);
@@ -2356,7 +2374,7 @@ static int build_resize(ox *x, int upsample)
             if (scales->n != 4)
                 return bad(x, "scales must have 4 values");
             for (int d = 0; d < 4; d++)
-                sc[d] = cval_f(scales, (size_t)d);
+                sc[d] = (double)cval_f(scales, (size_t)d);
         } else {
             return bad(x, "neither scales nor sizes");
         }
@@ -3105,6 +3123,7 @@ int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t
     x.err = err;
     x.errlen = errlen;
     x.opset = model_opset(u.model);
+    x.const_budget = len * 4 + ((size_t)1 << 20);
     if (x.opset < 7 || x.opset > 17) {
         SET_ERR("unsupported: ONNX opset %d (7 to 17 are read)", x.opset);
         st = SEG_ERR_UNSUPPORTED;

@@ -194,6 +194,43 @@ void seg_model_close(seg_model *sm)
     nn_model_free(&sm->nn);
 }
 
+int seg_model_parse_channels(const char *s, int is_std, float v[3])
+{
+    float t[3];
+    int n = 0;
+    const char *p = s;
+    while (p && *p && n < 3) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d) || (is_std && !(d > 0.0)) || fabs(d) > 1e6)
+            return -1;
+        t[n++] = (float)d;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+        else
+            break;
+    }
+    if (!p || *p || (n != 1 && n != 3))
+        return -1;
+    for (int c = 0; c < 3; c++)
+        v[c] = t[n == 3 ? c : 0];
+    return 0;
+}
+
+void seg_model_set_mean_std(seg_model *sm, const float *mean, const float *std,
+                            const char *source)
+{
+    for (int c = 0; c < 3; c++) { /* (x/255 - m)/s == (x - 255m)/(255s) */
+        sm->mean[c] = 255.0f * (mean ? mean[c] : 0.0f);
+        sm->std[c] = 255.0f * (std ? std[c] : 1.0f);
+    }
+    sm->norm_guessed = 0;
+    snprintf(sm->norm_source, sizeof sm->norm_source, "%s", source);
+}
+
 int seg_model_parse_range(const char *s, float *lo, float *hi)
 {
     if (s && strcmp(s, "0,1") == 0) {

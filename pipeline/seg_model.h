@@ -43,6 +43,16 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen);
 void seg_model_close(seg_model *sm);
 
+/** --input-mean / --input-std: "R,G,B" or one value for all three, in units
+ *  of x/255 (ImageNet: mean 0.485,0.456,0.406, std 0.229,0.224,0.225). 0, or
+ *  -1 when malformed, non-finite, or (is_std) not positive. */
+int seg_model_parse_channels(const char *s, int is_std, float v[3]);
+
+/** Normalise (x/255 - mean[c]) / std[c] instead of what seg_model_open()
+ *  chose (mean NULL = 0, std NULL = 1); @p source names it for messages. */
+void seg_model_set_mean_std(seg_model *sm, const float *mean, const float *std,
+                            const char *source);
+
 /** An --input-range value: "0,1" or "-1,1" into [*lo, *hi]; 0, or -1 for
  *  anything else (then *lo and *hi are untouched). */
 int seg_model_parse_range(const char *s, float *lo, float *hi);
