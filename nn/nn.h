@@ -57,6 +57,28 @@ typedef struct nn_shape {
  */
 int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen);
 
+/** Values for some of an ONNX model's inputs, fixed at load time (they become
+ *  constants, so their arithmetic folds away): RobustVideoMatting's
+ *  downsample_ratio, for one. Each takes n values in the input's order, or
+ *  one value for every element. The one input left is the picture. */
+#define NN_MAX_INPUT_VALUES 8
+typedef struct nn_input_value {
+    const char *name;
+    const float *values;
+    size_t n;
+} nn_input_value;
+
+typedef struct nn_load_opts {
+    int n_inputs;
+    nn_input_value inputs[NN_MAX_INPUT_VALUES];
+} nn_load_opts;
+
+/** nn_model_load() with options (NULL = none). Input values are for ONNX
+ *  models; naming an input the model lacks is SEG_ERR_INVALID, with the
+ *  model's input names in the message. */
+int nn_model_load_opts(nn_model **out, const void *buf, size_t len, const nn_load_opts *opts,
+                       char *err, size_t errlen);
+
 /** Read @p path and nn_model_load() it; SEG_ERR_IO when it cannot be read. */
 int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen);
 

@@ -635,6 +635,12 @@ int nn_model_run(nn_model *m)
 
 int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen)
 {
+    return nn_model_load_opts(out, buf, len, NULL, err, errlen);
+}
+
+int nn_model_load_opts(nn_model **out, const void *buf, size_t len, const nn_load_opts *opts,
+                       char *err, size_t errlen)
+{
     const uint16_t probe = 1;
     int st;
     if (!out)
@@ -664,10 +670,15 @@ int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t
         return SEG_ERR_NOMEM;
     }
     atomic_init(m->shared_refs, 1);
-    if (len >= 8 && memcmp((const uint8_t *)buf + 4, "TFL3", 4) == 0)
-        st = nn_tflite_parse(m, buf, len, err, errlen);
-    else if (nn_onnx_probe(buf, len))
-        st = nn_onnx_parse(m, buf, len, err, errlen);
+    if (len >= 8 && memcmp((const uint8_t *)buf + 4, "TFL3", 4) == 0) {
+        if (opts && opts->n_inputs) {
+            SET_ERR("input values (--input) are for ONNX models; this is a TFLite model");
+            st = SEG_ERR_INVALID;
+        } else {
+            st = nn_tflite_parse(m, buf, len, err, errlen);
+        }
+    } else if (nn_onnx_probe(buf, len))
+        st = nn_onnx_parse(m, buf, len, opts, err, errlen);
     else {
         SET_ERR("not a TensorFlow Lite model (no TFL3 identifier) or an ONNX model");
         st = SEG_ERR_BAD_MODEL;

@@ -113,7 +113,8 @@ struct nn_model {
 int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /** Parse an ONNX ModelProto into m's tensors and nodes (nn_onnx.c). */
-int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen);
+int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, const nn_load_opts *opts,
+                  char *err, size_t errlen);
 int nn_onnx_inspect(const void *buf, size_t len, nn_model_info *info, char *err, size_t errlen);
 /** Whether buf looks like an ONNX model (a protobuf starting with ir_version). */
 int nn_onnx_probe(const uint8_t *buf, size_t len);

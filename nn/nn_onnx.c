@@ -278,6 +278,7 @@ typedef struct ox {
     int node_index;
     const char *op;     /* static name of the current op */
     size_t const_bytes; /* constants held while loading */
+    const nn_load_opts *opts; /* input values given by the caller, or NULL */
     size_t const_elems, const_budget; /* constant elements made so far, and the cap:
                                          4 per byte of the file plus 1 M, so a small
                                          file cannot fold (Range, Expand,
@@ -706,7 +707,15 @@ static int load_tensor_proto(ox *x, oval *v, const Onnx__TensorProto *tp)
 }
 
 static float cval_f(const oval *v, size_t k) { return v->is_int ? (float)v->i[k] : v->f[k]; }
-static int64_t cval_i(const oval *v, size_t k) { return v->is_int ? v->i[k] : (int64_t)v->f[k]; }
+static int64_t cval_i(const oval *v, size_t k)
+{
+    if (v->is_int)
+        return v->i[k];
+    float f = v->f[k]; /* saturate: a float out of int64's range is not UB here */
+    if (!(f > -9.0e18f && f < 9.0e18f))
+        return f > 0.0f ? INT64_MAX : f < 0.0f ? INT64_MIN : 0;
+    return (int64_t)f;
+}
 
 /* ==== node inputs and outputs =========================================== */
 
@@ -1144,6 +1153,12 @@ static int slice_params(ox *x, const oval *in, slice_spec *sp)
         int64_t dim = in->dims[ax], step = nst ? steps[k] : 1, s = starts[k], e = ends[k];
         if (step == 0)
             return bad(x, "a step of 0");
+        /* Dims are below 2^28: a larger step takes one element, and the
+         * arithmetic below cannot overflow. */
+        if (step > ((int64_t)1 << 40))
+            step = (int64_t)1 << 40;
+        if (step < -((int64_t)1 << 40))
+            step = -((int64_t)1 << 40);
         if (s < 0)
             s += dim;
         if (e < 0 && e > INT64_MIN / 2)
@@ -1511,8 +1526,10 @@ static int source_node(ox *x, const char *op)
         float fv = 0.0f;
         int64_t iv = 0;
         if (t && t->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR && t->t) {
-            if ((st = load_tensor_proto(x, &val, t->t)))
+            if ((st = load_tensor_proto(x, &val, t->t))) {
+                free_const(x, &val); /* val is not in the value table */
                 return st;
+            }
             if (val.n != 1) {
                 free_const(x, &val);
                 return bad(x, "value must hold one element");
@@ -1777,6 +1794,9 @@ static int build_conv_transpose(ox *x)
     int nop = attr_ints(x, "output_padding", opad, 2), nos = attr_ints(x, "output_shape", oshape, 2);
     if (nop < 0 || nos < 0 || (nop && nop != 2) || (nos && nos != 2))
         return bad(x, "output_padding or output_shape need 2 values");
+    if (nos && (oshape[0] < 1 || oshape[1] < 1 || oshape[0] > NN_MAX_DIM ||
+                oshape[1] > NN_MAX_DIM))
+        return bad(x, "output_shape out of range");
     int64_t out[2], insz[2] = {H, Wd};
     for (int i = 0; i < 2; i++) {
         if (opad[i] < 0 || opad[i] >= (w.s[i] > w.d[i] ? w.s[i] : w.d[i]))
@@ -2976,7 +2996,64 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
         if ((st = load_tensor_proto(x, v, tp)))
             return st;
     }
-    /* The graph's real input: the one input that is not an initializer. */
+    /* Inputs given values by the caller become constants of the declared
+     * shape (a symbolic dim: 1). */
+    int n_opts = x->opts ? x->opts->n_inputs : 0;
+    for (int j = 0; j < n_opts; j++) {
+        const nn_input_value *iv = &x->opts->inputs[j];
+        const Onnx__ValueInfoProto *vi = NULL;
+        for (size_t k = 0; k < g->n_input && !vi; k++)
+            if (g->input[k]->name && iv->name && !strcmp(g->input[k]->name, iv->name) &&
+                find_value(x, iv->name) < 0)
+                vi = g->input[k];
+        if (!vi) {
+            size_t at = (size_t)snprintf(err, errlen, "the model has no input '%.60s'; its "
+                                         "inputs:", iv->name ? iv->name : "");
+            for (size_t k = 0; k < g->n_input && at < errlen; k++)
+                if (g->input[k]->name && find_value(x, g->input[k]->name) < 0)
+                    at += (size_t)snprintf(err + at, errlen - at, " '%.40s'", g->input[k]->name);
+            return SEG_ERR_INVALID;
+        }
+        oval *v = &x->v[add_value(x, vi->name, (int)cap)];
+        int et = 0;
+        int rank = vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+                   vi->type->tensor_type && !vi->type->tensor_type->shape ? 0
+                 : value_info_dims(vi, v->dims, &et);
+        if (rank < 0) {
+            /* symbolic dims past the first: read as 1 for a value input */
+            const Onnx__TensorShapeProto *sh = vi->type && vi->type->tensor_type
+                                               ? vi->type->tensor_type->shape : NULL;
+            if (!sh || sh->n_dim > ONNX_MAX_RANK) {
+                SET_ERR("unsupported: input '%.60s' has no usable shape", vi->name);
+                return SEG_ERR_UNSUPPORTED;
+            }
+            rank = (int)sh->n_dim;
+            for (int d = 0; d < rank; d++)
+                v->dims[d] = sh->dim[d]->value_case ==
+                             ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                             sh->dim[d]->dim_value > 0 ? sh->dim[d]->dim_value : 1;
+        }
+        if (vi->type && vi->type->tensor_type)
+            et = vi->type->tensor_type->elem_type;
+        v->rank = rank;
+        int is_int = !(et == DT_FLOAT || et == DT_DOUBLE || et == DT_FLOAT16);
+        if ((st = const_alloc(x, v, is_int)))
+            return st;
+        if (iv->n != 1 && iv->n != v->n) {
+            SET_ERR("input '%.60s' takes %zu values (or one for all), %zu given", vi->name, v->n,
+                    iv->n);
+            return SEG_ERR_INVALID;
+        }
+        for (size_t k = 0; k < v->n; k++) {
+            float f = iv->values[iv->n == 1 ? 0 : k];
+            if (is_int)
+                v->i[k] = f > -9.0e18f && f < 9.0e18f ? (int64_t)llroundf(f) : 0;
+            else
+                v->f[k] = f;
+        }
+    }
+    /* The graph's real input: the one input that is neither an initializer
+     * nor given a value. */
     int in_idx = -1, n_real = 0;
     for (size_t k = 0; k < g->n_input; k++) {
         if (!g->input[k]->name)
@@ -2988,7 +3065,12 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
             in_idx = (int)k;
     }
     if (n_real != 1) {
-        SET_ERR("unsupported: the model has %d inputs (segstream feeds one picture)", n_real);
+        size_t at = (size_t)snprintf(err, errlen, "unsupported: the model has %d inputs left "
+                                     "(segstream feeds one picture; give the others values with "
+                                     "--input NAME=VALUE):", n_real);
+        for (size_t k = 0; k < g->n_input && at < errlen; k++)
+            if (g->input[k]->name && find_value(x, g->input[k]->name) < 0)
+                at += (size_t)snprintf(err + at, errlen - at, " '%.40s'", g->input[k]->name);
         return SEG_ERR_UNSUPPORTED;
     }
     const Onnx__ValueInfoProto *vi = g->input[in_idx];
@@ -3111,7 +3193,8 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
     return pack_constants(x);
 }
 
-int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen)
+int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, const nn_load_opts *opts,
+                  char *err, size_t errlen)
 {
     unpacked u;
     int st = onnx_unpack(&u, buf, len, err, errlen);
@@ -3122,6 +3205,7 @@ int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t
     x.m = m;
     x.err = err;
     x.errlen = errlen;
+    x.opts = opts;
     x.opset = model_opset(u.model);
     x.const_budget = len * 4 + ((size_t)1 << 20);
     if (x.opset < 7 || x.opset > 17) {

@@ -98,17 +98,67 @@ static int parse_classes(seg_model *sm, const char *list, char *err, size_t errl
     return SEG_OK;
 }
 
+int seg_model_parse_input_value(const char *arg, char *name, size_t name_size, float *v,
+                                size_t *n)
+{
+    const char *eq = arg ? strchr(arg, '=') : NULL;
+    if (!eq || eq == arg || (size_t)(eq - arg) >= name_size)
+        return -1;
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    *n = 0;
+    const char *p = eq + 1;
+    for (;;) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d) || fabs(d) > 1e30 || *n == SEG_MAX_INPUT_FLOATS)
+            return -1;
+        v[(*n)++] = (float)d;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen)
 {
+    return seg_model_open_ex(sm, path, range_override, labels_path, classes, NULL, 0, err,
+                             errlen);
+}
+
+int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
+                      const char *labels_path, const char *classes,
+                      const char *const *input_values, int n_values, char *err, size_t errlen)
+{
     memset(sm, 0, sizeof *sm);
+    nn_load_opts opts;
+    char names[NN_MAX_INPUT_VALUES][64];
+    float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
+    memset(&opts, 0, sizeof opts);
+    if (n_values > NN_MAX_INPUT_VALUES) {
+        SET_ERR("at most %d --input values", NN_MAX_INPUT_VALUES);
+        return SEG_ERR_INVALID;
+    }
+    for (int k = 0; k < n_values; k++) {
+        nn_input_value *iv = &opts.inputs[opts.n_inputs++];
+        if (seg_model_parse_input_value(input_values[k], names[k], sizeof names[k], vals[k],
+                                        &iv->n)) {
+            SET_ERR("--input wants NAME=VALUE[,VALUE...], got '%s'", input_values[k]);
+            return SEG_ERR_INVALID;
+        }
+        iv->name = names[k];
+        iv->values = vals[k];
+    }
     uint8_t *buf;
     size_t len;
     int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
     if (st)
         return st;
     char inner[512];
-    st = nn_model_load(&sm->nn, buf, len, inner, sizeof inner);
+    st = nn_model_load_opts(&sm->nn, buf, len, &opts, inner, sizeof inner);
     if (st) {
         SET_ERR("model '%s': %s", path, inner);
         free(buf);

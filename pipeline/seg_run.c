@@ -108,8 +108,9 @@ static int open_models(run *r)
     const seg_config *cfg = r->cfg;
     char msg[512];
     int st;
-    if ((st = seg_model_open(&r->model, cfg->model, cfg->input_range, cfg->labels,
-                             cfg->classes, msg, sizeof msg)))
+    if ((st = seg_model_open_ex(&r->model, cfg->model, cfg->input_range, cfg->labels,
+                                cfg->classes, cfg->input_values, cfg->n_input_values, msg,
+                                sizeof msg)))
         return step_failed(r, st, SEG_WHERE_MODEL, msg);
     if (cfg->input_mean || cfg->input_std) {
         float mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};

@@ -359,6 +359,51 @@ static void test_onnx_unsupported_op_is_named(void **state)
     assert_true(log_contains("unsupported op 'GridSample' (node 1 'GridSample_1')"));
 }
 
+/* --input NAME=V: a value for a second input (RobustVideoMatting's
+ * downsample_ratio), in --run-model and in a job. */
+static void test_onnx_input_values(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "src", 4, (const int64_t[]){1, 3, 4, 5});
+    ob_input(b, "ratio", 1, (const int64_t[]){1});
+    ob_init(b, "ones", 1, (const int64_t[]){2}, (const float[]){1.0f, 1.0f});
+    ob_attr_i(b, ob_node(b, "Concat", "ones,ratio,ratio", "scales"), "axis", 0);
+    ob_attr_s(b, ob_node(b, "Resize", "src,,scales", "y"), "mode", "linear");
+    ob_output(b, "y", 1);
+    size_t len;
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    char model[300], in[300], out[300], args[1400];
+    snprintf(model, sizeof model, "%s/ratio.onnx", dir);
+    write_bytes(model, buf, len);
+    free(buf);
+    float x[60];
+    for (int i = 0; i < 60; i++)
+        x[i] = (float)i / 60.0f;
+    snprintf(in, sizeof in, "%s/ratio.in.f32", dir);
+    write_bytes(in, x, sizeof x);
+    snprintf(out, sizeof out, "%s/ratio.out.f32", dir);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratio=2", model, in, out);
+    assert_int_equal(seg(args), 0);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_size, 3 * 8 * 10 * 4);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y", model, in, out);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--input NAME=VALUE"));
+    assert_true(log_contains("'ratio'"));
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratoi=2", model, in, out);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("no input 'ratoi'"));
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratio=", model, in, out);
+    assert_int_equal(seg(args), 2);
+    /* A job: the picture goes to the input left. */
+    snprintf(args, sizeof args, "lavfi:testsrc2=size=64x48:rate=5 -n 2 -m %s --input ratio=3 "
+             "-o %s/ratio.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 0);
+}
+
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
  * its first output is the mask. */
 static void test_onnx_u2netp_video_job(void **state)
@@ -1033,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_onnx_run_model_and_info),
         cmocka_unit_test(test_onnx_unsupported_op_is_named),
         cmocka_unit_test(test_onnx_u2netp_video_job),
+        cmocka_unit_test(test_onnx_input_values),
         cmocka_unit_test(test_input_mean_std),
         cmocka_unit_test(test_sigint_leaves_a_playable_file),
         cmocka_unit_test(test_bench_prints_stages_and_json),

@@ -272,6 +272,70 @@ static void test_inspect_lists_ops_and_io(void **state)
     free(buf);
 }
 
+/* ---- values for other inputs (--input) ---------------------------------- */
+
+/* RobustVideoMatting's pattern: a float input (downsample_ratio) turned
+ * into Resize scales by shape arithmetic; given a value at load time it
+ * folds away, leaving the picture as the one input. */
+static onnx_builder *ratio_model(void)
+{
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "src", 4, (const int64_t[]){1, 3, 4, 5});
+    ob_input(b, "ratio", 1, (const int64_t[]){1});
+    ob_init(b, "ones", 1, (const int64_t[]){2}, (const float[]){1.0f, 1.0f});
+    ob_attr_i(b, ob_node(b, "Concat", "ones,ratio,ratio", "scales"), "axis", 0);
+    Onnx__NodeProto *n = ob_node(b, "Resize", "src,,scales", "y");
+    ob_attr_s(b, n, "mode", "nearest");
+    ob_attr_s(b, n, "coordinate_transformation_mode", "asymmetric");
+    ob_attr_s(b, n, "nearest_mode", "floor");
+    ob_output(b, "y", 1);
+    return b;
+}
+
+static void test_input_values_fold(void **state)
+{
+    (void)state;
+    onnx_builder *b = ratio_model();
+    size_t len;
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    char err[512];
+    nn_model *m = NULL;
+    /* Without a value: two inputs, both named. */
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "'src' 'ratio'"));
+    /* A name the model lacks lists the inputs. */
+    nn_load_opts o = {1, {{"downsample_ratio", (const float[]){2.0f}, 1}}};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_INVALID);
+    assert_non_null(strstr(err, "no input 'downsample_ratio'; its inputs: 'src' 'ratio'"));
+    /* The wrong number of values. */
+    o.inputs[0] = (nn_input_value){"ratio", (const float[]){2.0f, 3.0f}, 2};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_INVALID);
+    /* ratio = 2: the Resize doubles src, and only the Resize runs. */
+    o.inputs[0] = (nn_input_value){"ratio", (const float[]){2.0f}, 1};
+    if (nn_model_load_opts(&m, buf, len, &o, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(nn_model_node_count(m), 1);
+    nn_shape s = nn_model_input_shape(m), os = nn_model_output_shape(m);
+    assert_int_equal(s.h, 4);
+    assert_int_equal(s.w, 5);
+    assert_int_equal(os.h, 8);
+    assert_int_equal(os.w, 10);
+    float x[60];
+    for (int i = 0; i < 60; i++)
+        x[i] = (float)i;
+    size_t n;
+    float *y = run_file_layout(m, x, 0, &n);
+    assert_int_equal(n, 3 * 8 * 10);
+    for (int c = 0; c < 3; c++)
+        for (int r = 0; r < 8; r++)
+            for (int q = 0; q < 10; q++)
+                assert_float_equal(y[(c * 8 + r) * 10 + q], x[(c * 4 + r / 2) * 5 + q / 2], 0.0f);
+    free(y);
+    nn_model_free(&m);
+    free(buf);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 static int load_builder(onnx_builder *b, char *err, size_t errlen)
@@ -378,7 +442,8 @@ static void test_limits_checked_before_allocating(void **state)
     ob_node(b, "Add", "x,z", "y");
     ob_output(b, "y", 1);
     assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err, "2 inputs"));
+    assert_non_null(strstr(err, "2 inputs left"));
+    assert_non_null(strstr(err, "'z'"));
     ob_free(&b);
     b = ob_new(21);
     ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
@@ -556,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_shape_arithmetic_folds),
         cmocka_unit_test(test_clone_runs_like_the_original),
         cmocka_unit_test(test_inspect_lists_ops_and_io),
+        cmocka_unit_test(test_input_values_fold),
         cmocka_unit_test(test_unsupported_op_names_op_and_node),
         cmocka_unit_test(test_external_data_refused),
         cmocka_unit_test(test_limits_checked_before_allocating),

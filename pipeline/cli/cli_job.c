@@ -21,6 +21,7 @@ static void usage(FILE *f)
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME]\n"
+"                 [--input NAME=V[,V...]]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 "       segstream --model-info MODEL\n"
 "\n"
@@ -71,6 +72,9 @@ static void usage(FILE *f)
 "                          is the mask\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
+"      --input NAME=V[,V...]\n"
+"                          a value for another input of an ONNX model, fixed at\n"
+"                          load time (RobustVideoMatting: downsample_ratio=0.25)\n"
 "      --input-mean M, --input-std S\n"
 "                          per-channel normalisation (x/255 - M) / S, M and S as\n"
 "                          R,G,B or one value (ImageNet: 0.485,0.456,0.406 and\n"
@@ -181,7 +185,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
@@ -276,6 +280,7 @@ int cli_job_main(int argc, char **argv)
         {"exact", no_argument, NULL, OPT_EXACT},
         {"input-range", required_argument, NULL, OPT_RANGE},
         {"input-mean", required_argument, NULL, OPT_MEAN},
+        {"input", required_argument, NULL, OPT_INPUT_VALUE},
         {"input-std", required_argument, NULL, OPT_STD},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"classes", required_argument, NULL, OPT_CLASSES},
@@ -362,6 +367,22 @@ int cli_job_main(int argc, char **argv)
             }
             cfg.input_range = optarg;
             break;
+        case OPT_INPUT_VALUE: {
+            char name[64];
+            float vals[SEG_MAX_INPUT_FLOATS];
+            size_t nv;
+            if (seg_model_parse_input_value(optarg, name, sizeof name, vals, &nv)) {
+                fprintf(stderr, "segstream: --input wants NAME=VALUE[,VALUE...] (at most %d "
+                        "values), got '%s'\n", SEG_MAX_INPUT_FLOATS, optarg);
+                return EXIT_USAGE;
+            }
+            if (cfg.n_input_values == (int)(sizeof cfg.input_values / sizeof cfg.input_values[0])) {
+                fprintf(stderr, "segstream: at most %d --input values\n", cfg.n_input_values);
+                return EXIT_USAGE;
+            }
+            cfg.input_values[cfg.n_input_values++] = optarg;
+            break;
+        }
         case OPT_MEAN:
         case OPT_STD: {
             float chans[3];

@@ -11,8 +11,10 @@
 #include "nn.h"
 #include "seg.h"
 #include "seg_file.h"
+#include "seg_model.h"
 
-#define USAGE "usage: segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME]\n"
+#define USAGE "usage: segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME] " \
+              "[--input NAME=V[,V...]]\n"
 
 /* [N][H][W][C] <-> [N][C][H][W] (to_nchw picks the direction). */
 static void swap_layout(const float *src, float *dst, nn_shape s, int to_nchw)
@@ -57,11 +59,16 @@ int cli_run_model_main(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"overwrite", no_argument, NULL, 'y'},
         {"output", required_argument, NULL, 'o'},
+        {"input", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     static const cli_number numbers[] = {{'t', "threads", 0, 256}, {0, NULL, 0, 0}};
     int c, rc, threads = 0, overwrite = 0;
     const char *out_name = NULL;
+    nn_load_opts lo;
+    char names[NN_MAX_INPUT_VALUES][64];
+    float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
+    memset(&lo, 0, sizeof lo);
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:y", opts, NULL)) != -1) {
@@ -74,6 +81,21 @@ int cli_run_model_main(int argc, char **argv)
             break;
         case 'y': overwrite = 1; break;
         case 'o': out_name = optarg; break;
+        case 'i': {
+            nn_input_value *iv = &lo.inputs[lo.n_inputs];
+            if (lo.n_inputs == NN_MAX_INPUT_VALUES ||
+                seg_model_parse_input_value(optarg, names[lo.n_inputs], sizeof names[0],
+                                            vals[lo.n_inputs], &iv->n)) {
+                fprintf(stderr, "segstream: --input wants NAME=VALUE[,VALUE...] (at most %d "
+                        "inputs of %d values), got '%s'\n", NN_MAX_INPUT_VALUES,
+                        SEG_MAX_INPUT_FLOATS, optarg);
+                return EXIT_USAGE;
+            }
+            iv->name = names[lo.n_inputs];
+            iv->values = vals[lo.n_inputs];
+            lo.n_inputs++;
+            break;
+        }
         default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
     }
@@ -87,9 +109,22 @@ int cli_run_model_main(int argc, char **argv)
     nn_model *m = NULL;
     uint8_t *in = NULL;
     size_t len;
-    if (nn_model_load_file(&m, model_path, err, sizeof err)) {
-        fprintf(stderr, "segstream: %s\n", err);
-        return EXIT_MODEL;
+    {
+        uint8_t *mbuf = NULL;
+        size_t mlen;
+        int lst = seg_file_read(model_path, "model", NN_MAX_MODEL_BYTES, &mbuf, &mlen, err,
+                                sizeof err);
+        if (!lst) {
+            char inner[512];
+            lst = nn_model_load_opts(&m, mbuf, mlen, &lo, inner, sizeof inner);
+            if (lst)
+                snprintf(err, sizeof err, "model '%s': %s", model_path, inner);
+            free(mbuf);
+        }
+        if (lst) {
+            fprintf(stderr, "segstream: %s\n", err);
+            return lst == SEG_ERR_INVALID ? EXIT_USAGE : EXIT_MODEL;
+        }
     }
     nn_model_set_threads(m, threads);
     int k_out = 0;
