@@ -1,4 +1,5 @@
-/* nn.h - segstream's inference engine: load a float TFLite model, run it.
+/* nn.h - segstream's inference engine: load a float TFLite or ONNX model,
+ * run it.
  *
  * The engine reads a .tflite flatbuffer from memory with every offset checked,
  * builds a graph once (constant fp16 weights folded to float32, activations
@@ -55,6 +56,28 @@ typedef struct nn_shape {
  *         SEG_ERR_NOMEM.
  */
 int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen);
+
+/** Values for some of an ONNX model's inputs, fixed at load time (they become
+ *  constants, so their arithmetic folds away): RobustVideoMatting's
+ *  downsample_ratio, for one. Each takes n values in the input's order, or
+ *  one value for every element. The one input left is the picture. */
+#define NN_MAX_INPUT_VALUES 8
+typedef struct nn_input_value {
+    const char *name;
+    const float *values;
+    size_t n;
+} nn_input_value;
+
+typedef struct nn_load_opts {
+    int n_inputs;
+    nn_input_value inputs[NN_MAX_INPUT_VALUES];
+} nn_load_opts;
+
+/** nn_model_load() with options (NULL = none). Input values are for ONNX
+ *  models; naming an input the model lacks is SEG_ERR_INVALID, with the
+ *  model's input names in the message. */
+int nn_model_load_opts(nn_model **out, const void *buf, size_t len, const nn_load_opts *opts,
+                       char *err, size_t errlen);
 
 /** Read @p path and nn_model_load() it; SEG_ERR_IO when it cannot be read. */
 int nn_model_load_file(nn_model **out, const char *path, char *err, size_t errlen);
@@ -163,10 +186,27 @@ typedef struct nn_model_info {
     char description[128];
     int has_norm;                     /**< metadata NormalizationOptions */
     float norm_mean[3], norm_std[3];
+    /* ONNX models only (is_onnx): the default domain's opset, and the first
+     * input and every output as "name [dims]" in the file's own layout. */
+    int is_onnx;
+    int opset;
+    char input_desc[96];
+    char output_desc[NN_MAX_OUTPUTS][96];
 } nn_model_info;
 
-/** Fill @p info from a .tflite buffer; SEG_ERR_BAD_MODEL if it cannot be read. */
+/** Fill @p info from a .tflite or .onnx buffer; SEG_ERR_BAD_MODEL if it cannot be read. */
 int nn_model_inspect(const void *buf, size_t len, nn_model_info *info, char *err, size_t errlen);
+
+/** ONNX models: whether the file's layout of the input / output k is NCHW
+ *  (the engine holds rank-4 ONNX tensors as NHWC: nn_model_input() and the
+ *  outputs are NHWC, nn_model_input_shape() {1,H,W,C}). 0 for TFLite, for
+ *  tf2onnx's NHWC inputs and for tensors whose two orders coincide (one
+ *  channel, or 1x1). --run-model uses this to read and write the file's
+ *  own layout. */
+int nn_model_input_nchw(const nn_model *m);
+int nn_model_output_nchw(const nn_model *m, int k);
+/** The ONNX opset the model was read with; 0 for TFLite. */
+int nn_model_onnx_opset(const nn_model *m);
 
 /** Model description string from the file (may be ""). */
 const char *nn_model_description(const nn_model *m);

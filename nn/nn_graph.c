@@ -20,7 +20,7 @@
 static const char *const OP_NAMES[] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
-    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE",
+    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "TRANSPOSE",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -565,6 +565,9 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
         nn_depth_to_space(x->data, x->shape[1], x->shape[2], x->shape[3], n->block, y->data, ith,
                           nth);
         break;
+    case NN_OP_TRANSPOSE:
+        nn_transpose4(x->data, n->vshape, n->perm, y->data, ith, nth);
+        break;
     case NN_OP_COPY: {
         long lo, hi;
         nn_split((long)y->elems, ith, nth, 64, &lo, &hi);
@@ -632,6 +635,12 @@ int nn_model_run(nn_model *m)
 
 int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t errlen)
 {
+    return nn_model_load_opts(out, buf, len, NULL, err, errlen);
+}
+
+int nn_model_load_opts(nn_model **out, const void *buf, size_t len, const nn_load_opts *opts,
+                       char *err, size_t errlen)
+{
     const uint16_t probe = 1;
     int st;
     if (!out)
@@ -661,7 +670,20 @@ int nn_model_load(nn_model **out, const void *buf, size_t len, char *err, size_t
         return SEG_ERR_NOMEM;
     }
     atomic_init(m->shared_refs, 1);
-    if ((st = nn_tflite_parse(m, buf, len, err, errlen)))
+    if (len >= 8 && memcmp((const uint8_t *)buf + 4, "TFL3", 4) == 0) {
+        if (opts && opts->n_inputs) {
+            SET_ERR("input values (--input) are for ONNX models; this is a TFLite model");
+            st = SEG_ERR_INVALID;
+        } else {
+            st = nn_tflite_parse(m, buf, len, err, errlen);
+        }
+    } else if (nn_onnx_probe(buf, len))
+        st = nn_onnx_parse(m, buf, len, opts, err, errlen);
+    else {
+        SET_ERR("not a TensorFlow Lite model (no TFL3 identifier) or an ONNX model");
+        st = SEG_ERR_BAD_MODEL;
+    }
+    if (st)
         goto fail;
     if ((st = nn_graph_prepare(m, err, errlen)))
         goto fail;
@@ -862,6 +884,15 @@ int nn_model_output_squash(const nn_model *m)
     }
     return 0;
 }
+
+int nn_model_input_nchw(const nn_model *m) { return m->tensors[m->input].nchw; }
+
+int nn_model_output_nchw(const nn_model *m, int k)
+{
+    return (k >= 0 && k < m->n_outputs) ? m->tensors[m->outputs[k]].nchw : 0;
+}
+
+int nn_model_onnx_opset(const nn_model *m) { return m->onnx_opset; }
 
 int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3])
 {

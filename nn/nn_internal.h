@@ -30,6 +30,7 @@ typedef enum nn_op {
     NN_OP_PAD,              /* PAD and PADV2 */
     NN_OP_RESIZE_NEAREST,
     NN_OP_DEPTH_TO_SPACE,
+    NN_OP_TRANSPOSE,        /* ONNX layout changes: a 4-D permutation */
     NN_OP_COUNT
 } nn_op;
 
@@ -43,6 +44,7 @@ typedef struct nn_tensor {
     float *data;         /**< constant data, or the arena slot (set at plan) */
     int is_const;        /**< has data from the file (weights, folded) */
     int is_output;       /**< one of the graph's outputs: kept whole to the end */
+    int nchw;            /**< ONNX rank-4 tensor: the file's [N,C,H,W] held as NHWC */
     int first_def;       /**< node that writes it; -1 = graph input/const */
     int last_use;        /**< last node reading it; INT_MAX for graph outputs */
     size_t arena_offset; /**< byte offset in the activation arena */
@@ -68,6 +70,8 @@ typedef struct nn_node {
     float beta;                  /**< SOFTMAX */
     int pads[4][2];              /**< PAD: before/after per padded axis */
     float pad_value;             /**< PADV2's constant (0 for PAD) */
+    int perm[4];                 /**< TRANSPOSE: out dim d is in dim perm[d] ... */
+    int vshape[4];               /**< ... of the input seen as this shape */
     int res;                     /**< residual tensor added after act (fused ADD), or -1 */
     nn_act act2;                 /**< activation after the residual add */
     float *packed;               /**< kernel-specific packed weights (shared by
@@ -102,10 +106,18 @@ struct nn_model {
     int profiling;
     const atomic_int *cancel;    /**< non-zero: stop between nodes */
     char description[128];
+    int onnx_opset;              /**< ONNX models: the default domain's opset; 0 = TFLite */
 };
 
 /** Parse the flatbuffer into m's tensors and nodes (nn_tflite.c). */
 int nn_tflite_parse(nn_model *m, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+/** Parse an ONNX ModelProto into m's tensors and nodes (nn_onnx.c). */
+int nn_onnx_parse(nn_model *m, const uint8_t *buf, size_t len, const nn_load_opts *opts,
+                  char *err, size_t errlen);
+int nn_onnx_inspect(const void *buf, size_t len, nn_model_info *info, char *err, size_t errlen);
+/** Whether buf looks like an ONNX model (a protobuf starting with ir_version). */
+int nn_onnx_probe(const uint8_t *buf, size_t len);
 
 /** Fuse, plan the arena and pack weights (nn_graph.c). */
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen);

@@ -979,3 +979,34 @@ int nn_sparse_positions(const nn_sparsity *sp, size_t n_values, size_t *pos, con
     }
     return 0;
 }
+
+void nn_transpose4(const float *in, const int shape[4], const int perm[4], float *out, int ith,
+                   int nth)
+{
+    size_t istr[4];
+    istr[3] = 1;
+    for (int d = 2; d >= 0; d--)
+        istr[d] = istr[d + 1] * (size_t)shape[d + 1];
+    int os[4];
+    size_t st[4];
+    for (int d = 0; d < 4; d++) {
+        os[d] = shape[perm[d]];
+        st[d] = istr[perm[d]];
+    }
+    long rows = (long)os[0] * os[1], lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        long i0 = r / os[1], i1 = r % os[1];
+        const float *src = in + (size_t)i0 * st[0] + (size_t)i1 * st[1];
+        float *dst = out + (size_t)r * os[2] * os[3];
+        if (st[3] == 1) {
+            for (int i2 = 0; i2 < os[2]; i2++)
+                memcpy(dst + (size_t)i2 * os[3], src + (size_t)i2 * st[2],
+                       (size_t)os[3] * sizeof(float));
+        } else {
+            for (int i2 = 0; i2 < os[2]; i2++)
+                for (int i3 = 0; i3 < os[3]; i3++)
+                    dst[(size_t)i2 * os[3] + i3] = src[(size_t)i2 * st[2] + (size_t)i3 * st[3]];
+        }
+    }
+}

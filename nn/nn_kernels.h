@@ -279,6 +279,12 @@ void nn_maxpool(const float *in, int ih, int iw, int c, float *out, int oh, int 
 /** DEPTH_TO_SPACE, split by output rows. */
 void nn_depth_to_space(const float *in, int ih, int iw, int ic, int block, float *out, int ith,
                        int nth);
+/** 4-D permutation: in is [s0][s1][s2][s3] (dense), out[i0][i1][i2][i3] with
+ *  out dim d of extent shape[perm[d]] = in at index i_d on dim perm[d].
+ *  Example (NHWC -> NCHW): shape {1,H,W,C}, perm {0,3,1,2} -> out {1,C,H,W}.
+ *  Split by the output's two outer dims. */
+void nn_transpose4(const float *in, const int shape[4], const int perm[4], float *out, int ith,
+                   int nth);
 /** Activation of n values from src to dst (may be the same), this thread's share. */
 void nn_activation(nn_act act, const float *src, float *dst, size_t n, int ith, int nth);
 

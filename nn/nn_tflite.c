@@ -1629,6 +1629,9 @@ int nn_model_inspect(const void *vbuf, size_t len, nn_model_info *info, char *er
     const uint8_t *buf = vbuf;
     memset(info, 0, sizeof *info);
     info->input_type = info->output_type = "?";
+    if (buf && len <= NN_MAX_MODEL_BYTES && !(len >= 8 && memcmp(buf + 4, "TFL3", 4) == 0) &&
+        nn_onnx_probe(buf, len))
+        return nn_onnx_inspect(buf, len, info, err, errlen);
     if (!buf || len < 8 || len > NN_MAX_MODEL_BYTES || memcmp(buf + 4, "TFL3", 4) != 0) {
         SET_ERR("not a TensorFlow Lite model (no TFL3 identifier)");
         return SEG_ERR_BAD_MODEL;

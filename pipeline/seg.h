@@ -128,6 +128,12 @@ typedef struct seg_config {
     int64_t max_frames;       /**< stop after this many output frames (0 = all) */
     const char *input_range;  /**< "0,1" or "-1,1": overrides the model's normalisation;
                                    NULL = its metadata, a known model's, else 0,1 */
+    const char *input_values[8]; /**< --input "NAME=V[,V...]": values for other inputs
+                                      of an ONNX model (fixed at load time) */
+    int n_input_values;
+    const char *input_mean;   /**< "R,G,B" (or one value) in units of x/255: the model
+                                   gets (x/255 - mean)/std; overrides the rest */
+    const char *input_std;    /**< likewise; NULL = 1 (with input_mean) */
     const char *labels;       /**< class names, one per line; NULL = VOC for 21 classes */
     const char *classes;      /**< foreground classes of a multi-class model, "person,dog"
                                    or numbers; NULL = person (VOC), else all but 0 */

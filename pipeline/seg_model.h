@@ -41,7 +41,30 @@ typedef struct seg_model {
  */
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen);
+
+/** seg_model_open() with values for some of an ONNX model's inputs:
+ *  @p input_values holds @p n "NAME=V[,V...]" strings (--input). */
+#define SEG_MAX_INPUT_FLOATS 64
+int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
+                      const char *labels_path, const char *classes,
+                      const char *const *input_values, int n, char *err, size_t errlen);
+
+/** One --input value "NAME=V[,V...]": the name into @p name (size
+ *  @p name_size), up to SEG_MAX_INPUT_FLOATS numbers into @p v, their count
+ *  into *n. 0, or -1 when malformed. */
+int seg_model_parse_input_value(const char *arg, char *name, size_t name_size, float *v,
+                                size_t *n);
 void seg_model_close(seg_model *sm);
+
+/** --input-mean / --input-std: "R,G,B" or one value for all three, in units
+ *  of x/255 (ImageNet: mean 0.485,0.456,0.406, std 0.229,0.224,0.225). 0, or
+ *  -1 when malformed, non-finite, or (is_std) not positive. */
+int seg_model_parse_channels(const char *s, int is_std, float v[3]);
+
+/** Normalise (x/255 - mean[c]) / std[c] instead of what seg_model_open()
+ *  chose (mean NULL = 0, std NULL = 1); @p source names it for messages. */
+void seg_model_set_mean_std(seg_model *sm, const float *mean, const float *std,
+                            const char *source);
 
 /** An --input-range value: "0,1" or "-1,1" into [*lo, *hi]; 0, or -1 for
  *  anything else (then *lo and *hi are untouched). */

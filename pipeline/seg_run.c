@@ -190,9 +190,23 @@ static int open_models(run *r)
     const seg_config *cfg = r->cfg;
     char msg[512];
     int st;
-    if ((st = seg_model_open(&r->model, cfg->model, cfg->input_range, cfg->labels,
-                             cfg->classes, msg, sizeof msg)))
+    if ((st = seg_model_open_ex(&r->model, cfg->model, cfg->input_range, cfg->labels,
+                                cfg->classes, cfg->input_values, cfg->n_input_values, msg,
+                                sizeof msg)))
         return step_failed(r, st, SEG_WHERE_MODEL, msg);
+    if (cfg->input_mean || cfg->input_std) {
+        float mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
+        char src[96];
+        if ((cfg->input_mean && seg_model_parse_channels(cfg->input_mean, 0, mean)) ||
+            (cfg->input_std && seg_model_parse_channels(cfg->input_std, 1, sd))) {
+            snprintf(msg, sizeof msg, "--input-mean/--input-std want R,G,B or one value "
+                     "(std > 0)");
+            return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_MODEL, msg);
+        }
+        snprintf(src, sizeof src, "--input-mean %.30s --input-std %.30s",
+                 cfg->input_mean ? cfg->input_mean : "0", cfg->input_std ? cfg->input_std : "1");
+        seg_model_set_mean_std(&r->model, mean, sd, src);
+    }
     const seg_model *sm = &r->model;
     job->model = sm;
     job->in_shape = sm->in;

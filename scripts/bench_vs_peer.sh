@@ -7,6 +7,10 @@
 #   The peer command must print lines "... threads=T ... median=X ..." (ms),
 #   e.g. the XNNPACK runner from the shared peers folder:
 #   scripts/bench_vs_peer.sh models/selfie_segmentation.tflite 5 -- ~/xnnpeer/xnn_peer models/selfie_segmentation.tflite -n 100
+#   ONNX Runtime (scripts/onnxruntime_peer.js), fewer runs for a slow model:
+#   RUNS=10 NODE_PATH=ORT_DIR/node_modules scripts/bench_vs_peer.sh models/u2netp.onnx 5 -- \
+#     node scripts/onnxruntime_peer.js models/u2netp.onnx 10
+# RUNS: segstream's runs per measurement (default 100).
 # Prints one line per round and thread count, then the median ratio
 # (ours / peer; below 1 means segstream is faster).
 set -euo pipefail
@@ -25,7 +29,7 @@ declare -A ratios
 for ((r = 1; r <= rounds; r++)); do
   peer_out=$("$@")
   for t in 1 2; do
-    ours=$("$seg" --bench-model "$model" --threads "$t" --runs 100 | median)
+    ours=$("$seg" --bench-model "$model" --threads "$t" --runs "${RUNS:-100}" | median)
     theirs=$(grep "threads=$t " <<<"$peer_out" | median)
     ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.3f", a / b }')
     ratios[$t]+="$ratio "

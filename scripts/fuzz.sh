@@ -3,7 +3,7 @@
 # CPU priority, and print what each did.
 #
 # Usage: scripts/fuzz.sh [-t SECONDS] [-k] [NAME...]
-#   NAME        model_load, model_run, decode (default: all three, in turn)
+#   NAME        model_load, model_run, decode, onnx_load (default: all four, in turn)
 #   -t SECONDS  fuzzing time per harness (default 60)
 #   -k          keep going after a harness finds something (default: stop)
 #
@@ -30,7 +30,7 @@ while getopts "t:kh" opt; do
 done
 shift $((OPTIND - 1))
 names=("$@")
-((${#names[@]})) || names=(model_load model_run decode)
+((${#names[@]})) || names=(model_load model_run decode onnx_load)
 [[ $secs =~ ^[0-9]+$ ]] || { echo "fuzz: -t wants seconds, got '$secs'" >&2; exit 2; }
 
 root=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +42,8 @@ seeds_for() {
   case $1 in
     model_load | model_run) echo tests/fuzz/corpus/model tests/fuzz/corpus/regress_model ;;
     decode) echo tests/fuzz/corpus/media tests/fuzz/corpus/regress_media ;;
-    *) echo "fuzz: unknown harness '$1' (model_load, model_run, decode)" >&2; exit 2 ;;
+    onnx_load) echo tests/fuzz/corpus/onnx tests/fuzz/corpus/regress_onnx ;;
+    *) echo "fuzz: unknown harness '$1' (model_load, model_run, decode, onnx_load)" >&2; exit 2 ;;
   esac
 }
 # Names checked here, in this shell: inside $(...) below, exit would leave
@@ -71,6 +72,18 @@ real_models() {
   done
 }
 
+# The same for the ONNX models (only cut: u2netp runs for seconds under ASan).
+real_onnx_models() {
+  local dst=$1 m n
+  mkdir -p "$dst"
+  for m in models/*.onnx; do
+    [[ -f $m ]] || continue
+    n=$(stat -c %s "$m")
+    head -c $((n / 2)) "$m" >"$dst/$(basename "$m" .onnx).half"
+    head -c 16384 "$m" >"$dst/$(basename "$m" .onnx).head16k"
+  done
+}
+
 # One of libFuzzer's -print_final_stats lines.
 final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
 
@@ -87,6 +100,10 @@ for name in "${names[@]}"; do
   if [[ $name == model_* ]] && compgen -G "models/*.tflite" >/dev/null; then
     real_models "$build/corpus/real_models"
     extra=("$build/corpus/real_models")
+  fi
+  if [[ $name == onnx_load ]] && compgen -G "models/*.onnx" >/dev/null; then
+    real_onnx_models "$build/corpus/real_onnx_models"
+    extra=("$build/corpus/real_onnx_models")
   fi
   log=$build/fuzz-$name.log
   echo "fuzz: $name for ${secs}s (log $log)" >&2

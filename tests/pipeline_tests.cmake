@@ -15,7 +15,8 @@ seg_add_test(test_pipeline_net SOURCES test_pipeline_net.c test_pipeline_util.c 
              LIBS seg_pipeline seg_test_proc Threads::Threads LABELS "pipeline;net")
 set_tests_properties(test_pipeline_net PROPERTIES TIMEOUT 300)
 
-seg_add_test(test_cli SOURCES test_cli.c LIBS seg_test_proc m LABELS e2e)
+seg_add_test(test_cli SOURCES test_cli.c onnx_cases.c onnx_builder.c
+  LIBS seg_test_proc seg_onnx_proto m LABELS e2e)
 add_dependencies(test_cli segstream)
 set_tests_properties(test_cli PROPERTIES TIMEOUT 600)
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "onnx_cases.h"
 #include "test_proc.h"
 
 #define BIN SEG_BINARY_DIR "/segstream"
@@ -264,6 +265,198 @@ static void test_run_model_matches_reference(void **state)
     snprintf(a2, sizeof a2, "%s %s/x.f32", args, dir);
     assert_int_not_equal(seg(a2), 0);
     assert_true(log_contains("786432"));
+}
+
+/* ==== ONNX models ============================================================ */
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* --run-model, --model-info and --output on an ONNX model: the raw tensors
+ * in the model's own NCHW layout, against ONNX Runtime's output. */
+static void test_onnx_run_model_and_info(void **state)
+{
+    (void)state;
+    const onnx_case *c = NULL;
+    for (int k = 0; k < N_ONNX_CASES; k++)
+        if (!strcmp(ONNX_CASES[k].name, "conv_same_lower"))
+            c = &ONNX_CASES[k];
+    assert_non_null(c);
+    char model[300], in[300], out[300], args[1400], want_path[300];
+    size_t len, n = (size_t)(c->in[1] * c->in[2] * c->in[3]);
+    uint8_t *buf = onnx_case_build(c, &len);
+    snprintf(model, sizeof model, "%s/case.onnx", dir);
+    write_bytes(model, buf, len);
+    free(buf);
+    float *x = malloc(n * sizeof(float));
+    assert_non_null(x);
+    onnx_case_input(c, x, n);
+    snprintf(in, sizeof in, "%s/case.in.f32", dir);
+    write_bytes(in, x, n * sizeof(float));
+    free(x);
+    snprintf(out, sizeof out, "%s/case.out.f32", dir);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y -t 2", model, in, out);
+    assert_int_equal(seg(args), 0);
+    snprintf(want_path, sizeof want_path, "%s/onnx/%s.f32", SEG_TEST_DATA, c->name);
+    FILE *a = fopen(out, "rb"), *b = fopen(want_path, "rb");
+    assert_non_null(a);
+    assert_non_null(b);
+    float p, q, worst = 0.0f;
+    long cnt = 0;
+    while (fread(&p, 4, 1, a) == 1 && fread(&q, 4, 1, b) == 1) {
+        worst = fabsf(p - q) > worst ? fabsf(p - q) : worst;
+        cnt++;
+    }
+    assert_true(fread(&p, 4, 1, a) == 0 && fread(&q, 4, 1, b) == 0); /* same length */
+    fclose(a);
+    fclose(b);
+    assert_int_equal(cnt, 4 * 4 * 5); /* [1,4,4,5] */
+    assert_true(worst <= 1e-4f);
+    /* Outputs by name; an unknown one lists the names. */
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --output y", model, in, out);
+    assert_int_equal(seg(args), 0);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --output nope", model, in, out);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("no output 'nope'; its outputs: 'y'"));
+    /* The wrong size names the NCHW shape. */
+    snprintf(args, sizeof args, "--run-model %s %s %s -y", model, model, out);
+    assert_int_not_equal(seg(args), 0);
+    assert_true(log_contains("[1,3,7,9] float32"));
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("format:      ONNX, opset 13"));
+    assert_true(log_contains("input:       x [1,3,7,9]"));
+    assert_true(log_contains("supported:   yes"));
+}
+
+static void test_onnx_unsupported_op_is_named(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 8, 8});
+    ob_node(b, "Relu", "x", "r");
+    ob_node(b, "GridSample", "r,r", "y");
+    ob_output(b, "y", 1);
+    size_t len;
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    char model[300], args[1400];
+    snprintf(model, sizeof model, "%s/grid.onnx", dir);
+    write_bytes(model, buf, len);
+    free(buf);
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("GridSample"));
+    assert_true(log_contains("NOT SUPPORTED"));
+    snprintf(args, sizeof args, "lavfi:testsrc2=size=64x48:rate=5 -n 2 -m %s -o %s/g.mp4 -y",
+             model, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("unsupported op 'GridSample' (node 1 'GridSample_1')"));
+}
+
+/* --input NAME=V: a value for a second input (RobustVideoMatting's
+ * downsample_ratio), in --run-model and in a job. */
+static void test_onnx_input_values(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "src", 4, (const int64_t[]){1, 3, 4, 5});
+    ob_input(b, "ratio", 1, (const int64_t[]){1});
+    ob_init(b, "ones", 1, (const int64_t[]){2}, (const float[]){1.0f, 1.0f});
+    ob_attr_i(b, ob_node(b, "Concat", "ones,ratio,ratio", "scales"), "axis", 0);
+    ob_attr_s(b, ob_node(b, "Resize", "src,,scales", "y"), "mode", "linear");
+    ob_output(b, "y", 1);
+    size_t len;
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    char model[300], in[300], out[300], args[1400];
+    snprintf(model, sizeof model, "%s/ratio.onnx", dir);
+    write_bytes(model, buf, len);
+    free(buf);
+    float x[60];
+    for (int i = 0; i < 60; i++)
+        x[i] = (float)i / 60.0f;
+    snprintf(in, sizeof in, "%s/ratio.in.f32", dir);
+    write_bytes(in, x, sizeof x);
+    snprintf(out, sizeof out, "%s/ratio.out.f32", dir);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratio=2", model, in, out);
+    assert_int_equal(seg(args), 0);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_size, 3 * 8 * 10 * 4);
+    snprintf(args, sizeof args, "--run-model %s %s %s -y", model, in, out);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--input NAME=VALUE"));
+    assert_true(log_contains("'ratio'"));
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratoi=2", model, in, out);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("no input 'ratoi'"));
+    snprintf(args, sizeof args, "--run-model %s %s %s -y --input ratio=", model, in, out);
+    assert_int_equal(seg(args), 2);
+    /* A job: the picture goes to the input left. */
+    snprintf(args, sizeof args, "lavfi:testsrc2=size=64x48:rate=5 -n 2 -m %s --input ratio=3 "
+             "-o %s/ratio.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 0);
+}
+
+/* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
+ * its first output is the mask. */
+static void test_onnx_u2netp_video_job(void **state)
+{
+    (void)state;
+    char model[600], out[300], args[2000];
+    const char *mdir = getenv("SEG_MODELS_DIR");
+    snprintf(model, sizeof model, "%s/u2netp.onnx", mdir && *mdir ? mdir : SEG_SOURCE_DIR "/models");
+    if (access(model, R_OK) != 0)
+        fail_msg("%s is missing: run scripts/setup.sh first (it fetches the models)", model);
+    snprintf(out, sizeof out, "%s/u2.mp4", dir);
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s -o %s -n 3 -y --mode mask", dir, model, out);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_video_frames(out), 3);
+    assert_true(log_contains("model input 320x320"));
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("known model: U2-Net small (u2netp)"));
+    assert_true(log_contains("  1 1960 [1,1,320,320]"));
+    assert_true(log_contains("  6 1965 ["));
+}
+
+/* --input-mean/--input-std: mean 0 and std 1 are the selfie model's own
+ * [0,1] range, so they give the same mask byte for byte; other values
+ * change it (the flags reach the model); bad values and a clash with
+ * --input-range are usage errors. (u2netp's ImageNet values are checked
+ * against ONNX Runtime in test_nn_onnx.) */
+static void test_input_mean_std(void **state)
+{
+    (void)state;
+    char args[2000], pa[400], pb[400];
+    static const char *const norms[3] = {"", "--input-mean 0 --input-std 1",
+                                         "--input-mean 0.5 --input-std 0.05"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "%s/vtest60.avi -m %s -n 1 --dump-frames %s/norm%d %s -q",
+                 dir, MODEL, dir, k, norms[k]);
+        assert_int_equal(seg(args), 0);
+    }
+    snprintf(pa, sizeof pa, "%s/norm0/mask_000000.png", dir);
+    snprintf(pb, sizeof pb, "%s/norm1/mask_000000.png", dir);
+    assert_int_equal(tp_sh("cmp -s %s %s", pa, pb), 0);
+    snprintf(pb, sizeof pb, "%s/norm2/mask_000000.png", dir);
+    assert_int_not_equal(tp_sh("cmp -s %s %s", pa, pb), 0);
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s --input-mean 1,2 -o %s/x.mp4", dir, MODEL,
+             dir);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--input-mean wants R,G,B or one value"));
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s --input-std 0 -o %s/x.mp4", dir, MODEL, dir);
+    assert_int_equal(seg(args), 2);
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s --input-mean 0.5 --input-range 0,1 -o "
+             "%s/x.mp4", dir, MODEL, dir);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("give one"));
 }
 
 /* ==== the staged pipeline from the command line =========================== */
@@ -891,6 +1084,11 @@ int main(void)
         cmocka_unit_test(test_bad_inputs_give_clear_errors),
         cmocka_unit_test(test_existing_output_needs_y),
         cmocka_unit_test(test_run_model_matches_reference),
+        cmocka_unit_test(test_onnx_run_model_and_info),
+        cmocka_unit_test(test_onnx_unsupported_op_is_named),
+        cmocka_unit_test(test_onnx_u2netp_video_job),
+        cmocka_unit_test(test_onnx_input_values),
+        cmocka_unit_test(test_input_mean_std),
         cmocka_unit_test(test_sigint_leaves_a_playable_file),
         cmocka_unit_test(test_bench_prints_stages_and_json),
         cmocka_unit_test(test_progress_line_and_quiet),

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 "       segstream INPUT... -o FOLDER/ | -o 'FOLDER/{name}_seg.mp4' [options]\n"
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
-"       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y]\n"
+"       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME]\n"
+"                 [--input NAME=V[,V...]]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 "       segstream --model-info MODEL [--labels FILE]\n"
 "       segstream --list-devices | --list-formats /dev/videoN\n"
@@ -106,11 +107,19 @@ static void usage(FILE *f)
 "\n");
     fprintf(f,
 "model and threads:\n"
-"  -m, --model FILE        .tflite model (default selfie_segmentation.tflite, looked\n"
-"                          for in $SEGSTREAM_MODEL_DIR, then PREFIX/share/segstream/\n"
-"                          models beside the installed binary, then ./models)\n"
+"  -m, --model FILE        .tflite or .onnx model (default selfie_segmentation\n"
+"                          .tflite, looked for in $SEGSTREAM_MODEL_DIR, then\n"
+"                          PREFIX/share/segstream/models beside the installed\n"
+"                          binary, then ./models); its first output is the mask\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
+"      --input NAME=V[,V...]\n"
+"                          a value for another input of an ONNX model, fixed at\n"
+"                          load time (RobustVideoMatting: downsample_ratio=0.25)\n"
+"      --input-mean M, --input-std S\n"
+"                          per-channel normalisation (x/255 - M) / S, M and S as\n"
+"                          R,G,B or one value (ImageNet: 0.485,0.456,0.406 and\n"
+"                          0.229,0.224,0.225); instead of --input-range\n"
 "      --labels FILE       class names of a multi-class model, one per line\n"
 "      --classes LIST      its foreground classes, by name or number, e.g.\n"
 "                          person,dog (default: person for VOC, else all but 0)\n"
@@ -176,9 +185,11 @@ static void usage(FILE *f)
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"--run-model MODEL IN OUT  runs one raw little-endian float32 NHWC tensor (already\n"
-"                          normalised, exactly the model input size) through MODEL\n"
-"                          and writes the raw float32 output tensor.\n"
+"--run-model MODEL IN OUT  runs one raw little-endian float32 tensor (already\n"
+"                          normalised, exactly the model input size; NHWC for\n"
+"                          TFLite, the model's own layout for ONNX, NCHW stays\n"
+"                          NCHW) through MODEL and writes the raw float32 output\n"
+"                          tensor (the first, or --output NAME) in that layout.\n"
 "--bench-model MODEL       times inference alone (ms per run, share of FMA peak;\n"
 "                          --profile: per node).\n"
 "--model-info MODEL        what the model holds (its classes by number and name,\n"
@@ -234,7 +245,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
@@ -340,6 +351,9 @@ int cli_job_main(int argc, char **argv)
         {"live", no_argument, NULL, OPT_LIVE},
         {"exact", no_argument, NULL, OPT_EXACT},
         {"input-range", required_argument, NULL, OPT_RANGE},
+        {"input-mean", required_argument, NULL, OPT_MEAN},
+        {"input", required_argument, NULL, OPT_INPUT_VALUE},
+        {"input-std", required_argument, NULL, OPT_STD},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"classes", required_argument, NULL, OPT_CLASSES},
         {"bench", no_argument, NULL, OPT_BENCH},
@@ -464,6 +478,34 @@ int cli_job_main(int argc, char **argv)
             }
             cfg.input_range = optarg;
             break;
+        case OPT_INPUT_VALUE: {
+            char name[64];
+            float vals[SEG_MAX_INPUT_FLOATS];
+            size_t nv;
+            if (seg_model_parse_input_value(optarg, name, sizeof name, vals, &nv)) {
+                fprintf(stderr, "segstream: --input wants NAME=VALUE[,VALUE...] (at most %d "
+                        "values), got '%s'\n", SEG_MAX_INPUT_FLOATS, optarg);
+                return EXIT_USAGE;
+            }
+            if (cfg.n_input_values == (int)(sizeof cfg.input_values / sizeof cfg.input_values[0])) {
+                fprintf(stderr, "segstream: at most %d --input values\n", cfg.n_input_values);
+                return EXIT_USAGE;
+            }
+            cfg.input_values[cfg.n_input_values++] = optarg;
+            break;
+        }
+        case OPT_MEAN:
+        case OPT_STD: {
+            float chans[3];
+            if (seg_model_parse_channels(optarg, c == OPT_STD, chans)) {
+                fprintf(stderr, "segstream: --input-%s wants R,G,B or one value in units of "
+                        "x/255%s, got '%s'\n", c == OPT_STD ? "std" : "mean",
+                        c == OPT_STD ? " (above 0)" : "", optarg);
+                return EXIT_USAGE;
+            }
+            *(c == OPT_STD ? &cfg.input_std : &cfg.input_mean) = optarg;
+            break;
+        }
         case OPT_LABELS: cfg.labels = optarg; break;
         case OPT_CLASSES: cfg.classes = optarg; break;
         case OPT_DISPLAY:
@@ -614,6 +656,11 @@ int cli_job_main(int argc, char **argv)
     } else if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
+        return EXIT_USAGE;
+    }
+    if (cfg.input_range && (cfg.input_mean || cfg.input_std)) {
+        fprintf(stderr, "segstream: --input-range and --input-mean/--input-std both set the "
+                "normalisation: give one\n");
         return EXIT_USAGE;
     }
     if (cfg.eval_void && !cfg.eval_gt) {

@@ -49,14 +49,25 @@ int cli_model_info_main(int argc, char **argv)
     printf("model:       %s\n", path);
     printf("sha256:      %s\n", sha);
     printf("description: %s\n", info.description[0] ? info.description : "-");
-    printf("input:       [%d,%d,%d,%d] %s (%d input%s)\n", info.input.n, info.input.h,
-           info.input.w, info.input.c, info.input_type, info.n_inputs,
-           info.n_inputs == 1 ? "" : "s");
-    printf("output:      [%d,%d,%d,%d] %s (%d output%s)\n", info.output.n, info.output.h,
-           info.output.w, info.output.c, info.output_type, info.n_outputs,
-           info.n_outputs == 1 ? "" : "s");
-    printf("tensors:     %d\noperators:   %d\nparameters:  %llu\n", info.n_tensors,
-           info.n_operators, (unsigned long long)info.params);
+    if (info.is_onnx) {
+        /* The file's own names, dims and layout. */
+        printf("format:      ONNX, opset %d\n", info.opset);
+        printf("input:       %s (%d input%s)\n", info.input_desc, info.n_inputs,
+               info.n_inputs == 1 ? "" : "s");
+        printf("outputs:     %d\n", info.n_outputs);
+        for (int k = 0; k < info.n_outputs && k < NN_MAX_OUTPUTS; k++)
+            printf("  %d %s%s\n", k, info.output_desc[k], k == 0 ? " (the mask)" : "");
+    } else {
+        printf("input:       [%d,%d,%d,%d] %s (%d input%s)\n", info.input.n, info.input.h,
+               info.input.w, info.input.c, info.input_type, info.n_inputs,
+               info.n_inputs == 1 ? "" : "s");
+        printf("output:      [%d,%d,%d,%d] %s (%d output%s)\n", info.output.n, info.output.h,
+               info.output.w, info.output.c, info.output_type, info.n_outputs,
+               info.n_outputs == 1 ? "" : "s");
+    }
+    printf("%s%d\noperators:   %d\nparameters:  %llu\n",
+           info.is_onnx ? "initializers: " : "tensors:     ", info.n_tensors, info.n_operators,
+           (unsigned long long)info.params);
     printf("ops:\n");
     int unsupported = 0;
     for (int k = 0; k < info.n_op_kinds; k++) {

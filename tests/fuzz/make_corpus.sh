@@ -22,11 +22,16 @@ corpus=$here/corpus
 if [[ ! -f $build/CMakeCache.txt ]]; then
   (cd "$root" && cmake --preset dev >/dev/null)
 fi
-cmake --build "$build" --target fuzz_make_seeds -j2 >/dev/null
+cmake --build "$build" --target fuzz_make_seeds make_onnx_cases -j2 >/dev/null
 
-rm -rf "$corpus/model" "$corpus/media"
-mkdir -p "$corpus/model" "$corpus/media"
+rm -rf "$corpus/model" "$corpus/media" "$corpus/onnx"
+mkdir -p "$corpus/model" "$corpus/media" "$corpus/onnx"
 "$build/tests/fuzz_make_seeds" "$corpus/model"
+# ONNX: the op test cases (tests/onnx_cases.c), models only.
+onnx_tmp=$(mktemp -d)
+"$build/tests/make_onnx_cases" "$onnx_tmp" >/dev/null
+cp "$onnx_tmp"/*.onnx "$corpus/onnx/"
+rm -rf "$onnx_tmp"
 
 m=$corpus/media
 tmp=$(mktemp -d)
