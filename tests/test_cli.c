@@ -43,7 +43,7 @@ static size_t read_log(char *buf, size_t size)
 
 static int log_contains(const char *needle)
 {
-    char buf[8192];
+    static char buf[65536]; /* --help is longer than 8 KiB */
     read_log(buf, sizeof buf);
     if (!strstr(buf, needle)) {
         fprintf(stderr, "# log does not contain '%s':\n%s\n", needle, buf);

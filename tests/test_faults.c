@@ -1167,12 +1167,12 @@ static void test_overwrite_keeps_old_file_when_the_job_fails(void **state)
 {
     (void)state;
     char out[300];
-    path_in(out, sizeof out, "precious.gif");
+    path_in(out, sizeof out, "precious.mp3");
     assert_int_equal(tp_write_file(out, "the user's own file\n", 20), 0);
     uint64_t before = file_digest(out);
-    /* The GIF muxer refuses the encoder's stream at the header. */
+    /* The MP3 muxer refuses a stream of video at the header. */
     int rc = seg("%s -o %s -y -m %s -q", VTEST, out, MODEL);
-    show_log("GIF that fails at the header, -y", rc);
+    show_log("MP3 that fails at the header, -y", rc);
     assert_int_equal(rc, 5);
     assert_true(file_digest(out) == before);
     assert_false(temp_exists(out));

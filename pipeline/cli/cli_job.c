@@ -671,6 +671,14 @@ int cli_job_main(int argc, char **argv)
         fprintf(stderr, "segstream: --dump-every needs --dump-frames DIR\n");
         return EXIT_USAGE;
     }
+    if (strncmp(cfg.input, "/dev/video", 10) == 0 && !cfg.input_format) {
+        struct stat sb;
+        if (stat(cfg.input, &sb) != 0) {
+            fprintf(stderr, "segstream: no webcam found at %s (%s); list the video devices "
+                    "with: segstream --list-devices\n", cfg.input, strerror(errno));
+            return EXIT_INPUT;
+        }
+    }
     /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
      * ./models (cli_find_model). */
     if (!model_given) {
@@ -685,14 +693,6 @@ int cli_job_main(int argc, char **argv)
         cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
                        sizeof err) == 0)
         cfg.detector = detector_path; /* else seg_run names the usual place */
-    if (strncmp(cfg.input, "/dev/video", 10) == 0 && !cfg.input_format) {
-        struct stat sb;
-        if (stat(cfg.input, &sb) != 0) {
-            fprintf(stderr, "segstream: no webcam found at %s (%s); list the video devices "
-                    "with: segstream --list-devices\n", cfg.input, strerror(errno));
-            return EXIT_INPUT;
-        }
-    }
     /* Test hook (tests/test_cli.c): play a slow model. */
     const char *delay = getenv("SEG_TEST_INFER_DELAY_US");
     if (delay && cli_parse_long(delay, 0, 10000000, &v) == 0)
