@@ -578,9 +578,9 @@ static void test_lavfi_live_stops_after_n_frames(void **state)
 }
 
 /* --find pose in a live job: the searches run on each worker's searcher
- * thread; a looped picture of a player at camera pace is segmented on
- * every frame shown, and once the first searches are back the player is
- * found (the mask of the last frame is not empty). Under ThreadSanitizer
+ * thread; a still of a player played at camera pace is segmented on every
+ * frame shown, and once the first searches are back the player is found
+ * (the masks of the last frames are not empty). Under ThreadSanitizer
  * this checks the hand-over between worker and searcher. */
 static void test_live_find_pose_searches_on_its_own_thread(void **state)
 {
@@ -612,12 +612,14 @@ static void test_live_find_pose_searches_on_its_own_thread(void **state)
     show("live --find pose", st, &s, err);
     assert_int_equal(st, SEG_OK);
     assert_int_equal(s.live, 1);
-    assert_int_equal(s.frames, 40);
+    /* 40 frames here; under ThreadSanitizer (no OpenMP, every kernel ~10x
+     * slower) a live job keeps up with a fraction of the 8 s clip's. */
+    assert_true(s.frames >= 10 && s.frames <= 40);
     char ymax[64], path[400];
     snprintf(path, sizeof path, "%s/livefind_ymax.txt", fx.dir);
-    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -i %s -vf 'select=gte(n\\,36)',signalstats,"
-                           "metadata=print:key=lavfi.signalstats.YMAX:file=%s -f null -", out,
-                           path), 0);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -i %s -vf 'select=gte(n\\,%lld)',"
+                           "signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=%s "
+                           "-f null -", out, (long long)s.frames - 4, path), 0);
     tp_read_file(path, ymax, sizeof ymax);
     const char *v = strrchr(ymax, '=');
     printf("# live --find pose, last frames' mask max: %s\n", v ? v + 1 : "?");
