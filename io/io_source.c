@@ -213,6 +213,8 @@ static seg_yuv_matrix yuv_matrix(enum AVColorSpace cs, int height)
     }
 }
 
+static int size_over_limits(int w, int h);
+
 static void fill_info(io_source *src, const AVCodec *codec)
 {
     AVStream *st = src->fmt->streams[src->vidx];
@@ -243,9 +245,18 @@ static void fill_info(io_source *src, const AVCodec *codec)
     /* Upright and square, as the frames will come out. */
     int sw = in->stored_width, sh = in->stored_height;
     if (src->square && sar.num > 0 && sar.den > 0 && sar.num != sar.den) {
-        io_square_size(sw, sh, sar.num, sar.den, &sw, &sh);
-        in->squared = 1;
-        in->sar_num = in->sar_den = 1;
+        int qw, qh;
+        io_square_size(sw, sh, sar.num, sar.den, &qw, &qh);
+        if (size_over_limits(qw, qh)) {
+            /* An aspect so extreme that square pixels would pass the size
+             * limits: the frames stay as stored, their aspect in sar. */
+            src->square = 0;
+        } else {
+            sw = qw;
+            sh = qh;
+            in->squared = 1;
+            in->sar_num = in->sar_den = 1;
+        }
     }
     in->width = src->orient.transpose ? sh : sw;
     in->height = src->orient.transpose ? sw : sh;
