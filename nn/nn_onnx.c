@@ -1204,6 +1204,8 @@ static int fold_slice(ox *x, oval *in, oval *o)
 static int fold_gather(ox *x, oval *data, oval *ind, oval *o)
 {
     int ax;
+    if (!data || !ind)
+        return bad(x, "Gather takes data and indices");
     if (norm_axis(attr_i(x, "axis", 0), data->rank, &ax))
         return bad(x, "axis out of range");
     if (data->rank - 1 + ind->rank > ONNX_MAX_RANK)
