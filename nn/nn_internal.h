@@ -122,4 +122,8 @@ int nn_onnx_probe(const uint8_t *buf, size_t len);
 /** Fuse, plan the arena and pack weights (nn_graph.c). */
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen);
 
+/** An IEEE 754 half (binary16) as a float, exactly: subnormals, infinities
+ *  and NaNs included (TFLite and ONNX float16 constants). */
+float nn_half_to_float(uint16_t h);
+
 #endif

@@ -593,26 +593,6 @@ static int const_alloc(ox *x, oval *v, int is_int)
     return SEG_OK;
 }
 
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else {
-            int e = -1;
-            do { e++; man <<= 1; } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
 
 /* A TensorProto into v (a constant). */
 static int load_tensor_proto(ox *x, oval *v, const Onnx__TensorProto *tp)
@@ -665,7 +645,7 @@ static int load_tensor_proto(ox *x, oval *v, const Onnx__TensorProto *tp)
             switch (dt) {
             case DT_FLOAT: memcpy(&v->f[k], p, 4); break;
             case DT_DOUBLE: { double d; memcpy(&d, p, 8); v->f[k] = (float)d; break; }
-            case DT_FLOAT16: { uint16_t h; memcpy(&h, p, 2); v->f[k] = half_to_float(h); break; }
+            case DT_FLOAT16: { uint16_t h; memcpy(&h, p, 2); v->f[k] = nn_half_to_float(h); break; }
             case DT_INT64: case DT_UINT64: memcpy(&v->i[k], p, 8); break;
             case DT_INT32: { int32_t a; memcpy(&a, p, 4); v->i[k] = a; break; }
             case DT_UINT32: { uint32_t a; memcpy(&a, p, 4); v->i[k] = a; break; }
@@ -697,7 +677,7 @@ static int load_tensor_proto(ox *x, oval *v, const Onnx__TensorProto *tp)
         switch (dt) {
         case DT_FLOAT: v->f[k] = tp->float_data[k]; break;
         case DT_DOUBLE: v->f[k] = (float)tp->double_data[k]; break;
-        case DT_FLOAT16: v->f[k] = half_to_float((uint16_t)tp->int32_data[k]); break;
+        case DT_FLOAT16: v->f[k] = nn_half_to_float((uint16_t)tp->int32_data[k]); break;
         case DT_INT64: v->i[k] = tp->int64_data[k]; break;
         case DT_UINT32: case DT_UINT64: v->i[k] = (int64_t)tp->uint64_data[k]; break;
         default: v->i[k] = tp->int32_data[k]; break;

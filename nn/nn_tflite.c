@@ -273,7 +273,7 @@ static int type_size(int t)
     }
 }
 
-static float half_to_float(uint16_t h)
+float nn_half_to_float(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h >> 15) << 31;
     uint32_t exp = (h >> 10) & 0x1f;
@@ -510,7 +510,7 @@ static int load_tensors(parse *p, const fb_table *sg)
             for (size_t k = 0; k < T->elems; k++) {
                 uint16_t h;
                 memcpy(&h, src + 2 * k, 2);
-                T->data[k] = half_to_float(h);
+                T->data[k] = nn_half_to_float(h);
             }
         }
         at += (T->elems + 15) & ~(size_t)15;
@@ -1185,7 +1185,7 @@ static int fold_densify(op_ctx *c)
         } else {
             uint16_t h;
             memcpy(&h, src + 2 * k, 2);
-            dst[pos[k]] = half_to_float(h);
+            dst[pos[k]] = nn_half_to_float(h);
         }
     }
     free(pos);
