@@ -1309,6 +1309,12 @@ static int fold_node(ox *x, const char *op)
         return bad(x, "no output");
     if (o->kind != V_NONE)
         return bad(x, "an output is written twice");
+    if (!strcmp(op, "Concat"))
+        return fold_concat(x, o);
+    /* Every other folded op reads its first input; a node may leave it
+     * empty ("") and name only later ones. */
+    if (!a)
+        return bad(x, "no first input");
     if (!strcmp(op, "Identity") || !strcmp(op, "Dropout"))
         return alias_act(x, o, a);
     if (!strcmp(op, "Cast")) {
@@ -1330,8 +1336,8 @@ static int fold_node(ox *x, const char *op)
         !strcmp(op, "Max") || !strcmp(op, "Min")) {
         cop c = op[0] == 'A' ? C_ADD : op[0] == 'S' ? C_SUB : op[0] == 'D' ? C_DIV
               : !strcmp(op, "Mul") ? C_MUL : !strcmp(op, "Max") ? C_MAX : C_MIN;
-        if (!b)
-            return bad(x, "needs two inputs");
+        if (!b || x->node->n_input != 2)
+            return unsup(x, "other than two inputs");
         return fold_binary(x, c, a, b, o);
     }
     if (!strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze")) {
@@ -1396,8 +1402,6 @@ static int fold_node(ox *x, const char *op)
     }
     if (!strcmp(op, "Gather"))
         return b ? fold_gather(x, a, b, o) : bad(x, "needs indices");
-    if (!strcmp(op, "Concat"))
-        return fold_concat(x, o);
     if (!strcmp(op, "Slice"))
         return fold_slice(x, a, o);
     if (!strcmp(op, "Transpose")) {
