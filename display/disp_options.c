@@ -66,7 +66,7 @@ disp_options disp_options_default(void)
     o.opacity = 0.5f;
     o.matte_color[1] = 255;
     o.threshold = 0.0f;
-    o.solid = 1.0f;
+    o.solid = 0.5f;
     o.feather = 0;
     o.feather_dir = DISP_FEATHER_OUT;
     o.smooth = 0.6f;
@@ -109,7 +109,7 @@ const char *disp_options_help(void)
            "  --matte-color RRGGBB   matte mode's background (default 00ff00)\n"
            "  --threshold F          hard mask: foreground where probability >= F (0 = off)\n"
            "  --solid F              opaque where the probability >= F, alpha p / F below\n"
-           "                         (1 = off, the default)\n"
+           "                         (default 0.5: interiors opaque, edges soft; 1 = off)\n"
            "  --feather PX           soft mask edge about PX pixels wide (0 = off)\n"
            "  --feather-dir DIR      out (default: outside the mask, never dims the\n"
            "                         foreground), center or in\n"

@@ -135,7 +135,9 @@ static int bilinear(disp_compositor *c, int w, int h)
     DISP_OMP_FOR
     for (int y = 0; y < mh; y++)
         disp_row_hup_f(m + (size_t)y * mw, x0, wx, rows + (size_t)y * w, w, 1.0f);
-    if (c->opt.solid < 1.0f)
+    /* A threshold is a hard cut of the probability itself: no shaping
+     * before it (it would move the cut to solid x threshold). */
+    if (c->opt.solid < 1.0f && c->opt.threshold <= 0.0f)
         shape_solid(rows, (size_t)w * (size_t)mh, c->opt.solid);
     float thr = c->opt.threshold;
     DISP_OMP_FOR
@@ -467,7 +469,7 @@ static int guided(disp_compositor *c, const seg_image *f)
                 float *q = P + (size_t)gy * ps + r + x;
                 *q = *q >= thr ? 1.0f : 0.0f;
             }
-    if (c->opt.solid < 1.0f)
+    if (c->opt.solid < 1.0f && thr <= 0.0f)
         for (int gy = 0; gy < gh; gy++)
             shape_solid(P + (size_t)gy * ps + r, (size_t)gw, c->opt.solid);
     /* q = a I + b per window, a = cov(I, p) / (var(I) + eps); the

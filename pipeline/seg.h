@@ -69,10 +69,14 @@ typedef enum seg_find {
     SEG_FIND_POSE,     /**< people first (MediaPipe's pose detector), then each
                             person's square region at the model's size, pasted
                             back; nobody found = an empty mask */
+    SEG_FIND_AUTO,     /**< the command line's default: pose with MediaPipe's
+                            selfie models (made for people; measured best on
+                            the evaluation set) when the detectors are there,
+                            else none */
     SEG_FIND_COUNT
 } seg_find;
 
-/** "none", "pose"; NULL if out of range. */
+/** "none", "pose", "auto"; NULL if out of range. */
 const char *seg_find_name(seg_find f);
 /** Parse a --find value; -1 when unknown. */
 int seg_find_parse(const char *name);
@@ -233,6 +237,8 @@ typedef struct seg_stats {
     int in_w, in_h;           /**< frame size */
     const char *frame_format; /**< what frames travel as: "yuv420p" or "rgb24" */
     int model_w, model_h;     /**< model input size */
+    int find_people;          /**< people were searched for (--find pose, or auto
+                                   that chose it) */
     char norm[96];            /**< where the model's input normalisation came from */
     int norm_guessed;         /**< ... nowhere: 0..1 assumed (worth a warning) */
     seg_where where;          /**< where a failure came from */

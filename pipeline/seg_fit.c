@@ -8,7 +8,7 @@
 
 static const char *const FIT_NAMES[] = {"stretch", "letterbox", "crop"};
 _Static_assert(sizeof(FIT_NAMES) / sizeof(FIT_NAMES[0]) == SEG_FIT_COUNT, "name every seg_fit");
-static const char *const FIND_NAMES[] = {"none", "pose"};
+static const char *const FIND_NAMES[] = {"none", "pose", "auto"};
 _Static_assert(sizeof(FIND_NAMES) / sizeof(FIND_NAMES[0]) == SEG_FIND_COUNT,
                "name every seg_find");
 

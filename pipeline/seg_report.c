@@ -46,9 +46,10 @@ void seg_report_text(FILE *f, const seg_config *cfg, const seg_stats *st)
     fprintf(f, "bench: %s (%dx%d) -> %s, %s mode, frames in %s\n", cfg->input, st->in_w,
             st->in_h, cfg->output ? cfg->output : "null sink", st->live ? "live" : "exact",
             st->frame_format ? st->frame_format : "?");
-    fprintf(f, "bench: model %s (input %dx%d); %d inference worker%s x %d thread%s; "
+    fprintf(f, "bench: model %s (input %dx%d%s); %d inference worker%s x %d thread%s; "
                "decoder %d, encoder %d thread%s\n",
-            cfg->model, st->model_w, st->model_h, st->workers, st->workers == 1 ? "" : "s",
+            cfg->model, st->model_w, st->model_h,
+            st->find_people ? ", people found first" : ", whole frame", st->workers, st->workers == 1 ? "" : "s",
             st->threads, st->threads == 1 ? "" : "s", st->decoder_threads, st->encoder_threads,
             st->encoder_threads == 1 ? "" : "s");
     fprintf(f, "bench: cpu %s, %d cores\n", cpu, cores());
@@ -149,6 +150,7 @@ void seg_report_json(FILE *f, const seg_config *cfg, const seg_stats *st)
                "\"encoder_threads\":%d,\"model\":",
             cores(), st->workers, st->threads, st->decoder_threads, st->encoder_threads);
     json_str(f, cfg->model);
+    fprintf(f, ",\"find\":\"%s\"", st->find_people ? "pose" : "none");
     fprintf(f, ",\"model_input\":\"%dx%d\",\"resolution\":\"%dx%d\",\"output_resolution\":"
                "\"%dx%d\",\"audio_packets\":%lld,\"audio_dropped\":%lld,\"classes_seen\":%d,"
                "\"frame_format\":",

@@ -63,6 +63,7 @@ seg_config seg_config_default(void)
     memset(&c, 0, sizeof c);
     c.model = "models/selfie_segmentation.tflite";
     c.mode = SEG_MODE_AUTO;
+    c.find = SEG_FIND_AUTO;
     c.decoder_threads = 1;
     c.encoder_threads = 0; /* by mode: see open_input */
     c.disp = disp_options_default();
@@ -237,7 +238,14 @@ static int open_models(run *r)
     job->work_fmt = disp_mode_takes_yuv(m) && !cfg->compose_rgb && (cfg->output || !cfg->display)
                         ? SEG_PIX_YUV420P
                         : SEG_PIX_RGB24;
-    if (cfg->find == SEG_FIND_POSE) {
+    /* --find auto: people first with MediaPipe's selfie models (made for
+     * people, and what the region strategy was measured with: BENCHMARKS.md,
+     * "Quality"); other models see the whole frame. */
+    int autofind = cfg->find == SEG_FIND_AUTO;
+    if (autofind && !(sm->known_name && !job->multiclass &&
+                      strncmp(sm->known_name, "MediaPipe selfie", 16) == 0))
+        return SEG_OK;
+    if (cfg->find == SEG_FIND_POSE || autofind) {
         const char *path = cfg->detector ? cfg->detector : "models/pose_detection.tflite";
         /* The face detector sits beside the pose detector. */
         char face[4200];
@@ -248,6 +256,16 @@ static int open_models(run *r)
             (st = seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg)) ||
             (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||
             (st = seg_detector_check(&SEG_SSD_FACE, r->face_detector, msg, sizeof msg))) {
+            if (autofind) {
+                /* Not fetched: the whole frame, said once. */
+                if (!cfg->quiet)
+                    fprintf(stderr, "segstream: warning: no person detector (%s); the model "
+                            "sees the whole frame (scripts/setup.sh fetches the detectors; "
+                            "--find none says this is wanted)\n", msg);
+                nn_model_free(&r->detector);
+                nn_model_free(&r->face_detector);
+                return SEG_OK;
+            }
             char m2[700];
             snprintf(m2, sizeof m2, "--find pose: %s%s", msg,
                      cfg->detector ? "" : " (scripts/setup.sh fetches it; or give --detector FILE)");
@@ -255,6 +273,7 @@ static int open_models(run *r)
         }
         job->detector = r->detector;
         job->face_detector = r->face_detector;
+        r->stats->find_people = 1;
         if ((st = open_closeup_model(r, msg, sizeof msg)))
             return step_failed(r, st, SEG_WHERE_MODEL, msg);
     }

@@ -731,7 +731,7 @@ static void test_find_pose(void **state)
     assert_true(log_contains("not a pose detector"));
     snprintf(args, sizeof args, "%s/nobody.mkv -q --find faces --bench", dir);
     assert_int_equal(seg(args), 2);
-    assert_true(log_contains("--find wants none or pose"));
+    assert_true(log_contains("--find wants auto, pose or none"));
     /* A close-up model that is missing, or is not a one-class segmenter. */
     snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s "
              "--closeup-model %s/none.tflite --bench", dir, MODEL, DETECTOR, dir);

@@ -137,13 +137,15 @@ static void expect_same_yuv(const seg_image *a, const seg_image *b)
     }
 }
 
-/* Exact options: no smoothing, plain bilinear, so the alpha is the mask. */
+/* Exact options: no smoothing, plain bilinear, no shaping (--solid 1), so
+ * the alpha is the mask. */
 static disp_options exact(disp_mode m)
 {
     disp_options o = disp_options_default();
     o.mode = m;
     o.smooth = 0.0f;
     o.edge = 0;
+    o.solid = 1.0f;
     o.threads = 1;
     return o;
 }
@@ -839,6 +841,7 @@ static void test_history_follows_sizes(void **state)
     disp_options o = disp_options_default();
     o.mode = DISP_MODE_MASK;
     o.edge = 0;
+    o.solid = 1.0f; /* the blend itself, unshaped */
     disp_compositor *c = NULL, *d = NULL;
     assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
     assert_int_equal(disp_compositor_create(&d, &o), SEG_OK);
@@ -1523,7 +1526,7 @@ static void ref_box_mean(const double *src, double *dst, int gw, int gh, int r)
  * a mean I, their box means upsampled bilinearly; v = 255 (a Y / span + b)
  * per pixel, before rounding and snapping. */
 static void ref_guided(const uint8_t *Y, size_t ys, int w, int h, double span, const double *p,
-                       int mw, int mh, double *v)
+                       int mw, int mh, double solid, double *v)
 {
     int s = ((w < h ? w : h) + 128) / 256;
     s = s < 1 ? 1 : (s > 8 ? 8 : s);
@@ -1545,6 +1548,7 @@ static void ref_guided(const uint8_t *Y, size_t ys, int w, int h, double span, c
             size_t i = (size_t)gy * gw + gx;
             I[i] = sum / n / span;
             P[i] = ref_bilinear(p, mw, mh, gx, gy, (double)s * mw / w, (double)s * mh / h);
+            P[i] = P[i] / solid < 1.0 ? P[i] / solid : 1.0; /* --solid */
             II[i] = I[i] * I[i];
             IP[i] = I[i] * P[i];
         }
@@ -1622,7 +1626,7 @@ static void test_guided_matches_plain_reference(void **state)
                                   : (uint8_t)((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
             }
         ref_guided(Y, (size_t)w, w, h, cases[ci].yuv && !cases[ci].full ? 219.0 : 255.0, p, mw,
-                   mh, ref);
+                   mh, (double)o.solid, ref);
         const uint8_t *a = disp_compositor_alpha(c, NULL, NULL);
         long sum = 0, edge = 0, off = 0;
         int max = 0;
@@ -1868,17 +1872,24 @@ static void test_background_cover(void **state)
 static void test_solid_makes_confident_opaque(void **state)
 {
     (void)state;
-    for (int edge = 0; edge <= 1; edge++) {
+    /* The default shapes (0.5); a threshold cuts the probability itself,
+     * not the shaped one (0.3 stays out under --threshold 0.5). */
+    assert_float_equal(disp_options_default().solid, 0.5f, 1e-6f);
+    for (int run = 0; run < 4; run++) {
+        int edge = run & 1, thr = run >> 1;
         disp_options o = exact(DISP_MODE_MASK);
         o.edge = edge;
         o.solid = 0.5f;
+        o.threshold = thr ? 0.5f : 0.0f;
         disp_compositor *c = NULL;
         assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
         seg_image f = image(64, 64, SEG_PIX_RGB24), out = {0};
         fill(&f, BG);
-        const float levels[3] = {0.25f, 0.5f, 0.8f};
-        const int want[3] = {128, 255, 255}; /* 0.25 / 0.5 = half; the rest opaque */
-        for (int k = 0; k < 3; k++) {
+        const float levels[4] = {0.25f, 0.3f, 0.5f, 0.8f};
+        /* 0.25 / 0.5 = half, 0.3 / 0.5 = 0.6; the rest opaque; threshold:
+         * out below 0.5 */
+        const int want[2][4] = {{128, 153, 255, 255}, {0, 0, 255, 255}};
+        for (int k = 0; k < 4; k++) {
             float m[8 * 8];
             for (int i = 0; i < 64; i++)
                 m[i] = levels[k];
@@ -1887,7 +1898,7 @@ static void test_solid_makes_confident_opaque(void **state)
             int w, h;
             const uint8_t *a = disp_compositor_alpha(c, &w, &h);
             assert_non_null(a);
-            assert_true(abs((int)a[32 * w + 32] - want[k]) <= 1);
+            assert_true(abs((int)a[32 * w + 32] - want[thr][k]) <= 1);
         }
         seg_image_free(&out);
         seg_image_free(&f);

@@ -133,11 +133,13 @@ static void usage(FILE *f)
 "                          input: stretch (default), letterbox (bars, cut away\n"
 "                          from the mask again) or crop (the centre; outside it\n"
 "                          is background)\n"
-"      --find WHAT         where the model looks: none (the whole frame, as\n"
-"                          --fit says; the default) or pose (find people first\n"
-"                          with MediaPipe's pose detector, then segment each\n"
-"                          person's square region at the model's size; nobody\n"
-"                          found gives an empty mask)\n"
+"      --find WHAT         where the model looks: pose (find people first with\n"
+"                          MediaPipe's pose and face detectors, then segment\n"
+"                          each person's square region at the model's size, a\n"
+"                          close-up's whole frame; nobody found gives an empty\n"
+"                          mask), none (the whole frame, as --fit says) or auto\n"
+"                          (the default: pose with the selfie models when the\n"
+"                          detectors are there, none with other models)\n"
 "      --detector FILE     the person detector for --find pose (default\n"
 "                          models/pose_detection.tflite); the face detector\n"
 "                          face_detection_short_range.tflite is taken from its\n"
@@ -463,7 +465,7 @@ int cli_job_main(int argc, char **argv)
         case OPT_FIND: {
             int f = seg_find_parse(optarg);
             if (f < 0) {
-                fprintf(stderr, "segstream: --find wants none or pose, got '%s'\n", optarg);
+                fprintf(stderr, "segstream: --find wants auto, pose or none, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             cfg.find = (seg_find)f;
@@ -689,7 +691,7 @@ int cli_job_main(int argc, char **argv)
         }
         cfg.model = model_path;
     }
-    if (cfg.find == SEG_FIND_POSE && !cfg.detector &&
+    if (cfg.find != SEG_FIND_NONE && !cfg.detector &&
         cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
                        sizeof err) == 0)
         cfg.detector = detector_path; /* else seg_run names the usual place */
