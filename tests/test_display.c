@@ -1521,8 +1521,8 @@ static void ref_box_mean(const double *src, double *dst, int gw, int gh, int r)
 
 /* disp.h's guided upsampling of the probability map p (mw x mh), written
  * plainly in double: the guide I = Y / span as block means on the grid
- * (factor s), p resampled bilinearly onto it, box means of radius r of I,
- * p, I^2 and I p, the coefficients a = cov / (var + eps), b = mean p -
+ * (factor s), p resampled bilinearly onto it and shaped by --solid
+ * (min(1, p / solid)), box means of radius r of I, p, I^2 and I p, the coefficients a = cov / (var + eps), b = mean p -
  * a mean I, their box means upsampled bilinearly; v = 255 (a Y / span + b)
  * per pixel, before rounding and snapping. */
 static void ref_guided(const uint8_t *Y, size_t ys, int w, int h, double span, const double *p,
