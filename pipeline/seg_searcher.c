@@ -18,9 +18,7 @@ static void search(seg_searcher *q)
         return;
     }
     q->n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
-    for (int i = 0; i < q->n; i++)
-        if (faces[i].y1 - faces[i].y0 >= SEG_CLOSEUP_FACE_SHARE * (float)f->height)
-            q->closeup = 1;
+    q->closeup = seg_closeup_of(faces, q->n, f->height, q->was_closeup);
     if (q->n >= 0 && !q->closeup)
         q->n = seg_detector_run(&w->det, f, q->people, SEG_MAX_PEOPLE);
 }
@@ -77,7 +75,8 @@ void seg_searcher_stop(seg_searcher *q)
     q->started = 0;
 }
 
-int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int side)
+int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int side,
+                      int was_closeup)
 {
     pthread_mutex_lock(&q->mu);
     int idle = q->state == SEARCH_IDLE;
@@ -107,6 +106,7 @@ int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int s
     q->tile_x = tx;
     q->tile_y = ty;
     q->tile_side = side;
+    q->was_closeup = was_closeup;
     pthread_mutex_lock(&q->mu);
     q->state = SEARCH_PENDING;
     pthread_cond_signal(&q->cv);

@@ -58,9 +58,6 @@ void *seg_decoder_main(void *arg);
 
 /* ==== a live worker's searcher =========================================== */
 
-/** A face at least this share of the frame's height makes the frame a
- *  close-up (--find pose). */
-#define SEG_CLOSEUP_FACE_SHARE 0.125f
 
 struct seg_worker;
 
@@ -89,6 +86,7 @@ typedef struct seg_searcher {
     seg_person people[SEG_MAX_PEOPLE]; /**< what the pose detector found */
     int n;                             /**< their number (< 0: it failed) */
     int closeup;                       /**< a face made it a close-up */
+    int was_closeup;                   /**< the search before did (posted) */
 } seg_searcher;
 
 /** Start @p q's thread for worker @p w. SEG_ERR_NOMEM when it cannot. */
@@ -97,8 +95,11 @@ int seg_searcher_start(seg_searcher *q, struct seg_worker *w);
  *  flag or runs out), free the copy. Safe on a searcher never started. */
 void seg_searcher_stop(seg_searcher *q);
 /** Give @p f to the searcher when it is idle (1), else nothing (0): to
- *  search the tile @p tx, @p ty, @p side, or the whole frame (side 0). */
-int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int side);
+ *  search the tile @p tx, @p ty, @p side, or the whole frame (side 0),
+ *  the worker's last search having found a close-up (@p was_closeup) or
+ *  not. */
+int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int side,
+                      int was_closeup);
 /** When a search is done: its people (*n, into @p people), whether it was a
  *  close-up, and the size of the frame searched (its tile in q->tile_*,
  *  which stay until the next post); returns 1 and the searcher is idle
@@ -132,6 +133,7 @@ typedef struct seg_worker {
     int since_found;       /**< frames this worker segmented since then (-1: none yet) */
     int searched;          /**< it has searched once */
     int searches;          /**< searches since the frame size was set */
+    int posted_check;      /**< live: the search posted checks a person */
     seg_searcher searcher; /**< live jobs: where the searches run */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */

@@ -82,4 +82,19 @@ void seg_track_age(seg_track *t, int *nt, int patience);
 int seg_track_follow(seg_track *t, const float *m, int ow, int oh, float rx, float ry, float rw,
                      float rh);
 
+/** A face at least this share of the frame's height makes the frame a
+ *  close-up (--find pose)... */
+#define SEG_CLOSEUP_FACE_SHARE 0.125f
+/** ... when the face detector scores it at least this, or at least its own
+ *  0.5 while the frame before was a close-up already. Faces of close-ups
+ *  score 0.86-0.96 on the evaluation set (Megamind's cartoon head drops to
+ *  0.51 for a few frames); look-alikes in gables and windows 0.53-0.66, and
+ *  one made the half-height basketball clip a "close-up" whose whole frame
+ *  painted a house. */
+#define SEG_CLOSEUP_FACE_SCORE 0.75f
+
+/** Whether the @p n faces found in a frame @p height high make it a
+ *  close-up, the previous search having found one (@p was) or not. */
+int seg_closeup_of(const seg_person *faces, int n, int height, int was);
+
 #endif

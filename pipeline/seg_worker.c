@@ -344,6 +344,74 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * 0.98 (the evaluation set's clips). */
 #define TILE_NEW_SCORE 0.7f
 
+/* A search looks at a square of the frame (side 0: the whole frame). */
+typedef struct search_sq {
+    int x, y, side;
+    int tile;  /* it is the next tile in turn (advance w->next_tile) */
+    int check; /* it checks a person (next_search) */
+} search_sq;
+
+/* Where the next search looks. The whole frame on even searches. On odd
+ * ones, the person least recently confirmed when no search has for two
+ * searches: a square of 1.5 times their region around them, where the
+ * detector sees them large enough to confirm them, so that their region
+ * snaps back onto them (between searches it follows their mask, which can
+ * spread onto a roof behind them and drag the region along); otherwise the
+ * next tile in turn. People that only a tile can see would otherwise be
+ * confirmed once a cycle of tiles (2 x 36 searches at 720p). A check that
+ * does not find its person does not drop them: the detector scores some
+ * people below its threshold at some sizes (the evaluation set's basketball
+ * player), and dropping them on that lost more than the drift (BENCHMARKS.md,
+ * "Quality"). */
+static search_sq next_search(const seg_worker *w, int fw, int fh)
+{
+    search_sq q = {0, 0, 0, 0, 0};
+    if (w->tiles.n == 0 || w->closeup || w->searches % 2 == 0)
+        return q;
+    int stale = -1;
+    for (int k = 0; k < w->ntracks; k++)
+        if (w->tracks[k].unconfirmed >= 2 &&
+            (stale < 0 || w->tracks[k].unconfirmed > w->tracks[stale].unconfirmed))
+            stale = k;
+    if (stale < 0) {
+        int t = w->next_tile;
+        return (search_sq){w->tiles.x[t], w->tiles.y[t], w->tiles.side[t], 1, 0};
+    }
+    const seg_person *p = &w->tracks[stale].p;
+    int short_side = fw < fh ? fw : fh;
+    int side = (int)(1.5f * p->roi_side);
+    side = side < 224 ? 224 : side > short_side ? short_side : side;
+    int x = (int)(p->roi_x + p->roi_side / 2) - side / 2;
+    int y = (int)(p->roi_y + p->roi_side / 2) - side / 2;
+    q.x = x < 0 ? 0 : x > fw - side ? fw - side : x;
+    q.y = y < 0 ? 0 : y > fh - side ? fh - side : y;
+    q.side = side;
+    q.check = 1;
+    return q;
+}
+
+/* Merge what a search of square @p q found into the worker's people. */
+static void merge_search(seg_worker *w, int fw, int fh, search_sq q, const seg_person *found,
+                         int n)
+{
+    if (q.side == 0) {
+        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
+        /* The whole frame's search is trusted to see people of half its
+         * long side and more (a quarter dropped the evaluation set's
+         * basketball player at half the frame's height, whom it scores
+         * below 0.5 at that scale); a square's, those well inside it. */
+        float long_side = (float)(fw > fh ? fw : fh);
+        seg_track_missed(w->tracks, &w->ntracks, (float)(fw - long_side) / 2,
+                         (float)(fh - long_side) / 2, long_side, 0.5f * long_side, 1e9f);
+    } else {
+        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
+        if (q.check)
+            return; /* found or not, the person stays (next_search) */
+        seg_track_missed(w->tracks, &w->ntracks, (float)q.x, (float)q.y, (float)q.side, 0.0f,
+                         0.75f * (float)q.side);
+    }
+}
+
 /* --find pose in a live job: the searches run on the worker's searcher
  * thread (seg_stages.h), so no frame waits for the detectors; what a search
  * found is merged on the first frame after it is done. Searches take turns
@@ -368,32 +436,22 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
         n >= 0) {
         if (q->tile_side == 0)
             w->closeup = cu;
-        if (w->closeup) {
+        if (w->closeup)
             w->ntracks = 0;
-        } else if (q->tile_side == 0) {
-            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
-            float long_side = (float)(f->width > f->height ? f->width : f->height);
-            seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
-                             (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
-                             1e9f);
-        } else {
-            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
-            seg_track_missed(w->tracks, &w->ntracks, (float)q->tile_x, (float)q->tile_y,
-                             (float)q->tile_side, 0.0f, 0.75f * (float)q->tile_side);
-        }
+        else
+            merge_search(w, f->width, f->height,
+                         (search_sq){q->tile_x, q->tile_y, q->tile_side, 0, w->posted_check},
+                         found, n);
         seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
     }
     if (w->since_found < 0 || ++w->since_found >= FIND_EVERY) {
-        /* The whole frame on even searches (and always during a close-up),
-         * a tile on odd ones. */
-        int t = w->next_tile;
-        int tile = w->tiles.n > 0 && !w->closeup && w->searches % 2 == 1;
-        if (seg_searcher_post(q, f, tile ? w->tiles.x[t] : 0, tile ? w->tiles.y[t] : 0,
-                              tile ? w->tiles.side[t] : 0)) {
+        search_sq sq = next_search(w, f->width, f->height);
+        if (seg_searcher_post(q, f, sq.x, sq.y, sq.side, w->closeup)) {
             w->since_found = 0;
             w->searches++;
-            if (tile)
-                w->next_tile = (t + 1) % w->tiles.n;
+            w->posted_check = sq.check;
+            if (sq.tile)
+                w->next_tile = (w->next_tile + 1) % w->tiles.n;
         }
     }
     *closeup = w->closeup;
@@ -431,50 +489,40 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     int n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
     if (n < 0)
         return n;
-    for (int i = 0; i < n; i++)
-        if (faces[i].y1 - faces[i].y0 >= SEG_CLOSEUP_FACE_SHARE * (float)f->height)
-            *closeup = 1;
+    *closeup = seg_closeup_of(faces, n, f->height, w->closeup);
     if (*closeup) {
         w->ntracks = 0;
     } else {
         seg_person found[SEG_MAX_PEOPLE];
-        /* Searches take turns: the whole frame, then one tile, and so on
-         * (each costs a detector run). A file job's first search (and the
-         * first after a change of size) looks at the whole frame and every
-         * tile, so people of any size are found from the start. (Live jobs
-         * search on their own thread: find_people_live.) */
-        int first = w->next_tile < 0, tiled = !job->live && w->tiles.n > 0;
-        int whole = first || !tiled || w->searches % 2 == 0;
-        int tiles = !tiled ? 0 : first ? w->tiles.n : !whole;
-        w->searches++;
+        /* Searches take turns (next_search; each costs a detector run). A
+         * file job's first search (and the first after a change of size)
+         * looks at the whole frame and every tile, so people of any size
+         * are found from the start. (Live jobs search on their own thread:
+         * find_people_live.) */
+        int first = w->next_tile < 0;
+        search_sq sq = {0, 0, 0, 0, 0};
         if (first)
             w->next_tile = 0;
-        if (whole) {
-            if ((n = seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE)) < 0)
+        else
+            sq = next_search(w, f->width, f->height);
+        w->searches++;
+        n = sq.side ? seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, found, SEG_MAX_PEOPLE)
+                    : seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE);
+        if (n < 0)
+            return n;
+        merge_search(w, f->width, f->height, sq, found, n);
+        if (sq.tile)
+            w->next_tile = (w->next_tile + 1) % w->tiles.n;
+        for (int k = 0; first && k < w->tiles.n; k++) {
+            sq = (search_sq){w->tiles.x[k], w->tiles.y[k], w->tiles.side[k], 1, 0};
+            if ((n = seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, found,
+                                           SEG_MAX_PEOPLE)) < 0)
                 return n;
-            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, 0.0f);
-            /* The whole frame's search sees people of a quarter of its long
-             * side and more; a tile's, those that fit in it. */
-            float long_side = (float)(f->width > f->height ? f->width : f->height);
-            seg_track_missed(w->tracks, &w->ntracks, (float)(f->width - long_side) / 2,
-                             (float)(f->height - long_side) / 2, long_side, 0.25f * long_side,
-                             1e9f);
+            merge_search(w, f->width, f->height, sq, found, n);
         }
-        for (int k = 0; k < tiles; k++) {
-            int t = w->next_tile;
-            w->next_tile = (t + 1) % w->tiles.n;
-            if ((n = seg_detector_run_tile(&w->det, f, w->tiles.x[t], w->tiles.y[t], w->tiles.side[t], found,
-                                 SEG_MAX_PEOPLE)) < 0)
-                return n;
-            seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
-            /* A tile sees the people well inside it. */
-            seg_track_missed(w->tracks, &w->ntracks, (float)w->tiles.x[t],
-                             (float)w->tiles.y[t], (float)w->tiles.side[t], 0.0f,
-                             0.75f * (float)w->tiles.side[t]);
-        }
-        /* A person only a tile can see is confirmed once a cycle of tiles
-         * (every other search). */
-        seg_track_age(w->tracks, &w->ntracks, tiled ? 2 * w->tiles.n + 1 : 1);
+        /* A person only a square can see is kept for a cycle of tiles
+         * unconfirmed (checks confirm them sooner: next_search). */
+        seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
     }
     w->closeup = *closeup;
     w->found_w = f->width;

@@ -446,6 +446,48 @@ static void test_tracks_merge_miss_follow(void **state)
     assert_int_equal(seg_track_follow(&t[0], m, 64, 64, 100, 100, 128, 128), -1);
 }
 
+/* A detection confirming a person grows their region by at most 1.15 (it
+ * may shrink it at will), centred on the detection; a new person takes the
+ * detection's region as it is. */
+static void test_tracks_confirmation_grows_a_step(void **state)
+{
+    (void)state;
+    seg_track t[2];
+    int n = 0;
+    seg_person a = region(100, 100, 200, 0.9f);
+    seg_track_merge(t, &n, 2, &a, 1, 0.0f);
+    assert_float_equal(t[0].p.roi_side, 200, 1e-6f); /* new: as found */
+    seg_track_age(t, &n, 2);                          /* the next search */
+    seg_person big = region(40, 40, 300, 0.8f);       /* same centre, 1.5 x */
+    seg_track_merge(t, &n, 2, &big, 1, 0.0f);
+    assert_int_equal(n, 1);
+    assert_float_equal(t[0].p.roi_side, 230, 1e-3f);
+    assert_float_equal(t[0].p.roi_x + t[0].p.roi_side / 2, 190, 1e-3f);
+    assert_float_equal(t[0].p.roi_y + t[0].p.roi_side / 2, 190, 1e-3f);
+    assert_float_equal(t[0].p.score, 0.8f, 1e-6f);
+    seg_person small = region(120, 120, 150, 0.8f);   /* shrinks freely */
+    seg_track_age(t, &n, 2);
+    seg_track_merge(t, &n, 2, &small, 1, 0.0f);
+    assert_float_equal(t[0].p.roi_side, 150, 1e-6f);
+    assert_float_equal(t[0].p.roi_x, 120, 1e-6f);
+}
+
+/* A close-up needs a face of 1/8 of the frame's height scored 0.75 to
+ * start; while one lasts, the detector's own 0.5 keeps it. */
+static void test_closeup_needs_a_sure_face(void **state)
+{
+    (void)state;
+    seg_person f[2];
+    memset(f, 0, sizeof f);
+    f[0].y0 = 100, f[0].y1 = 190, f[0].score = 0.9f; /* 90 px: 1/8 of 720 */
+    f[1].y0 = 300, f[1].y1 = 553, f[1].score = 0.6f; /* a gable, 253 px */
+    assert_int_equal(seg_closeup_of(f, 2, 720, 0), 1);
+    assert_int_equal(seg_closeup_of(f, 2, 721, 0), 0);  /* 90 < 721 / 8 */
+    assert_int_equal(seg_closeup_of(f + 1, 1, 720, 0), 0); /* not sure enough */
+    assert_int_equal(seg_closeup_of(f + 1, 1, 720, 1), 1); /* ... to stay */
+    assert_int_equal(seg_closeup_of(f, 0, 720, 1), 0);     /* no face: over */
+}
+
 /* ==== exact mode ======================================================== */
 
 static void test_exact_slow_inference_loses_no_frame(void **state)
@@ -893,6 +935,8 @@ int main(void)
         cmocka_unit_test(test_live_find_pose_searches_on_its_own_thread),
         cmocka_unit_test(test_sample_rgb_matches_reference),
         cmocka_unit_test(test_tracks_merge_miss_follow),
+        cmocka_unit_test(test_tracks_confirmation_grows_a_step),
+        cmocka_unit_test(test_closeup_needs_a_sure_face),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
         cmocka_unit_test(test_live_slow_inference_drops_and_bounds_latency),
