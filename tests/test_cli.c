@@ -424,6 +424,10 @@ static void test_onnx_u2netp_video_job(void **state)
     assert_true(log_contains("known model: U2-Net small (u2netp)"));
     assert_true(log_contains("  1 1960 [1,1,320,320]"));
     assert_true(log_contains("  6 1965 ["));
+    /* Not a person model: the default --find auto gives it the whole frame. */
+    snprintf(args, sizeof args, "%s/vtest60.avi -m %s -n 2 --bench --json -q", dir, model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"find\":\"none\""));
 }
 
 /* --input-mean/--input-std: mean 0 and std 1 are the selfie model's own
@@ -720,6 +724,25 @@ static void test_find_pose(void **state)
     assert_int_equal(tp_sh("ffmpeg -v error -i %s/fn/mask_000002.png -vf signalstats,metadata="
                            "print:key=lavfi.signalstats.YMAX:file=%s/fn/ymax.txt -f null - && "
                            "grep -q 'YMAX=0$' %s/fn/ymax.txt", dir, dir, dir), 0);
+    /* The default (--find auto) with the selfie model: people first, the
+     * same mask; with its detector missing, a warning and the whole frame;
+     * --find none: the whole frame. */
+    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --detector %s --mode mask "
+             "--dump-frames %s/fa", SEG_SOURCE_DIR, MODEL, DETECTOR, dir);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_sh("cmp -s %s/fa/mask_000000.png %s/fp/mask_000000.png", dir, dir), 0);
+    snprintf(args, sizeof args, "%s/nobody.mkv -m %s --detector %s --bench --json -q", dir, MODEL,
+             DETECTOR);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"find\":\"pose\""));
+    snprintf(args, sizeof args, "%s/nobody.mkv -m %s --detector %s/none.tflite --bench --json", dir,
+             MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("warning: no person detector"));
+    assert_true(log_contains("\"find\":\"none\""));
+    snprintf(args, sizeof args, "%s/nobody.mkv -m %s --find none --bench --json -q", dir, MODEL);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("\"find\":\"none\""));
     /* Errors. */
     snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s/none.tflite "
              "--bench", dir, MODEL, dir);

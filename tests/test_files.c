@@ -917,6 +917,12 @@ static void test_installed_tool_finds_its_model(void **state)
                            "a.mp4 -q -y >%s 2>&1", away, prefix, log_path), 0);
     snprintf(line, sizeof line, "%s/a.mp4", away);
     assert_int_equal(tp_video_frames(line), 3);
+    /* ... with the detectors the default --find auto uses beside it. */
+    assert_int_equal(tp_sh("cd %s && env -u SEGSTREAM_MODEL_DIR %s/bin/segstream clip.mp4 "
+                           "--bench --json -q >%s 2>&1", away, prefix, log_path), 0);
+    assert_true(log_contains("\"find\":\"pose\""));
+    assert_int_equal(tp_sh("test -s %s/share/segstream/models/selfie_segmentation_landscape"
+                           ".tflite", prefix), 0);
     /* $SEGSTREAM_MODEL_DIR comes before it: a broken model there is used. */
     assert_int_equal(tp_sh("mkdir -p %s/bad && echo 'not a model' >%s/bad/"
                            "selfie_segmentation.tflite", away, away), 0);
