@@ -319,6 +319,45 @@ static int write_resize_model(const char *name, int size)
     return write_model(name, t, 3, &resize, 1, 0, 2);
 }
 
+/* A model that takes h_in x w_in RGB and resizes it (nearest) to
+ * h_out x w_out, 3 channels: the sizes are the whim under test. */
+static int write_resize_model_hw(const char *name, int h_in, int w_in, int h_out, int w_out)
+{
+    int32_t sz[2] = {h_out, w_out};
+    tb_tensor t[3] = {
+        {"input", TB_FLOAT32, 4, {1, h_in, w_in, 3}, NULL, 0},
+        {"size", TB_INT32, 1, {2}, sz, sizeof sz},
+        {"out", TB_FLOAT32, 4, {1, h_out, w_out, 3}, NULL, 0},
+    };
+    tb_op resize = {.builtin = 97 /* RESIZE_NEAREST_NEIGHBOR */, .n_in = 2, .in = {0, 1}, .out = 2};
+    return write_model(name, t, 3, &resize, 1, 0, 2);
+}
+
+/* Models whose output is not a mask: ARG_MAX's usual rank-3 label map
+ * (which is one), a classifier's [1,192], a 1x1 "map". */
+static int make_output_models(void)
+{
+    int32_t axis = 3;
+    tb_tensor am[3] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 16, 3}, NULL, 0},
+        {"axis", TB_INT32, 1, {1}, &axis, sizeof axis},
+        {"labels", TB_INT32, 3, {1, 8, 16}, NULL, 0},
+    };
+    tb_op argmax = {.builtin = 56 /* ARG_MAX */, .n_in = 2, .in = {0, 1}, .out = 2};
+    tb_tensor cls[2] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 8, 3}, NULL, 0},
+        {"scores", TB_FLOAT32, 2, {1, 192}, NULL, 0},
+    };
+    tb_op reshape = {.builtin = 22 /* RESHAPE */, .n_in = 1, .in = {0}, .out = 1};
+    if (write_model("argmax_rank3.tflite", am, 3, &argmax, 1, 0, 2) ||
+        write_model("classifier.tflite", cls, 2, &reshape, 1, 0, 1) ||
+        write_resize_model_hw("one_by_one.tflite", 8, 8, 1, 1) ||
+        write_resize_model_hw("wide_input.tflite", 1, 65536, 8, 8) ||
+        write_resize_model_hw("wide_output.tflite", 8, 8, 1, 65536))
+        return -1;
+    return 0;
+}
+
 static int make_models(void)
 {
     /* Input [1,8,8,1]: loads, but segstream feeds RGB. */
@@ -359,7 +398,7 @@ static int make_models(void)
         write_resize_model("resize8192.tflite", 8192) ||
         write_resize_model("resize4096.tflite", 4096))
         return -1;
-    return 0;
+    return make_output_models();
 }
 
 static int try_mount(char *where, size_t size, const char *name, const char *src,
@@ -1159,6 +1198,70 @@ static void test_oversized_model_output_is_shrunk_to_the_frame(void **state)
 #endif
 }
 
+/* ==== model outputs misread (issue 16) =================================== */
+
+/* ARG_MAX over the channels of an 8x16 input gives the usual [1,8,16]
+ * label map: it is read as 8 rows of 16, not 1 row of 8 with 16 "classes".
+ * Labels are the brightest channel: on a picture red above and blue below
+ * the mask is background (red, class 0) above and foreground below. (Read
+ * as [1,1,H,W] it was every row's first pixels: stripes.) */
+static void test_rank3_label_map_is_read_as_rows(void **state)
+{
+    (void)state;
+    char in[300], dump[300], m[300], raw[300];
+    path_in(in, sizeof in, "red_over_blue.png");
+    path_in(dump, sizeof dump, "argmax_dump");
+    path_in(m, sizeof m, "argmax_rank3.tflite");
+    path_in(raw, sizeof raw, "argmax_mask.gray");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i color=red:size=160x60 -f lavfi "
+                           "-i color=blue:size=160x60 -filter_complex vstack -frames:v 1 %s", in), 0);
+    int rc = seg("%s --dump-frames %s -m %s -q", in, dump, m);
+    show_log("ARG_MAX [1,8,16] label map", rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s/mask_000000.png -f rawvideo "
+                           "-pix_fmt gray %s", dump, raw), 0);
+    uint8_t px[160 * 120];
+    FILE *f = fopen(raw, "rb");
+    assert_non_null(f);
+    size_t n = fread(px, 1, sizeof px, f);
+    fclose(f);
+    assert_int_equal(n, sizeof px);
+    long top = 0, bottom = 0;
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 160; x++) {
+            top += px[y * 160 + x];
+            bottom += px[(y + 80) * 160 + x];
+        }
+    printf("# mean mask: top %ld, bottom %ld (of 255)\n", top / 6400, bottom / 6400);
+    assert_true(top / 6400 < 20);
+    assert_true(bottom / 6400 > 235);
+}
+
+static void test_classifier_or_1x1_output_is_not_a_segmentation_model(void **state)
+{
+    (void)state;
+    run_bad_model("classifier.tflite", "[1,192] classifier", "not a segmentation model: output "
+                  "[1,192]");
+    run_bad_model("one_by_one.tflite", "1x1 output", "not a segmentation model: output "
+                  "[1,1,1,3]");
+}
+
+/* 1x65536 sides: over SEG_MAX_DIM, refused at load with the cap named
+ * (before: "out of memory", exit 1; and "compositing failed" with a
+ * 532-byte file left). */
+static void test_model_side_over_the_cap_is_refused(void **state)
+{
+    (void)state;
+    run_bad_model("wide_input.tflite", "1x65536 input", "input [1,1,65536,3] (65536x1) is over "
+                  "the limit of 16384 on a side");
+    assert_false(log_contains("out of memory"));
+    run_bad_model("wide_output.tflite", "1x65536 output", "output [1,1,65536,3] (65536x1) is "
+                  "over the limit of 16384 on a side");
+    char out[300];
+    path_in(out, sizeof out, "never.mp4");
+    assert_false(temp_exists(out));
+}
+
 /* ==== files lost or overwritten (issue 16) ============================== */
 
 /* -y replaces the old file only with a finished output: a job that fails
@@ -1309,6 +1412,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_overwrite_replaces_through_symlink_with_old_mode),
         cmocka_unit_test(test_output_equal_to_background_or_model_is_refused),
         cmocka_unit_test(test_dump_frames_into_old_dump_needs_y_and_follows_no_symlink),
+        cmocka_unit_test(test_rank3_label_map_is_read_as_rows),
+        cmocka_unit_test(test_classifier_or_1x1_output_is_not_a_segmentation_model),
+        cmocka_unit_test(test_model_side_over_the_cap_is_refused),
     };
     /* test_faults [NAME]: one case by name (the known failures' ctests);
      * without a name every case but the known failures. */
