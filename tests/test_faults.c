@@ -1262,6 +1262,82 @@ static void test_model_side_over_the_cap_is_refused(void **state)
     assert_false(temp_exists(out));
 }
 
+/* ==== outputs that lie (issue 16) ======================================== */
+
+/* The codec name ffprobe gives for what encoder @p enc writes. */
+static const char *codec_of(const char *enc)
+{
+    return strcmp(enc, "libx264") == 0      ? "h264"
+           : strcmp(enc, "libvpx-vp9") == 0 ? "vp9"
+           : strcmp(enc, "prores_ks") == 0  ? "prores"
+                                            : enc;
+}
+
+/* Every container segstream writes by extension, with every video encoder
+ * it may be asked for (and its own choice, and alpha mode's): each pair is
+ * either refused up front (exit 5, "cannot hold", no file) or written as a
+ * video stream of that codec that ffprobe reads back, frames and all.
+ * (MPEG-TS said "wrote" for FFV1, PNG, QuickTime Animation, raw video, Ut
+ * Video, VP9 and MJPEG, and ffprobe saw only data.) */
+static void test_every_container_codec_pair_is_refused_or_readable(void **state)
+{
+    (void)state;
+    static const char *const exts[] = {"mp4", "mov", "mkv", "webm", "avi", "ts",
+                                       "flv", "nut", "mpg", "ogv"};
+    static const char *const encs[] = {"", "alpha", "libx264", "mpeg4", "mpeg2video", "mjpeg",
+                                       "ffv1", "png", "qtrle", "rawvideo", "utvideo",
+                                       "libvpx-vp9"};
+    char in[300], out[300], probe[128];
+    int written = 0, refused = 0;
+    path_in(in, sizeof in, "clip.mkv");
+    double t0 = tp_now();
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        char line[512] = "";
+        size_t used = 0;
+        for (size_t j = 0; j < sizeof encs / sizeof encs[0]; j++) {
+            snprintf(out, sizeof out, "%s/pair_%zu.%s", dir, j, exts[i]);
+            const char *enc = encs[j];
+            int alpha = strcmp(enc, "alpha") == 0;
+            int rc = seg("%s -o %s -n 2 -q -m %s%s%s", in, out, MODEL,
+                         alpha ? " --mode alpha" : *enc ? " --codec " : "", alpha ? "" : enc);
+            if (rc != 0) {
+                if (rc != 5)
+                    show_log(out, rc);
+                assert_int_equal(rc, 5);
+                assert_true(log_contains("OUTPUT"));
+                assert_false(exists(out));
+                assert_false(temp_exists(out));
+                refused++;
+                used += (size_t)snprintf(line + used, sizeof line - used, " %s:no",
+                                         *enc ? enc : "default");
+                continue;
+            }
+            if (tp_probe(probe, sizeof probe, "-count_frames -select_streams v:0 -show_entries "
+                         "stream=codec_name,nb_read_frames -of csv=p=0 '%s'", out) != 0)
+                fail_msg("%s with %s: written, but ffprobe cannot read it", exts[i],
+                         *enc ? enc : "default");
+            probe[strcspn(probe, "\n")] = '\0';
+            used += (size_t)snprintf(line + used, sizeof line - used, " %s:%s",
+                                     *enc ? enc : "default", probe);
+            char *comma = strchr(probe, ',');
+            if (!comma || atoi(comma + 1) != 2 ||
+                (*enc && !alpha && strncmp(probe, codec_of(enc), (size_t)(comma - probe)) != 0))
+                fail_msg("%s with %s: ffprobe reads '%s'", exts[i], *enc ? enc : "default",
+                         probe);
+            unlink(out);
+            written++;
+        }
+        printf("# .%s:%s\n", exts[i], line);
+    }
+    printf("# %d pairs written and read back, %d refused, in %.1f s\n", written, refused,
+           tp_now() - t0);
+    /* The case from the issue, named. */
+    snprintf(out, sizeof out, "%s/lie.ts", dir);
+    assert_int_equal(seg("%s -o %s -n 2 -q -m %s --codec ffv1", in, out, MODEL), 5);
+    assert_true(log_contains("format 'mpegts' cannot hold ffv1 video"));
+    assert_true(written > 40);
+}
+
 /* ==== files lost or overwritten (issue 16) ============================== */
 
 /* -y replaces the old file only with a finished output: a job that fails
@@ -1412,6 +1488,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_overwrite_replaces_through_symlink_with_old_mode),
         cmocka_unit_test(test_output_equal_to_background_or_model_is_refused),
         cmocka_unit_test(test_dump_frames_into_old_dump_needs_y_and_follows_no_symlink),
+        cmocka_unit_test(test_every_container_codec_pair_is_refused_or_readable),
         cmocka_unit_test(test_rank3_label_map_is_read_as_rows),
         cmocka_unit_test(test_classifier_or_1x1_output_is_not_a_segmentation_model),
         cmocka_unit_test(test_model_side_over_the_cap_is_refused),
