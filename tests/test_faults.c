@@ -590,6 +590,27 @@ static void test_resolution_change_keeps_every_frame(void **state)
     assert_int_equal(h, 120);
 }
 
+/* Alpha mode too: the RGBA frames of the new size are scaled, alpha and
+ * all (it stopped with "does not fit the output" after the first clip). */
+static void test_resolution_change_in_alpha_mode_keeps_every_frame(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "size_change.ts");
+    path_in(out, sizeof out, "size_change_alpha.mov");
+    long want = tp_video_frames(in);
+    int rc = seg("%s -o %s -m %s -q --mode alpha", in, out, MODEL);
+    show_log("resolution change in alpha mode", rc);
+    int w = 0, h = 0;
+    long got = tp_video_frames(out);
+    tp_video_size(out, &w, &h);
+    printf("# input %ld frames, output %ld frames of %dx%d\n", want, got, w, h);
+    assert_int_equal(rc, 0);
+    assert_int_equal(got, want);
+    assert_int_equal(w, 160);
+    assert_int_equal(h, 120);
+}
+
 static void test_declared_16384_picture_is_refused(void **state)
 {
     (void)state;
@@ -1458,6 +1479,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_audio_only_file),
         cmocka_unit_test(test_still_image_gives_one_frame),
         cmocka_unit_test(test_resolution_change_keeps_every_frame),
+        cmocka_unit_test(test_resolution_change_in_alpha_mode_keeps_every_frame),
         cmocka_unit_test(test_declared_16384_picture_is_refused),
         cmocka_unit_test(test_model_input_not_3_channels),
         cmocka_unit_test(test_model_with_unsupported_op),
