@@ -21,6 +21,8 @@
 struct io_packet {
     AVPacket *pkt;           /**< owned */
     AVRational time_base;    /**< the input stream's time base */
+    enum AVCodecID codec_id; /**< its codec when the packet was read (a
+                                  stream may change codec mid-stream) */
 };
 
 /** Record a printf-style message in obj->err (any struct with char err[]). */

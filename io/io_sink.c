@@ -63,6 +63,7 @@ struct io_sink {
     int have_pts;
     int header_written;
     int one_picture;         /* a picture name without a %d pattern: one frame only */
+    int audio_cut;           /* the input's audio changed codec: no more audio */
     int finished;
     int status;              /* first error (sticky), SEG_OK while all is well */
     int64_t warnings;
@@ -916,6 +917,24 @@ int io_sink_write_audio(io_sink *snk, io_packet **ppkt)
             return SEG_ERR_INVALID;
         }
         return SEG_OK; /* no audio stream in the output: dropped by design */
+    }
+    if (p->codec_id != snk->ast->codecpar->codec_id || snk->audio_cut) {
+        /* The input's audio changed codec mid-stream: the output's stream
+         * was made for the first one and passthrough cannot go on. The
+         * video does, to its end; the audio stops here, said once. */
+        if (!snk->audio_cut) {
+            int64_t at = p->pkt->pts != AV_NOPTS_VALUE
+                             ? av_rescale_q(p->pkt->pts, p->time_base, AV_TIME_BASE_Q) -
+                                   snk->offset_us
+                             : 0;
+            io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': audio dropped from %.3f s on: the "
+                    "input's audio changed from %s to %s mid-stream", snk->url,
+                    (double)at / 1e6, avcodec_get_name(snk->ast->codecpar->codec_id),
+                    avcodec_get_name(p->codec_id));
+            snk->audio_cut = 1;
+        }
+        io_packet_free(&p);
+        return SEG_OK;
     }
     int64_t off = av_rescale_q(snk->offset_us, AV_TIME_BASE_Q, p->time_base);
     if (p->pkt->pts != AV_NOPTS_VALUE)

@@ -927,6 +927,7 @@ static int hand_out_audio(io_source *src, io_packet **pkt_out)
     }
     av_packet_move_ref(p->pkt, src->pkt);
     p->time_base = src->fmt->streams[src->aidx]->time_base;
+    p->codec_id = src->fmt->streams[src->aidx]->codecpar->codec_id;
     *pkt_out = p;
     return IO_READ_AUDIO;
 }
