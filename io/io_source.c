@@ -598,6 +598,14 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         ret = SEG_ERR_LIMIT;
         goto end;
     }
+    if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
+        /* Probing decoded nothing that gives a size: a picture cut short or
+         * junk with a picture's name (the pipeline would go on with 0x0). */
+        IO_SET_ERROR(src, "INPUT '%s': no %s picture could be decoded from it (truncated or "
+                     "corrupt?)", url, avcodec_get_name(st->codecpar->codec_id));
+        ret = SEG_ERR_BAD_INPUT;
+        goto end;
+    }
     if (!(src->dec = avcodec_alloc_context3(codec)) || !(src->pkt = av_packet_alloc()) ||
         !(src->frame = av_frame_alloc())) {
         IO_SET_ERROR(src, "INPUT '%s': out of memory", url);

@@ -611,6 +611,36 @@ static void test_resolution_change_in_alpha_mode_keeps_every_frame(void **state)
     assert_int_equal(h, 120);
 }
 
+/* A picture cut short, or junk named .png: an input error that says so
+ * (it was exit 1, "overlay output for 0x0 frames"). */
+static void test_truncated_or_junk_picture_is_an_input_error(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(out, sizeof out, "never.mp4");
+    path_in(in, sizeof in, "junk.png");
+    uint8_t junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 2654435761u >> 13);
+    assert_int_equal(tp_write_file(in, junk, sizeof junk), 0);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("junk named .png", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("junk.png"));
+    assert_true(log_contains("no png picture could be decoded from it"));
+    assert_false(exists(out));
+    path_in(in, sizeof in, "cut.png");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=160x120 "
+                           "-frames:v 1 %s/whole.png && head -c 40 %s/whole.png >%s", dir, dir,
+                           in), 0);
+    rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("a PNG cut after 40 bytes", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("cut.png"));
+    assert_false(log_contains("0x0"));
+    assert_false(exists(out));
+}
+
 static void test_declared_16384_picture_is_refused(void **state)
 {
     (void)state;
@@ -1480,6 +1510,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_still_image_gives_one_frame),
         cmocka_unit_test(test_resolution_change_keeps_every_frame),
         cmocka_unit_test(test_resolution_change_in_alpha_mode_keeps_every_frame),
+        cmocka_unit_test(test_truncated_or_junk_picture_is_an_input_error),
         cmocka_unit_test(test_declared_16384_picture_is_refused),
         cmocka_unit_test(test_model_input_not_3_channels),
         cmocka_unit_test(test_model_with_unsupported_op),
