@@ -1389,6 +1389,94 @@ static void test_every_container_codec_pair_is_refused_or_readable(void **state)
     assert_true(written > 40);
 }
 
+/* ==== messages and exit codes (issue 16) ================================= */
+
+/* Serve one HTTP connection on @p fd with @p reply, in a child; its pid. */
+static pid_t serve_once(int fd, const char *reply)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = accept(fd, NULL, NULL);
+        char req[2048];
+        if (c >= 0 && read(c, req, sizeof req) > 0 && write(c, reply, strlen(reply)) > 0)
+            shutdown(c, SHUT_WR);
+        sleep(1);
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A server's words reach the terminal without its escape sequences: the
+ * reason phrase of an HTTP error, with a title change and a screen clear
+ * in it, is printed with '?' for each control character, as ffmpeg does. */
+static void test_control_characters_from_a_server_are_filtered(void **state)
+{
+    (void)state;
+    char out[300];
+    path_in(out, sizeof out, "never.mp4");
+    int port = 0, fd = silent_listener(&port);
+    assert_true(fd >= 0);
+    pid_t srv = serve_once(fd, "HTTP/1.0 404 gone\033]0;owned\007\033[2J\r\n"
+                               "Content-Length: 0\r\n\r\n");
+    int rc = seg("http://127.0.0.1:%d/x.mp4 -o %s -m %s --timeout 3000", port, out, MODEL);
+    stop_proc(srv);
+    close(fd);
+    show_log("HTTP 404 with escape sequences in its reason", rc);
+    assert_int_equal(rc, 3);
+    static char buf[65536];
+    read_log(buf, sizeof buf);
+    assert_null(strchr(buf, '\033'));
+    assert_null(strchr(buf, '\007'));
+    assert_true(log_contains("gone?]0;owned??[2J"));
+    assert_false(exists(out));
+}
+
+/* --classes '' and a list over 1023 characters (it was cut there, silently)
+ * are usage errors that say so. */
+static void test_empty_or_overlong_class_list_is_refused(void **state)
+{
+    (void)state;
+    char in[300], out[300], list[1100];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "never.mp4");
+    int rc = seg("%s -o %s -m %s --classes ''", in, out, MODEL);
+    show_log("--classes ''", rc);
+    assert_int_equal(rc, 2);
+    assert_true(log_contains("--classes wants a list"));
+    assert_true(log_contains("got no class"));
+    memset(list, 0, sizeof list);
+    for (size_t n = 0; n + 7 < 1060; n += 7)
+        memcpy(list + n, "person,", 7);
+    rc = seg("%s -o %s -m %s --classes %s", in, out, MODEL, list);
+    show_log("--classes of 1057 characters", rc);
+    assert_int_equal(rc, 2);
+    assert_true(log_contains("over 1023 characters"));
+    assert_false(exists(out));
+}
+
+/* A --background from a server that never answers gives up after
+ * --timeout, naming the background, like an input would. */
+static void test_network_background_honours_timeout(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "never.mp4");
+    int port = 0, fd = silent_listener(&port);
+    assert_true(fd >= 0);
+    double took;
+    int rc = seg_wait(seg_spawn("%s -o %s -m %s --mode replace --background "
+                                "http://127.0.0.1:%d/bg.jpg --timeout 1000", in, out, MODEL,
+                                port), &took);
+    close(fd);
+    show_log("--background from a server that never answers, --timeout 1000", rc);
+    printf("# gave up after %.2f s\n", took);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("bg.jpg"));
+    assert_true(took < 1.0 + STOP_BOUND_S);
+    assert_false(exists(out));
+}
+
 /* ==== files lost or overwritten (issue 16) ============================== */
 
 /* -y replaces the old file only with a finished output: a job that fails
@@ -1543,6 +1631,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dump_frames_into_old_dump_needs_y_and_follows_no_symlink),
         cmocka_unit_test(test_every_container_codec_pair_is_refused_or_readable),
         cmocka_unit_test(test_rank3_label_map_is_read_as_rows),
+        cmocka_unit_test(test_control_characters_from_a_server_are_filtered),
+        cmocka_unit_test(test_empty_or_overlong_class_list_is_refused),
+        cmocka_unit_test(test_network_background_honours_timeout),
         cmocka_unit_test(test_classifier_or_1x1_output_is_not_a_segmentation_model),
         cmocka_unit_test(test_model_side_over_the_cap_is_refused),
     };
