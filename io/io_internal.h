@@ -15,7 +15,7 @@
 #include "seg_status.h"
 
 /** Size of every io object's last-error and last-warning buffers. */
-#define IO_MSG_SIZE 512
+#define IO_MSG_SIZE SEG_MSG_SIZE
 
 /** A passthrough packet and the time base its timestamps are in. */
 struct io_packet {

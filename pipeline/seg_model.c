@@ -208,7 +208,7 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
     int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
     if (st)
         return st;
-    char inner[512];
+    char inner[SEG_MSG_SIZE - 128];
     st = nn_model_load_opts(&sm->nn, buf, len, &opts, inner, sizeof inner);
     if (st) {
         SET_ERR("model '%s': %s", path, inner);

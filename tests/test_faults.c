@@ -1431,6 +1431,27 @@ static void test_control_characters_from_a_server_are_filtered(void **state)
     assert_false(exists(out));
 }
 
+/* The reason comes after the path in a message: with a path of 800
+ * characters it is still printed whole (messages were cut at 512). */
+static void test_long_path_keeps_the_reason_in_the_message(void **state)
+{
+    (void)state;
+    char in[300], deep[1200], out[1500], name[201];
+    path_in(in, sizeof in, "clip.mkv");
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    snprintf(deep, sizeof deep, "%s/%s/%s/%s", dir, name, name, name);
+    assert_int_equal(tp_sh("mkdir -p %s", deep), 0);
+    snprintf(out, sizeof out, "%s/%s.ts", deep, name);
+    int rc = seg("%s -o %s -n 2 -m %s --codec ffv1", in, out, MODEL);
+    show_log("a path of 800 characters", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains(out));
+    assert_true(log_contains("cannot hold ffv1 video (players would not see it); choose another "
+                             "--codec or container"));
+    assert_false(exists(out));
+}
+
 /* --classes '' and a list over 1023 characters (it was cut there, silently)
  * are usage errors that say so. */
 static void test_empty_or_overlong_class_list_is_refused(void **state)
@@ -1632,6 +1653,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_container_codec_pair_is_refused_or_readable),
         cmocka_unit_test(test_rank3_label_map_is_read_as_rows),
         cmocka_unit_test(test_control_characters_from_a_server_are_filtered),
+        cmocka_unit_test(test_long_path_keeps_the_reason_in_the_message),
         cmocka_unit_test(test_empty_or_overlong_class_list_is_refused),
         cmocka_unit_test(test_network_background_honours_timeout),
         cmocka_unit_test(test_classifier_or_1x1_output_is_not_a_segmentation_model),

@@ -292,7 +292,7 @@ static void set_number(seg_config *cfg, int id, long v)
 static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
 {
     double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
-    char where[600];
+    char where[SEG_MSG_SIZE];
     if (cfg->output)
         snprintf(where, sizeof where, "wrote %s", strncmp(cfg->output, "pipe:", 5) == 0
                                                       ? "the stream to the pipe" : cfg->output);
