@@ -27,6 +27,10 @@ typedef enum seg_status {
 /** A short static English description of @p st ("out of memory", ...). */
 const char *seg_status_str(int st);
 
+/** Size of every buffer a message is built in: room for a path of PATH_MAX
+ *  (4096) and the reason after it, which a smaller buffer cut off. */
+#define SEG_MSG_SIZE 8192
+
 /** Copy a printf-formatted message into buf[size] (always NUL-terminated,
  *  truncated if needed). Used by every module's error setter. */
 void seg_format_error(char *buf, size_t size, const char *func, const char *fmt, ...)

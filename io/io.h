@@ -282,7 +282,8 @@ void io_sink_close(io_sink **snk);
 /** Bilinear RGB24 -> RGB24 resize with libswscale (no per-call allocation).
  *  @return SEG_OK, SEG_ERR_INVALID (size <= 0), SEG_ERR_LIMIT, SEG_ERR_NOMEM. */
 int io_scaler_create(io_scaler **out, int src_w, int src_h, int dst_w, int dst_h);
-/** The same between any of RGB24, YUV420P and YUV444P, e.g. a decoded
+/** The same between any of RGB24, YUV420P and YUV444P (and RGBA to RGBA,
+ *  alpha resized like the colour), e.g. a decoded
  *  4:2:0 frame straight to a 4:4:4 model input: resize and conversion in
  *  one pass.
  *  @return as io_scaler_create(); SEG_ERR_INVALID for other formats. */

@@ -15,12 +15,14 @@
 #include "seg_status.h"
 
 /** Size of every io object's last-error and last-warning buffers. */
-#define IO_MSG_SIZE 512
+#define IO_MSG_SIZE SEG_MSG_SIZE
 
 /** A passthrough packet and the time base its timestamps are in. */
 struct io_packet {
     AVPacket *pkt;           /**< owned */
     AVRational time_base;    /**< the input stream's time base */
+    enum AVCodecID codec_id; /**< its codec when the packet was read (a
+                                  stream may change codec mid-stream) */
 };
 
 /** Record a printf-style message in obj->err (any struct with char err[]). */

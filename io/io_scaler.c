@@ -29,6 +29,7 @@ static enum AVPixelFormat av_fmt(seg_pixfmt f)
     return f == SEG_PIX_RGB24     ? AV_PIX_FMT_RGB24
            : f == SEG_PIX_YUV420P ? AV_PIX_FMT_YUV420P
            : f == SEG_PIX_YUV444P ? AV_PIX_FMT_YUV444P
+           : f == SEG_PIX_RGBA    ? AV_PIX_FMT_RGBA
                                   : AV_PIX_FMT_NONE;
 }
 

@@ -63,6 +63,7 @@ struct io_sink {
     int have_pts;
     int header_written;
     int one_picture;         /* a picture name without a %d pattern: one frame only */
+    int audio_cut;           /* the input's audio changed codec: no more audio */
     int finished;
     int status;              /* first error (sticky), SEG_OK while all is well */
     int64_t warnings;
@@ -77,8 +78,13 @@ static int fail(io_sink *snk, int status)
     return status;
 }
 
-static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec)
+static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec, const AVOutputFormat *f)
 {
+    /* Raw video is only readable in a layout the container has a tag for:
+     * BGR24 in MOV ('raw '), AVI and NUT (DIB); Matroska takes only Y'CbCr
+     * (ffmpeg warns "output file will be unreadable" about the rest). */
+    if (codec->id == AV_CODEC_ID_RAWVIDEO && strcmp(f->name, "matroska") != 0)
+        return AV_PIX_FMT_BGR24;
     if (!codec->pix_fmts)
         return AV_PIX_FMT_YUV420P;
     /* JPEG is full range: what every picture viewer assumes. */
@@ -123,6 +129,49 @@ static int refuses_alpha(const AVOutputFormat *f)
     return strcmp(f->name, "mp4") == 0 || strcmp(f->name, "ipod") == 0 ||
            strcmp(f->name, "3gp") == 0 || strcmp(f->name, "3g2") == 0 ||
            strcmp(f->name, "mpegts") == 0 || strcmp(f->name, "flv") == 0;
+}
+
+/* What muxers that answer no avformat_query_codec() carry so that players
+ * (and ffprobe) see it; from their sources in FFmpeg 5.1 (mpegtsenc.c's
+ * stream types, mpegenc.c, oggenc.c, mxfenc.c). Anything else written into
+ * them is an unnamed data stream (MPEG-TS) or an error at the header. */
+static const struct carries {
+    const char *muxer;
+    enum AVCodecID ids[16]; /* video and audio; AV_CODEC_ID_NONE ends */
+} CARRIES[] = {
+    {"mpegts", {AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MPEG2VIDEO, AV_CODEC_ID_MPEG4,
+                AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_DIRAC, AV_CODEC_ID_VC1,
+                AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AAC, AV_CODEC_ID_AC3,
+                AV_CODEC_ID_EAC3, AV_CODEC_ID_DTS, AV_CODEC_ID_OPUS, AV_CODEC_ID_NONE}},
+    {"mpeg", {AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MPEG2VIDEO, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3,
+              AV_CODEC_ID_AC3, AV_CODEC_ID_NONE}},
+    {"vob", {AV_CODEC_ID_MPEG2VIDEO, AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MP2, AV_CODEC_ID_AC3,
+             AV_CODEC_ID_NONE}},
+    {"ogg", {AV_CODEC_ID_THEORA, AV_CODEC_ID_VP8, AV_CODEC_ID_VORBIS, AV_CODEC_ID_OPUS,
+             AV_CODEC_ID_FLAC, AV_CODEC_ID_SPEEX, AV_CODEC_ID_NONE}},
+    {"mxf", {AV_CODEC_ID_MPEG2VIDEO, AV_CODEC_ID_H264, AV_CODEC_ID_DNXHD, AV_CODEC_ID_PRORES,
+             AV_CODEC_ID_DVVIDEO, AV_CODEC_ID_PCM_S16LE, AV_CODEC_ID_PCM_S24LE,
+             AV_CODEC_ID_NONE}},
+};
+
+/* Whether format @p f carries codec @p id: the muxer's own answer where it
+ * gives one (a query_codec or its codec tags), else the table above, else
+ * (an elementary-stream muxer: .h264, .m4v, .mjpeg...) only its own codec.
+ * MPEG-TS says nothing and writes anything as data. */
+static int container_takes(const AVOutputFormat *f, enum AVCodecID id)
+{
+    int r = avformat_query_codec(f, id, FF_COMPLIANCE_NORMAL);
+    if (r >= 0)
+        return r;
+    for (size_t i = 0; i < sizeof CARRIES / sizeof CARRIES[0]; i++) {
+        if (strcmp(f->name, CARRIES[i].muxer) != 0)
+            continue;
+        for (const enum AVCodecID *p = CARRIES[i].ids; *p != AV_CODEC_ID_NONE; p++)
+            if (*p == id)
+                return 1;
+        return 0;
+    }
+    return id == f->video_codec || id == f->audio_codec;
 }
 
 #define ALPHA_HINT "for video with alpha use .mov (ProRes 4444: --codec prores_ks; or the " \
@@ -187,7 +236,7 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
             codec = avcodec_find_encoder_by_name("libvpx-vp9");
         for (int i = 0; ALPHA_CODECS[i] && !codec; i++) {
             const AVCodec *c = avcodec_find_encoder_by_name(ALPHA_CODECS[i]);
-            if (c && avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) != 0)
+            if (c && container_takes(ofmt, c->id))
                 codec = c;
         }
         if (!codec) {
@@ -198,8 +247,7 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
         }
     } else {
         const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
-        /* query_codec: 1 yes, 0 no, <0 the muxer cannot tell (try it). */
-        if (x264 && avformat_query_codec(ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) != 0)
+        if (x264 && container_takes(ofmt, AV_CODEC_ID_H264))
             codec = x264;
         else if (ofmt->video_codec != AV_CODEC_ID_NONE)
             codec = avcodec_find_encoder(ofmt->video_codec);
@@ -210,8 +258,9 @@ static const AVCodec *choose_encoder(io_sink *snk, const io_sink_params *p, int 
             return NULL;
         }
     }
-    if (avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-        IO_SET_ERROR(snk, "OUTPUT '%s': format '%s' cannot hold %s video", snk->url, ofmt->name,
+    if (!container_takes(ofmt, codec->id)) {
+        IO_SET_ERROR(snk, "OUTPUT '%s': format '%s' cannot hold %s video (players would not "
+                     "see it); choose another --codec or container", snk->url, ofmt->name,
                      avcodec_get_name(codec->id));
         *ret = SEG_ERR_INVALID;
         return NULL;
@@ -326,7 +375,7 @@ static int setup_video(io_sink *snk, const io_sink_params *p, const io_source *s
             return SEG_ERR_UNSUPPORTED;
         }
     } else {
-        pix = choose_pix_fmt(codec);
+        pix = choose_pix_fmt(codec, snk->fmt->oformat);
     }
     d = av_pix_fmt_desc_get(pix);
     /* Subsampled chroma needs sizes divisible by the subsampling: crop the
@@ -409,7 +458,7 @@ static int setup_audio(io_sink *snk, const io_source *audio_from)
 
     if (!in)
         return SEG_OK;
-    if (avformat_query_codec(ofmt, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0) {
+    if (!container_takes(ofmt, in->codecpar->codec_id)) {
         io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': audio dropped: format '%s' cannot "
                 "hold %s", snk->url, ofmt->name, avcodec_get_name(in->codecpar->codec_id));
         return SEG_OK;
@@ -868,6 +917,24 @@ int io_sink_write_audio(io_sink *snk, io_packet **ppkt)
             return SEG_ERR_INVALID;
         }
         return SEG_OK; /* no audio stream in the output: dropped by design */
+    }
+    if (p->codec_id != snk->ast->codecpar->codec_id || snk->audio_cut) {
+        /* The input's audio changed codec mid-stream: the output's stream
+         * was made for the first one and passthrough cannot go on. The
+         * video does, to its end; the audio stops here, said once. */
+        if (!snk->audio_cut) {
+            int64_t at = p->pkt->pts != AV_NOPTS_VALUE
+                             ? av_rescale_q(p->pkt->pts, p->time_base, AV_TIME_BASE_Q) -
+                                   snk->offset_us
+                             : 0;
+            io_warn(&snk->warnings, snk->warn, "OUTPUT '%s': audio dropped from %.3f s on: the "
+                    "input's audio changed from %s to %s mid-stream", snk->url,
+                    (double)at / 1e6, avcodec_get_name(snk->ast->codecpar->codec_id),
+                    avcodec_get_name(p->codec_id));
+            snk->audio_cut = 1;
+        }
+        io_packet_free(&p);
+        return SEG_OK;
     }
     int64_t off = av_rescale_q(snk->offset_us, AV_TIME_BASE_Q, p->time_base);
     if (p->pkt->pts != AV_NOPTS_VALUE)

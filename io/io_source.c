@@ -598,6 +598,14 @@ static int source_open(io_source **out, const char *url, const io_mem *mem,
         ret = SEG_ERR_LIMIT;
         goto end;
     }
+    if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
+        /* Probing decoded nothing that gives a size: a picture cut short or
+         * junk with a picture's name (the pipeline would go on with 0x0). */
+        IO_SET_ERROR(src, "INPUT '%s': no %s picture could be decoded from it (truncated or "
+                     "corrupt?)", url, avcodec_get_name(st->codecpar->codec_id));
+        ret = SEG_ERR_BAD_INPUT;
+        goto end;
+    }
     if (!(src->dec = avcodec_alloc_context3(codec)) || !(src->pkt = av_packet_alloc()) ||
         !(src->frame = av_frame_alloc())) {
         IO_SET_ERROR(src, "INPUT '%s': out of memory", url);
@@ -927,6 +935,7 @@ static int hand_out_audio(io_source *src, io_packet **pkt_out)
     }
     av_packet_move_ref(p->pkt, src->pkt);
     p->time_base = src->fmt->streams[src->aidx]->time_base;
+    p->codec_id = src->fmt->streams[src->aidx]->codecpar->codec_id;
     *pkt_out = p;
     return IO_READ_AUDIO;
 }

@@ -44,6 +44,14 @@ static void forward_av_log(void *avcl, int level, const char *fmt, va_list vl)
      * static and we may be called from several codec threads. */
     int print_prefix = 1;
     av_log_format_line2(avcl, level, fmt, vl, line, (int)sizeof(line), &print_prefix);
+    /* What FFmpeg prints may quote a server or a file (an HTTP reason
+     * phrase, a tag): control characters become '?', as ffmpeg's own log
+     * does (libavutil/log.c, sanitize()), so no escape sequence reaches the
+     * terminal. Stricter than it: CR and DEL too; the line's tabs and
+     * newlines stay. */
+    for (unsigned char *c = (unsigned char *)line; *c; c++)
+        if ((*c < 0x20 && *c != '\t' && *c != '\n') || *c == 0x7f)
+            *c = '?';
     fn(log_user, level_from_av(level), line);
 }
 

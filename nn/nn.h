@@ -101,9 +101,17 @@ size_t nn_model_instance_bytes(const nn_model *m, int threads);
 /** Free a model (or a clone); NULL-safe, sets *m = NULL. */
 void nn_model_free(nn_model **m);
 
-/** Shape of input 0 / output 0. */
+/** Shape of input 0 / output 0, NHWC. A lower rank is padded with leading
+ *  1s, except an ARG_MAX label map over the channels, whose usual [1,H,W]
+ *  is {1,H,W,1} (one label per pixel). */
 nn_shape nn_model_input_shape(const nn_model *m);
 nn_shape nn_model_output_shape(const nn_model *m);
+
+/** Input 0 / output 0 as the file declares them, for messages: fills
+ *  dims[0..rank-1] (a classifier's output: rank 2, {1,1000}) and returns
+ *  the rank; 0 if it is none of 1 to 4. */
+int nn_model_input_dims(const nn_model *m, int dims[4]);
+int nn_model_output_dims(const nn_model *m, int dims[4]);
 
 /** The graph's outputs, in the file's order; output 0 is the one above
  *  (MediaPipe's pose detector: 0 'Identity' {1,1,2254,12} box regressors,

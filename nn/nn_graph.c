@@ -791,8 +791,37 @@ static nn_shape shape_of(const nn_tensor *t)
     return (nn_shape){t->shape[0], t->shape[1], t->shape[2], t->shape[3]};
 }
 
+/* Output tensor t's shape as an image: a map whose channel axis is gone
+ * ([1,H,W], held right-aligned as {1,1,H,W}) - ARG_MAX's label map, or one
+ * probability per pixel with the channel squeezed away - holds H rows of W
+ * values, one per pixel: {1,H,W,1}. */
+static nn_shape output_shape(const nn_model *m, int t)
+{
+    const nn_tensor *x = &m->tensors[t];
+    if (t == m->output && x->rank == 3 && x->shape[1] == 1)
+        return (nn_shape){x->shape[1], x->shape[2], x->shape[3], 1};
+    return shape_of(x);
+}
+
+/* The dims of tensor t as the file declares them; its rank (0 if unknown). */
+static int declared_dims(const nn_tensor *x, int dims[4])
+{
+    int rank = x->rank >= 1 && x->rank <= 4 ? x->rank : 0;
+    for (int d = 0; d < rank; d++)
+        dims[d] = x->shape[4 - rank + d];
+    return rank;
+}
+
 nn_shape nn_model_input_shape(const nn_model *m) { return shape_of(&m->tensors[m->input]); }
-nn_shape nn_model_output_shape(const nn_model *m) { return shape_of(&m->tensors[m->output]); }
+nn_shape nn_model_output_shape(const nn_model *m) { return output_shape(m, m->output); }
+int nn_model_input_dims(const nn_model *m, int dims[4])
+{
+    return declared_dims(&m->tensors[m->input], dims);
+}
+int nn_model_output_dims(const nn_model *m, int dims[4])
+{
+    return declared_dims(&m->tensors[m->output], dims);
+}
 float *nn_model_input(nn_model *m) { return m->tensors[m->input].data; }
 const float *nn_model_output(const nn_model *m) { return m->tensors[m->output].data; }
 
@@ -911,7 +940,7 @@ nn_shape nn_model_output_shape_k(const nn_model *m, int k)
 {
     if (k < 0 || k >= m->n_outputs)
         return (nn_shape){0, 0, 0, 0};
-    return shape_of(&m->tensors[m->outputs[k]]);
+    return output_shape(m, m->outputs[k]);
 }
 
 const float *nn_model_output_k(const nn_model *m, int k)

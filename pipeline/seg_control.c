@@ -67,7 +67,7 @@ int seg_settings_load(const char *path, const seg_settings *base, seg_settings *
         return SEG_ERR_IO;
     }
     seg_settings s = *base;
-    char line[4096 + 64], msg[512];
+    char line[4096 + 64], msg[SEG_MSG_SIZE];
     int ln = 0, st = SEG_OK;
     long total = 0;
     while (fgets(line, sizeof line, f)) {

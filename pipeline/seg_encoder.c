@@ -34,7 +34,8 @@ static void write_audio(seg_encoder *e)
 
 /* The frame at the output's size: itself, or (after the input changed size
  * mid-stream) a bilinear resize into a buffer made at the first change, as
- * ffmpeg does. NULL after a failure (recorded). */
+ * ffmpeg does; RGBA (alpha mode) too, its alpha resized with the colour.
+ * NULL after a failure (recorded). */
 static const seg_image *fit_to_output(seg_encoder *e, const seg_image *img)
 {
     seg_job *job = e->job;
@@ -42,7 +43,7 @@ static const seg_image *fit_to_output(seg_encoder *e, const seg_image *img)
     if (img->width == job->out_w && img->height == job->out_h && img->format == want)
         return img;
     int st;
-    if (img->format != want || job->out_rgba) {
+    if (img->format != want) {
         seg_job_fail(job, SEG_ERR_INVALID, SEG_WHERE_OTHER, "a %dx%d %s frame does not fit the "
                      "output's %dx%d %s", img->width, img->height, seg_pixfmt_name(img->format),
                      job->out_w, job->out_h, seg_pixfmt_name(want));

@@ -204,7 +204,7 @@ typedef struct seg_job {
     pthread_mutex_t err_lock;
     int err_status;
     seg_where err_where;
-    char err[1024];
+    char err[SEG_MSG_SIZE];
 
     double t0;               /**< seg_clock_ms() when the threads started */
 } seg_job;

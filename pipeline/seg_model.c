@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "seg_file.h"
+#include "seg_image.h"
 #include "seg_sha256.h"
 
 #define SET_ERR(...) seg_format_error(err, errlen, __func__, __VA_ARGS__)
@@ -122,6 +123,56 @@ int seg_model_parse_input_value(const char *arg, char *name, size_t name_size, f
     }
 }
 
+/* "[1,8,8,3]" into buf. */
+static const char *dims_str(char *buf, size_t size, const int *dims, int rank)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < rank && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%d", d ? "," : "[", dims[d]);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s", rank ? "]" : "[?]");
+    return buf;
+}
+
+/* A picture side the pipeline can scale to and from: the decoder's limits
+ * (SEG_MAX_DIM a side, SEG_MAX_PIXELS in all). */
+static int side_ok(const nn_shape *s)
+{
+    return s->h <= SEG_MAX_DIM && s->w <= SEG_MAX_DIM &&
+           (long long)s->h * s->w <= SEG_MAX_PIXELS;
+}
+
+/* The input is a picture and the output a map of one: refuse what the
+ * pipeline would only misread (a classifier's [1,N], a 1x1 "map", a batch)
+ * or could not scale to (a side over SEG_MAX_DIM). */
+static int check_shapes(const seg_model *sm, const char *path, char *err, size_t errlen)
+{
+    int dims[4], rank;
+    char d[64];
+    if (!side_ok(&sm->in)) {
+        rank = nn_model_input_dims(sm->nn, dims);
+        SET_ERR("model '%s': input %s (%dx%d) is over the limit of %d on a side and %lld "
+                "pixels", path, dims_str(d, sizeof d, dims, rank), sm->in.w, sm->in.h,
+                SEG_MAX_DIM, SEG_MAX_PIXELS);
+        return SEG_ERR_LIMIT;
+    }
+    rank = nn_model_output_dims(sm->nn, dims);
+    if (!side_ok(&sm->out)) {
+        SET_ERR("model '%s': output %s (%dx%d) is over the limit of %d on a side and %lld "
+                "pixels", path, dims_str(d, sizeof d, dims, rank), sm->out.w, sm->out.h,
+                SEG_MAX_DIM, SEG_MAX_PIXELS);
+        return SEG_ERR_LIMIT;
+    }
+    if (rank < 3 || sm->out.n != 1 || sm->out.h < 2 || sm->out.w < 2) {
+        SET_ERR("model '%s': not a segmentation model: output %s is not a [1,H,W,C] map of "
+                "the picture (a classifier or detector? see --model-info)", path,
+                dims_str(d, sizeof d, dims, rank));
+        return SEG_ERR_UNSUPPORTED;
+    }
+    return SEG_OK;
+}
+
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen)
 {
@@ -157,7 +208,7 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
     int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, errlen);
     if (st)
         return st;
-    char inner[512];
+    char inner[SEG_MSG_SIZE - 128];
     st = nn_model_load_opts(&sm->nn, buf, len, &opts, inner, sizeof inner);
     if (st) {
         SET_ERR("model '%s': %s", path, inner);
@@ -170,6 +221,10 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
     sm->out = nn_model_output_shape(sm->nn);
     sm->squash = nn_model_output_squash(sm->nn);
     sm->out_is_index = nn_model_output_is_index(sm->nn);
+    if ((st = check_shapes(sm, path, err, errlen))) {
+        seg_model_close(sm);
+        return st;
+    }
     sm->n_classes = nn_model_output_is_index(sm->nn) ? 0 : sm->out.c;
     const struct known *k = NULL;
     for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)

@@ -53,7 +53,7 @@ void seg_renderer_close(seg_renderer *r)
 static int open_masks(io_source **src, const char *opt, const char *path, char *err,
                       size_t errlen)
 {
-    char url[4200], msg[512];
+    char url[4200], msg[SEG_MSG_SIZE];
     struct stat sb;
     int st;
     snprintf(url, sizeof url, "%s", path);
@@ -173,7 +173,7 @@ int seg_renderer_open_background(seg_renderer *r, const char *path, char *err, s
 {
     /* A picture is scaled once; a video gives one frame per output frame
      * (read on this thread, looping). Two reads tell them apart. */
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     io_packet *pkt = NULL;
     int k1, k2 = SEG_EOF, st;
     io_source_close(&r->bg_src); /* a background before this one */
@@ -235,7 +235,7 @@ static const seg_image *next_background(seg_renderer *r)
             return NULL;
         }
         /* The end: start again (once per loop, not per frame). */
-        char msg[512];
+        char msg[SEG_MSG_SIZE];
         io_source_close(&r->bg_src);
         r->bg_frames = 0;
         io_source_opts so = background_opts(job);
@@ -481,7 +481,7 @@ static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, si
         return -1;
     }
     if (strcmp(ns->background, r->cur.background) != 0 && ns->background[0]) {
-        char old[sizeof r->cur.background], e2[512];
+        char old[sizeof r->cur.background], e2[SEG_MSG_SIZE];
         snprintf(old, sizeof old, "%s", r->cur.background);
         if (seg_renderer_open_background(r, ns->background, msg, n) != SEG_OK) {
             /* back to the old one, as far as it still opens */
@@ -508,7 +508,7 @@ static void adjust(seg_renderer *r, const int steps[DISP_ADJ_COUNT], int frame_h
 {
     seg_settings ns = r->cur;
     disp_options *o = &ns.disp;
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     o->threshold += 0.05f * (float)steps[DISP_ADJ_THRESHOLD];
     clampf(&o->threshold, 0.0f, 0.95f);
     if (o->threshold < 0.025f)
@@ -545,7 +545,7 @@ static void next_background_file(seg_renderer *r)
     seg_settings ns = r->cur;
     r->bg_index = (r->bg_index + 1) % n;
     snprintf(ns.background, sizeof ns.background, "%s", cfg->backgrounds[r->bg_index]);
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     if (apply_settings(r, &ns, msg, sizeof msg))
         fprintf(stderr, "segstream: warning: background: %s\n", msg);
 }
@@ -682,7 +682,7 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         r->paused = !r->paused;
     if (act & DISP_ACT_MODE) {
         seg_settings ns = r->cur;
-        char msg[512];
+        char msg[SEG_MSG_SIZE];
         ns.disp.mode = window_next_mode(r, ns.disp.mode);
         if (apply_settings(r, &ns, msg, sizeof msg))
             fprintf(stderr, "segstream: warning: mode: %s\n", msg);
@@ -832,7 +832,7 @@ void *seg_renderer_main(void *arg)
 
     if (job->cfg->display) {
         /* SDL wants its window used by the thread that opened it: this one. */
-        char msg[512];
+        char msg[SEG_MSG_SIZE];
         int st = disp_window_open(&r->win, &(disp_window_opts){.title = "segstream"}, msg,
                                   sizeof msg);
         if (st) {

@@ -154,7 +154,7 @@ static int open_closeup_model(run *r, char *msg, size_t msglen)
                  "model goes with a one-class model only", cfg->model);
         return SEG_ERR_INVALID;
     }
-    char inner[400];
+    char inner[SEG_MSG_SIZE - 64];
     int st = seg_model_open(&r->closeup, path, NULL, NULL, NULL, inner, sizeof inner);
     if (st) {
         snprintf(msg, msglen, "--closeup-model: %s", inner);
@@ -189,7 +189,7 @@ static int open_models(run *r)
 {
     seg_job *job = r->job;
     const seg_config *cfg = r->cfg;
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     int st;
     if ((st = seg_model_open_ex(&r->model, cfg->model, cfg->input_range, cfg->labels,
                                 cfg->classes, cfg->input_values, cfg->n_input_values, msg,
@@ -266,7 +266,7 @@ static int open_models(run *r)
                 nn_model_free(&r->face_detector);
                 return SEG_OK;
             }
-            char m2[700];
+            char m2[SEG_MSG_SIZE + 128];
             snprintf(m2, sizeof m2, "--find pose: %s%s", msg,
                      cfg->detector ? "" : " (scripts/setup.sh fetches it; or give --detector FILE)");
             return step_failed(r, st, SEG_WHERE_MODEL, m2);
@@ -284,7 +284,7 @@ static int open_input(run *r)
 {
     seg_job *job = r->job;
     const seg_config *cfg = r->cfg;
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     io_source_opts so = {
         .format = cfg->input_format,
         .video_size = cfg->video_size,
@@ -323,7 +323,7 @@ static int open_input(run *r)
 /* The compositor and what it draws with: the background. */
 static int open_renderer(run *r)
 {
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     int st;
     if ((st = seg_renderer_init(&r->ren, r->job)))
         return step_failed(r, st, SEG_WHERE_OTHER, "bad display options");
@@ -371,7 +371,7 @@ static int check_output_is_no_input(run *r)
         return SEG_OK;
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         if (same_file(cfg->output, inputs[i].path)) {
-            char msg[600];
+            char msg[SEG_MSG_SIZE];
             snprintf(msg, sizeof msg, "OUTPUT '%s' is the %s, which the job reads",
                      cfg->output, inputs[i].what);
             return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OUTPUT, msg);
@@ -387,14 +387,14 @@ static int open_output(run *r)
     seg_job *job = r->job;
     const seg_config *cfg = r->cfg;
     const io_video_info *info = job->info;
-    char msg[600];
+    char msg[SEG_MSG_SIZE];
     int st;
     if ((st = check_output_is_no_input(r)))
         return st;
     if (cfg->dump_dir &&
         (st = io_dump_open(&r->ren.dump, cfg->dump_dir, cfg->dump_every > 0 ? cfg->dump_every : 1,
                            cfg->overwrite, msg, sizeof msg))) {
-        char m2[640];
+        char m2[SEG_MSG_SIZE + 128];
         snprintf(m2, sizeof m2, "--dump-frames: %s", msg);
         return step_failed(r, st, SEG_WHERE_OUTPUT, m2);
     }
@@ -466,7 +466,7 @@ static int open_output(run *r)
 static int open_workers(run *r)
 {
     seg_job *job = r->job;
-    char msg[512];
+    char msg[SEG_MSG_SIZE];
     int st;
     /* The whole job's memory, before the pool is allocated: a model whose
      * output or activations would take more than the cap is refused
@@ -476,7 +476,7 @@ static int open_workers(run *r)
                   nn_model_instance_bytes(r->face_detector, r->threads); /* --find pose */
     seg_job_mem mem = seg_job_plan(r->job, inst);
     if (mem.total > SEG_MAX_JOB_BYTES) {
-        char m2[700], t[32], f[32], m[32], i[32], c[32];
+        char m2[SEG_MSG_SIZE + 128], t[32], f[32], m[32], i[32], c[32];
         int model_part = mem.masks + mem.models > mem.frames;
         snprintf(m2, sizeof m2, "%s '%s': the job would need %s of memory (frames %s; masks %s "
                  "for the model's %dx%d output; model instances %s for %d worker%s), over its "
@@ -696,7 +696,7 @@ static int finish(run *r)
     if (atomic_load(&job->interrupted))
         return SEG_ERR_INTERRUPTED;
     if (r->stats->frames == 0) {
-        char msg[600];
+        char msg[SEG_MSG_SIZE];
         snprintf(msg, sizeof msg, "'%s': no video frame could be decoded", r->cfg->input);
         return step_failed(r, SEG_ERR_BAD_INPUT, SEG_WHERE_INPUT, msg);
     }

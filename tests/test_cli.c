@@ -763,7 +763,8 @@ static void test_find_pose(void **state)
     snprintf(args, sizeof args, "%s/nobody.mkv -q -m %s --find pose --detector %s "
              "--closeup-model %s --bench", dir, MODEL, DETECTOR, DETECTOR);
     assert_int_equal(seg(args), 4);
-    assert_true(log_contains("one foreground output"));
+    assert_true(log_contains("--closeup-model: model"));
+    assert_true(log_contains("not a segmentation model: output [1,2254,12]"));
 }
 
 /* ==== display, dumps, multi-class, --fit ================================= */

@@ -319,6 +319,54 @@ static int write_resize_model(const char *name, int size)
     return write_model(name, t, 3, &resize, 1, 0, 2);
 }
 
+/* A model that takes h_in x w_in RGB and resizes it (nearest) to
+ * h_out x w_out, 3 channels: the sizes are the whim under test. */
+static int write_resize_model_hw(const char *name, int h_in, int w_in, int h_out, int w_out)
+{
+    int32_t sz[2] = {h_out, w_out};
+    tb_tensor t[3] = {
+        {"input", TB_FLOAT32, 4, {1, h_in, w_in, 3}, NULL, 0},
+        {"size", TB_INT32, 1, {2}, sz, sizeof sz},
+        {"out", TB_FLOAT32, 4, {1, h_out, w_out, 3}, NULL, 0},
+    };
+    tb_op resize = {.builtin = 97 /* RESIZE_NEAREST_NEIGHBOR */, .n_in = 2, .in = {0, 1}, .out = 2};
+    return write_model(name, t, 3, &resize, 1, 0, 2);
+}
+
+/* Models whose output is not a mask: ARG_MAX's usual rank-3 label map
+ * (which is one), a classifier's [1,192], a 1x1 "map". */
+static int make_output_models(void)
+{
+    int32_t axis = 3;
+    tb_tensor am[3] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 16, 3}, NULL, 0},
+        {"axis", TB_INT32, 1, {1}, &axis, sizeof axis},
+        {"labels", TB_INT32, 3, {1, 8, 16}, NULL, 0},
+    };
+    tb_op argmax = {.builtin = 56 /* ARG_MAX */, .n_in = 2, .in = {0, 1}, .out = 2};
+    tb_tensor cls[2] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 8, 3}, NULL, 0},
+        {"scores", TB_FLOAT32, 2, {1, 192}, NULL, 0},
+    };
+    tb_op reshape = {.builtin = 22 /* RESHAPE */, .n_in = 1, .in = {0}, .out = 1};
+    /* A probability per pixel with the channel squeezed away: the mean of
+     * R, G and B, [1,8,16]. */
+    tb_tensor mp[3] = {
+        {"input", TB_FLOAT32, 4, {1, 8, 16, 3}, NULL, 0},
+        {"axis", TB_INT32, 1, {1}, &axis, sizeof axis},
+        {"p", TB_FLOAT32, 3, {1, 8, 16}, NULL, 0},
+    };
+    tb_op mean = {.builtin = 40 /* MEAN, keep_dims false */, .n_in = 2, .in = {0, 1}, .out = 2};
+    if (write_model("argmax_rank3.tflite", am, 3, &argmax, 1, 0, 2) ||
+        write_model("mean_rank3.tflite", mp, 3, &mean, 1, 0, 2) ||
+        write_model("classifier.tflite", cls, 2, &reshape, 1, 0, 1) ||
+        write_resize_model_hw("one_by_one.tflite", 8, 8, 1, 1) ||
+        write_resize_model_hw("wide_input.tflite", 1, 65536, 8, 8) ||
+        write_resize_model_hw("wide_output.tflite", 8, 8, 1, 65536))
+        return -1;
+    return 0;
+}
+
 static int make_models(void)
 {
     /* Input [1,8,8,1]: loads, but segstream feeds RGB. */
@@ -359,7 +407,7 @@ static int make_models(void)
         write_resize_model("resize8192.tflite", 8192) ||
         write_resize_model("resize4096.tflite", 4096))
         return -1;
-    return 0;
+    return make_output_models();
 }
 
 static int try_mount(char *where, size_t size, const char *name, const char *src,
@@ -549,6 +597,57 @@ static void test_resolution_change_keeps_every_frame(void **state)
     assert_int_equal(got, want);
     assert_int_equal(w, 160);
     assert_int_equal(h, 120);
+}
+
+/* Alpha mode too: the RGBA frames of the new size are scaled, alpha and
+ * all (it stopped with "does not fit the output" after the first clip). */
+static void test_resolution_change_in_alpha_mode_keeps_every_frame(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "size_change.ts");
+    path_in(out, sizeof out, "size_change_alpha.mov");
+    long want = tp_video_frames(in);
+    int rc = seg("%s -o %s -m %s -q --mode alpha", in, out, MODEL);
+    show_log("resolution change in alpha mode", rc);
+    int w = 0, h = 0;
+    long got = tp_video_frames(out);
+    tp_video_size(out, &w, &h);
+    printf("# input %ld frames, output %ld frames of %dx%d\n", want, got, w, h);
+    assert_int_equal(rc, 0);
+    assert_int_equal(got, want);
+    assert_int_equal(w, 160);
+    assert_int_equal(h, 120);
+}
+
+/* A picture cut short, or junk named .png: an input error that says so
+ * (it was exit 1, "overlay output for 0x0 frames"). */
+static void test_truncated_or_junk_picture_is_an_input_error(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(out, sizeof out, "never.mp4");
+    path_in(in, sizeof in, "junk.png");
+    uint8_t junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 2654435761u >> 13);
+    assert_int_equal(tp_write_file(in, junk, sizeof junk), 0);
+    int rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("junk named .png", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("junk.png"));
+    assert_true(log_contains("no png picture could be decoded from it"));
+    assert_false(exists(out));
+    path_in(in, sizeof in, "cut.png");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=160x120 "
+                           "-frames:v 1 %s/whole.png && head -c 40 %s/whole.png >%s", dir, dir,
+                           in), 0);
+    rc = seg("%s -o %s -m %s", in, out, MODEL);
+    show_log("a PNG cut after 40 bytes", rc);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("cut.png"));
+    assert_false(log_contains("0x0"));
+    assert_false(exists(out));
 }
 
 static void test_declared_16384_picture_is_refused(void **state)
@@ -1159,6 +1258,293 @@ static void test_oversized_model_output_is_shrunk_to_the_frame(void **state)
 #endif
 }
 
+/* ==== model outputs misread (issue 16) =================================== */
+
+/* ARG_MAX over the channels of an 8x16 input gives the usual [1,8,16]
+ * label map: it is read as 8 rows of 16, not 1 row of 8 with 16 "classes".
+ * Labels are the brightest channel: on a picture red above and blue below
+ * the mask is background (red, class 0) above and foreground below. (Read
+ * as [1,1,H,W] it was every row's first pixels: stripes.) */
+static void test_rank3_label_map_is_read_as_rows(void **state)
+{
+    (void)state;
+    char in[300], dump[300], m[300], raw[300];
+    path_in(in, sizeof in, "red_over_blue.png");
+    path_in(dump, sizeof dump, "argmax_dump");
+    path_in(m, sizeof m, "argmax_rank3.tflite");
+    path_in(raw, sizeof raw, "argmax_mask.gray");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i color=red:size=160x60 -f lavfi "
+                           "-i color=blue:size=160x60 -filter_complex vstack -frames:v 1 %s", in), 0);
+    int rc = seg("%s --dump-frames %s -m %s -q", in, dump, m);
+    show_log("ARG_MAX [1,8,16] label map", rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s/mask_000000.png -f rawvideo "
+                           "-pix_fmt gray %s", dump, raw), 0);
+    uint8_t px[160 * 120];
+    FILE *f = fopen(raw, "rb");
+    assert_non_null(f);
+    size_t n = fread(px, 1, sizeof px, f);
+    fclose(f);
+    assert_int_equal(n, sizeof px);
+    long top = 0, bottom = 0;
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 160; x++) {
+            top += px[y * 160 + x];
+            bottom += px[(y + 80) * 160 + x];
+        }
+    printf("# mean mask: top %ld, bottom %ld (of 255)\n", top / 6400, bottom / 6400);
+    assert_true(top / 6400 < 20);
+    assert_true(bottom / 6400 > 235);
+}
+
+/* A float map [1,H,W] (the channel squeezed away) is one value per pixel,
+ * H rows of W: white over black gives a mask of 255 over 0 (it was refused
+ * as "not a segmentation model", and before that read as 1 row of 8 x 16). */
+static void test_rank3_probability_map_is_read_as_rows(void **state)
+{
+    (void)state;
+    char in[300], dump[300], m[300], raw[300];
+    path_in(in, sizeof in, "white_over_black.png");
+    path_in(dump, sizeof dump, "mean_dump");
+    path_in(m, sizeof m, "mean_rank3.tflite");
+    path_in(raw, sizeof raw, "mean_mask.gray");
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i color=white:size=160x60 -f "
+                           "lavfi -i color=black:size=160x60 -filter_complex vstack -frames:v 1 %s",
+                           in), 0);
+    /* The output is taken for logits (no LOGISTIC at its end): sigmoid(1)
+     * = 0.73 over sigmoid(0) = 0.5, told apart by --threshold 0.6. */
+    int rc = seg("%s --dump-frames %s -m %s -q --mode mask --threshold 0.6", in, dump, m);
+    show_log("MEAN [1,8,16] probability map", rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s/mask_000000.png -f rawvideo "
+                           "-pix_fmt gray %s", dump, raw), 0);
+    uint8_t px[160 * 120];
+    FILE *f = fopen(raw, "rb");
+    assert_non_null(f);
+    size_t n = fread(px, 1, sizeof px, f);
+    fclose(f);
+    assert_int_equal(n, sizeof px);
+    long top = 0, bottom = 0;
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 160; x++) {
+            top += px[y * 160 + x];
+            bottom += px[(y + 80) * 160 + x];
+        }
+    printf("# mean mask: top %ld, bottom %ld (of 255)\n", top / 6400, bottom / 6400);
+    assert_true(top / 6400 > 235);
+    assert_true(bottom / 6400 < 20);
+}
+
+static void test_classifier_or_1x1_output_is_not_a_segmentation_model(void **state)
+{
+    (void)state;
+    run_bad_model("classifier.tflite", "[1,192] classifier", "not a segmentation model: output "
+                  "[1,192]");
+    run_bad_model("one_by_one.tflite", "1x1 output", "not a segmentation model: output "
+                  "[1,1,1,3]");
+}
+
+/* 1x65536 sides: over SEG_MAX_DIM, refused at load with the cap named
+ * (before: "out of memory", exit 1; and "compositing failed" with a
+ * 532-byte file left). */
+static void test_model_side_over_the_cap_is_refused(void **state)
+{
+    (void)state;
+    run_bad_model("wide_input.tflite", "1x65536 input", "input [1,1,65536,3] (65536x1) is over "
+                  "the limit of 16384 on a side");
+    assert_false(log_contains("out of memory"));
+    run_bad_model("wide_output.tflite", "1x65536 output", "output [1,1,65536,3] (65536x1) is "
+                  "over the limit of 16384 on a side");
+    char out[300];
+    path_in(out, sizeof out, "never.mp4");
+    assert_false(temp_exists(out));
+}
+
+/* ==== outputs that lie (issue 16) ======================================== */
+
+/* The codec name ffprobe gives for what encoder @p enc writes. */
+static const char *codec_of(const char *enc)
+{
+    return strcmp(enc, "libx264") == 0      ? "h264"
+           : strcmp(enc, "libvpx-vp9") == 0 ? "vp9"
+           : strcmp(enc, "prores_ks") == 0  ? "prores"
+                                            : enc;
+}
+
+/* Every container segstream writes by extension, with every video encoder
+ * it may be asked for (and its own choice, and alpha mode's): each pair is
+ * either refused up front (exit 5, "cannot hold", no file) or written as a
+ * video stream of that codec that ffprobe reads back, frames and all.
+ * (MPEG-TS said "wrote" for FFV1, PNG, QuickTime Animation, raw video, Ut
+ * Video, VP9 and MJPEG, and ffprobe saw only data.) */
+static void test_every_container_codec_pair_is_refused_or_readable(void **state)
+{
+    (void)state;
+    static const char *const exts[] = {"mp4", "mov", "mkv", "webm", "avi", "ts",
+                                       "flv", "nut", "mpg", "ogv"};
+    static const char *const encs[] = {"", "alpha", "libx264", "mpeg4", "mpeg2video", "mjpeg",
+                                       "ffv1", "png", "qtrle", "rawvideo", "utvideo",
+                                       "libvpx-vp9"};
+    char in[300], out[300], probe[128];
+    int written = 0, refused = 0;
+    path_in(in, sizeof in, "clip.mkv");
+    double t0 = tp_now();
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        char line[512] = "";
+        size_t used = 0;
+        for (size_t j = 0; j < sizeof encs / sizeof encs[0]; j++) {
+            snprintf(out, sizeof out, "%s/pair_%zu.%s", dir, j, exts[i]);
+            const char *enc = encs[j];
+            int alpha = strcmp(enc, "alpha") == 0;
+            int rc = seg("%s -o %s -n 2 -q -m %s%s%s", in, out, MODEL,
+                         alpha ? " --mode alpha" : *enc ? " --codec " : "", alpha ? "" : enc);
+            if (rc != 0) {
+                if (rc != 5)
+                    show_log(out, rc);
+                assert_int_equal(rc, 5);
+                assert_true(log_contains("OUTPUT"));
+                assert_false(exists(out));
+                assert_false(temp_exists(out));
+                refused++;
+                used += (size_t)snprintf(line + used, sizeof line - used, " %s:no",
+                                         *enc ? enc : "default");
+                continue;
+            }
+            if (tp_probe(probe, sizeof probe, "-count_frames -select_streams v:0 -show_entries "
+                         "stream=codec_name,nb_read_frames -of csv=p=0 '%s'", out) != 0)
+                fail_msg("%s with %s: written, but ffprobe cannot read it", exts[i],
+                         *enc ? enc : "default");
+            probe[strcspn(probe, "\n")] = '\0';
+            used += (size_t)snprintf(line + used, sizeof line - used, " %s:%s",
+                                     *enc ? enc : "default", probe);
+            char *comma = strchr(probe, ',');
+            if (!comma || atoi(comma + 1) != 2 ||
+                (*enc && !alpha && strncmp(probe, codec_of(enc), (size_t)(comma - probe)) != 0))
+                fail_msg("%s with %s: ffprobe reads '%s'", exts[i], *enc ? enc : "default",
+                         probe);
+            unlink(out);
+            written++;
+        }
+        printf("# .%s:%s\n", exts[i], line);
+    }
+    printf("# %d pairs written and read back, %d refused, in %.1f s\n", written, refused,
+           tp_now() - t0);
+    /* The case from the issue, named. */
+    snprintf(out, sizeof out, "%s/lie.ts", dir);
+    assert_int_equal(seg("%s -o %s -n 2 -q -m %s --codec ffv1", in, out, MODEL), 5);
+    assert_true(log_contains("format 'mpegts' cannot hold ffv1 video"));
+    assert_true(written > 40);
+}
+
+/* ==== messages and exit codes (issue 16) ================================= */
+
+/* Serve one HTTP connection on @p fd with @p reply, in a child; its pid. */
+static pid_t serve_once(int fd, const char *reply)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = accept(fd, NULL, NULL);
+        char req[2048];
+        if (c >= 0 && read(c, req, sizeof req) > 0 && write(c, reply, strlen(reply)) > 0)
+            shutdown(c, SHUT_WR);
+        sleep(1);
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A server's words reach the terminal without its escape sequences: the
+ * reason phrase of an HTTP error, with a title change and a screen clear
+ * in it, is printed with '?' for each control character, as ffmpeg does. */
+static void test_control_characters_from_a_server_are_filtered(void **state)
+{
+    (void)state;
+    char out[300];
+    path_in(out, sizeof out, "never.mp4");
+    int port = 0, fd = silent_listener(&port);
+    assert_true(fd >= 0);
+    pid_t srv = serve_once(fd, "HTTP/1.0 404 gone\033]0;owned\007\033[2J\r\n"
+                               "Content-Length: 0\r\n\r\n");
+    int rc = seg("http://127.0.0.1:%d/x.mp4 -o %s -m %s --timeout 3000", port, out, MODEL);
+    stop_proc(srv);
+    close(fd);
+    show_log("HTTP 404 with escape sequences in its reason", rc);
+    assert_int_equal(rc, 3);
+    static char buf[65536];
+    read_log(buf, sizeof buf);
+    assert_null(strchr(buf, '\033'));
+    assert_null(strchr(buf, '\007'));
+    assert_true(log_contains("gone?]0;owned??[2J"));
+    assert_false(exists(out));
+}
+
+/* The reason comes after the path in a message: with a path of 800
+ * characters it is still printed whole (messages were cut at 512). */
+static void test_long_path_keeps_the_reason_in_the_message(void **state)
+{
+    (void)state;
+    char in[300], deep[1200], out[1500], name[201];
+    path_in(in, sizeof in, "clip.mkv");
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    snprintf(deep, sizeof deep, "%s/%s/%s/%s", dir, name, name, name);
+    assert_int_equal(tp_sh("mkdir -p %s", deep), 0);
+    snprintf(out, sizeof out, "%s/%s.ts", deep, name);
+    int rc = seg("%s -o %s -n 2 -m %s --codec ffv1", in, out, MODEL);
+    show_log("a path of 800 characters", rc);
+    assert_int_equal(rc, 5);
+    assert_true(log_contains(out));
+    assert_true(log_contains("cannot hold ffv1 video (players would not see it); choose another "
+                             "--codec or container"));
+    assert_false(exists(out));
+}
+
+/* --classes '' and a list over 1023 characters (it was cut there, silently)
+ * are usage errors that say so. */
+static void test_empty_or_overlong_class_list_is_refused(void **state)
+{
+    (void)state;
+    char in[300], out[300], list[1100];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "never.mp4");
+    int rc = seg("%s -o %s -m %s --classes ''", in, out, MODEL);
+    show_log("--classes ''", rc);
+    assert_int_equal(rc, 2);
+    assert_true(log_contains("--classes wants a list"));
+    assert_true(log_contains("got no class"));
+    memset(list, 0, sizeof list);
+    for (size_t n = 0; n + 7 < 1060; n += 7)
+        memcpy(list + n, "person,", 7);
+    rc = seg("%s -o %s -m %s --classes %s", in, out, MODEL, list);
+    show_log("--classes of 1057 characters", rc);
+    assert_int_equal(rc, 2);
+    assert_true(log_contains("over 1023 characters"));
+    assert_false(exists(out));
+}
+
+/* A --background from a server that never answers gives up after
+ * --timeout, naming the background, like an input would. */
+static void test_network_background_honours_timeout(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    path_in(in, sizeof in, "clip.mkv");
+    path_in(out, sizeof out, "never.mp4");
+    int port = 0, fd = silent_listener(&port);
+    assert_true(fd >= 0);
+    double took;
+    int rc = seg_wait(seg_spawn("%s -o %s -m %s --mode replace --background "
+                                "http://127.0.0.1:%d/bg.jpg --timeout 1000", in, out, MODEL,
+                                port), &took);
+    close(fd);
+    show_log("--background from a server that never answers, --timeout 1000", rc);
+    printf("# gave up after %.2f s\n", took);
+    assert_int_equal(rc, 3);
+    assert_true(log_contains("bg.jpg"));
+    assert_true(took < 1.0 + STOP_BOUND_S);
+    assert_false(exists(out));
+}
+
 /* ==== files lost or overwritten (issue 16) ============================== */
 
 /* -y replaces the old file only with a finished output: a job that fails
@@ -1279,6 +1665,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_audio_only_file),
         cmocka_unit_test(test_still_image_gives_one_frame),
         cmocka_unit_test(test_resolution_change_keeps_every_frame),
+        cmocka_unit_test(test_resolution_change_in_alpha_mode_keeps_every_frame),
+        cmocka_unit_test(test_truncated_or_junk_picture_is_an_input_error),
         cmocka_unit_test(test_declared_16384_picture_is_refused),
         cmocka_unit_test(test_model_input_not_3_channels),
         cmocka_unit_test(test_model_with_unsupported_op),
@@ -1309,6 +1697,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_overwrite_replaces_through_symlink_with_old_mode),
         cmocka_unit_test(test_output_equal_to_background_or_model_is_refused),
         cmocka_unit_test(test_dump_frames_into_old_dump_needs_y_and_follows_no_symlink),
+        cmocka_unit_test(test_every_container_codec_pair_is_refused_or_readable),
+        cmocka_unit_test(test_rank3_label_map_is_read_as_rows),
+        cmocka_unit_test(test_rank3_probability_map_is_read_as_rows),
+        cmocka_unit_test(test_control_characters_from_a_server_are_filtered),
+        cmocka_unit_test(test_long_path_keeps_the_reason_in_the_message),
+        cmocka_unit_test(test_empty_or_overlong_class_list_is_refused),
+        cmocka_unit_test(test_network_background_honours_timeout),
+        cmocka_unit_test(test_classifier_or_1x1_output_is_not_a_segmentation_model),
+        cmocka_unit_test(test_model_side_over_the_cap_is_refused),
     };
     /* test_faults [NAME]: one case by name (the known failures' ctests);
      * without a name every case but the known failures. */

@@ -27,6 +27,7 @@
 #include <libavcodec/avcodec.h>
 
 #include "io.h"
+#include "io_internal.h" /* io_packet: to change a packet's codec */
 
 #define CLIP_FRAMES 50
 #define CLIP_W 320
@@ -773,6 +774,53 @@ static io_sink_params params_from(const io_video_info *in)
     p.sar_den = in->sar_den;
     p.encoder_threads = 2;
     return p;
+}
+
+/* The input's audio changes codec mid-stream (here: its packets say so
+ * from the 20th on): the output's audio stops there with one warning, the
+ * job goes on and every video frame is written and flushed (it failed
+ * with "writing audio failed", frames lost in the encoder). */
+static void test_sink_drops_audio_after_a_codec_change(void **state)
+{
+    (void)state;
+    REQUIRE_FFMPEG();
+    char in_path[PATH_MAX], out_path[PATH_MAX], err[512], buf[64];
+    io_source *src = NULL;
+    io_sink *snk = NULL;
+    path_in_dir(in_path, sizeof(in_path), "clip.mp4");
+    path_in_dir(out_path, sizeof(out_path), "codec_change.mp4");
+    io_source_opts o = {.decoder_threads = 2, .want_audio = 1};
+    assert_int_equal(io_source_open(&src, in_path, &o, err, sizeof(err)), SEG_OK);
+    io_sink_params p = params_from(io_source_info(src));
+    assert_int_equal(io_sink_open(&snk, out_path, &p, src, err, sizeof(err)), SEG_OK);
+    seg_image img = {0};
+    int frames = 0, audio = 0, r = 0;
+    for (int i = 0; i < MAX_READS; i++) {
+        io_packet *pkt = NULL;
+        r = io_source_read(src, &img, &pkt);
+        if (r == IO_READ_VIDEO) {
+            assert_int_equal(io_sink_write_video(snk, &img), SEG_OK);
+            frames++;
+        } else if (r == IO_READ_AUDIO) {
+            if (++audio >= 20)
+                pkt->codec_id = AV_CODEC_ID_MP3;
+            assert_int_equal(io_sink_write_audio(snk, &pkt), SEG_OK);
+        } else {
+            break;
+        }
+    }
+    assert_int_equal(r, SEG_EOF);
+    assert_true(audio > 30);
+    assert_int_equal(io_sink_warnings(snk), 1);
+    assert_non_null(strstr(io_sink_last_warning(snk), "changed from aac to mp3 mid-stream"));
+    assert_int_equal(io_sink_finish(snk), SEG_OK);
+    io_sink_close(&snk);
+    io_source_close(&src);
+    seg_image_free(&img);
+    assert_int_equal(probe_frame_count(out_path), CLIP_FRAMES);
+    assert_int_equal(read_cmd(buf, sizeof(buf), "ffprobe -v error -select_streams a:0 "
+                              "-show_entries stream=nb_frames -of csv=p=0 '%s'", out_path), 0);
+    assert_int_equal(atoi(buf), 19);
 }
 
 static void test_sink_round_trip_keeps_frames_audio_timing(void **state)
@@ -1664,6 +1712,7 @@ int main(void)
         cmocka_unit_test(test_source_lavfi_is_live),
         cmocka_unit_test(test_source_dead_server_times_out),
         cmocka_unit_test(test_sink_round_trip_keeps_frames_audio_timing),
+        cmocka_unit_test(test_sink_drops_audio_after_a_codec_change),
         cmocka_unit_test(test_sink_output_starts_at_zero),
         cmocka_unit_test(test_sink_strict_encoder_gets_its_time_base),
         cmocka_unit_test(test_sink_drops_audio_the_container_cannot_hold),

@@ -57,7 +57,7 @@ int cli_bench_model_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = argv[optind];
-    char err[512];
+    char err[SEG_MSG_SIZE];
     nn_model *m = NULL;
     if (nn_model_load_file(&m, path, err, sizeof err)) {
         fprintf(stderr, "segstream: %s\n", err);

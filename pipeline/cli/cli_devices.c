@@ -30,7 +30,7 @@ int cli_list_formats_main(int argc, char **argv)
         fprintf(stderr, "usage: segstream --list-formats /dev/videoN\n");
         return EXIT_USAGE;
     }
-    char err[512];
+    char err[SEG_MSG_SIZE];
     if (io_v4l2_list_formats(stdout, argv[2], err, sizeof err) != SEG_OK) {
         fprintf(stderr, "segstream: %s\n", err);
         return EXIT_INPUT;

@@ -294,7 +294,7 @@ static void set_number(seg_config *cfg, int id, long v)
 static void print_summary(const seg_config *cfg, const seg_stats *s, int st)
 {
     double fps = s->seconds > 0 ? (double)s->frames / s->seconds : 0.0;
-    char where[600];
+    char where[SEG_MSG_SIZE];
     if (cfg->output)
         snprintf(where, sizeof where, "wrote %s", strncmp(cfg->output, "pipe:", 5) == 0
                                                       ? "the stream to the pipe" : cfg->output);
@@ -509,7 +509,17 @@ int cli_job_main(int argc, char **argv)
             break;
         }
         case OPT_LABELS: cfg.labels = optarg; break;
-        case OPT_CLASSES: cfg.classes = optarg; break;
+        case OPT_CLASSES:
+            /* seg_model reads the list into a 1024-byte buffer: refuse what
+             * would be cut there, and a list that names nothing. */
+            if (strlen(optarg) > 1023 || strspn(optarg, ", ") == strlen(optarg)) {
+                fprintf(stderr, "segstream: --classes wants a list of class names or numbers, "
+                        "e.g. person,dog; got %s\n", strlen(optarg) > 1023
+                        ? "a list over 1023 characters" : "no class");
+                return EXIT_USAGE;
+            }
+            cfg.classes = optarg;
+            break;
         case OPT_DISPLAY:
             mode_given |= strcmp(longopts[longindex].name, "mode") == 0;
             if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {

@@ -29,7 +29,7 @@ int cli_model_info_main(int argc, char **argv)
         fprintf(stderr, "usage: segstream --model-info MODEL [--labels FILE]\n");
         return EXIT_USAGE;
     }
-    char err[512];
+    char err[SEG_MSG_SIZE];
     uint8_t *buf;
     size_t len;
     int st = seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, sizeof err);

@@ -111,7 +111,7 @@ int cli_run_model_main(int argc, char **argv)
                 out_path, cli_same_file(out_path, model_path) ? "model" : "input");
         return EXIT_OUTPUT;
     }
-    char err[600];
+    char err[SEG_MSG_SIZE];
     nn_model *m = NULL;
     uint8_t *in = NULL;
     size_t len;
@@ -121,7 +121,7 @@ int cli_run_model_main(int argc, char **argv)
         int lst = seg_file_read(model_path, "model", NN_MAX_MODEL_BYTES, &mbuf, &mlen, err,
                                 sizeof err);
         if (!lst) {
-            char inner[512];
+            char inner[SEG_MSG_SIZE - 128];
             lst = nn_model_load_opts(&m, mbuf, mlen, &lo, inner, sizeof inner);
             if (lst)
                 snprintf(err, sizeof err, "model '%s': %s", model_path, inner);
