@@ -170,12 +170,21 @@ typedef struct seg_config {
                                    window's n key steps through them); NULL =
                                    just `background` */
     int nbackgrounds;
+    int opacity_given;        /**< --opacity was given: a multi-class overlay keeps
+                                   it instead of SEG_MULTICLASS_OPACITY */
+    int legend;               /**< --legend on (the default): a multi-class model's
+                                   overlay gets a legend of the classes in the
+                                   picture (colour and name); 0 = off */
     int stats_overlay;        /**< --stats: the window starts with its stats overlay
                                    (fps, inference, latency, drops, settings) */
     const char *config_file;  /**< --config FILE: display options, background and
                                    mirror, applied over these and reread when the
                                    file changes or on SIGHUP; NULL = none */
 } seg_config;
+
+/** The overlay opacity of a multi-class model unless --opacity says otherwise
+ *  (one-class models keep display/'s default, 0.5). */
+#define SEG_MULTICLASS_OPACITY 0.65f
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto
  *  mode, auto workers and threads, one decoder thread, auto encoder threads, the

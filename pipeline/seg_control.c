@@ -26,6 +26,15 @@ int seg_mirror_parse(const char *v, int *preview, int *output)
     return -1;
 }
 
+int seg_onoff_parse(const char *v)
+{
+    if (v && strcmp(v, "on") == 0)
+        return 1;
+    if (v && strcmp(v, "off") == 0)
+        return 0;
+    return -1;
+}
+
 const char *seg_mirror_name(int preview, int output)
 {
     static const char *const names[] = {"off", "preview", "output", "both"};
@@ -114,12 +123,20 @@ int seg_settings_load(const char *path, const seg_settings *base, seg_settings *
                 st = SEG_ERR_INVALID;
                 break;
             }
+        } else if (strcmp(k, "legend") == 0) {
+            int on = seg_onoff_parse(v);
+            if (on < 0) {
+                SET_ERR("--config '%s' line %d: legend wants on or off, got '%s'", path, ln, v);
+                st = SEG_ERR_INVALID;
+                break;
+            }
+            s.legend = on;
         } else {
             int r = disp_parse_option(&s.disp, k, v, msg, sizeof msg);
             if (r == SEG_ERR_UNSUPPORTED) {
                 SET_ERR("--config '%s' line %d: '%s': %s", path, ln, k,
                         is_job_option(k) ? "cannot change while segstream runs (only display "
-                                           "options, background and mirror)"
+                                           "options, background, mirror and legend)"
                                          : "unknown option");
                 st = SEG_ERR_INVALID;
                 break;

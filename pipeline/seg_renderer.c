@@ -17,14 +17,19 @@ int seg_renderer_init(seg_renderer *r, seg_job *job)
     r->job = job;
     r->last_index = -1;
     for (int c = 0; c < SEG_MAX_CLASSES; c++)
-        r->class_first[c] = -1;
+        r->class_first[c] = r->class_last[c] = -1;
     r->base.disp = cfg->disp;
+    /* A multi-class overlay is stronger by default: VOC's muted colours
+     * (person 192,128,128) at 0.5 hardly show on a busy or grey scene. */
+    if (job->overlay_labels && !cfg->opacity_given)
+        r->base.disp.opacity = SEG_MULTICLASS_OPACITY;
     snprintf(r->base.background, sizeof r->base.background, "%s",
              cfg->background ? cfg->background : "");
     r->base.mirror_preview = cfg->mirror_preview;
     r->base.mirror_output = cfg->mirror_output;
+    r->base.legend = cfg->legend;
     r->cur = r->base;
-    return disp_compositor_create(&r->comp, &cfg->disp);
+    return disp_compositor_create(&r->comp, &r->base.disp);
 }
 
 void seg_renderer_close(seg_renderer *r)
@@ -302,17 +307,33 @@ static seg_slot *next_result(seg_renderer *r)
 
 /* ==== compositing ========================================================= */
 
-/* Multi-class models: classes seen for the first time in this frame go into
- * the legend, DIR/legend.txt with --dump-frames (rewritten only when a class
- * appears, so it lists the classes present so far). */
+/* The legend drawn into frames lists a class while it covers at least
+ * 1/LEGEND_MIN_SHARE of the model's mask (so a few stray pixels do not
+ * list it) and for LEGEND_HOLD frames after it was last seen (so a class
+ * that comes and goes from one frame to the next does not make the legend
+ * flicker). */
+#define LEGEND_MIN_SHARE 2000
+#define LEGEND_HOLD 15
+
+/* Multi-class models: the classes of this frame. Those seen for the first
+ * time go into DIR/legend.txt with --dump-frames (rewritten only when a
+ * class appears, so it lists the classes present so far); those covering
+ * enough of the picture are stamped for the drawn legend. */
 static int update_legend(seg_renderer *r, const seg_slot *s)
 {
     seg_job *job = r->job;
-    uint8_t present[SEG_MAX_CLASSES] = {0};
+    uint32_t count[SEG_MAX_CLASSES] = {0};
     size_t n = (size_t)s->mask_w * s->mask_h;
     for (size_t i = 0; i < n; i++)
         if (job->overlay_labels ? s->mask[i] >= 0.5f : s->labels[i] != 0)
-            present[s->labels[i]] = 1;
+            count[s->labels[i]]++;
+    size_t enough = n / LEGEND_MIN_SHARE > 0 ? n / LEGEND_MIN_SHARE : 1;
+    uint8_t present[SEG_MAX_CLASSES];
+    for (int c = 0; c < SEG_MAX_CLASSES; c++) {
+        present[c] = count[c] > 0;
+        if (count[c] >= enough)
+            r->class_last[c] = r->composited;
+    }
     int fresh = 0;
     for (int c = 1; c < SEG_MAX_CLASSES; c++) {
         if (present[c] && r->class_first[c] < 0) {
@@ -352,6 +373,29 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
         return SEG_ERR_IO;
     }
     return SEG_OK;
+}
+
+/* The drawn legend: the classes of the last LEGEND_HOLD frames, in label
+ * order (a class keeps its line while it stays), over the composite when it
+ * shows the class colours (overlay, or side-by-side's overlay panel). */
+static int draw_legend(seg_renderer *r, seg_image *out)
+{
+    const seg_job *job = r->job;
+    const disp_options *o = disp_compositor_options(r->comp);
+    if (!job->overlay_labels || !r->cur.legend ||
+        !(o->mode == DISP_MODE_OVERLAY ||
+          (o->mode == DISP_MODE_SIDE_BY_SIDE && o->side_mode == DISP_MODE_OVERLAY)))
+        return SEG_OK;
+    disp_legend_entry e[SEG_MAX_CLASSES];
+    int n = 0;
+    for (int c = 1; c < SEG_MAX_CLASSES; c++) {
+        if (r->class_last[c] < 0 || r->composited - r->class_last[c] >= LEGEND_HOLD)
+            continue;
+        disp_palette_color(c, e[n].rgb);
+        e[n].name = job->model->labels[c][0] ? job->model->labels[c] : "?";
+        n++;
+    }
+    return disp_legend_draw(out, e, n);
 }
 
 /* Flip a picture left-right in place (--mirror output). */
@@ -418,6 +462,11 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         mirror_image(out);
     if (job->multiclass && s->labels && (st = update_legend(r, s)))
         return st;
+    if (job->multiclass && (st = draw_legend(r, out))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "drawing the legend failed: %s",
+                     seg_status_str(st));
+        return st;
+    }
     if (r->dump && io_dump_wants(r->dump, s->image.index)) {
         seg_image mask;
         if ((st = disp_compositor_mask_image(r->comp, &mask)) == SEG_OK)
@@ -698,7 +747,10 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         r->stats_on = !r->stats_on;
     if (act & DISP_ACT_MIRROR)
         r->cur.mirror_preview = !r->cur.mirror_preview;
-    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR)) {
+    if (act & DISP_ACT_LEGEND)
+        r->cur.legend = !r->cur.legend;
+    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR |
+               DISP_ACT_LEGEND)) {
         char values[400];
         format_values(r, values, sizeof values, frame_h);
         fprintf(stderr, "segstream: settings: %s, mode %s\n", values,

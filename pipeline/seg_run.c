@@ -66,6 +66,7 @@ seg_config seg_config_default(void)
     c.decoder_threads = 1;
     c.encoder_threads = 0; /* by mode: see open_input */
     c.disp = disp_options_default();
+    c.legend = 1;
     return c;
 }
 

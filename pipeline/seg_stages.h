@@ -173,6 +173,9 @@ typedef struct seg_renderer {
     /* Multi-class models: the legend. */
     int64_t class_first[SEG_MAX_CLASSES]; /**< frame a class was first seen, -1 = not yet */
     int classes_seen;
+    int64_t class_last[SEG_MAX_CLASSES];  /**< the last composited frame (count) where
+                                               the class covered enough of the picture
+                                               for the drawn legend, -1 = never */
     /* Taking results in order. */
     int next;              /**< exact: the worker whose result comes next */
     int nended;            /**< workers whose END arrived */

@@ -1004,6 +1004,21 @@ static void test_window_under_xvfb(void **state)
     }
 }
 
+/* --legend takes on or off, and says so in one line. */
+static void test_legend_option_errors(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "%s -m %s --legend maybe --bench", MESSI, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("segstream: --legend wants on or off, got 'maybe'"));
+    snprintf(args, sizeof args, "%s -m %s --bench --legend", MESSI, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--legend needs a value"));
+    snprintf(args, sizeof args, "%s -m %s --legend off --bench -q", MESSI, MODEL);
+    assert_int_equal(seg(args), 0);
+}
+
 static void test_deeplab_overlay_legend_and_fit(void **state)
 {
     (void)state;
@@ -1100,7 +1115,10 @@ int main(void)
         cmocka_unit_test(test_dump_frames_are_byte_identical),
         cmocka_unit_test(test_display_without_a_display),
         cmocka_unit_test(test_window_under_xvfb),
+        cmocka_unit_test(test_legend_option_errors),
         cmocka_unit_test(test_deeplab_overlay_legend_and_fit),
     };
+    if (getenv("TEST_FILTER"))
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -474,6 +474,9 @@ static void test_config_broken_at_start(void **state)
     assert_int_equal(seg(args), 2);
     assert_true(log_contains(log_path, "line 1"));
     assert_true(log_contains(log_path, "opacity"));
+    write_text(cfg, "legend off\nlegend maybe\n");
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains(log_path, "line 2: legend wants on or off, got 'maybe'"));
 }
 
 int main(void)

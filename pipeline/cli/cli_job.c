@@ -96,8 +96,18 @@ static void usage(FILE *f)
 "                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
 "                          q/Esc quit; t threshold, e feather, b blur,\n"
 "                          h smoothing, o opacity (lower case up, Shift down),\n"
-"                          n next background, i stats overlay, x mirror preview\n"
+"                          n next background, i stats overlay, x mirror preview,\n"
+"                          l legend\n");
+    fprintf(f,
 "      --stats             start the window with the stats overlay on\n"
+"      --legend on|off     a multi-class model's overlay: a box in the top right\n"
+"                          corner with a colour swatch and the name of each\n"
+"                          class in the picture (in the last half second), in\n"
+"                          the video and the window (default on; one-class\n"
+"                          models and the other modes have none); l toggles it.\n"
+"                          Its classes are outlined in their colour at full\n"
+"                          brightness, so they show on grey and dark scenes,\n"
+"                          and its --opacity defaults to 0.65 (one class: 0.5)\n"
 "      --dump-frames DIR   write the composite and the mask as PNG files,\n"
 "                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
 "                          alpha mode); multi-class models add DIR/legend.txt\n"
@@ -251,7 +261,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPU
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
        OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE, OPT_MIRROR, OPT_CONFIG,
-       OPT_STATS };
+       OPT_STATS, OPT_LEGEND };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -379,6 +389,7 @@ int cli_job_main(int argc, char **argv)
         {"mirror", required_argument, NULL, OPT_MIRROR},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"legend", required_argument, NULL, OPT_LEGEND},
     };
     /* First thing: a signal from here on stops the job cleanly. */
     struct sigaction sa;
@@ -510,6 +521,7 @@ int cli_job_main(int argc, char **argv)
         case OPT_CLASSES: cfg.classes = optarg; break;
         case OPT_DISPLAY:
             mode_given |= strcmp(longopts[longindex].name, "mode") == 0;
+            cfg.opacity_given |= strcmp(longopts[longindex].name, "opacity") == 0;
             if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {
                 fprintf(stderr, "segstream: %s\n", err);
                 return EXIT_USAGE;
@@ -533,6 +545,12 @@ int cli_job_main(int argc, char **argv)
             break;
         case OPT_CONFIG: cfg.config_file = optarg; break;
         case OPT_STATS: cfg.stats_overlay = 1; break;
+        case OPT_LEGEND:
+            if ((cfg.legend = seg_onoff_parse(optarg)) < 0) {
+                fprintf(stderr, "segstream: --legend wants on or off, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
         case OPT_FIT: {
