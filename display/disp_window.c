@@ -355,7 +355,9 @@ int disp_window_poll(disp_window *w)
             case SDLK_l: act |= DISP_ACT_LEGEND; break;
             case SDLK_q:
             case SDLK_ESCAPE: act |= DISP_ACT_QUIT; break;
-            case SDLK_m: act |= DISP_ACT_MODE; break;
+            case SDLK_m:
+                act |= (ev.key.keysym.mod & KMOD_SHIFT) ? DISP_ACT_MODEL : DISP_ACT_MODE;
+                break;
             case SDLK_SPACE: act |= DISP_ACT_PAUSE; break;
             case SDLK_s:
                 act |= DISP_ACT_SCREENSHOT;

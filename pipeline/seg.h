@@ -166,6 +166,11 @@ typedef struct seg_config {
                                    composite flipped left-right (selfie view) */
     int mirror_output;        /**< --mirror output|both: the composite itself is
                                    flipped (what -o, dumps and screenshots get) */
+    const char *const *models; /**< every -m given, in order (the window's M key
+                                   cycles through them; all are loaded and
+                                   checked before the first frame); NULL = just
+                                   `model`. models[0] must be `model` */
+    int nmodels;
     const char *const *backgrounds; /**< every --background given, in order (the
                                    window's n key steps through them); NULL =
                                    just `background` */
@@ -181,6 +186,9 @@ typedef struct seg_config {
                                    mirror, applied over these and reread when the
                                    file changes or on SIGHUP; NULL = none */
 } seg_config;
+
+/** The most -m models one job cycles through. */
+#define SEG_MAX_MODELS 8
 
 /** The overlay opacity of a multi-class model unless --opacity says otherwise
  *  (one-class models keep display/'s default, 0.5). */

@@ -363,7 +363,7 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
             continue;
         uint8_t rgb[3];
         disp_palette_color(c, rgb);
-        const char *name = job->model->labels[c];
+        const char *name = job->models[s->model]->labels[c];
         fprintf(f, "%d\t%s\t%02x%02x%02x\t%lld\n", c, name[0] ? name : "?", rgb[0], rgb[1],
                 rgb[2], (long long)r->class_first[c]);
     }
@@ -378,9 +378,10 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
 /* The drawn legend: the classes of the last LEGEND_HOLD frames, in label
  * order (a class keeps its line while it stays), over the composite when it
  * shows the class colours (overlay, or side-by-side's overlay panel). */
-static int draw_legend(seg_renderer *r, seg_image *out)
+static int draw_legend(seg_renderer *r, const seg_slot *s, seg_image *out)
 {
     const seg_job *job = r->job;
+    const seg_model *sm = job->models[s->model];
     const disp_options *o = disp_compositor_options(r->comp);
     if (!job->overlay_labels || !r->cur.legend ||
         !(o->mode == DISP_MODE_OVERLAY ||
@@ -392,7 +393,7 @@ static int draw_legend(seg_renderer *r, seg_image *out)
         if (r->class_last[c] < 0 || r->composited - r->class_last[c] >= LEGEND_HOLD)
             continue;
         disp_palette_color(c, e[n].rgb);
-        e[n].name = job->model->labels[c][0] ? job->model->labels[c] : "?";
+        e[n].name = sm->labels[c][0] ? sm->labels[c] : "?";
         n++;
     }
     return disp_legend_draw(out, e, n);
@@ -462,7 +463,7 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         mirror_image(out);
     if (job->multiclass && s->labels && (st = update_legend(r, s)))
         return st;
-    if (job->multiclass && (st = draw_legend(r, out))) {
+    if (job->multiclass && (st = draw_legend(r, s, out))) {
         seg_job_fail(job, st, SEG_WHERE_OTHER, "drawing the legend failed: %s",
                      seg_status_str(st));
         return st;
@@ -599,6 +600,30 @@ static void next_background_file(seg_renderer *r)
         fprintf(stderr, "segstream: warning: background: %s\n", msg);
 }
 
+/* The M key: the workers take the next -m model from their next frame on
+ * (release: pairs with the acquire load in the worker's follow_model_pick). */
+static void next_model(seg_renderer *r)
+{
+    seg_job *job = r->job;
+    if (job->nmodels < 2) {
+        fprintf(stderr, "segstream: M: one model; give -m several times to cycle through "
+                        "them\n");
+        return;
+    }
+    r->model = (r->model + 1) % job->nmodels;
+    atomic_store_explicit(&job->model_pick, r->model, memory_order_release);
+}
+
+/* The file name of the model in use (for the title and messages). */
+static const char *model_name(const seg_renderer *r)
+{
+    const seg_config *cfg = r->job->cfg;
+    const char *path = cfg->models && cfg->nmodels > r->model ? cfg->models[r->model]
+                                                              : cfg->model;
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 /* --config: reread the file when it changed (looked at 4 times a second,
  * so a change is in force within about a quarter of a second plus a
  * frame) or on SIGHUP. A bad file keeps the settings in force. */
@@ -686,6 +711,13 @@ static void format_values(const seg_renderer *r, char *buf, size_t n, int frame_
     const char *bg = strrchr(r->cur.background, '/');
     bg = bg ? bg + 1 : r->cur.background;
     int blur = o->blur > 0 ? o->blur : (frame_h / 40 > 1 ? frame_h / 40 : 1);
+    size_t k = 0;
+    if (r->job->nmodels > 1) { /* which of the models the M key cycles through */
+        snprintf(buf, n, "model %.60s ", model_name(r));
+        k = strlen(buf);
+        buf += k;
+        n -= k;
+    }
     snprintf(buf, n, "threshold %.2f feather %d blur %d%s smooth %.1f opacity %.1f%s%.60s%s%s",
              (double)o->threshold, o->feather, blur, o->blur > 0 ? "" : " (auto)",
              (double)o->smooth, (double)o->opacity, bg[0] ? " bg " : "", bg,
@@ -749,8 +781,10 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         r->cur.mirror_preview = !r->cur.mirror_preview;
     if (act & DISP_ACT_LEGEND)
         r->cur.legend = !r->cur.legend;
+    if (act & DISP_ACT_MODEL)
+        next_model(r);
     if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR |
-               DISP_ACT_LEGEND)) {
+               DISP_ACT_LEGEND | DISP_ACT_MODEL)) {
         char values[400];
         format_values(r, values, sizeof values, frame_h);
         fprintf(stderr, "segstream: settings: %s, mode %s\n", values,

@@ -93,7 +93,8 @@ static void usage(FILE *f)
 "                          SIGHUP; a bad edit keeps the settings in force\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
-"                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
+"                          Keys: m mode, M (Shift+m) next -m model, space pause,\n"
+"                          s screenshot, f fullscreen,\n"
 "                          q/Esc quit; t threshold, e feather, b blur,\n"
 "                          h smoothing, o opacity (lower case up, Shift down),\n"
 "                          n next background, i stats overlay, x mirror preview,\n"
@@ -120,7 +121,11 @@ static void usage(FILE *f)
 "  -m, --model FILE        .tflite or .onnx model (default selfie_segmentation\n"
 "                          .tflite, looked for in $SEGSTREAM_MODEL_DIR, then\n"
 "                          PREFIX/share/segstream/models beside the installed\n"
-"                          binary, then ./models); its first output is the mask\n"
+"                          binary, then ./models); its first output is the mask.\n"
+"                          Give it up to 8 times to switch models while it runs\n"
+"                          (M, Shift+m, in the window): all are loaded and\n"
+"                          checked at start, the first is used first; they must\n"
+"                          all give one foreground, or all classes\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
 "      --input NAME=V[,V...]\n"
@@ -414,6 +419,9 @@ int cli_job_main(int argc, char **argv)
     int window = 0, rotate = -1, no_autorotate = 0;
     const char *argv_output = NULL;
     int mode_given = 0, model_given = 0;
+    /* every -m, for the window's M key */
+    static const char *models[SEG_MAX_MODELS];
+    int nmodels = 0;
     char model_path[PATH_MAX], detector_path[PATH_MAX];
     /* every --background, for the window's n key */
     static const char *backgrounds[32];
@@ -427,7 +435,16 @@ int cli_job_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = argv_output = optarg; break;
-        case 'm': cfg.model = optarg; model_given = 1; break;
+        case 'm':
+            if (nmodels == SEG_MAX_MODELS) {
+                fprintf(stderr, "segstream: at most %d -m models\n", SEG_MAX_MODELS);
+                return EXIT_USAGE;
+            }
+            models[nmodels++] = optarg;
+            if (!model_given)
+                cfg.model = optarg; /* the first is used first */
+            model_given = 1;
+            break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
         case OPT_VIDEO_SIZE: cfg.video_size = optarg; break;
@@ -699,6 +716,15 @@ int cli_job_main(int argc, char **argv)
     }
     /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
      * ./models (cli_find_model). */
+    if (nmodels > 1 && cfg.find == SEG_FIND_POSE) {
+        fprintf(stderr, "segstream: --find pose takes one -m model (several are for the "
+                        "window's M key, on whole frames)\n");
+        return EXIT_USAGE;
+    }
+    if (nmodels > 1) {
+        cfg.models = models;
+        cfg.nmodels = nmodels;
+    }
     if (!model_given) {
         if (cli_find_model("selfie_segmentation.tflite", model_path, sizeof model_path, err,
                            sizeof err)) {
