@@ -154,6 +154,9 @@ typedef struct seg_config {
                                    NULL = the default (the landscape selfie
                                    model beside the general one), "none" = the
                                    main model */
+    int64_t next_model_at;    /**< test hook: after this many composited frames the
+                                   renderer picks the next model, as the M key
+                                   does (0 = never) */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
     const char *eval_gt;      /**< --eval: ground truth to score the masks against,

@@ -45,7 +45,7 @@ const char *seg_mirror_name(int preview, int output)
 static int is_job_option(const char *k)
 {
     static const char *const job[] = {
-        "output", "model", "format", "input-format", "video-size", "framerate",
+        "output", "format", "input-format", "video-size", "framerate",
         "pixel-format", "timeout", "codec", "overwrite", "threads", "workers",
         "decoder-threads", "encoder-threads", "frames", "live", "exact", "input-range",
         "labels", "classes", "bench", "json", "quiet", "display", "dump-frames",
@@ -123,6 +123,8 @@ int seg_settings_load(const char *path, const seg_settings *base, seg_settings *
                 st = SEG_ERR_INVALID;
                 break;
             }
+        } else if (strcmp(k, "model") == 0 || strcmp(k, "m") == 0) {
+            snprintf(s.model, sizeof s.model, "%s", v); /* checked by the job */
         } else if (strcmp(k, "legend") == 0) {
             int on = seg_onoff_parse(v);
             if (on < 0) {
@@ -136,7 +138,8 @@ int seg_settings_load(const char *path, const seg_settings *base, seg_settings *
             if (r == SEG_ERR_UNSUPPORTED) {
                 SET_ERR("--config '%s' line %d: '%s': %s", path, ln, k,
                         is_job_option(k) ? "cannot change while segstream runs (only display "
-                                           "options, background, mirror and legend)"
+                                           "options, background, mirror, legend and "
+                                           "model)"
                                          : "unknown option");
                 st = SEG_ERR_INVALID;
                 break;

@@ -13,7 +13,7 @@
  *
  * Taken: every display option (mode, opacity, threshold, feather, smooth,
  * blur, color, ... as `disp_option_names()`), background, mirror, legend
- * (on or off). The file
+ * (on or off), model (one of the -m models). The file
  * is applied over the command line's settings, so a line taken out goes
  * back to the command line's value. Anything else is an error that names
  * the line; the caller keeps its old settings. Private to pipeline/. */
@@ -31,6 +31,9 @@ typedef struct seg_settings {
     int mirror_preview;    /**< the window shows the frames flipped (selfie view) */
     int mirror_output;     /**< the frames themselves are flipped (output, dumps) */
     int legend;            /**< a multi-class model's overlay gets its legend */
+    char model[4096];      /**< the -m model in use: its path as given, its file
+                                name or its number (1 = the first); "" = the
+                                first (the renderer resolves it) */
 } seg_settings;
 
 /** Parse a --mirror value (off, preview, output, both) into the two flags;

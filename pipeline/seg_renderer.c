@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -523,11 +524,38 @@ static int settings_fit(seg_renderer *r, const seg_settings *ns, const char **wh
 /* Put @p ns in force. A background that cannot be opened, or settings that
  * do not fit the job, leave everything as it was: -1 and the reason in
  * msg. */
+/* The index in job->models of a settings' model: "" the first, else a -m
+ * path as given, its file name, or its number from 1; -1 when none. */
+static int find_model(const seg_renderer *r, const char *want)
+{
+    const seg_config *cfg = r->job->cfg;
+    int n = r->job->nmodels;
+    if (!want[0])
+        return 0;
+    char *end;
+    long k = strtol(want, &end, 10);
+    if (*end == '\0' && k >= 1 && k <= n)
+        return (int)k - 1;
+    for (int i = 0; i < n; i++) {
+        const char *path = cfg->models && cfg->nmodels > i ? cfg->models[i] : cfg->model;
+        const char *slash = strrchr(path, '/');
+        if (strcmp(want, path) == 0 || strcmp(want, slash ? slash + 1 : path) == 0)
+            return i;
+    }
+    return -1;
+}
+
 static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, size_t n)
 {
     const char *why = NULL;
     if (settings_fit(r, ns, &why)) {
         snprintf(msg, n, "%s", why);
+        return -1;
+    }
+    int model = r->model;
+    if (strcmp(ns->model, r->cur.model) != 0 && (model = find_model(r, ns->model)) < 0) {
+        snprintf(msg, n, "model '%.300s' is not one of the -m models (every model is given "
+                 "with -m at the start; they are numbered from 1)", ns->model);
         return -1;
     }
     if (strcmp(ns->background, r->cur.background) != 0 && ns->background[0]) {
@@ -545,6 +573,12 @@ static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, si
         return -1;
     }
     r->cur = *ns;
+    if (model != r->model) {
+        /* release: pairs with the acquire load in the worker's
+         * follow_model_pick */
+        r->model = model;
+        atomic_store_explicit(&r->job->model_pick, model, memory_order_release);
+    }
     return 0;
 }
 
@@ -610,8 +644,11 @@ static void next_model(seg_renderer *r)
                         "them\n");
         return;
     }
-    r->model = (r->model + 1) % job->nmodels;
-    atomic_store_explicit(&job->model_pick, r->model, memory_order_release);
+    seg_settings ns = r->cur;
+    char msg[512];
+    snprintf(ns.model, sizeof ns.model, "%d", (r->model + 1) % job->nmodels + 1);
+    if (apply_settings(r, &ns, msg, sizeof msg))
+        fprintf(stderr, "segstream: warning: model: %s\n", msg);
 }
 
 /* The file name of the model in use (for the title and messages). */
@@ -957,6 +994,8 @@ void *seg_renderer_main(void *arg)
             seg_give_back(job, job->render_ret, s);
             continue;
         }
+        if (job->cfg->next_model_at > 0 && r->composited == job->cfg->next_model_at)
+            next_model(r); /* the M key without a window (tests) */
         if (r->pace)
             pace_wait(r, s);
         int shown = r->win && show_begin(r, s) == 0;

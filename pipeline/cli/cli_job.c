@@ -88,7 +88,8 @@ static void usage(FILE *f)
 "                          video calls\")\n"
 "      --mirror WHICH      flip left-right: preview (the window only, a selfie\n"
 "                          view), output (what -o gets), both, off (default)\n"
-"      --config FILE       display options, background and mirror, one per line\n"
+"      --config FILE       display options, background, mirror, legend and model\n"
+"                          (one of the -m models), one per line\n"
 "                          (\"blur 20\"); reread when the file changes or on\n"
 "                          SIGHUP; a bad edit keeps the settings in force\n"
 "      --display           show the composite in a window (the default for a\n"
@@ -295,6 +296,28 @@ static void set_number(seg_config *cfg, int id, long v)
     case OPT_DUMP_EVERY: cfg->dump_every = (int)v; break;
     default: break;
     }
+}
+
+/* A --config "model" value names one of the -m models (the renderer
+ * resolves it the same way): its number from 1, its path as given or its
+ * file name; without -m, the default model. */
+static int is_given_model(const char *want, const char *const *models, int n)
+{
+    static const char *const dflt[] = {"selfie_segmentation.tflite"};
+    if (n == 0) {
+        models = dflt;
+        n = 1;
+    }
+    char *end;
+    long k = strtol(want, &end, 10);
+    if (*end == '\0' && k >= 1 && k <= n)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        const char *slash = strrchr(models[i], '/');
+        if (strcmp(want, models[i]) == 0 || strcmp(want, slash ? slash + 1 : models[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* The container for a pipe when -f does not name one: nut holds every
@@ -686,6 +709,12 @@ int cli_job_main(int argc, char **argv)
                  cfg.background ? cfg.background : "");
         if (seg_settings_load(cfg.config_file, &base, &got, err, sizeof err)) {
             fprintf(stderr, "segstream: %s\n", err);
+            return EXIT_USAGE;
+        }
+        if (got.model[0] && !is_given_model(got.model, models, nmodels)) {
+            fprintf(stderr, "segstream: --config '%s': model '%s' is not one of the -m models "
+                    "(every model is given with -m at the start; they are numbered from 1)\n",
+                    cfg.config_file, got.model);
             return EXIT_USAGE;
         }
     } else if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
