@@ -174,6 +174,39 @@ int disp_output_size_for(disp_mode mode, seg_pixfmt in_format, int w, int h, int
  *  0, background, is black). */
 void disp_palette_color(int label, uint8_t rgb[3]);
 
+/* ==== the class legend ================================================== */
+
+/** Longest class name a legend shows, in characters (the rest is cut). */
+#define DISP_LEGEND_MAX_CHARS 20
+
+/** One line of a legend. */
+typedef struct disp_legend_entry {
+    uint8_t rgb[3];   /**< the class's colour, RGB (disp_palette_color()) */
+    const char *name; /**< its name, drawn in upper case in the 5x7 font (letters,
+                           digits and . : - / % = , ( ) + _ [ ]; anything else is
+                           a blank); borrowed for the call */
+} disp_legend_entry;
+
+/**
+ * Where disp_legend_draw() puts the legend of @p n entries on a @p w x @p h
+ * frame: box = {x, y, width, height}, a dark box in the top right corner
+ * with a line per entry (a colour swatch framed in white, then the name in
+ * white), in font pixels of max(1, (h + 100) / 200) frame pixels (576 rows:
+ * 3). Lines that do not fit in the height are left out; a frame narrower
+ * than the box cuts it on the right.
+ * @return the number of lines drawn (0: nothing, box all 0).
+ */
+int disp_legend_box(int w, int h, const disp_legend_entry *e, int n, int box[4]);
+
+/**
+ * Draw the legend of @p n entries into @p img in place (RGB24, RGBA: the box
+ * made opaque, or YUV420P: colours converted with the frame's matrix and
+ * range, the box's chroma grey). The box darkens what is under it to 3/8.
+ * n = 0 draws nothing.
+ * @return SEG_OK or SEG_ERR_INVALID (no pixels, another format).
+ */
+int disp_legend_draw(seg_image *img, const disp_legend_entry *e, int n);
+
 /* ==== the compositor ==================================================== */
 
 typedef struct disp_compositor disp_compositor;

@@ -31,8 +31,17 @@ int disp_compositor_create(disp_compositor **out, const disp_options *opt)
         return SEG_ERR_NOMEM;
     c->opt = *opt;
     c->nt = team(opt->threads);
-    for (int i = 0; i < 256; i++)
+    for (int i = 0; i < 256; i++) {
         disp_palette_color(i, c->pal[i]);
+        /* An outline in the class's hue at full brightness: VOC's
+         * (64,0,0) is lost on a dark scene and its person (192,128,128)
+         * on a grey one; (255,0,0) and (255,170,170) are not. */
+        int m = c->pal[i][0];
+        m = c->pal[i][1] > m ? c->pal[i][1] : m;
+        m = c->pal[i][2] > m ? c->pal[i][2] : m;
+        for (int k = 0; k < 3; k++)
+            c->edge[i][k] = (uint8_t)(m ? (c->pal[i][k] * 255 + m / 2) / m : 0);
+    }
     *out = c;
     return SEG_OK;
 }
@@ -342,17 +351,23 @@ static const uint8_t *colour(const seg_image *f, const uint8_t rgb[3], uint8_t y
 }
 
 /* The overlay palette in the frame's colours (the YUV one made once per
- * matrix and range). */
-static const uint8_t (*palette(disp_compositor *c, const seg_image *f))[3]
+ * matrix and range), and the outlines' in *edge. */
+static const uint8_t (*palette(disp_compositor *c, const seg_image *f,
+                               const uint8_t (**edge)[3]))[3]
 {
-    if (f->format != SEG_PIX_YUV420P)
+    if (f->format != SEG_PIX_YUV420P) {
+        *edge = (const uint8_t(*)[3])c->edge;
         return (const uint8_t(*)[3])c->pal;
+    }
     int key = 1 + 2 * (int)f->matrix + (f->full_range != 0);
     if (c->pal_key != key) {
-        for (int i = 0; i < 256; i++)
+        for (int i = 0; i < 256; i++) {
             seg_rgb_to_yuv(c->pal[i], f->matrix, f->full_range != 0, c->pal_yuv[i]);
+            seg_rgb_to_yuv(c->edge[i], f->matrix, f->full_range != 0, c->edge_yuv[i]);
+        }
         c->pal_key = key;
     }
+    *edge = (const uint8_t(*)[3])c->edge_yuv;
     return (const uint8_t(*)[3])c->pal_yuv;
 }
 
@@ -434,28 +449,59 @@ static inline const plane *plane_row(const plane *pl, int r, int *y)
 /* All modes read `in` and write `out` sample by sample at the same place,
  * so out may be in. c->alpha is frame-sized with stride alpha_w. */
 
+/* The frame rows the class outline of a row looks at: the alpha and label
+ * rows of the row's frame pixel and of those d pixels above and below. */
+typedef struct label_rows {
+    const uint8_t *a, *a_up, *a_down; /* frame-sized alpha */
+    const uint8_t *l, *l_up, *l_down; /* mask rows */
+} label_rows;
+
 /* Overlay with a colour per class on row y of plane p: sample x takes the
- * class at frame column label_col[x << sub] of the mask row @p lrow (a chroma
- * sample: its block's top-left pixel's). */
-static void overlay_labels(const plane *p, int y, int k, const uint8_t *lrow, const int *label_col,
-                           const uint8_t (*pal)[3], const uint8_t *col0)
+ * class at frame column label_col[x << sub] of its mask row (a chroma
+ * sample: its block's top-left pixel's). A class's outline, the pixels (at
+ * least half foreground) within d of a pixel that is less than half
+ * foreground or of another class, takes the outline colour at full
+ * strength, so every class keeps a visible edge on any scene; a chroma
+ * sample is outline when its block's top-left pixel is. */
+static void overlay_labels(const plane *p, int y, int k, const label_rows *lr, int d, int fw,
+                           const int *label_col, const uint8_t (*pal)[3],
+                           const uint8_t (*edge)[3], const uint8_t *col0)
 {
     const uint8_t *in = p->in + y * p->is, *a = p->a + y * p->as;
     uint8_t *o = p->out + y * p->os;
     for (int x = 0; x < p->w; x++, in += p->bpp, o += p->bpp) {
         int t = (a[x] * k + 127) / 255; /* 0..256 */
-        int l = lrow[label_col[x << p->sub]];
+        int fx = x << p->sub, l = lr->l[label_col[fx]];
         const uint8_t *col = (l ? pal[l] : col0) + p->comp;
+        if (l && lr->a[fx] >= 128) {
+            int xl = fx - d < 0 ? 0 : fx - d, xr = fx + d >= fw ? fw - 1 : fx + d;
+            if (lr->a[xl] < 128 || lr->a[xr] < 128 || lr->a_up[fx] < 128 ||
+                lr->a_down[fx] < 128 || lr->l[label_col[xl]] != l || lr->l[label_col[xr]] != l ||
+                lr->l_up[label_col[fx]] != l || lr->l_down[label_col[fx]] != l) {
+                t = 256;
+                col = edge[l] + p->comp;
+            }
+        }
         for (int j = 0; j < p->bpp; j++)
             o[j] = (uint8_t)(in[j] + (((col[j] - in[j]) * t) >> 8));
     }
 }
 
+/* The nearest mask row to frame row fy (of a chroma row: its blocks' top
+ * row), half-pixel centres. */
+static const uint8_t *mask_row(const uint8_t *labels, int mw, int mh, int fy, int h)
+{
+    int ly = (int)(((double)fy + 0.5) * mh / h);
+    return labels + (size_t)(ly < mh ? ly : mh - 1) * mw;
+}
+
 /* col0 and pal in the frame's colours; pal is used with labels only. */
 static void overlay(const disp_compositor *c, const seg_image *in, seg_image *out,
-                    const uint8_t col0[3], const uint8_t (*pal)[3], const uint8_t *labels,
-                    int mw, int mh)
+                    const uint8_t col0[3], const uint8_t (*pal)[3], const uint8_t (*edge)[3],
+                    const uint8_t *labels, int mw, int mh)
 {
+    /* The outline's width: 1 frame pixel per 240 rows (576p: 2, 1080p: 4). */
+    int d = in->height / 240 > 1 ? in->height / 240 : 1;
     /* out = in + (colour - in) * a * opacity, in 8.8 fixed point. */
     int k = (int)lrintf(c->opt.opacity * 256.0f), nt = c->nt, h = in->height;
     const int *label_col = c->label_col.p;
@@ -471,10 +517,12 @@ static void overlay(const disp_compositor *c, const seg_image *in, seg_image *ou
                              p->out + y * p->os, p->w, p->bpp);
             continue;
         }
-        /* nearest mask row to the frame row (of a chroma row: its blocks'
-         * top row), half-pixel centres */
-        int ly = (int)(((double)(y << p->sub) + 0.5) * mh / h);
-        overlay_labels(p, y, k, labels + (size_t)(ly < mh ? ly : mh - 1) * mw, label_col, pal, col0);
+        int fy = y << p->sub, aw = c->alpha_w;
+        int yu = fy - d < 0 ? 0 : fy - d, yd = fy + d >= h ? h - 1 : fy + d;
+        label_rows lr = {c->alpha + (size_t)fy * aw, c->alpha + (size_t)yu * aw,
+                         c->alpha + (size_t)yd * aw, mask_row(labels, mw, mh, fy, h),
+                         mask_row(labels, mw, mh, yu, h), mask_row(labels, mw, mh, yd, h)};
+        overlay_labels(p, y, k, &lr, d, in->width, label_col, pal, edge, col0);
     }
 }
 
@@ -693,8 +741,12 @@ static int draw(disp_compositor *c, disp_mode m, const seg_image *in, seg_image 
                 label_col[x] = v < inp->mask_w ? v : inp->mask_w - 1;
             }
         }
-        overlay(c, in, out, colour(in, c->opt.color, col), inp->labels ? palette(c, in) : NULL,
-                inp->labels, inp->mask_w, inp->mask_h);
+        {
+            const uint8_t (*edge)[3] = NULL;
+            const uint8_t (*pal)[3] = inp->labels ? palette(c, in, &edge) : NULL;
+            overlay(c, in, out, colour(in, c->opt.color, col), pal, edge, inp->labels,
+                    inp->mask_w, inp->mask_h);
+        }
         return SEG_OK;
     case DISP_MODE_MASK: grey(c, out); return SEG_OK;
     case DISP_MODE_BLUR: return blur(c, in, out);

@@ -78,6 +78,9 @@ struct disp_compositor {
                              stride (alpha_w+1)/2 */
     uint8_t pal[256][3];  /* overlay palette by class */
     uint8_t pal_yuv[256][3]; /* the palette in pal_key's Y'CbCr */
+    uint8_t edge[256][3];  /* the class outlines' colours: the palette's
+                              lifted to full brightness (disp_composite.c) */
+    uint8_t edge_yuv[256][3]; /* ... in pal_key's Y'CbCr */
     int pal_key;          /* 1 + 2 * matrix + full_range of pal_yuv; 0 = none */
 
     /* replace mode's stored background and its cover-scaled copy */
@@ -89,6 +92,13 @@ struct disp_compositor {
     seg_image bg_tmp;     /* scaled copy of a per-frame disp_input.background */
     seg_image bg_tmp_yuv; /* a per-frame RGB background converted (YUV frames) */
 };
+
+/* ==== the 5x7 font (disp_font.c) ======================================== */
+
+/** The rows of @p c's glyph, top to bottom, bit 4 the leftmost of 5 columns
+ *  (lower case letters give the upper case glyph); NULL for a character the
+ *  font lacks (drawn as a blank). */
+const uint8_t *disp_font_glyph(char c);
 
 /* ==== kernels (disp_kernels.c) ========================================== */
 

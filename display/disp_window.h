@@ -18,12 +18,13 @@
  *     }
  *     disp_window_close(&win);
  *
- * Keys: f fullscreen (handled here, also reported), m mode, space pause,
+ * Keys: f fullscreen (handled here, also reported), m mode, M (Shift+m)
+ * model, space pause,
  * s screenshot, q / Esc / closing the window quit; the settings a user tunes
  * while it runs, lower case up and Shift down (DISP_ACT_ADJUST, steps
  * counted per setting, disp_window_take_adjust()): t threshold, e feather,
  * b blur, h smoothing, o opacity; n next background, i stats overlay, x
- * mirror the preview. Resizing and exposure are
+ * mirror the preview, l legend. Resizing and exposure are
  * handled here: the last frame is drawn again, aspect ratio kept (black
  * bars).
  */
@@ -56,6 +57,8 @@ enum disp_window_action {
     DISP_ACT_BACKGROUND = 1 << 6, /**< n: next background */
     DISP_ACT_STATS = 1 << 7,      /**< i: stats overlay on/off */
     DISP_ACT_MIRROR = 1 << 8,     /**< x: mirror the preview on/off */
+    DISP_ACT_LEGEND = 1 << 9,     /**< l: a multi-class model's legend on/off */
+    DISP_ACT_MODEL = 1 << 10,     /**< M (Shift+m): the next of several models */
 };
 
 /** The settings the keys step (lower case: one step up, Shift: one down). */

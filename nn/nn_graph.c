@@ -791,14 +791,14 @@ static nn_shape shape_of(const nn_tensor *t)
     return (nn_shape){t->shape[0], t->shape[1], t->shape[2], t->shape[3]};
 }
 
-/* Output tensor t's shape as an image: a map whose channel axis is gone
- * ([1,H,W], held right-aligned as {1,1,H,W}) - ARG_MAX's label map, or one
- * probability per pixel with the channel squeezed away - holds H rows of W
- * values, one per pixel: {1,H,W,1}. */
+/* Output tensor t's shape as an image: a label map from ARG_MAX over the
+ * channels has lost that axis ([1,H,W], held right-aligned as {1,1,H,W}),
+ * but its data are H rows of W labels, one per pixel: {1,H,W,1}. (A float
+ * [1,H,W] is read so by seg_model; a detector's [1,N,K] stays as it is.) */
 static nn_shape output_shape(const nn_model *m, int t)
 {
     const nn_tensor *x = &m->tensors[t];
-    if (t == m->output && x->rank == 3 && x->shape[1] == 1)
+    if (t == m->output && m->output_is_index && x->rank == 3)
         return (nn_shape){x->shape[1], x->shape[2], x->shape[3], 1};
     return shape_of(x);
 }

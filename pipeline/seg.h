@@ -158,6 +158,9 @@ typedef struct seg_config {
                                    NULL = the default (the landscape selfie
                                    model beside the general one), "none" = the
                                    main model */
+    int64_t next_model_at;    /**< test hook: after this many composited frames the
+                                   renderer picks the next model, as the M key
+                                   does (0 = never) */
     int infer_delay_us;       /**< test hook: extra sleep after each inference,
                                    to play a slow model (0 = none) */
     const char *eval_gt;      /**< --eval: ground truth to score the masks against,
@@ -170,16 +173,33 @@ typedef struct seg_config {
                                    composite flipped left-right (selfie view) */
     int mirror_output;        /**< --mirror output|both: the composite itself is
                                    flipped (what -o, dumps and screenshots get) */
+    const char *const *models; /**< every -m given, in order (the window's M key
+                                   cycles through them; all are loaded and
+                                   checked before the first frame); NULL = just
+                                   `model`. models[0] must be `model` */
+    int nmodels;
     const char *const *backgrounds; /**< every --background given, in order (the
                                    window's n key steps through them); NULL =
                                    just `background` */
     int nbackgrounds;
+    int opacity_given;        /**< --opacity was given: a multi-class overlay keeps
+                                   it instead of SEG_MULTICLASS_OPACITY */
+    int legend;               /**< --legend on (the default): a multi-class model's
+                                   overlay gets a legend of the classes in the
+                                   picture (colour and name); 0 = off */
     int stats_overlay;        /**< --stats: the window starts with its stats overlay
                                    (fps, inference, latency, drops, settings) */
     const char *config_file;  /**< --config FILE: display options, background and
                                    mirror, applied over these and reread when the
                                    file changes or on SIGHUP; NULL = none */
 } seg_config;
+
+/** The most -m models one job cycles through. */
+#define SEG_MAX_MODELS 8
+
+/** The overlay opacity of a multi-class model unless --opacity says otherwise
+ *  (one-class models keep display/'s default, 0.5). */
+#define SEG_MULTICLASS_OPACITY 0.65f
 
 /** Defaults for every field: model models/selfie_segmentation.tflite, auto
  *  mode, auto workers and threads, one decoder thread, auto encoder threads, the

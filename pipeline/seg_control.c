@@ -26,6 +26,15 @@ int seg_mirror_parse(const char *v, int *preview, int *output)
     return -1;
 }
 
+int seg_onoff_parse(const char *v)
+{
+    if (v && strcmp(v, "on") == 0)
+        return 1;
+    if (v && strcmp(v, "off") == 0)
+        return 0;
+    return -1;
+}
+
 const char *seg_mirror_name(int preview, int output)
 {
     static const char *const names[] = {"off", "preview", "output", "both"};
@@ -36,7 +45,7 @@ const char *seg_mirror_name(int preview, int output)
 static int is_job_option(const char *k)
 {
     static const char *const job[] = {
-        "output", "model", "format", "input-format", "video-size", "framerate",
+        "output", "format", "input-format", "video-size", "framerate",
         "pixel-format", "timeout", "codec", "overwrite", "threads", "workers",
         "decoder-threads", "encoder-threads", "frames", "live", "exact", "input-range",
         "labels", "classes", "bench", "json", "quiet", "display", "dump-frames",
@@ -114,12 +123,23 @@ int seg_settings_load(const char *path, const seg_settings *base, seg_settings *
                 st = SEG_ERR_INVALID;
                 break;
             }
+        } else if (strcmp(k, "model") == 0 || strcmp(k, "m") == 0) {
+            snprintf(s.model, sizeof s.model, "%s", v); /* checked by the job */
+        } else if (strcmp(k, "legend") == 0) {
+            int on = seg_onoff_parse(v);
+            if (on < 0) {
+                SET_ERR("--config '%s' line %d: legend wants on or off, got '%s'", path, ln, v);
+                st = SEG_ERR_INVALID;
+                break;
+            }
+            s.legend = on;
         } else {
             int r = disp_parse_option(&s.disp, k, v, msg, sizeof msg);
             if (r == SEG_ERR_UNSUPPORTED) {
                 SET_ERR("--config '%s' line %d: '%s': %s", path, ln, k,
                         is_job_option(k) ? "cannot change while segstream runs (only display "
-                                           "options, background and mirror)"
+                                           "options, background, mirror, legend and "
+                                           "model)"
                                          : "unknown option");
                 st = SEG_ERR_INVALID;
                 break;

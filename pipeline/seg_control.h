@@ -12,7 +12,8 @@
  *     background ~/pictures/beach.jpg
  *
  * Taken: every display option (mode, opacity, threshold, feather, smooth,
- * blur, color, ... as `disp_option_names()`), background, mirror. The file
+ * blur, color, ... as `disp_option_names()`), background, mirror, legend
+ * (on or off), model (one of the -m models). The file
  * is applied over the command line's settings, so a line taken out goes
  * back to the command line's value. Anything else is an error that names
  * the line; the caller keeps its old settings. Private to pipeline/. */
@@ -29,11 +30,18 @@ typedef struct seg_settings {
     char background[4096]; /**< replace mode's background; "" = none */
     int mirror_preview;    /**< the window shows the frames flipped (selfie view) */
     int mirror_output;     /**< the frames themselves are flipped (output, dumps) */
+    int legend;            /**< a multi-class model's overlay gets its legend */
+    char model[4096];      /**< the -m model in use: its path as given, its file
+                                name or its number (1 = the first); "" = the
+                                first (the renderer resolves it) */
 } seg_settings;
 
 /** Parse a --mirror value (off, preview, output, both) into the two flags;
  *  -1 when it is none of them. */
 int seg_mirror_parse(const char *value, int *preview, int *output);
+
+/** Parse on or off (--legend) into 1 or 0; -1 when it is neither. */
+int seg_onoff_parse(const char *value);
 
 /** "off", "preview", "output" or "both". */
 const char *seg_mirror_name(int preview, int output);

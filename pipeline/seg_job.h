@@ -143,6 +143,7 @@ typedef struct seg_slot {
                             (alpha: RGBA, side-by-side: 3x wide); else unused */
     const seg_image *shown; /**< what the encoder writes: &image or &out */
     double infer_ms;   /**< this frame's inference time (for the window's title) */
+    int model;         /**< the model (index in job->models) that made the mask */
     double t_decoded;  /**< seg_clock_ms() when the decoder had it */
 } seg_slot;
 
@@ -152,7 +153,12 @@ typedef struct seg_job {
     /* Configuration: set by seg_run() before any thread starts, then only
      * read. */
     const seg_config *cfg;
-    const seg_model *model;  /**< the model the workers' instances share */
+    const seg_model *model;  /**< the first model (models[0]) */
+    const seg_model *models[SEG_MAX_MODELS]; /**< every -m: the models the
+                                  workers' instances share, all of one kind
+                                  (one foreground, or classes) */
+    int nmodels;
+    float luts[SEG_MAX_MODELS][3][256]; /**< models[i]'s byte -> input value */
     nn_model *detector;      /**< --find pose: the person detector the workers'
                                   instances share; NULL otherwise */
     nn_model *face_detector; /**< --find pose: the face detector (close-ups) */
@@ -190,6 +196,11 @@ typedef struct seg_job {
     seg_ring *render_ret;    /**< renderer -> decoder, dropped or discarded slots */
     seg_ring *encode_ret;    /**< encoder -> decoder, written slots */
 
+    atomic_int model_pick;   /**< the model (index in models) the workers use
+                                  from their next frame on: the renderer
+                                  stores it (release, the window's M key),
+                                  each worker loads it (acquire) before a
+                                  frame and switches to its own instance */
     atomic_int stop;         /**< end the stream now (signal, error, frame limit);
                                   also the workers' models' cancel flag */
     const atomic_int *requested; /**< the process's stop request (seg_request_stop),

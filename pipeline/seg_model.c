@@ -219,6 +219,18 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
     free(buf);
     sm->in = nn_model_input_shape(sm->nn);
     sm->out = nn_model_output_shape(sm->nn);
+    {
+        /* A float [1,H,W] of about the input's aspect (the channel
+         * squeezed away) holds H rows of W values, like ARG_MAX's label map
+         * (which nn reads so itself); a detector's [1,2254,12] is no map. */
+        int dims[4];
+        if (nn_model_output_dims(sm->nn, dims) == 3 && dims[0] == 1 && dims[1] > 1 &&
+            dims[2] > 1 && sm->in.w > 0 && sm->in.h > 0) {
+            double a = (double)dims[1] / dims[2], b = (double)sm->in.h / sm->in.w;
+            if (a < 1.5 * b && b < 1.5 * a)
+                sm->out = (nn_shape){1, dims[1], dims[2], 1};
+        }
+    }
     sm->squash = nn_model_output_squash(sm->nn);
     sm->out_is_index = nn_model_output_is_index(sm->nn);
     if ((st = check_shapes(sm, path, err, errlen))) {

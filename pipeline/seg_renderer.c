@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,14 +18,19 @@ int seg_renderer_init(seg_renderer *r, seg_job *job)
     r->job = job;
     r->last_index = -1;
     for (int c = 0; c < SEG_MAX_CLASSES; c++)
-        r->class_first[c] = -1;
+        r->class_first[c] = r->class_last[c] = -1;
     r->base.disp = cfg->disp;
+    /* A multi-class overlay is stronger by default: VOC's muted colours
+     * (person 192,128,128) at 0.5 hardly show on a busy or grey scene. */
+    if (job->overlay_labels && !cfg->opacity_given)
+        r->base.disp.opacity = SEG_MULTICLASS_OPACITY;
     snprintf(r->base.background, sizeof r->base.background, "%s",
              cfg->background ? cfg->background : "");
     r->base.mirror_preview = cfg->mirror_preview;
     r->base.mirror_output = cfg->mirror_output;
+    r->base.legend = cfg->legend;
     r->cur = r->base;
-    return disp_compositor_create(&r->comp, &cfg->disp);
+    return disp_compositor_create(&r->comp, &r->base.disp);
 }
 
 void seg_renderer_close(seg_renderer *r)
@@ -302,17 +308,33 @@ static seg_slot *next_result(seg_renderer *r)
 
 /* ==== compositing ========================================================= */
 
-/* Multi-class models: classes seen for the first time in this frame go into
- * the legend, DIR/legend.txt with --dump-frames (rewritten only when a class
- * appears, so it lists the classes present so far). */
+/* The legend drawn into frames lists a class while it covers at least
+ * 1/LEGEND_MIN_SHARE of the model's mask (so a few stray pixels do not
+ * list it) and for LEGEND_HOLD frames after it was last seen (so a class
+ * that comes and goes from one frame to the next does not make the legend
+ * flicker). */
+#define LEGEND_MIN_SHARE 2000
+#define LEGEND_HOLD 15
+
+/* Multi-class models: the classes of this frame. Those seen for the first
+ * time go into DIR/legend.txt with --dump-frames (rewritten only when a
+ * class appears, so it lists the classes present so far); those covering
+ * enough of the picture are stamped for the drawn legend. */
 static int update_legend(seg_renderer *r, const seg_slot *s)
 {
     seg_job *job = r->job;
-    uint8_t present[SEG_MAX_CLASSES] = {0};
+    uint32_t count[SEG_MAX_CLASSES] = {0};
     size_t n = (size_t)s->mask_w * s->mask_h;
     for (size_t i = 0; i < n; i++)
         if (job->overlay_labels ? s->mask[i] >= 0.5f : s->labels[i] != 0)
-            present[s->labels[i]] = 1;
+            count[s->labels[i]]++;
+    size_t enough = n / LEGEND_MIN_SHARE > 0 ? n / LEGEND_MIN_SHARE : 1;
+    uint8_t present[SEG_MAX_CLASSES];
+    for (int c = 0; c < SEG_MAX_CLASSES; c++) {
+        present[c] = count[c] > 0;
+        if (count[c] >= enough)
+            r->class_last[c] = r->composited;
+    }
     int fresh = 0;
     for (int c = 1; c < SEG_MAX_CLASSES; c++) {
         if (present[c] && r->class_first[c] < 0) {
@@ -342,7 +364,7 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
             continue;
         uint8_t rgb[3];
         disp_palette_color(c, rgb);
-        const char *name = job->model->labels[c];
+        const char *name = job->models[s->model]->labels[c];
         fprintf(f, "%d\t%s\t%02x%02x%02x\t%lld\n", c, name[0] ? name : "?", rgb[0], rgb[1],
                 rgb[2], (long long)r->class_first[c]);
     }
@@ -352,6 +374,30 @@ static int update_legend(seg_renderer *r, const seg_slot *s)
         return SEG_ERR_IO;
     }
     return SEG_OK;
+}
+
+/* The drawn legend: the classes of the last LEGEND_HOLD frames, in label
+ * order (a class keeps its line while it stays), over the composite when it
+ * shows the class colours (overlay, or side-by-side's overlay panel). */
+static int draw_legend(seg_renderer *r, const seg_slot *s, seg_image *out)
+{
+    const seg_job *job = r->job;
+    const seg_model *sm = job->models[s->model];
+    const disp_options *o = disp_compositor_options(r->comp);
+    if (!job->overlay_labels || !r->cur.legend ||
+        !(o->mode == DISP_MODE_OVERLAY ||
+          (o->mode == DISP_MODE_SIDE_BY_SIDE && o->side_mode == DISP_MODE_OVERLAY)))
+        return SEG_OK;
+    disp_legend_entry e[SEG_MAX_CLASSES];
+    int n = 0;
+    for (int c = 1; c < SEG_MAX_CLASSES; c++) {
+        if (r->class_last[c] < 0 || r->composited - r->class_last[c] >= LEGEND_HOLD)
+            continue;
+        disp_palette_color(c, e[n].rgb);
+        e[n].name = sm->labels[c][0] ? sm->labels[c] : "?";
+        n++;
+    }
+    return disp_legend_draw(out, e, n);
 }
 
 /* Flip a picture left-right in place (--mirror output). */
@@ -418,6 +464,11 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         mirror_image(out);
     if (job->multiclass && s->labels && (st = update_legend(r, s)))
         return st;
+    if (job->multiclass && (st = draw_legend(r, s, out))) {
+        seg_job_fail(job, st, SEG_WHERE_OTHER, "drawing the legend failed: %s",
+                     seg_status_str(st));
+        return st;
+    }
     if (r->dump && io_dump_wants(r->dump, s->image.index)) {
         seg_image mask;
         if ((st = disp_compositor_mask_image(r->comp, &mask)) == SEG_OK)
@@ -473,11 +524,38 @@ static int settings_fit(seg_renderer *r, const seg_settings *ns, const char **wh
 /* Put @p ns in force. A background that cannot be opened, or settings that
  * do not fit the job, leave everything as it was: -1 and the reason in
  * msg. */
+/* The index in job->models of a settings' model: "" the first, else a -m
+ * path as given, its file name, or its number from 1; -1 when none. */
+static int find_model(const seg_renderer *r, const char *want)
+{
+    const seg_config *cfg = r->job->cfg;
+    int n = r->job->nmodels;
+    if (!want[0])
+        return 0;
+    char *end;
+    long k = strtol(want, &end, 10);
+    if (*end == '\0' && k >= 1 && k <= n)
+        return (int)k - 1;
+    for (int i = 0; i < n; i++) {
+        const char *path = cfg->models && cfg->nmodels > i ? cfg->models[i] : cfg->model;
+        const char *slash = strrchr(path, '/');
+        if (strcmp(want, path) == 0 || strcmp(want, slash ? slash + 1 : path) == 0)
+            return i;
+    }
+    return -1;
+}
+
 static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, size_t n)
 {
     const char *why = NULL;
     if (settings_fit(r, ns, &why)) {
         snprintf(msg, n, "%s", why);
+        return -1;
+    }
+    int model = r->model;
+    if (strcmp(ns->model, r->cur.model) != 0 && (model = find_model(r, ns->model)) < 0) {
+        snprintf(msg, n, "model '%.300s' is not one of the -m models (every model is given "
+                 "with -m at the start; they are numbered from 1)", ns->model);
         return -1;
     }
     if (strcmp(ns->background, r->cur.background) != 0 && ns->background[0]) {
@@ -495,6 +573,12 @@ static int apply_settings(seg_renderer *r, const seg_settings *ns, char *msg, si
         return -1;
     }
     r->cur = *ns;
+    if (model != r->model) {
+        /* release: pairs with the acquire load in the worker's
+         * follow_model_pick */
+        r->model = model;
+        atomic_store_explicit(&r->job->model_pick, model, memory_order_release);
+    }
     return 0;
 }
 
@@ -548,6 +632,33 @@ static void next_background_file(seg_renderer *r)
     char msg[SEG_MSG_SIZE];
     if (apply_settings(r, &ns, msg, sizeof msg))
         fprintf(stderr, "segstream: warning: background: %s\n", msg);
+}
+
+/* The M key: the workers take the next -m model from their next frame on
+ * (release: pairs with the acquire load in the worker's follow_model_pick). */
+static void next_model(seg_renderer *r)
+{
+    seg_job *job = r->job;
+    if (job->nmodels < 2) {
+        fprintf(stderr, "segstream: M: one model; give -m several times to cycle through "
+                        "them\n");
+        return;
+    }
+    seg_settings ns = r->cur;
+    char msg[512];
+    snprintf(ns.model, sizeof ns.model, "%d", (r->model + 1) % job->nmodels + 1);
+    if (apply_settings(r, &ns, msg, sizeof msg))
+        fprintf(stderr, "segstream: warning: model: %s\n", msg);
+}
+
+/* The file name of the model in use (for the title and messages). */
+static const char *model_name(const seg_renderer *r)
+{
+    const seg_config *cfg = r->job->cfg;
+    const char *path = cfg->models && cfg->nmodels > r->model ? cfg->models[r->model]
+                                                              : cfg->model;
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }
 
 /* --config: reread the file when it changed (looked at 4 times a second,
@@ -637,6 +748,13 @@ static void format_values(const seg_renderer *r, char *buf, size_t n, int frame_
     const char *bg = strrchr(r->cur.background, '/');
     bg = bg ? bg + 1 : r->cur.background;
     int blur = o->blur > 0 ? o->blur : (frame_h / 40 > 1 ? frame_h / 40 : 1);
+    size_t k = 0;
+    if (r->job->nmodels > 1) { /* which of the models the M key cycles through */
+        snprintf(buf, n, "model %.60s ", model_name(r));
+        k = strlen(buf);
+        buf += k;
+        n -= k;
+    }
     snprintf(buf, n, "threshold %.2f feather %d blur %d%s smooth %.1f opacity %.1f%s%.60s%s%s",
              (double)o->threshold, o->feather, blur, o->blur > 0 ? "" : " (auto)",
              (double)o->smooth, (double)o->opacity, bg[0] ? " bg " : "", bg,
@@ -698,7 +816,12 @@ static void window_actions(seg_renderer *r, seg_slot *s, int act)
         r->stats_on = !r->stats_on;
     if (act & DISP_ACT_MIRROR)
         r->cur.mirror_preview = !r->cur.mirror_preview;
-    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR)) {
+    if (act & DISP_ACT_LEGEND)
+        r->cur.legend = !r->cur.legend;
+    if (act & DISP_ACT_MODEL)
+        next_model(r);
+    if (act & (DISP_ACT_MODE | DISP_ACT_ADJUST | DISP_ACT_BACKGROUND | DISP_ACT_MIRROR |
+               DISP_ACT_LEGEND | DISP_ACT_MODEL)) {
         char values[400];
         format_values(r, values, sizeof values, frame_h);
         fprintf(stderr, "segstream: settings: %s, mode %s\n", values,
@@ -871,6 +994,8 @@ void *seg_renderer_main(void *arg)
             seg_give_back(job, job->render_ret, s);
             continue;
         }
+        if (job->cfg->next_model_at > 0 && r->composited == job->cfg->next_model_at)
+            next_model(r); /* the M key without a window (tests) */
         if (r->pace)
             pace_wait(r, s);
         int shown = r->win && show_begin(r, s) == 0;

@@ -67,6 +67,7 @@ seg_config seg_config_default(void)
     c.decoder_threads = 1;
     c.encoder_threads = 0; /* by mode: see open_input */
     c.disp = disp_options_default();
+    c.legend = 1;
     return c;
 }
 
@@ -100,7 +101,8 @@ typedef struct run {
     seg_stats *stats;
     int cores, threads;
     seg_job *job;
-    seg_model model;
+    seg_model models[SEG_MAX_MODELS]; /* every -m */
+    int nmodels;                      /* opened (and to close) */
     nn_model *detector, *face_detector; /* --find pose */
     seg_model closeup;                  /* --find pose: close-ups' model */
     int has_closeup;
@@ -139,8 +141,8 @@ static int open_closeup_model(run *r, char *msg, size_t msglen)
     if (path && strcmp(path, "none") == 0)
         return SEG_OK;
     if (!path) {
-        if (!r->model.known_name ||
-            strcmp(r->model.known_name, "MediaPipe selfie segmentation 256x256") != 0)
+        if (!r->models[0].known_name ||
+            strcmp(r->models[0].known_name, "MediaPipe selfie segmentation 256x256") != 0)
             return SEG_OK;
         const char *slash = strrchr(cfg->model, '/');
         snprintf(sibling, sizeof sibling, "%.*sselfie_segmentation_landscape.tflite",
@@ -184,48 +186,91 @@ static const char *fmt_bytes(char *buf, size_t n, size_t bytes)
     return buf;
 }
 
-/* The model, once; every worker gets an instance sharing its weights. */
-static int open_models(run *r)
+/* One -m model with the job's normalisation and classes; message in msg. */
+static int open_one_model(run *r, seg_model *sm, const char *path, char *msg, size_t n)
 {
-    seg_job *job = r->job;
     const seg_config *cfg = r->cfg;
-    char msg[SEG_MSG_SIZE];
     int st;
-    if ((st = seg_model_open_ex(&r->model, cfg->model, cfg->input_range, cfg->labels,
-                                cfg->classes, cfg->input_values, cfg->n_input_values, msg,
-                                sizeof msg)))
-        return step_failed(r, st, SEG_WHERE_MODEL, msg);
+    if ((st = seg_model_open_ex(sm, path, cfg->input_range, cfg->labels, cfg->classes,
+                                cfg->input_values, cfg->n_input_values, msg, n)))
+        return st;
     if (cfg->input_mean || cfg->input_std) {
         float mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
         char src[96];
         if ((cfg->input_mean && seg_model_parse_channels(cfg->input_mean, 0, mean)) ||
             (cfg->input_std && seg_model_parse_channels(cfg->input_std, 1, sd))) {
-            snprintf(msg, sizeof msg, "--input-mean/--input-std want R,G,B or one value "
-                     "(std > 0)");
-            return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_MODEL, msg);
+            snprintf(msg, n, "--input-mean/--input-std want R,G,B or one value (std > 0)");
+            return SEG_ERR_INVALID;
         }
         snprintf(src, sizeof src, "--input-mean %.30s --input-std %.30s",
                  cfg->input_mean ? cfg->input_mean : "0", cfg->input_std ? cfg->input_std : "1");
-        seg_model_set_mean_std(&r->model, mean, sd, src);
+        seg_model_set_mean_std(sm, mean, sd, src);
     }
-    const seg_model *sm = &r->model;
+    if (sm->in.c != 3) {
+        snprintf(msg, n, "model '%s' takes %d input channels; segstream feeds RGB (3 channels)",
+                 path, sm->in.c);
+        return SEG_ERR_UNSUPPORTED;
+    }
+    return SEG_OK;
+}
+
+static int gives_classes(const seg_model *sm)
+{
+    return sm->n_classes > 2 || sm->n_classes == 0;
+}
+
+/* The models, once each, all before the first frame (the window's M key
+ * cycles through them, so a bad one is an error now, not in the middle of
+ * a call); every worker gets an instance of each sharing its weights. */
+static int open_models(run *r)
+{
+    seg_job *job = r->job;
+    const seg_config *cfg = r->cfg;
+    char msg[SEG_MSG_SIZE];
+    int st, n = cfg->models && cfg->nmodels > 0 ? cfg->nmodels : 1;
+    if (n > SEG_MAX_MODELS)
+        return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OTHER, "at most 8 -m models");
+    if (n > 1 && cfg->find == SEG_FIND_POSE)
+        return step_failed(r, SEG_ERR_INVALID, SEG_WHERE_OTHER,
+                           "--find pose takes one -m model (the window's M key cycles "
+                           "between models of whole frames)");
+    for (int i = 0; i < n; i++) {
+        const char *path = n > 1 ? cfg->models[i] : cfg->model;
+        r->nmodels = i + 1; /* closed by close_run, whatever happens next */
+        if ((st = open_one_model(r, &r->models[i], path, msg, sizeof msg))) {
+            if (n > 1) { /* say which of several */
+                char m2[SEG_MSG_SIZE + 128];
+                snprintf(m2, sizeof m2, "%s (model %d of the %d given with -m)", msg, i + 1, n);
+                return step_failed(r, st, SEG_WHERE_MODEL, m2);
+            }
+            return step_failed(r, st, SEG_WHERE_MODEL, msg);
+        }
+        const seg_model *a = &r->models[0], *b = &r->models[i];
+        if (i > 0 && (gives_classes(a) != gives_classes(b) ||
+                      (gives_classes(a) && (a->n_classes > 2) != (b->n_classes > 2)))) {
+            snprintf(msg, sizeof msg, "-m '%s' gives %s, -m '%s' %s: the models cycled "
+                     "through must give the same kind of output", cfg->models[0],
+                     gives_classes(a) ? "classes" : "one foreground", path,
+                     gives_classes(b) ? "classes" : "one foreground");
+            return step_failed(r, SEG_ERR_UNSUPPORTED, SEG_WHERE_MODEL, msg);
+        }
+        job->models[i] = b;
+        seg_model_input_luts(b, job->luts[i]);
+    }
+    job->nmodels = n;
+    const seg_model *sm = &r->models[0];
     job->model = sm;
     job->in_shape = sm->in;
     job->out_shape = sm->out;
-    if (sm->in.c != 3) {
-        snprintf(msg, sizeof msg, "model '%s' takes %d input channels; segstream feeds RGB "
-                 "(3 channels)", cfg->model, sm->in.c);
-        return step_failed(r, SEG_ERR_UNSUPPORTED, SEG_WHERE_MODEL, msg);
-    }
     r->stats->model_w = sm->in.w;
     r->stats->model_h = sm->in.h;
     snprintf(r->stats->norm, sizeof r->stats->norm, "%s", sm->norm_source);
     r->stats->norm_guessed = sm->norm_guessed;
-    seg_model_input_luts(sm, job->lut);
+    memcpy(job->lut, job->luts[0], sizeof job->lut);
     /* Multi-class models carry a label map per frame; overlay colours every
      * class by the palette (mask: anything but background), the other modes
      * take the --classes foreground. */
-    job->multiclass = sm->n_classes > 2 || sm->n_classes == 0;
+    job->multiclass = gives_classes(sm);
     disp_mode m = cfg->disp.mode;
     int overlay = m == DISP_MODE_OVERLAY ||
                   (m == DISP_MODE_SIDE_BY_SIDE && cfg->disp.side_mode == DISP_MODE_OVERLAY);
@@ -240,9 +285,10 @@ static int open_models(run *r)
                         : SEG_PIX_RGB24;
     /* --find auto: people first with MediaPipe's selfie models (made for
      * people, and what the region strategy was measured with: BENCHMARKS.md,
-     * "Quality"); other models see the whole frame. */
+     * "Quality"); other models, and models cycled through (-m given several
+     * times), see the whole frame. */
     int autofind = cfg->find == SEG_FIND_AUTO;
-    if (autofind && !(sm->known_name && !job->multiclass &&
+    if (autofind && !(n == 1 && sm->known_name && !job->multiclass &&
                       strncmp(sm->known_name, "MediaPipe selfie", 16) == 0))
         return SEG_OK;
     if (cfg->find == SEG_FIND_POSE || autofind) {
@@ -471,9 +517,10 @@ static int open_workers(run *r)
     /* The whole job's memory, before the pool is allocated: a model whose
      * output or activations would take more than the cap is refused
      * (exit 4), as is an input whose frames would (exit 3). */
-    size_t inst = nn_model_instance_bytes(r->model.nn, r->threads) +
-                  nn_model_instance_bytes(r->detector, r->threads) +
+    size_t inst = nn_model_instance_bytes(r->detector, r->threads) +
                   nn_model_instance_bytes(r->face_detector, r->threads); /* --find pose */
+    for (int i = 0; i < r->nmodels; i++) /* each worker has an instance of each */
+        inst += nn_model_instance_bytes(r->models[i].nn, r->threads);
     seg_job_mem mem = seg_job_plan(r->job, inst);
     if (mem.total > SEG_MAX_JOB_BYTES) {
         char m2[SEG_MSG_SIZE + 128], t[32], f[32], m[32], i[32], c[32];
@@ -710,7 +757,8 @@ static void close_run(run *r)
     seg_decoder_close(&r->dec);
     seg_renderer_close(&r->ren);
     seg_encoder_close(&r->enc);
-    seg_model_close(&r->model);
+    for (int i = 0; i < r->nmodels; i++)
+        seg_model_close(&r->models[i]);
     if (r->has_closeup)
         seg_model_close(&r->closeup);
     nn_model_free(&r->detector);

@@ -111,9 +111,12 @@ int seg_searcher_take(seg_searcher *q, seg_person *people, int *n, int *closeup,
 typedef struct seg_worker {
     seg_job *job;
     int id;
-    nn_model *nn;          /**< its instance of job->model (a clone, or the
-                                model's own for worker 0) */
-    int owns_nn;           /**< nn is a clone this worker frees */
+    nn_model *nn;          /**< its instance of the model in use (nns[cur]) */
+    nn_model *nns[SEG_MAX_MODELS]; /**< its instance of each of job->models (a
+                                clone, or the model's own for worker 0) */
+    int owns_nn;           /**< the nns are clones this worker frees */
+    int cur;               /**< the model in use (index in job->models) */
+    const seg_model *model;/**< job->models[cur] */
     io_scaler *scaler;     /**< frame size -> model size, rebuilt on a size change */
     int scaler_w, scaler_h;
     seg_image small;       /**< the frame at model size: RGB24, or YUV444P for a
@@ -175,6 +178,9 @@ typedef struct seg_renderer {
     /* Multi-class models: the legend. */
     int64_t class_first[SEG_MAX_CLASSES]; /**< frame a class was first seen, -1 = not yet */
     int classes_seen;
+    int64_t class_last[SEG_MAX_CLASSES];  /**< the last composited frame (count) where
+                                               the class covered enough of the picture
+                                               for the drawn legend, -1 = never */
     /* Taking results in order. */
     int next;              /**< exact: the worker whose result comes next */
     int nended;            /**< workers whose END arrived */
@@ -196,6 +202,8 @@ typedef struct seg_renderer {
      * settings, and those in force. */
     seg_settings base, cur;
     int bg_index;          /**< cfg->backgrounds[] in use (the n key) */
+    int model;             /**< job->models[] picked (the M key; the workers
+                                follow through job->model_pick) */
     double t_config_check; /**< seg_clock_ms() of the last look at the file */
     struct timespec config_mtime;
     long long config_size;

@@ -14,17 +14,20 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
     int st;
     w->job = job;
     w->id = id;
-    /* One model, many workers: worker 0 runs the model itself, the others
+    /* One model, many workers: worker 0 runs each model itself, the others
      * clones that share its weights and have their own activations. */
-    if (id == 0) {
-        w->nn = job->model->nn;
-    } else {
-        if ((st = nn_model_clone(&w->nn, job->model->nn, err, errlen)))
+    w->owns_nn = id > 0;
+    for (int i = 0; i < job->nmodels; i++) {
+        if (id == 0)
+            w->nns[i] = job->models[i]->nn;
+        else if ((st = nn_model_clone(&w->nns[i], job->models[i]->nn, err, errlen)))
             return st;
-        w->owns_nn = 1;
+        nn_model_set_threads(w->nns[i], threads);
+        nn_model_set_cancel_flag(w->nns[i], &job->stop);
     }
-    nn_model_set_threads(w->nn, threads);
-    nn_model_set_cancel_flag(w->nn, &job->stop);
+    w->cur = 0;
+    w->nn = w->nns[0];
+    w->model = job->models[0];
     w->since_found = -1;
     if (job->detector) {
         nn_model *d = job->detector, *fd = job->face_detector;
@@ -40,7 +43,11 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
             nn_model_set_cancel_flag(k ? fd : d, &job->stop);
         }
     }
-    size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
+    size_t out_len = 0;
+    for (int i = 0; i < job->nmodels; i++) {
+        size_t n = (size_t)job->models[i]->out.h * (size_t)job->models[i]->out.w;
+        out_len = n > out_len ? n : out_len;
+    }
     if (job->closeup) {
         if (id == 0) {
             w->cnn = job->closeup->nn;
@@ -54,7 +61,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
         size_t c_len = (size_t)job->closeup->out.h * (size_t)job->closeup->out.w;
         out_len = c_len > out_len ? c_len : out_len;
     }
-    if ((st = seg_image_alloc(&w->small, job->in_shape.w, job->in_shape.h,
+    if ((st = seg_image_alloc(&w->small, w->model->in.w, w->model->in.h,
                               job->work_fmt == SEG_PIX_YUV420P ? SEG_PIX_YUV444P
                                                                : SEG_PIX_RGB24)) ||
         ((job->cfg->fit != SEG_FIT_STRETCH || job->detector) &&
@@ -69,10 +76,13 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
 void seg_worker_close(seg_worker *w)
 {
     seg_searcher_stop(&w->searcher);
-    if (w->owns_nn)
-        nn_model_free(&w->nn);
-    else if (w->nn)
-        nn_model_set_cancel_flag(w->nn, NULL); /* the flag dies with the job */
+    for (int i = 0; i < SEG_MAX_MODELS; i++) {
+        if (w->owns_nn)
+            nn_model_free(&w->nns[i]);
+        else if (w->nns[i])
+            nn_model_set_cancel_flag(w->nns[i], NULL); /* the flag dies with the job */
+        w->nns[i] = NULL;
+    }
     w->nn = NULL;
     if (w->owns_cnn)
         nn_model_free(&w->cnn);
@@ -142,7 +152,7 @@ static void fill_bars(seg_worker *w)
 {
     uint8_t c[3];
     for (int k = 0; k < 3; k++)
-        c[k] = (uint8_t)clampi((int)lroundf(w->job->model->mean[k]), 0, 255);
+        c[k] = (uint8_t)clampi((int)lroundf(w->model->mean[k]), 0, 255);
     seg_image *small = &w->small;
     if (small->format == SEG_PIX_YUV444P) {
         uint8_t yuv[3];
@@ -165,7 +175,7 @@ static void fill_bars(seg_worker *w)
 static int setup_fit(seg_worker *w, int fw, int fh)
 {
     seg_job *job = w->job;
-    seg_fit_geometry(job->cfg->fit, fw, fh, job->in_shape, job->out_shape, &w->geom);
+    seg_fit_geometry(job->cfg->fit, fw, fh, w->model->in, w->model->out, &w->geom);
     const seg_fit_geom *g = &w->geom;
     io_scaler_free(&w->scaler);
     int st = io_scaler_create_fmt(&w->scaler, g->src_w, g->src_h, job->work_fmt, g->dst_w,
@@ -209,7 +219,11 @@ static void shrink_mask(const float *src, const uint8_t *src_l, int mw, int mh, 
 static int raw_mask_room(seg_worker *w)
 {
     seg_job *job = w->job;
-    size_t n = (size_t)job->out_shape.w * (size_t)job->out_shape.h;
+    size_t n = 0; /* the largest model output: a switch keeps the buffers */
+    for (int i = 0; i < job->nmodels; i++) {
+        size_t k = (size_t)job->models[i]->out.w * (size_t)job->models[i]->out.h;
+        n = k > n ? k : n;
+    }
     if (!w->raw_mask && !(w->raw_mask = malloc(n * sizeof(float))))
         return SEG_ERR_NOMEM;
     if (job->multiclass && !w->raw_labels && !(w->raw_labels = malloc(n)))
@@ -280,9 +294,9 @@ static int convert_frame(seg_worker *w, seg_slot *s)
         return st;
     }
     if (w->small.format == SEG_PIX_YUV444P)
-        normalise_yuv(&w->small, &w->yuv_tab, nn_model_input(w->nn), job->lut);
+        normalise_yuv(&w->small, &w->yuv_tab, nn_model_input(w->nn), job->luts[w->cur]);
     else
-        normalise_rgb(&w->small, nn_model_input(w->nn), job->lut);
+        normalise_rgb(&w->small, nn_model_input(w->nn), job->luts[w->cur]);
     return SEG_OK;
 }
 
@@ -643,6 +657,36 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
     return SEG_OK;
 }
 
+/* The window's M key: the model the renderer picked (acquire: pairs with
+ * the release store in the renderer; the models themselves were made
+ * before the threads started). The switch is this worker's own instance of
+ * it, a model-size frame of its input size and a new scaler (at the next
+ * convert_frame), between two frames: nothing waits and no frame is lost.
+ * A failure is recorded. */
+static int follow_model_pick(seg_worker *w)
+{
+    seg_job *job = w->job;
+    int want = atomic_load_explicit(&job->model_pick, memory_order_acquire);
+    if (want == w->cur || want < 0 || want >= job->nmodels)
+        return SEG_OK;
+    const seg_model *m = job->models[want];
+    if (m->in.w != w->small.width || m->in.h != w->small.height) {
+        seg_pixfmt f = w->small.format;
+        seg_image_free(&w->small);
+        int st = seg_image_alloc(&w->small, m->in.w, m->in.h, f);
+        if (st) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for model %d's input",
+                         want + 1);
+            return st;
+        }
+    }
+    w->cur = want;
+    w->model = m;
+    w->nn = w->nns[want];
+    w->scaler_w = w->scaler_h = -1; /* a new geometry and scaler at the next frame */
+    return SEG_OK;
+}
+
 /* Scale, normalise, infer, mask: the whole frame (as --fit says), or with
  * --find pose the people's regions (the whole frame for a close-up).
  * SEG_ERR_INTERRUPTED (not recorded) when a stop ended an inference early. */
@@ -650,6 +694,9 @@ static int infer_frame(seg_worker *w, seg_slot *s)
 {
     seg_job *job = w->job;
     int st = SEG_OK, whole = 1;
+    if ((st = follow_model_pick(w)))
+        return st;
+    s->model = w->cur;
     double ta = seg_clock_ms(), tb = ta;
     const seg_fit_geom *g = &w->geom;
     int cw = 0, ch = 0, shrink = 0;
@@ -690,13 +737,13 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         int direct = g->fit == SEG_FIT_STRETCH && !shrink;
         float *m = direct ? s->mask : w->raw_mask;
         uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
-        seg_model_mask(job->model, nn_model_output(w->nn), m, l,
+        seg_model_mask(w->model, nn_model_output(w->nn), m, l,
                        job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
         if (shrink)
-            shrink_mask(m, l, job->out_shape.w, job->out_shape.h, s->mask, l ? s->labels : NULL,
+            shrink_mask(m, l, w->model->out.w, w->model->out.h, s->mask, l ? s->labels : NULL,
                         cw, ch);
         else if (!direct)
-            seg_fit_place_mask(g, job->out_shape.w, job->out_shape.h, m, l, s->mask, s->labels);
+            seg_fit_place_mask(g, w->model->out.w, w->model->out.h, m, l, s->mask, s->labels);
         s->mask_w = shrink ? cw : g->mask_w;
         s->mask_h = shrink ? ch : g->mask_h;
     }

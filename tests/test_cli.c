@@ -1028,6 +1028,43 @@ static void test_window_under_xvfb(void **state)
     }
 }
 
+/* --legend takes on or off, and says so in one line. */
+static void test_legend_option_errors(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "%s -m %s --legend maybe --bench", MESSI, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("segstream: --legend wants on or off, got 'maybe'"));
+    snprintf(args, sizeof args, "%s -m %s --bench --legend", MESSI, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--legend needs a value"));
+    snprintf(args, sizeof args, "%s -m %s --legend off --bench -q", MESSI, MODEL);
+    assert_int_equal(seg(args), 0);
+}
+
+/* Several -m: all are loaded and checked before the first frame, and a
+ * bad one (missing, or of another kind) is an error that names it. */
+static void test_several_models_checked_at_start(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "%s -m %s -m %s/none.tflite --bench -q", MESSI, MODEL, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("none.tflite"));
+    assert_true(log_contains("(model 2 of the 2 given with -m)"));
+    snprintf(args, sizeof args, "%s -m %s -m %s --find pose --bench -q", MESSI, MODEL, MODEL);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--find pose takes one -m model"));
+    snprintf(args, sizeof args, "%s -m %s -m %s --bench -q", MESSI, MODEL, MODEL);
+    assert_int_equal(seg(args), 0);
+    if (access(DEEPLAB, R_OK) == 0) {
+        snprintf(args, sizeof args, "%s -m %s -m %s --bench -q", MESSI, MODEL, DEEPLAB);
+        assert_int_equal(seg(args), 4);
+        assert_true(log_contains("the models cycled through must give the same kind"));
+    }
+}
+
 static void test_deeplab_overlay_legend_and_fit(void **state)
 {
     (void)state;
@@ -1124,7 +1161,11 @@ int main(void)
         cmocka_unit_test(test_dump_frames_are_byte_identical),
         cmocka_unit_test(test_display_without_a_display),
         cmocka_unit_test(test_window_under_xvfb),
+        cmocka_unit_test(test_legend_option_errors),
+        cmocka_unit_test(test_several_models_checked_at_start),
         cmocka_unit_test(test_deeplab_overlay_legend_and_fit),
     };
+    if (getenv("TEST_FILTER"))
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -30,8 +30,37 @@
 
 #include "io.h"
 #include "test_pipeline_util.h"
+#include "tflite_builder.h"
 
-static char dir[256], model[300], clip[300], green[300], magenta[300];
+static char dir[256], model[300], blue_model[300], clip[300], green[300], magenta[300];
+
+/* The tiny model's twin that takes blue for the foreground (a 1x1
+ * convolution weighing the blue channel, and a LOGISTIC), at 24x24: a
+ * switch to it changes the model input and the masks' sizes too. */
+static int write_blue_model(const char *path)
+{
+    static const float w[3] = {0.0f, 0.0f, 8.0f};
+    static const float b[1] = {-4.0f};
+    tb_tensor all[5] = {
+        {"input", TB_FLOAT32, 4, {1, 24, 24, 3}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {1, 1, 1, 3}, w, sizeof w},
+        {"b", TB_FLOAT32, 1, {1, 0, 0, 0}, b, sizeof b},
+        {"conv", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
+    };
+    tb_op ops[2] = {
+        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
+         .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}},
+        {.builtin = 14 /* LOGISTIC */, .n_in = 1, .in = {3}, .out = 4},
+    };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (tb_build(all, 5, ops, 2, 0, 4, &buf, &len))
+        return -1;
+    int st = tp_write_file(path, buf, len);
+    free(buf);
+    return st;
+}
 
 static int setup(void **state)
 {
@@ -39,11 +68,12 @@ static int setup(void **state)
     if (tp_make_dir(dir, sizeof dir, "segcontrol"))
         return -1;
     snprintf(model, sizeof model, "%s/tiny.tflite", dir);
+    snprintf(blue_model, sizeof blue_model, "%s/blue.tflite", dir);
     snprintf(clip, sizeof clip, "%s/halves.mkv", dir);
     snprintf(green, sizeof green, "%s/green.png", dir);
     snprintf(magenta, sizeof magenta, "%s/magenta.png", dir);
     /* left half red (the tiny model's foreground), right half blue */
-    if (tp_write_tiny_model(model) ||
+    if (tp_write_tiny_model(model) || write_blue_model(blue_model) ||
         tp_sh("ffmpeg -v error -f lavfi -i 'color=c=red:s=80x120:r=25[l];"
               "color=c=blue:s=80x120:r=25[r];[l][r]hstack' -frames:v 100 -c:v ffv1 %s", clip) ||
         tp_sh("ffmpeg -v error -f lavfi -i color=c=0x00ff00:s=32x32 -frames:v 1 %s", green) ||
@@ -218,6 +248,7 @@ static int keys_on_a_file(const char *dumps, const char *log)
     push_key(SDLK_h, 1);
     push_key(SDLK_i, 0);
     push_key(SDLK_x, 0);
+    push_key(SDLK_m, 1); /* M with one model: said, nothing changes */
     sleep_ms(100);
     push_key(SDLK_SPACE, 0);
     pthread_join(t, NULL);
@@ -231,6 +262,81 @@ static int keys_on_a_file(const char *dumps, const char *log)
     fprintf(stderr, "# left pixel before o o o: %d %d %d, after: %d %d %d\n", before[0],
             before[1], before[2], after[0], after[1], after[2]);
     CHECK(before[0] > 115 && before[0] < 145 && after[0] > 40 && after[0] < 75);
+    return 0;
+}
+
+/* Mask mode, cut at 0.5, with two models: red (the tiny model) first,
+ * then blue. */
+static void two_models(seg_config *c)
+{
+    static const char *models[2];
+    models[0] = model;
+    models[1] = blue_model;
+    c->models = models;
+    c->nmodels = 2;
+    c->disp.mode = DISP_MODE_MASK;
+    c->disp.threshold = 0.5f;
+    c->disp.smooth = 0.0f;
+}
+
+/* M on a file: the mask follows the red half, then the blue one; every
+ * frame is still composited (exact mode loses none to the switch). */
+static int model_key(const char *dumps, const char *log)
+{
+    job j;
+    pthread_t t;
+    start(&j, &t, clip, dumps, log, two_models);
+    CHECK(wait_frame(dumps, 10));
+    long at_m = frames_dumped(dumps);
+    push_key(SDLK_m, 1);
+    pthread_join(t, NULL);
+    fprintf(stderr, "# job: %d %s, %lld frames, %lld dropped\n", j.ret, j.err,
+            (long long)j.st.frames, (long long)j.st.dropped);
+    CHECK(j.ret == SEG_OK && j.st.frames == 100 && j.st.dropped == 0);
+    uint8_t lb[3], rb[3], la[3], ra[3];
+    pixel(dumps, at_m - 2, 20, 60, lb);
+    pixel(dumps, at_m - 2, 140, 60, rb);
+    pixel(dumps, at_m + 8, 20, 60, la);
+    pixel(dumps, at_m + 8, 140, 60, ra);
+    fprintf(stderr, "# mask before M: left %d right %d; after: left %d right %d\n", lb[0], rb[0],
+            la[0], ra[0]);
+    CHECK(lb[0] > 200 && rb[0] < 50); /* red is the foreground */
+    CHECK(la[0] < 50 && ra[0] > 200); /* then blue */
+    return 0;
+}
+
+/* M while live (a red source paced at 25 fps): from red's white mask to
+ * blue's black one, with at most one frame dropped. */
+static int model_key_live(const char *dumps, const char *log)
+{
+    job j;
+    pthread_t t;
+    start(&j, &t, "lavfi:color=c=red:s=160x120:r=25,realtime", dumps, log, two_models);
+    for (int k = 0; k < 2000 && count_files(dumps, "frame_") < 10; k++)
+        sleep_ms(10);
+    CHECK(count_files(dumps, "frame_") >= 10);
+    push_key(SDLK_m, 1);
+    sleep_ms(800);
+    push_key(SDLK_q, 0);
+    pthread_join(t, NULL);
+    long n = frames_dumped(dumps), last = n - 1;
+    /* the numbers may have a gap in the first burst: take the highest */
+    for (long i = n; i < n + 100; i++)
+        if (exists(dumps, "frame_%06ld.png", i))
+            last = i;
+    uint8_t first[3], end[3];
+    long first_i = 0;
+    while (!exists(dumps, "frame_%06ld.png", first_i))
+        first_i++;
+    pixel(dumps, first_i + 5 < last ? first_i + 5 : first_i, 80, 60, first);
+    pixel(dumps, last, 80, 60, end);
+    fprintf(stderr, "# live: job %d %s, %lld frames, %lld dropped (%lld decoder, %lld infer, "
+            "%lld render); mask %d then %d\n", j.ret, j.err, (long long)j.st.frames,
+            (long long)j.st.dropped, (long long)j.st.dropped_decoder,
+            (long long)j.st.dropped_infer, (long long)j.st.dropped_render, first[0], end[0]);
+    CHECK(j.ret == SEG_OK);
+    CHECK(first[0] > 200 && end[0] < 50);
+    CHECK(j.st.dropped_infer + j.st.dropped_render <= 1);
     return 0;
 }
 
@@ -340,6 +446,16 @@ static void test_setting_keys_and_screenshots(void **state)
     assert_true(log_contains(log, "segstream: settings: threshold 0.10 feather 2 blur 4 "
                                   "smooth 0.5 opacity 0.8 mirror preview"));
     assert_true(log_contains(log, "segstream: screenshot "));
+    assert_true(log_contains(log, "segstream: M: one model; give -m several times"));
+}
+
+static void test_model_key(void **state)
+{
+    (void)state;
+    char log[400];
+    assert_int_equal(in_child(model_key, "model", log, sizeof log), 0);
+    assert_true(log_contains(log, "segstream: settings: model blue.tflite threshold 0.50"));
+    assert_int_equal(in_child(model_key_live, "model_live", log, sizeof log), 0);
 }
 
 static void test_background_key(void **state)
@@ -361,6 +477,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setting_keys_and_screenshots),
+        cmocka_unit_test(test_model_key),
         cmocka_unit_test(test_background_key),
         cmocka_unit_test(test_screenshots_when_live),
     };

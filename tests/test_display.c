@@ -390,6 +390,20 @@ static void test_overlay_palette_by_class(void **state)
     expect_px(&out, 5, 35, 192, 128, 128);  /* person */
     expect_px(&out, 75, 35, 64, 0, 0);      /* cat, class 8 */
     expect_px(&out, 40, 2, BG[0], BG[1], BG[2]); /* background row */
+    /* The outline: a pixel wide (40 rows) on each side of the boundary
+     * between the classes, in their colours at full brightness. */
+    expect_px(&out, 38, 25, 192, 128, 128);
+    expect_px(&out, 39, 25, 255, 170, 170);
+    expect_px(&out, 40, 25, 255, 0, 0);
+    expect_px(&out, 41, 25, 64, 0, 0);
+    /* At half opacity the inside is half tinted, the outline still full. */
+    o.opacity = 0.5f;
+    assert_int_equal(disp_compositor_set_options(c, &o), SEG_OK);
+    assert_int_equal(disp_render(c, &in, &out), SEG_OK);
+    expect_px(&out, 39, 25, 255, 170, 170);
+    expect_px(&out, 40, 25, 255, 0, 0);
+    expect_px(&out, 5, 35, BG[0] + (((192 - BG[0]) * 128) >> 8),
+              BG[1] + (((128 - BG[1]) * 128) >> 8), BG[2] + (((128 - BG[2]) * 128) >> 8));
     disp_palette_color(8, rgb);
     assert_true(rgb[0] == 64 && rgb[1] == 0 && rgb[2] == 0);
     seg_image_free(&f);
@@ -1136,19 +1150,19 @@ static void test_yuv_chroma_block_alpha_and_labels(void **state)
     disp_compositor_free(&c);
 
     /* labels: class 8 on even-even pixels, 15 elsewhere; opacity 1 and
-     * alpha 255 give the class colour itself: Y per pixel, chroma the
-     * top-left pixel's (8) */
-    uint8_t labels[FW * FH], c8[3], c15[3], rgb[3];
+     * alpha 255 give the class colour itself, here the outline's (every
+     * pixel borders the other class): Y per pixel, chroma the top-left
+     * pixel's (8) */
+    uint8_t labels[FW * FH], c8[3], c15[3];
     float one[FW * FH];
     for (int y = 0; y < FH; y++)
         for (int x = 0; x < FW; x++) {
             labels[y * FW + x] = (x & 1) || (y & 1) ? 15 : 8;
             one[y * FW + x] = 1.0f;
         }
-    disp_palette_color(8, rgb);
-    seg_rgb_to_yuv(rgb, SEG_YUV_BT601, 0, c8);
-    disp_palette_color(15, rgb);
-    seg_rgb_to_yuv(rgb, SEG_YUV_BT601, 0, c15);
+    /* the outline colours: (64,0,0) and (192,128,128) at full brightness */
+    seg_rgb_to_yuv((const uint8_t[3]){255, 0, 0}, SEG_YUV_BT601, 0, c8);
+    seg_rgb_to_yuv((const uint8_t[3]){255, 170, 170}, SEG_YUV_BT601, 0, c15);
     o = exact(DISP_MODE_OVERLAY);
     o.opacity = 1.0f;
     assert_int_equal(disp_compositor_create(&c, &o), SEG_OK);
@@ -1912,6 +1926,122 @@ static void test_solid_makes_confident_opaque(void **state)
     assert_int_not_equal(disp_parse_option(&o, "solid", "1.5", err, sizeof err), SEG_OK);
 }
 
+/* ==== the class legend ================================================== */
+
+/* The legend of two classes on a grey 200x120 frame (font pixel 1): the box
+ * in the top right corner darkens what is under it, each line has a
+ * white-framed swatch in the class colour and the name in white; nothing
+ * outside the box changes, and no entries draw nothing. */
+static void test_legend_pixels(void **state)
+{
+    (void)state;
+    static const uint8_t GREY[3] = {128, 128, 128};
+    disp_legend_entry e[2] = {{{192, 128, 128}, "person"}, {{64, 0, 0}, "cat"}};
+    int box[4];
+    assert_int_equal(disp_legend_box(200, 120, e, 2, box), 2);
+    /* 3 + 8 + 3 + 6 letters * 6 - 1 + 3 wide, 3 + 10 + 8 + 3 high, 4 from
+     * the top and right edges */
+    assert_int_equal(box[2], 3 + 8 + 3 + 6 * 6 - 1 + 3);
+    assert_int_equal(box[3], 3 + 10 + 8 + 3);
+    assert_int_equal(box[0], 200 - 4 - box[2]);
+    assert_int_equal(box[1], 4);
+
+    seg_image f = image(200, 120, SEG_PIX_RGB24);
+    fill(&f, GREY);
+    assert_int_equal(disp_legend_draw(&f, e, 0), SEG_OK); /* nothing to list */
+    for (int y = 0; y < 120; y++)
+        for (int x = 0; x < 200; x++)
+            expect_px(&f, x, y, 128, 128, 128);
+    assert_int_equal(disp_legend_draw(&f, e, 2), SEG_OK);
+    int x0 = box[0] + 3, y0 = box[1] + 3, dark = 128 * 96 / 256;
+    expect_px(&f, box[0], box[1], dark, dark, dark);               /* the box */
+    expect_px(&f, box[0] + box[2] - 1, box[1] + box[3] - 1, dark, dark, dark);
+    expect_px(&f, x0, y0, 255, 255, 255);                          /* swatch frame */
+    expect_px(&f, x0 + 4, y0 + 4, 192, 128, 128);                  /* person's swatch */
+    expect_px(&f, x0 + 4, y0 + 10 + 4, 64, 0, 0);                  /* cat's */
+    expect_px(&f, x0 + 11, y0, 255, 255, 255);                     /* P's top left */
+    expect_px(&f, x0 + 11 + 4, y0, dark, dark, dark);              /* P's top right: off */
+    expect_px(&f, x0 + 11, y0 + 10 + 1, 255, 255, 255);            /* C's left stroke */
+    /* Everything outside the box is as it was. */
+    long white = 0;
+    for (int y = 0; y < 120; y++)
+        for (int x = 0; x < 200; x++) {
+            int in = x >= box[0] && x < box[0] + box[2] && y >= box[1] && y < box[1] + box[3];
+            if (!in)
+                expect_px(&f, x, y, 128, 128, 128);
+            else
+                white += px(&f, x, y)[0] == 255 && px(&f, x, y)[1] == 255;
+        }
+    /* two swatch frames (8x8 less 6x6 each) and the letters' dots */
+    assert_true(white > 2 * 28 + 40);
+    seg_image_free(&f);
+
+    /* Errors: no pixels, a format it does not draw. */
+    seg_image none = {0};
+    assert_int_equal(disp_legend_draw(&none, e, 2), SEG_ERR_INVALID);
+    assert_int_equal(disp_legend_draw(NULL, e, 2), SEG_ERR_INVALID);
+    seg_image g = image(8, 8, SEG_PIX_GRAY8);
+    assert_int_equal(disp_legend_draw(&g, e, 2), SEG_ERR_INVALID);
+    seg_image_free(&g);
+}
+
+/* A YUV420P frame gets the same legend in its own Y'CbCr: the swatch is
+ * the class colour converted with the frame's matrix and range, the box
+ * grey (chroma 128); a short frame keeps the lines that fit; the font
+ * grows with the frame's height. */
+static void test_legend_yuv_and_sizes(void **state)
+{
+    (void)state;
+    disp_legend_entry e[3] = {{{0, 128, 0}, "bicycle"}, {{128, 0, 0}, "aeroplane"},
+                              {{192, 128, 128}, "person"}};
+    seg_image f = image(320, 240, SEG_PIX_YUV420P);
+    f.matrix = SEG_YUV_BT709;
+    f.full_range = 0;
+    static const uint8_t scene_yuv[3] = {150, 90, 170};
+    fill_yuv(&f, scene_yuv);
+    int box[4];
+    assert_int_equal(disp_legend_box(320, 240, e, 3, box), 3);
+    assert_int_equal(disp_legend_draw(&f, e, 3), SEG_OK);
+    int px1 = (240 + 100) / 200; /* 1 */
+    int x0 = box[0] + 3 * px1, y0 = box[1] + 3 * px1;
+    uint8_t green[3];
+    seg_rgb_to_yuv(e[0].rgb, SEG_YUV_BT709, 0, green);
+    int cx = x0 + 4 * px1, cy = y0 + 4 * px1;
+    assert_int_equal(sample(&f, 0, cx, cy), green[0]);
+    assert_int_equal(sample(&f, 1, cx / 2, cy / 2), green[1]);
+    assert_int_equal(sample(&f, 2, cx / 2, cy / 2), green[2]);
+    /* the box: luma towards black (16), chroma grey */
+    assert_int_equal(sample(&f, 0, box[0], box[1] + box[3] - 1), 16 + (150 - 16) * 96 / 256);
+    assert_int_equal(sample(&f, 1, (box[0] + 1) / 2, (box[1] + 1) / 2), 128);
+    /* outside it, the scene */
+    assert_int_equal(sample(&f, 0, box[0] - 1, box[1]), 150);
+    assert_int_equal(sample(&f, 0, 5, 200), 150);
+    assert_int_equal(sample(&f, 1, 2, 100), 90);
+    seg_image_free(&f);
+
+    /* 40 rows hold two lines of the three (4 + 3 + 8 + 10 + 3 + 4 = 32; a
+     * third needs 10 more), 30 one, 20 none. */
+    assert_int_equal(disp_legend_box(320, 40, e, 3, box), 2);
+    assert_int_equal(disp_legend_box(320, 30, e, 3, box), 1);
+    assert_int_equal(disp_legend_box(320, 20, e, 3, box), 0);
+    /* 1080 rows: font pixels of 5, so the box is 5 times as large as at 120. */
+    int small[4];
+    assert_int_equal(disp_legend_box(1920, 1080, e, 1, box), 1);
+    assert_int_equal(disp_legend_box(400, 120, e, 1, small), 1);
+    assert_int_equal(box[2], 5 * small[2]);
+    assert_int_equal(box[3], 5 * small[3]);
+    /* A frame narrower than the box: cut at the right edge, still drawn. */
+    assert_int_equal(disp_legend_box(30, 120, e, 1, box), 1);
+    assert_int_equal(box[0], 0);
+    assert_int_equal(box[2], 30);
+    seg_image n = image(30, 120, SEG_PIX_RGBA);
+    memset(n.data, 0, (size_t)n.stride * 120);
+    assert_int_equal(disp_legend_draw(&n, e, 1), SEG_OK);
+    assert_int_equal(n.data[(size_t)10 * n.stride + 4 * 3 + 3], 255); /* opaque box */
+    assert_int_equal(n.data[(size_t)100 * n.stride + 4 * 3 + 3], 0);  /* below: as it was */
+    seg_image_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1949,6 +2079,8 @@ int main(void)
         cmocka_unit_test(test_yuv_background_conversion),
         cmocka_unit_test(test_yuv_guide_range),
         cmocka_unit_test(test_guided_matches_plain_reference),
+        cmocka_unit_test(test_legend_pixels),
+        cmocka_unit_test(test_legend_yuv_and_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

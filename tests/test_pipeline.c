@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disp.h"
 #include "io.h"
 #include "seg.h"
 #include "seg_detect.h"
 #include "seg_model.h"
 #include "seg_track.h"
 #include "test_pipeline_util.h"
+#include "tflite_builder.h"
 
 #define CLIP_FRAMES 40
 /* Exact mode: 20 ms per frame, far slower than decoding. */
@@ -116,6 +118,216 @@ static void test_model_mask_of_class_scores(void **state)
     seg_model_mask(&sm, logit, p, NULL, SEG_MASK_FOREGROUND);
     assert_float_equal(p[0], 0.5f, 1e-6f);
     assert_float_equal(p[1], 1.0f, 1e-6f);
+}
+
+/* ==== the legend of a multi-class model ================================== */
+
+/* A 16x16 RGB -> 16x16x3 class-score model: background 0, "red" where the
+ * red channel is over half, "blue" where the blue one is. */
+static int write_class_model(const char *path)
+{
+    static const float w[9] = {0, 0, 0, 8, 0, 0, 0, 0, 8}; /* [O][1][1][I] */
+    static const float b[3] = {0, -4, -4};
+    tb_tensor all[4] = {
+        {"input", TB_FLOAT32, 4, {1, 16, 16, 3}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {3, 1, 1, 3}, w, sizeof w},
+        {"b", TB_FLOAT32, 1, {3, 0, 0, 0}, b, sizeof b},
+        {"scores", TB_FLOAT32, 4, {1, 16, 16, 3}, NULL, 0},
+    };
+    tb_op op = {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1,
+                .n_opts = 3, .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (tb_build(all, 4, &op, 1, 0, 3, &buf, &len))
+        return -1;
+    int st = tp_write_file(path, buf, len);
+    free(buf);
+    return st;
+}
+
+/* The third dumped frame of a run as RGB24 (the job composites in RGB, so
+ * the PNG holds the composite's bytes). */
+static seg_image dumped_frame(const char *dir)
+{
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/frame_000002.png", dir);
+    io_source *src = NULL;
+    io_source_opts so = {.pixfmt = SEG_PIX_RGB24};
+    seg_image f = {0};
+    io_packet *pkt = NULL;
+    assert_int_equal(io_source_open(&src, path, &so, err, sizeof err), SEG_OK);
+    assert_int_equal(io_source_read(src, &f, &pkt), IO_READ_VIDEO);
+    io_source_close(&src);
+    return f;
+}
+
+/* Red on the left, dark grey on the right: the legend lists "red" (the
+ * class in the picture) and not "blue" (absent), in the top right corner;
+ * --legend off leaves those pixels as the overlay drew them. */
+static void test_legend_lists_the_classes_present(void **state)
+{
+    (void)state;
+    char model[300], labels[300], dir_on[300], dir_off[300], err[512];
+    snprintf(model, sizeof model, "%s/classes.tflite", fx.dir);
+    snprintf(labels, sizeof labels, "%s/classes.txt", fx.dir);
+    assert_int_equal(write_class_model(model), 0);
+    assert_int_equal(tp_write_file(labels, "background\nred\nblue\n", 20), 0);
+    seg_image f[2];
+    for (int on = 0; on < 2; on++) {
+        char *dir = on ? dir_on : dir_off;
+        snprintf(dir, 300, "%s/legend_%s", fx.dir, on ? "on" : "off");
+        seg_config c = job("lavfi:color=c=red:s=80x120:r=10,pad=160:120:0:0:0x404040", NULL);
+        c.model = model;
+        c.labels = labels;
+        c.input_range = "0,1";
+        c.mode = SEG_MODE_EXACT;
+        c.max_frames = 3;
+        c.dump_dir = dir;
+        c.compose_rgb = 1;
+        c.legend = on;
+        seg_stats s;
+        int st = seg_run(&c, &s, err, sizeof err);
+        show(on ? "legend on" : "legend off", st, &s, err);
+        assert_int_equal(st, SEG_OK);
+        f[on] = dumped_frame(dir);
+    }
+    assert_int_equal(f[0].width, 160);
+    assert_int_equal(f[1].width, 160);
+    /* Where the legend of "red" alone goes. */
+    disp_legend_entry e = {{0}, "red"};
+    disp_palette_color(1, e.rgb);
+    int box[4];
+    assert_int_equal(disp_legend_box(160, 120, &e, 1, box), 1);
+    long inside = 0, outside = 0;
+    for (int y = 0; y < 120; y++)
+        for (int x = 0; x < 160; x++) {
+            int in = x >= box[0] && x < box[0] + box[2] && y >= box[1] && y < box[1] + box[3];
+            const uint8_t *a = f[0].data + (size_t)y * f[0].stride + 3 * (size_t)x;
+            const uint8_t *b = f[1].data + (size_t)y * f[1].stride + 3 * (size_t)x;
+            int same = memcmp(a, b, 3) == 0;
+            inside += in && !same;
+            outside += !in && !same;
+        }
+    printf("# legend: %ld pixels of the %dx%d box changed, %ld outside it\n", inside, box[2],
+           box[3], outside);
+    assert_int_equal(outside, 0); /* one line ("blue" would make two, and a wider box) */
+    assert_true(inside > box[2] * box[3] / 2);
+    /* The swatch in the class colour, framed in white; the box's corners
+     * darkened. */
+    const uint8_t *sw = f[1].data + (size_t)(box[1] + 3 + 4) * f[1].stride + 3 * (size_t)(box[0] + 3 + 4);
+    assert_memory_equal(sw, e.rgb, 3);
+    const uint8_t *fr = f[1].data + (size_t)(box[1] + 3) * f[1].stride + 3 * (size_t)(box[0] + 3);
+    assert_true(fr[0] == 255 && fr[1] == 255 && fr[2] == 255);
+    const uint8_t *c0 = f[0].data + (size_t)box[1] * f[0].stride + 3 * (size_t)box[0];
+    const uint8_t *c1 = f[1].data + (size_t)box[1] * f[1].stride + 3 * (size_t)box[0];
+    assert_true(c1[0] < c0[0] && c1[1] < c0[1] && c1[2] < c0[2]);
+    seg_image_free(&f[0]);
+    seg_image_free(&f[1]);
+}
+
+/* ==== switching models =================================================== */
+
+/* A 24x24 twin of the tiny model that takes blue for the foreground. */
+static int write_blue_model(const char *path)
+{
+    static const float w[3] = {0.0f, 0.0f, 8.0f};
+    static const float b[1] = {-4.0f};
+    tb_tensor all[5] = {
+        {"input", TB_FLOAT32, 4, {1, 24, 24, 3}, NULL, 0},
+        {"w", TB_FLOAT32, 4, {1, 1, 1, 3}, w, sizeof w},
+        {"b", TB_FLOAT32, 1, {1, 0, 0, 0}, b, sizeof b},
+        {"conv", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
+    };
+    tb_op ops[2] = {
+        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
+         .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}},
+        {.builtin = 14 /* LOGISTIC */, .n_in = 1, .in = {3}, .out = 4},
+    };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (tb_build(all, 5, ops, 2, 0, 4, &buf, &len))
+        return -1;
+    int st = tp_write_file(path, buf, len);
+    free(buf);
+    return st;
+}
+
+/* The renderer picks the next model after frame 5 (what the window's M key
+ * does) while two workers run: every frame is kept, the mask follows the
+ * red half before and the blue half after. Under ThreadSanitizer too: the
+ * pick crosses from the renderer to the workers. */
+static void test_model_switch_keeps_every_frame(void **state)
+{
+    (void)state;
+    char blue[300], dumps[300], err[512];
+    snprintf(blue, sizeof blue, "%s/blue.tflite", fx.dir);
+    snprintf(dumps, sizeof dumps, "%s/switch", fx.dir);
+    assert_int_equal(write_blue_model(blue), 0);
+    const char *models[2] = {fx.model, blue};
+    seg_config c = job("lavfi:color=c=red:s=80x120:r=25,pad=160:120:0:0:blue", NULL);
+    c.models = models;
+    c.nmodels = 2;
+    c.workers = 2;
+    c.mode = SEG_MODE_EXACT;
+    c.max_frames = 20;
+    c.next_model_at = 5;
+    c.dump_dir = dumps;
+    c.compose_rgb = 1;
+    c.disp.mode = DISP_MODE_MASK;
+    c.disp.threshold = 0.5f;
+    c.disp.smooth = 0.0f;
+    c.disp.edge = 0;
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("model switch after frame 5", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.frames, 20);
+    assert_int_equal(s.dropped, 0);
+    char path[400];
+    for (int i = 0; i < 20; i++) {
+        snprintf(path, sizeof path, "%s/frame_%06d.png", dumps, i);
+        assert_int_equal(access(path, R_OK), 0);
+    }
+    seg_image before = {0}, after = {0};
+    char e2[256];
+    snprintf(path, sizeof path, "%s/frame_000002.png", dumps);
+    assert_int_equal(io_image_load(path, &before, e2, sizeof e2), SEG_OK);
+    snprintf(path, sizeof path, "%s/frame_000015.png", dumps);
+    assert_int_equal(io_image_load(path, &after, e2, sizeof e2), SEG_OK);
+    const uint8_t *lb = before.data + (size_t)60 * before.stride + 3 * 20;
+    const uint8_t *rb = before.data + (size_t)60 * before.stride + 3 * 140;
+    const uint8_t *la = after.data + (size_t)60 * after.stride + 3 * 20;
+    const uint8_t *ra = after.data + (size_t)60 * after.stride + 3 * 140;
+    printf("# mask before the switch: left %d right %d; after: left %d right %d\n", lb[0], rb[0],
+           la[0], ra[0]);
+    assert_true(lb[0] > 200 && rb[0] < 50);
+    assert_true(la[0] < 50 && ra[0] > 200);
+    seg_image_free(&before);
+    seg_image_free(&after);
+
+    /* --config's "model" picks one of the -m models by file name (or number)
+     * from the first frame on; one that was not given is refused. */
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/switch.conf", fx.dir);
+    assert_int_equal(tp_write_file(conf, "model blue.tflite\n", 18), 0);
+    snprintf(dumps, sizeof dumps, "%s/switch_conf", fx.dir);
+    c.next_model_at = 0;
+    c.max_frames = 3;
+    c.config_file = conf;
+    st = seg_run(&c, &s, err, sizeof err);
+    show("--config model blue.tflite", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    snprintf(path, sizeof path, "%s/frame_000000.png", dumps);
+    assert_int_equal(io_image_load(path, &before, e2, sizeof e2), SEG_OK);
+    lb = before.data + (size_t)60 * before.stride + 3 * 20;
+    rb = before.data + (size_t)60 * before.stride + 3 * 140;
+    assert_true(lb[0] < 50 && rb[0] > 200);
+    seg_image_free(&before);
+    assert_int_equal(tp_write_file(conf, "model 3\n", 8), 0);
+    assert_int_not_equal(seg_run(&c, &s, err, sizeof err), SEG_OK);
+    printf("# --config model 3 of 2: %s\n", err);
+    assert_non_null(strstr(err, "model '3' is not one of the -m models"));
 }
 
 /* ==== finding people ====================================================== */
@@ -928,6 +1140,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_mask_of_class_scores),
+        cmocka_unit_test(test_legend_lists_the_classes_present),
+        cmocka_unit_test(test_model_switch_keeps_every_frame),
         cmocka_unit_test(test_pose_anchors),
         cmocka_unit_test(test_pose_decode_merges_by_score),
         cmocka_unit_test(test_pose_detector_finds_messi),

@@ -465,15 +465,22 @@ static void test_config_broken_at_start(void **state)
     (void)state;
     char cfg[300], args[2048];
     snprintf(cfg, sizeof cfg, "%s/bad.conf", dir);
-    write_text(cfg, "blur 12\nmodel other.tflite\n");
+    write_text(cfg, "blur 12\ncodec libx264\n");
     snprintf(args, sizeof args, "'lavfi:" SOURCE "' --frames 5 -o " OUT_DEV " -m %s --config %s",
              model, cfg);
     assert_int_equal(seg(args), 2);
-    assert_true(log_contains(log_path, "line 2: 'model': cannot change while segstream runs"));
+    assert_true(log_contains(log_path, "line 2: 'codec': cannot change while segstream runs"));
+    /* a model, but not one given with -m */
+    write_text(cfg, "blur 12\nmodel other.tflite\n");
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains(log_path, "model 'other.tflite' is not one of the -m models"));
     write_text(cfg, "opacity 7\n");
     assert_int_equal(seg(args), 2);
     assert_true(log_contains(log_path, "line 1"));
     assert_true(log_contains(log_path, "opacity"));
+    write_text(cfg, "legend off\nlegend maybe\n");
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains(log_path, "line 2: legend wants on or off, got 'maybe'"));
 }
 
 int main(void)

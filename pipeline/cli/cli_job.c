@@ -88,16 +88,28 @@ static void usage(FILE *f)
 "                          video calls\")\n"
 "      --mirror WHICH      flip left-right: preview (the window only, a selfie\n"
 "                          view), output (what -o gets), both, off (default)\n"
-"      --config FILE       display options, background and mirror, one per line\n"
+"      --config FILE       display options, background, mirror, legend and model\n"
+"                          (one of the -m models), one per line\n"
 "                          (\"blur 20\"); reread when the file changes or on\n"
 "                          SIGHUP; a bad edit keeps the settings in force\n"
 "      --display           show the composite in a window (the default for a\n"
 "                          webcam without -o); a file plays at its own pace.\n"
-"                          Keys: m mode, space pause, s screenshot, f fullscreen,\n"
+"                          Keys: m mode, M (Shift+m) next -m model, space pause,\n"
+"                          s screenshot, f fullscreen,\n"
 "                          q/Esc quit; t threshold, e feather, b blur,\n"
 "                          h smoothing, o opacity (lower case up, Shift down),\n"
-"                          n next background, i stats overlay, x mirror preview\n"
+"                          n next background, i stats overlay, x mirror preview,\n"
+"                          l legend\n");
+    fprintf(f,
 "      --stats             start the window with the stats overlay on\n"
+"      --legend on|off     a multi-class model's overlay: a box in the top right\n"
+"                          corner with a colour swatch and the name of each\n"
+"                          class in the picture (in the last half second), in\n"
+"                          the video and the window (default on; one-class\n"
+"                          models and the other modes have none); l toggles it.\n"
+"                          Its classes are outlined in their colour at full\n"
+"                          brightness, so they show on grey and dark scenes,\n"
+"                          and its --opacity defaults to 0.65 (one class: 0.5)\n"
 "      --dump-frames DIR   write the composite and the mask as PNG files,\n"
 "                          DIR/frame_NNNNNN.png and DIR/mask_NNNNNN.png (RGBA in\n"
 "                          alpha mode); multi-class models add DIR/legend.txt\n"
@@ -110,7 +122,11 @@ static void usage(FILE *f)
 "  -m, --model FILE        .tflite or .onnx model (default selfie_segmentation\n"
 "                          .tflite, looked for in $SEGSTREAM_MODEL_DIR, then\n"
 "                          PREFIX/share/segstream/models beside the installed\n"
-"                          binary, then ./models); its first output is the mask\n"
+"                          binary, then ./models); its first output is the mask.\n"
+"                          Give it up to 8 times to switch models while it runs\n"
+"                          (M, Shift+m, in the window): all are loaded and\n"
+"                          checked at start, the first is used first; they must\n"
+"                          all give one foreground, or all classes\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
 "      --input NAME=V[,V...]\n"
@@ -253,7 +269,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPU
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
        OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE, OPT_MIRROR, OPT_CONFIG,
-       OPT_STATS };
+       OPT_STATS, OPT_LEGEND };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -282,6 +298,28 @@ static void set_number(seg_config *cfg, int id, long v)
     case OPT_DUMP_EVERY: cfg->dump_every = (int)v; break;
     default: break;
     }
+}
+
+/* A --config "model" value names one of the -m models (the renderer
+ * resolves it the same way): its number from 1, its path as given or its
+ * file name; without -m, the default model. */
+static int is_given_model(const char *want, const char *const *models, int n)
+{
+    static const char *const dflt[] = {"selfie_segmentation.tflite"};
+    if (n == 0) {
+        models = dflt;
+        n = 1;
+    }
+    char *end;
+    long k = strtol(want, &end, 10);
+    if (*end == '\0' && k >= 1 && k <= n)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        const char *slash = strrchr(models[i], '/');
+        if (strcmp(want, models[i]) == 0 || strcmp(want, slash ? slash + 1 : models[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* The container for a pipe when -f does not name one: nut holds every
@@ -381,6 +419,7 @@ int cli_job_main(int argc, char **argv)
         {"mirror", required_argument, NULL, OPT_MIRROR},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"legend", required_argument, NULL, OPT_LEGEND},
     };
     /* First thing: a signal from here on stops the job cleanly. */
     struct sigaction sa;
@@ -405,6 +444,9 @@ int cli_job_main(int argc, char **argv)
     int window = 0, rotate = -1, no_autorotate = 0;
     const char *argv_output = NULL;
     int mode_given = 0, model_given = 0;
+    /* every -m, for the window's M key */
+    static const char *models[SEG_MAX_MODELS];
+    int nmodels = 0;
     char model_path[PATH_MAX], detector_path[PATH_MAX];
     /* every --background, for the window's n key */
     static const char *backgrounds[32];
@@ -418,7 +460,16 @@ int cli_job_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:m:f:yt:n:qhV", longopts, &longindex)) != -1) {
         switch (c) {
         case 'o': cfg.output = argv_output = optarg; break;
-        case 'm': cfg.model = optarg; model_given = 1; break;
+        case 'm':
+            if (nmodels == SEG_MAX_MODELS) {
+                fprintf(stderr, "segstream: at most %d -m models\n", SEG_MAX_MODELS);
+                return EXIT_USAGE;
+            }
+            models[nmodels++] = optarg;
+            if (!model_given)
+                cfg.model = optarg; /* the first is used first */
+            model_given = 1;
+            break;
         case 'f': cfg.format = optarg; break;
         case OPT_INPUT_FORMAT: cfg.input_format = optarg; break;
         case OPT_VIDEO_SIZE: cfg.video_size = optarg; break;
@@ -522,6 +573,7 @@ int cli_job_main(int argc, char **argv)
             break;
         case OPT_DISPLAY:
             mode_given |= strcmp(longopts[longindex].name, "mode") == 0;
+            cfg.opacity_given |= strcmp(longopts[longindex].name, "opacity") == 0;
             if (display_option(&cfg.disp, longopts[longindex].name, optarg, err, sizeof err)) {
                 fprintf(stderr, "segstream: %s\n", err);
                 return EXIT_USAGE;
@@ -545,6 +597,12 @@ int cli_job_main(int argc, char **argv)
             break;
         case OPT_CONFIG: cfg.config_file = optarg; break;
         case OPT_STATS: cfg.stats_overlay = 1; break;
+        case OPT_LEGEND:
+            if ((cfg.legend = seg_onoff_parse(optarg)) < 0) {
+                fprintf(stderr, "segstream: --legend wants on or off, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_WINDOW: window = 1; break;
         case OPT_DUMP_FRAMES: cfg.dump_dir = optarg; break;
         case OPT_FIT: {
@@ -665,6 +723,12 @@ int cli_job_main(int argc, char **argv)
             fprintf(stderr, "segstream: %s\n", err);
             return EXIT_USAGE;
         }
+        if (got.model[0] && !is_given_model(got.model, models, nmodels)) {
+            fprintf(stderr, "segstream: --config '%s': model '%s' is not one of the -m models "
+                    "(every model is given with -m at the start; they are numbered from 1)\n",
+                    cfg.config_file, got.model);
+            return EXIT_USAGE;
+        }
     } else if (cfg.disp.mode == DISP_MODE_REPLACE && !cfg.background) {
         fprintf(stderr, "segstream: --mode replace needs --background FILE (a picture or a "
                         "video)\n");
@@ -693,6 +757,15 @@ int cli_job_main(int argc, char **argv)
     }
     /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
      * ./models (cli_find_model). */
+    if (nmodels > 1 && cfg.find == SEG_FIND_POSE) {
+        fprintf(stderr, "segstream: --find pose takes one -m model (several are for the "
+                        "window's M key, on whole frames)\n");
+        return EXIT_USAGE;
+    }
+    if (nmodels > 1) {
+        cfg.models = models;
+        cfg.nmodels = nmodels;
+    }
     if (!model_given) {
         if (cli_find_model("selfie_segmentation.tflite", model_path, sizeof model_path, err,
                            sizeof err)) {
