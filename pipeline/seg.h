@@ -187,6 +187,7 @@ typedef struct seg_config {
     int legend;               /**< --legend on (the default): a multi-class model's
                                    overlay gets a legend of the classes in the
                                    picture (colour and name); 0 = off */
+    int instances;            /**< --instances: a colour per person found (overlay) */
     int stats_overlay;        /**< --stats: the window starts with its stats overlay
                                    (fps, inference, latency, drops, settings) */
     const char *config_file;  /**< --config FILE: display options, background and

@@ -258,7 +258,7 @@ seg_job_mem seg_job_plan(const seg_job *job, size_t instance_bytes)
     const io_video_info *info = job->info;
     seg_job_mem m = {0};
     size_t nslots = (size_t)pool_slots(job), nw = (size_t)job->nworkers;
-    size_t per_float = sizeof(float) + (job->multiclass ? 1u : 0u);
+    size_t per_float = sizeof(float) + (job->multiclass || job->instances ? 1u : 0u);
     size_t out_len = (size_t)job->out_shape.h * (size_t)job->out_shape.w;
     m.frames = nslots * image_bytes(info->width, info->height, job->work_fmt);
     disp_mode mode = job->cfg->disp.mode;
@@ -290,7 +290,7 @@ int seg_job_create_pool(seg_job *job)
         if ((st = seg_image_alloc(&s->image, info->width, info->height, job->work_fmt)))
             return st;
         if (!(s->mask = malloc(mask_len * sizeof(float))) ||
-            (job->multiclass && !(s->labels = malloc(mask_len))))
+            ((job->multiclass || job->instances) && !(s->labels = malloc(mask_len))))
             return SEG_ERR_NOMEM;
         s->mask_cap = mask_len;
         if (mode == DISP_MODE_ALPHA || mode == DISP_MODE_SIDE_BY_SIDE) {

@@ -176,6 +176,8 @@ typedef struct seg_job {
     seg_pixfmt work_fmt;     /**< frames from decoder to encoder: YUV420P as decoded
                                   (no conversion) unless the mode needs RGB24 */
     int multiclass;          /**< the model gives class labels: slots carry them */
+    int instances;           /**< --instances: slots carry each person's number
+                                  (1 = leftmost) as labels, coloured in overlay */
     int overlay_labels;      /**< multi-class overlay: labels = best non-background
                                   class, mask = anything but background */
     float lut[3][256];       /**< byte -> model input value, per channel */

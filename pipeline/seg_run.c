@@ -222,7 +222,7 @@ static int gives_classes(const seg_model *sm)
 /* The models, once each, all before the first frame (the window's M key
  * cycles through them, so a bad one is an error now, not in the middle of
  * a call); every worker gets an instance of each sharing its weights. */
-static int open_models(run *r)
+static int open_models_and_detectors(run *r)
 {
     seg_job *job = r->job;
     const seg_config *cfg = r->cfg;
@@ -323,6 +323,26 @@ static int open_models(run *r)
         if ((st = open_closeup_model(r, msg, sizeof msg)))
             return step_failed(r, st, SEG_WHERE_MODEL, msg);
     }
+    return SEG_OK;
+}
+
+/* The models and detectors; then --instances, which numbers the people
+ * found first. */
+static int open_models(run *r)
+{
+    int st = open_models_and_detectors(r);
+    seg_job *job = r->job;
+    const seg_config *cfg = r->cfg;
+    if (st || !cfg->instances)
+        return st;
+    if (!job->detector) /* --find auto chose the whole frame for this model */
+        return step_failed(r, SEG_ERR_UNSUPPORTED, SEG_WHERE_MODEL,
+                           "--instances colours the people found first: it needs --find pose, "
+                           "or the default --find auto with a selfie model and its detectors");
+    disp_mode m = cfg->disp.mode;
+    job->instances = 1;
+    job->overlay_labels = m == DISP_MODE_OVERLAY ||
+                          (m == DISP_MODE_SIDE_BY_SIDE && cfg->disp.side_mode == DISP_MODE_OVERLAY);
     return SEG_OK;
 }
 

@@ -137,6 +137,8 @@ typedef struct seg_worker {
     int searched;          /**< it has searched once */
     int searches;          /**< searches since the frame size was set */
     int posted_check;      /**< live: the search posted checks a person */
+    int region_id;         /**< --instances: the number of the region being
+                                segmented (1 = leftmost) */
     seg_searcher searcher; /**< live jobs: where the searches run */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */

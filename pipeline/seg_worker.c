@@ -66,7 +66,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
                                                                : SEG_PIX_RGB24)) ||
         ((job->cfg->fit != SEG_FIT_STRETCH || job->detector) &&
          (!(w->raw_mask = malloc(out_len * sizeof(float))) ||
-          (job->multiclass && !(w->raw_labels = malloc(out_len)))))) {
+          ((job->multiclass || job->instances) && !(w->raw_labels = malloc(out_len)))))) {
         seg_format_error(err, errlen, __func__, "out of memory for inference worker %d", id);
         return SEG_ERR_NOMEM;
     }
@@ -226,7 +226,7 @@ static int raw_mask_room(seg_worker *w)
     }
     if (!w->raw_mask && !(w->raw_mask = malloc(n * sizeof(float))))
         return SEG_ERR_NOMEM;
-    if (job->multiclass && !w->raw_labels && !(w->raw_labels = malloc(n)))
+    if ((job->multiclass || job->instances) && !w->raw_labels && !(w->raw_labels = malloc(n)))
         return SEG_ERR_NOMEM;
     return SEG_OK;
 }
@@ -239,7 +239,7 @@ static int slot_mask_room(seg_job *job, seg_slot *s, size_t n)
     if (!m)
         return SEG_ERR_NOMEM;
     s->mask = m;
-    if (job->multiclass) {
+    if (job->multiclass || job->instances) {
         uint8_t *l = realloc(s->labels, n);
         if (!l)
             return SEG_ERR_NOMEM;
@@ -571,8 +571,12 @@ static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_mo
     if ((st = nn_model_run(nn)))
         return st;
     seg_model_mask(sm, nn_model_output(nn), w->raw_mask, job->multiclass ? w->raw_labels : NULL,
-                   job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
-    paste_region(w->raw_mask, job->multiclass ? w->raw_labels : NULL, out.w, out.h, rx, ry, rw, rh,
+                   job->overlay_labels && job->multiclass ? SEG_MASK_ANY_CLASS
+                                                          : SEG_MASK_FOREGROUND);
+    if (job->instances) /* the region's number where its mask wins */
+        memset(w->raw_labels, w->region_id, (size_t)out.w * out.h);
+    paste_region(w->raw_mask, job->multiclass || job->instances ? w->raw_labels : NULL, out.w,
+                 out.h, rx, ry, rw, rh,
                  f->width, f->height, s);
     return SEG_OK;
 }
@@ -594,10 +598,11 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
     s->mask_w = gw;
     s->mask_h = gh;
     memset(s->mask, 0, (size_t)gw * gh * sizeof(float));
-    if (job->multiclass)
+    if (job->multiclass || job->instances)
         memset(s->labels, 0, (size_t)gw * gh);
     if (closeup) {
         w->ntracks = 0;
+        w->region_id = 1;
         return segment_region(w, s, w->cnn, job->closeup, job->closeup_lut, 0, 0, (float)fw, (float)fh);
     }
     nn_shape in = job->in_shape, out = job->out_shape;
@@ -630,9 +635,21 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
             nreg++;
         }
     }
+    /* --instances: the regions numbered from left to right, so that both
+     * workers (each following the people on its own) give a person the
+     * same number while nobody overtakes them. */
+    for (int r = 1; r < nreg; r++)
+        for (int q = r; q > 0 && reg[q][0] + reg[q][2] / 2 < reg[q - 1][0] + reg[q - 1][2] / 2;
+             q--)
+            for (int c = 0; c < 3; c++) {
+                float t = reg[q][c];
+                reg[q][c] = reg[q - 1][c];
+                reg[q - 1][c] = t;
+            }
     unsigned char alive[SEG_MAX_PEOPLE]; /* 0 not followed, 1 lost, 2 followed */
     memset(alive, 0, sizeof alive);
     for (int r = 0; r < nreg; r++) {
+        w->region_id = r + 1;
         /* The region at the model's aspect, centred on the people's. */
         float rw = reg[r][2], rh = reg[r][2] * (float)in.h / (float)in.w;
         float rx = reg[r][0], ry = reg[r][1] + (reg[r][2] - rh) / 2;

@@ -22,6 +22,7 @@
 
 #define BIN SEG_BINARY_DIR "/segstream"
 #define MODEL SEG_SOURCE_DIR "/models/selfie_segmentation.tflite"
+#define MESSI2_SRC SEG_SOURCE_DIR "/samples/messi5.jpg"
 #define VTEST SEG_SOURCE_DIR "/samples/vtest.avi"
 #define DETECTOR SEG_SOURCE_DIR "/models/pose_detection.tflite"
 
@@ -767,6 +768,61 @@ static void test_find_pose(void **state)
     assert_true(log_contains("not a segmentation model: output [1,2254,12]"));
 }
 
+/* --instances: messi5 beside its mirror image is two people, tinted in
+ * the palette's first colour (red, the left one) and its second (green);
+ * without people found first it is a usage error. */
+static void test_instances_colour_each_person(void **state)
+{
+    (void)state;
+    char args[1400], path[400];
+    if (access(DETECTOR, R_OK) != 0 || access(MESSI2_SRC, R_OK) != 0) {
+        fprintf(stderr, "# skipped: needs the pose detector and messi5.jpg (scripts/setup.sh)\n");
+        skip();
+    }
+    /* (Two identical copies side by side: the detector finds only the
+     * left one; a mirrored copy it finds.) */
+    assert_int_equal(tp_sh("ffmpeg -v error -y -i %s -i %s -filter_complex "
+                           "'[1]hflip[r];[0][r]hstack' %s/two.png && "
+                           "ffmpeg -v error -y -i %s/two.png -f rawvideo -pix_fmt rgb24 %s/two.rgb",
+                           MESSI2_SRC, MESSI2_SRC, dir, dir, dir), 0);
+    snprintf(args, sizeof args, "%s/two.png -q -m %s --detector %s --instances -o %s/inst.png -y",
+             dir, MODEL, DETECTOR, dir);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -y -i %s/inst.png -f rawvideo -pix_fmt rgb24 "
+                           "%s/inst.rgb", dir, dir), 0);
+    enum { LEN = 1096 * 342 * 3 };
+    static uint8_t a[LEN + 1], b[LEN + 1]; /* + the NUL tp_read_file adds */
+    snprintf(path, sizeof path, "%s/two.rgb", dir);
+    assert_int_equal(tp_read_file(path, (char *)a, sizeof a), LEN);
+    snprintf(path, sizeof path, "%s/inst.rgb", dir);
+    assert_int_equal(tp_read_file(path, (char *)b, sizeof b), LEN);
+    /* Per half: how much redder and greener the overlay made it. */
+    double dr[2] = {0, 0}, dg[2] = {0, 0};
+    for (int y = 0; y < 342; y++)
+        for (int x = 0; x < 1096; x++) {
+            size_t i = ((size_t)y * 1096 + x) * 3;
+            dr[x >= 548] += (double)b[i] - a[i];
+            dg[x >= 548] += (double)b[i + 1] - a[i + 1];
+        }
+    printf("# --instances: left half red %+.0f green %+.0f, right half red %+.0f green %+.0f\n",
+           dr[0] / 1e3, dg[0] / 1e3, dr[1] / 1e3, dg[1] / 1e3);
+    assert_true(dr[0] > dg[0] + 1e5); /* the left one tinted red */
+    assert_true(dg[1] > dr[1] + 1e5); /* the right one green */
+    snprintf(args, sizeof args, "%s/two.png -q -m %s --find none --instances -o %s/x.png -y", dir,
+             MODEL, dir);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--instances colours the people found first"));
+    /* --find auto with a model it gives the whole frame (u2netp): exit 4. */
+    const char *mdir = getenv("SEG_MODELS_DIR");
+    snprintf(path, sizeof path, "%s/u2netp.onnx", mdir && *mdir ? mdir : SEG_SOURCE_DIR "/models");
+    if (access(path, R_OK) == 0) {
+        snprintf(args, sizeof args, "%s/two.png -q -m %s --instances -o %s/y.png -y", dir, path,
+                 dir);
+        assert_int_equal(seg(args), 4);
+        assert_true(log_contains("--instances colours the people found first"));
+    }
+}
+
 /* ==== display, dumps, multi-class, --fit ================================= */
 
 #define DEEPLAB SEG_SOURCE_DIR "/../shared/models/deeplabv3_257_mv_gpu.tflite"
@@ -1157,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_bad_pipeline_options),
         cmocka_unit_test(test_eval_scores_against_ground_truth),
         cmocka_unit_test(test_find_pose),
+        cmocka_unit_test(test_instances_colour_each_person),
         cmocka_unit_test(test_display_modes_on_a_clip),
         cmocka_unit_test(test_dump_frames_are_byte_identical),
         cmocka_unit_test(test_display_without_a_display),

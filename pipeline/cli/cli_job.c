@@ -156,6 +156,9 @@ static void usage(FILE *f)
 "                          mask), none (the whole frame, as --fit says) or auto\n"
 "                          (the default: pose with the selfie models when the\n"
 "                          detectors are there, none with other models)\n"
+"      --instances         with people found first, a colour per person in\n"
+"                          overlay (numbered from the left; the mask stays the\n"
+"                          same)\n"
 "      --detector FILE     the person detector for --find pose (default\n"
 "                          models/pose_detection.tflite); the face detector\n"
 "                          face_detection_short_range.tflite is taken from its\n"
@@ -269,7 +272,7 @@ enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPU
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
        OPT_CRF, OPT_PRESET, OPT_COMPOSE_RGB, OPT_EVAL, OPT_EVAL_VOID, OPT_FIND,
        OPT_DETECTOR, OPT_CLOSEUP_MODEL, OPT_ROTATE, OPT_NO_AUTOROTATE, OPT_MIRROR, OPT_CONFIG,
-       OPT_STATS, OPT_LEGEND };
+       OPT_STATS, OPT_LEGEND, OPT_INSTANCES };
 
 /* The job's number options, each with its range; parsed by
  * cli_number_parse() and stored by set_number(). */
@@ -419,6 +422,7 @@ int cli_job_main(int argc, char **argv)
         {"mirror", required_argument, NULL, OPT_MIRROR},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"instances", no_argument, NULL, OPT_INSTANCES},
         {"legend", required_argument, NULL, OPT_LEGEND},
     };
     /* First thing: a signal from here on stops the job cleanly. */
@@ -597,6 +601,7 @@ int cli_job_main(int argc, char **argv)
             break;
         case OPT_CONFIG: cfg.config_file = optarg; break;
         case OPT_STATS: cfg.stats_overlay = 1; break;
+        case OPT_INSTANCES: cfg.instances = 1; break;
         case OPT_LEGEND:
             if ((cfg.legend = seg_onoff_parse(optarg)) < 0) {
                 fprintf(stderr, "segstream: --legend wants on or off, got '%s'\n", optarg);
@@ -757,6 +762,12 @@ int cli_job_main(int argc, char **argv)
     }
     /* The default models: $SEGSTREAM_MODEL_DIR, the install's share folder,
      * ./models (cli_find_model). */
+    if (cfg.instances && (cfg.find == SEG_FIND_NONE || nmodels > 1)) {
+        fprintf(stderr, "segstream: --instances colours the people found first: it needs one "
+                        "-m model and --find pose or auto, not %s\n",
+                nmodels > 1 ? "several -m models" : "--find none");
+        return EXIT_USAGE;
+    }
     if (nmodels > 1 && cfg.find == SEG_FIND_POSE) {
         fprintf(stderr, "segstream: --find pose takes one -m model (several are for the "
                         "window's M key, on whole frames)\n");
