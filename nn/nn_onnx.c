@@ -2854,6 +2854,10 @@ static int build_node(ox *x, const char *op)
     oval *a = in_val(x, 0), *b = in_val(x, 1), *o = out_val(x, 0);
     if (!a)
         return bad(x, "no first input");
+    /* Every op lowered below writes its first output (a node may name
+     * none: no outputs, or ""). */
+    if (!o)
+        return bad(x, "no output");
     if (!strcmp(op, "Conv"))
         return build_conv(x);
     if (!strcmp(op, "ConvTranspose"))
