@@ -1265,18 +1265,22 @@ static void test_oversized_model_output_is_shrunk_to_the_frame(void **state)
  * Labels are the brightest channel: on a picture red above and blue below
  * the mask is background (red, class 0) above and foreground below. (Read
  * as [1,1,H,W] it was every row's first pixels: stripes.) */
-static void test_rank3_label_map_is_read_as_rows(void **state)
+/* A 160x120 picture, colour @p top over colour @p bottom, through model
+ * file @p model with @p opts in mask mode: the mean mask of its top and
+ * bottom 40 rows (0..255). */
+static void mask_halves(const char *top, const char *bottom, const char *model, const char *opts,
+                        long *top_mean, long *bottom_mean)
 {
-    (void)state;
     char in[300], dump[300], m[300], raw[300];
-    path_in(in, sizeof in, "red_over_blue.png");
-    path_in(dump, sizeof dump, "argmax_dump");
-    path_in(m, sizeof m, "argmax_rank3.tflite");
-    path_in(raw, sizeof raw, "argmax_mask.gray");
-    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i color=red:size=160x60 -f lavfi "
-                           "-i color=blue:size=160x60 -filter_complex vstack -frames:v 1 %s", in), 0);
-    int rc = seg("%s --dump-frames %s -m %s -q", in, dump, m);
-    show_log("ARG_MAX [1,8,16] label map", rc);
+    path_in(in, sizeof in, "halves.png");
+    path_in(dump, sizeof dump, "halves_dump");
+    path_in(m, sizeof m, model);
+    path_in(raw, sizeof raw, "halves_mask.gray");
+    assert_int_equal(tp_sh("rm -rf %s && ffmpeg -nostdin -v error -y -f lavfi -i "
+                           "color=%s:size=160x60 -f lavfi -i color=%s:size=160x60 "
+                           "-filter_complex vstack -frames:v 1 %s", dump, top, bottom, in), 0);
+    int rc = seg("%s --dump-frames %s -m %s -q %s", in, dump, m, opts);
+    show_log(model, rc);
     assert_int_equal(rc, 0);
     assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s/mask_000000.png -f rawvideo "
                            "-pix_fmt gray %s", dump, raw), 0);
@@ -1286,53 +1290,39 @@ static void test_rank3_label_map_is_read_as_rows(void **state)
     size_t n = fread(px, 1, sizeof px, f);
     fclose(f);
     assert_int_equal(n, sizeof px);
-    long top = 0, bottom = 0;
+    long t = 0, b = 0;
     for (int y = 0; y < 40; y++)
         for (int x = 0; x < 160; x++) {
-            top += px[y * 160 + x];
-            bottom += px[(y + 80) * 160 + x];
+            t += px[y * 160 + x];
+            b += px[(y + 80) * 160 + x];
         }
-    printf("# mean mask: top %ld, bottom %ld (of 255)\n", top / 6400, bottom / 6400);
-    assert_true(top / 6400 < 20);
-    assert_true(bottom / 6400 > 235);
+    *top_mean = t / 6400;
+    *bottom_mean = b / 6400;
+    printf("# %s: mean mask top %ld, bottom %ld (of 255)\n", model, *top_mean, *bottom_mean);
+}
+
+static void test_rank3_label_map_is_read_as_rows(void **state)
+{
+    (void)state;
+    long top, bottom; /* ARG_MAX [1,8,16]: red (class 0) over blue (class 2) */
+    mask_halves("red", "blue", "argmax_rank3.tflite", "", &top, &bottom);
+    assert_true(top < 20);
+    assert_true(bottom > 235);
 }
 
 /* A float map [1,H,W] (the channel squeezed away) is one value per pixel,
  * H rows of W: white over black gives a mask of 255 over 0 (it was refused
- * as "not a segmentation model", and before that read as 1 row of 8 x 16). */
+ * as "not a segmentation model", and before that read as 1 row of 8 x 16).
+ * The output is taken for logits (no LOGISTIC at its end): sigmoid(1) =
+ * 0.73 over sigmoid(0) = 0.5, told apart by --threshold 0.6. */
 static void test_rank3_probability_map_is_read_as_rows(void **state)
 {
     (void)state;
-    char in[300], dump[300], m[300], raw[300];
-    path_in(in, sizeof in, "white_over_black.png");
-    path_in(dump, sizeof dump, "mean_dump");
-    path_in(m, sizeof m, "mean_rank3.tflite");
-    path_in(raw, sizeof raw, "mean_mask.gray");
-    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -f lavfi -i color=white:size=160x60 -f "
-                           "lavfi -i color=black:size=160x60 -filter_complex vstack -frames:v 1 %s",
-                           in), 0);
-    /* The output is taken for logits (no LOGISTIC at its end): sigmoid(1)
-     * = 0.73 over sigmoid(0) = 0.5, told apart by --threshold 0.6. */
-    int rc = seg("%s --dump-frames %s -m %s -q --mode mask --threshold 0.6", in, dump, m);
-    show_log("MEAN [1,8,16] probability map", rc);
-    assert_int_equal(rc, 0);
-    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -y -i %s/mask_000000.png -f rawvideo "
-                           "-pix_fmt gray %s", dump, raw), 0);
-    uint8_t px[160 * 120];
-    FILE *f = fopen(raw, "rb");
-    assert_non_null(f);
-    size_t n = fread(px, 1, sizeof px, f);
-    fclose(f);
-    assert_int_equal(n, sizeof px);
-    long top = 0, bottom = 0;
-    for (int y = 0; y < 40; y++)
-        for (int x = 0; x < 160; x++) {
-            top += px[y * 160 + x];
-            bottom += px[(y + 80) * 160 + x];
-        }
-    printf("# mean mask: top %ld, bottom %ld (of 255)\n", top / 6400, bottom / 6400);
-    assert_true(top / 6400 > 235);
-    assert_true(bottom / 6400 < 20);
+    long top, bottom;
+    mask_halves("white", "black", "mean_rank3.tflite", "--mode mask --threshold 0.6", &top,
+                &bottom);
+    assert_true(top > 235);
+    assert_true(bottom < 20);
 }
 
 static void test_classifier_or_1x1_output_is_not_a_segmentation_model(void **state)
