@@ -410,13 +410,198 @@ static int swap_resize_conv(nn_model *m)
     return SEG_OK;
 }
 
+/* ==== the kernels' contract ============================================ */
+
+/* Each kernel trusts its node: the sizes it reads and writes come from the
+ * tensors' shapes. The loaders check the file; this checks what they built,
+ * for both formats, so that a loader's mistake becomes a refused model
+ * instead of a read or write outside a tensor. NULL: the node is sound. */
+static int tensor_ok(const nn_model *m, int t)
+{
+    return t >= 0 && t < m->n_tensors;
+}
+
+static int same_except(const int a[4], const int b[4], int axis)
+{
+    for (int d = 0; d < 4; d++)
+        if (d != axis && a[d] != b[d])
+            return 0;
+    return 1;
+}
+
+static const char *window_fault(const nn_window *g)
+{
+    if (g->kh < 1 || g->kw < 1 || g->stride_h < 1 || g->stride_w < 1 || g->dil_h < 1 ||
+        g->dil_w < 1 || g->pad_top < 0 || g->pad_left < 0)
+        return "window sizes out of range";
+    return NULL;
+}
+
+static const char *node_fault(const nn_model *m, const nn_node *n)
+{
+    if (n->op < 0 || n->op >= NN_OP_COUNT)
+        return "unknown op";
+    if (n->n_in < 1 || n->n_in > NN_MAX_NODE_INPUTS || !tensor_ok(m, n->in[0]) ||
+        !tensor_ok(m, n->out))
+        return "missing input or output";
+    for (int i = 1; i < n->n_in; i++)
+        if (n->in[i] != -1 && !tensor_ok(m, n->in[i]))
+            return "input index out of range";
+    const nn_tensor *x = &m->tensors[n->in[0]], *y = &m->tensors[n->out];
+    const nn_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &m->tensors[n->in[1]] : NULL;
+    const nn_tensor *b = n->n_in > 2 && n->in[2] >= 0 ? &m->tensors[n->in[2]] : NULL;
+    const int *xs = x->shape, *ys = y->shape;
+    switch (n->op) {
+    case NN_OP_CONV_2D:
+    case NN_OP_TRANSPOSE_CONV:
+        if (!w || !w->is_const || !w->data)
+            return "no constant weights";
+        if (w->shape[0] != ys[3] || w->shape[1] != n->win.kh || w->shape[2] != n->win.kw ||
+            w->shape[3] != xs[3])
+            return "weights do not match the window or the channels";
+        if (b && b->elems != (size_t)ys[3])
+            return "bias length differs from the output channels";
+        return window_fault(&n->win);
+    case NN_OP_DEPTHWISE_CONV_2D:
+        if (!w || !w->is_const || !w->data)
+            return "no constant weights";
+        if (n->mult < 1 || (int64_t)xs[3] * n->mult != ys[3])
+            return "output channels are not input channels x multiplier";
+        if (w->shape[0] != 1 || w->shape[1] != n->win.kh || w->shape[2] != n->win.kw ||
+            w->shape[3] != ys[3])
+            return "weights do not match the window or the channels";
+        if (b && b->elems != (size_t)ys[3])
+            return "bias length differs from the output channels";
+        return window_fault(&n->win);
+    case NN_OP_AVERAGE_POOL_2D:
+    case NN_OP_MAX_POOL_2D:
+        if (xs[3] != ys[3])
+            return "pooling changes the channels";
+        return window_fault(&n->win);
+    case NN_OP_RESIZE_BILINEAR:
+    case NN_OP_RESIZE_NEAREST:
+        return xs[3] != ys[3] ? "resize changes the channels" : NULL;
+    case NN_OP_MEAN: {
+        size_t kept = 1;
+        for (int d = 0; d < 4; d++)
+            kept *= n->reduce[d] ? 1u : (size_t)xs[d];
+        return kept != y->elems ? "output size differs from the kept axes" : NULL;
+    }
+    case NN_OP_BINARY:
+        if (!w)
+            return "second operand missing";
+        for (int d = 0; d < 4; d++) {
+            int o = xs[d] == 1 ? w->shape[d] : xs[d];
+            if ((w->shape[d] != 1 && w->shape[d] != o) || ys[d] != o)
+                return "operand shapes do not broadcast to the output";
+        }
+        return NULL;
+    case NN_OP_ACTIVATION:
+    case NN_OP_COPY:
+    case NN_OP_SOFTMAX:
+        return x->elems != y->elems ? "output size differs from the input" : NULL;
+    case NN_OP_ARG_MAX:
+        return xs[3] < 1 || y->elems != x->elems / (size_t)xs[3]
+                   ? "output size differs from the input's rows" : NULL;
+    case NN_OP_CONCATENATION: {
+        if (n->axis < 0 || n->axis > 3)
+            return "axis out of range";
+        int64_t sum = 0;
+        for (int i = 0; i < n->n_in; i++) {
+            if (!tensor_ok(m, n->in[i]))
+                return "input missing";
+            const int *s = m->tensors[n->in[i]].shape;
+            if (!same_except(s, ys, n->axis))
+                return "inputs differ from the output off the axis";
+            sum += s[n->axis];
+        }
+        return sum != ys[n->axis] ? "inputs do not add up to the output along the axis" : NULL;
+    }
+    case NN_OP_MULADD:
+        return "fused op in a loaded graph";
+    case NN_OP_FULLY_CONNECTED: {
+        if (!w || !w->is_const || !w->data)
+            return "no constant weights";
+        int out_f = w->shape[2], in_f = w->shape[3];
+        if (w->elems != (size_t)out_f * (size_t)in_f || in_f < 1 || x->elems % (size_t)in_f)
+            return "weights do not match the input";
+        if (y->elems != x->elems / (size_t)in_f * (size_t)out_f)
+            return "output size differs from rows x outputs";
+        return b && b->elems != (size_t)out_f ? "bias length differs from the outputs" : NULL;
+    }
+    case NN_OP_PAD:
+        for (int d = 0; d < 4; d++)
+            if (n->pads[d][0] < 0 || n->pads[d][1] < 0 ||
+                (int64_t)xs[d] + n->pads[d][0] + n->pads[d][1] != ys[d])
+                return "output differs from the padded input";
+        return NULL;
+    case NN_OP_DEPTH_TO_SPACE: {
+        int64_t bb = (int64_t)n->block * n->block;
+        if (n->block < 1 || xs[3] % bb || ys[0] != xs[0] || ys[1] != (int64_t)xs[1] * n->block ||
+            ys[2] != (int64_t)xs[2] * n->block || ys[3] != xs[3] / bb)
+            return "output differs from the rearranged input";
+        return NULL;
+    }
+    case NN_OP_TRANSPOSE: {
+        size_t e = 1;
+        int seen = 0;
+        for (int d = 0; d < 4; d++) {
+            if (n->vshape[d] < 1 || n->perm[d] < 0 || n->perm[d] > 3)
+                return "permutation out of range";
+            e *= (size_t)n->vshape[d];
+            seen |= 1 << n->perm[d];
+        }
+        return seen != 15 || e != x->elems || y->elems != x->elems ? "not a permutation of the input"
+                                                                   : NULL;
+    }
+    default:
+        return "unknown op";
+    }
+}
+
+static int shape_fault(const nn_tensor *t)
+{
+    size_t e = 1;
+    for (int d = 0; d < 4; d++) {
+        if (t->shape[d] < 1)
+            return 1;
+        e *= (size_t)t->shape[d];
+    }
+    return e != t->elems;
+}
+
+static int check_graph(const nn_model *m, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    int k;
+    for (k = 0; k < m->n_nodes && !why; k++) {
+        const nn_node *n = &m->nodes[k];
+        why = node_fault(m, n);
+        for (int i = 0; i < n->n_in && !why; i++)
+            if (n->in[i] >= 0 && shape_fault(&m->tensors[n->in[i]]))
+                why = "an input's shape does not add up";
+        if (!why && shape_fault(&m->tensors[n->out]))
+            why = "the output's shape does not add up";
+    }
+    if (why) {
+        const nn_node *n = &m->nodes[k - 1];
+        SET_ERR("model refused: node %d (%s '%s'): %s (a loader bug; please report it with "
+                "the model)", k - 1, nn_op_name(n->op), n->tfl_name ? n->tfl_name : "?", why);
+        return SEG_ERR_BAD_MODEL;
+    }
+    return SEG_OK;
+}
+
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
 {
+    int st = check_graph(m, err, errlen);
+    if (st)
+        return st;
     for (int k = 0; k < m->n_nodes; k++) {
         m->nodes[k].res = -1;
         m->nodes[k].act2 = NN_ACT_NONE;
     }
-    int st = fuse_activations(m);
+    st = fuse_activations(m);
     if (!st)
         st = fuse_residual_adds(m);
     if (!st)

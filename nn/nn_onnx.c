@@ -1774,6 +1774,8 @@ static int build_conv_transpose(ox *x)
     win2 w;
     if ((st = get_window(x, &w, kd)))
         return st;
+    if (w.k[0] != kd[0] || w.k[1] != kd[1])
+        return bad(x, "kernel_shape differs from the weights");
     if (w.d[0] != 1 || w.d[1] != 1)
         return unsup(x, "dilated transposed convolution");
     int64_t opad[2] = {0, 0}, oshape[2];

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "nn_internal.h"
 #include "seg_file.h"
 #include "tflite_builder.h"
 
@@ -474,6 +475,106 @@ static void test_custom_op_is_named(void **state)
     free(buf);
 }
 
+/* The graph check behind both loaders: a node whose tensors break its
+ * kernel's contract is refused with the node and the reason, before anything
+ * is planned (a loader's mistake must not become a read outside a tensor). */
+static void set_shape(nn_tensor *t, int n, int h, int w, int c)
+{
+    t->shape[0] = n; t->shape[1] = h; t->shape[2] = w; t->shape[3] = c;
+    t->rank = 4;
+    t->elems = (size_t)n * h * w * c;
+}
+
+static void expect_refused(nn_model *m, const char *why)
+{
+    char err[512] = "";
+    assert_int_equal(nn_graph_prepare(m, err, sizeof err), SEG_ERR_BAD_MODEL);
+    if (!strstr(err, why))
+        fail_msg("expected '%s' in: %s", why, err);
+    assert_null(m->arena);
+}
+
+static void test_graph_check_refuses_inconsistent_nodes(void **state)
+{
+    (void)state;
+    static float wdata[2 * 3 * 3 * 3];
+    nn_tensor t[4];
+    nn_node node;
+    nn_model m;
+    /* x [1,4,4,3] -> conv 3x3 (w [2,3,3,3]) -> y [1,4,4,2]; each case
+     * breaks one thing. */
+#define RESET()                                                               \
+    do {                                                                      \
+        memset(t, 0, sizeof t);                                               \
+        memset(&node, 0, sizeof node);                                        \
+        memset(&m, 0, sizeof m);                                              \
+        set_shape(&t[0], 1, 4, 4, 3);                                         \
+        set_shape(&t[1], 2, 3, 3, 3);                                         \
+        t[1].is_const = 1;                                                    \
+        t[1].data = wdata;                                                    \
+        set_shape(&t[2], 1, 4, 4, 2);                                         \
+        set_shape(&t[3], 1, 4, 4, 3);                                         \
+        node.op = NN_OP_CONV_2D;                                              \
+        node.tfl_name = "CONV_2D";                                            \
+        node.n_in = 2;                                                        \
+        node.in[0] = 0;                                                       \
+        node.in[1] = 1;                                                       \
+        node.out = 2;                                                         \
+        node.win = (nn_window){3, 3, 1, 1, 1, 1, 1, 1};                       \
+        m.tensors = t;                                                        \
+        m.n_tensors = 4;                                                      \
+        m.nodes = &node;                                                      \
+        m.n_nodes = 1;                                                        \
+        m.input = 0;                                                          \
+        m.output = 2;                                                         \
+    } while (0)
+    RESET();
+    node.win.kh = 5; /* the window the attribute claimed, not the weights' */
+    expect_refused(&m, "node 0 (CONV_2D 'CONV_2D'): weights do not match the window");
+    RESET();
+    node.op = NN_OP_TRANSPOSE_CONV;
+    set_shape(&t[2], 1, 8, 8, 5); /* 5 output channels from 2 filters */
+    expect_refused(&m, "weights do not match the window or the channels");
+    RESET();
+    t[1].data = NULL;
+    expect_refused(&m, "no constant weights");
+    RESET();
+    node.in[1] = 7; /* past the tensor table */
+    expect_refused(&m, "input index out of range");
+    RESET();
+    t[0].elems = 1000; /* shape says 48 */
+    expect_refused(&m, "an input's shape does not add up");
+    RESET();
+    node.op = NN_OP_DEPTHWISE_CONV_2D;
+    node.mult = 1;
+    expect_refused(&m, "output channels are not input channels x multiplier");
+    RESET();
+    node.op = NN_OP_BINARY; /* [1,4,4,3] against [2,3,3,3] */
+    expect_refused(&m, "do not broadcast");
+    RESET();
+    node.op = NN_OP_CONCATENATION; /* 3 + 3 channels into 2 */
+    node.in[1] = 3;
+    node.axis = 3;
+    expect_refused(&m, "do not add up to the output along the axis");
+    RESET();
+    node.op = NN_OP_ACTIVATION; /* 48 values into 32 */
+    expect_refused(&m, "output size differs from the input");
+    RESET();
+    node.op = NN_OP_PAD;
+    node.pads[1][0] = -1;
+    expect_refused(&m, "padded input");
+    RESET();
+    node.op = NN_OP_DEPTH_TO_SPACE;
+    node.block = 2; /* 3 channels do not split in 4 */
+    expect_refused(&m, "rearranged input");
+    RESET();
+    node.op = NN_OP_TRANSPOSE;
+    memcpy(node.vshape, t[0].shape, sizeof node.vshape);
+    memcpy(node.perm, (int[4]){0, 1, 1, 3}, sizeof node.perm);
+    expect_refused(&m, "not a permutation of the input");
+#undef RESET
+}
+
 static void test_declared_shape_must_match(void **state)
 {
     (void)state;
@@ -519,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_op_is_named),
         cmocka_unit_test(test_custom_op_is_named),
         cmocka_unit_test(test_declared_shape_must_match),
+        cmocka_unit_test(test_graph_check_refuses_inconsistent_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

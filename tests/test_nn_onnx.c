@@ -454,6 +454,30 @@ static void test_limits_checked_before_allocating(void **state)
     ob_free(&b);
 }
 
+/* kernel_shape is only a hint: when it disagrees with the weights' own size
+ * the node is refused (ConvTranspose read past its weights before). */
+static void test_kernel_shape_must_match_weights(void **state)
+{
+    (void)state;
+    char err[512];
+    static const float w[3 * 2 * 2 * 2] = {0};
+    static const char *const ops[2] = {"ConvTranspose", "Conv"};
+    for (int k = 0; k < 2; k++) {
+        onnx_builder *b = ob_new(13);
+        ob_input(b, "x", 4, (const int64_t[]){1, 3, 8, 8});
+        /* ConvTranspose weights are [in, out, kh, kw], Conv's [out, in, kh, kw]. */
+        ob_init(b, "w", 4, k == 0 ? (const int64_t[]){3, 2, 2, 2} : (const int64_t[]){2, 3, 2, 2},
+                w);
+        Onnx__NodeProto *n = ob_node(b, ops[k], "x,w", "y");
+        ob_attr_ints(b, n, "kernel_shape", 2, (const int64_t[]){5, 5});
+        ob_attr_ints(b, n, "strides", 2, (const int64_t[]){2, 2});
+        ob_output(b, "y", 1);
+        assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_BAD_MODEL);
+        assert_non_null(strstr(err, "kernel_shape differs from the weights"));
+        ob_free(&b);
+    }
+}
+
 /* AttributeProto.g -> GraphProto.node -> NodeProto.attribute -> ... nested
  * far deeper than any model: refused before protobuf-c recurses. */
 static void test_nesting_bomb_refused(void **state)
@@ -626,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_external_data_refused),
         cmocka_unit_test(test_limits_checked_before_allocating),
         cmocka_unit_test(test_nesting_bomb_refused),
+        cmocka_unit_test(test_kernel_shape_must_match_weights),
         cmocka_unit_test(test_truncated_and_flipped_files_fail_cleanly),
         cmocka_unit_test(test_u2netp_matches_onnx_runtime_messi),
         cmocka_unit_test(test_u2netp_matches_onnx_runtime_basketball),
