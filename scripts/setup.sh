@@ -85,13 +85,17 @@ declare -A SAMPLE_SHA256=(
   [vtest.avi]=45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf
   [messi5.jpg]=1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9
   [basketball1.png]=ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6
+  [Megamind.avi]=0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5
 )
-SAMPLE_FILES=(vtest.avi messi5.jpg basketball1.png)
+SAMPLE_FILES=(vtest.avi messi5.jpg basketball1.png Megamind.avi)
 
 BUILD_PRESET=release
 SEGSTREAM_BIN=build/release/segstream
-RUN_INPUT_NAME=vtest.avi
-RUN_OUTPUT=out/vtest_overlay.mp4
+# The demo: close-ups with the background blurred, the default's home ground
+# (README, "Which model and settings for which footage").
+RUN_INPUT_NAME=Megamind.avi
+RUN_OPTS=(--mode blur)
+RUN_OUTPUT=out/megamind_blur.mp4
 
 # --------------------------------------------------------------------------
 # Helpers
@@ -397,7 +401,7 @@ step_samples() {
   [[ ${#debs[@]} -eq 1 && -f ${debs[0]} ]] || die "apt-get download left no single .deb in $tmp/deb"
   log "samples: got $(basename -- "${debs[0]}")"
 
-  # Unpack (never install) just the three files, plain or gzip-compressed,
+  # Unpack (never install) just those files, plain or gzip-compressed,
   # wherever they sit in the package; tar fails if one is absent entirely.
   local patterns=()
   for f in "${SAMPLE_FILES[@]}"; do
@@ -453,8 +457,8 @@ step_run() {
   [[ -x $SEGSTREAM_BIN ]] || die "$SEGSTREAM_BIN not found; build first (drop --no-build)"
   [[ -f $input ]] || die "$input not found; the samples step fetches it"
   mkdir -p -- "$(dirname -- "$RUN_OUTPUT")" || die "cannot create $(dirname -- "$RUN_OUTPUT")"
-  log "run: $SEGSTREAM_BIN $input -o $RUN_OUTPUT -y"
-  "$SEGSTREAM_BIN" "$input" -o "$RUN_OUTPUT" -y </dev/null \
+  log "run: $SEGSTREAM_BIN $input ${RUN_OPTS[*]} -o $RUN_OUTPUT -y"
+  "$SEGSTREAM_BIN" "$input" "${RUN_OPTS[@]}" -o "$RUN_OUTPUT" -y </dev/null \
     || die "segstream failed on $input"
   [[ -s $RUN_OUTPUT ]] || die "segstream exited 0 but $RUN_OUTPUT is missing or empty"
   log "run: output written to $PWD/$RUN_OUTPUT"
