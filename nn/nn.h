@@ -68,9 +68,22 @@ typedef struct nn_input_value {
     size_t n;
 } nn_input_value;
 
+/** State carried from one run to the next (recurrent models): output `out`
+ *  of a run is input `in` of the next. Both must have the same shape. */
+#define NN_MAX_STATE 8
+typedef struct nn_state_pair {
+    const char *out, *in;
+} nn_state_pair;
+
 typedef struct nn_load_opts {
     int n_inputs;
     nn_input_value inputs[NN_MAX_INPUT_VALUES];
+    /** State pairs given by the caller (ONNX). With none given, an input
+     *  rNi whose output rNo exists (N digits; RobustVideoMatting's r1i..r4i
+     *  and r1o..r4o) is paired by itself, unless no_auto_state is set. */
+    int n_state;
+    nn_state_pair state[NN_MAX_STATE];
+    int no_auto_state;
 } nn_load_opts;
 
 /** nn_model_load() with options (NULL = none). Input values are for ONNX
@@ -134,9 +147,20 @@ float *nn_model_input(nn_model *m);
 /** The output of the last run (float32 NHWC); valid until the next run. */
 const float *nn_model_output(const nn_model *m);
 
-/** Run the graph once on the current input. Allocates nothing.
- *  @return SEG_OK, or SEG_ERR_INTERRUPTED if a cancel flag was raised. */
+/** Run the graph once on the current input. Allocates nothing. A model with
+ *  state reads its state inputs from the last run's state outputs (zeros
+ *  after load, clone or nn_model_state_reset()) and keeps the new ones.
+ *  @return SEG_OK, or SEG_ERR_INTERRUPTED if a cancel flag was raised (the
+ *  state is then reset: a run cut short leaves none worth keeping). */
 int nn_model_run(nn_model *m);
+
+/** The number of state pairs (0: the model has no memory between runs), and
+ *  pair k's names (output, input), "" for k out of range. */
+int nn_model_state_count(const nn_model *m);
+const char *nn_model_state_name(const nn_model *m, int k, int input);
+
+/** Zero every state input (the start of a stream, a seek, a lost frame). */
+void nn_model_state_reset(nn_model *m);
 
 /** OpenMP team size for the kernels (1 = single thread; <1 = all cores). */
 void nn_model_set_threads(nn_model *m, int threads);

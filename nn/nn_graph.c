@@ -132,6 +132,10 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
     }
     m->tensors[m->input].first_def = -1;
     m->tensors[m->input].last_use = -1;
+    for (int k = 0; k < m->n_state; k++) {
+        m->tensors[m->state_in[k]].first_def = -1;
+        m->tensors[m->state_in[k]].last_use = -1;
+    }
     for (int k = 0; k < m->n_nodes; k++) {
         nn_node *n = &m->nodes[k];
         m->tensors[n->out].first_def = k;
@@ -147,6 +151,8 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
     }
     for (int k = 0; k < m->n_outputs; k++)
         m->tensors[m->outputs[k]].last_use = INT_MAX;
+    for (int k = 0; k < m->n_state; k++)
+        m->tensors[m->state_out[k]].last_use = INT_MAX;
 
     sort_item *items = malloc(sizeof(sort_item) * (size_t)m->n_tensors);
     int *placed = malloc(sizeof(int) * (size_t)m->n_tensors);
@@ -583,6 +589,24 @@ static int check_graph(const nn_model *m, char *err, size_t errlen)
         if (!why && shape_fault(&m->tensors[n->out]))
             why = "the output's shape does not add up";
     }
+    for (int i = 0; i < m->n_state && !why; i++) {
+        int a = m->state_in[i], b = m->state_out[i];
+        if (!tensor_ok(m, a) || !tensor_ok(m, b) || m->tensors[a].is_const ||
+            shape_fault(&m->tensors[a]) || shape_fault(&m->tensors[b]) ||
+            m->tensors[a].elems != m->tensors[b].elems) {
+            SET_ERR("model refused: state pair %d ('%.60s' -> '%.60s') is inconsistent (a "
+                    "loader bug; please report it with the model)", i,
+                    tensor_ok(m, b) ? m->tensors[b].name : "?",
+                    tensor_ok(m, a) ? m->tensors[a].name : "?");
+            return SEG_ERR_BAD_MODEL;
+        }
+        for (int j = 0; j < m->n_nodes; j++)
+            if (m->nodes[j].out == a) {
+                SET_ERR("model refused: state input '%.60s' is written by node %d (a loader "
+                        "bug; please report it with the model)", m->tensors[a].name, j);
+                return SEG_ERR_BAD_MODEL;
+            }
+    }
     if (why) {
         const nn_node *n = &m->nodes[k - 1];
         SET_ERR("model refused: node %d (%s '%s'): %s (a loader bug; please report it with "
@@ -590,6 +614,24 @@ static int check_graph(const nn_model *m, char *err, size_t errlen)
         return SEG_ERR_BAD_MODEL;
     }
     return SEG_OK;
+}
+
+/* This instance's saved state: one block per pair, zeros. */
+static size_t state_floats(const nn_model *m)
+{
+    size_t n = 0;
+    for (int k = 0; k < m->n_state; k++)
+        n += m->tensors[m->state_in[k]].elems;
+    return n;
+}
+
+static int alloc_state(nn_model *m)
+{
+    m->state = NULL;
+    if (m->n_state == 0)
+        return SEG_OK;
+    m->state = calloc(state_floats(m), sizeof(float));
+    return m->state ? SEG_OK : SEG_ERR_NOMEM;
 }
 
 int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
@@ -612,6 +654,10 @@ int nn_graph_prepare(nn_model *m, char *err, size_t errlen)
     }
     if ((st = plan_arena(m, err, errlen)))
         return st;
+    if ((st = alloc_state(m))) {
+        SET_ERR("out of memory for the model's state");
+        return st;
+    }
     return pack_weights(m, err, errlen);
 }
 
@@ -781,7 +827,7 @@ static int run_serial(nn_model *m)
     return SEG_OK;
 }
 
-int nn_model_run(nn_model *m)
+static int run_graph(nn_model *m)
 {
     if (m->threads <= 1)
         return run_serial(m);
@@ -814,6 +860,48 @@ int nn_model_run(nn_model *m)
 #else
     return run_serial(m);
 #endif
+}
+
+/* State: copied into the state inputs before a run, out of the state
+ * outputs after it (the arena reuses both slots within a run). */
+int nn_model_run(nn_model *m)
+{
+    size_t at = 0;
+    for (int k = 0; k < m->n_state; k++) {
+        nn_tensor *t = &m->tensors[m->state_in[k]];
+        memcpy(t->data, m->state + at, t->elems * sizeof(float));
+        at += t->elems;
+    }
+    int st = run_graph(m);
+    if (st) {
+        nn_model_state_reset(m);
+        return st;
+    }
+    at = 0;
+    for (int k = 0; k < m->n_state; k++) {
+        const nn_tensor *t = &m->tensors[m->state_out[k]];
+        memcpy(m->state + at, t->data, t->elems * sizeof(float));
+        at += t->elems;
+    }
+    return SEG_OK;
+}
+
+int nn_model_state_count(const nn_model *m)
+{
+    return m ? m->n_state : 0;
+}
+
+const char *nn_model_state_name(const nn_model *m, int k, int input)
+{
+    if (!m || k < 0 || k >= m->n_state)
+        return "";
+    return m->tensors[input ? m->state_in[k] : m->state_out[k]].name;
+}
+
+void nn_model_state_reset(nn_model *m)
+{
+    if (m && m->state)
+        memset(m->state, 0, state_floats(m) * sizeof(float));
 }
 
 /* ==== public API ======================================================== */
@@ -856,8 +944,9 @@ int nn_model_load_opts(nn_model **out, const void *buf, size_t len, const nn_loa
     }
     atomic_init(m->shared_refs, 1);
     if (len >= 8 && memcmp((const uint8_t *)buf + 4, "TFL3", 4) == 0) {
-        if (opts && opts->n_inputs) {
-            SET_ERR("input values (--input) are for ONNX models; this is a TFLite model");
+        if (opts && (opts->n_inputs || opts->n_state)) {
+            SET_ERR("input values (--input) and state (--state) are for ONNX models; this is "
+                    "a TFLite model");
             st = SEG_ERR_INVALID;
         } else {
             st = nn_tflite_parse(m, buf, len, err, errlen);
@@ -928,11 +1017,13 @@ int nn_model_clone(nn_model **out, const nn_model *src, char *err, size_t errlen
     m->threads = 1;
     m->profiling = 0;
     m->cancel = NULL;
-    if (!m->tensors || !m->nodes || !m->arena || !m->scratch) {
+    m->state = src->n_state ? calloc(state_floats(src), sizeof(float)) : NULL; /* its own */
+    if (!m->tensors || !m->nodes || !m->arena || !m->scratch || (src->n_state && !m->state)) {
         free(m->tensors);
         free(m->nodes);
         free(m->arena);
         free(m->scratch);
+        free(m->state);
         free(m);
         SET_ERR("out of memory for a copy of the model's activations (%zu bytes)",
                 src->arena_bytes);
@@ -967,6 +1058,7 @@ void nn_model_free(nn_model **pm)
     free(m->scratch);
     free(m->tensors);
     free(m->arena);
+    free(m->state);
     free(m);
     *pm = NULL;
 }
@@ -1017,7 +1109,7 @@ size_t nn_model_instance_bytes(const nn_model *m, int threads)
     size_t t = threads > 0 ? (size_t)threads : 1;
     /* As allocated: the arena rounded to 64, the scratch with its 16 spare. */
     return ((m->arena_bytes + 63u) & ~(size_t)63u) +
-           (m->scratch_per_thread * t + 16u) * sizeof(float);
+           (m->scratch_per_thread * t + 16u) * sizeof(float) + state_floats(m) * sizeof(float);
 }
 
 void nn_model_set_threads(nn_model *m, int threads)

@@ -107,6 +107,11 @@ struct nn_model {
     const atomic_int *cancel;    /**< non-zero: stop between nodes */
     char description[128];
     int onnx_opset;              /**< ONNX models: the default domain's opset; 0 = TFLite */
+    int n_state;                 /**< state pairs (recurrent models) */
+    int state_in[NN_MAX_STATE];  /**< tensor fed from ... */
+    int state_out[NN_MAX_STATE]; /**< ... this output of the run before */
+    float *state;                /**< this instance's saved outputs, one block per
+                                      pair (state_in's elems each); zeros at first */
 };
 
 /** Parse the flatbuffer into m's tensors and nodes (nn_tflite.c). */

@@ -279,6 +279,9 @@ typedef struct ox {
     const char *op;     /* static name of the current op */
     size_t const_bytes; /* constants held while loading */
     const nn_load_opts *opts; /* input values given by the caller, or NULL */
+    int n_state;               /* state pairs: value indices of each input and the */
+    int state_in[NN_MAX_STATE];/* name of its output */
+    const char *state_out[NN_MAX_STATE];
     size_t const_elems, const_budget; /* constant elements made so far, and the cap:
                                          4 per byte of the file plus 1 M, so a small
                                          file cannot fold (Range, Expand,
@@ -2946,6 +2949,164 @@ static int pack_constants(ox *x)
     return SEG_OK;
 }
 
+/* ==== state (recurrent models) ========================================= */
+
+static const Onnx__ValueInfoProto *graph_input(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t k = 0; k < g->n_input; k++)
+        if (g->input[k]->name && name && !strcmp(g->input[k]->name, name))
+            return g->input[k];
+    return NULL;
+}
+
+/* The graph's own copy of output @p name (it outlives the caller's), or NULL. */
+static const char *graph_output(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t k = 0; k < g->n_output; k++)
+        if (g->output[k]->name && name && !strcmp(g->output[k]->name, name))
+            return g->output[k]->name;
+    return NULL;
+}
+
+/* RobustVideoMatting's naming: input rNi, output rNo. */
+static int rvm_state_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || s[0] != 'r' || s[n - 1] != 'i')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return 0;
+    return 1;
+}
+
+/* The state pairs (given, or found by name), each input an activation
+ * tensor of the engine like the picture's. */
+static int state_inputs(ox *x, const Onnx__GraphProto *g, size_t cap)
+{
+    char *err = x->err;
+    size_t errlen = x->errlen;
+    nn_state_pair pairs[NN_MAX_STATE];
+    char outs[NN_MAX_STATE][64];
+    int np = 0;
+    const nn_load_opts *o = x->opts;
+    if (o && o->n_state > 0) {
+        if (o->n_state > NN_MAX_STATE) {
+            SET_ERR("at most %d state pairs", NN_MAX_STATE);
+            return SEG_ERR_INVALID;
+        }
+        for (int k = 0; k < o->n_state; k++)
+            pairs[np++] = o->state[k];
+    } else if (!o || !o->no_auto_state) {
+        for (size_t k = 0; k < g->n_input && np < NN_MAX_STATE; k++) {
+            const char *nm = g->input[k]->name;
+            if (!nm || !rvm_state_name(nm) || strlen(nm) >= sizeof outs[0] ||
+                find_value(x, nm) >= 0)
+                continue;
+            snprintf(outs[np], sizeof outs[np], "%.*so", (int)strlen(nm) - 1, nm);
+            if (!graph_output(g, outs[np]))
+                continue;
+            pairs[np] = (nn_state_pair){outs[np], nm};
+            np++;
+        }
+    }
+    for (int k = 0; k < np; k++) {
+        const char *in = pairs[k].in, *out = pairs[k].out;
+        const Onnx__ValueInfoProto *vi = graph_input(g, in);
+        if (!vi || find_value(x, in) >= 0) {
+            size_t at = (size_t)snprintf(err, errlen, "state '%.60s=%.60s': the model has no "
+                                         "free input '%.60s'; its inputs:", out ? out : "",
+                                         in ? in : "", in ? in : "");
+            for (size_t j = 0; j < g->n_input && at < errlen; j++)
+                if (g->input[j]->name && find_value(x, g->input[j]->name) < 0)
+                    at += (size_t)snprintf(err + at, errlen - at, " '%.40s'",
+                                           g->input[j]->name);
+            return SEG_ERR_INVALID;
+        }
+        const char *gout = graph_output(g, out);
+        if (!gout) {
+            size_t at = (size_t)snprintf(err, errlen, "state '%.60s=%.60s': the model has no "
+                                         "output '%.60s'; its outputs:", out ? out : "", in,
+                                         out ? out : "");
+            for (size_t j = 0; j < g->n_output && at < errlen; j++)
+                if (g->output[j]->name)
+                    at += (size_t)snprintf(err + at, errlen - at, " '%.40s'",
+                                           g->output[j]->name);
+            return SEG_ERR_INVALID;
+        }
+        oval *v = &x->v[add_value(x, vi->name, (int)cap)];
+        int et = 0;
+        int rank = value_info_dims(vi, v->dims, &et);
+        if (rank < 1 || rank > 4 || et != DT_FLOAT) {
+            SET_ERR("unsupported: state input '%.60s' must be float32 of rank 1 to 4 with a "
+                    "fixed size (rank %d, type %d)", in, rank, et);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        size_t elems = 1;
+        for (int d = 0; d < rank; d++) {
+            if (v->dims[d] > NN_MAX_DIM) {
+                SET_ERR("ONNX model exceeds limits: state input '%.60s'", in);
+                return SEG_ERR_LIMIT;
+            }
+            elems *= (size_t)v->dims[d];
+        }
+        if (elems > NN_MAX_TENSOR_ELEMS) {
+            SET_ERR("ONNX model exceeds limits: state input '%.60s'", in);
+            return SEG_ERR_LIMIT;
+        }
+        v->kind = V_ACT;
+        v->rank = rank;
+        v->nchw = rank == 4;
+        int s4[4];
+        eng_shape(v, s4);
+        if ((v->t = new_tensor(x, s4, rank, v->name, v->nchw)) < 0)
+            return tensor_status(x, v->t);
+        for (int j = 0; j < x->n_state; j++)
+            if (!strcmp(x->state_out[j], gout)) {
+                SET_ERR("state output '%.60s' is named twice", gout);
+                return SEG_ERR_INVALID;
+            }
+        x->state_in[x->n_state] = (int)(v - x->v);
+        x->state_out[x->n_state++] = gout;
+    }
+    return SEG_OK;
+}
+
+/* After lowering: each state output is an activation of its input's shape,
+ * held in the same order. */
+static int state_outputs(ox *x)
+{
+    char *err = x->err;
+    size_t errlen = x->errlen;
+    nn_model *m = x->m;
+    for (int k = 0; k < x->n_state; k++) {
+        const oval *in = &x->v[x->state_in[k]];
+        int oi = find_value(x, x->state_out[k]);
+        const oval *out = oi >= 0 ? &x->v[oi] : NULL;
+        if (!out || out->kind != V_ACT) {
+            SET_ERR("unsupported: state output '%.60s' is not computed from the input (a "
+                    "constant)", x->state_out[k]);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        int a[4], b[4];
+        eng_shape(in, a);
+        eng_shape(out, b);
+        int same = memcmp(a, b, sizeof a) == 0 && in->rank == out->rank &&
+                   (in->rank == 4 ? out->nchw == in->nchw : 1);
+        for (int d = 0; same && d < in->rank; d++)
+            same = in->dims[d] == out->dims[d];
+        if (!same) {
+            SET_ERR("unsupported: state output '%.60s' differs in shape or layout from its "
+                    "input '%.60s'", out->name, in->name);
+            return SEG_ERR_UNSUPPORTED;
+        }
+        m->state_in[k] = in->t;
+        m->state_out[k] = out->t;
+    }
+    m->n_state = x->n_state;
+    return SEG_OK;
+}
+
 static int lower_graph(ox *x, const Onnx__ModelProto *mp)
 {
     nn_model *m = x->m;
@@ -3044,8 +3205,10 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
                 v->f[k] = f;
         }
     }
-    /* The graph's real input: the one input that is neither an initializer
-     * nor given a value. */
+    if ((st = state_inputs(x, g, cap)))
+        return st;
+    /* The graph's real input: the one input that is neither an initializer,
+     * given a value, nor state. */
     int in_idx = -1, n_real = 0;
     for (size_t k = 0; k < g->n_input; k++) {
         if (!g->input[k]->name)
@@ -3172,6 +3335,8 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
         m->outputs[m->n_outputs++] = t;
     }
     m->output = m->outputs[0];
+    if ((st = state_outputs(x)))
+        return st;
     m->tensors[m->input].nchw = in->nchw && !onnx_ordered(in);
     for (int k = m->n_nodes - 1; k >= 0; k--)
         if (m->nodes[k].out == m->output) {

@@ -176,19 +176,58 @@ static int check_shapes(const seg_model *sm, const char *path, char *err, size_t
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen)
 {
-    return seg_model_open_ex(sm, path, range_override, labels_path, classes, NULL, 0, err,
-                             errlen);
+    return seg_model_open_ex(sm, path, range_override, labels_path, classes, NULL, 0, NULL, 0,
+                             err, errlen);
+}
+
+int seg_model_parse_state(const char *const *specs, int n, nn_load_opts *opts,
+                          char names[][2][64], char *err, size_t errlen)
+{
+    for (int k = 0; k < n; k++) {
+        const char *s = specs[k], *eq = strchr(s, '=');
+        if (!strcmp(s, "none")) {
+            if (n > 1) {
+                SET_ERR("--state none cannot be combined with --state OUT=IN");
+                return SEG_ERR_INVALID;
+            }
+            opts->no_auto_state = 1;
+            return SEG_OK;
+        }
+        size_t lo = eq ? (size_t)(eq - s) : 0, li = eq ? strlen(eq + 1) : 0;
+        if (!eq || lo == 0 || li == 0 || lo >= sizeof names[0][0] || li >= sizeof names[0][1]) {
+            SET_ERR("--state wants OUTPUT=INPUT (names under 64 bytes) or none, got '%s'", s);
+            return SEG_ERR_INVALID;
+        }
+        if (opts->n_state == NN_MAX_STATE) {
+            SET_ERR("at most %d --state pairs", NN_MAX_STATE);
+            return SEG_ERR_INVALID;
+        }
+        memcpy(names[k][0], s, lo);
+        names[k][0][lo] = '\0';
+        memcpy(names[k][1], eq + 1, li + 1);
+        opts->state[opts->n_state++] = (nn_state_pair){names[k][0], names[k][1]};
+    }
+    return SEG_OK;
 }
 
 int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
                       const char *labels_path, const char *classes,
-                      const char *const *input_values, int n_values, char *err, size_t errlen)
+                      const char *const *input_values, int n_values, const char *const *state,
+                      int n_state, char *err, size_t errlen)
 {
     memset(sm, 0, sizeof *sm);
     nn_load_opts opts;
     char names[NN_MAX_INPUT_VALUES][64];
     float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
+    char state_names[NN_MAX_STATE][2][64];
     memset(&opts, 0, sizeof opts);
+    if (n_state > NN_MAX_STATE) {
+        SET_ERR("at most %d --state pairs", NN_MAX_STATE);
+        return SEG_ERR_INVALID;
+    }
+    int pst = seg_model_parse_state(state, n_state, &opts, state_names, err, errlen);
+    if (pst)
+        return pst;
     if (n_values > NN_MAX_INPUT_VALUES) {
         SET_ERR("at most %d --input values", NN_MAX_INPUT_VALUES);
         return SEG_ERR_INVALID;

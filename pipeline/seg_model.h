@@ -47,7 +47,14 @@ int seg_model_open(seg_model *sm, const char *path, const char *range_override,
 #define SEG_MAX_INPUT_FLOATS 64
 int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
                       const char *labels_path, const char *classes,
-                      const char *const *input_values, int n, char *err, size_t errlen);
+                      const char *const *input_values, int n, const char *const *state,
+                      int n_state, char *err, size_t errlen);
+
+/** --state specs into @p opts: "OUT=IN" pairs (names copied into @p names,
+ *  which must outlive opts), or one "none" (no pairing by name either).
+ *  SEG_ERR_INVALID with a message for anything else. */
+int seg_model_parse_state(const char *const *specs, int n, nn_load_opts *opts,
+                          char names[][2][64], char *err, size_t errlen);
 
 /** One --input value "NAME=V[,V...]": the name into @p name (size
  *  @p name_size), up to SEG_MAX_INPUT_FLOATS numbers into @p v, their count

@@ -192,7 +192,8 @@ static int open_one_model(run *r, seg_model *sm, const char *path, char *msg, si
     const seg_config *cfg = r->cfg;
     int st;
     if ((st = seg_model_open_ex(sm, path, cfg->input_range, cfg->labels, cfg->classes,
-                                cfg->input_values, cfg->n_input_values, msg, n)))
+                                cfg->input_values, cfg->n_input_values, cfg->state,
+                                cfg->n_state, msg, n)))
         return st;
     if (cfg->input_mean || cfg->input_std) {
         float mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
@@ -222,6 +223,42 @@ static int gives_classes(const seg_model *sm)
 /* The models, once each, all before the first frame (the window's M key
  * cycles through them, so a bad one is an error now, not in the middle of
  * a call); every worker gets an instance of each sharing its weights. */
+/* A model with state (a recurrent one) sees the frames of the stream in
+ * order: one worker (with the threads it may have), the whole frame. */
+static int one_worker_for_state(run *r)
+{
+    const seg_config *cfg = r->cfg;
+    char pairs[256] = "";
+    size_t at = 0;
+    for (int i = 0; i < r->nmodels; i++) {
+        const nn_model *nn = r->models[i].nn;
+        for (int k = 0; k < nn_model_state_count(nn) && at < sizeof pairs; k++)
+            at += (size_t)snprintf(pairs + at, sizeof pairs - at, "%s%s -> %s", at ? ", " : "",
+                                   nn_model_state_name(nn, k, 0), nn_model_state_name(nn, k, 1));
+    }
+    if (!pairs[0])
+        return SEG_OK;
+    if (cfg->find == SEG_FIND_POSE)
+        return step_failed(r, SEG_ERR_UNSUPPORTED, SEG_WHERE_MODEL,
+                           "the model carries state from frame to frame; --find pose gives it "
+                           "people's regions instead of the stream's frames (use --find none)");
+    if (cfg->workers > 1)
+        return step_failed(r, SEG_ERR_UNSUPPORTED, SEG_WHERE_OTHER,
+                           "the model carries state from frame to frame: its frames go through "
+                           "one worker in order (drop --workers; --threads sets its threads)");
+    seg_config one = *cfg;
+    one.workers = 1;
+    int workers;
+    seg_config_resolve_threads(&one, r->cores, &workers, &r->threads);
+    r->job->nworkers = workers;
+    r->stats->workers = workers;
+    r->stats->threads = r->threads;
+    if (!cfg->quiet)
+        fprintf(stderr, "segstream: the model carries state (%s): one worker, frames in order, "
+                "state reset after a lost frame\n", pairs);
+    return SEG_OK;
+}
+
 static int open_models_and_detectors(run *r)
 {
     seg_job *job = r->job;
@@ -258,6 +295,8 @@ static int open_models_and_detectors(run *r)
         seg_model_input_luts(b, job->luts[i]);
     }
     job->nmodels = n;
+    if ((st = one_worker_for_state(r)))
+        return st;
     const seg_model *sm = &r->models[0];
     job->model = sm;
     job->in_shape = sm->in;

@@ -151,6 +151,9 @@ typedef struct seg_worker {
     seg_times convert_times, infer_times;
     seg_depth results_depth;
     int64_t dropped;
+    /* Models with state: the frame index and model the state follows. */
+    int64_t state_next;
+    int state_model;
 } seg_worker;
 
 /** Worker @p id of @p job: its model instance (with @p threads OpenMP

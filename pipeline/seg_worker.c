@@ -714,6 +714,14 @@ static int infer_frame(seg_worker *w, seg_slot *s)
     if ((st = follow_model_pick(w)))
         return st;
     s->model = w->cur;
+    /* A model with state (one worker, frames in order) starts over when a
+     * frame was lost (live) or the model changed. */
+    if (nn_model_state_count(w->nn) > 0) {
+        if (s->image.index != w->state_next || w->cur != w->state_model)
+            nn_model_state_reset(w->nn);
+        w->state_next = s->image.index + 1;
+        w->state_model = w->cur;
+    }
     double ta = seg_clock_ms(), tb = ta;
     const seg_fit_geom *g = &w->geom;
     int cw = 0, ch = 0, shrink = 0;

@@ -405,6 +405,68 @@ static void test_onnx_input_values(void **state)
     assert_int_equal(seg(args), 0);
 }
 
+/* --state: a recurrent model counts the frames in its state (r1o = r1i +
+ * 1, y = sigmoid(r1o - 2.5)), so its mask is dark on frames 0 and 1 and
+ * white from frame 2 on, when the frames reach it in order through one
+ * worker with the state carried. RobustVideoMatting's names pair by
+ * themselves; --state none leaves the input free (refused, named). */
+static void test_onnx_state_job(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "src", 4, (const int64_t[]){1, 3, 16, 16});
+    ob_input(b, "r1i", 4, (const int64_t[]){1, 1, 16, 16});
+    ob_init(b, "w0", 4, (const int64_t[]){1, 3, 1, 1}, (const float[]){0.0f, 0.0f, 0.0f});
+    ob_init(b, "one", 1, (const int64_t[]){1}, (const float[]){1.0f});
+    ob_init(b, "bias", 1, (const int64_t[]){1}, (const float[]){2.5f});
+    ob_node(b, "Conv", "src,w0", "zero");
+    ob_node(b, "Add", "r1i,one", "r1o");
+    ob_node(b, "Add", "r1o,zero", "count");
+    ob_node(b, "Sub", "count,bias", "logit");
+    ob_node(b, "Sigmoid", "logit", "pha");
+    ob_output(b, "pha", 1);
+    ob_output(b, "r1o", 1);
+    size_t len;
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    char model[300], args[1400];
+    snprintf(model, sizeof model, "%s/count.onnx", dir);
+    write_bytes(model, buf, len);
+    free(buf);
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 5 -m %s --mode mask "
+             "--smooth 0 --exact --dump-frames %s/st -y", model, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("the model carries state (r1o -> r1i): one worker"));
+    assert_int_equal(tp_sh("cd %s/st && for k in 0 1 2 3 4; do ffmpeg -v error -i "
+                           "mask_00000$k.png -vf signalstats,metadata=print:key=lavfi."
+                           "signalstats.YAVG:file=- -f null - | sed -n 's/.*YAVG=//p'; done "
+                           "> yavg.txt", dir), 0);
+    char txt[256], path[400];
+    snprintf(path, sizeof path, "%s/st/yavg.txt", dir);
+    tp_read_file(path, txt, sizeof txt);
+    double y[5];
+    char *p = txt;
+    for (int k = 0; k < 5; k++)
+        y[k] = strtod(p, &p);
+    printf("# state job: mask means %.0f %.0f %.0f %.0f %.0f\n", y[0], y[1], y[2], y[3], y[4]);
+    assert_true(y[0] < 127 && y[1] < 250 && y[0] < y[1]);
+    assert_true(y[2] > 250 && y[3] > 250 && y[4] > 250);
+    /* One worker only. */
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 2 -m %s --workers 2 "
+             "-o %s/st.mp4 -y -q", model, dir);
+    assert_int_not_equal(seg(args), 0);
+    assert_true(log_contains("one worker in order"));
+    /* No pairing: the state input is left free, and named. */
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 2 -m %s --state none "
+             "-o %s/st.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("'r1i'"));
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 2 -m %s --state r1o "
+             "-o %s/st.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--state wants OUTPUT=INPUT"));
+}
+
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
  * its first output is the mask. */
 static void test_onnx_u2netp_video_job(void **state)
@@ -1205,6 +1267,7 @@ int main(void)
         cmocka_unit_test(test_onnx_unsupported_op_is_named),
         cmocka_unit_test(test_onnx_u2netp_video_job),
         cmocka_unit_test(test_onnx_input_values),
+        cmocka_unit_test(test_onnx_state_job),
         cmocka_unit_test(test_input_mean_std),
         cmocka_unit_test(test_sigint_leaves_a_playable_file),
         cmocka_unit_test(test_bench_prints_stages_and_json),

@@ -305,7 +305,7 @@ static void test_input_values_fold(void **state)
     assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "'src' 'ratio'"));
     /* A name the model lacks lists the inputs. */
-    nn_load_opts o = {1, {{"downsample_ratio", (const float[]){2.0f}, 1}}};
+    nn_load_opts o = {.n_inputs = 1, .inputs = {{"downsample_ratio", (const float[]){2.0f}, 1}}};
     assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_INVALID);
     assert_non_null(strstr(err, "no input 'downsample_ratio'; its inputs: 'src' 'ratio'"));
     /* The wrong number of values. */
@@ -476,6 +476,145 @@ static void test_kernel_shape_must_match_weights(void **state)
         assert_non_null(strstr(err, "kernel_shape differs from the weights"));
         ob_free(&b);
     }
+}
+
+/* ==== state (recurrent models) ========================================= */
+
+/* s_t = 0.5 s_(t-1) + conv3x3(x_t), y_t = sigmoid(conv1x1(relu(s_t))):
+ * x [1,1,H,W], state [1,2,H,W], y [1,1,H,W]. Names: the state pair is
+ * IN -> OUT. */
+#define RH 5
+#define RW 6
+static const float RW1[2][3][3] = {{{0.1f, -0.2f, 0.3f}, {0.4f, 0.5f, -0.6f}, {0.7f, 0.8f, 0.9f}},
+                                   {{-0.3f, 0.2f, 0.1f}, {0.6f, -0.5f, 0.4f}, {0.2f, 0.1f, -0.9f}}};
+static const float RW2[2] = {0.8f, -1.1f};
+
+static uint8_t *recurrent_model(const char *in, const char *out, size_t *len)
+{
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "x", 4, (const int64_t[]){1, 1, RH, RW});
+    ob_input(b, in, 4, (const int64_t[]){1, 2, RH, RW});
+    ob_init(b, "w1", 4, (const int64_t[]){2, 1, 3, 3}, &RW1[0][0][0]);
+    ob_init(b, "half", 1, (const int64_t[]){1}, (const float[]){0.5f});
+    ob_init(b, "w2", 4, (const int64_t[]){1, 2, 1, 1}, RW2);
+    Onnx__NodeProto *n = ob_node(b, "Conv", "x,w1", "c");
+    ob_attr_ints(b, n, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+    char ins[80], outs[80];
+    snprintf(ins, sizeof ins, "%s,half", in);
+    ob_node(b, "Mul", ins, "decayed");
+    ob_node(b, "Add", "decayed,c", out);
+    snprintf(ins, sizeof ins, "%s", out);
+    ob_node(b, "Relu", ins, "r");
+    ob_node(b, "Conv", "r,w2", "logit");
+    ob_node(b, "Sigmoid", "logit", "y");
+    ob_output(b, "y", 1);
+    snprintf(outs, sizeof outs, "%s", out);
+    ob_output(b, outs, 1);
+    uint8_t *buf = ob_pack(b, len);
+    ob_free(&b);
+    return buf;
+}
+
+/* The same, step by step, in NCHW. */
+static void recurrent_ref(const float *x, float s[2][RH][RW], float *y)
+{
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < RH; i++)
+            for (int j = 0; j < RW; j++) {
+                double acc = 0.0;
+                for (int di = -1; di <= 1; di++)
+                    for (int dj = -1; dj <= 1; dj++) {
+                        int ii = i + di, jj = j + dj;
+                        if (ii >= 0 && ii < RH && jj >= 0 && jj < RW)
+                            acc += (double)RW1[c][di + 1][dj + 1] * (double)x[ii * RW + jj];
+                    }
+                s[c][i][j] = (float)(0.5 * (double)s[c][i][j] + acc);
+            }
+    for (int i = 0; i < RH; i++)
+        for (int j = 0; j < RW; j++) {
+            double l = 0.0;
+            for (int c = 0; c < 2; c++)
+                l += (double)RW2[c] * (double)(s[c][i][j] > 0.0f ? s[c][i][j] : 0.0f);
+            y[i * RW + j] = (float)(1.0 / (1.0 + exp(-l)));
+        }
+}
+
+static void run_frames(nn_model *m, nn_model *clone, int frames, unsigned seed)
+{
+    float s[2][RH][RW], x[RH * RW], y[RH * RW];
+    memset(s, 0, sizeof s);
+    for (int t = 0; t < frames; t++) {
+        if (t == 20) { /* a lost frame: both start over */
+            nn_model_state_reset(m);
+            memset(s, 0, sizeof s);
+        }
+        for (int k = 0; k < RH * RW; k++) {
+            seed = seed * 1103515245u + 12345u;
+            x[k] = (float)((seed >> 8) & 0xffff) / 65536.0f * 2.0f - 1.0f;
+        }
+        memcpy(nn_model_input(m), x, sizeof x); /* C = 1: NHWC is NCHW */
+        assert_int_equal(nn_model_run(m), SEG_OK);
+        recurrent_ref(x, s, y);
+        const float *got = nn_model_output(m);
+        for (int k = 0; k < RH * RW; k++)
+            if (fabsf(got[k] - y[k]) > 1e-5f)
+                fail_msg("frame %d pixel %d: %g, the reference %g", t, k, (double)got[k],
+                         (double)y[k]);
+        if (clone && t == 0) {
+            /* A clone has its own state: zeros, so frame 0 again gives
+             * frame 0's output, while m has moved on. */
+            memcpy(nn_model_input(clone), x, sizeof x);
+            assert_int_equal(nn_model_run(clone), SEG_OK);
+            for (int k = 0; k < RH * RW; k++)
+                assert_true(fabsf(nn_model_output(clone)[k] - y[k]) <= 1e-5f);
+        }
+    }
+}
+
+static void test_state_carries_between_runs(void **state)
+{
+    (void)state;
+    char err[512];
+    size_t len;
+    /* Named by the caller. */
+    uint8_t *buf = recurrent_model("h_in", "h_out", &len);
+    nn_model *m = NULL, *c = NULL;
+    /* Without --state the second input has no value: refused, named. */
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "'h_in'"));
+    nn_load_opts o = {.n_state = 1, .state = {{"h_out", "h_in"}}};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_OK);
+    assert_int_equal(nn_model_state_count(m), 1);
+    assert_string_equal(nn_model_state_name(m, 0, 1), "h_in");
+    assert_string_equal(nn_model_state_name(m, 0, 0), "h_out");
+    assert_string_equal(nn_model_state_name(m, 1, 0), "");
+    assert_int_equal(nn_model_clone(&c, m, err, sizeof err), SEG_OK);
+    run_frames(m, c, 30, 7);
+    nn_model_free(&c);
+    nn_model_free(&m);
+    /* Wrong names: the message lists what the model has. */
+    o.state[0] = (nn_state_pair){"h_out", "nope"};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_INVALID);
+    assert_non_null(strstr(err, "no free input 'nope'; its inputs: 'x' 'h_in'"));
+    o.state[0] = (nn_state_pair){"y2", "h_in"};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_INVALID);
+    assert_non_null(strstr(err, "no output 'y2'; its outputs: 'y' 'h_out'"));
+    /* An output of another shape cannot be state. */
+    o.state[0] = (nn_state_pair){"y", "h_in"};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err),
+                     SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "differs in shape"));
+    free(buf);
+    /* RobustVideoMatting's names pair by themselves (and not when told not to). */
+    buf = recurrent_model("r1i", "r1o", &len);
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_OK);
+    assert_int_equal(nn_model_state_count(m), 1);
+    run_frames(m, NULL, 30, 99);
+    nn_model_free(&m);
+    o = (nn_load_opts){.no_auto_state = 1};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err),
+                     SEG_ERR_UNSUPPORTED);
+    free(buf);
 }
 
 /* AttributeProto.g -> GraphProto.node -> NodeProto.attribute -> ... nested
@@ -651,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_limits_checked_before_allocating),
         cmocka_unit_test(test_nesting_bomb_refused),
         cmocka_unit_test(test_kernel_shape_must_match_weights),
+        cmocka_unit_test(test_state_carries_between_runs),
         cmocka_unit_test(test_truncated_and_flipped_files_fail_cleanly),
         cmocka_unit_test(test_u2netp_matches_onnx_runtime_messi),
         cmocka_unit_test(test_u2netp_matches_onnx_runtime_basketball),

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME]\n"
-"                 [--input NAME=V[,V...]]\n"
+"                 [--input NAME=V[,V...]] [--state OUT=IN]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
 "       segstream --model-info MODEL [--labels FILE]\n"
 "       segstream --list-devices | --list-formats /dev/videoN\n"
@@ -129,9 +129,17 @@ static void usage(FILE *f)
 "                          all give one foreground, or all classes\n"
 "      --input-range R     model input range 0,1 or -1,1 (default: the model's\n"
 "                          metadata, a known model's, else 0,1 with a warning)\n"
+    );
+    fprintf(f,
 "      --input NAME=V[,V...]\n"
 "                          a value for another input of an ONNX model, fixed at\n"
 "                          load time (RobustVideoMatting: downsample_ratio=0.25)\n"
+"      --state OUT=IN      an ONNX model's output OUT is its input IN on the next\n"
+"                          frame (recurrent models; up to 8); zeros at the start\n"
+"                          and after a lost frame. Inputs rNi with outputs rNo\n"
+"                          (RobustVideoMatting's r1i..r4i) pair by themselves;\n"
+"                          none: no pairing. With state, the frames of a stream\n"
+"                          go through one worker, in order\n"
 "      --input-mean M, --input-std S\n"
 "                          per-channel normalisation (x/255 - M) / S, M and S as\n"
 "                          R,G,B or one value (ImageNet: 0.485,0.456,0.406 and\n"
@@ -266,7 +274,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_STATE, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
@@ -396,6 +404,7 @@ int cli_job_main(int argc, char **argv)
         {"input-range", required_argument, NULL, OPT_RANGE},
         {"input-mean", required_argument, NULL, OPT_MEAN},
         {"input", required_argument, NULL, OPT_INPUT_VALUE},
+        {"state", required_argument, NULL, OPT_STATE},
         {"input-std", required_argument, NULL, OPT_STD},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"classes", required_argument, NULL, OPT_CLASSES},
@@ -549,6 +558,22 @@ int cli_job_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             cfg.input_values[cfg.n_input_values++] = optarg;
+            break;
+        }
+        case OPT_STATE: {
+            nn_load_opts so;
+            char nm[1][2][64], msg[256];
+            memset(&so, 0, sizeof so);
+            const char *one[1] = {optarg};
+            if (seg_model_parse_state(one, 1, &so, nm, msg, sizeof msg)) {
+                fprintf(stderr, "segstream: %s\n", msg);
+                return EXIT_USAGE;
+            }
+            if (cfg.n_state == (int)(sizeof cfg.state / sizeof cfg.state[0])) {
+                fprintf(stderr, "segstream: at most %d --state pairs\n", cfg.n_state);
+                return EXIT_USAGE;
+            }
+            cfg.state[cfg.n_state++] = optarg;
             break;
         }
         case OPT_MEAN:

@@ -14,7 +14,7 @@
 #include "seg_model.h"
 
 #define USAGE "usage: segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME] " \
-              "[--input NAME=V[,V...]]\n"
+              "[--input NAME=V[,V...]] [--state OUT=IN]\n"
 
 /* [N][H][W][C] <-> [N][C][H][W] (to_nchw picks the direction). */
 static void swap_layout(const float *src, float *dst, nn_shape s, int to_nchw)
@@ -60,6 +60,7 @@ int cli_run_model_main(int argc, char **argv)
         {"overwrite", no_argument, NULL, 'y'},
         {"output", required_argument, NULL, 'o'},
         {"input", required_argument, NULL, 'i'},
+        {"state", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     static const cli_number numbers[] = {{'t', "threads", 0, 256}, {0, NULL, 0, 0}};
@@ -68,6 +69,9 @@ int cli_run_model_main(int argc, char **argv)
     nn_load_opts lo;
     char names[NN_MAX_INPUT_VALUES][64];
     float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
+    const char *state[NN_MAX_STATE];
+    char state_names[NN_MAX_STATE][2][64];
+    int n_state = 0;
     memset(&lo, 0, sizeof lo);
     long v;
     optind = 1;
@@ -96,12 +100,26 @@ int cli_run_model_main(int argc, char **argv)
             lo.n_inputs++;
             break;
         }
+        case 's':
+            if (n_state == NN_MAX_STATE) {
+                fprintf(stderr, "segstream: at most %d --state pairs\n", NN_MAX_STATE);
+                return EXIT_USAGE;
+            }
+            state[n_state++] = optarg;
+            break;
         default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
     }
     if (argc - optind != 3) {
         fprintf(stderr, "segstream: --run-model wants MODEL IN.f32 OUT.f32\n");
         return EXIT_USAGE;
+    }
+    {
+        char msg[256];
+        if (seg_model_parse_state(state, n_state, &lo, state_names, msg, sizeof msg)) {
+            fprintf(stderr, "segstream: %s\n", msg);
+            return EXIT_USAGE;
+        }
     }
     const char *model_path = argv[optind], *in_path = argv[optind + 1],
                *out_path = argv[optind + 2];
