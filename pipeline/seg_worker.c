@@ -347,10 +347,16 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * webcam portrait) instead of the people's regions. */
 
 /* The detectors run on every FIND_EVERY-th frame a worker segments (with
- * two workers: every 12th frame of the stream), on the whole frame or one
- * tile in turn; between searches the people are followed by their masks
- * (seg_track.h). */
-#define FIND_EVERY 6
+ * two workers: every 24th frame of the stream, about a second), on the
+ * whole frame or one tile in turn; between searches the people are
+ * followed by their masks (seg_track.h). In a file job a search costs the
+ * frame's worker a pose detector run (24 ms on one core of the 2-core VM,
+ * four region segmentations' worth): every 12th instead of every 6th frame
+ * made the 720p job 12 % faster with the evaluation set's scores unchanged
+ * (BENCHMARKS.md, "Quality"). A live job searches on a thread of its own
+ * and keeps every 6th, so new people are picked up sooner. */
+#define FIND_EVERY 12
+#define FIND_EVERY_LIVE 6
 
 /* A tile's search starts following a person only from this score (the
  * whole frame's: from the detector's 0.5). Zoomed in, the detector takes
@@ -458,7 +464,7 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
                          found, n);
         seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
     }
-    if (w->since_found < 0 || ++w->since_found >= FIND_EVERY) {
+    if (w->since_found < 0 || ++w->since_found >= FIND_EVERY_LIVE) {
         search_sq sq = next_search(w, f->width, f->height);
         if (seg_searcher_post(q, f, sq.x, sq.y, sq.side, w->closeup)) {
             w->since_found = 0;
