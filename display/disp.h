@@ -93,6 +93,8 @@ typedef struct disp_options {
     float opacity;          /**< overlay strength at alpha 255, in [0,1] */
     uint8_t matte_color[3]; /**< matte mode's background, RGB */
     float threshold;        /**< 0 = off; in (0,1): foreground where p >= threshold */
+    int solid_set;          /**< solid was given (not the default): matting models,
+                                 whose alpha is used as it is, keep it then */
     float solid;            /**< in (0,1]: probabilities >= solid are opaque, those
                                  below ramp as p / solid, before the upsampling
                                  (so interiors the model is fairly sure of do

@@ -233,6 +233,7 @@ int disp_parse_option(disp_options *o, const char *name, const char *value, char
         want = "a probability in 0..1 (0 = off)";
     } else if (strcmp(name, "solid") == 0) {
         bad = parse_float(value, 0.01f, 1.0f, &t.solid);
+        t.solid_set = 1;
         want = "a probability in 0.01..1 (1 = off)";
     } else if (strcmp(name, "smooth") == 0) {
         bad = parse_float(value, 0.0f, 1.0f, &t.smooth);

@@ -376,6 +376,10 @@ int io_dump_wants(const io_dump *d, int64_t index);
  * @return SEG_OK or the writer's error (message in io_dump_last_error()).
  */
 int io_dump_write(io_dump *d, const seg_image *composite, const seg_image *mask);
+/** Write a map of instance ids (GRAY8, 0 = nobody, 1..255 the people,
+ *  --instances) as ids_NNNNNN.png, numbered by ids->index; like
+ *  io_dump_write() otherwise. */
+int io_dump_write_ids(io_dump *d, const seg_image *ids);
 const char *io_dump_last_error(const io_dump *d);
 /** NULL-safe, sets *d = NULL. */
 void io_dump_close(io_dump **d);

@@ -233,7 +233,7 @@ struct io_dump {
     char err[IO_MSG_SIZE];
 };
 
-/* The first file of a dump in @p dir (frame_*.png, mask_*.png,
+/* The first file of a dump in @p dir (frame_*.png, mask_*.png, ids_*.png,
  * legend.txt) into name[size]; 0 when there is none. */
 static int find_dumped(const char *dir, char *name, size_t size)
 {
@@ -245,7 +245,8 @@ static int find_dumped(const char *dir, char *name, size_t size)
     while (!found && (e = readdir(dp))) {
         size_t n = strlen(e->d_name);
         int png = n > 4 && strcmp(e->d_name + n - 4, ".png") == 0;
-        if ((png && (strncmp(e->d_name, "frame_", 6) == 0 || strncmp(e->d_name, "mask_", 5) == 0)) ||
+        if ((png && (strncmp(e->d_name, "frame_", 6) == 0 || strncmp(e->d_name, "mask_", 5) == 0 ||
+                     strncmp(e->d_name, "ids_", 4) == 0)) ||
             strcmp(e->d_name, "legend.txt") == 0) {
             snprintf(name, size, "%s", e->d_name);
             found = 1;
@@ -331,6 +332,13 @@ int io_dump_write(io_dump *d, const seg_image *composite, const seg_image *mask)
     if (mask && (st = dump_one(d, "mask", index, mask)))
         return st;
     return SEG_OK;
+}
+
+int io_dump_write_ids(io_dump *d, const seg_image *ids)
+{
+    if (!d || !ids || ids->format != SEG_PIX_GRAY8)
+        return SEG_ERR_INVALID;
+    return io_dump_wants(d, ids->index) ? dump_one(d, "ids", ids->index, ids) : SEG_OK;
 }
 
 const char *io_dump_last_error(const io_dump *d)

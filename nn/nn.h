@@ -136,6 +136,10 @@ int nn_model_output_dims(const nn_model *m, int dims[4]);
  *  lifetime. */
 #define NN_MAX_OUTPUTS 16
 int nn_model_output_count(const nn_model *m);
+/** Make output k the model's main output (the one nn_model_output(),
+ *  nn_model_output_shape() and the squash and label-map queries describe);
+ *  before cloning. SEG_ERR_INVALID for k out of range. */
+int nn_model_select_output(nn_model *m, int k);
 nn_shape nn_model_output_shape_k(const nn_model *m, int k);
 const float *nn_model_output_k(const nn_model *m, int k);
 const char *nn_model_output_name(const nn_model *m, int k);

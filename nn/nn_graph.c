@@ -1213,6 +1213,22 @@ int nn_model_metadata_norm(const nn_model *m, float mean[3], float std[3])
 
 int nn_model_output_count(const nn_model *m) { return m->n_outputs; }
 
+int nn_model_select_output(nn_model *m, int k)
+{
+    if (!m || k < 0 || k >= m->n_outputs)
+        return SEG_ERR_INVALID;
+    if (m->outputs[k] == m->output)
+        return SEG_OK;
+    m->output = m->outputs[k];
+    m->output_is_index = 0;
+    for (int j = m->n_nodes - 1; j >= 0; j--)
+        if (m->nodes[j].out == m->output) {
+            m->output_is_index = m->nodes[j].op == NN_OP_ARG_MAX;
+            break;
+        }
+    return SEG_OK;
+}
+
 nn_shape nn_model_output_shape_k(const nn_model *m, int k)
 {
     if (k < 0 || k >= m->n_outputs)

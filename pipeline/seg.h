@@ -138,6 +138,7 @@ typedef struct seg_config {
     const char *state[8];     /**< --state "OUT=IN" (or "none"): an ONNX model's outputs
                                    fed back as inputs on the next frame */
     int n_state;
+    const char *model_output; /**< --model-output NAME: the output that makes the mask */
     const char *input_mean;   /**< "R,G,B" (or one value) in units of x/255: the model
                                    gets (x/255 - mean)/std; overrides the rest */
     const char *input_std;    /**< likewise; NULL = 1 (with input_mean) */

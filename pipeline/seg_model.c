@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "seg_file.h"
 #include "seg_image.h"
@@ -176,8 +177,9 @@ static int check_shapes(const seg_model *sm, const char *path, char *err, size_t
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen)
 {
-    return seg_model_open_ex(sm, path, range_override, labels_path, classes, NULL, 0, NULL, 0,
-                             err, errlen);
+    seg_model_opts o = {.range_override = range_override, .labels_path = labels_path,
+                        .classes = classes};
+    return seg_model_open_ex(sm, path, &o, err, errlen);
 }
 
 int seg_model_parse_state(const char *const *specs, int n, nn_load_opts *opts,
@@ -210,11 +212,62 @@ int seg_model_parse_state(const char *const *specs, int n, nn_load_opts *opts,
     return SEG_OK;
 }
 
-int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
-                      const char *labels_path, const char *classes,
-                      const char *const *input_values, int n_values, const char *const *state,
-                      int n_state, char *err, size_t errlen)
+/* A matting model's alpha output, by name. */
+static int is_alpha_name(const char *s)
 {
+    return !strcasecmp(s, "pha") || !strcasecmp(s, "alpha") || !strcasecmp(s, "matte");
+}
+
+/* Which output makes the mask (see seg_model_opts.output); sets
+ * sm->matting and sm->output_name. */
+static int pick_output(seg_model *sm, const char *want, const char *path, char *err,
+                       size_t errlen)
+{
+    int n = nn_model_output_count(sm->nn), k = 0;
+    if (want) {
+        for (k = 0; k < n && strcmp(nn_model_output_name(sm->nn, k), want); k++)
+            ;
+        if (k == n) {
+            size_t at = (size_t)snprintf(err, errlen, "model '%s' has no output '%s'; its "
+                                         "outputs:", path, want);
+            for (int j = 0; j < n && at < errlen; j++)
+                at += (size_t)snprintf(err + at, errlen - at, " '%s'",
+                                       nn_model_output_name(sm->nn, j));
+            return SEG_ERR_INVALID;
+        }
+    } else if (n > 1) {
+        for (k = 0; k < n; k++)
+            if (is_alpha_name(nn_model_output_name(sm->nn, k)) &&
+                nn_model_output_shape_k(sm->nn, k).c == 1)
+                break;
+        if (k == n)
+            k = 0;
+    }
+    nn_model_select_output(sm->nn, k);
+    snprintf(sm->output_name, sizeof sm->output_name, "%s", nn_model_output_name(sm->nn, k));
+    nn_shape a = nn_model_output_shape_k(sm->nn, k);
+    sm->matting = is_alpha_name(sm->output_name) && a.c == 1;
+    sm->fgr = -1;
+    for (int j = 0; sm->matting && j < n && sm->fgr < 0; j++) {
+        const char *nm = nn_model_output_name(sm->nn, j);
+        nn_shape f = nn_model_output_shape_k(sm->nn, j);
+        if ((!strcasecmp(nm, "fgr") || !strcasecmp(nm, "foreground")) && f.c == 3 &&
+            f.h == a.h && f.w == a.w && nn_model_output_k(sm->nn, j))
+            sm->fgr = j;
+    }
+    return SEG_OK;
+}
+
+int seg_model_open_ex(seg_model *sm, const char *path, const seg_model_opts *o, char *err,
+                      size_t errlen)
+{
+    static const seg_model_opts none;
+    if (!o)
+        o = &none;
+    const char *range_override = o->range_override, *labels_path = o->labels_path,
+               *classes = o->classes;
+    const char *const *input_values = o->input_values, *const *state = o->state;
+    int n_values = o->n_values, n_state = o->n_state;
     memset(sm, 0, sizeof *sm);
     nn_load_opts opts;
     char names[NN_MAX_INPUT_VALUES][64];
@@ -256,6 +309,10 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
     }
     seg_sha256_hex(buf, len, sm->sha256);
     free(buf);
+    if ((st = pick_output(sm, o->output, path, err, errlen))) {
+        seg_model_close(sm);
+        return st;
+    }
     sm->in = nn_model_input_shape(sm->nn);
     sm->out = nn_model_output_shape(sm->nn);
     {
@@ -270,7 +327,7 @@ int seg_model_open_ex(seg_model *sm, const char *path, const char *range_overrid
                 sm->out = (nn_shape){1, dims[1], dims[2], 1};
         }
     }
-    sm->squash = nn_model_output_squash(sm->nn);
+    sm->squash = sm->matting ? 1 : nn_model_output_squash(sm->nn);
     sm->out_is_index = nn_model_output_is_index(sm->nn);
     if ((st = check_shapes(sm, path, err, errlen))) {
         seg_model_close(sm);

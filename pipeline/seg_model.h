@@ -26,7 +26,14 @@ typedef struct seg_model {
     int norm_guessed;            /**< no source: [0,1] assumed (warn the user) */
     char sha256[65];
     const char *known_name;      /**< name from the table of known models, or NULL */
-    int squash;                  /**< nn_model_output_squash() */
+    int squash;                  /**< nn_model_output_squash(); 1 for matting */
+    int matting;                 /**< the mask output is an alpha matte, used as is
+                                      (no sigmoid; and no --solid unless given) */
+    char output_name[64];        /**< the output that makes the mask */
+    int fgr;                     /**< matting: the output holding the foreground's
+                                      colour (named fgr or foreground, 3 channels,
+                                      the alpha's size), composited instead of the
+                                      frame's own colour; -1 none */
     int out_is_index;            /**< nn_model_output_is_index() */
     int n_classes;               /**< output channels (1 for a probability) */
     char labels[SEG_MAX_CLASSES][32]; /**< class names ("" when unknown) */
@@ -42,13 +49,23 @@ typedef struct seg_model {
 int seg_model_open(seg_model *sm, const char *path, const char *range_override,
                    const char *labels_path, const char *classes, char *err, size_t errlen);
 
-/** seg_model_open() with values for some of an ONNX model's inputs:
- *  @p input_values holds @p n "NAME=V[,V...]" strings (--input). */
+/** Everything seg_model_open_ex() takes besides the path. */
 #define SEG_MAX_INPUT_FLOATS 64
-int seg_model_open_ex(seg_model *sm, const char *path, const char *range_override,
-                      const char *labels_path, const char *classes,
-                      const char *const *input_values, int n, const char *const *state,
-                      int n_state, char *err, size_t errlen);
+typedef struct seg_model_opts {
+    const char *range_override, *labels_path, *classes; /**< as for seg_model_open() */
+    const char *const *input_values; /**< n_values "NAME=V[,V...]" (--input) */
+    int n_values;
+    const char *const *state;        /**< n_state "OUT=IN" or "none" (--state) */
+    int n_state;
+    const char *output;              /**< the output that makes the mask (--model-output);
+                                          NULL: a matting model's alpha (an output named
+                                          pha, alpha or matte, one channel), else the
+                                          first */
+} seg_model_opts;
+
+/** seg_model_open() with the options above (NULL: none). */
+int seg_model_open_ex(seg_model *sm, const char *path, const seg_model_opts *o, char *err,
+                      size_t errlen);
 
 /** --state specs into @p opts: "OUT=IN" pairs (names copied into @p names,
  *  which must outlive opts), or one "none" (no pairing by name either).

@@ -24,6 +24,10 @@ int seg_renderer_init(seg_renderer *r, seg_job *job)
      * (person 192,128,128) at 0.5 hardly show on a busy or grey scene. */
     if (job->overlay_labels && !cfg->opacity_given)
         r->base.disp.opacity = SEG_MULTICLASS_OPACITY;
+    /* A matting model's alpha is the answer itself: --solid (interiors made
+     * opaque from 0.5) would flatten its soft edges and hair. */
+    if (job->model && job->model->matting && !cfg->disp.solid_set)
+        r->base.disp.solid = 1.0f;
     snprintf(r->base.background, sizeof r->base.background, "%s",
              cfg->background ? cfg->background : "");
     r->base.mirror_preview = cfg->mirror_preview;
@@ -38,6 +42,7 @@ void seg_renderer_close(seg_renderer *r)
     disp_window_close(&r->win);
     io_source_close(&r->bg_src);
     seg_image_free(&r->bg_frame);
+    seg_image_free(&r->ids);
     io_dump_close(&r->dump);
     io_source_close(&r->gt_src);
     io_source_close(&r->void_src);
@@ -425,6 +430,31 @@ static void mirror_image(seg_image *im)
     }
 }
 
+/* --instances with --dump-frames: ids_NNNNNN.png, each pixel the number of
+ * the person there (1 the leftmost region, as overlay colours them; 0
+ * nobody). The region grid's ids, nearest to the pixel, where the refined
+ * alpha is at least one half. */
+static int dump_ids(seg_renderer *r, const seg_slot *s, const seg_image *alpha)
+{
+    int w = alpha->width, h = alpha->height, st;
+    if (r->ids.width != w || r->ids.height != h) {
+        seg_image_free(&r->ids);
+        memset(&r->ids, 0, sizeof r->ids);
+        if ((st = seg_image_alloc(&r->ids, w, h, SEG_PIX_GRAY8)))
+            return st;
+    }
+    for (int y = 0; y < h; y++) {
+        const uint8_t *a = alpha->data + (size_t)y * alpha->stride;
+        uint8_t *o = r->ids.data + (size_t)y * r->ids.stride;
+        const uint8_t *l = s->labels + (size_t)((int64_t)y * s->mask_h / h) * s->mask_w;
+        for (int x = 0; x < w; x++)
+            o[x] = a[x] >= 128 ? l[(int64_t)x * s->mask_w / w] : 0;
+    }
+    r->ids.index = alpha->index;
+    r->ids.pts = alpha->pts;
+    return io_dump_write_ids(r->dump, &r->ids);
+}
+
 /* Composite one result; SEG_OK when done (the slot is then the encoder's,
  * s->shown what to write). A failure is recorded and ends the rendering. */
 static int render_frame(seg_renderer *r, seg_slot *s)
@@ -473,6 +503,10 @@ static int render_frame(seg_renderer *r, seg_slot *s)
         seg_image mask;
         if ((st = disp_compositor_mask_image(r->comp, &mask)) == SEG_OK)
             st = io_dump_write(r->dump, out, &mask);
+        if (!st && job->instances && s->labels && (st = dump_ids(r, s, &mask)) == SEG_ERR_NOMEM) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for the instance ids");
+            return st;
+        }
         if (st) {
             seg_job_fail(job, st, SEG_WHERE_OUTPUT, "--dump-frames: %s",
                          io_dump_last_error(r->dump));

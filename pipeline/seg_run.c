@@ -191,10 +191,19 @@ static int open_one_model(run *r, seg_model *sm, const char *path, char *msg, si
 {
     const seg_config *cfg = r->cfg;
     int st;
-    if ((st = seg_model_open_ex(sm, path, cfg->input_range, cfg->labels, cfg->classes,
-                                cfg->input_values, cfg->n_input_values, cfg->state,
-                                cfg->n_state, msg, n)))
+    seg_model_opts o = {
+        .range_override = cfg->input_range, .labels_path = cfg->labels,
+        .classes = cfg->classes, .input_values = cfg->input_values,
+        .n_values = cfg->n_input_values, .state = cfg->state, .n_state = cfg->n_state,
+        .output = cfg->model_output,
+    };
+    if ((st = seg_model_open_ex(sm, path, &o, msg, n)))
         return st;
+    if (sm->matting && !cfg->quiet)
+        fprintf(stderr, "segstream: matting model: output '%s' is the alpha, used as it is%s%s%s\n",
+                sm->output_name, cfg->disp.solid_set ? "" : " (no --solid)",
+                sm->fgr >= 0 ? "; the colour is output " : "",
+                sm->fgr >= 0 ? nn_model_output_name(sm->nn, sm->fgr) : "");
     if (cfg->input_mean || cfg->input_std) {
         float mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
         char src[96];

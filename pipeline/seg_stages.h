@@ -174,6 +174,7 @@ typedef struct seg_renderer {
     seg_image bg_frame;    /**< its current frame */
     int64_t bg_frames;     /**< frames read since it was (re)opened */
     io_dump *dump;         /**< --dump-frames, or NULL */
+    seg_image ids;         /**< --instances dumps: the frame's instance ids */
     /* --eval: the ground truth, one frame per composited frame, and the
      * scorer of the refined masks against it. */
     io_source *gt_src;

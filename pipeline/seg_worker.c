@@ -710,6 +710,69 @@ static int follow_model_pick(seg_worker *w)
     return SEG_OK;
 }
 
+/* Bilinear sample of an ow x oh grid of c-channel values at frame pixel
+ * centre (x, y) of an fw x fh frame stretched over it. */
+static void sample_grid(const float *g, int ow, int oh, int c, float x, float y, int fw, int fh,
+                        float *v)
+{
+    float u = (x + 0.5f) * (float)ow / (float)fw - 0.5f, t = (y + 0.5f) * (float)oh / (float)fh - 0.5f;
+    u = u < 0.0f ? 0.0f : u > (float)(ow - 1) ? (float)(ow - 1) : u;
+    t = t < 0.0f ? 0.0f : t > (float)(oh - 1) ? (float)(oh - 1) : t;
+    int u0 = (int)u, t0 = (int)t, u1 = u0 + 1 < ow ? u0 + 1 : u0, t1 = t0 + 1 < oh ? t0 + 1 : t0;
+    float fu = u - (float)u0, ft = t - (float)t0;
+    for (int k = 0; k < c; k++) {
+        float a = g[((size_t)t0 * ow + u0) * c + k], b = g[((size_t)t0 * ow + u1) * c + k];
+        float d = g[((size_t)t1 * ow + u0) * c + k], e = g[((size_t)t1 * ow + u1) * c + k];
+        float top = a + fu * (b - a), bot = d + fu * (e - d);
+        v[k] = top + ft * (bot - top);
+    }
+}
+
+static uint8_t unit_byte(float v)
+{
+    return (uint8_t)lrintf(v <= 0.0f ? 0.0f : v >= 1.0f ? 255.0f : v * 255.0f);
+}
+
+/* A matting model's foreground colour (RobustVideoMatting's fgr, 0..1 RGB,
+ * ow x oh like its alpha @p pha) into the frame where the alpha is: the
+ * compositor then blends fgr * alpha + background * (1 - alpha), the
+ * matte's own colour at soft edges and hair instead of the frame's mix of
+ * person and old background. Below alpha 0.1 the frame's colour is kept
+ * in part (the model's colour there is unreliable and the frame shows in
+ * overlay). Whole frames stretched to the model (--fit stretch). */
+#define FGR_FULL_ALPHA 0.1f
+static void paint_foreground(seg_image *f, const float *pha, const float *fgr, int ow, int oh)
+{
+    int fw = f->width, fh = f->height;
+    float a, c[3];
+    for (int y = 0; y < fh; y++) {
+        uint8_t *row = f->data + (size_t)y * f->stride;
+        for (int x = 0; x < fw; x++) {
+            sample_grid(pha, ow, oh, 1, (float)x, (float)y, fw, fh, &a);
+            float t = a / FGR_FULL_ALPHA;
+            if (!(t > 1.0f / 255.0f))
+                continue;
+            t = t > 1.0f ? 1.0f : t;
+            sample_grid(fgr, ow, oh, 3, (float)x, (float)y, fw, fh, c);
+            if (f->format == SEG_PIX_RGB24) {
+                uint8_t *p = row + (size_t)x * 3;
+                for (int k = 0; k < 3; k++)
+                    p[k] = unit_byte((float)p[k] / 255.0f * (1.0f - t) + c[k] * t);
+            } else { /* YUV 4:2:0: luma here, chroma at the block's first pixel */
+                uint8_t rgb[3] = {unit_byte(c[0]), unit_byte(c[1]), unit_byte(c[2])}, yuv[3];
+                seg_rgb_to_yuv(rgb, f->matrix, f->full_range, yuv);
+                row[x] = (uint8_t)lrintf((float)row[x] * (1.0f - t) + (float)yuv[0] * t);
+                if (!(x & 1) && !(y & 1)) {
+                    uint8_t *cb = f->cb + (size_t)(y / 2) * f->cstride + x / 2;
+                    uint8_t *cr = f->cr + (size_t)(y / 2) * f->cstride + x / 2;
+                    *cb = (uint8_t)lrintf((float)*cb * (1.0f - t) + (float)yuv[1] * t);
+                    *cr = (uint8_t)lrintf((float)*cr * (1.0f - t) + (float)yuv[2] * t);
+                }
+            }
+        }
+    }
+}
+
 /* Scale, normalise, infer, mask: the whole frame (as --fit says), or with
  * --find pose the people's regions (the whole frame for a close-up).
  * SEG_ERR_INTERRUPTED (not recorded) when a stop ended an inference early. */
@@ -770,6 +833,9 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
         seg_model_mask(w->model, nn_model_output(w->nn), m, l,
                        job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
+        if (w->model->fgr >= 0 && g->fit == SEG_FIT_STRETCH)
+            paint_foreground(&s->image, m, nn_model_output_k(w->nn, w->model->fgr),
+                             w->model->out.w, w->model->out.h);
         if (shrink)
             shrink_mask(m, l, w->model->out.w, w->model->out.h, s->mask, l ? s->labels : NULL,
                         cw, ch);

@@ -278,6 +278,29 @@ static void write_bytes(const char *path, const void *p, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
+/* The builder's model as dir/NAME (path into model[size]); frees the builder. */
+static void save_model(onnx_builder **b, const char *name, char *model, size_t size)
+{
+    size_t len;
+    uint8_t *buf = ob_pack(*b, &len);
+    ob_free(b);
+    snprintf(model, size, "%s/%s", dir, name);
+    write_bytes(model, buf, len);
+    free(buf);
+}
+
+/* A picture's mean luma (0..255), by FFmpeg's signalstats. */
+static double mean_luma(const char *png)
+{
+    char txt[64], out[400];
+    snprintf(out, sizeof out, "%s/yavg.txt", dir);
+    assert_int_equal(tp_sh("ffmpeg -v error -i %s -vf signalstats,metadata=print:key=lavfi."
+                           "signalstats.YAVG:file=- -f null - | sed -n 's/.*YAVG=//p' > %s",
+                           png, out), 0);
+    assert_true(tp_read_file(out, txt, sizeof txt) > 0);
+    return atof(txt);
+}
+
 /* --run-model, --model-info and --output on an ONNX model: the raw tensors
  * in the model's own NCHW layout, against ONNX Runtime's output. */
 static void test_onnx_run_model_and_info(void **state)
@@ -343,13 +366,8 @@ static void test_onnx_unsupported_op_is_named(void **state)
     ob_node(b, "Relu", "x", "r");
     ob_node(b, "GridSample", "r,r", "y");
     ob_output(b, "y", 1);
-    size_t len;
-    uint8_t *buf = ob_pack(b, &len);
-    ob_free(&b);
     char model[300], args[1400];
-    snprintf(model, sizeof model, "%s/grid.onnx", dir);
-    write_bytes(model, buf, len);
-    free(buf);
+    save_model(&b, "grid.onnx", model, sizeof model);
     snprintf(args, sizeof args, "--model-info %s", model);
     assert_int_equal(seg(args), 4);
     assert_true(log_contains("GridSample"));
@@ -372,13 +390,8 @@ static void test_onnx_input_values(void **state)
     ob_attr_i(b, ob_node(b, "Concat", "ones,ratio,ratio", "scales"), "axis", 0);
     ob_attr_s(b, ob_node(b, "Resize", "src,,scales", "y"), "mode", "linear");
     ob_output(b, "y", 1);
-    size_t len;
-    uint8_t *buf = ob_pack(b, &len);
-    ob_free(&b);
     char model[300], in[300], out[300], args[1400];
-    snprintf(model, sizeof model, "%s/ratio.onnx", dir);
-    write_bytes(model, buf, len);
-    free(buf);
+    save_model(&b, "ratio.onnx", model, sizeof model);
     float x[60];
     for (int i = 0; i < 60; i++)
         x[i] = (float)i / 60.0f;
@@ -423,31 +436,21 @@ static void test_onnx_state_job(void **state)
     ob_node(b, "Add", "r1i,one", "r1o");
     ob_node(b, "Add", "r1o,zero", "count");
     ob_node(b, "Sub", "count,bias", "logit");
-    ob_node(b, "Sigmoid", "logit", "pha");
-    ob_output(b, "pha", 1);
+    ob_node(b, "Sigmoid", "logit", "y");
+    ob_output(b, "y", 1);
     ob_output(b, "r1o", 1);
-    size_t len;
-    uint8_t *buf = ob_pack(b, &len);
-    ob_free(&b);
     char model[300], args[1400];
-    snprintf(model, sizeof model, "%s/count.onnx", dir);
-    write_bytes(model, buf, len);
-    free(buf);
+    save_model(&b, "count.onnx", model, sizeof model);
     snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 5 -m %s --mode mask "
              "--smooth 0 --exact --dump-frames %s/st -y", model, dir);
     assert_int_equal(seg(args), 0);
     assert_true(log_contains("the model carries state (r1o -> r1i): one worker"));
-    assert_int_equal(tp_sh("cd %s/st && for k in 0 1 2 3 4; do ffmpeg -v error -i "
-                           "mask_00000$k.png -vf signalstats,metadata=print:key=lavfi."
-                           "signalstats.YAVG:file=- -f null - | sed -n 's/.*YAVG=//p'; done "
-                           "> yavg.txt", dir), 0);
-    char txt[256], path[400];
-    snprintf(path, sizeof path, "%s/st/yavg.txt", dir);
-    tp_read_file(path, txt, sizeof txt);
     double y[5];
-    char *p = txt;
-    for (int k = 0; k < 5; k++)
-        y[k] = strtod(p, &p);
+    for (int k = 0; k < 5; k++) {
+        char png[400];
+        snprintf(png, sizeof png, "%s/st/mask_%06d.png", dir, k);
+        y[k] = mean_luma(png);
+    }
     printf("# state job: mask means %.0f %.0f %.0f %.0f %.0f\n", y[0], y[1], y[2], y[3], y[4]);
     assert_true(y[0] < 127 && y[1] < 250 && y[0] < y[1]);
     assert_true(y[2] > 250 && y[3] > 250 && y[4] > 250);
@@ -465,6 +468,79 @@ static void test_onnx_state_job(void **state)
              "-o %s/st.mp4 -y -q", model, dir);
     assert_int_equal(seg(args), 2);
     assert_true(log_contains("--state wants OUTPUT=INPUT"));
+}
+
+/* Matting: a model with a foreground-colour output first and an alpha
+ * named pha (RobustVideoMatting's outputs) masks with pha, used as it is:
+ * a constant alpha of 0.5 gives a mid-grey mask (the default --solid 0.5
+ * would make it white, a sigmoid 0.62); --solid given still applies;
+ * --model-output picks another output or names the ones there are. The
+ * colour composited is fgr's (pure red here), not the grey frame's: in
+ * alpha mode (RGB frames) and in replace mode over black (YUV frames). */
+static void test_onnx_matting_alpha(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "src", 4, (const int64_t[]){1, 3, 16, 16});
+    ob_init(b, "w0", 4, (const int64_t[]){1, 3, 1, 1}, (const float[]){0.0f, 0.0f, 0.0f});
+    ob_init(b, "half", 1, (const int64_t[]){1}, (const float[]){0.5f});
+    static const float w3[9] = {0};
+    ob_init(b, "w3", 4, (const int64_t[]){3, 3, 1, 1}, w3);
+    ob_init(b, "red", 4, (const int64_t[]){1, 3, 1, 1}, (const float[]){1.0f, 0.0f, 0.0f});
+    ob_node(b, "Conv", "src,w3", "zero3");
+    ob_node(b, "Add", "zero3,red", "fgr");
+    ob_node(b, "Conv", "src,w0", "zero");
+    ob_node(b, "Add", "zero,half", "pha");
+    ob_output(b, "fgr", 1);
+    ob_output(b, "pha", 1);
+    char model[300], args[1400];
+    save_model(&b, "matte.onnx", model, sizeof model);
+    static const char *const extra[3] = {"", "--solid 0.5", "--model-output fgr"};
+    double y[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 1 -m %s --exact "
+                 "--mode mask --smooth 0 %s --dump-frames %s/mt%d -y", model, extra[k], dir, k);
+        assert_int_equal(seg(args), 0);
+        if (k == 0)
+            assert_true(log_contains("matting model: output 'pha' is the alpha"));
+        char png[400];
+        snprintf(png, sizeof png, "%s/mt%d/mask_000000.png", dir, k);
+        y[k] = mean_luma(png);
+    }
+    printf("# matting: mask means %.0f (pha as it is), %.0f (--solid 0.5), %.0f (fgr)\n", y[0],
+           y[1], y[2]);
+    assert_true(fabs(y[0] - 127.5) < 3.0);
+    assert_true(y[1] > 250.0);
+    assert_true(fabs(y[2] - y[0]) > 20.0); /* another output: another mask */
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 1 -m %s "
+             "--model-output nope -o %s/mt.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("has no output 'nope'; its outputs: 'fgr' 'pha'"));
+    /* fgr's colour: RGBA in alpha mode, and over a black picture. */
+    assert_int_equal(tp_sh("ffmpeg -v error -y -f lavfi -i color=c=black:size=32x32 -frames:v 1 "
+                           "%s/black.png", dir), 0);
+    static const char *const how[2] = {"--mode alpha -o %s/fa.png", "--background %s/black.png "
+                                       "-o %s/fa.png"};
+    for (int k = 0; k < 2; k++) {
+        char outs[600];
+        snprintf(outs, sizeof outs, how[k], dir, dir);
+        snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 1 -m %s --exact "
+                 "--smooth 0 -y -q %s", model, outs);
+        assert_int_equal(seg(args), 0);
+        assert_int_equal(tp_sh("ffmpeg -v error -y -i %s/fa.png -f rawvideo -pix_fmt rgba "
+                               "%s/fa.raw", dir, dir), 0);
+        uint8_t px[32 * 32 * 4 + 1];
+        char path[400];
+        snprintf(path, sizeof path, "%s/fa.raw", dir);
+        assert_int_equal(tp_read_file(path, (char *)px, sizeof px), 32 * 32 * 4);
+        const uint8_t *c = px + (16 * 32 + 16) * 4;
+        printf("# matting %s: centre pixel %d %d %d alpha %d\n", k ? "over black" : "RGBA", c[0],
+               c[1], c[2], c[3]);
+        if (k == 0)
+            assert_true(c[0] > 240 && c[1] < 15 && c[2] < 15 && abs(c[3] - 128) < 4);
+        else /* half red over black, through 4:2:0 */
+            assert_true(c[0] > 100 && c[0] < 150 && c[1] < 30 && c[2] < 30);
+    }
 }
 
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
@@ -769,13 +845,8 @@ static void test_find_pose(void **state)
     assert_int_equal(seg(args), 0);
     /* The mask's mean: the player covers a share of the picture, well
      * above nothing and well below all of it. */
-    char mean[64];
-    assert_int_equal(tp_sh("ffmpeg -v error -i %s/fp/mask_000000.png -vf signalstats,metadata="
-                           "print:key=lavfi.signalstats.YAVG:file=%s/fp/yavg.txt -f null - && "
-                           "sed -n 's/.*YAVG=//p' %s/fp/yavg.txt > %s/fp/y", dir, dir, dir, dir), 0);
-    snprintf(args, sizeof args, "%s/fp/y", dir);
-    tp_read_file(args, mean, sizeof mean);
-    double m = atof(mean);
+    snprintf(args, sizeof args, "%s/fp/mask_000000.png", dir);
+    double m = mean_luma(args);
     printf("# messi5 --find pose: mask mean %.1f of 255\n", m);
     assert_true(m > 10 && m < 120);
     /* Nobody: a mask of zeros. */
@@ -870,6 +941,26 @@ static void test_instances_colour_each_person(void **state)
            dr[0] / 1e3, dg[0] / 1e3, dr[1] / 1e3, dg[1] / 1e3);
     assert_true(dr[0] > dg[0] + 1e5); /* the left one tinted red */
     assert_true(dg[1] > dr[1] + 1e5); /* the right one green */
+    /* The ids in the dump: 1 on the left player, 2 on the right, 0 around. */
+    snprintf(args, sizeof args, "%s/two.png -q -m %s --detector %s --instances --mode mask "
+             "--dump-frames %s/idd -y", dir, MODEL, DETECTOR, dir);
+    assert_int_equal(seg(args), 0);
+    assert_int_equal(tp_sh("ffmpeg -v error -y -i %s/idd/ids_000000.png -f rawvideo -pix_fmt "
+                           "gray %s/ids.raw", dir, dir), 0);
+    snprintf(path, sizeof path, "%s/ids.raw", dir);
+    assert_int_equal(tp_read_file(path, (char *)a, sizeof a), 1096 * 342);
+    long count[2][3] = {{0, 0, 0}, {0, 0, 0}};
+    for (int y = 0; y < 342; y++)
+        for (int x = 0; x < 1096; x++) {
+            uint8_t id = a[(size_t)y * 1096 + x];
+            assert_true(id <= 2);
+            count[x >= 548][id]++;
+        }
+    printf("# --instances ids: left half %ld x 1, %ld x 2; right half %ld x 1, %ld x 2\n",
+           count[0][1], count[0][2], count[1][1], count[1][2]);
+    assert_true(count[0][1] > 10000 && count[0][2] == 0);
+    assert_true(count[1][2] > 10000 && count[1][1] == 0);
+    assert_true(count[0][0] > 10000 && count[1][0] > 10000);
     snprintf(args, sizeof args, "%s/two.png -q -m %s --find none --instances -o %s/x.png -y", dir,
              MODEL, dir);
     assert_int_equal(seg(args), 2);
@@ -1268,6 +1359,7 @@ int main(void)
         cmocka_unit_test(test_onnx_u2netp_video_job),
         cmocka_unit_test(test_onnx_input_values),
         cmocka_unit_test(test_onnx_state_job),
+        cmocka_unit_test(test_onnx_matting_alpha),
         cmocka_unit_test(test_input_mean_std),
         cmocka_unit_test(test_sigint_leaves_a_playable_file),
         cmocka_unit_test(test_bench_prints_stages_and_json),

@@ -140,6 +140,9 @@ static void usage(FILE *f)
 "                          (RobustVideoMatting's r1i..r4i) pair by themselves;\n"
 "                          none: no pairing. With state, the frames of a stream\n"
 "                          go through one worker, in order\n"
+"      --model-output NAME the model output that makes the mask (default: a\n"
+"                          matting model's alpha, an output named pha, alpha or\n"
+"                          matte, used as it is with no --solid; else the first)\n"
 "      --input-mean M, --input-std S\n"
 "                          per-channel normalisation (x/255 - M) / S, M and S as\n"
 "                          R,G,B or one value (ImageNet: 0.485,0.456,0.406 and\n"
@@ -274,7 +277,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_STATE, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_STATE, OPT_MODEL_OUTPUT, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
@@ -405,6 +408,7 @@ int cli_job_main(int argc, char **argv)
         {"input-mean", required_argument, NULL, OPT_MEAN},
         {"input", required_argument, NULL, OPT_INPUT_VALUE},
         {"state", required_argument, NULL, OPT_STATE},
+        {"model-output", required_argument, NULL, OPT_MODEL_OUTPUT},
         {"input-std", required_argument, NULL, OPT_STD},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"classes", required_argument, NULL, OPT_CLASSES},
@@ -560,6 +564,7 @@ int cli_job_main(int argc, char **argv)
             cfg.input_values[cfg.n_input_values++] = optarg;
             break;
         }
+        case OPT_MODEL_OUTPUT: cfg.model_output = optarg; break;
         case OPT_STATE: {
             nn_load_opts so;
             char nm[1][2][64], msg[256];
