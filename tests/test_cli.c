@@ -445,6 +445,9 @@ static void test_onnx_state_job(void **state)
              "--smooth 0 --exact --dump-frames %s/st -y", model, dir);
     assert_int_equal(seg(args), 0);
     assert_true(log_contains("the model carries state (r1o -> r1i): one worker"));
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("state:       output 'r1o' -> input 'r1i' on the next frame"));
     double y[5];
     for (int k = 0; k < 5; k++) {
         char png[400];
@@ -516,6 +519,10 @@ static void test_onnx_matting_alpha(void **state)
              "--model-output nope -o %s/mt.mp4 -y -q", model, dir);
     assert_int_equal(seg(args), 4);
     assert_true(log_contains("has no output 'nope'; its outputs: 'fgr' 'pha'"));
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("mask from:   output 'pha' (a matting alpha, used as it is); "
+                             "colour from output 'fgr'"));
     /* fgr's colour: RGBA in alpha mode, and over a black picture. */
     assert_int_equal(tp_sh("ffmpeg -v error -y -f lavfi -i color=c=black:size=32x32 -frames:v 1 "
                            "%s/black.png", dir), 0);

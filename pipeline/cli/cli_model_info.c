@@ -56,7 +56,7 @@ int cli_model_info_main(int argc, char **argv)
                info.n_inputs == 1 ? "" : "s");
         printf("outputs:     %d\n", info.n_outputs);
         for (int k = 0; k < info.n_outputs && k < NN_MAX_OUTPUTS; k++)
-            printf("  %d %s%s\n", k, info.output_desc[k], k == 0 ? " (the mask)" : "");
+            printf("  %d %s\n", k, info.output_desc[k]);
     } else {
         printf("input:       [%d,%d,%d,%d] %s (%d input%s)\n", info.input.n, info.input.h,
                info.input.w, info.input.c, info.input_type, info.n_inputs,
@@ -91,6 +91,18 @@ int cli_model_info_main(int argc, char **argv)
     printf("multiply-adds per inference: %.1f M (after segstream's graph rewrites)\n",
            (double)nn_model_macs(sm.nn) / 1e6);
     printf("known model: %s\n", sm.known_name ? sm.known_name : "no");
+    if (nn_model_output_count(sm.nn) > 1 || sm.matting) {
+        printf("mask from:   output '%s'", sm.output_name);
+        if (sm.matting)
+            printf(" (a matting alpha, used as it is)");
+        if (sm.fgr >= 0)
+            printf("; colour from output '%s'", nn_model_output_name(sm.nn, sm.fgr));
+        printf(" (--model-output picks another)\n");
+    }
+    for (int k = 0; k < nn_model_state_count(sm.nn); k++)
+        printf("state:       output '%s' -> input '%s' on the next frame%s\n",
+               nn_model_state_name(sm.nn, k, 0), nn_model_state_name(sm.nn, k, 1),
+               k ? "" : " (one worker, frames in order)");
     printf("normalisation: (x - [%g,%g,%g]) / [%g,%g,%g] from %s\n", (double)sm.mean[0],
            (double)sm.mean[1], (double)sm.mean[2], (double)sm.std[0], (double)sm.std[1],
            (double)sm.std[2], sm.norm_source);
