@@ -34,34 +34,6 @@
 
 static char dir[256], model[300], blue_model[300], clip[300], green[300], magenta[300];
 
-/* The tiny model's twin that takes blue for the foreground (a 1x1
- * convolution weighing the blue channel, and a LOGISTIC), at 24x24: a
- * switch to it changes the model input and the masks' sizes too. */
-static int write_blue_model(const char *path)
-{
-    static const float w[3] = {0.0f, 0.0f, 8.0f};
-    static const float b[1] = {-4.0f};
-    tb_tensor all[5] = {
-        {"input", TB_FLOAT32, 4, {1, 24, 24, 3}, NULL, 0},
-        {"w", TB_FLOAT32, 4, {1, 1, 1, 3}, w, sizeof w},
-        {"b", TB_FLOAT32, 1, {1, 0, 0, 0}, b, sizeof b},
-        {"conv", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
-        {"out", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
-    };
-    tb_op ops[2] = {
-        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
-         .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}},
-        {.builtin = 14 /* LOGISTIC */, .n_in = 1, .in = {3}, .out = 4},
-    };
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (tb_build(all, 5, ops, 2, 0, 4, &buf, &len))
-        return -1;
-    int st = tp_write_file(path, buf, len);
-    free(buf);
-    return st;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -73,7 +45,7 @@ static int setup(void **state)
     snprintf(green, sizeof green, "%s/green.png", dir);
     snprintf(magenta, sizeof magenta, "%s/magenta.png", dir);
     /* left half red (the tiny model's foreground), right half blue */
-    if (tp_write_tiny_model(model) || write_blue_model(blue_model) ||
+    if (tp_write_tiny_model(model) || tp_write_colour_model(blue_model, 24, 2) ||
         tp_sh("ffmpeg -v error -f lavfi -i 'color=c=red:s=80x120:r=25[l];"
               "color=c=blue:s=80x120:r=25[r];[l][r]hstack' -frames:v 100 -c:v ffv1 %s", clip) ||
         tp_sh("ffmpeg -v error -f lavfi -i color=c=0x00ff00:s=32x32 -frames:v 1 %s", green) ||

@@ -227,32 +227,6 @@ static void test_legend_lists_the_classes_present(void **state)
 
 /* ==== switching models =================================================== */
 
-/* A 24x24 twin of the tiny model that takes blue for the foreground. */
-static int write_blue_model(const char *path)
-{
-    static const float w[3] = {0.0f, 0.0f, 8.0f};
-    static const float b[1] = {-4.0f};
-    tb_tensor all[5] = {
-        {"input", TB_FLOAT32, 4, {1, 24, 24, 3}, NULL, 0},
-        {"w", TB_FLOAT32, 4, {1, 1, 1, 3}, w, sizeof w},
-        {"b", TB_FLOAT32, 1, {1, 0, 0, 0}, b, sizeof b},
-        {"conv", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
-        {"out", TB_FLOAT32, 4, {1, 24, 24, 1}, NULL, 0},
-    };
-    tb_op ops[2] = {
-        {.builtin = 3, .n_in = 3, .in = {0, 1, 2}, .out = 3, .options_type = 1, .n_opts = 3,
-         .opts = {{0, 1, 0}, {1, 4, 1}, {2, 4, 1}}},
-        {.builtin = 14 /* LOGISTIC */, .n_in = 1, .in = {3}, .out = 4},
-    };
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (tb_build(all, 5, ops, 2, 0, 4, &buf, &len))
-        return -1;
-    int st = tp_write_file(path, buf, len);
-    free(buf);
-    return st;
-}
-
 /* The renderer picks the next model after frame 5 (what the window's M key
  * does) while two workers run: every frame is kept, the mask follows the
  * red half before and the blue half after. Under ThreadSanitizer too: the
@@ -263,7 +237,7 @@ static void test_model_switch_keeps_every_frame(void **state)
     char blue[300], dumps[300], err[512];
     snprintf(blue, sizeof blue, "%s/blue.tflite", fx.dir);
     snprintf(dumps, sizeof dumps, "%s/switch", fx.dir);
-    assert_int_equal(write_blue_model(blue), 0);
+    assert_int_equal(tp_write_colour_model(blue, 24, 2), 0);
     const char *models[2] = {fx.model, blue};
     seg_config c = job("lavfi:color=c=red:s=80x120:r=25,pad=160:120:0:0:blue", NULL);
     c.models = models;

@@ -9,16 +9,17 @@
 #include "io.h"
 #include "tflite_builder.h"
 
-int tp_write_tiny_model(const char *path)
+int tp_write_colour_model(const char *path, int side, int channel)
 {
-    static const float w[3] = {8.0f, 0.0f, 0.0f}; /* red */
-    static const float b[1] = {-4.0f};            /* > half red -> foreground */
+    float w[3] = {0.0f, 0.0f, 0.0f};
+    static const float b[1] = {-4.0f}; /* > half of the channel -> foreground */
+    w[channel] = 8.0f;
     tb_tensor all[5] = {
-        {"input", TB_FLOAT32, 4, {1, 16, 16, 3}, NULL, 0},
+        {"input", TB_FLOAT32, 4, {1, side, side, 3}, NULL, 0},
         {"w", TB_FLOAT32, 4, {1, 1, 1, 3}, w, sizeof w},
         {"b", TB_FLOAT32, 1, {1, 0, 0, 0}, b, sizeof b},
-        {"conv", TB_FLOAT32, 4, {1, 16, 16, 1}, NULL, 0},
-        {"out", TB_FLOAT32, 4, {1, 16, 16, 1}, NULL, 0},
+        {"conv", TB_FLOAT32, 4, {1, side, side, 1}, NULL, 0},
+        {"out", TB_FLOAT32, 4, {1, side, side, 1}, NULL, 0},
     };
     tb_op ops[2] = {
         /* CONV_2D, Conv2DOptions: padding SAME, stride 1x1 */
@@ -33,6 +34,11 @@ int tp_write_tiny_model(const char *path)
     int st = tp_write_file(path, buf, len);
     free(buf);
     return st;
+}
+
+int tp_write_tiny_model(const char *path)
+{
+    return tp_write_colour_model(path, 16, 0); /* red */
 }
 
 /* ==== the shared fixture ================================================ */

@@ -14,6 +14,11 @@
  */
 int tp_write_tiny_model(const char *path);
 
+/** The same at @p side x @p side, weighing channel @p channel (0 red, 1
+ *  green, 2 blue): another input size and another foreground, for tests
+ *  that switch models. @return 0 on success. */
+int tp_write_colour_model(const char *path, int side, int channel);
+
 #include "seg.h"
 
 /** What both pipeline test programs start from: a scratch directory with
