@@ -443,6 +443,20 @@ static const char *window_fault(const nn_window *g)
     return NULL;
 }
 
+/* A convolution's constant weights, [w0][kh][kw][w3], bias of oc, window. */
+static const char *conv_fault(const nn_node *n, const nn_tensor *w, const nn_tensor *b, int w0,
+                              int w3, int oc)
+{
+    if (!w || !w->is_const || !w->data)
+        return "no constant weights";
+    if (w->shape[0] != w0 || w->shape[1] != n->win.kh || w->shape[2] != n->win.kw ||
+        w->shape[3] != w3)
+        return "weights do not match the window or the channels";
+    if (b && b->elems != (size_t)oc)
+        return "bias length differs from the output channels";
+    return window_fault(&n->win);
+}
+
 static const char *node_fault(const nn_model *m, const nn_node *n)
 {
     if (n->op < 0 || n->op >= NN_OP_COUNT)
@@ -459,26 +473,12 @@ static const char *node_fault(const nn_model *m, const nn_node *n)
     const int *xs = x->shape, *ys = y->shape;
     switch (n->op) {
     case NN_OP_CONV_2D:
-    case NN_OP_TRANSPOSE_CONV:
-        if (!w || !w->is_const || !w->data)
-            return "no constant weights";
-        if (w->shape[0] != ys[3] || w->shape[1] != n->win.kh || w->shape[2] != n->win.kw ||
-            w->shape[3] != xs[3])
-            return "weights do not match the window or the channels";
-        if (b && b->elems != (size_t)ys[3])
-            return "bias length differs from the output channels";
-        return window_fault(&n->win);
-    case NN_OP_DEPTHWISE_CONV_2D:
-        if (!w || !w->is_const || !w->data)
-            return "no constant weights";
+    case NN_OP_TRANSPOSE_CONV: /* weights [oc][kh][kw][ic] */
+        return conv_fault(n, w, b, ys[3], xs[3], ys[3]);
+    case NN_OP_DEPTHWISE_CONV_2D: /* weights [1][kh][kw][ic x mult] */
         if (n->mult < 1 || (int64_t)xs[3] * n->mult != ys[3])
             return "output channels are not input channels x multiplier";
-        if (w->shape[0] != 1 || w->shape[1] != n->win.kh || w->shape[2] != n->win.kw ||
-            w->shape[3] != ys[3])
-            return "weights do not match the window or the channels";
-        if (b && b->elems != (size_t)ys[3])
-            return "bias length differs from the output channels";
-        return window_fault(&n->win);
+        return conv_fault(n, w, b, 1, ys[3], ys[3]);
     case NN_OP_AVERAGE_POOL_2D:
     case NN_OP_MAX_POOL_2D:
         if (xs[3] != ys[3])
