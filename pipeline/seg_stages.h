@@ -108,6 +108,13 @@ int seg_searcher_take(seg_searcher *q, seg_person *people, int *n, int *closeup,
 
 /* ==== inference worker ==================================================== */
 
+/** A frame pixel's bilinear taps on a model-size grid (cells a and b, b's
+ *  weight w). */
+typedef struct seg_grid_tap {
+    int a, b;
+    float w;
+} seg_grid_tap;
+
 typedef struct seg_worker {
     seg_job *job;
     int id;
@@ -151,6 +158,14 @@ typedef struct seg_worker {
     seg_times convert_times, infer_times;
     seg_depth results_depth;
     int64_t dropped;
+    /* Matting models' foreground colour: the model-size grid in the
+     * frame's colours, and each column's taps (paint_foreground). */
+    float *fg_grid;        /**< 4 planes of ow x fg_grid_h: weight, colour */
+    int fg_grid_h;
+    seg_grid_tap *fg_cols;
+    float *fg_rows;        /**< two grid rows widened (4 planes each), a weight row */
+    int fg_row_of[2];      /**< the grid rows they hold (-1 none) */
+    size_t fg_cap, fg_cols_cap;
     /* Models with state: the frame index and model the state follows. */
     int64_t state_next;
     int state_model;

@@ -9,6 +9,18 @@
 
 #include "seg_stages.h"
 
+/* Pixels of the largest output among the job's models (the masks a
+ * worker keeps fit every model it may switch to). */
+static size_t largest_output(const seg_job *job)
+{
+    size_t n = 0;
+    for (int i = 0; i < job->nmodels; i++) {
+        size_t k = (size_t)job->models[i]->out.w * (size_t)job->models[i]->out.h;
+        n = k > n ? k : n;
+    }
+    return n;
+}
+
 int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err, size_t errlen)
 {
     int st;
@@ -43,11 +55,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
             nn_model_set_cancel_flag(k ? fd : d, &job->stop);
         }
     }
-    size_t out_len = 0;
-    for (int i = 0; i < job->nmodels; i++) {
-        size_t n = (size_t)job->models[i]->out.h * (size_t)job->models[i]->out.w;
-        out_len = n > out_len ? n : out_len;
-    }
+    size_t out_len = largest_output(job);
     if (job->closeup) {
         if (id == 0) {
             w->cnn = job->closeup->nn;
@@ -88,6 +96,13 @@ void seg_worker_close(seg_worker *w)
         nn_model_free(&w->cnn);
     else if (w->cnn)
         nn_model_set_cancel_flag(w->cnn, NULL);
+    free(w->fg_grid);
+    free(w->fg_cols);
+    free(w->fg_rows);
+    w->fg_grid = NULL;
+    w->fg_cols = NULL;
+    w->fg_rows = NULL;
+    w->fg_cap = w->fg_cols_cap = 0;
     w->cnn = NULL;
     if (w->det.nn && !w->det.owns_nn)
         nn_model_set_cancel_flag(w->det.nn, NULL);
@@ -219,11 +234,7 @@ static void shrink_mask(const float *src, const uint8_t *src_l, int mw, int mh, 
 static int raw_mask_room(seg_worker *w)
 {
     seg_job *job = w->job;
-    size_t n = 0; /* the largest model output: a switch keeps the buffers */
-    for (int i = 0; i < job->nmodels; i++) {
-        size_t k = (size_t)job->models[i]->out.w * (size_t)job->models[i]->out.h;
-        n = k > n ? k : n;
-    }
+    size_t n = largest_output(job); /* a switch keeps the buffers */
     if (!w->raw_mask && !(w->raw_mask = malloc(n * sizeof(float))))
         return SEG_ERR_NOMEM;
     if ((job->multiclass || job->instances) && !w->raw_labels && !(w->raw_labels = malloc(n)))
@@ -710,27 +721,34 @@ static int follow_model_pick(seg_worker *w)
     return SEG_OK;
 }
 
-/* Bilinear sample of an ow x oh grid of c-channel values at frame pixel
- * centre (x, y) of an fw x fh frame stretched over it. */
-static void sample_grid(const float *g, int ow, int oh, int c, float x, float y, int fw, int fh,
-                        float *v)
+/* Where frame pixel i of n falls on a grid of g stretched over the frame:
+ * the two grid cells and the weight of the second (bilinear, centres
+ * aligned, clamped at the edges). */
+static seg_grid_tap tap_of(int i, int n, int g)
 {
-    float u = (x + 0.5f) * (float)ow / (float)fw - 0.5f, t = (y + 0.5f) * (float)oh / (float)fh - 0.5f;
-    u = u < 0.0f ? 0.0f : u > (float)(ow - 1) ? (float)(ow - 1) : u;
-    t = t < 0.0f ? 0.0f : t > (float)(oh - 1) ? (float)(oh - 1) : t;
-    int u0 = (int)u, t0 = (int)t, u1 = u0 + 1 < ow ? u0 + 1 : u0, t1 = t0 + 1 < oh ? t0 + 1 : t0;
-    float fu = u - (float)u0, ft = t - (float)t0;
-    for (int k = 0; k < c; k++) {
-        float a = g[((size_t)t0 * ow + u0) * c + k], b = g[((size_t)t0 * ow + u1) * c + k];
-        float d = g[((size_t)t1 * ow + u0) * c + k], e = g[((size_t)t1 * ow + u1) * c + k];
-        float top = a + fu * (b - a), bot = d + fu * (e - d);
-        v[k] = top + ft * (bot - top);
-    }
+    float u = ((float)i + 0.5f) * (float)g / (float)n - 0.5f;
+    u = u < 0.0f ? 0.0f : u > (float)(g - 1) ? (float)(g - 1) : u;
+    seg_grid_tap t = {(int)u, 0, 0.0f};
+    t.b = t.a + 1 < g ? t.a + 1 : t.a;
+    t.w = u - (float)t.a;
+    return t;
 }
 
-static uint8_t unit_byte(float v)
+/* Grid row @p gy of the four planes (alpha, then the colour's three) made
+ * frame-wide (w->fg_cols' taps) into cache slot @p k, unless it is there. */
+static void fg_row(seg_worker *w, int k, int gy, int ow, int fw)
 {
-    return (uint8_t)lrintf(v <= 0.0f ? 0.0f : v >= 1.0f ? 255.0f : v * 255.0f);
+    if (w->fg_row_of[k] == gy)
+        return; /* already there */
+    w->fg_row_of[k] = gy;
+    for (int c = 0; c < 4; c++) {
+        const float *g = w->fg_grid + ((size_t)c * w->fg_grid_h + (size_t)gy) * ow;
+        float *o = w->fg_rows + ((size_t)k * 4 + (size_t)c) * fw;
+        for (int x = 0; x < fw; x++) {
+            seg_grid_tap t = w->fg_cols[x];
+            o[x] = g[t.a] + t.w * (g[t.b] - g[t.a]);
+        }
+    }
 }
 
 /* A matting model's foreground colour (RobustVideoMatting's fgr, 0..1 RGB,
@@ -739,38 +757,102 @@ static uint8_t unit_byte(float v)
  * matte's own colour at soft edges and hair instead of the frame's mix of
  * person and old background. Below alpha 0.1 the frame's colour is kept
  * in part (the model's colour there is unreliable and the frame shows in
- * overlay). Whole frames stretched to the model (--fit stretch). */
+ * overlay). Whole frames stretched to the model (--fit stretch). The
+ * colours are made the frame's own (bytes of R'G'B', or Y'CbCr by its
+ * matrix and range, seg_rgb_to_yuv's arithmetic) once per grid cell, into
+ * planes; then bilinear, separably: each grid row widened to the frame
+ * once (two kept), each frame row a blend of two of them. 4:2:0 chroma
+ * from each 2x2 block's first pixel. */
 #define FGR_FULL_ALPHA 0.1f
-static void paint_foreground(seg_image *f, const float *pha, const float *fgr, int ow, int oh)
+static int paint_foreground(seg_worker *w, seg_image *f, const float *pha, const float *fgr,
+                            int ow, int oh)
 {
-    int fw = f->width, fh = f->height;
-    float a, c[3];
+    int fw = f->width, fh = f->height, yuv = f->format != SEG_PIX_RGB24;
+    size_t cells = (size_t)ow * oh;
+    if (cells * 4 > w->fg_cap || (size_t)fw > w->fg_cols_cap) {
+        free(w->fg_grid);
+        free(w->fg_cols);
+        free(w->fg_rows);
+        w->fg_cap = cells * 4;
+        w->fg_cols_cap = (size_t)fw;
+        w->fg_grid = malloc(w->fg_cap * sizeof(float));
+        w->fg_cols = malloc(w->fg_cols_cap * sizeof(seg_grid_tap));
+        w->fg_rows = malloc((size_t)fw * 9 * sizeof(float)); /* 2 x 4 rows and the blend */
+        if (!w->fg_grid || !w->fg_cols || !w->fg_rows) {
+            w->fg_cap = w->fg_cols_cap = 0;
+            return SEG_ERR_NOMEM;
+        }
+    }
+    double kr, kb;
+    seg_yuv_matrix_k(f->matrix, &kr, &kb);
+    float full = f->full_range ? 1.0f : 0.0f;
+    float ys = full ? 255.0f : 219.0f, yo = full ? 0.0f : 16.0f, cs = full ? 255.0f : 224.0f;
+    float Kr = (float)kr, Kb = (float)kb, Kg = 1.0f - Kr - Kb;
+    float *plane[4];
+    for (int c = 0; c < 4; c++)
+        plane[c] = w->fg_grid + (size_t)c * cells;
+    for (size_t i = 0; i < cells; i++) {
+        float c[3];
+        for (int k = 0; k < 3; k++) {
+            float v = fgr[i * 3 + k];
+            c[k] = v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v;
+        }
+        plane[0][i] = pha[i];
+        if (!yuv) {
+            for (int k = 0; k < 3; k++)
+                plane[k + 1][i] = 255.0f * c[k];
+            continue;
+        }
+        float l = Kr * c[0] + Kg * c[1] + Kb * c[2];
+        plane[1][i] = yo + ys * l;
+        plane[2][i] = 128.0f + cs * 0.5f * (c[2] - l) / (1.0f - Kb);
+        plane[3][i] = 128.0f + cs * 0.5f * (c[0] - l) / (1.0f - Kr);
+    }
+    w->fg_grid_h = oh;
+    for (int x = 0; x < fw; x++)
+        w->fg_cols[x] = tap_of(x, fw, ow);
+    w->fg_row_of[0] = w->fg_row_of[1] = -1;
+    float *t = w->fg_rows + (size_t)fw * 8; /* the row's blend weights */
     for (int y = 0; y < fh; y++) {
+        seg_grid_tap ty = tap_of(y, fh, oh);
+        /* slot 0 and 1 hold grid rows a and b (rows only move down) */
+        if (w->fg_row_of[1] == ty.a) {
+            float *tmp = w->fg_rows;
+            memcpy(tmp, tmp + (size_t)fw * 4, (size_t)fw * 4 * sizeof(float));
+            w->fg_row_of[0] = ty.a;
+            w->fg_row_of[1] = -1;
+        }
+        fg_row(w, 0, ty.a, ow, fw);
+        fg_row(w, 1, ty.b, ow, fw);
+        const float *r0 = w->fg_rows, *r1 = w->fg_rows + (size_t)fw * 4;
+        for (int x = 0; x < fw; x++) { /* full from FGR_FULL_ALPHA up, none below 1/255 of it */
+            float a = r0[x] + ty.w * (r1[x] - r0[x]);
+            t[x] = !(a > FGR_FULL_ALPHA / 255.0f) ? 0.0f
+                 : a >= FGR_FULL_ALPHA ? 1.0f : a * (1.0f / FGR_FULL_ALPHA);
+        }
         uint8_t *row = f->data + (size_t)y * f->stride;
-        for (int x = 0; x < fw; x++) {
-            sample_grid(pha, ow, oh, 1, (float)x, (float)y, fw, fh, &a);
-            float t = a / FGR_FULL_ALPHA;
-            if (!(t > 1.0f / 255.0f))
-                continue;
-            t = t > 1.0f ? 1.0f : t;
-            sample_grid(fgr, ow, oh, 3, (float)x, (float)y, fw, fh, c);
-            if (f->format == SEG_PIX_RGB24) {
-                uint8_t *p = row + (size_t)x * 3;
-                for (int k = 0; k < 3; k++)
-                    p[k] = unit_byte((float)p[k] / 255.0f * (1.0f - t) + c[k] * t);
-            } else { /* YUV 4:2:0: luma here, chroma at the block's first pixel */
-                uint8_t rgb[3] = {unit_byte(c[0]), unit_byte(c[1]), unit_byte(c[2])}, yuv[3];
-                seg_rgb_to_yuv(rgb, f->matrix, f->full_range, yuv);
-                row[x] = (uint8_t)lrintf((float)row[x] * (1.0f - t) + (float)yuv[0] * t);
-                if (!(x & 1) && !(y & 1)) {
-                    uint8_t *cb = f->cb + (size_t)(y / 2) * f->cstride + x / 2;
-                    uint8_t *cr = f->cr + (size_t)(y / 2) * f->cstride + x / 2;
-                    *cb = (uint8_t)lrintf((float)*cb * (1.0f - t) + (float)yuv[1] * t);
-                    *cr = (uint8_t)lrintf((float)*cr * (1.0f - t) + (float)yuv[2] * t);
-                }
+        int planes = yuv ? 1 : 3, step = yuv ? 1 : 3;
+        for (int k = 0; k < planes; k++) {
+            const float *p0 = r0 + (size_t)(k + 1) * fw, *p1 = r1 + (size_t)(k + 1) * fw;
+            for (int x = 0; x < fw; x++) {
+                float c = p0[x] + ty.w * (p1[x] - p0[x]);
+                uint8_t *p = row + (size_t)x * step + k;
+                *p = (uint8_t)((float)*p + t[x] * (c - (float)*p) + 0.5f);
+            }
+        }
+        if (!yuv || (y & 1))
+            continue;
+        uint8_t *ch[2] = {f->cb + (size_t)(y / 2) * f->cstride, f->cr + (size_t)(y / 2) * f->cstride};
+        for (int k = 0; k < 2; k++) {
+            const float *p0 = r0 + (size_t)(k + 2) * fw, *p1 = r1 + (size_t)(k + 2) * fw;
+            for (int x = 0; x < fw; x += 2) {
+                float c = p0[x] + ty.w * (p1[x] - p0[x]);
+                uint8_t *p = ch[k] + x / 2;
+                *p = (uint8_t)((float)*p + t[x] * (c - (float)*p) + 0.5f);
             }
         }
     }
+    return SEG_OK;
 }
 
 /* Scale, normalise, infer, mask: the whole frame (as --fit says), or with
@@ -833,9 +915,12 @@ static int infer_frame(seg_worker *w, seg_slot *s)
         uint8_t *l = !job->multiclass ? NULL : direct ? s->labels : w->raw_labels;
         seg_model_mask(w->model, nn_model_output(w->nn), m, l,
                        job->overlay_labels ? SEG_MASK_ANY_CLASS : SEG_MASK_FOREGROUND);
-        if (w->model->fgr >= 0 && g->fit == SEG_FIT_STRETCH)
-            paint_foreground(&s->image, m, nn_model_output_k(w->nn, w->model->fgr),
-                             w->model->out.w, w->model->out.h);
+        if (w->model->fgr >= 0 && g->fit == SEG_FIT_STRETCH &&
+            (st = paint_foreground(w, &s->image, m, nn_model_output_k(w->nn, w->model->fgr),
+                                   w->model->out.w, w->model->out.h))) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for the foreground colour");
+            return st;
+        }
         if (shrink)
             shrink_mask(m, l, w->model->out.w, w->model->out.h, s->mask, l ? s->labels : NULL,
                         cw, ch);
