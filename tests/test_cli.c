@@ -462,6 +462,11 @@ static void test_onnx_state_job(void **state)
              "-o %s/st.mp4 -y -q", model, dir);
     assert_int_not_equal(seg(args), 0);
     assert_true(log_contains("one worker in order"));
+    /* Nor regions: the state follows whole frames. */
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 2 -m %s --find pose "
+             "-o %s/st.mp4 -y -q", model, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--find pose gives it people's regions"));
     /* No pairing: the state input is left free, and named. */
     snprintf(args, sizeof args, "lavfi:color=c=gray:size=32x32:rate=10 -n 2 -m %s --state none "
              "-o %s/st.mp4 -y -q", model, dir);
