@@ -216,6 +216,9 @@ static int plan_arena(nn_model *m, char *err, size_t errlen)
 static int pack_weights(nn_model *m, char *err, size_t errlen)
 {
     size_t scratch = 0;
+    /* SEG_WINOGRAD=0: every conv direct (to compare the two) */
+    const char *env = getenv("SEG_WINOGRAD");
+    int wino_on = !(env && strcmp(env, "0") == 0);
     for (int k = 0; k < m->n_nodes; k++) {
         nn_node *n = &m->nodes[k];
         const float *bias = n->n_in > 2 && n->in[2] >= 0 ? m->tensors[n->in[2]].data : NULL;
@@ -227,6 +230,20 @@ static int pack_weights(nn_model *m, char *err, size_t errlen)
             if (!n->packed)
                 goto oom;
             nn_pack_conv(w->data, bias, w->shape[2], w->shape[3], n->packed);
+        } else if (n->op == NN_OP_CONV_2D && wino_on &&
+                   nn_wino_worth(&n->win, m->tensors[n->in[1]].shape[3],
+                                 m->tensors[n->in[1]].shape[0], m->tensors[n->out].shape[1],
+                                 m->tensors[n->out].shape[2])) {
+            const nn_tensor *w = &m->tensors[n->in[1]];
+            int oc = w->shape[0], ic = w->shape[3];
+            size = nn_wino_pack_size(oc, ic);
+            n->packed = aligned_alloc(64, ((size * sizeof(float)) + 63u) & ~(size_t)63u);
+            if (!n->packed)
+                goto oom;
+            nn_wino_pack(w->data, bias, oc, ic, n->packed);
+            n->wino = 1;
+            size_t need = nn_wino_scratch_size(ic, oc);
+            scratch = need > scratch ? need : scratch;
         } else if (n->op == NN_OP_CONV_2D) {
             const nn_tensor *w = &m->tensors[n->in[1]];
             int kk = w->shape[1] * w->shape[2] * w->shape[3];
@@ -702,6 +719,18 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
     nn_tensor *y = &m->tensors[n->out];
     switch (n->op) {
     case NN_OP_CONV_2D:
+        if (n->wino) {
+            nn_wino_args wa = {
+                .in = x->data, .ih = x->shape[1], .iw = x->shape[2], .ic = x->shape[3],
+                .packed = n->packed, .oc = y->shape[3], .out = y->data, .oh = y->shape[1],
+                .ow = y->shape[2], .pad_top = n->win.pad_top, .pad_left = n->win.pad_left,
+                .dil = n->win.dil_h, .act = n->act,
+                .res = n->res >= 0 ? m->tensors[n->res].data : NULL, .act2 = n->act2,
+                .scratch = m->scratch + (size_t)ith * m->scratch_per_thread,
+            };
+            nn_conv_wino(&wa, ith, nth);
+            break;
+        }
         nn_conv(x->data, x->shape[1], x->shape[2], x->shape[3], n->packed, y->shape[3], y->data,
                 y->shape[1], y->shape[2], &n->win, n->act,
                 n->res >= 0 ? m->tensors[n->res].data : NULL, n->act2,

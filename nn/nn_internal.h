@@ -76,6 +76,7 @@ typedef struct nn_node {
     nn_act act2;                 /**< activation after the residual add */
     float *packed;               /**< kernel-specific packed weights (shared by
                                       clones, see nn_model.shared_refs) */
+    int wino;                    /**< CONV_2D: packed for nn_conv_wino */
     uint64_t macs;               /**< multiply-adds per run */
     uint64_t time_ns;            /**< profiling accumulator */
 } nn_node;

@@ -214,9 +214,10 @@ double nn_measure_peak_macs(int threads)
     return best;
 }
 
-static const nn_isa ISA_PORTABLE = {"portable", nn_gemm_portable, nn_depthwise_portable,
-                                    nn_act_portable, nn_resize_portable, NULL,
-                                    fma_loop_portable};
+static void wino_portable(const nn_wino_args *a, long t0, long t1);
+static const nn_isa ISA_PORTABLE = {"portable",        nn_gemm_portable, nn_depthwise_portable,
+                                    nn_act_portable,   nn_resize_portable, NULL,
+                                    fma_loop_portable, wino_portable};
 #ifdef NN_HAVE_X86_SIMD
 extern const nn_isa nn_isa_avx2;
 extern const nn_isa nn_isa_avx512;
@@ -381,6 +382,86 @@ static void conv_im2col(const float *in, int ih, int iw, int ic, float *out, int
         ga.res = res ? res + (size_t)t * oc : NULL;
         nn_isa_current()->gemm(&ga, 0, rows);
     }
+}
+
+/* ==== Winograd F(4x4, 3x3) ============================================== */
+
+#define WINO_NAME wino_portable
+#define WINO_GEMM nn_gemm_portable
+#define WINO_ACT nn_act_portable
+#include "nn_wino_impl.h"
+#undef WINO_NAME
+#undef WINO_GEMM
+#undef WINO_ACT
+
+int nn_wino_worth(const nn_window *g, int ic, int oc, int oh, int ow)
+{
+    if (g->kh != 3 || g->kw != 3 || g->stride_h != 1 || g->stride_w != 1 || g->dil_h != g->dil_w)
+        return 0;
+    /* The transforms cost about as much as 8 input and 8 output channels of
+     * products, and a phase grid under 8x8 is mostly padding tiles. */
+    int d = g->dil_h;
+    return ic >= 8 && oc >= 8 && oh / d >= 8 && ow / d >= 8;
+}
+
+size_t nn_wino_pack_size(int oc, int ic)
+{
+    return 36 * nn_pack_size(oc, ic) + (size_t)panels(oc) * NN_PW;
+}
+
+size_t nn_wino_scratch_size(int ic, int oc)
+{
+    int cmax = ic > oc ? ic : oc;
+    return (size_t)36 * NN_WINO_TILES * ((size_t)ic + oc) + (size_t)36 * cmax +
+           (size_t)36 * ic + (size_t)16 * oc;
+}
+
+/* U = G g G^T for every (output, input) channel pair, scattered into 36
+ * packed GEMM operands ([ic] x [oc] each, zero bias), then the bias. */
+void nn_wino_pack(const float *w, const float *bias, int oc, int ic, float *dst)
+{
+    static const double G[6][3] = {
+        {1.0 / 4, 0, 0},
+        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 24, 1.0 / 12, 1.0 / 6},
+        {1.0 / 24, -1.0 / 12, 1.0 / 6},
+        {0, 0, 1},
+    };
+    size_t psize = nn_pack_size(oc, ic);
+    memset(dst, 0, nn_wino_pack_size(oc, ic) * sizeof(float));
+    for (int o = 0; o < oc; o++) {
+        int pan = o / NN_PW, j = o % NN_PW;
+        for (int i = 0; i < ic; i++) {
+            double gg[6][3];
+            for (int r = 0; r < 6; r++)
+                for (int kx = 0; kx < 3; kx++) {
+                    double v = 0.0;
+                    for (int ky = 0; ky < 3; ky++)
+                        v += G[r][ky] * (double)w[(((size_t)o * 3 + ky) * 3 + kx) * ic + i];
+                    gg[r][kx] = v;
+                }
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++) {
+                    double v = 0.0;
+                    for (int kx = 0; kx < 3; kx++)
+                        v += gg[r][kx] * G[c][kx];
+                    dst[(size_t)(r * 6 + c) * psize + ((size_t)pan * ic + i) * NN_PW + j] =
+                        (float)v;
+                }
+        }
+    }
+    float *b = dst + 36 * psize;
+    for (int o = 0; o < oc; o++)
+        b[o] = bias ? bias[o] : 0.0f;
+}
+
+void nn_conv_wino(const nn_wino_args *a, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(nn_wino_tiles(a->oh, a->ow, a->dil), ith, nth, NN_WINO_TILES, &lo, &hi);
+    if (hi > lo)
+        nn_isa_current()->wino(a, lo, hi);
 }
 
 void nn_depthwise(const nn_dw_args *a, int ith, int nth)

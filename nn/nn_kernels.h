@@ -190,6 +190,54 @@ typedef struct nn_dw_args {
     nn_act act2;             /**< activation after the residual add */
 } nn_dw_args;
 
+/* ---- Winograd F(4x4, 3x3) ------------------------------------------------
+ * A 3x3 stride-1 convolution (dense or dilated) as 36 GEMMs of transformed
+ * tiles: 4x fewer multiply-adds than the direct convolution, for the cost of
+ * the tile transforms; nn_conv_wino is used where nn_wino_worth says so. */
+
+/** Tiles per block: the rows of each of the 36 GEMMs (a multiple of every
+ *  ISA's microkernel rows). */
+#define NN_WINO_TILES 24
+
+typedef struct nn_wino_args {
+    const float *in;
+    int ih, iw, ic;
+    const float *packed;     /**< nn_wino_pack */
+    int oc;
+    float *out;
+    int oh, ow;
+    int pad_top, pad_left, dil;
+    nn_act act;
+    const float *res;        /**< residual added after act, or NULL */
+    nn_act act2;
+    float *scratch;          /**< nn_wino_scratch_size floats, this thread's */
+} nn_wino_args;
+
+/** Whether a conv of this shape goes through Winograd: 3x3, stride 1, equal
+ *  dilations, and big enough for the transforms to pay. */
+int nn_wino_worth(const nn_window *g, int ic, int oc, int oh, int ow);
+/** The tile grid: each of the dil*dil phases has a gh x gw grid of outputs in
+ *  ty x tx tiles of 4x4; tiles are numbered phase, tile row, tile column. */
+static inline void nn_wino_grid(int oh, int ow, int dil, int *gh, int *gw, int *ty, int *tx)
+{
+    *gh = (oh + dil - 1) / dil;
+    *gw = (ow + dil - 1) / dil;
+    *ty = (*gh + 3) / 4;
+    *tx = (*gw + 3) / 4;
+}
+static inline long nn_wino_tiles(int oh, int ow, int dil)
+{
+    int gh, gw, ty, tx;
+    nn_wino_grid(oh, ow, dil, &gh, &gw, &ty, &tx);
+    return (long)dil * dil * ty * tx;
+}
+size_t nn_wino_pack_size(int oc, int ic);
+/** Transform OHWI 3x3 weights (and the bias, NULL = zeros) for nn_conv_wino. */
+void nn_wino_pack(const float *w, const float *bias, int oc, int ic, float *dst);
+size_t nn_wino_scratch_size(int ic, int oc);
+/** This thread's share (ith of nth) of the convolution. */
+void nn_conv_wino(const nn_wino_args *a, int ith, int nth);
+
 /** One instruction set's kernels. */
 typedef struct nn_isa {
     const char *name;
@@ -212,6 +260,8 @@ typedef struct nn_isa {
                        int y0, int y1);
     /** iters x 12 independent vector FMAs; returns the multiply-adds done */
     double (*fma_loop)(long iters);
+    /** tiles [t0, t1) of a Winograd convolution */
+    void (*wino)(const nn_wino_args *a, long t0, long t1);
 } nn_isa;
 
 /** Measured multiply-adds per second of the current ISA on @p threads

@@ -574,4 +574,12 @@ static double fma_loop(long iters)
     return (double)iters * 12.0 * VL;
 }
 
-const nn_isa SFX(nn_isa) = {ISA_NAME, gemm, depthwise, act_span, resize, TCONV_SMALL, fma_loop};
+/* ==== Winograd F(4x4, 3x3) ============================================== */
+
+#define WINO_NAME SFX(wino)
+#define WINO_GEMM gemm
+#define WINO_ACT act_span
+#include "nn_wino_impl.h"
+
+const nn_isa SFX(nn_isa) = {ISA_NAME, gemm,     depthwise, act_span,  resize,
+                            TCONV_SMALL, fma_loop, SFX(wino)};
