@@ -731,6 +731,17 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
             nn_conv_wino(&wa, ith, nth);
             break;
         }
+        if (nn_conv_dot_takes(&n->win, x->shape[3], y->shape[3])) {
+            nn_dot_args da = {
+                .in = x->data, .ih = x->shape[1], .iw = x->shape[2], .ic = x->shape[3],
+                .w = tdata(m, n->in[1]), .bias = n->n_in > 2 ? tdata(m, n->in[2]) : NULL,
+                .oc = y->shape[3], .out = y->data, .oh = y->shape[1], .ow = y->shape[2],
+                .g = n->win, .act = n->act, .res = n->res >= 0 ? m->tensors[n->res].data : NULL,
+                .act2 = n->act2,
+            };
+            nn_conv_dot(&da, ith, nth);
+            break;
+        }
         nn_conv(x->data, x->shape[1], x->shape[2], x->shape[3], n->packed, y->shape[3], y->data,
                 y->shape[1], y->shape[2], &n->win, n->act,
                 n->res >= 0 ? m->tensors[n->res].data : NULL, n->act2,

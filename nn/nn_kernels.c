@@ -217,7 +217,7 @@ double nn_measure_peak_macs(int threads)
 static void wino_portable(const nn_wino_args *a, long t0, long t1);
 static const nn_isa ISA_PORTABLE = {"portable",        nn_gemm_portable, nn_depthwise_portable,
                                     nn_act_portable,   nn_resize_portable, NULL,
-                                    fma_loop_portable, wino_portable};
+                                    fma_loop_portable, wino_portable, NULL};
 #ifdef NN_HAVE_X86_SIMD
 extern const nn_isa nn_isa_avx2;
 extern const nn_isa nn_isa_avx512;
@@ -454,6 +454,20 @@ void nn_wino_pack(const float *w, const float *bias, int oc, int ic, float *dst)
     float *b = dst + 36 * psize;
     for (int o = 0; o < oc; o++)
         b[o] = bias ? bias[o] : 0.0f;
+}
+
+int nn_conv_dot_takes(const nn_window *g, int ic, int oc)
+{
+    return oc <= NN_DOT_MAX_OC && g->dil_w == 1 && g->kw * ic >= 16 &&
+           nn_isa_current()->conv_dot != NULL;
+}
+
+void nn_conv_dot(const nn_dot_args *a, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(a->oh, ith, nth, 1, &lo, &hi);
+    if (hi > lo)
+        nn_isa_current()->conv_dot(a, (int)lo, (int)hi);
 }
 
 void nn_conv_wino(const nn_wino_args *a, int ith, int nth)

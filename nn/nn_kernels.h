@@ -238,6 +238,32 @@ size_t nn_wino_scratch_size(int ic, int oc);
 /** This thread's share (ith of nth) of the convolution. */
 void nn_conv_wino(const nn_wino_args *a, int ith, int nth);
 
+/* ---- narrow convolution ----------------------------------------------------
+ * A conv with at most NN_DOT_MAX_OC output channels (a side output, a mask
+ * head) wastes most of a GEMM panel; as dot products along each kernel row's
+ * contiguous kw*ic inputs it does not. Dense rows (dil_w 1), any stride. */
+#define NN_DOT_MAX_OC 4
+
+typedef struct nn_dot_args {
+    const float *in;
+    int ih, iw, ic;
+    const float *w;          /**< OHWI, as in the model */
+    const float *bias;       /**< oc values, or NULL */
+    int oc;
+    float *out;
+    int oh, ow;
+    nn_window g;
+    nn_act act;
+    const float *res;        /**< residual added after act, or NULL */
+    nn_act act2;
+} nn_dot_args;
+
+/** Whether nn_conv_dot takes this conv with the current ISA (kernel rows of
+ *  16 values or more: shorter ones are better as a GEMM). */
+int nn_conv_dot_takes(const nn_window *g, int ic, int oc);
+/** This thread's share (ith of nth) of the output rows. */
+void nn_conv_dot(const nn_dot_args *a, int ith, int nth);
+
 /** One instruction set's kernels. */
 typedef struct nn_isa {
     const char *name;
@@ -262,6 +288,8 @@ typedef struct nn_isa {
     double (*fma_loop)(long iters);
     /** tiles [t0, t1) of a Winograd convolution */
     void (*wino)(const nn_wino_args *a, long t0, long t1);
+    /** optional (NULL): output rows [y0, y1) of a narrow convolution */
+    void (*conv_dot)(const nn_dot_args *a, int y0, int y1);
 } nn_isa;
 
 /** Measured multiply-adds per second of the current ISA on @p threads

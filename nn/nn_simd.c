@@ -574,6 +574,83 @@ static double fma_loop(long iters)
     return (double)iters * 12.0 * VL;
 }
 
+/* ==== narrow convolution (a few output channels) ========================= */
+
+static inline float vhsum(V v)
+{
+#if defined(NN_SIMD_AVX512)
+    return _mm512_reduce_add_ps(v);
+#else
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+#endif
+}
+
+/* One output pixel's OC dot products: each kernel row's window is kx_hi -
+ * kx_lo pixels of contiguous channels in the input and in the OHWI weights. */
+static inline __attribute__((always_inline)) void dot_pixel(const nn_dot_args *a, int oy, int ox,
+                                                            float *dst, const int OC)
+{
+    const nn_window *g = &a->g;
+    const int ic = a->ic;
+    V acc[4][2];
+    for (int o = 0; o < OC; o++)
+        acc[o][0] = acc[o][1] = vzero();
+    int xs = ox * g->stride_w - g->pad_left;
+    int kx_lo = xs < 0 ? -xs : 0, kx_hi = a->iw - xs < g->kw ? a->iw - xs : g->kw;
+    if (kx_hi > kx_lo) {
+        size_t per_o = (size_t)g->kh * g->kw * ic;
+        for (int ky = 0; ky < g->kh; ky++) {
+            int y = oy * g->stride_h - g->pad_top + ky * g->dil_h;
+            if (y < 0 || y >= a->ih)
+                continue;
+            const float *ip = a->in + ((size_t)y * a->iw + xs + kx_lo) * ic;
+            const float *wp = a->w + ((size_t)ky * g->kw + kx_lo) * ic;
+            int len = (kx_hi - kx_lo) * ic, k = 0;
+            for (; k + 2 * VL <= len; k += 2 * VL) {
+                V x0 = vld(ip + k), x1 = vld(ip + k + VL);
+                for (int o = 0; o < OC; o++) {
+                    acc[o][0] = vfma(x0, vld(wp + o * per_o + k), acc[o][0]);
+                    acc[o][1] = vfma(x1, vld(wp + o * per_o + k + VL), acc[o][1]);
+                }
+            }
+            for (; k < len; k += VL) {
+                int n = len - k < VL ? len - k : VL;
+                V x0 = vld_n(ip + k, n);
+                for (int o = 0; o < OC; o++)
+                    acc[o][0] = vfma(x0, vld_n(wp + o * per_o + k, n), acc[o][0]);
+            }
+        }
+    }
+    for (int o = 0; o < OC; o++)
+        dst[o] = vhsum(vadd(acc[o][0], acc[o][1])) + (a->bias ? a->bias[o] : 0.0f);
+}
+
+static void conv_dot(const nn_dot_args *a, int y0, int y1)
+{
+    for (int oy = y0; oy < y1; oy++)
+        for (int ox = 0; ox < a->ow; ox++) {
+            size_t at = ((size_t)oy * a->ow + ox) * a->oc;
+            float v[VL]; /* act_span works in whole vectors */
+            switch (a->oc) {
+            case 1: dot_pixel(a, oy, ox, v, 1); break;
+            case 2: dot_pixel(a, oy, ox, v, 2); break;
+            case 3: dot_pixel(a, oy, ox, v, 3); break;
+            default: dot_pixel(a, oy, ox, v, 4); break;
+            }
+            act_span(a->act, v, (size_t)a->oc);
+            if (a->res) {
+                for (int o = 0; o < a->oc; o++)
+                    v[o] += a->res[at + o];
+                act_span(a->act2, v, (size_t)a->oc);
+            }
+            for (int o = 0; o < a->oc; o++)
+                a->out[at + o] = v[o];
+        }
+}
+
 /* ==== Winograd F(4x4, 3x3) ============================================== */
 
 #define WINO_NAME SFX(wino)
@@ -582,4 +659,4 @@ static double fma_loop(long iters)
 #include "nn_wino_impl.h"
 
 const nn_isa SFX(nn_isa) = {ISA_NAME, gemm,     depthwise, act_span,  resize,
-                            TCONV_SMALL, fma_loop, SFX(wino)};
+                            TCONV_SMALL, fma_loop, SFX(wino), conv_dot};

@@ -352,6 +352,56 @@ static void test_winograd_identity_kernel(void **state)
     free(scratch);
 }
 
+/* The narrow conv (1-4 output channels as dot products) against the
+ * reference: kernels 1-5 wide, strides 1-2, dilated rows, SAME and VALID,
+ * kernels wider than the input, residual, every ISA that has it. */
+static void test_conv_dot_matches_reference(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (int trial = 0; trial < 80; trial++) {
+        int k = (int[]){3, 1, 5, 2, 3}[trial % 5], s = irand(1, 2), dh = trial % 6 == 0 ? 2 : 1;
+        int same = irand(0, 1), oc = irand(1, NN_DOT_MAX_OC);
+        int ih = irand(1, 17), iw = irand(1, 19), ic = irand(8, 70);
+        nn_window g = {k, k, s, s, dh, 1, 0, 0};
+        int oh = nn_conv_out_size(ih, k, s, dh, same, &g.pad_top);
+        int ow = nn_conv_out_size(iw, k, s, 1, same, &g.pad_left);
+        if (oh < 1 || ow < 1)
+            continue;
+        size_t on = (size_t)oh * ow * oc;
+        float *in = rand_buf((size_t)ih * iw * ic), *w = rand_buf((size_t)oc * k * k * ic);
+        float *b = rand_buf((size_t)oc), *ref = rand_buf(on), *out = rand_buf(on + 16);
+        float *res = rand_buf(on);
+        nn_act act = ACTS[trial % 7], act2 = trial % 4 == 1 ? NN_ACT_RELU6 : NN_ACT_NONE;
+        int with_bias = trial % 5 != 2, with_res = trial % 3 == 0;
+        nn_ref_conv2d(in, ih, iw, ic, w, with_bias ? b : NULL, oc, ref, oh, ow, &g, act);
+        if (with_res)
+            for (size_t i = 0; i < on; i++)
+                ref[i] = nn_ref_act(act2, ref[i] + res[i]);
+        for (int isa = 0; isa < N_ISAS; isa++) {
+            if (nn_isa_select(ISAS[isa]) != 0 || !nn_conv_dot_takes(&g, ic, oc))
+                continue;
+            for (size_t i = 0; i < on + 16; i++)
+                out[i] = i < on ? NAN : 12345.0f;
+            nn_dot_args a = {
+                .in = in, .ih = ih, .iw = iw, .ic = ic, .w = w, .bias = with_bias ? b : NULL,
+                .oc = oc, .out = out, .oh = oh, .ow = ow, .g = g, .act = act,
+                .res = with_res ? res : NULL, .act2 = act2,
+            };
+            FOR_SHARES(1 + trial % 3, nn_conv_dot(&a, ith, nth));
+            assert_close(out, ref, on, 1e-4f);
+            for (size_t i = on; i < on + 16; i++)
+                assert_true(out[i] == 12345.0f);
+            ran++;
+        }
+        free(in); free(w); free(b); free(ref); free(out); free(res);
+    }
+#if defined(__x86_64__)
+    if (nn_isa_supported("avx2"))
+        assert_true(ran > 0);
+#endif
+}
+
 /* Kernels wider (and taller) than the input, SAME padding: no output pixel
  * has its window inside the input, so the whole row goes through im2col and
  * nothing is written past the output (a canary after it). A crafted model
@@ -752,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_kernel_wider_than_input),
         cmocka_unit_test(test_winograd_matches_reference),
         cmocka_unit_test(test_winograd_identity_kernel),
+        cmocka_unit_test(test_conv_dot_matches_reference),
         cmocka_unit_test(test_depthwise_matches_reference),
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),
