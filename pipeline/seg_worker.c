@@ -103,6 +103,9 @@ void seg_worker_close(seg_worker *w)
     w->fg_cols = NULL;
     w->fg_rows = NULL;
     w->fg_cap = w->fg_cols_cap = 0;
+    free(w->fg_place);
+    w->fg_place = NULL;
+    w->fg_place_cap = 0;
     w->cnn = NULL;
     if (w->det.nn && !w->det.owns_nn)
         nn_model_set_cancel_flag(w->det.nn, NULL);
@@ -757,7 +760,8 @@ static void fg_row(seg_worker *w, int k, int gy, int ow, int fw)
  * matte's own colour at soft edges and hair instead of the frame's mix of
  * person and old background. Below alpha 0.1 the frame's colour is kept
  * in part (the model's colour there is unreliable and the frame shows in
- * overlay). Whole frames stretched to the model (--fit stretch). The
+ * overlay). A grid stretched over the whole frame: the model's output
+ * (--fit stretch) or placed on the frame (place_foreground). The
  * colours are made the frame's own (bytes of R'G'B', or Y'CbCr by its
  * matrix and range, seg_rgb_to_yuv's arithmetic) once per grid cell, into
  * planes; then bilinear, separably: each grid row widened to the frame
@@ -855,6 +859,33 @@ static int paint_foreground(seg_worker *w, seg_image *f, const float *pha, const
     return SEG_OK;
 }
 
+/* --fit letterbox or crop: a matting model's colour (ow x oh, RGB
+ * interleaved) placed on the frame as its alpha is (seg_fit_place_mask, a
+ * plane at a time: bars cut away, nothing outside a crop), into *out
+ * (mask_w x mask_h, interleaved). */
+static int place_foreground(seg_worker *w, const float *fgr, int ow, int oh, const float **out)
+{
+    const seg_fit_geom *g = &w->geom;
+    size_t in = (size_t)ow * oh, pl = (size_t)g->mask_w * g->mask_h, need = in + pl * 4;
+    if (need > w->fg_place_cap) {
+        free(w->fg_place);
+        w->fg_place = malloc(need * sizeof(float));
+        w->fg_place_cap = w->fg_place ? need : 0;
+        if (!w->fg_place)
+            return SEG_ERR_NOMEM;
+    }
+    float *one = w->fg_place, *plane = one + in, *rgb = plane + pl;
+    for (int c = 0; c < 3; c++) {
+        for (size_t i = 0; i < in; i++)
+            one[i] = fgr[i * 3 + (size_t)c];
+        seg_fit_place_mask(g, ow, oh, one, NULL, plane, NULL);
+        for (size_t i = 0; i < pl; i++)
+            rgb[i * 3 + (size_t)c] = plane[i];
+    }
+    *out = rgb;
+    return SEG_OK;
+}
+
 /* Scale, normalise, infer, mask: the whole frame (as --fit says), or with
  * --find pose the people's regions (the whole frame for a close-up).
  * SEG_ERR_INTERRUPTED (not recorded) when a stop ended an inference early. */
@@ -926,6 +957,14 @@ static int infer_frame(seg_worker *w, seg_slot *s)
                         cw, ch);
         else if (!direct)
             seg_fit_place_mask(g, w->model->out.w, w->model->out.h, m, l, s->mask, s->labels);
+        const float *placed;
+        if (w->model->fgr >= 0 && g->fit != SEG_FIT_STRETCH &&
+            ((st = place_foreground(w, nn_model_output_k(w->nn, w->model->fgr),
+                                    w->model->out.w, w->model->out.h, &placed)) ||
+             (st = paint_foreground(w, &s->image, s->mask, placed, g->mask_w, g->mask_h)))) {
+            seg_job_fail(job, st, SEG_WHERE_OTHER, "out of memory for the foreground colour");
+            return st;
+        }
         s->mask_w = shrink ? cw : g->mask_w;
         s->mask_h = shrink ? ch : g->mask_h;
     }

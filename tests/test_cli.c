@@ -553,6 +553,29 @@ static void test_onnx_matting_alpha(void **state)
         else /* half red over black, through 4:2:0 */
             assert_true(c[0] > 100 && c[0] < 150 && c[1] < 30 && c[2] < 30);
     }
+    /* The colour follows --fit: a 48x32 frame letterboxed (the model sees
+     * all of it: red everywhere) or cropped (its centre 32x32: red there,
+     * the frame's grey at alpha 0 outside). */
+    static const char *const fits[2] = {"letterbox", "crop"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "lavfi:color=c=gray:size=48x32:rate=10 -n 1 -m %s --exact "
+                 "--smooth 0 -y -q --fit %s --mode alpha -o %s/ff.png", model, fits[k], dir);
+        assert_int_equal(seg(args), 0);
+        assert_int_equal(tp_sh("ffmpeg -v error -y -i %s/ff.png -f rawvideo -pix_fmt rgba "
+                               "%s/ff.raw", dir, dir), 0);
+        uint8_t px[48 * 32 * 4 + 1];
+        char path[400];
+        snprintf(path, sizeof path, "%s/ff.raw", dir);
+        assert_int_equal(tp_read_file(path, (char *)px, sizeof px), 48 * 32 * 4);
+        const uint8_t *mid = px + (16 * 48 + 24) * 4, *side = px + (16 * 48 + 2) * 4;
+        printf("# matting --fit %s: centre %d %d %d alpha %d, left edge %d %d %d alpha %d\n",
+               fits[k], mid[0], mid[1], mid[2], mid[3], side[0], side[1], side[2], side[3]);
+        assert_true(mid[0] > 240 && mid[1] < 15 && mid[2] < 15 && abs(mid[3] - 128) < 4);
+        if (k == 0)
+            assert_true(side[0] > 240 && side[1] < 15 && side[2] < 15 && abs(side[3] - 128) < 4);
+        else
+            assert_true(side[3] < 4 && abs(side[0] - side[1]) < 4 && abs(side[1] - side[2]) < 4);
+    }
 }
 
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
