@@ -20,7 +20,7 @@
 static const char *const OP_NAMES[] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
-    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "TRANSPOSE",
+    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "TRANSPOSE", "SLICE",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -553,10 +553,22 @@ static const char *node_fault(const nn_model *m, const nn_node *n)
         return b && b->elems != (size_t)out_f ? "bias length differs from the outputs" : NULL;
     }
     case NN_OP_PAD:
-        for (int d = 0; d < 4; d++)
+        for (int d = 0; d < 4; d++) {
             if (n->pads[d][0] < 0 || n->pads[d][1] < 0 ||
                 (int64_t)xs[d] + n->pads[d][0] + n->pads[d][1] != ys[d])
                 return "output differs from the padded input";
+            if (n->pad_mode == NN_PAD_REFLECT && (n->pads[d][0] >= xs[d] || n->pads[d][1] >= xs[d]))
+                return "reflected pads as wide as the input";
+            if (n->pad_mode == NN_PAD_EDGE && (n->pads[d][0] || n->pads[d][1]) && xs[d] < 1)
+                return "edge pads of an empty input";
+        }
+        return n->pad_mode < NN_PAD_CONSTANT || n->pad_mode > NN_PAD_EDGE ? "unknown pad mode"
+                                                                           : NULL;
+    case NN_OP_SLICE:
+        for (int d = 0; d < 4; d++)
+            if (n->step[d] < 1 || n->begin[d] < 0 || ys[d] < 1 ||
+                (int64_t)n->begin[d] + (int64_t)(ys[d] - 1) * n->step[d] >= xs[d])
+                return "slice outside the input";
         return NULL;
     case NN_OP_DEPTH_TO_SPACE: {
         int64_t bb = (int64_t)n->block * n->block;
@@ -792,7 +804,10 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
         break;
     }
     case NN_OP_PAD:
-        nn_pad(x->data, x->shape, n->pads, n->pad_value, y->data, ith, nth);
+        nn_pad(x->data, x->shape, n->pads, n->pad_value, n->pad_mode, y->data, ith, nth);
+        break;
+    case NN_OP_SLICE:
+        nn_slice(x->data, x->shape, n->begin, n->step, y->data, y->shape, ith, nth);
         break;
     case NN_OP_RESIZE_NEAREST:
         nn_resize_nearest(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],

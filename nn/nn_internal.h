@@ -31,6 +31,7 @@ typedef enum nn_op {
     NN_OP_RESIZE_NEAREST,
     NN_OP_DEPTH_TO_SPACE,
     NN_OP_TRANSPOSE,        /* ONNX layout changes: a 4-D permutation */
+    NN_OP_SLICE,            /* ONNX Slice of an activation: begin + i * step */
     NN_OP_COUNT
 } nn_op;
 
@@ -70,6 +71,8 @@ typedef struct nn_node {
     float beta;                  /**< SOFTMAX */
     int pads[4][2];              /**< PAD: before/after per padded axis */
     float pad_value;             /**< PADV2's constant (0 for PAD) */
+    int pad_mode;                /**< PAD: NN_PAD_CONSTANT, _REFLECT or _EDGE */
+    int begin[4], step[4];       /**< SLICE: per engine axis (step >= 1) */
     int perm[4];                 /**< TRANSPOSE: out dim d is in dim perm[d] ... */
     int vshape[4];               /**< ... of the input seen as this shape */
     int res;                     /**< residual tensor added after act (fused ADD), or -1 */

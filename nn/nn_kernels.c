@@ -815,8 +815,39 @@ void nn_argmax(const float *in, long rows, int cols, float *out, int ith, int nt
         nn_ref_argmax(in + (size_t)lo * cols, hi - lo, cols, out + lo);
 }
 
-void nn_pad(const float *in, const int s[4], const int pads[4][2], float value, float *out,
-            int ith, int nth)
+/* The input index of padded index i (-1: the constant). */
+static int pad_src(int i, int n, int mode)
+{
+    if (i >= 0 && i < n)
+        return i;
+    if (mode == NN_PAD_EDGE)
+        return i < 0 ? 0 : n - 1;
+    if (mode == NN_PAD_REFLECT)
+        return i < 0 ? -i : 2 * (n - 1) - i;
+    return -1;
+}
+
+void nn_slice(const float *in, const int s[4], const int begin[4], const int step[4], float *out,
+              const int os[4], int ith, int nth)
+{
+    long rows = (long)os[0] * os[1] * os[2], lo, hi;
+    nn_split(rows, ith, nth, 1, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        int w = (int)(r % os[2]), h = (int)(r / os[2] % os[1]), n = (int)(r / os[2] / os[1]);
+        const float *src = in + ((((size_t)begin[0] + (size_t)n * step[0]) * s[1] + begin[1] +
+                                  (size_t)h * step[1]) * s[2] + begin[2] + (size_t)w * step[2]) *
+                                    s[3] + begin[3];
+        float *o = out + (size_t)r * os[3];
+        if (step[3] == 1)
+            memcpy(o, src, (size_t)os[3] * sizeof(float));
+        else
+            for (int c = 0; c < os[3]; c++)
+                o[c] = src[(size_t)c * step[3]];
+    }
+}
+
+void nn_pad(const float *in, const int s[4], const int pads[4][2], float value, int mode,
+            float *out, int ith, int nth)
 {
     int os[4];
     for (int d = 0; d < 4; d++)
@@ -828,6 +859,15 @@ void nn_pad(const float *in, const int s[4], const int pads[4][2], float value, 
         int w = (int)(r % os[2]), h = (int)(r / os[2] % os[1]), n = (int)(r / os[2] / os[1]);
         float *o = out + (size_t)r * os[3];
         int in_n = n - pads[0][0], in_h = h - pads[1][0], in_w = w - pads[2][0];
+        if (mode != NN_PAD_CONSTANT) { /* every index has a source */
+            in_n = pad_src(in_n, s[0], mode);
+            in_h = pad_src(in_h, s[1], mode);
+            in_w = pad_src(in_w, s[2], mode);
+            const float *src = in + (((size_t)in_n * s[1] + in_h) * s[2] + in_w) * s[3];
+            for (int c = 0; c < os[3]; c++)
+                o[c] = src[pad_src(c - pads[3][0], s[3], mode)];
+            continue;
+        }
         if (in_n < 0 || in_n >= s[0] || in_h < 0 || in_h >= s[1] || in_w < 0 || in_w >= s[2]) {
             for (int c = 0; c < os[3]; c++)
                 o[c] = value;

@@ -81,7 +81,10 @@ void nn_ref_softmax(const float *in, long rows, int cols, float beta, float *out
 /** Index of the largest value of each row (first on ties), as a float. */
 void nn_ref_argmax(const float *in, long rows, int cols, float *out);
 /** Constant padding of a 4-D tensor: pads[d][0] before, pads[d][1] after. */
-void nn_ref_pad(const float *in, const int shape[4], const int pads[4][2], float value,
+/** Pad modes (ONNX Pad): a constant, the input mirrored without its edge
+ *  (pads below the dimension), or its edge repeated. */
+enum { NN_PAD_CONSTANT = 0, NN_PAD_REFLECT = 1, NN_PAD_EDGE = 2 };
+void nn_ref_pad(const float *in, const int shape[4], const int pads[4][2], float value, int mode,
                 float *out);
 /** TFLite's RESIZE_NEAREST_NEIGHBOR. */
 void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
@@ -348,7 +351,12 @@ void nn_muladd(const float *a, const float *s, const float *c, float *out, long 
 /** Runtime versions of the small ops above, split by rows. */
 void nn_softmax(const float *in, long rows, int cols, float beta, float *out, int ith, int nth);
 void nn_argmax(const float *in, long rows, int cols, float *out, int ith, int nth);
-void nn_pad(const float *in, const int shape[4], const int pads[4][2], float value, float *out,
+/** out[i] = in[begin + i * step] per axis (step >= 1); out has shape os. */
+void nn_ref_slice(const float *in, const int shape[4], const int begin[4], const int step[4],
+                  float *out, const int os[4]);
+void nn_slice(const float *in, const int shape[4], const int begin[4], const int step[4],
+              float *out, const int os[4], int ith, int nth);
+void nn_pad(const float *in, const int shape[4], const int pads[4][2], float value, int mode, float *out,
             int ith, int nth);
 void nn_resize_nearest(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                        int align_corners, int half_pixel, int ith, int nth);

@@ -313,7 +313,20 @@ void nn_ref_argmax(const float *in, long rows, int cols, float *out)
     }
 }
 
-void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float value, float *out)
+/* The input index of padded index i (-1: the constant). */
+static int pad_source(int i, int n, int mode)
+{
+    if (i >= 0 && i < n)
+        return i;
+    if (mode == NN_PAD_EDGE)
+        return i < 0 ? 0 : n - 1;
+    if (mode == NN_PAD_REFLECT)
+        return i < 0 ? -i : 2 * (n - 1) - i;
+    return -1;
+}
+
+void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float value, int mode,
+                float *out)
 {
     int os[4];
     for (int d = 0; d < 4; d++)
@@ -324,11 +337,27 @@ void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float val
                 for (int c = 0; c < os[3]; c++) {
                     int i[4] = {n - pads[0][0], h - pads[1][0], w - pads[2][0], c - pads[3][0]};
                     int inside = 1;
-                    for (int d = 0; d < 4; d++)
-                        inside &= i[d] >= 0 && i[d] < s[d];
+                    for (int d = 0; d < 4; d++) {
+                        i[d] = pad_source(i[d], s[d], mode);
+                        inside &= i[d] >= 0;
+                    }
                     out[(((size_t)n * os[1] + h) * os[2] + w) * os[3] + c] =
                         inside ? in[(((size_t)i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3]]
                                : value;
+                }
+}
+
+void nn_ref_slice(const float *in, const int s[4], const int begin[4], const int step[4],
+                  float *out, const int os[4])
+{
+    size_t k = 0;
+    for (int n = 0; n < os[0]; n++)
+        for (int h = 0; h < os[1]; h++)
+            for (int w = 0; w < os[2]; w++)
+                for (int c = 0; c < os[3]; c++) {
+                    int i[4] = {begin[0] + n * step[0], begin[1] + h * step[1],
+                                begin[2] + w * step[2], begin[3] + c * step[3]};
+                    out[k++] = in[(((size_t)i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3]];
                 }
 }
 

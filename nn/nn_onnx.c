@@ -2662,8 +2662,13 @@ static int build_pad(ox *x)
     if ((st = need_act(x, in, "input")))
         return st;
     char buf[16];
-    if (strcmp(attr_s(x, "mode", "constant", buf, sizeof buf), "constant"))
-        return unsup(x, "modes other than constant");
+    const char *mode_s = attr_s(x, "mode", "constant", buf, sizeof buf);
+    int mode = !strcmp(mode_s, "constant") ? NN_PAD_CONSTANT
+               : !strcmp(mode_s, "reflect") ? NN_PAD_REFLECT
+               : !strcmp(mode_s, "edge")    ? NN_PAD_EDGE
+                                            : -1;
+    if (mode < 0)
+        return unsup(x, "modes other than constant, reflect and edge");
     int64_t p[8];
     int np;
     float value = 0.0f;
@@ -2696,6 +2701,8 @@ static int build_pad(ox *x)
             return unsup(x, "negative pads (cropping)");
         if (p[d] > NN_MAX_DIM || p[d + in->rank] > NN_MAX_DIM)
             return bad(x, "pads out of range");
+        if (mode == NN_PAD_REFLECT && (p[d] >= in->dims[d] || p[d + in->rank] >= in->dims[d]))
+            return bad(x, "reflect pads must be narrower than the input");
         od[d] = in->dims[d] + p[d] + p[d + in->rank];
         pads[eng_axis(in, d)][0] = (int)p[d];
         pads[eng_axis(in, d)][1] = (int)p[d + in->rank];
@@ -2710,6 +2717,37 @@ static int build_pad(ox *x)
     n->in[0] = in->t;
     memcpy(n->pads, pads, sizeof pads);
     n->pad_value = value;
+    n->pad_mode = mode;
+    return SEG_OK;
+}
+
+/* Slice of an activation: positive steps, nothing empty. */
+static int build_slice(ox *x)
+{
+    oval *in = in_val(x, 0), *o = out_val(x, 0);
+    int st;
+    slice_spec sp;
+    if ((st = need_act(x, in, "input")) || (st = slice_params(x, in, &sp)))
+        return st;
+    int64_t od[ONNX_MAX_RANK];
+    int begin[4] = {0, 0, 0, 0}, step[4] = {1, 1, 1, 1};
+    for (int d = 0; d < in->rank; d++) {
+        if (sp.step[d] < 1)
+            return unsup(x, "negative steps on an activation");
+        if (sp.len[d] < 1)
+            return bad(x, "an empty slice");
+        od[d] = sp.len[d];
+        begin[eng_axis(in, d)] = (int)sp.start[d];
+        step[eng_axis(in, d)] = (int)(sp.step[d] < NN_MAX_DIM ? sp.step[d] : NN_MAX_DIM);
+    }
+    if ((st = def_act(x, o, od, in->rank, in->nchw)))
+        return st;
+    nn_node *n;
+    NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, o->t));
+    n->n_in = 1;
+    n->in[0] = in->t;
+    memcpy(n->begin, begin, sizeof begin);
+    memcpy(n->step, step, sizeof step);
     return SEG_OK;
 }
 
@@ -2906,6 +2944,8 @@ static int build_node(ox *x, const char *op)
         return build_transpose(x);
     if (!strcmp(op, "Pad"))
         return build_pad(x);
+    if (!strcmp(op, "Slice"))
+        return build_slice(x);
     if (!strcmp(op, "Softmax"))
         return build_softmax_argmax(x, 0);
     if (!strcmp(op, "ArgMax"))

@@ -619,6 +619,45 @@ static void pad_channels(onnx_builder *b)
     ob_output(b, "y", 1);
 }
 
+static void pad_mode(onnx_builder *b, const char *mode)
+{
+    ob_init_i64(b, "pads", 1, D(8), D(0, 1, 2, 1, 0, 2, 1, 3));
+    ob_attr_s(b, ob_node(b, "Pad", "x,pads", "y"), "mode", mode);
+    ob_output(b, "y", 1);
+}
+
+static void pad_reflect(onnx_builder *b) { pad_mode(b, "reflect"); }
+static void pad_edge(onnx_builder *b) { pad_mode(b, "edge"); }
+
+/* Slices of an activation (after a conv, so that it is one). */
+static void slice_case(onnx_builder *b, int n, const int64_t *starts, const int64_t *ends,
+                       const int64_t *axes, const int64_t *steps)
+{
+    winit(b, "w", 6, 3, 1, 1, 21);
+    ob_node(b, "Conv", "x,w", "c");
+    ob_init_i64(b, "starts", 1, D(n), starts);
+    ob_init_i64(b, "ends", 1, D(n), ends);
+    ob_init_i64(b, "axes", 1, D(n), axes);
+    ob_init_i64(b, "steps", 1, D(n), steps);
+    ob_node(b, "Slice", "c,starts,ends,axes,steps", "y");
+    ob_output(b, "y", 1);
+}
+
+static void slice_channels(onnx_builder *b)
+{
+    slice_case(b, 1, D(1), D(4), D(1), D(1));
+}
+
+static void slice_spatial_steps(onnx_builder *b)
+{
+    slice_case(b, 3, D(1, 0, 1), D(7, 9, 6), D(2, 3, 1), D(2, 3, 2));
+}
+
+static void slice_negative_ends(onnx_builder *b)
+{
+    slice_case(b, 2, D(-4, 2), D(INT64_MAX, -1), D(3, 2), D(1, 1));
+}
+
 static void softmax_channels(onnx_builder *b)
 {
     ob_attr_i(b, ob_node(b, "Softmax", "x", "y"), "axis", 1);
@@ -732,6 +771,11 @@ const onnx_case ONNX_CASES[] = {
     {"expand_channels", 13, {1, 3, 7, 9}, expand_channels},
     {"pad_constant", 13, {1, 3, 7, 9}, pad_constant},
     {"pad_channels", 13, {1, 3, 7, 9}, pad_channels},
+    {"pad_reflect", 13, {1, 3, 7, 9}, pad_reflect},
+    {"pad_edge", 13, {1, 3, 7, 9}, pad_edge},
+    {"slice_channels", 13, {1, 3, 7, 9}, slice_channels},
+    {"slice_spatial_steps", 13, {1, 3, 7, 9}, slice_spatial_steps},
+    {"slice_negative_ends", 13, {1, 3, 7, 9}, slice_negative_ends},
     {"softmax_channels", 13, {1, 3, 7, 9}, softmax_channels},
     {"softmax_flat", 13, {1, 3, 7, 9}, softmax_flat},
     {"argmax_channels", 13, {1, 3, 7, 9}, argmax_channels},

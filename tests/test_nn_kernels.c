@@ -402,6 +402,59 @@ static void test_conv_dot_matches_reference(void **state)
 #endif
 }
 
+/* Reflect and edge padding by hand (ONNX Pad's modes), then the kernel
+ * against the reference on random shapes and pads, 1-3 threads; Slice
+ * likewise. */
+static void test_pad_modes_and_slice(void **state)
+{
+    (void)state;
+    const float row[3] = {1, 2, 3};
+    int s1[4] = {1, 1, 1, 3}, p1[4][2] = {{0, 0}, {0, 0}, {0, 0}, {2, 2}};
+    float got[7];
+    static const float reflect[7] = {3, 2, 1, 2, 3, 2, 1}, edge[7] = {1, 1, 1, 2, 3, 3, 3};
+    nn_pad(row, s1, (const int(*)[2])p1, 0.0f, NN_PAD_REFLECT, got, 0, 1);
+    assert_memory_equal(got, reflect, sizeof reflect);
+    nn_pad(row, s1, (const int(*)[2])p1, 0.0f, NN_PAD_EDGE, got, 0, 1);
+    assert_memory_equal(got, edge, sizeof edge);
+    for (int trial = 0; trial < 60; trial++) {
+        int s[4] = {irand(1, 2), irand(1, 9), irand(1, 9), irand(1, 7)}, p[4][2], os[4];
+        int mode = trial % 3;
+        for (int d = 0; d < 4; d++)
+            for (int e = 0; e < 2; e++) {
+                int most = mode == NN_PAD_REFLECT ? s[d] - 1 : 3;
+                p[d][e] = d == 0 ? 0 : irand(0, most < 3 ? most : 3);
+            }
+        for (int d = 0; d < 4; d++)
+            os[d] = s[d] + p[d][0] + p[d][1];
+        size_t in_n = (size_t)s[0] * s[1] * s[2] * s[3], on = (size_t)os[0] * os[1] * os[2] * os[3];
+        float *in = rand_buf(in_n), *ref = rand_buf(on), *out = rand_buf(on);
+        nn_ref_pad(in, s, (const int(*)[2])p, 0.25f, mode, ref);
+        FOR_SHARES(1 + trial % 3, nn_pad(in, s, (const int(*)[2])p, 0.25f, mode, out, ith, nth));
+        assert_memory_equal(out, ref, on * sizeof(float));
+        /* a slice of the padded tensor back to the input's shape where it
+         * was copied whole: the input again */
+        int begin[4], step[4] = {1, 1, 1, 1};
+        for (int d = 0; d < 4; d++)
+            begin[d] = p[d][0];
+        FOR_SHARES(1 + trial % 2, nn_slice(out, os, begin, step, ref, s, ith, nth));
+        assert_memory_equal(ref, in, in_n * sizeof(float));
+        /* strided slices against the reference */
+        int ss[4], b2[4], st2[4];
+        for (int d = 0; d < 4; d++) {
+            st2[d] = irand(1, 3);
+            b2[d] = irand(0, os[d] - 1);
+            ss[d] = 1 + (os[d] - 1 - b2[d]) / st2[d];
+            ss[d] = irand(1, ss[d]);
+        }
+        size_t sn = (size_t)ss[0] * ss[1] * ss[2] * ss[3];
+        float *want = rand_buf(sn), *sl = rand_buf(sn);
+        nn_ref_slice(out, os, b2, st2, want, ss);
+        FOR_SHARES(1 + trial % 3, nn_slice(out, os, b2, st2, sl, ss, ith, nth));
+        assert_memory_equal(sl, want, sn * sizeof(float));
+        free(in); free(ref); free(out); free(want); free(sl);
+    }
+}
+
 /* Kernels wider (and taller) than the input, SAME padding: no output pixel
  * has its window inside the input, so the whole row goes through im2col and
  * nothing is written past the output (a canary after it). A crafted model
@@ -803,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_winograd_matches_reference),
         cmocka_unit_test(test_winograd_identity_kernel),
         cmocka_unit_test(test_conv_dot_matches_reference),
+        cmocka_unit_test(test_pad_modes_and_slice),
         cmocka_unit_test(test_depthwise_matches_reference),
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),

@@ -365,15 +365,19 @@ static void test_unsupported_op_names_op_and_node(void **state)
     assert_non_null(strstr(err, "GridSample"));
     assert_non_null(strstr(err, "GridSample_1")); /* the node's name */
     ob_free(&b);
-    /* A known op where the engine has no kernel for it names both too. */
+    /* A known op in a form the engine has no kernel for names both too:
+     * a reversing Slice of an activation. */
     b = ob_new(13);
     ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
-    ob_init_i64(b, "s", 1, (const int64_t[]){1}, (const int64_t[]){1});
-    ob_init_i64(b, "e", 1, (const int64_t[]){1}, (const int64_t[]){3});
-    ob_node(b, "Slice", "x,s,e", "y");
+    ob_init_i64(b, "s", 1, (const int64_t[]){1}, (const int64_t[]){3});
+    ob_init_i64(b, "e", 1, (const int64_t[]){1}, (const int64_t[]){0});
+    ob_init_i64(b, "a", 1, (const int64_t[]){1}, (const int64_t[]){3});
+    ob_init_i64(b, "st", 1, (const int64_t[]){1}, (const int64_t[]){-1});
+    ob_node(b, "Slice", "x,s,e,a,st", "y");
     ob_output(b, "y", 1);
     assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "Slice node 'Slice_0'"));
+    assert_non_null(strstr(err, "negative steps"));
     ob_free(&b);
     /* Another domain. */
     b = ob_new(13);

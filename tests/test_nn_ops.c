@@ -149,7 +149,7 @@ static void test_pad_and_padv2(void **state)
     op_case pad = {"PAD", 34, {1, 3, 4, 2}, 4, {1, 6, 5, 5}, 4, TB_FLOAT32, 1,
                    {{"pads", TB_INT32, 2, {4, 2}, pads, sizeof pads}}, 22, 0, {{0}}};
     int s[4] = {1, 3, 4, 2}, p[4][2] = {{0, 0}, {1, 2}, {0, 1}, {1, 2}};
-    nn_ref_pad(x, s, (const int(*)[2])p, 0.0f, want);
+    nn_ref_pad(x, s, (const int(*)[2])p, 0.0f, NN_PAD_CONSTANT, want);
     expect(&pad, x, want, 150, 0.0f);
     static const float cv[1] = {-7.5f};
     op_case pad2 = pad;
@@ -157,7 +157,7 @@ static void test_pad_and_padv2(void **state)
     pad2.builtin = 60;
     pad2.n_consts = 2;
     pad2.consts[1] = (tb_tensor){"value", TB_FLOAT32, 0, {0}, cv, sizeof cv};
-    nn_ref_pad(x, s, (const int(*)[2])p, -7.5f, want);
+    nn_ref_pad(x, s, (const int(*)[2])p, -7.5f, NN_PAD_CONSTANT, want);
     expect(&pad2, x, want, 150, 0.0f);
 }
 
