@@ -20,7 +20,7 @@
 static const char *const OP_NAMES[] = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "MEAN", "RESIZE_BILINEAR", "BINARY", "ACTIVATION", "CONCATENATION", "COPY", "MULADD",
-    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "TRANSPOSE", "SLICE",
+    "FULLY_CONNECTED", "SOFTMAX", "ARG_MAX", "PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "TRANSPOSE", "SLICE", "INSTANCE_NORM",
 };
 _Static_assert(sizeof(OP_NAMES) / sizeof(OP_NAMES[0]) == NN_OP_COUNT, "name every nn_op");
 
@@ -36,7 +36,7 @@ static int fusable_producer(const nn_node *n)
     switch (n->op) {
     case NN_OP_CONV_2D: case NN_OP_DEPTHWISE_CONV_2D: case NN_OP_TRANSPOSE_CONV:
     case NN_OP_AVERAGE_POOL_2D: case NN_OP_MAX_POOL_2D: case NN_OP_BINARY:
-    case NN_OP_CONCATENATION: case NN_OP_FULLY_CONNECTED:
+    case NN_OP_CONCATENATION: case NN_OP_FULLY_CONNECTED: case NN_OP_INSTANCE_NORM:
         return n->act == NN_ACT_NONE;
     default:
         return 0;
@@ -564,6 +564,14 @@ static const char *node_fault(const nn_model *m, const nn_node *n)
         }
         return n->pad_mode < NN_PAD_CONSTANT || n->pad_mode > NN_PAD_EDGE ? "unknown pad mode"
                                                                            : NULL;
+    case NN_OP_INSTANCE_NORM:
+        if (!w || !w->is_const || !w->data || !b || !b->is_const || !b->data ||
+            w->elems != (size_t)xs[3] || b->elems != (size_t)xs[3])
+            return "scale or bias differs from the channels";
+        for (int d = 0; d < 4; d++)
+            if (xs[d] != ys[d])
+                return "output differs from the input";
+        return !(n->eps >= 0.0f) ? "a negative epsilon" : NULL;
     case NN_OP_SLICE:
         for (int d = 0; d < 4; d++)
             if (n->step[d] < 1 || n->begin[d] < 0 || ys[d] < 1 ||
@@ -808,6 +816,11 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
         break;
     case NN_OP_SLICE:
         nn_slice(x->data, x->shape, n->begin, n->step, y->data, y->shape, ith, nth);
+        break;
+    case NN_OP_INSTANCE_NORM:
+        nn_instance_norm(x->data, x->shape[0], (long)x->shape[1] * x->shape[2], x->shape[3],
+                         tdata(m, n->in[1]), tdata(m, n->in[2]), n->eps, n->act, y->data, ith,
+                         nth);
         break;
     case NN_OP_RESIZE_NEAREST:
         nn_resize_nearest(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],

@@ -32,6 +32,7 @@ typedef enum nn_op {
     NN_OP_DEPTH_TO_SPACE,
     NN_OP_TRANSPOSE,        /* ONNX layout changes: a 4-D permutation */
     NN_OP_SLICE,            /* ONNX Slice of an activation: begin + i * step */
+    NN_OP_INSTANCE_NORM,    /* ONNX InstanceNormalization: per image and channel */
     NN_OP_COUNT
 } nn_op;
 
@@ -73,6 +74,7 @@ typedef struct nn_node {
     float pad_value;             /**< PADV2's constant (0 for PAD) */
     int pad_mode;                /**< PAD: NN_PAD_CONSTANT, _REFLECT or _EDGE */
     int begin[4], step[4];       /**< SLICE: per engine axis (step >= 1) */
+    float eps;                   /**< INSTANCE_NORM: added to the variance */
     int perm[4];                 /**< TRANSPOSE: out dim d is in dim perm[d] ... */
     int vshape[4];               /**< ... of the input seen as this shape */
     int res;                     /**< residual tensor added after act (fused ADD), or -1 */

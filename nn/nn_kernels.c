@@ -827,6 +827,52 @@ static int pad_src(int i, int n, int mode)
     return -1;
 }
 
+/* Each thread a range of channels: sums along the pixels (a row of its
+ * channels at a time, contiguous), then the normalised row. */
+void nn_instance_norm(const float *in, int n, long hw, int c, const float *scale,
+                      const float *bias, float eps, nn_act act, float *out, int ith, int nth)
+{
+    long lo, hi;
+    nn_split(c, ith, nth, 8, &lo, &hi);
+    int w = (int)(hi - lo);
+    if (w <= 0)
+        return;
+    double acc[64];
+    float a[64], b[64];
+    for (int b0 = 0; b0 < n; b0++)
+        for (long c0 = lo; c0 < hi; c0 += 64) {
+            int k = hi - c0 < 64 ? (int)(hi - c0) : 64;
+            const float *x = in + (size_t)b0 * hw * c + c0;
+            float *y = out + (size_t)b0 * hw * c + c0;
+            for (int j = 0; j < k; j++)
+                acc[j] = 0.0;
+            for (long p = 0; p < hw; p++)
+                for (int j = 0; j < k; j++)
+                    acc[j] += (double)x[(size_t)p * c + j];
+            for (int j = 0; j < k; j++) {
+                a[j] = (float)(acc[j] / (double)hw); /* the mean, for now */
+                acc[j] = 0.0;
+            }
+            for (long p = 0; p < hw; p++)
+                for (int j = 0; j < k; j++) {
+                    double d = (double)x[(size_t)p * c + j] - (double)a[j];
+                    acc[j] += d * d;
+                }
+            for (int j = 0; j < k; j++) {
+                float s = (float)(1.0 / sqrt(acc[j] / (double)hw + (double)eps)) * scale[c0 + j];
+                b[j] = bias[c0 + j] - a[j] * s;
+                a[j] = s;
+            }
+            for (long p = 0; p < hw; p++) {
+                float *yr = y + (size_t)p * c;
+                const float *xr = x + (size_t)p * c;
+                for (int j = 0; j < k; j++)
+                    yr[j] = xr[j] * a[j] + b[j];
+                nn_isa_current()->act(act, yr, (size_t)k);
+            }
+        }
+}
+
 void nn_slice(const float *in, const int s[4], const int begin[4], const int step[4], float *out,
               const int os[4], int ith, int nth)
 {

@@ -351,6 +351,13 @@ void nn_muladd(const float *a, const float *s, const float *c, float *out, long 
 /** Runtime versions of the small ops above, split by rows. */
 void nn_softmax(const float *in, long rows, int cols, float beta, float *out, int ith, int nth);
 void nn_argmax(const float *in, long rows, int cols, float *out, int ith, int nth);
+/** Per image (n of them, hw pixels of c channels, NHWC) and channel:
+ *  (x - mean) / sqrt(var + eps) * scale + bias (population variance), then
+ *  the activation. Threads take channel ranges. */
+void nn_ref_instance_norm(const float *in, int n, long hw, int c, const float *scale,
+                          const float *bias, float eps, float *out);
+void nn_instance_norm(const float *in, int n, long hw, int c, const float *scale,
+                      const float *bias, float eps, nn_act act, float *out, int ith, int nth);
 /** out[i] = in[begin + i * step] per axis (step >= 1); out has shape os. */
 void nn_ref_slice(const float *in, const int shape[4], const int begin[4], const int step[4],
                   float *out, const int os[4]);

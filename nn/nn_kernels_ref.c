@@ -347,6 +347,25 @@ void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float val
                 }
 }
 
+void nn_ref_instance_norm(const float *in, int n, long hw, int c, const float *scale,
+                          const float *bias, float eps, float *out)
+{
+    for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++) {
+            const float *x = in + (size_t)b * hw * c + ch;
+            float *y = out + (size_t)b * hw * c + ch;
+            double sum = 0.0, sq = 0.0;
+            for (long p = 0; p < hw; p++)
+                sum += (double)x[p * c];
+            double mean = sum / (double)hw;
+            for (long p = 0; p < hw; p++)
+                sq += ((double)x[p * c] - mean) * ((double)x[p * c] - mean);
+            double inv = 1.0 / sqrt(sq / (double)hw + (double)eps);
+            for (long p = 0; p < hw; p++)
+                y[p * c] = (float)(((double)x[p * c] - mean) * inv * (double)scale[ch] + (double)bias[ch]);
+        }
+}
+
 void nn_ref_slice(const float *in, const int s[4], const int begin[4], const int step[4],
                   float *out, const int os[4])
 {

@@ -229,7 +229,8 @@ static const char *const ONNX_OPS[] = {
     "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Resize",
     "Upsample", "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Expand",
     "Slice", "Pad", "Softmax", "ArgMax", "Shape", "Gather", "Cast", "Constant",
-    "ConstantOfShape", "Range", "Identity", "Dropout", "Max", "Min",
+    "ConstantOfShape", "Range", "Identity", "Dropout", "Max", "Min", "Split",
+    "InstanceNormalization",
 };
 #define N_ONNX_OPS ((int)(sizeof ONNX_OPS / sizeof ONNX_OPS[0]))
 
@@ -2721,6 +2722,122 @@ static int build_pad(ox *x)
     return SEG_OK;
 }
 
+/* Split of an activation: one SLICE per output named (sizes from the
+ * split attribute, opset < 13, or input; otherwise equal parts). */
+static int build_split(ox *x)
+{
+    oval *in = in_val(x, 0);
+    int st, ax;
+    if ((st = need_act(x, in, "input")))
+        return st;
+    if (norm_axis(attr_i(x, "axis", 0), in->rank, &ax))
+        return bad(x, "axis out of range");
+    size_t nout = x->node->n_output;
+    if (nout < 1 || nout > 64)
+        return unsup(x, "more than 64 outputs");
+    int64_t sizes[64];
+    if (x->opset < 13) {
+        int n = attr_ints(x, "split", sizes, 64);
+        if (n > 0 && (size_t)n != nout)
+            return bad(x, "split sizes differ in number from the outputs");
+        if (n <= 0)
+            sizes[0] = -1;
+    } else {
+        oval *sv = in_val(x, 1);
+        sizes[0] = -1;
+        if (sv) {
+            if ((st = need_const(x, sv, "split")))
+                return st;
+            if (sv->n != nout)
+                return bad(x, "split sizes differ in number from the outputs");
+            for (size_t k = 0; k < nout; k++)
+                sizes[k] = cval_i(sv, k);
+        }
+    }
+    int64_t dim = in->dims[ax];
+    if (sizes[0] < 0) { /* equal parts */
+        if (dim % (int64_t)nout)
+            return bad(x, "the axis does not split into equal parts");
+        for (size_t k = 0; k < nout; k++)
+            sizes[k] = dim / (int64_t)nout;
+    }
+    int64_t at = 0;
+    for (size_t k = 0; k < nout; k++) {
+        if (sizes[k] < 1 || sizes[k] > dim - at)
+            return bad(x, "split sizes do not add up to the axis");
+        at += sizes[k];
+    }
+    if (at != dim)
+        return bad(x, "split sizes do not add up to the axis");
+    at = 0;
+    for (size_t k = 0; k < nout; at += sizes[k], k++) {
+        oval *o = out_val(x, k);
+        if (!o)
+            continue; /* an output nobody named */
+        int64_t od[ONNX_MAX_RANK];
+        memcpy(od, in->dims, sizeof od);
+        od[ax] = sizes[k];
+        if ((st = def_act(x, o, od, in->rank, in->nchw)))
+            return st;
+        nn_node *n;
+        NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, o->t));
+        n->n_in = 1;
+        n->in[0] = in->t;
+        for (int d = 0; d < 4; d++)
+            n->step[d] = 1;
+        n->begin[eng_axis(in, ax)] = (int)at;
+    }
+    return SEG_OK;
+}
+
+/* InstanceNormalization: NCHW (or NC...) with C scales and biases, over
+ * each image's pixels; a batch of 1 read from a layout the engine holds. */
+static int build_instance_norm(ox *x)
+{
+    oval *in = in_val(x, 0), *sc = in_val(x, 1), *bi = in_val(x, 2), *o = out_val(x, 0);
+    int st;
+    if ((st = need_act(x, in, "input")) || (st = need_const(x, sc, "scale")) ||
+        (st = need_const(x, bi, "bias")))
+        return st;
+    if (in->rank != 4 || !in->nchw)
+        return unsup(x, "inputs other than NCHW images");
+    int64_t C = in->dims[1];
+    if (sc->n != (size_t)C || bi->n != (size_t)C)
+        return bad(x, "scale or bias differs in length from the channels");
+    float eps = attr_f(x, "epsilon", 1e-5f);
+    if (!(eps >= 0.0f))
+        return bad(x, "a negative epsilon");
+    float *sd = malloc(sizeof(float) * (size_t)C), *bd = malloc(sizeof(float) * (size_t)C);
+    if (!sd || !bd) {
+        free(sd);
+        free(bd);
+        return oom(x);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        sd[c] = cval_f(sc, (size_t)c);
+        bd[c] = cval_f(bi, (size_t)c);
+    }
+    int cs[4] = {1, 1, 1, (int)C};
+    int ts = new_const_tensor(x, cs, 1, sc->name ? sc->name : "scale", sd);
+    if (ts < 0) {
+        free(bd);
+        return tensor_status(x, ts);
+    }
+    int tb = new_const_tensor(x, cs, 1, bi->name ? bi->name : "bias", bd);
+    if (tb < 0)
+        return tensor_status(x, tb);
+    if ((st = def_like(x, o, in)))
+        return st;
+    nn_node *n;
+    NODE_OR_FAIL(n, new_node(x, NN_OP_INSTANCE_NORM, o->t));
+    n->n_in = 3;
+    n->in[0] = in->t;
+    n->in[1] = ts;
+    n->in[2] = tb;
+    n->eps = eps;
+    return SEG_OK;
+}
+
 /* Slice of an activation: positive steps, nothing empty. */
 static int build_slice(ox *x)
 {
@@ -2946,6 +3063,10 @@ static int build_node(ox *x, const char *op)
         return build_pad(x);
     if (!strcmp(op, "Slice"))
         return build_slice(x);
+    if (!strcmp(op, "Split"))
+        return build_split(x);
+    if (!strcmp(op, "InstanceNormalization"))
+        return build_instance_norm(x);
     if (!strcmp(op, "Softmax"))
         return build_softmax_argmax(x, 0);
     if (!strcmp(op, "ArgMax"))

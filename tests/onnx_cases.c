@@ -658,6 +658,53 @@ static void slice_negative_ends(onnx_builder *b)
     slice_case(b, 2, D(-4, 2), D(INT64_MAX, -1), D(3, 2), D(1, 1));
 }
 
+/* Split of an activation, the parts joined in another order. */
+static void split_channels_uneven(onnx_builder *b)
+{
+    winit(b, "w", 6, 3, 1, 1, 23);
+    ob_node(b, "Conv", "x,w", "c");
+    ob_init_i64(b, "parts", 1, D(2), D(2, 4));
+    ob_attr_i(b, ob_node(b, "Split", "c,parts", "a,bb"), "axis", 1);
+    ob_attr_i(b, ob_node(b, "Concat", "bb,a", "y"), "axis", 1);
+    ob_output(b, "y", 1);
+}
+
+static void split_rows_equal(onnx_builder *b) /* opset 11: equal parts, no sizes */
+{
+    ob_node(b, "Relu", "x", "r");
+    ob_attr_i(b, ob_node(b, "Split", "r", "p0,p1,p2"), "axis", 2);
+    ob_attr_i(b, ob_node(b, "Concat", "p2,p0,p1", "y"), "axis", 2);
+    ob_output(b, "y", 1);
+}
+
+static void instance_norm(onnx_builder *b)
+{
+    winit(b, "w", 5, 3, 3, 3, 24);
+    INTS(ob_node(b, "Conv", "x,w", "c"), "pads", 1, 1, 1, 1);
+    vinit(b, "in_s", 5, 25);
+    vinit(b, "in_b", 5, 26);
+    ob_attr_f(b, ob_node(b, "InstanceNormalization", "c,in_s,in_b", "n"), "epsilon", 1e-3f);
+    ob_node(b, "Relu", "n", "y");
+    ob_output(b, "y", 1);
+}
+
+/* MODNet's IBNorm: half the channels batch-normalised, half
+ * instance-normalised, joined again. */
+static void ibnorm(onnx_builder *b)
+{
+    winit(b, "w", 6, 3, 3, 3, 27);
+    INTS(ob_node(b, "Conv", "x,w", "c"), "pads", 1, 1, 1, 1);
+    ob_init_i64(b, "parts", 1, D(2), D(3, 3));
+    ob_attr_i(b, ob_node(b, "Split", "c,parts", "h0,h1"), "axis", 1);
+    bn_params(b, 3, 28);
+    ob_node(b, "BatchNormalization", "h0,bn_s,bn_b,bn_m,bn_v", "bn");
+    vinit(b, "in_s", 3, 29);
+    vinit(b, "in_b", 3, 30);
+    ob_node(b, "InstanceNormalization", "h1,in_s,in_b", "in");
+    ob_attr_i(b, ob_node(b, "Concat", "bn,in", "y"), "axis", 1);
+    ob_output(b, "y", 1);
+}
+
 static void softmax_channels(onnx_builder *b)
 {
     ob_attr_i(b, ob_node(b, "Softmax", "x", "y"), "axis", 1);
@@ -776,6 +823,10 @@ const onnx_case ONNX_CASES[] = {
     {"slice_channels", 13, {1, 3, 7, 9}, slice_channels},
     {"slice_spatial_steps", 13, {1, 3, 7, 9}, slice_spatial_steps},
     {"slice_negative_ends", 13, {1, 3, 7, 9}, slice_negative_ends},
+    {"split_channels_uneven", 13, {1, 3, 7, 9}, split_channels_uneven},
+    {"split_rows_equal", 11, {1, 3, 9, 8}, split_rows_equal},
+    {"instance_norm", 13, {1, 3, 7, 9}, instance_norm},
+    {"ibnorm", 13, {1, 3, 7, 9}, ibnorm},
     {"softmax_channels", 13, {1, 3, 7, 9}, softmax_channels},
     {"softmax_flat", 13, {1, 3, 7, 9}, softmax_flat},
     {"argmax_channels", 13, {1, 3, 7, 9}, argmax_channels},

@@ -455,6 +455,31 @@ static void test_pad_modes_and_slice(void **state)
     }
 }
 
+/* Instance normalisation against the reference: channel counts across
+ * the 64-channel blocks, 1-3 threads (each a channel range), a batch of 2,
+ * an activation after. */
+static void test_instance_norm_matches_reference(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 24; trial++) {
+        int n = 1 + trial % 2, c = (int[]){1, 5, 64, 70, 130, 9}[trial % 6];
+        long hw = irand(1, 40);
+        size_t len = (size_t)n * hw * c;
+        float *in = rand_buf(len), *sc = rand_buf((size_t)c), *bi = rand_buf((size_t)c);
+        float *ref = rand_buf(len), *out = rand_buf(len);
+        for (size_t i = 0; i < len; i++)
+            in[i] = 3.0f * in[i] + 5.0f; /* an offset the mean must remove */
+        nn_act act = trial % 3 == 0 ? NN_ACT_RELU : NN_ACT_NONE;
+        nn_ref_instance_norm(in, n, hw, c, sc, bi, 1e-3f, ref);
+        for (size_t i = 0; i < len; i++)
+            ref[i] = nn_ref_act(act, ref[i]);
+        FOR_SHARES(1 + trial % 3,
+                   nn_instance_norm(in, n, hw, c, sc, bi, 1e-3f, act, out, ith, nth));
+        assert_close(out, ref, len, 2e-5f);
+        free(in); free(sc); free(bi); free(ref); free(out);
+    }
+}
+
 /* Kernels wider (and taller) than the input, SAME padding: no output pixel
  * has its window inside the input, so the whole row goes through im2col and
  * nothing is written past the output (a canary after it). A crafted model
@@ -857,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_winograd_identity_kernel),
         cmocka_unit_test(test_conv_dot_matches_reference),
         cmocka_unit_test(test_pad_modes_and_slice),
+        cmocka_unit_test(test_instance_norm_matches_reference),
         cmocka_unit_test(test_depthwise_matches_reference),
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),
