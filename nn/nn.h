@@ -84,6 +84,9 @@ typedef struct nn_load_opts {
     int n_state;
     nn_state_pair state[NN_MAX_STATE];
     int no_auto_state;
+    /** ONNX: the picture input's height and width where the file leaves
+     *  them free (symbolic: exported with dynamic axes); 0 = refused. */
+    int input_w, input_h;
 } nn_load_opts;
 
 /** nn_model_load() with options (NULL = none). Input values are for ONNX

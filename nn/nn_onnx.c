@@ -2973,6 +2973,39 @@ static int value_info_dims(const Onnx__ValueInfoProto *vi, int64_t *dims, int *e
     return (int)s->n_dim;
 }
 
+/* The picture input with a free (symbolic) height and width, read at the
+ * caller's size: [N,C,H,W] with H and W free, or [N,H,W,C] (tf2onnx) with
+ * H and W free and C fixed; the batch may be free too. The rank, or -2
+ * when no size was given or other dims are free. */
+static int free_input_size(ox *x, const Onnx__ValueInfoProto *vi, int64_t *dims, int *et)
+{
+    if (!x->opts || x->opts->input_w <= 0 || x->opts->input_h <= 0)
+        return -2;
+    const Onnx__TensorShapeProto *s = vi->type->tensor_type->shape;
+    *et = vi->type->tensor_type->elem_type;
+    if (s->n_dim != 4)
+        return -2;
+    int freed = 0;
+    for (size_t d = 0; d < 4; d++) {
+        const Onnx__TensorShapeProto__Dimension *dim = s->dim[d];
+        int fixed = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                    dim->dim_value > 0;
+        dims[d] = fixed ? dim->dim_value : 1;
+        if (!fixed && d > 0)
+            freed |= 1 << d;
+    }
+    if (freed == (1 << 2 | 1 << 3)) { /* NCHW */
+        dims[2] = x->opts->input_h;
+        dims[3] = x->opts->input_w;
+    } else if (freed == (1 << 1 | 1 << 2)) { /* NHWC */
+        dims[1] = x->opts->input_h;
+        dims[2] = x->opts->input_w;
+    } else {
+        return -2;
+    }
+    return 4;
+}
+
 /* Foldable ops (every input a constant). */
 static int foldable(const char *op)
 {
@@ -3393,9 +3426,13 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
     oval *in = &x->v[add_value(x, vi->name, (int)cap)];
     int et = 0;
     int rank = value_info_dims(vi, in->dims, &et);
-    if (rank == -2) {
-        SET_ERR("unsupported: input '%.60s' has a symbolic size other than the batch (export "
-                "the model with a fixed input size)", vi->name);
+    if (rank == -2 && (rank = free_input_size(x, vi, in->dims, &et)) == -2) {
+        if (x->opts && x->opts->input_w > 0)
+            SET_ERR("unsupported: input '%.60s' has symbolic sizes other than the batch, "
+                    "height and width", vi->name);
+        else
+            SET_ERR("the model's input '%.60s' has no fixed height and width (exported with "
+                    "dynamic axes): give one (--input-size WxH, e.g. 512x288)", vi->name);
         return SEG_ERR_UNSUPPORTED;
     }
     if (rank != 4 || et != DT_FLOAT || in->dims[0] != 1) {

@@ -139,6 +139,7 @@ typedef struct seg_config {
                                    fed back as inputs on the next frame */
     int n_state;
     const char *model_output; /**< --model-output NAME: the output that makes the mask */
+    int input_w, input_h;     /**< --input-size: an ONNX model's free input size */
     const char *input_mean;   /**< "R,G,B" (or one value) in units of x/255: the model
                                    gets (x/255 - mean)/std; overrides the rest */
     const char *input_std;    /**< likewise; NULL = 1 (with input_mean) */

@@ -274,6 +274,8 @@ int seg_model_open_ex(seg_model *sm, const char *path, const seg_model_opts *o, 
     float vals[NN_MAX_INPUT_VALUES][SEG_MAX_INPUT_FLOATS];
     char state_names[NN_MAX_STATE][2][64];
     memset(&opts, 0, sizeof opts);
+    opts.input_w = o->input_w;
+    opts.input_h = o->input_h;
     if (n_state > NN_MAX_STATE) {
         SET_ERR("at most %d --state pairs", NN_MAX_STATE);
         return SEG_ERR_INVALID;

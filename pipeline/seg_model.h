@@ -61,6 +61,8 @@ typedef struct seg_model_opts {
                                           NULL: a matting model's alpha (an output named
                                           pha, alpha or matte, one channel), else the
                                           first */
+    int input_w, input_h;            /**< --input-size: an ONNX model's free input
+                                          height and width (0: none) */
 } seg_model_opts;
 
 /** seg_model_open() with the options above (NULL: none). */

@@ -195,7 +195,7 @@ static int open_one_model(run *r, seg_model *sm, const char *path, char *msg, si
         .range_override = cfg->input_range, .labels_path = cfg->labels,
         .classes = cfg->classes, .input_values = cfg->input_values,
         .n_values = cfg->n_input_values, .state = cfg->state, .n_state = cfg->n_state,
-        .output = cfg->model_output,
+        .output = cfg->model_output, .input_w = cfg->input_w, .input_h = cfg->input_h,
     };
     if ((st = seg_model_open_ex(sm, path, &o, msg, n)))
         return st;

@@ -578,6 +578,44 @@ static void test_onnx_matting_alpha(void **state)
     }
 }
 
+/* A model exported with a free height and width runs at --input-size in
+ * every command that loads it, and is refused (naming the option) without. */
+static void test_onnx_free_input_size(void **state)
+{
+    (void)state;
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, -1, -1});
+    ob_init(b, "w", 4, (const int64_t[]){1, 3, 1, 1}, (const float[]){1.0f, 1.0f, 1.0f});
+    ob_node(b, "Conv", "x,w", "c");
+    ob_node(b, "Sigmoid", "c", "y");
+    ob_output(b, "y", 1);
+    char model[300], args[1400];
+    save_model(&b, "free.onnx", model, sizeof model);
+    snprintf(args, sizeof args, "--model-info %s", model);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--input-size WxH"));
+    snprintf(args, sizeof args, "--model-info %s --input-size 40x24", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("multiply-adds per inference"));
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=64x48:rate=10 -n 2 -m %s -o %s/free.mp4 "
+             "-y", model, dir);
+    assert_int_equal(seg(args), 4);
+    assert_true(log_contains("--input-size WxH"));
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=64x48:rate=10 -n 2 -m %s "
+             "--input-size 40x24 -o %s/free.mp4 -y", model, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("model input 40x24"));
+    char out[400];
+    snprintf(out, sizeof out, "%s/free.mp4", dir);
+    assert_int_equal(tp_video_frames(out), 2);
+    snprintf(args, sizeof args, "--bench-model %s --input-size 16x12 --runs 3", model);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("input=12x16x3")); /* H x W x C */
+    snprintf(args, sizeof args, "--bench-model %s --input-size 4x4 --runs 3", model);
+    assert_int_equal(seg(args), 2);
+    assert_true(log_contains("--input-size wants WxH, each 8..4096, got '4x4'"));
+}
+
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:
  * its first output is the mask. */
 static void test_onnx_u2netp_video_job(void **state)
@@ -1395,6 +1433,7 @@ int main(void)
         cmocka_unit_test(test_onnx_input_values),
         cmocka_unit_test(test_onnx_state_job),
         cmocka_unit_test(test_onnx_matting_alpha),
+        cmocka_unit_test(test_onnx_free_input_size),
         cmocka_unit_test(test_input_mean_std),
         cmocka_unit_test(test_sigint_leaves_a_playable_file),
         cmocka_unit_test(test_bench_prints_stages_and_json),

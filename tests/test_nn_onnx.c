@@ -458,6 +458,69 @@ static void test_limits_checked_before_allocating(void **state)
     ob_free(&b);
 }
 
+/* A model exported with a free height and width: conv, then a nearest
+ * Resize to twice the input's size computed from its Shape (exporters'
+ * arithmetic, folded at the given size). Free input dims are -1. */
+static onnx_builder *free_size_model(const int64_t in[4])
+{
+    onnx_builder *b = ob_new(13);
+    ob_input(b, "x", 4, in);
+    static const float w[4 * 3 * 3 * 3] = {0.1f, -0.2f, 0.3f, 0.05f, 0.5f, -0.1f, 0.2f};
+    ob_init(b, "w", 4, (const int64_t[]){4, 3, 3, 3}, w);
+    Onnx__NodeProto *n = ob_node(b, "Conv", "x,w", "c");
+    ob_attr_ints(b, n, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+    ob_node(b, "Shape", "x", "s");
+    ob_init_i64(b, "st", 1, (const int64_t[]){1}, (const int64_t[]){2});
+    ob_init_i64(b, "en", 1, (const int64_t[]){1}, (const int64_t[]){4});
+    ob_node(b, "Slice", "s,st,en", "hw");
+    ob_init_i64(b, "two", 1, (const int64_t[]){1}, (const int64_t[]){2});
+    ob_node(b, "Mul", "hw,two", "hw2");
+    ob_init_i64(b, "nc", 1, (const int64_t[]){2}, (const int64_t[]){1, 4});
+    ob_attr_i(b, ob_node(b, "Concat", "nc,hw2", "sizes"), "axis", 0);
+    ob_node(b, "Resize", "c,,,sizes", "y");
+    ob_output(b, "y", 1);
+    return b;
+}
+
+static void test_free_input_size(void **state)
+{
+    (void)state;
+    char err[512];
+    size_t len, flen;
+    onnx_builder *b = free_size_model((const int64_t[]){1, 3, -1, -1});
+    uint8_t *buf = ob_pack(b, &len);
+    ob_free(&b);
+    nn_model *m = NULL, *f = NULL;
+    assert_int_equal(nn_model_load(&m, buf, len, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "--input-size WxH"));
+    nn_load_opts o = {.input_w = 10, .input_h = 6};
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_OK);
+    nn_shape in = nn_model_input_shape(m), out = nn_model_output_shape(m);
+    assert_true(in.h == 6 && in.w == 10 && in.c == 3);
+    assert_true(out.h == 12 && out.w == 20 && out.c == 4);
+    /* The same as the model written with that size fixed. */
+    b = free_size_model((const int64_t[]){1, 3, 6, 10});
+    uint8_t *fbuf = ob_pack(b, &flen);
+    ob_free(&b);
+    assert_int_equal(nn_model_load(&f, fbuf, flen, err, sizeof err), SEG_OK);
+    for (int i = 0; i < 6 * 10 * 3; i++)
+        nn_model_input(m)[i] = nn_model_input(f)[i] = (float)((i * 37) % 11) - 5.0f;
+    assert_int_equal(nn_model_run(m), SEG_OK);
+    assert_int_equal(nn_model_run(f), SEG_OK);
+    assert_memory_equal(nn_model_output(m), nn_model_output(f), 12 * 20 * 4 * sizeof(float));
+    nn_model_free(&m);
+    nn_model_free(&f);
+    free(buf);
+    free(fbuf);
+    /* A free channel count is not a picture size: refused, size or not. */
+    b = free_size_model((const int64_t[]){1, -1, -1, -1});
+    buf = ob_pack(b, &len);
+    ob_free(&b);
+    assert_int_equal(nn_model_load_opts(&m, buf, len, &o, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "other than the batch, height and width"));
+    free(buf);
+}
+
 /* kernel_shape is only a hint: when it disagrees with the weights' own size
  * the node is refused (ConvTranspose read past its weights before). */
 static void test_kernel_shape_must_match_weights(void **state)
@@ -794,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_limits_checked_before_allocating),
         cmocka_unit_test(test_nesting_bomb_refused),
         cmocka_unit_test(test_kernel_shape_must_match_weights),
+        cmocka_unit_test(test_free_input_size),
         cmocka_unit_test(test_state_carries_between_runs),
         cmocka_unit_test(test_truncated_and_flipped_files_fail_cleanly),
         cmocka_unit_test(test_u2netp_matches_onnx_runtime_messi),

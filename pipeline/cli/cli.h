@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "seg_status.h"
 
@@ -72,6 +73,26 @@ static inline int cli_number_parse(const cli_number *o, const char *arg, long *o
     else
         fprintf(stderr, "segstream: --%s wants a whole number in %ld..%ld, got '%s'\n", o->name,
                 o->lo, o->hi, arg);
+    return EXIT_USAGE;
+}
+
+/** --input-size WxH: an ONNX model's free input height and width, each
+ *  8..4096, into *w and *h: 0, or a message on stderr and EXIT_USAGE. */
+static inline int cli_input_size(const char *arg, int *w, int *h)
+{
+    const char *x = strchr(arg, 'x');
+    char wb[16];
+    long a, b;
+    if (x && (size_t)(x - arg) < sizeof wb) {
+        memcpy(wb, arg, (size_t)(x - arg));
+        wb[x - arg] = 0;
+        if (cli_parse_long(wb, 8, 4096, &a) == 0 && cli_parse_long(x + 1, 8, 4096, &b) == 0) {
+            *w = (int)a;
+            *h = (int)b;
+            return 0;
+        }
+    }
+    fprintf(stderr, "segstream: --input-size wants WxH, each 8..4096, got '%s'\n", arg);
     return EXIT_USAGE;
 }
 

@@ -12,8 +12,11 @@
 #include "nn.h"
 #include "nn_kernels.h"
 #include "seg_clock.h"
+#include "seg_file.h"
 
-#define USAGE "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
+#define USAGE                                                                              \
+    "usage: segstream --bench-model MODEL [--threads N] [--runs N] [--profile] [--input-size " \
+    "WxH]\n"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -24,11 +27,14 @@ static int cmp_double(const void *a, const void *b)
 int cli_bench_model_main(int argc, char **argv)
 {
     int threads = 1, runs = 200, profile = 0;
+    nn_load_opts lo;
+    memset(&lo, 0, sizeof lo);
     static const struct option opts[] = {
         {"bench-model", no_argument, NULL, 'b'},
         {"threads", required_argument, NULL, 't'},
         {"runs", required_argument, NULL, 'r'},
         {"profile", no_argument, NULL, 'p'},
+        {"input-size", required_argument, NULL, 'z'},
         {NULL, 0, NULL, 0},
     };
     static const cli_number numbers[] = {
@@ -49,6 +55,10 @@ int cli_bench_model_main(int argc, char **argv)
             *(c == 't' ? &threads : &runs) = (int)v;
             break;
         case 'p': profile = 1; break;
+        case 'z':
+            if (cli_input_size(optarg, &lo.input_w, &lo.input_h))
+                return EXIT_USAGE;
+            break;
         default: fputs(USAGE, stderr); return EXIT_USAGE;
         }
     }
@@ -59,8 +69,17 @@ int cli_bench_model_main(int argc, char **argv)
     const char *path = argv[optind];
     char err[SEG_MSG_SIZE];
     nn_model *m = NULL;
-    if (nn_model_load_file(&m, path, err, sizeof err)) {
+    uint8_t *buf;
+    size_t len;
+    if (seg_file_read(path, "model", NN_MAX_MODEL_BYTES, &buf, &len, err, sizeof err)) {
         fprintf(stderr, "segstream: %s\n", err);
+        return EXIT_MODEL;
+    }
+    char inner[SEG_MSG_SIZE];
+    int lst = nn_model_load_opts(&m, buf, len, &lo, inner, sizeof inner);
+    free(buf);
+    if (lst) {
+        fprintf(stderr, "segstream: model '%s': %s\n", path, inner);
         return EXIT_MODEL;
     }
     nn_model_set_threads(m, threads);

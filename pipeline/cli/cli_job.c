@@ -24,9 +24,10 @@ static void usage(FILE *f)
 "       segstream INPUT --display | --dump-frames DIR [options]\n"
 "       segstream INPUT --bench [--json] [options]\n"
 "       segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME]\n"
-"                 [--input NAME=V[,V...]] [--state OUT=IN]\n"
+"                 [--input NAME=V[,V...]] [--state OUT=IN] [--input-size WxH]\n"
 "       segstream --bench-model MODEL [--threads N] [--runs N] [--profile]\n"
-"       segstream --model-info MODEL [--labels FILE]\n"
+"                 [--input-size WxH]\n"
+"       segstream --model-info MODEL [--labels FILE] [--input-size WxH]\n"
 "       segstream --list-devices | --list-formats /dev/videoN\n"
 "\n"
 "Segments every video frame of INPUT with a TFLite model and writes an\n"
@@ -140,6 +141,9 @@ static void usage(FILE *f)
 "                          (RobustVideoMatting's r1i..r4i) pair by themselves;\n"
 "                          none: no pairing. With state, the frames of a stream\n"
 "                          go through one worker, in order\n"
+"      --input-size WxH    an ONNX model exported with a free (dynamic) input\n"
+"                          height and width runs at this size (8..4096 each;\n"
+"                          such a model is refused without it)\n"
 "      --model-output NAME the model output that makes the mask (default: a\n"
 "                          matting model's alpha, an output named pha, alpha or\n"
 "                          matte, used as it is with no --solid; else the first)\n"
@@ -150,6 +154,8 @@ static void usage(FILE *f)
 "      --labels FILE       class names of a multi-class model, one per line\n"
 "      --classes LIST      its foreground classes, by name or number, e.g.\n"
 "                          person,dog (default: person for VOC, else all but 0)\n"
+    );
+    fprintf(f,
 "      --workers N         inference workers, each with its own activations; the\n"
 "                          model's weights are loaded once and shared (default:\n"
 "                          2 on 2+ cores, else 1)\n"
@@ -277,7 +283,7 @@ static int display_option(disp_options *d, const char *name, const char *value, 
     return disp_parse_option(d, name, value, err, errlen) ? -1 : 0;
 }
 
-enum { OPT_INPUT_FORMAT = 256, OPT_STATE, OPT_MODEL_OUTPUT, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
+enum { OPT_INPUT_FORMAT = 256, OPT_STATE, OPT_INPUT_SIZE, OPT_MODEL_OUTPUT, OPT_CODEC, OPT_RANGE, OPT_MEAN, OPT_STD, OPT_INPUT_VALUE, OPT_LIVE, OPT_EXACT,
        OPT_WORKERS, OPT_DEC_THREADS, OPT_ENC_THREADS, OPT_VIDEO_SIZE, OPT_FRAMERATE,
        OPT_PIXEL_FORMAT, OPT_TIMEOUT, OPT_BENCH, OPT_JSON, OPT_LABELS, OPT_CLASSES,
        OPT_DISPLAY, OPT_BACKGROUND, OPT_WINDOW, OPT_DUMP_FRAMES, OPT_DUMP_EVERY, OPT_FIT,
@@ -408,6 +414,7 @@ int cli_job_main(int argc, char **argv)
         {"input-mean", required_argument, NULL, OPT_MEAN},
         {"input", required_argument, NULL, OPT_INPUT_VALUE},
         {"state", required_argument, NULL, OPT_STATE},
+        {"input-size", required_argument, NULL, OPT_INPUT_SIZE},
         {"model-output", required_argument, NULL, OPT_MODEL_OUTPUT},
         {"input-std", required_argument, NULL, OPT_STD},
         {"labels", required_argument, NULL, OPT_LABELS},
@@ -565,6 +572,10 @@ int cli_job_main(int argc, char **argv)
             break;
         }
         case OPT_MODEL_OUTPUT: cfg.model_output = optarg; break;
+        case OPT_INPUT_SIZE:
+            if (cli_input_size(optarg, &cfg.input_w, &cfg.input_h))
+                return EXIT_USAGE;
+            break;
         case OPT_STATE: {
             nn_load_opts so;
             char nm[1][2][64], msg[256];

@@ -13,20 +13,26 @@
 
 int cli_model_info_main(int argc, char **argv)
 {
-    /* --model-info MODEL [--labels FILE], in either order after the command */
+    /* --model-info MODEL [--labels FILE] [--input-size WxH], in any order
+     * after the command */
     const char *path = NULL, *labels = NULL;
+    seg_model_opts mo = {0};
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--labels") == 0 && i + 1 < argc)
             labels = argv[++i];
         else if (strncmp(argv[i], "--labels=", 9) == 0)
             labels = argv[i] + 9;
+        else if (strcmp(argv[i], "--input-size") == 0 && i + 1 < argc) {
+            if (cli_input_size(argv[++i], &mo.input_w, &mo.input_h))
+                return EXIT_USAGE;
+        }
         else if (argv[i][0] != '-' && !path)
             path = argv[i];
         else
             path = NULL, i = argc; /* anything else: usage */
     }
     if (!path) {
-        fprintf(stderr, "usage: segstream --model-info MODEL [--labels FILE]\n");
+        fprintf(stderr, "usage: segstream --model-info MODEL [--labels FILE] [--input-size WxH]\n");
         return EXIT_USAGE;
     }
     char err[SEG_MSG_SIZE];
@@ -76,7 +82,8 @@ int cli_model_info_main(int argc, char **argv)
         unsupported += !info.ops[k].supported;
     }
     seg_model sm;
-    st = seg_model_open(&sm, path, NULL, labels, NULL, err, sizeof err);
+    mo.labels_path = labels;
+    st = seg_model_open_ex(&sm, path, &mo, err, sizeof err);
     if (st && labels && st != SEG_ERR_BAD_MODEL && st != SEG_ERR_UNSUPPORTED) {
         fprintf(stderr, "segstream: %s\n", err);
         return EXIT_USAGE;

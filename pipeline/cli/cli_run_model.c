@@ -14,7 +14,7 @@
 #include "seg_model.h"
 
 #define USAGE "usage: segstream --run-model MODEL IN.f32 OUT.f32 [-t N] [-y] [--output NAME] " \
-              "[--input NAME=V[,V...]] [--state OUT=IN]\n"
+              "[--input NAME=V[,V...]] [--state OUT=IN] [--input-size WxH]\n"
 
 /* [N][H][W][C] <-> [N][C][H][W] (to_nchw picks the direction). */
 static void swap_layout(const float *src, float *dst, nn_shape s, int to_nchw)
@@ -61,6 +61,7 @@ int cli_run_model_main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"input", required_argument, NULL, 'i'},
         {"state", required_argument, NULL, 's'},
+        {"input-size", required_argument, NULL, 'z'},
         {NULL, 0, NULL, 0},
     };
     static const cli_number numbers[] = {{'t', "threads", 0, 256}, {0, NULL, 0, 0}};
@@ -100,6 +101,10 @@ int cli_run_model_main(int argc, char **argv)
             lo.n_inputs++;
             break;
         }
+        case 'z':
+            if (cli_input_size(optarg, &lo.input_w, &lo.input_h))
+                return EXIT_USAGE;
+            break;
         case 's':
             if (n_state == NN_MAX_STATE) {
                 fprintf(stderr, "segstream: at most %d --state pairs\n", NN_MAX_STATE);
