@@ -508,6 +508,8 @@ static const char *node_fault(const nn_model *m, const nn_node *n)
         size_t kept = 1;
         for (int d = 0; d < 4; d++)
             kept *= n->reduce[d] ? 1u : (size_t)xs[d];
+        if (n->reduce_op < NN_REDUCE_MEAN || n->reduce_op > NN_REDUCE_MIN)
+            return "unknown reduction";
         return kept != y->elems ? "output size differs from the kept axes" : NULL;
     }
     case NN_OP_BINARY:
@@ -827,13 +829,14 @@ static void run_node(nn_model *m, const nn_node *n, int ith, int nth)
                           y->shape[2], n->align_corners, n->half_pixel, ith, nth);
         break;
     case NN_OP_MEAN:
-        if (n->reduce[1] && n->reduce[2] && !n->reduce[0] && !n->reduce[3]) {
+        if (n->reduce_op == NN_REDUCE_MEAN && n->reduce[1] && n->reduce[2] && !n->reduce[0] &&
+            !n->reduce[3]) {
             /* Spatial mean == a global average pool. */
             nn_window g = {x->shape[1], x->shape[2], 1, 1, 1, 1, 0, 0};
             nn_avgpool(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, 1, 1, &g,
                        NN_ACT_NONE, ith, nth);
-        } else if (ith == 0) {
-            nn_ref_mean(x->data, x->shape, n->reduce, y->data);
+        } else {
+            nn_reduce(x->data, x->shape, n->reduce, n->reduce_op, y->data, ith, nth);
         }
         break;
     case NN_OP_RESIZE_BILINEAR:

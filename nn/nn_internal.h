@@ -69,6 +69,7 @@ typedef struct nn_node {
     int align_corners, half_pixel;
     int axis;                    /**< concatenation axis (0..3 in padded NHWC) */
     int reduce[4];               /**< MEAN: which padded axes are reduced */
+    int reduce_op;               /**< MEAN: NN_REDUCE_MEAN, _SUM, _MAX or _MIN */
     float beta;                  /**< SOFTMAX */
     int pads[4][2];              /**< PAD: before/after per padded axis */
     float pad_value;             /**< PADV2's constant (0 for PAD) */

@@ -827,6 +827,36 @@ static int pad_src(int i, int n, int mode)
     return -1;
 }
 
+void nn_reduce(const float *in, const int s[4], const int reduce[4], int op, float *out,
+               int ith, int nth)
+{
+    if (!(reduce[3] && !reduce[0] && !reduce[1] && !reduce[2])) {
+        if (ith == 0)
+            nn_ref_reduce(in, s, reduce, op, out);
+        return;
+    }
+    long rows = (long)s[0] * s[1] * s[2], lo, hi;
+    int c = s[3];
+    nn_split(rows, ith, nth, 16, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        const float *x = in + (size_t)r * c;
+        float acc = x[0];
+        if (op == NN_REDUCE_MAX)
+            for (int k = 1; k < c; k++)
+                acc = x[k] > acc ? x[k] : acc;
+        else if (op == NN_REDUCE_MIN)
+            for (int k = 1; k < c; k++)
+                acc = x[k] < acc ? x[k] : acc;
+        else {
+            double sum = 0.0;
+            for (int k = 0; k < c; k++)
+                sum += (double)x[k];
+            acc = (float)(op == NN_REDUCE_MEAN ? sum / (double)c : sum);
+        }
+        out[r] = acc;
+    }
+}
+
 /* Each thread a range of channels: sums along the pixels (a row of its
  * channels at a time, contiguous), then the normalised row. */
 void nn_instance_norm(const float *in, int n, long hw, int c, const float *scale,

@@ -91,6 +91,14 @@ void nn_ref_resize_nearest(const float *in, int ih, int iw, int c, float *out, i
                            int align_corners, int half_pixel);
 /** Mean over the axes whose flag is set (4-D); out has those dims = 1. */
 void nn_ref_mean(const float *in, const int shape[4], const int reduce[4], float *out);
+/** Reductions over the axes flagged in reduce (ONNX ReduceMean, ReduceSum,
+ *  ReduceMax, ReduceMin). */
+enum { NN_REDUCE_MEAN = 0, NN_REDUCE_SUM, NN_REDUCE_MAX, NN_REDUCE_MIN };
+void nn_ref_reduce(const float *in, const int shape[4], const int reduce[4], int op, float *out);
+/** The same; over the channels alone (attention maps' per-pixel max or
+ *  mean), rows split across threads; other axes on thread 0. */
+void nn_reduce(const float *in, const int shape[4], const int reduce[4], int op, float *out,
+               int ith, int nth);
 /** TFLite's DEPTH_TO_SPACE (DCR order): in [ih][iw][ic] -> out [ih*b][iw*b][ic/(b*b)],
  *  out[y][x][c] = in[y/b][x/b][((y%b)*b + x%b) * ic/(b*b) + c].
  *  Example (pose detector): 28x28x64, b 2 -> 56x56x16. */

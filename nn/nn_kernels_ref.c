@@ -256,6 +256,11 @@ void nn_ref_binary(nn_binop op, const float *a, const int as[4],
 
 void nn_ref_mean(const float *in, const int s[4], const int reduce[4], float *out)
 {
+    nn_ref_reduce(in, s, reduce, NN_REDUCE_MEAN, out);
+}
+
+void nn_ref_reduce(const float *in, const int s[4], const int reduce[4], int op, float *out)
+{
     int os[4];
     size_t count = 1, on = 1;
     for (int d = 0; d < 4; d++) {
@@ -271,17 +276,24 @@ void nn_ref_mean(const float *in, const int s[4], const int reduce[4], float *ou
         for (int h = 0; h < os[1]; h++)
             for (int w = 0; w < os[2]; w++)
                 for (int c = 0; c < os[3]; c++) {
-                    double acc = 0.0;
+                    double acc = op == NN_REDUCE_MAX ? -(double)INFINITY
+                               : op == NN_REDUCE_MIN ? (double)INFINITY : 0.0;
                     for (int n2 = 0; n2 < (reduce[0] ? s[0] : 1); n2++)
                         for (int h2 = 0; h2 < (reduce[1] ? s[1] : 1); h2++)
                             for (int w2 = 0; w2 < (reduce[2] ? s[2] : 1); w2++)
                                 for (int c2 = 0; c2 < (reduce[3] ? s[3] : 1); c2++) {
                                     int nn = reduce[0] ? n2 : n, hh = reduce[1] ? h2 : h;
                                     int ww = reduce[2] ? w2 : w, cc = reduce[3] ? c2 : c;
-                                    acc += (double)in[(((size_t)nn * s[1] + hh) * s[2] + ww) * s[3] + cc];
+                                    double v = (double)in[(((size_t)nn * s[1] + hh) * s[2] + ww) * s[3] + cc];
+                                    if (op == NN_REDUCE_MAX)
+                                        acc = v > acc ? v : acc;
+                                    else if (op == NN_REDUCE_MIN)
+                                        acc = v < acc ? v : acc;
+                                    else
+                                        acc += v;
                                 }
                     out[(((size_t)n * os[1] + h) * os[2] + w) * os[3] + c] =
-                        (float)(acc / (double)count);
+                        (float)(op == NN_REDUCE_MEAN ? acc / (double)count : acc);
                 }
 }
 

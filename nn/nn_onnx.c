@@ -226,7 +226,8 @@ static void onnx_unpacked_free(unpacked *u)
 static const char *const ONNX_OPS[] = {
     "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip",
     "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Add", "Sub", "Mul", "Div", "MatMul", "Gemm",
-    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Resize",
+    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum",
+    "ReduceMax", "ReduceMin", "Resize",
     "Upsample", "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Expand",
     "Slice", "Pad", "Softmax", "ArgMax", "Shape", "Gather", "Cast", "Constant",
     "ConstantOfShape", "Range", "Identity", "Dropout", "Max", "Min", "Split",
@@ -2247,7 +2248,7 @@ static int build_pool(ox *x, const char *op)
     return SEG_OK;
 }
 
-static int build_reduce_mean(ox *x)
+static int build_reduce_mean(ox *x, int op)
 {
     oval *in = in_val(x, 0), *o = out_val(x, 0);
     int st, na;
@@ -2294,6 +2295,7 @@ static int build_reduce_mean(ox *x)
     NODE_OR_FAIL(n, new_node(x, NN_OP_MEAN, o->t));
     n->n_in = 1;
     n->in[0] = in->t;
+    n->reduce_op = op;
     memcpy(n->reduce, reduce, sizeof reduce);
     return SEG_OK;
 }
@@ -3082,7 +3084,13 @@ static int build_node(ox *x, const char *op)
         !strcmp(op, "GlobalMaxPool"))
         return build_pool(x, op);
     if (!strcmp(op, "ReduceMean"))
-        return build_reduce_mean(x);
+        return build_reduce_mean(x, NN_REDUCE_MEAN);
+    if (!strcmp(op, "ReduceSum"))
+        return build_reduce_mean(x, NN_REDUCE_SUM);
+    if (!strcmp(op, "ReduceMax"))
+        return build_reduce_mean(x, NN_REDUCE_MAX);
+    if (!strcmp(op, "ReduceMin"))
+        return build_reduce_mean(x, NN_REDUCE_MIN);
     if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
         return build_resize(x, op[0] == 'U');
     if (!strcmp(op, "Concat"))

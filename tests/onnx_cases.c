@@ -705,6 +705,43 @@ static void ibnorm(onnx_builder *b)
     ob_output(b, "y", 1);
 }
 
+static void reducemax_channels(onnx_builder *b)
+{
+    INTS(ob_node(b, "ReduceMax", "x", "y"), "axes", 1);
+    ob_output(b, "y", 1);
+}
+
+static void reducesum_spatial(onnx_builder *b) /* opset 13: axes as an input */
+{
+    ob_init_i64(b, "axes", 1, D(2), D(2, 3));
+    ob_node(b, "ReduceSum", "x,axes", "y");
+    ob_output(b, "y", 1);
+}
+
+static void reducemin_channels_dropped(onnx_builder *b)
+{
+    Onnx__NodeProto *n = ob_node(b, "ReduceMin", "x", "y");
+    INTS(n, "axes", 1);
+    ob_attr_i(b, n, "keepdims", 0);
+    ob_output(b, "y", 1);
+}
+
+/* CBAM's spatial attention: the channels' max and mean, a 7x7 conv to one
+ * map, a sigmoid, the input scaled by it. */
+static void cbam_spatial(onnx_builder *b)
+{
+    winit(b, "w", 4, 3, 3, 3, 31);
+    INTS(ob_node(b, "Conv", "x,w", "c"), "pads", 1, 1, 1, 1);
+    INTS(ob_node(b, "ReduceMax", "c", "mx"), "axes", 1);
+    INTS(ob_node(b, "ReduceMean", "c", "mn"), "axes", 1);
+    ob_attr_i(b, ob_node(b, "Concat", "mx,mn", "cat"), "axis", 1);
+    winit(b, "w7", 1, 2, 7, 7, 32);
+    INTS(ob_node(b, "Conv", "cat,w7", "att"), "pads", 3, 3, 3, 3);
+    ob_node(b, "Sigmoid", "att", "sg");
+    ob_node(b, "Mul", "c,sg", "y");
+    ob_output(b, "y", 1);
+}
+
 static void softmax_channels(onnx_builder *b)
 {
     ob_attr_i(b, ob_node(b, "Softmax", "x", "y"), "axis", 1);
@@ -827,6 +864,10 @@ const onnx_case ONNX_CASES[] = {
     {"split_rows_equal", 11, {1, 3, 9, 8}, split_rows_equal},
     {"instance_norm", 13, {1, 3, 7, 9}, instance_norm},
     {"ibnorm", 13, {1, 3, 7, 9}, ibnorm},
+    {"reducemax_channels", 13, {1, 3, 7, 9}, reducemax_channels},
+    {"reducesum_spatial", 13, {1, 3, 7, 9}, reducesum_spatial},
+    {"reducemin_channels_dropped", 13, {1, 3, 7, 9}, reducemin_channels_dropped},
+    {"cbam_spatial", 13, {1, 3, 9, 11}, cbam_spatial},
     {"softmax_channels", 13, {1, 3, 7, 9}, softmax_channels},
     {"softmax_flat", 13, {1, 3, 7, 9}, softmax_flat},
     {"argmax_channels", 13, {1, 3, 7, 9}, argmax_channels},

@@ -706,6 +706,40 @@ static void test_mean_reference_hand_case(void **state)
     assert_float_equal(out[1], 6.0f, 1e-6f);
 }
 
+/* Reductions: sum, max and min by hand, then the kernel against the
+ * reference over channels alone (the threaded path) and mixed axes. */
+static void test_reduce_matches_reference(void **state)
+{
+    (void)state;
+    float in[2 * 3 * 2], out[6];
+    for (int i = 0; i < 12; i++)
+        in[i] = (float)((i * 7) % 12) - 5.0f; /* -5 2, -3 4, -1 6, 1 -4, 3 -2, 5 0 */
+    int s[4] = {1, 2, 3, 2}, rc[4] = {0, 0, 0, 1}, rs[4] = {0, 1, 1, 0};
+    nn_reduce(in, s, rc, NN_REDUCE_MAX, out, 0, 1);
+    static const float max_c[6] = {2, 4, 6, 1, 3, 5};
+    assert_memory_equal(out, max_c, sizeof max_c);
+    nn_reduce(in, s, rs, NN_REDUCE_MIN, out, 0, 1);
+    assert_true(out[0] == -5.0f && out[1] == -4.0f);
+    nn_reduce(in, s, rs, NN_REDUCE_SUM, out, 0, 1);
+    assert_true(out[0] == -5 - 3 - 1 + 1 + 3 + 5 && out[1] == 2 + 4 + 6 - 4 - 2 + 0);
+    for (int trial = 0; trial < 40; trial++) {
+        int sh[4] = {1, irand(1, 9), irand(1, 11), irand(1, 40)}, r[4] = {0, 0, 0, 1};
+        if (trial % 4 == 3)
+            r[1] = 1, r[3] = trial % 8 == 3;
+        if (!r[1] && !r[3])
+            r[3] = 1;
+        int op = trial % 4;
+        size_t n = (size_t)sh[1] * sh[2] * sh[3], on = 1;
+        for (int d = 0; d < 4; d++)
+            on *= r[d] ? 1u : (size_t)sh[d];
+        float *a = rand_buf(n), *ref = rand_buf(on), *got = rand_buf(on);
+        nn_ref_reduce(a, sh, r, op, ref);
+        FOR_SHARES(1 + trial % 3, nn_reduce(a, sh, r, op, got, ith, nth));
+        assert_close(got, ref, on, 1e-5f);
+        free(a); free(ref); free(got);
+    }
+}
+
 static void test_depth_to_space_hand_case(void **state)
 {
     (void)state;
@@ -883,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_conv_dot_matches_reference),
         cmocka_unit_test(test_pad_modes_and_slice),
         cmocka_unit_test(test_instance_norm_matches_reference),
+        cmocka_unit_test(test_reduce_matches_reference),
         cmocka_unit_test(test_depthwise_matches_reference),
         cmocka_unit_test(test_transpose_conv_matches_reference),
         cmocka_unit_test(test_pool_and_resize_match_reference),
