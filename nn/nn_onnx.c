@@ -2840,6 +2840,70 @@ static int build_instance_norm(ox *x)
     return SEG_OK;
 }
 
+/* Gather of an activation along one axis by constant indices: one index
+ * (PyTorch's x[:, 2]: a slice, then the axis dropped) or an evenly spaced
+ * increasing run (x[:, [1, 3, 5]]: a strided slice). */
+static int build_gather(ox *x)
+{
+    oval *in = in_val(x, 0), *ind = in_val(x, 1), *o = out_val(x, 0);
+    int st, ax;
+    if ((st = need_act(x, in, "data")) || (st = need_const(x, ind, "indices")))
+        return st;
+    if (norm_axis(attr_i(x, "axis", 0), in->rank, &ax))
+        return bad(x, "axis out of range");
+    if (ind->rank > 1 || ind->n < 1 || ind->n > (size_t)in->dims[ax])
+        return unsup(x, "indices other than one index or a run along the axis");
+    int64_t dim = in->dims[ax], first = 0, step = 1;
+    for (size_t k = 0; k < ind->n; k++) {
+        int64_t i = cval_i(ind, k);
+        if (i < 0)
+            i += dim;
+        if (i < 0 || i >= dim)
+            return bad(x, "an index out of range");
+        if (k == 0)
+            first = i;
+        else if (k == 1)
+            step = i - first;
+        if (k > 0 && (step < 1 || i != first + (int64_t)k * step))
+            return unsup(x, "indices other than one index or an evenly spaced increasing run");
+    }
+    int64_t od[ONNX_MAX_RANK];
+    memcpy(od, in->dims, sizeof od);
+    od[ax] = (int64_t)ind->n;
+    int begin[4] = {0, 0, 0, 0}, stp[4] = {1, 1, 1, 1};
+    begin[eng_axis(in, ax)] = (int)first;
+    stp[eng_axis(in, ax)] = (int)(step < NN_MAX_DIM ? step : NN_MAX_DIM);
+    int scalar = ind->rank == 0;
+    if (scalar && in->rank < 2)
+        return unsup(x, "a scalar result");
+    /* A run: straight into the output. One index: into a value that keeps
+     * the axis (length 1), which then drops it. */
+    char name[96];
+    snprintf(name, sizeof name, "%.60s/gathered", o->name ? o->name : "?");
+    oval kept;
+    memset(&kept, 0, sizeof kept);
+    kept.name = name;
+    oval *dst = scalar ? &kept : o;
+    if ((st = def_act(x, dst, od, in->rank, in->nchw)))
+        return st;
+    nn_node *n;
+    NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, dst->t));
+    n->n_in = 1;
+    n->in[0] = in->t;
+    memcpy(n->begin, begin, sizeof begin);
+    memcpy(n->step, stp, sizeof stp);
+    if (!scalar)
+        return SEG_OK;
+    int64_t rd[ONNX_MAX_RANK];
+    int r = 0, src;
+    for (int d = 0; d < in->rank; d++)
+        if (d != ax)
+            rd[r++] = in->dims[d];
+    if ((st = onnx_order_tensor(x, &kept, &src)))
+        return st;
+    return def_from_onnx_order(x, o, src, rd, r);
+}
+
 /* Slice of an activation: positive steps, nothing empty. */
 static int build_slice(ox *x)
 {
@@ -3106,6 +3170,8 @@ static int build_node(ox *x, const char *op)
         return build_slice(x);
     if (!strcmp(op, "Split"))
         return build_split(x);
+    if (!strcmp(op, "Gather"))
+        return build_gather(x);
     if (!strcmp(op, "InstanceNormalization"))
         return build_instance_norm(x);
     if (!strcmp(op, "Softmax"))

@@ -742,6 +742,21 @@ static void cbam_spatial(onnx_builder *b)
     ob_output(b, "y", 1);
 }
 
+/* Gather of an activation by constant indices (after a conv, so that it
+ * is one). */
+static void gather_case(onnx_builder *b, int axis, int rank, int n, const int64_t *idx)
+{
+    winit(b, "w", 4, 3, 1, 1, 33);
+    ob_node(b, "Conv", "x,w", "c");
+    ob_init_i64(b, "idx", rank, rank ? D(n) : NULL, idx);
+    ob_attr_i(b, ob_node(b, "Gather", "c,idx", "y"), "axis", axis);
+    ob_output(b, "y", 1);
+}
+
+static void gather_channel_scalar(onnx_builder *b) { gather_case(b, 1, 0, 1, D(2)); }
+static void gather_rows_run(onnx_builder *b) { gather_case(b, 2, 1, 3, D(1, 3, 5)); }
+static void gather_last_column(onnx_builder *b) { gather_case(b, 3, 0, 1, D(-1)); }
+
 static void softmax_channels(onnx_builder *b)
 {
     ob_attr_i(b, ob_node(b, "Softmax", "x", "y"), "axis", 1);
@@ -868,6 +883,9 @@ const onnx_case ONNX_CASES[] = {
     {"reducesum_spatial", 13, {1, 3, 7, 9}, reducesum_spatial},
     {"reducemin_channels_dropped", 13, {1, 3, 7, 9}, reducemin_channels_dropped},
     {"cbam_spatial", 13, {1, 3, 9, 11}, cbam_spatial},
+    {"gather_channel_scalar", 13, {1, 3, 7, 9}, gather_channel_scalar},
+    {"gather_rows_run", 13, {1, 3, 7, 9}, gather_rows_run},
+    {"gather_last_column", 13, {1, 3, 7, 9}, gather_last_column},
     {"softmax_channels", 13, {1, 3, 7, 9}, softmax_channels},
     {"softmax_flat", 13, {1, 3, 7, 9}, softmax_flat},
     {"argmax_channels", 13, {1, 3, 7, 9}, argmax_channels},

@@ -379,6 +379,17 @@ static void test_unsupported_op_names_op_and_node(void **state)
     assert_non_null(strstr(err, "Slice node 'Slice_0'"));
     assert_non_null(strstr(err, "negative steps"));
     ob_free(&b);
+    /* A Gather of an activation by indices out of order. */
+    b = ob_new(13);
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
+    ob_node(b, "Relu", "x", "r");
+    ob_init_i64(b, "i", 1, (const int64_t[]){2}, (const int64_t[]){2, 0});
+    ob_attr_i(b, ob_node(b, "Gather", "r,i", "y"), "axis", 1);
+    ob_output(b, "y", 1);
+    assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "Gather node 'Gather_1'"));
+    assert_non_null(strstr(err, "evenly spaced"));
+    ob_free(&b);
     /* Another domain. */
     b = ob_new(13);
     ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
