@@ -325,16 +325,16 @@ void nn_ref_argmax(const float *in, long rows, int cols, float *out)
     }
 }
 
-/* The input index of padded index i (-1: the constant). */
+/* The input index of padded index i (-1: the constant). Reflection as a
+ * walk back and forth over the input, period 2(n-1); the edge clamped. */
 static int pad_source(int i, int n, int mode)
 {
-    if (i >= 0 && i < n)
-        return i;
-    if (mode == NN_PAD_EDGE)
-        return i < 0 ? 0 : n - 1;
-    if (mode == NN_PAD_REFLECT)
-        return i < 0 ? -i : 2 * (n - 1) - i;
-    return -1;
+    if (mode == NN_PAD_CONSTANT)
+        return i >= 0 && i < n ? i : -1;
+    if (mode == NN_PAD_EDGE || n == 1)
+        return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
+    int period = 2 * (n - 1), j = ((i % period) + period) % period;
+    return j < n ? j : period - j;
 }
 
 void nn_ref_pad(const float *in, const int s[4], const int pads[4][2], float value, int mode,

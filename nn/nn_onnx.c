@@ -2724,6 +2724,23 @@ static int build_pad(ox *x)
     return SEG_OK;
 }
 
+/* out = in[begin + i * step] (engine axes): a SLICE node into o, defined
+ * with the file's dims od. */
+static int emit_slice(ox *x, const oval *in, oval *o, const int64_t *od, const int begin[4],
+                      const int step[4])
+{
+    int st = def_act(x, o, od, in->rank, in->nchw);
+    if (st)
+        return st;
+    nn_node *n;
+    NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, o->t));
+    n->n_in = 1;
+    n->in[0] = in->t;
+    memcpy(n->begin, begin, sizeof n->begin);
+    memcpy(n->step, step, sizeof n->step);
+    return SEG_OK;
+}
+
 /* Split of an activation: one SLICE per output named (sizes from the
  * split attribute, opset < 13, or input; otherwise equal parts). */
 static int build_split(ox *x)
@@ -2779,15 +2796,11 @@ static int build_split(ox *x)
         int64_t od[ONNX_MAX_RANK];
         memcpy(od, in->dims, sizeof od);
         od[ax] = sizes[k];
-        if ((st = def_act(x, o, od, in->rank, in->nchw)))
+        int begin[4] = {0, 0, 0, 0};
+        static const int ones[4] = {1, 1, 1, 1};
+        begin[eng_axis(in, ax)] = (int)at;
+        if ((st = emit_slice(x, in, o, od, begin, ones)))
             return st;
-        nn_node *n;
-        NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, o->t));
-        n->n_in = 1;
-        n->in[0] = in->t;
-        for (int d = 0; d < 4; d++)
-            n->step[d] = 1;
-        n->begin[eng_axis(in, ax)] = (int)at;
     }
     return SEG_OK;
 }
@@ -2883,17 +2896,8 @@ static int build_gather(ox *x)
     oval kept;
     memset(&kept, 0, sizeof kept);
     kept.name = name;
-    oval *dst = scalar ? &kept : o;
-    if ((st = def_act(x, dst, od, in->rank, in->nchw)))
+    if ((st = emit_slice(x, in, scalar ? &kept : o, od, begin, stp)) || !scalar)
         return st;
-    nn_node *n;
-    NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, dst->t));
-    n->n_in = 1;
-    n->in[0] = in->t;
-    memcpy(n->begin, begin, sizeof begin);
-    memcpy(n->step, stp, sizeof stp);
-    if (!scalar)
-        return SEG_OK;
     int64_t rd[ONNX_MAX_RANK];
     int r = 0, src;
     for (int d = 0; d < in->rank; d++)
@@ -2923,15 +2927,7 @@ static int build_slice(ox *x)
         begin[eng_axis(in, d)] = (int)sp.start[d];
         step[eng_axis(in, d)] = (int)(sp.step[d] < NN_MAX_DIM ? sp.step[d] : NN_MAX_DIM);
     }
-    if ((st = def_act(x, o, od, in->rank, in->nchw)))
-        return st;
-    nn_node *n;
-    NODE_OR_FAIL(n, new_node(x, NN_OP_SLICE, o->t));
-    n->n_in = 1;
-    n->in[0] = in->t;
-    memcpy(n->begin, begin, sizeof begin);
-    memcpy(n->step, step, sizeof step);
-    return SEG_OK;
+    return emit_slice(x, in, o, od, begin, step);
 }
 
 /* Softmax and ArgMax: over one axis, which must be the engine's last. */
