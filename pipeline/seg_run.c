@@ -199,6 +199,9 @@ static int open_one_model(run *r, seg_model *sm, const char *path, char *msg, si
     };
     if ((st = seg_model_open_ex(sm, path, &o, msg, n)))
         return st;
+    if (!cfg->quiet && cfg->input_w > 0 && (sm->in.w != cfg->input_w || sm->in.h != cfg->input_h))
+        fprintf(stderr, "segstream: warning: --input-size %dx%d ignored: the model's input is "
+                "fixed at %dx%d\n", cfg->input_w, cfg->input_h, sm->in.w, sm->in.h);
     if (sm->matting && !cfg->quiet)
         fprintf(stderr, "segstream: matting model: output '%s' is the alpha, used as it is%s%s%s\n",
                 sm->output_name, cfg->disp.solid_set ? "" : " (no --solid)",

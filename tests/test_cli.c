@@ -614,6 +614,17 @@ static void test_onnx_free_input_size(void **state)
     snprintf(args, sizeof args, "--bench-model %s --input-size 4x4 --runs 3", model);
     assert_int_equal(seg(args), 2);
     assert_true(log_contains("--input-size wants WxH, each 8..4096, got '4x4'"));
+    /* A model whose size is fixed keeps it, with a warning. */
+    b = ob_new(13);
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 16, 20});
+    ob_node(b, "Sigmoid", "x", "y");
+    ob_output(b, "y", 1);
+    save_model(&b, "fixed.onnx", model, sizeof model);
+    snprintf(args, sizeof args, "lavfi:color=c=gray:size=64x48:rate=10 -n 1 -m %s "
+             "--input-size 40x24 -o %s/fixed.mp4 -y", model, dir);
+    assert_int_equal(seg(args), 0);
+    assert_true(log_contains("--input-size 40x24 ignored: the model's input is fixed at 20x16"));
+    assert_true(log_contains("model input 20x16"));
 }
 
 /* u2netp (scripts/setup.sh; models/ or $SEG_MODELS_DIR) as the job's model:

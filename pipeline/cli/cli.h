@@ -96,6 +96,15 @@ static inline int cli_input_size(const char *arg, int *w, int *h)
     return EXIT_USAGE;
 }
 
+/** The warning when --input-size met a model whose input size is fixed
+ *  (TFLite, or an ONNX file that gives it): the model's own size is used. */
+static inline void cli_input_size_unused(int w, int h, int model_w, int model_h)
+{
+    if (w > 0 && (w != model_w || h != model_h))
+        fprintf(stderr, "segstream: warning: --input-size %dx%d ignored: the model's input is "
+                "fixed at %dx%d\n", w, h, model_w, model_h);
+}
+
 struct option;
 
 /**

@@ -84,6 +84,7 @@ int cli_bench_model_main(int argc, char **argv)
     }
     nn_model_set_threads(m, threads);
     nn_shape s = nn_model_input_shape(m);
+    cli_input_size_unused(lo.input_w, lo.input_h, s.w, s.h);
     size_t n = (size_t)s.n * s.h * s.w * s.c;
     uint32_t r = 1u;
     int st = SEG_OK;

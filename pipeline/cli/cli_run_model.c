@@ -154,6 +154,8 @@ int cli_run_model_main(int argc, char **argv)
             fprintf(stderr, "segstream: %s\n", err);
             return lst == SEG_ERR_INVALID ? EXIT_USAGE : EXIT_MODEL;
         }
+        nn_shape is = nn_model_input_shape(m);
+        cli_input_size_unused(lo.input_w, lo.input_h, is.w, is.h);
     }
     nn_model_set_threads(m, threads);
     int k_out = 0;
