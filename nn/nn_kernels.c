@@ -840,14 +840,16 @@ void nn_reduce(const float *in, const int s[4], const int reduce[4], int op, flo
     nn_split(rows, ith, nth, 16, &lo, &hi);
     for (long r = lo; r < hi; r++) {
         const float *x = in + (size_t)r * c;
-        float acc = x[0];
-        if (op == NN_REDUCE_MAX)
-            for (int k = 1; k < c; k++)
+        float acc; /* max and min from the infinities: NaN never wins, as in the reference */
+        if (op == NN_REDUCE_MAX) {
+            acc = -INFINITY;
+            for (int k = 0; k < c; k++)
                 acc = x[k] > acc ? x[k] : acc;
-        else if (op == NN_REDUCE_MIN)
-            for (int k = 1; k < c; k++)
+        } else if (op == NN_REDUCE_MIN) {
+            acc = INFINITY;
+            for (int k = 0; k < c; k++)
                 acc = x[k] < acc ? x[k] : acc;
-        else {
+        } else {
             double sum = 0.0;
             for (int k = 0; k < c; k++)
                 sum += (double)x[k];

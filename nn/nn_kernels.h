@@ -206,8 +206,8 @@ typedef struct nn_dw_args {
  * tiles: 4x fewer multiply-adds than the direct convolution, for the cost of
  * the tile transforms; nn_conv_wino is used where nn_wino_worth says so. */
 
-/** Tiles per block: the rows of each of the 36 GEMMs (a multiple of every
- *  ISA's microkernel rows). */
+/** Tiles per block: the rows of each of the 36 GEMMs (a multiple of the
+ *  AVX2 and AVX-512 microkernels' 6 and 8 rows). */
 #define NN_WINO_TILES 24
 
 typedef struct nn_wino_args {

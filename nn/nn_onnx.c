@@ -2757,6 +2757,8 @@ static int build_split(ox *x)
     int64_t sizes[64];
     if (x->opset < 13) {
         int n = attr_ints(x, "split", sizes, 64);
+        if (n < 0)
+            return bad(x, "more than 64 split sizes");
         if (n > 0 && (size_t)n != nout)
             return bad(x, "split sizes differ in number from the outputs");
         if (n <= 0)

@@ -633,7 +633,7 @@ static void conv_dot(const nn_dot_args *a, int y0, int y1)
     for (int oy = y0; oy < y1; oy++)
         for (int ox = 0; ox < a->ow; ox++) {
             size_t at = ((size_t)oy * a->ow + ox) * a->oc;
-            float v[VL]; /* act_span works in whole vectors */
+            float v[VL]; /* whole vectors: GCC sizes act_span's masked tail by the type */
             switch (a->oc) {
             case 1: dot_pixel(a, oy, ox, v, 1); break;
             case 2: dot_pixel(a, oy, ox, v, 2); break;

@@ -166,7 +166,7 @@ typedef struct seg_worker {
     float *fg_rows;        /**< two grid rows widened (4 planes each), a weight row */
     int fg_row_of[2];      /**< the grid rows they hold (-1 none) */
     size_t fg_cap, fg_cols_cap;
-    float *fg_place;       /**< letterbox/crop: the colour placed on the frame */
+    float *fg_place;       /**< letterbox/crop: the colour on the mask grid */
     size_t fg_place_cap;
     /* Models with state: the frame index and model the state follows. */
     int64_t state_next;

@@ -860,13 +860,15 @@ static int paint_foreground(seg_worker *w, seg_image *f, const float *pha, const
 }
 
 /* --fit letterbox or crop: a matting model's colour (ow x oh, RGB
- * interleaved) placed on the frame as its alpha is (seg_fit_place_mask, a
- * plane at a time: bars cut away, nothing outside a crop), into *out
- * (mask_w x mask_h, interleaved). */
+ * interleaved) on the mask grid (mask_w x mask_h) cell for cell as
+ * seg_fit_place_mask puts its alpha (the bars cut away; a crop at
+ * (mx, my)), into *out. Outside a crop, where the alpha is 0, the colour
+ * of the crop's nearest edge: the bilinear painting of the last cells
+ * inside then blends no black in. */
 static int place_foreground(seg_worker *w, const float *fgr, int ow, int oh, const float **out)
 {
     const seg_fit_geom *g = &w->geom;
-    size_t in = (size_t)ow * oh, pl = (size_t)g->mask_w * g->mask_h, need = in + pl * 4;
+    size_t need = (size_t)g->mask_w * g->mask_h * 3;
     if (need > w->fg_place_cap) {
         free(w->fg_place);
         w->fg_place = malloc(need * sizeof(float));
@@ -874,13 +876,18 @@ static int place_foreground(seg_worker *w, const float *fgr, int ow, int oh, con
         if (!w->fg_place)
             return SEG_ERR_NOMEM;
     }
-    float *one = w->fg_place, *plane = one + in, *rgb = plane + pl;
-    for (int c = 0; c < 3; c++) {
-        for (size_t i = 0; i < in; i++)
-            one[i] = fgr[i * 3 + (size_t)c];
-        seg_fit_place_mask(g, ow, oh, one, NULL, plane, NULL);
-        for (size_t i = 0; i < pl; i++)
-            rgb[i * 3 + (size_t)c] = plane[i];
+    int crop = g->fit != SEG_FIT_LETTERBOX;
+    int dx = crop ? -g->mx : g->mx, dy = crop ? -g->my : g->my;
+    float *rgb = w->fg_place;
+    for (int y = 0; y < g->mask_h; y++) {
+        int sy = clampi(y + dy, 0, oh - 1);
+        for (int x = 0; x < g->mask_w; x++) {
+            const float *src = fgr + ((size_t)sy * ow + (size_t)clampi(x + dx, 0, ow - 1)) * 3;
+            float *d = rgb + ((size_t)y * g->mask_w + x) * 3;
+            d[0] = src[0];
+            d[1] = src[1];
+            d[2] = src[2];
+        }
     }
     *out = rgb;
     return SEG_OK;

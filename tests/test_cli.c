@@ -571,10 +571,16 @@ static void test_onnx_matting_alpha(void **state)
         printf("# matting --fit %s: centre %d %d %d alpha %d, left edge %d %d %d alpha %d\n",
                fits[k], mid[0], mid[1], mid[2], mid[3], side[0], side[1], side[2], side[3]);
         assert_true(mid[0] > 240 && mid[1] < 15 && mid[2] < 15 && abs(mid[3] - 128) < 4);
-        if (k == 0)
+        if (k == 0) {
             assert_true(side[0] > 240 && side[1] < 15 && side[2] < 15 && abs(side[3] - 128) < 4);
-        else
+        } else {
             assert_true(side[3] < 4 && abs(side[0] - side[1]) < 4 && abs(side[1] - side[2]) < 4);
+            /* the crop's first and last columns: red, no black blended in */
+            const uint8_t *e0 = px + (16 * 48 + 8) * 4, *e1 = px + (16 * 48 + 39) * 4;
+            printf("# matting --fit crop: edge columns %d %d %d alpha %d, %d %d %d alpha %d\n",
+                   e0[0], e0[1], e0[2], e0[3], e1[0], e1[1], e1[2], e1[3]);
+            assert_true(e0[0] > 240 && e0[1] < 15 && e1[0] > 240 && e1[1] < 15);
+        }
     }
 }
 
