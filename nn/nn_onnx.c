@@ -3015,7 +3015,8 @@ static int model_opset(const Onnx__ModelProto *mp)
 
 /* Dims of a ValueInfo's tensor type; the first dim may be symbolic (batch:
  * 1). Returns the rank, -1 when unknown or symbolic elsewhere. */
-static int value_info_dims(const Onnx__ValueInfoProto *vi, int64_t *dims, int *elem_type)
+static int value_info_dims(const Onnx__ValueInfoProto *vi, int64_t *dims, int *elem_type,
+                           int *free_dims)
 {
     if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
         !vi->type->tensor_type || !vi->type->tensor_type->shape)
@@ -3024,33 +3025,8 @@ static int value_info_dims(const Onnx__ValueInfoProto *vi, int64_t *dims, int *e
     *elem_type = vi->type->tensor_type->elem_type;
     if (s->n_dim > ONNX_MAX_RANK)
         return -1;
-    for (size_t d = 0; d < s->n_dim; d++) {
-        const Onnx__TensorShapeProto__Dimension *dim = s->dim[d];
-        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-            dim->dim_value > 0)
-            dims[d] = dim->dim_value;
-        else if (d == 0)
-            dims[d] = 1;
-        else
-            return -2;
-    }
-    return (int)s->n_dim;
-}
-
-/* The picture input with a free (symbolic) height and width, read at the
- * caller's size: [N,C,H,W] with H and W free, or [N,H,W,C] (tf2onnx) with
- * H and W free and C fixed; the batch may be free too. The rank, or -2
- * when no size was given or other dims are free. */
-static int free_input_size(ox *x, const Onnx__ValueInfoProto *vi, int64_t *dims, int *et)
-{
-    if (!x->opts || x->opts->input_w <= 0 || x->opts->input_h <= 0)
-        return -2;
-    const Onnx__TensorShapeProto *s = vi->type->tensor_type->shape;
-    *et = vi->type->tensor_type->elem_type;
-    if (s->n_dim != 4)
-        return -2;
     int freed = 0;
-    for (size_t d = 0; d < 4; d++) {
+    for (size_t d = 0; d < s->n_dim; d++) {
         const Onnx__TensorShapeProto__Dimension *dim = s->dim[d];
         int fixed = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
                     dim->dim_value > 0;
@@ -3058,15 +3034,24 @@ static int free_input_size(ox *x, const Onnx__ValueInfoProto *vi, int64_t *dims,
         if (!fixed && d > 0)
             freed |= 1 << d;
     }
-    if (freed == (1 << 2 | 1 << 3)) { /* NCHW */
-        dims[2] = x->opts->input_h;
-        dims[3] = x->opts->input_w;
-    } else if (freed == (1 << 1 | 1 << 2)) { /* NHWC */
-        dims[1] = x->opts->input_h;
-        dims[2] = x->opts->input_w;
-    } else {
+    if (free_dims)
+        *free_dims = freed;
+    return freed ? -2 : (int)s->n_dim;
+}
+
+/* The picture input with a free (symbolic) height and width, read at the
+ * caller's size: rank 4 with free dims (value_info_dims' bits) H and W of
+ * [N,C,H,W], or of [N,H,W,C] (tf2onnx); the batch may be free too. The
+ * rank, or -2 when no size was given or other dims are free. */
+static int free_input_size(const ox *x, int rank, int free_dims, int64_t *dims)
+{
+    if (!x->opts || x->opts->input_w <= 0 || x->opts->input_h <= 0 || rank != 4)
         return -2;
-    }
+    int h = free_dims == (1 << 2 | 1 << 3) ? 2 : free_dims == (1 << 1 | 1 << 2) ? 1 : -1;
+    if (h < 0)
+        return -2;
+    dims[h] = x->opts->input_h;
+    dims[h + 1] = x->opts->input_w;
     return 4;
 }
 
@@ -3302,7 +3287,7 @@ static int state_inputs(ox *x, const Onnx__GraphProto *g, size_t cap)
         }
         oval *v = &x->v[add_value(x, vi->name, (int)cap)];
         int et = 0;
-        int rank = value_info_dims(vi, v->dims, &et);
+        int rank = value_info_dims(vi, v->dims, &et, NULL);
         if (rank < 1 || rank > 4 || et != DT_FLOAT) {
             SET_ERR("unsupported: state input '%.60s' must be float32 of rank 1 to 4 with a "
                     "fixed size (rank %d, type %d)", in, rank, et);
@@ -3437,7 +3422,7 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
         int et = 0;
         int rank = vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
                    vi->type->tensor_type && !vi->type->tensor_type->shape ? 0
-                 : value_info_dims(vi, v->dims, &et);
+                 : value_info_dims(vi, v->dims, &et, NULL);
         if (rank < 0) {
             /* symbolic dims past the first: read as 1 for a value input */
             const Onnx__TensorShapeProto *sh = vi->type && vi->type->tensor_type
@@ -3496,9 +3481,11 @@ static int lower_graph(ox *x, const Onnx__ModelProto *mp)
     }
     const Onnx__ValueInfoProto *vi = g->input[in_idx];
     oval *in = &x->v[add_value(x, vi->name, (int)cap)];
-    int et = 0;
-    int rank = value_info_dims(vi, in->dims, &et);
-    if (rank == -2 && (rank = free_input_size(x, vi, in->dims, &et)) == -2) {
+    int et = 0, free_dims = 0;
+    int rank = value_info_dims(vi, in->dims, &et, &free_dims);
+    if (rank == -2 &&
+        (rank = free_input_size(x, (int)vi->type->tensor_type->shape->n_dim, free_dims,
+                                in->dims)) == -2) {
         if (x->opts && x->opts->input_w > 0)
             SET_ERR("unsupported: input '%.60s' has symbolic sizes other than the batch, "
                     "height and width", vi->name);
