@@ -390,6 +390,36 @@ static void test_unsupported_op_names_op_and_node(void **state)
     assert_non_null(strstr(err, "Gather node 'Gather_1'"));
     assert_non_null(strstr(err, "evenly spaced"));
     ob_free(&b);
+    /* Malformed uses of the new ops are refused, the node named. */
+    b = ob_new(13); /* reflect pads as wide as the input (4) */
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
+    ob_init_i64(b, "p", 1, (const int64_t[]){8}, (const int64_t[]){0, 0, 4, 0, 0, 0, 0, 0});
+    ob_attr_s(b, ob_node(b, "Pad", "x,p", "y"), "mode", "reflect");
+    ob_output(b, "y", 1);
+    assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "reflect pads must be narrower than the input"));
+    ob_free(&b);
+    b = ob_new(11); /* 65 split sizes */
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
+    ob_node(b, "Relu", "x", "r");
+    int64_t sizes[65];
+    for (int k = 0; k < 65; k++)
+        sizes[k] = 1;
+    Onnx__NodeProto *sp = ob_node(b, "Split", "r", "y,z");
+    ob_attr_ints(b, sp, "split", 65, sizes);
+    ob_output(b, "y", 1);
+    assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "more than 64 split sizes"));
+    ob_free(&b);
+    b = ob_new(13); /* sizes that do not add up to the axis */
+    ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
+    ob_node(b, "Relu", "x", "r");
+    ob_init_i64(b, "s", 1, (const int64_t[]){2}, (const int64_t[]){1, 1});
+    ob_attr_i(b, ob_node(b, "Split", "r,s", "y,z"), "axis", 1);
+    ob_output(b, "y", 1);
+    assert_int_equal(load_builder(b, err, sizeof err), SEG_ERR_BAD_MODEL);
+    assert_non_null(strstr(err, "split sizes do not add up to the axis"));
+    ob_free(&b);
     /* Another domain. */
     b = ob_new(13);
     ob_input(b, "x", 4, (const int64_t[]){1, 3, 4, 4});
