@@ -15,6 +15,10 @@ endif()
 # The compositing benchmark (not a test): tests/bench_display.c.
 add_executable(bench_display bench_display.c)
 target_link_libraries(bench_display PRIVATE seg_flags seg_display m)
+# Scores masks made outside the pipeline with the --eval scorer (not a test):
+# tests/score_masks.c, used by scripts/eval_tiles.sh.
+add_executable(score_masks score_masks.c)
+target_link_libraries(score_masks PRIVATE seg_flags seg_display m)
 # test_display_score: the mask scorer's metrics (display/disp_score.c); it
 # counts allocations too (none per frame at a constant size).
 seg_add_test(test_display_score SOURCES test_display_score.c test_alloc_count.c LIBS seg_display m
