@@ -157,7 +157,8 @@ typedef struct seg_config {
     seg_fit fit;              /**< --fit (whole-frame segmentation) */
     seg_find find;            /**< --find: the whole frame, or people first */
     const char *detector;     /**< --detector: the person detector for --find pose
-                                   (default models/pose_detection.tflite) */
+                                   (default models/person_detection_oidv4.tflite;
+                                   MediaPipe's pose_detection.tflite also works) */
     const char *closeup_model;/**< --closeup-model: --find pose segments a
                                    landscape close-up's whole frame with it;
                                    NULL = the default (the landscape selfie

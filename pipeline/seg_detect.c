@@ -9,16 +9,74 @@
 /* Region of interest: twice the hip-to-full-body distance, scaled by 1.25
  * (MediaPipe's pose_detection_to_roi). */
 #define ROI_SCALE 2.5f
+/* A TFOD box is the whole person: the region is the square of this many
+ * times its longer side (as the pose region is about 1.25 body heights). */
+#define BOX_ROI_SCALE 1.25f
 
 /* ==== anchors ============================================================= */
 
-const seg_ssd_spec SEG_SSD_POSE = {"pose detector", 224, SEG_POSE_ANCHORS, 12,
-                                   {8, 16, 32, 32, 32}, 5, 0.5f};
-const seg_ssd_spec SEG_SSD_FACE = {"face detector", 128, SEG_FACE_ANCHORS, 16,
-                                   {8, 16, 16, 16}, 4, 0.5f};
+/* Tiles: look-alikes score 0.50-0.66 zoomed in, people 0.72-0.98 (the
+ * evaluation set's clips, BENCHMARKS.md "Quality"). */
+const seg_ssd_spec SEG_SSD_POSE = {"pose detector", SEG_SSD_BLAZE, 224, SEG_POSE_ANCHORS, 12, 1,
+                                   {8, 16, 32, 32, 32}, 5, 0.5f, 0.7f};
+const seg_ssd_spec SEG_SSD_FACE = {"face detector", SEG_SSD_BLAZE, 128, SEG_FACE_ANCHORS, 16, 1,
+                                   {8, 16, 16, 16}, 4, 0.5f, 0.7f};
+/* MediaPipe's Objectron graph (object_detection_oid_v4_cpu.pbtxt) keeps its
+ * object from 0.4. On the evaluation set (BENCHMARKS.md, "Quality") 0.4 for
+ * both the whole frame and the tiles calls nothing on the empty scenes and
+ * finds people at every size; 0.5 misses the basketball player at a quarter
+ * of the height on every other frame, 0.35 lets look-alikes take the place
+ * of people at an eighth. */
+const seg_ssd_spec SEG_SSD_OID = {"person detector (Open Images SSD)", SEG_SSD_TFOD, 300,
+                                  SEG_OID_ANCHORS, 4, SEG_OID_CLASSES,
+                                  {16, 32, 64, 128, 256, 512}, 6, 0.4f, 0.4f};
 
-int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy)
+static int tfod_anchors(const seg_ssd_spec *spec, float *cx, float *cy, float *aw, float *ah)
 {
+    static const float aspects[5] = {1.0f, 2.0f, 0.5f, 3.0f, 0.3333f};
+    const float min_scale = 0.2f, max_scale = 0.95f;
+    int layers = spec->layers, n = 0;
+    for (int l = 0; l < layers; l++) {
+        float scale = min_scale + (max_scale - min_scale) * (float)l / (float)(layers - 1);
+        float next = l == layers - 1
+                         ? 1.0f
+                         : min_scale + (max_scale - min_scale) * (float)(l + 1) / (float)(layers - 1);
+        float as[6], ss[6];
+        int na = 0;
+        if (l == 0) { /* reduce_boxes_in_lowest_layer */
+            as[0] = 1.0f, ss[0] = 0.1f;
+            as[1] = 2.0f, ss[1] = scale;
+            as[2] = 0.5f, ss[2] = scale;
+            na = 3;
+        } else {
+            for (int k = 0; k < 5; k++)
+                as[k] = aspects[k], ss[k] = scale;
+            as[5] = 1.0f, ss[5] = sqrtf(scale * next);
+            na = 6;
+        }
+        int g = (spec->size + spec->strides[l] - 1) / spec->strides[l];
+        for (int y = 0; y < g; y++)
+            for (int x = 0; x < g; x++)
+                for (int a = 0; a < na; a++) {
+                    if (n >= spec->n_anchors)
+                        return n + 1; /* more than the spec says: a mismatch */
+                    float r = sqrtf(as[a]);
+                    cx[n] = ((float)x + 0.5f) / (float)g;
+                    cy[n] = ((float)y + 0.5f) / (float)g;
+                    if (aw)
+                        aw[n] = ss[a] * r;
+                    if (ah)
+                        ah[n] = ss[a] / r;
+                    n++;
+                }
+    }
+    return n;
+}
+
+int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy, float *w, float *h)
+{
+    if (spec->kind == SEG_SSD_TFOD)
+        return tfod_anchors(spec, cx, cy, w, h);
     /* SSD anchors: layers of one stride share a grid; each layer puts 2
      * anchors in a cell (aspect 1.0 and the interpolated scale), all of
      * size 1 (fixed_anchor_size), so only the centres matter. */
@@ -34,6 +92,10 @@ int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy)
                 for (int a = 0; a < 2 * same; a++) {
                     cx[n] = ((float)x + 0.5f) / (float)g;
                     cy[n] = ((float)y + 0.5f) / (float)g;
+                    if (w)
+                        w[n] = 1.0f;
+                    if (h)
+                        h[n] = 1.0f;
                     n++;
                 }
         l += same;
@@ -42,6 +104,9 @@ int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy)
 }
 
 /* ==== decoding and NMS ==================================================== */
+
+/* Most candidates a decode keeps (few pass a threshold). */
+#define CANDIDATES 256
 
 static float box_iou(const seg_person *a, const seg_person *b)
 {
@@ -60,41 +125,12 @@ static int by_score(const void *pa, const void *pb)
     return (a->score < b->score) - (a->score > b->score);
 }
 
-int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
-                   const float *ax, const float *ay, float min_score, float iou, seg_person *out,
-                   int max)
+/* Weighted NMS over the candidates (sorted here): the best remaining and
+ * every other overlapping it by more than @p iou, averaged by score. */
+static int weighted_nms(seg_person *cand, int nc, float iou, seg_person *out, int max)
 {
-    /* The candidates: few pass the threshold (about ten for one person). */
-    seg_person cand[256];
-    int nc = 0;
-    const float s = 1.0f / (float)spec->size;
-    int nkp = (spec->coords - 4) / 2;
-    if (nkp > 4)
-        nkp = 4; /* a face's first four: eyes, nose, mouth */
-    for (int i = 0; i < spec->n_anchors && nc < (int)(sizeof cand / sizeof cand[0]); i++) {
-        float l = logits[i];
-        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
-        float score = 1.0f / (1.0f + expf(-l));
-        if (!(score >= min_score))
-            continue;
-        const float *r = boxes + (size_t)i * spec->coords;
-        float cx = r[0] * s + ax[i], cy = r[1] * s + ay[i], w = r[2] * s, h = r[3] * s;
-        if (!(w >= 0 && h >= 0))
-            continue;
-        seg_person *p = &cand[nc++];
-        memset(p, 0, sizeof *p);
-        p->score = score;
-        p->x0 = cx - w / 2;
-        p->y0 = cy - h / 2;
-        p->x1 = cx + w / 2;
-        p->y1 = cy + h / 2;
-        for (int k = 0; k < nkp; k++) {
-            p->kp[k][0] = r[4 + 2 * k] * s + ax[i];
-            p->kp[k][1] = r[5 + 2 * k] * s + ay[i];
-        }
-    }
     qsort(cand, (size_t)nc, sizeof cand[0], by_score);
-    unsigned char used[256] = {0};
+    unsigned char used[CANDIDATES] = {0};
     int n = 0;
     for (int i = 0; i < nc && n < max; i++) {
         if (used[i])
@@ -130,6 +166,74 @@ int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *lo
         out[n++] = m;
     }
     return n;
+}
+
+int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
+                   const float *ax, const float *ay, float min_score, float iou, seg_person *out,
+                   int max)
+{
+    /* The candidates: few pass the threshold (about ten for one person). */
+    seg_person cand[CANDIDATES];
+    int nc = 0;
+    const float s = 1.0f / (float)spec->size;
+    int nkp = (spec->coords - 4) / 2;
+    if (nkp > 4)
+        nkp = 4; /* a face's first four: eyes, nose, mouth */
+    for (int i = 0; i < spec->n_anchors && nc < CANDIDATES; i++) {
+        float l = logits[i];
+        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
+        float score = 1.0f / (1.0f + expf(-l));
+        if (!(score >= min_score))
+            continue;
+        const float *r = boxes + (size_t)i * spec->coords;
+        float cx = r[0] * s + ax[i], cy = r[1] * s + ay[i], w = r[2] * s, h = r[3] * s;
+        if (!(w >= 0 && h >= 0))
+            continue;
+        seg_person *p = &cand[nc++];
+        memset(p, 0, sizeof *p);
+        p->score = score;
+        p->x0 = cx - w / 2;
+        p->y0 = cy - h / 2;
+        p->x1 = cx + w / 2;
+        p->y1 = cy + h / 2;
+        for (int k = 0; k < nkp; k++) {
+            p->kp[k][0] = r[4 + 2 * k] * s + ax[i];
+            p->kp[k][1] = r[5 + 2 * k] * s + ay[i];
+        }
+    }
+    return weighted_nms(cand, nc, iou, out, max);
+}
+
+int seg_tfod_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
+                    const float *ax, const float *ay, const float *aw, const float *ah,
+                    float min_score, float iou, seg_person *out, int max)
+{
+    seg_person cand[CANDIDATES];
+    int nc = 0;
+    for (int i = 0; i < spec->n_anchors && nc < CANDIDATES; i++) {
+        float l = logits[(size_t)i * spec->classes + SEG_OID_PERSON];
+        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
+        float score = 1.0f / (1.0f + expf(-l));
+        if (!(score >= min_score))
+            continue;
+        const float *r = boxes + (size_t)i * spec->coords;
+        /* exp of a box size code: clipped so that a wild value stays finite */
+        float eh = r[2] / 5.0f, ew = r[3] / 5.0f;
+        eh = eh > 10.0f ? 10.0f : eh;
+        ew = ew > 10.0f ? 10.0f : ew;
+        float cy = r[0] / 10.0f * ah[i] + ay[i], cx = r[1] / 10.0f * aw[i] + ax[i];
+        float h = expf(eh) * ah[i], w = expf(ew) * aw[i];
+        if (!(w >= 0 && h >= 0 && isfinite(cx) && isfinite(cy)))
+            continue;
+        seg_person *p = &cand[nc++];
+        memset(p, 0, sizeof *p);
+        p->score = score;
+        p->x0 = cx - w / 2;
+        p->y0 = cy - h / 2;
+        p->x1 = cx + w / 2;
+        p->y1 = cy + h / 2;
+    }
+    return weighted_nms(cand, nc, iou, out, max);
 }
 
 /* ==== sampling ============================================================ */
@@ -230,14 +334,15 @@ int seg_detector_check(const seg_ssd_spec *spec, const nn_model *m, char *err, s
              nn_model_output_count(m) >= 2;
     for (int k = 0; ok && k < 2; k++) {
         nn_shape o = nn_model_output_shape_k(m, k);
-        ok = (size_t)o.h * o.w == (size_t)spec->n_anchors && (o.c == 1 || o.c == spec->coords);
+        ok = (size_t)o.h * o.w == (size_t)spec->n_anchors &&
+             (o.c == spec->classes || o.c == spec->coords);
     }
     if (!ok || nn_model_output_shape_k(m, 0).c == nn_model_output_shape_k(m, 1).c) {
         seg_format_error(err, errlen, __func__, "not a %s: it takes [%d,%d,%d,%d] and has %d "
-                         "output(s); MediaPipe's takes [1,%d,%d,3] and gives %d boxes of %d "
-                         "numbers and %d scores", spec->name, in.n, in.h, in.w, in.c,
+                         "output(s); that detector takes [1,%d,%d,3] and gives %d boxes of %d "
+                         "numbers and %d x %d scores", spec->name, in.n, in.h, in.w, in.c,
                          nn_model_output_count(m), spec->size, spec->size, spec->n_anchors,
-                         spec->coords, spec->n_anchors);
+                         spec->coords, spec->n_anchors, spec->classes);
         return SEG_ERR_UNSUPPORTED;
     }
     return SEG_OK;
@@ -250,7 +355,11 @@ void seg_detector_init(seg_detector *d, const seg_ssd_spec *spec, nn_model *m, i
     d->nn = m;
     d->owns_nn = owns;
     d->boxes_out = nn_model_output_shape_k(m, 0).c == spec->coords ? 0 : 1;
-    (void)seg_ssd_anchors(spec, d->ax, d->ay);
+    if (spec->kind == SEG_SSD_TFOD && spec->coords == spec->classes)
+        d->boxes_out = 0; /* not told apart by shape: the file's order */
+    (void)seg_ssd_anchors(spec, d->ax, d->ay, d->aw, d->ah);
+    d->min_score = spec->min_score;
+    d->tile_new_score = spec->tile_new_score;
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < 256; i++)
             d->lut[c][i] = (float)i / 127.5f - 1.0f;
@@ -270,30 +379,45 @@ int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int m
         seg_yuv_tables_init(&d->yuv, f->matrix, f->full_range);
         d->yuv_key = key;
     }
-    /* Letterbox: the long side fills the input, centred; bars are byte 0,
-     * which normalises to -1 as MediaPipe's BORDER_ZERO does. */
-    float long_side = (float)(f->width > f->height ? f->width : f->height);
     int size = d->spec->size;
-    float step = long_side / (float)size;
-    float x0 = ((float)f->width - long_side) / 2, y0 = ((float)f->height - long_side) / 2;
-    seg_sample_rgb(f, &d->yuv, x0, y0, step, step, size, size, 0, d->lut,
-                   nn_model_input(d->nn));
+    int tfod = d->spec->kind == SEG_SSD_TFOD;
+    /* BLAZE: letterbox, the long side fills the input, centred; bars are
+     * byte 0, which normalises to -1 as MediaPipe's BORDER_ZERO does. TFOD:
+     * the frame stretched to the input. Either way input 0..1 maps to frame
+     * x0 + u * span_x, y0 + v * span_y. */
+    float long_side = (float)(f->width > f->height ? f->width : f->height);
+    float span_x = tfod ? (float)f->width : long_side, span_y = tfod ? (float)f->height : long_side;
+    float x0 = tfod ? 0.0f : ((float)f->width - long_side) / 2;
+    float y0 = tfod ? 0.0f : ((float)f->height - long_side) / 2;
+    seg_sample_rgb(f, &d->yuv, x0, y0, span_x / (float)size, span_y / (float)size, size, size,
+                   0, d->lut, nn_model_input(d->nn));
     int st = nn_model_run(d->nn);
     if (st)
         return st;
-    int n = seg_ssd_decode(d->spec, nn_model_output_k(d->nn, d->boxes_out),
-                           nn_model_output_k(d->nn, 1 - d->boxes_out), d->ax, d->ay,
-                           d->spec->min_score, DET_NMS_IOU, out, max);
+    const float *boxes = nn_model_output_k(d->nn, d->boxes_out);
+    const float *scores = nn_model_output_k(d->nn, 1 - d->boxes_out);
+    int n = tfod ? seg_tfod_decode(d->spec, boxes, scores, d->ax, d->ay, d->aw, d->ah,
+                                   d->min_score, DET_NMS_IOU, out, max)
+                 : seg_ssd_decode(d->spec, boxes, scores, d->ax, d->ay, d->min_score,
+                                  DET_NMS_IOU, out, max);
     for (int i = 0; i < n; i++) {
         seg_person *p = &out[i];
-        /* 0..1 of the letterboxed input -> frame pixels. */
-        p->x0 = x0 + p->x0 * long_side;
-        p->x1 = x0 + p->x1 * long_side;
-        p->y0 = y0 + p->y0 * long_side;
-        p->y1 = y0 + p->y1 * long_side;
+        /* 0..1 of the detector's input -> frame pixels. */
+        p->x0 = x0 + p->x0 * span_x;
+        p->x1 = x0 + p->x1 * span_x;
+        p->y0 = y0 + p->y0 * span_y;
+        p->y1 = y0 + p->y1 * span_y;
         for (int k = 0; k < 4; k++) {
-            p->kp[k][0] = x0 + p->kp[k][0] * long_side;
-            p->kp[k][1] = y0 + p->kp[k][1] * long_side;
+            p->kp[k][0] = x0 + p->kp[k][0] * span_x;
+            p->kp[k][1] = y0 + p->kp[k][1] * span_y;
+        }
+        if (tfod) {
+            /* The box is the whole person: a square around its centre. */
+            float bw = p->x1 - p->x0, bh = p->y1 - p->y0;
+            p->roi_side = BOX_ROI_SCALE * (bw > bh ? bw : bh);
+            p->roi_x = (p->x0 + p->x1) / 2 - p->roi_side / 2;
+            p->roi_y = (p->y0 + p->y1) / 2 - p->roi_side / 2;
+            continue;
         }
         if (d->spec != &SEG_SSD_POSE)
             continue; /* a face: no body region */

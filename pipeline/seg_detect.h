@@ -24,24 +24,51 @@
 #define SEG_POSE_ANCHORS 2254
 /** Anchors of the 128x128 short-range face detector (16x16x2 + 8x8x6). */
 #define SEG_FACE_ANCHORS 896
+/** Anchors of the 300x300 Open Images person detector (19x19x3 +
+ *  (10x10 + 5x5 + 3x3 + 2x2 + 1x1)x6). */
+#define SEG_OID_ANCHORS 1917
+/** Its classes (a sigmoid score each) and the one that is "Person". */
+#define SEG_OID_CLASSES 24
+#define SEG_OID_PERSON 4
 /** The most anchors a detector here has. */
 #define SEG_MAX_ANCHORS SEG_POSE_ANCHORS
 
-/** One of MediaPipe's SSD detectors: its input, anchors and outputs. */
+/** How a detector's boxes are coded. */
+typedef enum seg_ssd_kind {
+    /** MediaPipe's BlazeFace/BlazePose: anchors of size 1, box centre and
+     *  size in input pixels, keypoints, one score logit per anchor, input
+     *  letterboxed. */
+    SEG_SSD_BLAZE,
+    /** The TensorFlow object detection API's SSD (MediaPipe's Objectron
+     *  detector): anchors of 6 layers with scales and aspect ratios, box
+     *  (y, x, h, w) scaled by 10, 10, 5, 5 with exponential sizes, a score
+     *  logit per class, input stretched to the square. */
+    SEG_SSD_TFOD
+} seg_ssd_kind;
+
+/** An SSD detector: its input, anchors and outputs. */
 typedef struct seg_ssd_spec {
     const char *name;        /**< for messages */
+    seg_ssd_kind kind;
     int size;                /**< square input, pixels */
     int n_anchors;
     int coords;              /**< numbers per box: 4 + 2 per keypoint */
-    int strides[8];          /**< SSD layers' strides (equal ones share a grid) */
+    int classes;             /**< score logits per anchor */
+    int strides[8];          /**< SSD layers' strides (BLAZE: equal ones share a grid) */
     int layers;
-    float min_score;
+    float min_score;         /**< a person (or face) from this score */
+    float tile_new_score;    /**< a square's search starts following a person
+                                  only from this score (look-alikes score
+                                  higher zoomed in: seg_worker.c) */
 } seg_ssd_spec;
 
 /** MediaPipe's pose detector (pose_detection.tflite). */
 extern const seg_ssd_spec SEG_SSD_POSE;
 /** MediaPipe's short-range face detector (face_detection_short_range.tflite). */
 extern const seg_ssd_spec SEG_SSD_FACE;
+/** MediaPipe Objectron's SSD MobileNetV2 on 24 Open Images classes, its
+ *  "Person" class (person_detection_oidv4.tflite). */
+extern const seg_ssd_spec SEG_SSD_OID;
 /** Most people a frame is searched for. */
 #define SEG_MAX_PEOPLE 8
 
@@ -55,10 +82,16 @@ typedef struct seg_person {
     float roi_side;          /**< its side (a square) */
 } seg_person;
 
-/** The anchor centres of @p spec, in 0..1 of its input, in the model's
- *  order (layer, row, column, anchor): 2 per layer and cell (aspect 1 and
- *  the interpolated scale). Returns their number (spec->n_anchors). */
-int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy);
+/** The anchors of @p spec, in 0..1 of its input, in the model's order
+ *  (layer, row, column, anchor). BLAZE: 2 per layer and cell (aspect 1 and
+ *  the interpolated scale), size 1 (@p w and @p h may be NULL). TFOD:
+ *  layer l of 6 has scale 0.2 + 0.75 l / 5 on a ceil(size / stride) grid;
+ *  layer 0 has 3 anchors a cell (aspect 1 at scale 0.1, 2 and 0.5), the
+ *  others 6 (aspects 1, 2, 0.5, 3, 0.3333 and aspect 1 at the geometric
+ *  mean of the scale and the next, 1 after the last); width scale *
+ *  sqrt(aspect), height scale / sqrt(aspect). Returns their number
+ *  (spec->n_anchors). */
+int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy, float *w, float *h);
 
 /**
  * Decode the detector's outputs into people in the letterboxed input's
@@ -72,6 +105,17 @@ int seg_ssd_anchors(const seg_ssd_spec *spec, float *cx, float *cy);
 int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
                    const float *ax, const float *ay, float min_score, float iou, seg_person *out,
                    int max);
+
+/**
+ * seg_ssd_decode() for a TFOD detector: the score is the sigmoid of the
+ * person class's logit (spec->classes per anchor, SEG_OID_PERSON); a box is
+ * centre (x, y) = (r1 / 10 * aw + ax, r0 / 10 * ah + ay), size
+ * (exp(r3 / 5) * aw, exp(r2 / 5) * ah), in the stretched input's 0..1; no
+ * keypoints. Same weighted NMS.
+ */
+int seg_tfod_decode(const seg_ssd_spec *spec, const float *boxes, const float *logits,
+                    const float *ax, const float *ay, const float *aw, const float *ah,
+                    float min_score, float iou, seg_person *out, int max);
 
 /**
  * Bilinear samples of @p f (RGB24 or YUV420P; @p t: tables for its matrix
@@ -90,6 +134,9 @@ typedef struct seg_detector {
     int owns_nn;
     int boxes_out;           /**< which output holds the boxes (the other: scores) */
     float ax[SEG_MAX_ANCHORS], ay[SEG_MAX_ANCHORS];
+    float aw[SEG_MAX_ANCHORS], ah[SEG_MAX_ANCHORS]; /**< TFOD anchors' sizes */
+    float min_score;         /**< people from this score (spec->min_score) */
+    float tile_new_score;    /**< spec->tile_new_score */
     float lut[3][256];       /**< byte -> [-1, 1] */
     seg_yuv_tables yuv;      /**< for frame_key's matrix and range */
     int yuv_key;
@@ -106,9 +153,11 @@ void seg_detector_init(seg_detector *d, const seg_ssd_spec *spec, nn_model *m, i
 void seg_detector_close(seg_detector *d);
 
 /**
- * Find the people (or faces) in @p f (letterboxed as MediaPipe does: aspect
- * kept, centred, bars at -1), best first, in frame pixels; pose detections
- * get their regions.
+ * Find the people (or faces) in @p f (BLAZE: letterboxed as MediaPipe does,
+ * aspect kept, centred, bars at -1; TFOD: stretched to the input, as
+ * MediaPipe's Objectron does), best first, in frame pixels; people get
+ * their regions (pose: from the keypoints; TFOD: the square of 1.25 times
+ * the box's longer side around its centre).
  * @return their number (0..max), or a negative status (inference failed or
  *         was interrupted).
  */

@@ -161,6 +161,7 @@ typedef struct seg_job {
     float luts[SEG_MAX_MODELS][3][256]; /**< models[i]'s byte -> input value */
     nn_model *detector;      /**< --find pose: the person detector the workers'
                                   instances share; NULL otherwise */
+    const struct seg_ssd_spec *detector_spec; /**< which kind it is (seg_detect.h) */
     nn_model *face_detector; /**< --find pose: the face detector (close-ups) */
     const seg_model *closeup;/**< --find pose: segments a landscape close-up's
                                   whole frame; NULL = the main model does */

@@ -343,14 +343,21 @@ static int open_models_and_detectors(run *r)
                       strncmp(sm->known_name, "MediaPipe selfie", 16) == 0))
         return SEG_OK;
     if (cfg->find == SEG_FIND_POSE || autofind) {
-        const char *path = cfg->detector ? cfg->detector : "models/pose_detection.tflite";
+        const char *path = cfg->detector ? cfg->detector : "models/person_detection_oidv4.tflite";
         /* The face detector sits beside the pose detector. */
         char face[4200];
         const char *slash = strrchr(path, '/');
         snprintf(face, sizeof face, "%.*sface_detection_short_range.tflite",
                  slash ? (int)(slash - path + 1) : 0, path);
-        if ((st = nn_model_load_file(&r->detector, path, msg, sizeof msg)) ||
-            (st = seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg)) ||
+        /* The pose detector, or the Open Images person detector, told
+         * apart by their shapes. */
+        const seg_ssd_spec *spec = &SEG_SSD_POSE;
+        char msg2[SEG_MSG_SIZE];
+        if (!(st = nn_model_load_file(&r->detector, path, msg, sizeof msg)) &&
+            seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg) &&
+            !seg_detector_check(&SEG_SSD_OID, r->detector, msg2, sizeof msg2))
+            spec = &SEG_SSD_OID;
+        if (st || (st = seg_detector_check(spec, r->detector, msg, sizeof msg)) ||
             (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||
             (st = seg_detector_check(&SEG_SSD_FACE, r->face_detector, msg, sizeof msg))) {
             if (autofind) {
@@ -369,6 +376,7 @@ static int open_models_and_detectors(run *r)
             return step_failed(r, st, SEG_WHERE_MODEL, m2);
         }
         job->detector = r->detector;
+        job->detector_spec = spec;
         job->face_detector = r->face_detector;
         r->stats->find_people = 1;
         if ((st = open_closeup_model(r, msg, sizeof msg)))

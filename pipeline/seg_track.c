@@ -25,14 +25,14 @@ static int ceil_div(int a, int b)
     return (a + b - 1) / b;
 }
 
-/* One zoom level: squares of @p side (at least 224, the detector's input)
+/* One zoom level: squares of @p side (at least @p least, the detector's input)
  * overlapping by a quarter at least, spread evenly from edge to edge, at
  * most @p max of them (huge frames: bigger tiles). */
-static void tiles_level(int w, int h, int side, int max, seg_tiles *t)
+static void tiles_level(int w, int h, int side, int least, int max, seg_tiles *t)
 {
     int short_side = w < h ? w : h;
-    if (side < 224)
-        side = 224;
+    if (side < least)
+        side = least;
     if (side >= short_side)
         return; /* the whole frame is already that close */
     int step = side * 3 / 4;
@@ -54,16 +54,16 @@ static void tiles_level(int w, int h, int side, int max, seg_tiles *t)
         }
 }
 
-void seg_tiles_make(int w, int h, seg_tiles *t)
+void seg_tiles_make(int w, int h, int least, seg_tiles *t)
 {
     memset(t, 0, sizeof *t);
     int short_side = w < h ? w : h;
-    tiles_level(w, h, (int)((float)short_side / 1.5f), SEG_MAX_TILES / 3, t);
+    tiles_level(w, h, (int)((float)short_side / 1.5f), least, SEG_MAX_TILES / 3, t);
     int coarse = t->n ? t->side[0] : short_side;
     /* The fine level only where it zooms at least 4/3 on the coarse one. */
-    int fine = short_side / 3 > 224 ? short_side / 3 : 224;
+    int fine = short_side / 3 > least ? short_side / 3 : least;
     if (fine * 4 <= coarse * 3)
-        tiles_level(w, h, fine, SEG_MAX_TILES - t->n, t);
+        tiles_level(w, h, fine, least, SEG_MAX_TILES - t->n, t);
 }
 
 static float rect_iou(float ax, float ay, float as, float bx, float by, float bs)

@@ -26,15 +26,16 @@
 #define SEG_MAX_TILES 48
 
 /** The detector's tiles of a frame, at two zooms: squares of side
- *  min(w, h) / 1.5, then of min(w, h) / 3 (each at least 224, the second
- *  only where it is at most 3/4 of the first), overlapping by a quarter
- *  at least, covering the frame; coarse ones first. */
+ *  min(w, h) / 1.5, then of min(w, h) / 3 (each at least @p least, the
+ *  detector's input side: a smaller tile would only be scaled up; the
+ *  second only where it is at most 3/4 of the first), overlapping by a
+ *  quarter at least, covering the frame; coarse ones first. */
 typedef struct seg_tiles {
     int n;                       /**< 0 when the frame is too small to tile */
     int x[SEG_MAX_TILES], y[SEG_MAX_TILES], side[SEG_MAX_TILES];
 } seg_tiles;
 
-void seg_tiles_make(int w, int h, seg_tiles *t);
+void seg_tiles_make(int w, int h, int least, seg_tiles *t);
 
 /** A followed person: its region, and when a search last confirmed it. */
 typedef struct seg_track {

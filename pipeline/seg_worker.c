@@ -48,7 +48,8 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
             nn_model_free(&d);
             return st;
         }
-        seg_detector_init(&w->det, &SEG_SSD_POSE, d, id > 0);
+        seg_detector_init(&w->det, job->detector_spec ? job->detector_spec : &SEG_SSD_POSE, d,
+                          id > 0);
         seg_detector_init(&w->face, &SEG_SSD_FACE, fd, id > 0);
         for (int k = 0; k < 2; k++) {
             nn_model_set_threads(k ? fd : d, threads);
@@ -372,12 +373,6 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 #define FIND_EVERY 12
 #define FIND_EVERY_LIVE 6
 
-/* A tile's search starts following a person only from this score (the
- * whole frame's: from the detector's 0.5). Zoomed in, the detector takes
- * windows and roofs for people at 0.5 to 0.66; people it sees score 0.7 to
- * 0.98 (the evaluation set's clips). */
-#define TILE_NEW_SCORE 0.7f
-
 /* A search looks at a square of the frame (side 0: the whole frame). */
 typedef struct search_sq {
     int x, y, side;
@@ -438,7 +433,12 @@ static void merge_search(seg_worker *w, int fw, int fh, search_sq q, const seg_p
         seg_track_missed(w->tracks, &w->ntracks, (float)(fw - long_side) / 2,
                          (float)(fh - long_side) / 2, long_side, 0.5f * long_side, 1e9f);
     } else {
-        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n, TILE_NEW_SCORE);
+        /* A tile's search starts following a person only from the
+         * detector's tile score (seg_detect.c; the whole frame's: from its
+         * threshold): zoomed in, the pose detector takes windows and roofs
+         * for people at 0.5 to 0.66. */
+        seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n,
+                        w->det.tile_new_score);
         if (q.check)
             return; /* found or not, the person stays (next_search) */
         seg_track_missed(w->tracks, &w->ntracks, (float)q.x, (float)q.y, (float)q.side, 0.0f,
@@ -455,7 +455,7 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
 {
     seg_searcher *q = &w->searcher;
     if (f->width != w->found_w || f->height != w->found_h) {
-        seg_tiles_make(f->width, f->height, &w->tiles);
+        seg_tiles_make(f->width, f->height, w->det.spec->size, &w->tiles);
         w->next_tile = 0;
         w->searches = 0;
         w->ntracks = 0;
@@ -514,7 +514,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     w->since_found = -1; /* until this search succeeds */
     *closeup = 0;
     if (f->width != w->found_w || f->height != w->found_h) {
-        seg_tiles_make(f->width, f->height, &w->tiles);
+        seg_tiles_make(f->width, f->height, w->det.spec->size, &w->tiles);
         w->next_tile = -1; /* every tile at the next search */
         w->searches = 0;
         w->ntracks = 0;
@@ -572,7 +572,10 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 
 /* Regions merge while their union is at most this times the larger, and
  * the smaller is at least this share of the larger (a small person inside
- * a large region would be segmented at too coarse a scale). */
+ * a large region would be segmented at too coarse a scale); or while the
+ * union is no wider than the model's input, where nobody is scaled down
+ * (people far away, e.g. walkers of 100 pixels in a 720p street: one model
+ * run for a group instead of one each). */
 #define MERGE_GROWTH 1.3f
 #define MERGE_MIN_RATIO 0.5f
 
@@ -627,8 +630,8 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
     }
     nn_shape in = job->in_shape, out = job->out_shape;
     /* People close together share one region: a square around both, when
-     * it is at most MERGE_GROWTH times the larger one's side (one model run
-     * instead of two). */
+     * it is at most MERGE_GROWTH times the larger one's side or no wider
+     * than the model's input (one model run instead of two). */
     float reg[SEG_MAX_PEOPLE][3]; /* x, y, side */
     int nreg = 0;
     for (int i = 0; i < w->ntracks; i++) {
@@ -640,8 +643,9 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
             float ux1 = fmaxf(x + side, reg[r][0] + reg[r][2]);
             float uy1 = fmaxf(y + side, reg[r][1] + reg[r][2]);
             float us = fmaxf(ux1 - ux0, uy1 - uy0);
-            if (us <= MERGE_GROWTH * fmaxf(side, reg[r][2]) &&
-                fminf(side, reg[r][2]) >= MERGE_MIN_RATIO * fmaxf(side, reg[r][2])) {
+            if (us <= (float)in.w ||
+                (us <= MERGE_GROWTH * fmaxf(side, reg[r][2]) &&
+                 fminf(side, reg[r][2]) >= MERGE_MIN_RATIO * fmaxf(side, reg[r][2]))) {
                 reg[r][0] = (ux0 + ux1 - us) / 2;
                 reg[r][1] = (uy0 + uy1 - us) / 2;
                 reg[r][2] = us;

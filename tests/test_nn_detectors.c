@@ -45,6 +45,10 @@ static const det_case CASES[] = {
      {"Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"}},
     {"posefull_messi5", "pose_landmark_full.tflite", "roi256_messi5", 256, 0, 5, {1, 1, 7, 13, 1},
      {"Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"}},
+    {"persondet_messi5", "person_detection_oidv4.tflite", "det300_messi5", 300, 1, 2, {3, 7},
+     {"raw_outputs/box_encodings", "raw_outputs/class_predictions"}},
+    {"persondet_vtest240", "person_detection_oidv4.tflite", "det300_vtest240", 300, 1, 2, {3, 7},
+     {"raw_outputs/box_encodings", "raw_outputs/class_predictions"}},
 };
 
 static uint8_t *read_all(const char *path, size_t *len)
@@ -194,10 +198,21 @@ static void test_pose_landmark_full(void **state)
     run_case(&CASES[5], 2);
 }
 
+/* The default person detector (MediaPipe Objectron's SSD on Open Images),
+ * on a player and on walkers seen from above. */
+static void test_person_detector(void **state)
+{
+    (void)state;
+    run_case(&CASES[6], 1);
+    run_case(&CASES[6], 2);
+    run_case(&CASES[7], 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pose_detector),
+        cmocka_unit_test(test_person_detector),
         cmocka_unit_test(test_face_detector_short_range),
         cmocka_unit_test(test_face_detector_full_range),
         cmocka_unit_test(test_face_detector_full_range_sparse),

@@ -312,7 +312,7 @@ static void test_pose_anchors(void **state)
 {
     (void)state;
     static float cx[SEG_POSE_ANCHORS], cy[SEG_POSE_ANCHORS];
-    assert_int_equal(seg_ssd_anchors(&SEG_SSD_POSE, cx, cy), 2254);
+    assert_int_equal(seg_ssd_anchors(&SEG_SSD_POSE, cx, cy, NULL, NULL), 2254);
     assert_float_equal(cx[0], 0.5f / 28, 1e-6f);
     assert_float_equal(cx[1], 0.5f / 28, 1e-6f); /* two anchors per cell */
     assert_float_equal(cx[2], 1.5f / 28, 1e-6f);
@@ -323,7 +323,7 @@ static void test_pose_anchors(void **state)
     assert_float_equal(cx[1568 + 392 + 6], 1.5f / 7, 1e-6f);
     assert_float_equal(cy[2253], 6.5f / 7, 1e-6f);
     /* The face detector's: 16x16x2 + 8x8x6. */
-    assert_int_equal(seg_ssd_anchors(&SEG_SSD_FACE, cx, cy), 896);
+    assert_int_equal(seg_ssd_anchors(&SEG_SSD_FACE, cx, cy, NULL, NULL), 896);
     assert_float_equal(cx[512], 0.5f / 8, 1e-6f);
     assert_float_equal(cx[517], 0.5f / 8, 1e-6f);
     assert_float_equal(cx[518], 1.5f / 8, 1e-6f);
@@ -416,6 +416,137 @@ static void test_pose_detector_finds_messi(void **state)
     assert_int_equal(seg_detector_check(&SEG_SSD_POSE, m, err, sizeof err), SEG_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "not a pose detector"));
     nn_model_free(&m);
+}
+
+/* The Open Images detector's anchors (MediaPipe's SsdAnchorsCalculator
+ * options of object_detection_oid_v4_cpu.pbtxt), worked out by hand: layer 0
+ * is 19x19 cells of 3 (aspect 1 at scale 0.1, aspects 2 and 0.5 at 0.2);
+ * layers 1-5 (10, 5, 3, 2, 1 cells a side) have 6 (aspects 1, 2, 0.5, 3,
+ * 0.3333 at 0.2 + 0.15 l, and aspect 1 at the geometric mean with the next
+ * scale, 1.0 after the last). */
+static void test_oid_anchors(void **state)
+{
+    (void)state;
+    static float cx[SEG_OID_ANCHORS], cy[SEG_OID_ANCHORS], w[SEG_OID_ANCHORS], h[SEG_OID_ANCHORS];
+    assert_int_equal(seg_ssd_anchors(&SEG_SSD_OID, cx, cy, w, h), 1917);
+    assert_float_equal(cx[0], 0.5f / 19, 1e-6f);
+    assert_float_equal(w[0], 0.1f, 1e-6f);
+    assert_float_equal(h[0], 0.1f, 1e-6f);
+    assert_float_equal(w[1], 0.2f * sqrtf(2.0f), 1e-6f);
+    assert_float_equal(h[1], 0.2f / sqrtf(2.0f), 1e-6f);
+    assert_float_equal(w[2], 0.2f * sqrtf(0.5f), 1e-6f);
+    assert_float_equal(cx[3], 1.5f / 19, 1e-6f); /* three per cell */
+    assert_float_equal(cy[3 * 19], 1.5f / 19, 1e-6f);
+    int l1 = 19 * 19 * 3;                          /* 1083: layer 1 */
+    assert_float_equal(cx[l1], 0.5f / 10, 1e-6f);
+    assert_float_equal(w[l1], 0.35f, 1e-6f);
+    assert_float_equal(w[l1 + 3], 0.35f * sqrtf(3.0f), 1e-5f);
+    assert_float_equal(w[l1 + 5], sqrtf(0.35f * 0.5f), 1e-6f);
+    assert_float_equal(cx[l1 + 6], 1.5f / 10, 1e-6f);
+    assert_float_equal(cx[1916], 0.5f, 1e-6f);      /* layer 5: one cell */
+    assert_float_equal(w[1916], sqrtf(0.95f), 1e-6f);
+    assert_float_equal(h[1911], 0.95f, 1e-6f);
+}
+
+/* TFOD decoding with known answers: a person box coded relative to its
+ * anchor ((y, x, h, w) / (10, 10, 5, 5), sizes exponential); another class's
+ * high score alone is no person; overlapping boxes merge by score. */
+static void test_oid_decode(void **state)
+{
+    (void)state;
+    static float boxes[SEG_OID_ANCHORS * 4], logits[SEG_OID_ANCHORS * SEG_OID_CLASSES];
+    static float ax[SEG_OID_ANCHORS], ay[SEG_OID_ANCHORS], aw[SEG_OID_ANCHORS],
+        ah[SEG_OID_ANCHORS];
+    for (int i = 0; i < SEG_OID_ANCHORS * SEG_OID_CLASSES; i++)
+        logits[i] = -20.0f;
+    for (int i = 0; i < SEG_OID_ANCHORS; i++) {
+        ax[i] = 0.5f, ay[i] = 0.4f, aw[i] = 0.2f, ah[i] = 0.1f;
+    }
+    /* anchor 7: centre moved by (+0.5 w, -1 h), width e^1 times, height e^2
+     * times; score 0.75 */
+    float *b = boxes + 7 * 4;
+    b[0] = -10.0f, b[1] = 5.0f, b[2] = 10.0f, b[3] = 5.0f;
+    logits[7 * SEG_OID_CLASSES + SEG_OID_PERSON] = logf(3.0f);
+    /* anchor 9: a high score for class 3 only */
+    logits[9 * SEG_OID_CLASSES + 3] = 10.0f;
+    /* anchor 11: 0.39, below 0.4 */
+    logits[11 * SEG_OID_CLASSES + SEG_OID_PERSON] = logf(0.39f / 0.61f);
+    seg_person p[4];
+    int n = seg_tfod_decode(&SEG_SSD_OID, boxes, logits, ax, ay, aw, ah, 0.4f, 0.3f, p, 4);
+    assert_int_equal(n, 1);
+    float cxx = 0.5f + 0.1f, cyy = 0.4f - 0.1f, ww = 0.2f * expf(1.0f), hh = 0.1f * expf(2.0f);
+    assert_float_equal(p[0].score, 0.75f, 1e-5f);
+    assert_float_equal(p[0].x0, cxx - ww / 2, 1e-5f);
+    assert_float_equal(p[0].x1, cxx + ww / 2, 1e-5f);
+    assert_float_equal(p[0].y0, cyy - hh / 2, 1e-5f);
+    assert_float_equal(p[0].y1, cyy + hh / 2, 1e-5f);
+    /* anchor 12: the same box at 0.25 merges into it, weighted 3:1 */
+    memcpy(boxes + 12 * 4, b, 4 * sizeof(float));
+    boxes[12 * 4 + 1] = 6.0f; /* centre x + 0.02 */
+    logits[12 * SEG_OID_CLASSES + SEG_OID_PERSON] = logf(0.45f / 0.55f);
+    n = seg_tfod_decode(&SEG_SSD_OID, boxes, logits, ax, ay, aw, ah, 0.4f, 0.3f, p, 4);
+    assert_int_equal(n, 1);
+    assert_float_equal(p[0].x0, cxx - ww / 2 + 0.02f * 0.45f / (0.75f + 0.45f), 1e-5f);
+    /* a wild size code stays finite */
+    boxes[7 * 4 + 3] = 1e6f;
+    n = seg_tfod_decode(&SEG_SSD_OID, boxes, logits, ax, ay, aw, ah, 0.4f, 0.3f, p, 4);
+    assert_true(n >= 1 && isfinite(p[0].x1));
+}
+
+/* The real Open Images detector through seg_detector_run on frame 240 of
+ * vtest.avi stretched to 300x300 (the committed parity input: a 300x300
+ * frame is sampled pixel for pixel): the walkers the reference interpreter
+ * and an independent numpy decoding found (tests/data/parity/
+ * make_detectors.sh, persondet_vtest240.people.txt), box for box. */
+static void test_oid_detector_finds_walkers(void **state)
+{
+    (void)state;
+    char err[512];
+    nn_model *m = NULL;
+    if (nn_model_load_file(&m, SEG_SOURCE_DIR "/models/person_detection_oidv4.tflite", err,
+                           sizeof err) != SEG_OK) {
+        fprintf(stderr, "# skipped: %s (scripts/setup.sh fetches it)\n", err);
+        skip();
+    }
+    assert_int_equal(seg_detector_check(&SEG_SSD_OID, m, err, sizeof err), SEG_OK);
+    /* it is not the pose detector, nor the pose detector it */
+    assert_int_equal(seg_detector_check(&SEG_SSD_POSE, m, err, sizeof err), SEG_ERR_UNSUPPORTED);
+    seg_image img = {0};
+    assert_int_equal(seg_image_alloc(&img, 300, 300, SEG_PIX_RGB24), SEG_OK);
+    FILE *f = fopen(SEG_TEST_DATA "/parity/det300_vtest240.rgb", "rb");
+    assert_non_null(f);
+    for (int y = 0; y < 300; y++)
+        assert_int_equal(fread(img.data + (size_t)y * img.stride, 1, 900, f), 900);
+    fclose(f);
+    static seg_detector d;
+    seg_detector_init(&d, &SEG_SSD_OID, m, 1);
+    seg_person p[SEG_MAX_PEOPLE];
+    int n = seg_detector_run(&d, &img, p, SEG_MAX_PEOPLE);
+    f = fopen(SEG_TEST_DATA "/parity/persondet_vtest240.people.txt", "r");
+    assert_non_null(f);
+    float want[SEG_MAX_PEOPLE][5];
+    int nw = 0;
+    while (nw < SEG_MAX_PEOPLE && fscanf(f, "%f %f %f %f %f", &want[nw][0], &want[nw][1],
+                                         &want[nw][2], &want[nw][3], &want[nw][4]) == 5)
+        nw++;
+    fclose(f);
+    printf("# vtest frame 240: %d walkers found, the reference %d\n", n, nw);
+    assert_true(nw >= 5);
+    assert_int_equal(n, nw);
+    for (int i = 0; i < n; i++) {
+        printf("#   %.3f (%.1f,%.1f)-(%.1f,%.1f) region %.0f\n", (double)p[i].score,
+               (double)p[i].x0, (double)p[i].y0, (double)p[i].x1, (double)p[i].y1,
+               (double)p[i].roi_side);
+        assert_float_equal(p[i].score, want[i][0], 2e-3f);
+        assert_float_equal(p[i].x0, want[i][1] * 300, 0.5f);
+        assert_float_equal(p[i].y0, want[i][2] * 300, 0.5f);
+        assert_float_equal(p[i].x1, want[i][3] * 300, 0.5f);
+        assert_float_equal(p[i].y1, want[i][4] * 300, 0.5f);
+        float bw = p[i].x1 - p[i].x0, bh = p[i].y1 - p[i].y0;
+        assert_float_equal(p[i].roi_side, 1.25f * (bw > bh ? bw : bh), 1e-3f);
+    }
+    seg_image_free(&img);
+    seg_detector_close(&d);
 }
 
 /* The plain reference for seg_sample_rgb: every sample worked out on its
@@ -534,7 +665,7 @@ static void test_detector_tiles(void **state)
 {
     (void)state;
     seg_tiles t;
-    seg_tiles_make(1280, 720, &t);
+    seg_tiles_make(1280, 720, 224, &t);
     assert_int_equal(t.n, 8 + 28);
     int xs[4] = {0, 266, 533, 800};
     for (int i = 0; i < 4; i++) {
@@ -557,15 +688,26 @@ static void test_detector_tiles(void **state)
                 in = x >= t.x[i] && x < t.x[i] + 240 && y >= t.y[i] && y < t.y[i] + 240;
             assert_true(in);
         }
-    seg_tiles_make(320, 240, &t);
+    seg_tiles_make(320, 240, 224, &t);
     assert_int_equal(t.n, 4);
     assert_int_equal(t.side[0], 224);
     assert_int_equal(t.x[1], 96);
     assert_int_equal(t.y[2], 16);
-    seg_tiles_make(640, 480, &t); /* 3 x 2 of 320, 4 x 3 of 224 */
+    seg_tiles_make(640, 480, 224, &t); /* 3 x 2 of 320, 4 x 3 of 224 */
     assert_int_equal(t.n, 6 + 12);
     assert_int_equal(t.side[6], 224);
-    seg_tiles_make(224, 224, &t);
+    seg_tiles_make(224, 224, 224, &t);
+    assert_int_equal(t.n, 0);
+    /* The Open Images detector's 300: 4 x 2 of 480, then 6 x 3 of 300 (not
+     * 240: a smaller tile would only be scaled up to its input). */
+    seg_tiles_make(1280, 720, 300, &t);
+    assert_int_equal(t.n, 8 + 18);
+    assert_int_equal(t.side[7], 480);
+    for (int i = 8; i < t.n; i++)
+        assert_int_equal(t.side[i], 300);
+    assert_int_equal(t.x[8 + 5], 980);
+    assert_int_equal(t.y[8 + 17], 420);
+    seg_tiles_make(400, 300, 300, &t); /* 400 / 1.5 < 300 and 300 is the short side */
     assert_int_equal(t.n, 0);
 }
 
@@ -1119,6 +1261,9 @@ int main(void)
         cmocka_unit_test(test_pose_anchors),
         cmocka_unit_test(test_pose_decode_merges_by_score),
         cmocka_unit_test(test_pose_detector_finds_messi),
+        cmocka_unit_test(test_oid_anchors),
+        cmocka_unit_test(test_oid_decode),
+        cmocka_unit_test(test_oid_detector_finds_walkers),
         cmocka_unit_test(test_detector_tiles),
         cmocka_unit_test(test_live_find_pose_searches_on_its_own_thread),
         cmocka_unit_test(test_sample_rgb_matches_reference),

@@ -167,7 +167,7 @@ static void usage(FILE *f)
 "                          from the mask again) or crop (the centre; outside it\n"
 "                          is background)\n"
 "      --find WHAT         where the model looks: pose (find people first with\n"
-"                          MediaPipe's pose and face detectors, then segment\n"
+"                          a person detector and a face detector, then segment\n"
 "                          each person's square region at the model's size, a\n"
 "                          close-up's whole frame; nobody found gives an empty\n"
 "                          mask), none (the whole frame, as --fit says) or auto\n"
@@ -176,10 +176,12 @@ static void usage(FILE *f)
 "      --instances         with people found first, a colour per person in\n"
 "                          overlay (numbered from the left; the mask stays the\n"
 "                          same)\n"
-"      --detector FILE     the person detector for --find pose (default\n"
-"                          models/pose_detection.tflite); the face detector\n"
-"                          face_detection_short_range.tflite is taken from its\n"
-"                          folder\n"
+"      --detector FILE     the person detector for --find pose: the Open Images\n"
+"                          SSD (default models/person_detection_oidv4.tflite,\n"
+"                          people at any size and from any side) or MediaPipe's\n"
+"                          pose detector pose_detection.tflite (wants a face);\n"
+"                          the face detector face_detection_short_range.tflite\n"
+"                          (close-ups) is taken from its folder\n"
 "      --closeup-model FILE  with --find pose, a close-up (a face at least 1/8\n"
 "                          of the frame high) in a landscape frame is segmented\n"
 "                          whole by this model; default: with the selfie model,\n"
@@ -827,7 +829,7 @@ int cli_job_main(int argc, char **argv)
         cfg.model = model_path;
     }
     if (cfg.find != SEG_FIND_NONE && !cfg.detector &&
-        cli_find_model("pose_detection.tflite", detector_path, sizeof detector_path, err,
+        cli_find_model("person_detection_oidv4.tflite", detector_path, sizeof detector_path, err,
                        sizeof err) == 0)
         cfg.detector = detector_path; /* else seg_run names the usual place */
     /* Test hook (tests/test_cli.c): play a slow model. */

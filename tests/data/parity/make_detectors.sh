@@ -13,6 +13,11 @@
 #                      padding is -1.
 #   det128_messi5.rgb  the same at 128x80 in 128x128 (face, short range).
 #   det192_messi5.rgb  the same at 192x120 in 192x192 (face, full range).
+#   det300_messi5.rgb  samples/messi5.jpg stretched to 300x300 (ffmpeg,
+#                      bilinear), as the Open Images person detector sees a
+#                      frame (MediaPipe's Objectron stretches); x / 127.5 - 1.
+#   det300_vtest240.rgb frame 240 of samples/vtest.avi (walkers seen from
+#                      above) stretched the same way.
 #   roi256_messi5.rgb  the pose landmark crop: the region of interest the
 #                      detector gives on messi5 (centre (267,226), side 425 px,
 #                      rotated -11.5 degrees, see shared/notes/
@@ -32,6 +37,10 @@ lb() { # size scaled_h pad_top name
 lb 224 140 42 det224_messi5
 lb 128 80 24 det128_messi5
 lb 192 120 36 det192_messi5
+ffmpeg -v error -y -i samples/messi5.jpg -vf "scale=300:300:flags=bilinear" \
+    -f rawvideo -pix_fmt rgb24 "$D/det300_messi5.rgb"
+ffmpeg -v error -y -i samples/vtest.avi -vf "select=eq(n\\,240),scale=300:300:flags=bilinear" \
+    -frames:v 1 -f rawvideo -pix_fmt rgb24 "$D/det300_vtest240.rgb"
 ffmpeg -v error -y -i samples/messi5.jpg -f rawvideo -pix_fmt rgb24 "$D/.messi5_full.rgb"
 /usr/bin/python3 - "$REF_DIR" "$D" <<'PY'
 import math, os, sys
@@ -67,6 +76,8 @@ CASES = [
     ('facesparse_messi5', 'face_detection_full_range_sparse', 'det192_messi5', 192, '11', [5, 1]),
     ('poselite_messi5', 'pose_landmark_lite', 'roi256_messi5', 256, '01', [1, 1, 7, 13, 1]),
     ('posefull_messi5', 'pose_landmark_full', 'roi256_messi5', 256, '01', [1, 1, 7, 13, 1]),
+    ('persondet_messi5', 'person_detection_oidv4', 'det300_messi5', 300, '11', [3, 7]),
+    ('persondet_vtest240', 'person_detection_oidv4', 'det300_vtest240', 300, '11', [3, 7]),
 ]
 for name, model, inp, size, norm, strides in CASES:
     rgb = np.fromfile('%s/%s.rgb' % (d, inp), dtype=np.uint8).reshape(1, size, size, 3)
@@ -84,4 +95,60 @@ for name, model, inp, size, norm, strides in CASES:
         print('%s out%d %s %s: %d values, every %d-th kept, range %.4g..%.4g'
               % (name, k, it.model.tensors[ti].name, list(it.model.tensors[ti].shape),
                  o.size, s, o.min(), o.max()))
+PY
+
+# The people the Open Images detector finds on det300_vtest240 (what
+# seg_detector_run must find; tests/test_pipeline.c), decoded here on its own:
+# MediaPipe's SsdAnchorsCalculator options of object_detection_oid_v4_cpu.pbtxt
+# (6 layers, scales 0.2..0.95, strides 16..512, aspects 1, 2, 0.5, 3, 1/3,
+# the lowest layer reduced to 3 boxes), boxes (y, x, h, w) / (10, 10, 5, 5)
+# with exponential sizes, class 4 ("Person") sigmoid >= 0.4, then weighted
+# NMS at IoU 0.3. One line per person: score x0 y0 x1 y1 (0..1 of the input).
+/usr/bin/python3 - "$REF_DIR" "$D" <<'PY'
+import math, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import tflite_ref
+d = sys.argv[2]
+anchors = []
+for l in range(6):
+    s = 0.2 + 0.75 * l / 5
+    nxt = 1.0 if l == 5 else 0.2 + 0.75 * (l + 1) / 5
+    spec = ([(1.0, 0.1), (2.0, s), (0.5, s)] if l == 0 else
+            [(a, s) for a in (1.0, 2.0, 0.5, 3.0, 0.3333)] + [(1.0, math.sqrt(s * nxt))])
+    g = math.ceil(300 / (16 << l))
+    for y in range(g):
+        for x in range(g):
+            for a, sc in spec:
+                anchors.append(((x + 0.5) / g, (y + 0.5) / g, sc * math.sqrt(a), sc / math.sqrt(a)))
+A = np.array(anchors)
+assert len(A) == 1917
+rgb = np.fromfile(d + '/det300_vtest240.rgb', dtype=np.uint8).reshape(1, 300, 300, 3)
+it = tflite_ref.Interpreter('models/person_detection_oidv4.tflite', dtype=np.float32)
+it.run(rgb.astype(np.float32) / np.float32(127.5) - np.float32(1.0))
+box = np.asarray(it.values[it.model.outputs[0]], np.float64).reshape(-1, 4)
+logit = np.asarray(it.values[it.model.outputs[1]], np.float64).reshape(1917, 24)[:, 4]
+score = 1 / (1 + np.exp(-np.clip(logit, -100, 100)))
+cy = box[:, 0] / 10 * A[:, 3] + A[:, 1]
+cx = box[:, 1] / 10 * A[:, 2] + A[:, 0]
+h = np.exp(box[:, 2] / 5) * A[:, 3]
+w = np.exp(box[:, 3] / 5) * A[:, 2]
+c = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
+keep = np.nonzero(score >= 0.4)[0]
+keep = keep[np.argsort(-score[keep], kind='stable')]
+def iou(a, b):
+    ix = min(a[2], b[2]) - max(a[0], b[0]); iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0: return 0.0
+    i = ix * iy
+    return i / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i)
+used = set(); lines = []
+for i in keep:
+    if i in used: continue
+    grp = [j for j in keep if j not in used and (j == i or iou(c[i], c[j]) > 0.3)]
+    used.update(grp)
+    wts = score[grp]
+    m = (c[grp] * wts[:, None]).sum(0) / wts.sum()
+    lines.append('%.5f %.5f %.5f %.5f %.5f' % (score[i], *m))
+open(d + '/persondet_vtest240.people.txt', 'w').write('\n'.join(lines[:8]) + '\n')
+print('persondet_vtest240: %d people' % len(lines))
 PY
