@@ -349,16 +349,21 @@ static int open_models_and_detectors(run *r)
         const char *slash = strrchr(path, '/');
         snprintf(face, sizeof face, "%.*sface_detection_short_range.tflite",
                  slash ? (int)(slash - path + 1) : 0, path);
-        /* The pose detector, or the Open Images person detector, told
-         * apart by their shapes. */
-        const seg_ssd_spec *spec = &SEG_SSD_POSE;
-        char msg2[SEG_MSG_SIZE];
+        /* The Open Images person detector, or MediaPipe's pose detector,
+         * told apart by their shapes; neither: both named. */
+        const seg_ssd_spec *spec = &SEG_SSD_OID;
         if (!(st = nn_model_load_file(&r->detector, path, msg, sizeof msg)) &&
-            seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg) &&
-            !seg_detector_check(&SEG_SSD_OID, r->detector, msg2, sizeof msg2))
-            spec = &SEG_SSD_OID;
-        if (st || (st = seg_detector_check(spec, r->detector, msg, sizeof msg)) ||
-            (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||
+            seg_detector_check(&SEG_SSD_OID, r->detector, msg, sizeof msg) != SEG_OK) {
+            spec = &SEG_SSD_POSE;
+            if ((st = seg_detector_check(&SEG_SSD_POSE, r->detector, msg, sizeof msg))) {
+                size_t at = strlen(msg);
+                snprintf(msg + at, sizeof msg - at, "; nor the %s, which takes [1,%d,%d,3] and "
+                         "gives %d boxes of %d numbers and %d x %d scores", SEG_SSD_OID.name,
+                         SEG_SSD_OID.size, SEG_SSD_OID.size, SEG_SSD_OID.n_anchors,
+                         SEG_SSD_OID.coords, SEG_SSD_OID.n_anchors, SEG_SSD_OID.classes);
+            }
+        }
+        if (st || (st = nn_model_load_file(&r->face_detector, face, msg, sizeof msg)) ||
             (st = seg_detector_check(&SEG_SSD_FACE, r->face_detector, msg, sizeof msg))) {
             if (autofind) {
                 /* Not fetched: the whole frame, said once. */

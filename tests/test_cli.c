@@ -25,6 +25,7 @@
 #define MESSI2_SRC SEG_SOURCE_DIR "/samples/messi5.jpg"
 #define VTEST SEG_SOURCE_DIR "/samples/vtest.avi"
 #define DETECTOR SEG_SOURCE_DIR "/models/pose_detection.tflite"
+#define PERSON_DETECTOR SEG_SOURCE_DIR "/models/person_detection_oidv4.tflite"
 
 static char dir[256];
 static char log_path[300];
@@ -939,6 +940,16 @@ static void test_find_pose(void **state)
     double m = mean_luma(args);
     printf("# messi5 --find pose: mask mean %.1f of 255\n", m);
     assert_true(m > 10 && m < 120);
+    /* The default detector, the Open Images SSD, finds him too. */
+    if (access(PERSON_DETECTOR, R_OK) == 0) {
+        snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --detector %s "
+                 "--mode mask --dump-frames %s/fo", SEG_SOURCE_DIR, MODEL, PERSON_DETECTOR, dir);
+        assert_int_equal(seg(args), 0);
+        snprintf(args, sizeof args, "%s/fo/mask_000000.png", dir);
+        double mo = mean_luma(args);
+        printf("# messi5 --detector person_detection_oidv4.tflite: mask mean %.1f of 255\n", mo);
+        assert_true(mo > 10 && mo < 120);
+    }
     /* Nobody: a mask of zeros. */
     assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=10 "
                            "-frames:v 3 %s/nobody.mkv", dir), 0);
@@ -976,6 +987,7 @@ static void test_find_pose(void **state)
              MODEL, MODEL);
     assert_int_equal(seg(args), 4);
     assert_true(log_contains("not a pose detector"));
+    assert_true(log_contains("nor the person detector (Open Images SSD)"));
     snprintf(args, sizeof args, "%s/nobody.mkv -q --find faces --bench", dir);
     assert_int_equal(seg(args), 2);
     assert_true(log_contains("--find wants auto, pose or none"));
