@@ -919,6 +919,21 @@ static void test_eval_scores_against_ground_truth(void **state)
     assert_int_equal(seg(args), 2);
 }
 
+/* messi5.jpg through --find pose with @p detector, dumped into dir/@p sub:
+ * the mask's mean is that of a player, not of nothing nor of everything. */
+static void messi_masked(const char *detector, const char *sub)
+{
+    char args[1400];
+    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --detector %s "
+             "--mode mask --dump-frames %s/%s", SEG_SOURCE_DIR, MODEL, detector, dir, sub);
+    assert_int_equal(seg(args), 0);
+    snprintf(args, sizeof args, "%s/%s/mask_000000.png", dir, sub);
+    double m = mean_luma(args);
+    printf("# messi5 --find pose --detector %s: mask mean %.1f of 255\n", strrchr(detector, '/') + 1,
+           m);
+    assert_true(m > 10 && m < 120);
+}
+
 /* --find pose: the player in messi5.jpg is found and masked, a picture of
  * nobody gets an empty mask (the whole frame finds "people" there), and a
  * missing detector or a bad value are clear errors. */
@@ -931,25 +946,12 @@ static void test_find_pose(void **state)
         fprintf(stderr, "# skipped: needs the pose detector and messi5.jpg (scripts/setup.sh)\n");
         skip();
     }
-    snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --detector %s "
-             "--mode mask --dump-frames %s/fp", SEG_SOURCE_DIR, MODEL, DETECTOR, dir);
-    assert_int_equal(seg(args), 0);
-    /* The mask's mean: the player covers a share of the picture, well
-     * above nothing and well below all of it. */
-    snprintf(args, sizeof args, "%s/fp/mask_000000.png", dir);
-    double m = mean_luma(args);
-    printf("# messi5 --find pose: mask mean %.1f of 255\n", m);
-    assert_true(m > 10 && m < 120);
-    /* The default detector, the Open Images SSD, finds him too. */
-    if (access(PERSON_DETECTOR, R_OK) == 0) {
-        snprintf(args, sizeof args, "%s/samples/messi5.jpg -q -m %s --find pose --detector %s "
-                 "--mode mask --dump-frames %s/fo", SEG_SOURCE_DIR, MODEL, PERSON_DETECTOR, dir);
-        assert_int_equal(seg(args), 0);
-        snprintf(args, sizeof args, "%s/fo/mask_000000.png", dir);
-        double mo = mean_luma(args);
-        printf("# messi5 --detector person_detection_oidv4.tflite: mask mean %.1f of 255\n", mo);
-        assert_true(mo > 10 && mo < 120);
-    }
+    /* The player covers a share of the picture, well above nothing and well
+     * below all of it, with either detector (the Open Images SSD is the
+     * default). */
+    messi_masked(DETECTOR, "fp");
+    if (access(PERSON_DETECTOR, R_OK) == 0)
+        messi_masked(PERSON_DETECTOR, "fo");
     /* Nobody: a mask of zeros. */
     assert_int_equal(tp_sh("ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=10 "
                            "-frames:v 3 %s/nobody.mkv", dir), 0);
