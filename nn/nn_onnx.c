@@ -2248,7 +2248,7 @@ static int build_pool(ox *x, const char *op)
     return SEG_OK;
 }
 
-static int build_reduce_mean(ox *x, int op)
+static int build_reduce(ox *x, int op)
 {
     oval *in = in_val(x, 0), *o = out_val(x, 0);
     int st, na;
@@ -3131,13 +3131,13 @@ static int build_node(ox *x, const char *op)
         !strcmp(op, "GlobalMaxPool"))
         return build_pool(x, op);
     if (!strcmp(op, "ReduceMean"))
-        return build_reduce_mean(x, NN_REDUCE_MEAN);
+        return build_reduce(x, NN_REDUCE_MEAN);
     if (!strcmp(op, "ReduceSum"))
-        return build_reduce_mean(x, NN_REDUCE_SUM);
+        return build_reduce(x, NN_REDUCE_SUM);
     if (!strcmp(op, "ReduceMax"))
-        return build_reduce_mean(x, NN_REDUCE_MAX);
+        return build_reduce(x, NN_REDUCE_MAX);
     if (!strcmp(op, "ReduceMin"))
-        return build_reduce_mean(x, NN_REDUCE_MIN);
+        return build_reduce(x, NN_REDUCE_MIN);
     if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
         return build_resize(x, op[0] == 'U');
     if (!strcmp(op, "Concat"))

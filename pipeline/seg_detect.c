@@ -125,6 +125,27 @@ static int by_score(const void *pa, const void *pb)
     return (a->score < b->score) - (a->score > b->score);
 }
 
+/* A score from a logit clipped to +-100. */
+static float logit_score(float l)
+{
+    l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
+    return 1.0f / (1.0f + expf(-l));
+}
+
+/* A candidate box of centre cx, cy and size w x h, no keypoints. */
+static seg_person *add_candidate(seg_person *cand, int *nc, float score, float cx, float cy,
+                                 float w, float h)
+{
+    seg_person *p = &cand[(*nc)++];
+    memset(p, 0, sizeof *p);
+    p->score = score;
+    p->x0 = cx - w / 2;
+    p->y0 = cy - h / 2;
+    p->x1 = cx + w / 2;
+    p->y1 = cy + h / 2;
+    return p;
+}
+
 /* Weighted NMS over the candidates (sorted here): the best remaining and
  * every other overlapping it by more than @p iou, averaged by score. */
 static int weighted_nms(seg_person *cand, int nc, float iou, seg_person *out, int max)
@@ -180,22 +201,14 @@ int seg_ssd_decode(const seg_ssd_spec *spec, const float *boxes, const float *lo
     if (nkp > 4)
         nkp = 4; /* a face's first four: eyes, nose, mouth */
     for (int i = 0; i < spec->n_anchors && nc < CANDIDATES; i++) {
-        float l = logits[i];
-        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
-        float score = 1.0f / (1.0f + expf(-l));
+        float score = logit_score(logits[i]);
         if (!(score >= min_score))
             continue;
         const float *r = boxes + (size_t)i * spec->coords;
         float cx = r[0] * s + ax[i], cy = r[1] * s + ay[i], w = r[2] * s, h = r[3] * s;
         if (!(w >= 0 && h >= 0))
             continue;
-        seg_person *p = &cand[nc++];
-        memset(p, 0, sizeof *p);
-        p->score = score;
-        p->x0 = cx - w / 2;
-        p->y0 = cy - h / 2;
-        p->x1 = cx + w / 2;
-        p->y1 = cy + h / 2;
+        seg_person *p = add_candidate(cand, &nc, score, cx, cy, w, h);
         for (int k = 0; k < nkp; k++) {
             p->kp[k][0] = r[4 + 2 * k] * s + ax[i];
             p->kp[k][1] = r[5 + 2 * k] * s + ay[i];
@@ -211,9 +224,7 @@ int seg_tfod_decode(const seg_ssd_spec *spec, const float *boxes, const float *l
     seg_person cand[CANDIDATES];
     int nc = 0;
     for (int i = 0; i < spec->n_anchors && nc < CANDIDATES; i++) {
-        float l = logits[(size_t)i * spec->classes + SEG_OID_PERSON];
-        l = l < -100.0f ? -100.0f : (l > 100.0f ? 100.0f : l);
-        float score = 1.0f / (1.0f + expf(-l));
+        float score = logit_score(logits[(size_t)i * spec->classes + SEG_OID_PERSON]);
         if (!(score >= min_score))
             continue;
         const float *r = boxes + (size_t)i * spec->coords;
@@ -223,15 +234,8 @@ int seg_tfod_decode(const seg_ssd_spec *spec, const float *boxes, const float *l
         ew = ew > 10.0f ? 10.0f : ew;
         float cy = r[0] / 10.0f * ah[i] + ay[i], cx = r[1] / 10.0f * aw[i] + ax[i];
         float h = expf(eh) * ah[i], w = expf(ew) * aw[i];
-        if (!(w >= 0 && h >= 0 && isfinite(cx) && isfinite(cy)))
-            continue;
-        seg_person *p = &cand[nc++];
-        memset(p, 0, sizeof *p);
-        p->score = score;
-        p->x0 = cx - w / 2;
-        p->y0 = cy - h / 2;
-        p->x1 = cx + w / 2;
-        p->y1 = cy + h / 2;
+        if (w >= 0 && h >= 0 && isfinite(cx) && isfinite(cy))
+            add_candidate(cand, &nc, score, cx, cy, w, h);
     }
     return weighted_nms(cand, nc, iou, out, max);
 }
@@ -355,11 +359,7 @@ void seg_detector_init(seg_detector *d, const seg_ssd_spec *spec, nn_model *m, i
     d->nn = m;
     d->owns_nn = owns;
     d->boxes_out = nn_model_output_shape_k(m, 0).c == spec->coords ? 0 : 1;
-    if (spec->kind == SEG_SSD_TFOD && spec->coords == spec->classes)
-        d->boxes_out = 0; /* not told apart by shape: the file's order */
     (void)seg_ssd_anchors(spec, d->ax, d->ay, d->aw, d->ah);
-    d->min_score = spec->min_score;
-    d->tile_new_score = spec->tile_new_score;
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < 256; i++)
             d->lut[c][i] = (float)i / 127.5f - 1.0f;
@@ -397,8 +397,8 @@ int seg_detector_run(seg_detector *d, const seg_image *f, seg_person *out, int m
     const float *boxes = nn_model_output_k(d->nn, d->boxes_out);
     const float *scores = nn_model_output_k(d->nn, 1 - d->boxes_out);
     int n = tfod ? seg_tfod_decode(d->spec, boxes, scores, d->ax, d->ay, d->aw, d->ah,
-                                   d->min_score, DET_NMS_IOU, out, max)
-                 : seg_ssd_decode(d->spec, boxes, scores, d->ax, d->ay, d->min_score,
+                                   d->spec->min_score, DET_NMS_IOU, out, max)
+                 : seg_ssd_decode(d->spec, boxes, scores, d->ax, d->ay, d->spec->min_score,
                                   DET_NMS_IOU, out, max);
     for (int i = 0; i < n; i++) {
         seg_person *p = &out[i];

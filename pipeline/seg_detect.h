@@ -135,8 +135,6 @@ typedef struct seg_detector {
     int boxes_out;           /**< which output holds the boxes (the other: scores) */
     float ax[SEG_MAX_ANCHORS], ay[SEG_MAX_ANCHORS];
     float aw[SEG_MAX_ANCHORS], ah[SEG_MAX_ANCHORS]; /**< TFOD anchors' sizes */
-    float min_score;         /**< people from this score (spec->min_score) */
-    float tile_new_score;    /**< spec->tile_new_score */
     float lut[3][256];       /**< byte -> [-1, 1] */
     seg_yuv_tables yuv;      /**< for frame_key's matrix and range */
     int yuv_key;

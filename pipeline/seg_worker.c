@@ -438,7 +438,7 @@ static void merge_search(seg_worker *w, int fw, int fh, search_sq q, const seg_p
          * threshold): zoomed in, the pose detector takes windows and roofs
          * for people at 0.5 to 0.66. */
         seg_track_merge(w->tracks, &w->ntracks, SEG_MAX_PEOPLE, found, n,
-                        w->det.tile_new_score);
+                        w->det.spec->tile_new_score);
         if (q.check)
             return; /* found or not, the person stays (next_search) */
         seg_track_missed(w->tracks, &w->ntracks, (float)q.x, (float)q.y, (float)q.side, 0.0f,
