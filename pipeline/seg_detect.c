@@ -247,9 +247,13 @@ static inline int clampi(int v, int lo, int hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* Rounded and clamped to 0..255. Clamping after the conversion gives the
+ * same bytes as before it (v + 0.5 truncates to 0 for v in (-1.5, 0) and
+ * to 255 or more from 255 on), and loops of it vectorise. */
 static inline uint8_t to_byte(float v)
 {
-    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : (int)(v + 0.5f)));
+    int i = (int)(v + 0.5f);
+    return (uint8_t)(i < 0 ? 0 : i > 255 ? 255 : i);
 }
 
 /* Where a sample at position v (pixel-centre coordinates of a plane of n
@@ -267,23 +271,121 @@ static inline tap tap_at(float v, int n)
     return t;
 }
 
-static inline float lerp2(const uint8_t *ra, const uint8_t *rb, tap x, float wy)
-{
-    float top = ra[x.a] + x.w * (ra[x.b] - ra[x.a]);
-    float bot = rb[x.a] + x.w * (rb[x.b] - rb[x.a]);
-    return top + wy * (bot - top);
-}
-
 /* Columns are done in blocks of this many, their taps worked out once per
  * block and used for every row. */
 #define SAMPLE_BLOCK 256
 
+/* One plane's taps for a block of columns. */
+typedef struct col_taps {
+    int a[SAMPLE_BLOCK], b[SAMPLE_BLOCK];
+    float w[SAMPLE_BLOCK];
+} col_taps;
+
+/* A plane's rows lerped across the block's columns, the last two kept: a
+ * source row serves several output rows when the region is scaled up (a
+ * walker's region of 160 pixels sampled at 256: each row about three
+ * times), so each is lerped once. The arithmetic is that of a sample worked
+ * out on its own (the tests' reference), so the samples are the same to the
+ * bit. */
+typedef struct row_cache {
+    int row[2];
+    float v[2][SAMPLE_BLOCK];
+} row_cache;
+
+static void lerp_row(row_cache *c, int slot, const uint8_t *restrict r, int row,
+                     const col_taps *restrict t, int n)
+{
+    float *restrict v = c->v[slot];
+    const int *restrict a = t->a, *restrict b = t->b;
+    const float *restrict tw = t->w;
+    for (int k = 0; k < n; k++)
+        v[k] = r[a[k]] + tw[k] * (r[b[k]] - r[a[k]]);
+    c->row[slot] = row;
+}
+
+static int cached(const row_cache *c, int row)
+{
+    return c->row[0] == row ? 0 : c->row[1] == row ? 1 : -1;
+}
+
+/* Bytes of one plane's output row: rows ta.a and ta.b (of @p plane with
+ * @p stride) lerped across, then down by weight ta.w. */
+static void sample_row(row_cache *c, const uint8_t *plane, size_t stride, tap ty,
+                       const col_taps *t, int n, uint8_t *restrict out)
+{
+    int sa = cached(c, ty.a);
+    if (sa < 0) {
+        sa = cached(c, ty.b) == 0 ? 1 : 0;
+        lerp_row(c, sa, plane + (size_t)ty.a * stride, ty.a, t, n);
+    }
+    int sb = cached(c, ty.b);
+    if (sb < 0) {
+        sb = 1 - sa;
+        lerp_row(c, sb, plane + (size_t)ty.b * stride, ty.b, t, n);
+    }
+    const float *restrict top = c->v[sa], *restrict bot = c->v[sb];
+    float wy = ty.w;
+    for (int k = 0; k < n; k++)
+        out[k] = to_byte(top[k] + wy * (bot[k] - top[k]));
+}
+
+/* YUV 4:2:0: each plane sampled a row at a time (sample_row), then the
+ * bytes converted as seg_yuv_pixel does. */
+static void sample_yuv(const seg_image *f, const seg_yuv_tables *t, float x0, float y0, float sx,
+                       float sy, int w, int h, int outside, float lut[3][256], float *dst)
+{
+    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+    col_taps lx, cx;
+    row_cache cy_, cu_, cv_;
+    unsigned char out_x[SAMPLE_BLOCK];
+    uint8_t yb[SAMPLE_BLOCK], ub[SAMPLE_BLOCK], vb[SAMPLE_BLOCK];
+    for (int i0 = 0; i0 < w; i0 += SAMPLE_BLOCK) {
+        int n = w - i0 < SAMPLE_BLOCK ? w - i0 : SAMPLE_BLOCK, any_out = 0;
+        for (int k = 0; k < n; k++) {
+            float x = x0 + ((float)(i0 + k) + 0.5f) * sx;
+            out_x[k] = outside >= 0 && (x < 0 || x >= (float)f->width);
+            any_out |= out_x[k];
+            tap l = tap_at(x - 0.5f, f->width), c = tap_at(x / 2 - 0.5f, cw);
+            lx.a[k] = l.a, lx.b[k] = l.b, lx.w[k] = l.w;
+            cx.a[k] = c.a, cx.b[k] = c.b, cx.w[k] = c.w;
+        }
+        cy_.row[0] = cy_.row[1] = cu_.row[0] = cu_.row[1] = cv_.row[0] = cv_.row[1] = -1;
+        for (int j = 0; j < h; j++) {
+            float y = y0 + ((float)j + 0.5f) * sy;
+            float *o = dst + ((size_t)j * w + (size_t)i0) * 3;
+            if (outside >= 0 && (y < 0 || y >= (float)f->height)) {
+                for (int k = 0; k < n; k++, o += 3)
+                    for (int c = 0; c < 3; c++)
+                        o[c] = lut[c][outside];
+                continue;
+            }
+            tap ly = tap_at(y - 0.5f, f->height), cy = tap_at(y / 2 - 0.5f, ch);
+            sample_row(&cy_, f->data, (size_t)f->stride, ly, &lx, n, yb);
+            sample_row(&cu_, f->cb, (size_t)f->cstride, cy, &cx, n, ub);
+            sample_row(&cv_, f->cr, (size_t)f->cstride, cy, &cx, n, vb);
+            for (int k = 0; k < n; k++) {
+                int32_t l = t->y[yb[k]];
+                o[3 * k + 0] = lut[0][seg_clamp_fx(l + t->rv[vb[k]])];
+                o[3 * k + 1] = lut[1][seg_clamp_fx(l + t->gu[ub[k]] + t->gv[vb[k]])];
+                o[3 * k + 2] = lut[2][seg_clamp_fx(l + t->bu[ub[k]])];
+            }
+            for (int k = 0; any_out && k < n; k++)
+                if (out_x[k])
+                    for (int c = 0; c < 3; c++)
+                        o[3 * k + c] = lut[c][outside];
+        }
+    }
+}
+
 void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float y0, float sx,
                     float sy, int w, int h, int outside, float lut[3][256], float *dst)
 {
-    int yuv = f->format == SEG_PIX_YUV420P;
-    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
-    tap lx[SAMPLE_BLOCK], cx[SAMPLE_BLOCK];
+    if (f->format == SEG_PIX_YUV420P) {
+        sample_yuv(f, t, x0, y0, sx, sy, w, h, outside, lut, dst);
+        return;
+    }
+    /* RGB24: three interleaved planes of stride f->stride. */
+    tap lx[SAMPLE_BLOCK];
     unsigned char out_x[SAMPLE_BLOCK];
     for (int i0 = 0; i0 < w; i0 += SAMPLE_BLOCK) {
         int n = w - i0 < SAMPLE_BLOCK ? w - i0 : SAMPLE_BLOCK;
@@ -291,29 +393,19 @@ void seg_sample_rgb(const seg_image *f, const seg_yuv_tables *t, float x0, float
             float x = x0 + ((float)(i0 + k) + 0.5f) * sx;
             out_x[k] = x < 0 || x >= (float)f->width;
             lx[k] = tap_at(x - 0.5f, f->width);
-            cx[k] = tap_at(x / 2 - 0.5f, cw);
         }
         for (int j = 0; j < h; j++) {
             float y = y0 + ((float)j + 0.5f) * sy;
             float *o = dst + ((size_t)j * w + (size_t)i0) * 3;
             int out_y = outside >= 0 && (y < 0 || y >= (float)f->height);
-            tap ly = tap_at(y - 0.5f, f->height), cy = tap_at(y / 2 - 0.5f, ch);
+            tap ly = tap_at(y - 0.5f, f->height);
             const uint8_t *ra = f->data + (size_t)ly.a * f->stride;
             const uint8_t *rb = f->data + (size_t)ly.b * f->stride;
-            const uint8_t *ua = yuv ? f->cb + (size_t)cy.a * f->cstride : NULL;
-            const uint8_t *ub = yuv ? f->cb + (size_t)cy.b * f->cstride : NULL;
-            const uint8_t *va = yuv ? f->cr + (size_t)cy.a * f->cstride : NULL;
-            const uint8_t *vb = yuv ? f->cr + (size_t)cy.b * f->cstride : NULL;
             for (int k = 0; k < n; k++, o += 3) {
                 uint8_t rgb[3];
                 if (outside >= 0 && (out_y || out_x[k])) {
                     rgb[0] = rgb[1] = rgb[2] = (uint8_t)outside;
-                } else if (yuv) {
-                    seg_yuv_pixel(t, to_byte(lerp2(ra, rb, lx[k], ly.w)),
-                                  to_byte(lerp2(ua, ub, cx[k], cy.w)),
-                                  to_byte(lerp2(va, vb, cx[k], cy.w)), rgb);
                 } else {
-                    /* RGB24: three interleaved planes of stride f->stride. */
                     tap x = lx[k];
                     for (int c = 0; c < 3; c++) {
                         float top = ra[3 * x.a + c] + x.w * (ra[3 * x.b + c] - ra[3 * x.a + c]);
