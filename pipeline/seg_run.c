@@ -108,6 +108,8 @@ typedef struct run {
     int has_closeup;
     seg_decoder dec;
     seg_worker workers[SEG_MAX_WORKERS];
+    seg_board board;   /* --find pose in a file job: the searches shared */
+    int has_board;
     seg_renderer ren;
     seg_encoder enc;
     pthread_t dec_thread, ren_thread, enc_thread;
@@ -619,9 +621,14 @@ static int open_workers(run *r)
                  r->job->nworkers == 1 ? "" : "s", fmt_bytes(c, sizeof c, SEG_MAX_JOB_BYTES));
         return step_failed(r, SEG_ERR_LIMIT, model_part ? SEG_WHERE_MODEL : SEG_WHERE_INPUT, m2);
     }
-    for (int i = 0; i < job->nworkers; i++)
+    if ((st = seg_board_init(&r->board, job->nworkers)))
+        return step_failed(r, st, SEG_WHERE_OTHER, "cannot make the workers' search board");
+    r->has_board = 1;
+    for (int i = 0; i < job->nworkers; i++) {
         if ((st = seg_worker_init(&r->workers[i], job, i, r->threads, msg, sizeof msg)))
             return step_failed(r, st, SEG_WHERE_OTHER, msg);
+        r->workers[i].board = &r->board;
+    }
     return SEG_OK;
 }
 
@@ -838,6 +845,8 @@ static void close_run(run *r)
 {
     for (int i = 0; r->job && i < r->job->nworkers; i++)
         seg_worker_close(&r->workers[i]);
+    if (r->has_board)
+        seg_board_close(&r->board);
     seg_decoder_close(&r->dec);
     seg_renderer_close(&r->ren);
     seg_encoder_close(&r->enc);

@@ -1,6 +1,9 @@
 /* seg_searcher.c - a live worker's searches for people, on their own
- * thread (see seg_stages.h). */
+ * thread, and the board where a file job's workers share theirs (see
+ * seg_stages.h). */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "seg_stages.h"
 
@@ -132,4 +135,102 @@ int seg_searcher_take(seg_searcher *q, seg_person *people, int *n, int *closeup,
     q->state = SEARCH_IDLE;
     pthread_mutex_unlock(&q->mu);
     return 1;
+}
+
+/* ==== the board ============================================================ */
+
+int seg_board_init(seg_board *b, int workers)
+{
+    memset(b, 0, sizeof *b);
+    b->readers = workers - 1;
+    if (pthread_mutex_init(&b->mu, NULL) != 0)
+        return SEG_ERR_NOMEM;
+    if (pthread_cond_init(&b->cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        return SEG_ERR_NOMEM;
+    }
+    return SEG_OK;
+}
+
+void seg_board_close(seg_board *b)
+{
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+}
+
+/* Wait on the board (its lock held) for at most 20 ms: the job's stop is
+ * a flag, not a signal on cv, so a waiter looks at it this often. */
+static void board_wait(seg_board *b)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += 20 * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    (void)pthread_cond_timedwait(&b->cv, &b->mu, &t);
+}
+
+int seg_board_post(seg_board *b, seg_job *job, const seg_search_post *p)
+{
+    seg_search_post *s = &b->slot[p->j % SEG_BOARD_SLOTS];
+    pthread_mutex_lock(&b->mu);
+    while (s->j != 0 && s->unread > 0) {
+        if (seg_job_stopping(job)) {
+            pthread_mutex_unlock(&b->mu);
+            return SEG_ERR_INTERRUPTED;
+        }
+        board_wait(b);
+    }
+    *s = *p;
+    s->unread = b->readers;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return SEG_OK;
+}
+
+int seg_board_take(seg_board *b, seg_job *job, int64_t j, seg_search_post *out)
+{
+    seg_search_post *s = &b->slot[j % SEG_BOARD_SLOTS];
+    pthread_mutex_lock(&b->mu);
+    while (s->j != j) {
+        if (seg_job_stopping(job)) {
+            pthread_mutex_unlock(&b->mu);
+            return SEG_ERR_INTERRUPTED;
+        }
+        board_wait(b);
+    }
+    *out = *s;
+    if (--s->unread == 0)
+        pthread_cond_broadcast(&b->cv); /* its slot is free for j + SLOTS */
+    pthread_mutex_unlock(&b->mu);
+    return SEG_OK;
+}
+
+void seg_board_share(seg_board *b, int id, int state, int fw, int fh)
+{
+    pthread_mutex_lock(&b->mu);
+    if (b->share[id] == SEG_SHARE_PENDING) {
+        b->share[id] = state;
+        b->share_w[id] = fw;
+        b->share_h[id] = fh;
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+int seg_board_shares_wait(seg_board *b, seg_job *job)
+{
+    pthread_mutex_lock(&b->mu);
+    for (int i = 0; i <= b->readers; i++)
+        while (b->share[i] == SEG_SHARE_PENDING) {
+            if (seg_job_stopping(job)) {
+                pthread_mutex_unlock(&b->mu);
+                return SEG_ERR_INTERRUPTED;
+            }
+            board_wait(b);
+        }
+    pthread_mutex_unlock(&b->mu);
+    return SEG_OK;
 }

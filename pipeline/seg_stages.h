@@ -106,6 +106,64 @@ int seg_searcher_post(seg_searcher *q, const seg_image *f, int tx, int ty, int s
  *  again. 0 when no search is done. */
 int seg_searcher_take(seg_searcher *q, seg_person *people, int *n, int *closeup, int *w, int *h);
 
+/* ==== searches shared by a file job's workers ============================ */
+
+/** What one search of a file job found, posted by the worker whose frame it
+ *  searched for the other workers to merge into the people they follow
+ *  (seg_worker.c, "Searches shared"). */
+typedef struct seg_search_post {
+    int64_t j;           /**< the search's number (0: the slot is empty) */
+    int fw, fh;          /**< the size of the frame searched */
+    int x, y, side;      /**< the square searched (side 0: the whole frame) */
+    int tile, check;     /**< it was the next tile in turn; it checked a person */
+    int closeup;         /**< the face detector made the frame a close-up */
+    int n;               /**< people found; < 0: nothing to merge */
+    int unread;          /**< workers yet to take it */
+    seg_person people[SEG_MAX_PEOPLE];
+} seg_search_post;
+
+#define SEG_BOARD_SLOTS 8
+
+/** A worker's share of the job's first search (seg_board.share). */
+enum { SEG_SHARE_PENDING, SEG_SHARE_DONE, SEG_SHARE_SKIPPED, SEG_SHARE_GONE };
+
+/** One square of the job's first search: what the detector found there. */
+typedef struct seg_first_square {
+    int n;
+    seg_person people[SEG_MAX_PEOPLE];
+} seg_first_square;
+
+/** The posts: search j in slot j % SEG_BOARD_SLOTS until every other worker
+ *  has taken it. And the job's first search, split: worker w searches the
+ *  squares s (0: the whole frame, s >= 1: tile s - 1) with s % workers == w
+ *  into first[s], then says so in share[w] (SKIPPED: its frame was a
+ *  close-up; GONE: it ended without a frame). Under mu, waits on cv. */
+typedef struct seg_board {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int readers;         /**< the workers that take each post (all but its own) */
+    seg_search_post slot[SEG_BOARD_SLOTS];
+    int share[SEG_MAX_WORKERS];
+    int share_w[SEG_MAX_WORKERS], share_h[SEG_MAX_WORKERS]; /**< the frame it searched */
+    seg_first_square first[1 + SEG_MAX_TILES];
+} seg_board;
+
+/** An empty board for @p workers workers. SEG_ERR_NOMEM. */
+int seg_board_init(seg_board *b, int workers);
+void seg_board_close(seg_board *b);
+/** Post @p p (p->j >= 1) once its slot is free; SEG_ERR_INTERRUPTED when
+ *  the job stops first. */
+int seg_board_post(seg_board *b, seg_job *job, const seg_search_post *p);
+/** Search @p j's post into @p out once it is there; SEG_ERR_INTERRUPTED
+ *  when the job stops first. */
+int seg_board_take(seg_board *b, seg_job *job, int64_t j, seg_search_post *out);
+/** Worker @p id's share of the first search is @p state (of a @p fw x
+ *  @p fh frame); a share already done stays so. */
+void seg_board_share(seg_board *b, int id, int state, int fw, int fh);
+/** Wait until no worker's share is pending; SEG_ERR_INTERRUPTED when the
+ *  job stops first. */
+int seg_board_shares_wait(seg_board *b, seg_job *job);
+
 /* ==== inference worker ==================================================== */
 
 /** A frame pixel's bilinear taps on a model-size grid (cells a and b, b's
@@ -140,13 +198,17 @@ typedef struct seg_worker {
     int next_tile;         /**< the tile the next search looks at (-1: all) */
     int closeup;           /**< that frame was a close-up */
     int found_w, found_h;  /**< its size */
-    int since_found;       /**< frames this worker segmented since then (-1: none yet) */
-    int searched;          /**< it has searched once */
-    int searches;          /**< searches since the frame size was set */
+    int since_found;       /**< live: frames it got since its last search (-1: none yet) */
+    int searches;          /**< live: searches since the frame size was set */
     int posted_check;      /**< live: the search posted checks a person */
     int region_id;         /**< --instances: the number of the region being
                                 segmented (1 = leftmost) */
     seg_searcher searcher; /**< live jobs: where the searches run */
+    seg_board *board;      /**< file jobs: the searches the workers share */
+    int64_t nframes;       /**< file jobs: frames it has had (its k-th is the
+                                stream's k * nworkers + id) */
+    int64_t next_j;        /**< file jobs: the first shared search it has not
+                                merged */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
     float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */

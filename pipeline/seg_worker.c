@@ -41,6 +41,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
     w->nn = w->nns[0];
     w->model = job->models[0];
     w->since_found = -1;
+    w->next_j = 1;
     if (job->detector) {
         nn_model *d = job->detector, *fd = job->face_detector;
         if (id > 0 && ((st = nn_model_clone(&d, job->detector, err, errlen)) ||
@@ -361,17 +362,37 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * frame a close-up: the whole frame goes to the model (its own domain, a
  * webcam portrait) instead of the people's regions. */
 
-/* The detectors run on every FIND_EVERY-th frame a worker segments (with
- * two workers: every 24th frame of the stream, about a second), on the
- * whole frame or one tile in turn; between searches the people are
- * followed by their masks (seg_track.h). In a file job a search costs the
- * frame's worker a pose detector run (24 ms on one core of the 2-core VM,
- * four region segmentations' worth): every 12th instead of every 6th frame
- * made the 720p job 12 % faster with the evaluation set's scores unchanged
- * (BENCHMARKS.md, "Quality"). A live job searches on a thread of its own
- * and keeps every 6th, so new people are picked up sooner. */
-#define FIND_EVERY 12
+/* How often the detectors run. A file job's workers share their searches
+ * (the board, seg_stages.h): search j >= 1 looks at stream frame
+ * search_frame(j), about every SHARE_EVERY frames (a second at 25 fps), and
+ * the worker whose frame that is posts what it found; every other worker
+ * merges it SHARE_LAG frames later (4 of its own frames, by when the search
+ * is done: 24 ms on one core of the 2-core VM), so the same frames always
+ * get the same people. Each worker so learns of a search every SHARE_EVERY
+ * frames, as when each searched every 12th of its own frames (with two
+ * workers), for half the detector runs: the 720p crowd job (vtest.avi)
+ * 10 % faster, the evaluation set's scores unchanged (BENCHMARKS.md,
+ * "Quality"). A worker alone searches every 12th frame, as before. A live
+ * job searches on a thread of each worker's own every 6th frame it gets, so
+ * new people are picked up sooner. */
+#define SHARE_EVERY 24
 #define FIND_EVERY_LIVE 6
+
+static int64_t share_every(int workers)
+{
+    return workers == 1 ? 12 : SHARE_EVERY > 5 * workers ? SHARE_EVERY : 5 * workers;
+}
+
+static int64_t share_lag(int workers)
+{
+    return 4 * workers;
+}
+
+/* The stream frame search j looks at (j >= 1): the workers take turns. */
+static int64_t search_frame(int64_t j, int workers)
+{
+    return j * share_every(workers) + j % workers;
+}
 
 /* A search looks at a square of the frame (side 0: the whole frame). */
 typedef struct search_sq {
@@ -392,10 +413,10 @@ typedef struct search_sq {
  * people below its threshold at some sizes (the evaluation set's basketball
  * player), and dropping them on that lost more than the drift (BENCHMARKS.md,
  * "Quality"). */
-static search_sq next_search(const seg_worker *w, int fw, int fh)
+static search_sq next_search(const seg_worker *w, int64_t j, int fw, int fh)
 {
     search_sq q = {0, 0, 0, 0, 0};
-    if (w->tiles.n == 0 || w->closeup || w->searches % 2 == 0)
+    if (w->tiles.n == 0 || w->closeup || j % 2 == 0)
         return q;
     int stale = -1;
     for (int k = 0; k < w->ntracks; k++)
@@ -479,7 +500,7 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
         seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
     }
     if (w->since_found < 0 || ++w->since_found >= FIND_EVERY_LIVE) {
-        search_sq sq = next_search(w, f->width, f->height);
+        search_sq sq = next_search(w, w->searches, f->width, f->height);
         if (seg_searcher_post(q, f, sq.x, sq.y, sq.side, w->closeup)) {
             w->since_found = 0;
             w->searches++;
@@ -489,6 +510,150 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
         }
     }
     *closeup = w->closeup;
+}
+
+/* Search the square @p sq of @p f (side 0: the whole frame) with the
+ * person detector and merge what it found into the worker's people; with
+ * @p post, also into the post for the other workers. */
+static int search_square(seg_worker *w, const seg_image *f, search_sq sq, seg_search_post *post)
+{
+    seg_person found[SEG_MAX_PEOPLE];
+    int n = sq.side ? seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, found, SEG_MAX_PEOPLE)
+                    : seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE);
+    if (n < 0)
+        return n;
+    merge_search(w, f->width, f->height, sq, found, n);
+    if (sq.tile)
+        w->next_tile = (w->next_tile + 1) % w->tiles.n;
+    if (post) {
+        post->x = sq.x;
+        post->y = sq.y;
+        post->side = sq.side;
+        post->tile = sq.tile;
+        post->check = sq.check;
+        post->n = n;
+        memcpy(post->people, found, (size_t)n * sizeof *found);
+    }
+    return SEG_OK;
+}
+
+/* A person only a square can see is kept for a cycle of tiles unconfirmed
+ * (checks confirm them sooner: next_search). */
+static void age_people(seg_worker *w)
+{
+    seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
+}
+
+/* The face detector on the whole frame: is it a close-up (*closeup)? */
+static int closeup_check(seg_worker *w, const seg_image *f, int *closeup)
+{
+    seg_person faces[SEG_MAX_PEOPLE];
+    int n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
+    if (n < 0)
+        return n;
+    *closeup = seg_closeup_of(faces, n, f->height, w->closeup);
+    return SEG_OK;
+}
+
+/* The first search's square @p s: the whole frame, then each tile. */
+static search_sq first_square(const seg_worker *w, int s)
+{
+    if (s == 0)
+        return (search_sq){0, 0, 0, 0, 0};
+    return (search_sq){w->tiles.x[s - 1], w->tiles.y[s - 1], w->tiles.side[s - 1], 0, 0};
+}
+
+/* A file job's first search (and the first after a change of size): the
+ * whole frame and every tile, so people of any size are found from the
+ * start. The job's first (@p shared, with several workers) is split: each
+ * worker searches every nworkers-th square on its first frame (27 detector
+ * runs at 720p, 0.65 s on one core, that all workers made before), waits
+ * for the others' squares (the board) and merges all, in order, as if it
+ * had searched them (one frame apart); squares a worker did not search
+ * (its frame was a close-up or of another size; it had no frame) it
+ * searches itself. */
+static int first_search(seg_worker *w, const seg_image *f, int shared)
+{
+    int st, closeup;
+    seg_board *b = w->board;
+    seg_tiles_make(f->width, f->height, w->det.spec->size, &w->tiles);
+    w->next_tile = 0;
+    w->ntracks = 0;
+    w->found_w = f->width;
+    w->found_h = f->height;
+    int nsq = 1 + w->tiles.n, nw = w->job->nworkers;
+    if ((st = closeup_check(w, f, &closeup)))
+        return st;
+    w->closeup = closeup;
+    if (shared) {
+        for (int s = w->id; !closeup && s < nsq; s += nw) {
+            search_sq sq = first_square(w, s);
+            seg_first_square *o = &b->first[s];
+            o->n = sq.side ? seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, o->people,
+                                                   SEG_MAX_PEOPLE)
+                           : seg_detector_run(&w->det, f, o->people, SEG_MAX_PEOPLE);
+            if (o->n < 0)
+                return o->n;
+        }
+        seg_board_share(b, w->id, closeup ? SEG_SHARE_SKIPPED : SEG_SHARE_DONE, f->width,
+                        f->height);
+        if ((st = seg_board_shares_wait(b, w->job)))
+            return st;
+    }
+    if (closeup)
+        return SEG_OK;
+    for (int s = 0; s < nsq; s++) {
+        int by = s % nw;
+        if (shared && b->share[by] == SEG_SHARE_DONE && b->share_w[by] == f->width &&
+            b->share_h[by] == f->height)
+            merge_search(w, f->width, f->height, first_square(w, s), b->first[s].people,
+                         b->first[s].n);
+        else if ((st = search_square(w, f, first_square(w, s), NULL)))
+            return st;
+    }
+    age_people(w);
+    return SEG_OK;
+}
+
+/* Search j of a file job, on this worker's frame: the face detector, then
+ * (no close-up) the square next_search picks; posted for the others. */
+static int shared_search(seg_worker *w, const seg_image *f, int64_t j)
+{
+    int st, closeup;
+    seg_search_post post;
+    memset(&post, 0, sizeof post);
+    post.j = j;
+    post.fw = f->width;
+    post.fh = f->height;
+    if ((st = closeup_check(w, f, &closeup)))
+        return st;
+    w->closeup = post.closeup = closeup;
+    if (closeup) {
+        w->ntracks = 0;
+    } else {
+        if ((st = search_square(w, f, next_search(w, j, f->width, f->height), &post)))
+            return st;
+        age_people(w);
+    }
+    return w->job->nworkers > 1 ? seg_board_post(w->board, w->job, &post) : SEG_OK;
+}
+
+/* Another worker's search (@p p) merged as if this worker had made it
+ * (when the frames are of one size). */
+static void merge_post(seg_worker *w, const seg_image *f, const seg_search_post *p)
+{
+    if (p->fw != f->width || p->fh != f->height || p->n < 0)
+        return;
+    w->closeup = p->closeup;
+    if (p->closeup) {
+        w->ntracks = 0;
+        return;
+    }
+    merge_search(w, f->width, f->height,
+                 (search_sq){p->x, p->y, p->side, p->tile, p->check}, p->people, p->n);
+    if (p->tile && w->tiles.n > 0)
+        w->next_tile = (w->next_tile + 1) % w->tiles.n;
+    age_people(w);
 }
 
 /* --find pose, first step: a close-up (a large face; *closeup = 1), or the
@@ -505,68 +670,36 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         find_people_live(w, f, closeup);
         return SEG_OK;
     }
-    if (w->since_found >= 0 && w->since_found < FIND_EVERY - 1 && f->width == w->found_w &&
-        f->height == w->found_h) {
-        w->since_found++;
-        *closeup = w->closeup;
-        return SEG_OK;
+    /* A file job's frames go to the workers in turn (seg_decoder.c). */
+    int nw = job->nworkers, st;
+    int64_t pos = w->nframes++ * nw + w->id;
+    int first = f->width != w->found_w || f->height != w->found_h;
+    if (first && (st = first_search(w, f, nw > 1 && pos < nw)))
+        return st;
+    /* The others' searches due by now, in order. */
+    for (;;) {
+        int64_t at = search_frame(w->next_j, nw);
+        if (at % nw == w->id || at + share_lag(nw) > pos)
+            break;
+        seg_search_post p;
+        if ((st = seg_board_take(w->board, job, w->next_j, &p)))
+            return st;
+        merge_post(w, f, &p);
+        w->next_j++;
     }
-    w->since_found = -1; /* until this search succeeds */
-    *closeup = 0;
-    if (f->width != w->found_w || f->height != w->found_h) {
-        seg_tiles_make(f->width, f->height, w->det.spec->size, &w->tiles);
-        w->next_tile = -1; /* every tile at the next search */
-        w->searches = 0;
-        w->ntracks = 0;
-    }
-    seg_person faces[SEG_MAX_PEOPLE];
-    int n = seg_detector_run(&w->face, f, faces, SEG_MAX_PEOPLE);
-    if (n < 0)
-        return n;
-    *closeup = seg_closeup_of(faces, n, f->height, w->closeup);
-    if (*closeup) {
-        w->ntracks = 0;
-    } else {
-        seg_person found[SEG_MAX_PEOPLE];
-        /* Searches take turns (next_search; each costs a detector run). A
-         * file job's first search (and the first after a change of size)
-         * looks at the whole frame and every tile, so people of any size
-         * are found from the start. (Live jobs search on their own thread:
-         * find_people_live.) */
-        int first = w->next_tile < 0;
-        search_sq sq = {0, 0, 0, 0, 0};
-        if (first)
-            w->next_tile = 0;
-        else
-            sq = next_search(w, f->width, f->height);
-        w->searches++;
-        n = sq.side ? seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, found, SEG_MAX_PEOPLE)
-                    : seg_detector_run(&w->det, f, found, SEG_MAX_PEOPLE);
-        if (n < 0)
-            return n;
-        merge_search(w, f->width, f->height, sq, found, n);
-        if (sq.tile)
-            w->next_tile = (w->next_tile + 1) % w->tiles.n;
-        for (int k = 0; first && k < w->tiles.n; k++) {
-            sq = (search_sq){w->tiles.x[k], w->tiles.y[k], w->tiles.side[k], 1, 0};
-            if ((n = seg_detector_run_tile(&w->det, f, sq.x, sq.y, sq.side, found,
-                                           SEG_MAX_PEOPLE)) < 0)
-                return n;
-            merge_search(w, f->width, f->height, sq, found, n);
+    /* Its own, on this frame (after a first search: posted empty). */
+    if (search_frame(w->next_j, nw) == pos) {
+        if (!first) {
+            st = shared_search(w, f, w->next_j);
+        } else if (nw > 1) {
+            seg_search_post none = {.j = w->next_j, .n = -1};
+            st = seg_board_post(w->board, job, &none);
         }
-        /* A person only a square can see is kept for a cycle of tiles
-         * unconfirmed (checks confirm them sooner: next_search). */
-        seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
+        if (st)
+            return st;
+        w->next_j++;
     }
-    w->closeup = *closeup;
-    w->found_w = f->width;
-    w->found_h = f->height;
-    /* Odd workers search again on their next frame after their first
-     * search, then every FIND_EVERY: the slow frames of the workers then
-     * alternate instead of coinciding, so a live job's results stay in
-     * order. */
-    w->since_found = !w->searched && (w->id & 1) ? FIND_EVERY - 1 : 0;
-    w->searched = 1;
+    *closeup = w->closeup;
     return SEG_OK;
 }
 
@@ -1041,6 +1174,8 @@ void *seg_worker_main(void *arg)
         }
     }
     seg_searcher_stop(&w->searcher);
+    /* No frame came for its share of the first search: the others do it. */
+    seg_board_share(w->board, w->id, SEG_SHARE_GONE, 0, 0);
     w->end.kind = SEG_MSG_END;
     w->end.status = status != SEG_OK ? status : end_status;
     (void)seg_push_wait(job, job->results[w->id], &w->end, 0);
