@@ -370,9 +370,9 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
  * is done: 24 ms on one core of the 2-core VM), so the same frames always
  * get the same people. Each worker so learns of a search every SHARE_EVERY
  * frames, as when each searched every 12th of its own frames (with two
- * workers), for half the detector runs: the 720p crowd job (vtest.avi)
- * 10 % faster, the evaluation set's scores unchanged (BENCHMARKS.md,
- * "Quality"). A worker alone searches every 12th frame, as before. A live
+ * workers), for half the detector runs (vtest.avi at 720p, with the first
+ * search split: 120 runs -> 60), the evaluation set's scores unchanged
+ * (BENCHMARKS.md, "Quality"). A worker alone searches every 12th frame. A live
  * job searches on a thread of each worker's own every 6th frame it gets, so
  * new people are picked up sooner. */
 #define SHARE_EVERY 24

@@ -877,6 +877,94 @@ static void test_workers_keep_frames_and_order(void **state)
     assert_string_equal(md5[0], md5[1]);
 }
 
+/* The md5 of a lossless output's video. */
+static void video_md5(const char *path, char *md5, size_t size)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -i %s -map 0:v -f md5 - 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    md5[0] = '\0';
+    assert_non_null(fgets(md5, (int)size, p));
+    assert_int_equal(pclose(p), 0);
+}
+
+/* The brightest mask pixel of an output's frames (0..255). */
+static int mask_max(const char *path)
+{
+    char ymax[4096], out[400];
+    snprintf(out, sizeof out, "%s/ymax.txt", fx.dir);
+    assert_int_equal(tp_sh("ffmpeg -nostdin -v error -i %s -vf signalstats,metadata=print:"
+                           "key=lavfi.signalstats.YMAX:file=%s -f null -", path, out), 0);
+    tp_read_file(out, ymax, sizeof ymax);
+    int best = -1;
+    for (const char *v = strchr(ymax, '='); v; v = strchr(v + 1, '='))
+        best = atoi(v + 1) > best ? atoi(v + 1) : best;
+    return best;
+}
+
+/* --find pose in a file job: the workers share their searches (a board;
+ * search j on stream frame 24j + j mod 2, merged by the other worker 8
+ * frames later) and split the first one. The masks are the same from run
+ * to run however the workers' timing goes (one run slowed by 3 ms a frame):
+ * 60 frames of the walkers of vtest.avi, so searches 1 and 2 (frames 25
+ * and 48) are posted and taken. A one-frame input (messi5.jpg) leaves the
+ * second worker without a frame: the first finds the player anyway,
+ * searching the other's squares itself (no wait for a share that never
+ * comes). Under ThreadSanitizer this checks the board. */
+static void test_file_find_shares_searches(void **state)
+{
+    (void)state;
+    const char *det = SEG_SOURCE_DIR "/models/person_detection_oidv4.tflite";
+    const char *model = SEG_SOURCE_DIR "/models/selfie_segmentation.tflite";
+    const char *vtest = SEG_SOURCE_DIR "/samples/vtest.avi";
+    const char *messi = SEG_SOURCE_DIR "/samples/messi5.jpg";
+    if (access(det, R_OK) != 0 || access(model, R_OK) != 0 || access(vtest, R_OK) != 0 ||
+        access(messi, R_OK) != 0) {
+        fprintf(stderr, "# skipped: needs the person detector, the selfie model, vtest.avi "
+                        "and messi5.jpg (scripts/setup.sh)\n");
+        skip();
+    }
+    char md5[2][128];
+    for (int i = 0; i < 2; i++) {
+        char out[300], err[512];
+        snprintf(out, sizeof out, "%s/shared%d.mkv", fx.dir, i);
+        seg_config c = job(vtest, out);
+        c.model = model;
+        c.find = SEG_FIND_POSE;
+        c.detector = det;
+        c.max_frames = 60;
+        c.workers = 2;
+        c.infer_delay_us = i ? 3000 : 0;
+        c.disp.mode = DISP_MODE_MASK;
+        c.codec = "ffv1";
+        seg_stats s;
+        int st = seg_run(&c, &s, err, sizeof err);
+        show("file --find pose, shared searches", st, &s, err);
+        assert_int_equal(st, SEG_OK);
+        assert_int_equal(s.frames, 60);
+        video_md5(out, md5[i], sizeof md5[i]);
+        printf("# run %d: %s", i + 1, md5[i]);
+        assert_true(mask_max(out) > 200); /* walkers found */
+    }
+    assert_string_equal(md5[0], md5[1]);
+    char out[300], err[512];
+    snprintf(out, sizeof out, "%s/shared_still.mkv", fx.dir);
+    seg_config c = job(messi, out);
+    c.model = model;
+    c.find = SEG_FIND_POSE;
+    c.detector = det;
+    c.workers = 2;
+    c.disp.mode = DISP_MODE_MASK;
+    c.codec = "ffv1";
+    seg_stats s;
+    int st = seg_run(&c, &s, err, sizeof err);
+    show("file --find pose, one frame, two workers", st, &s, err);
+    assert_int_equal(st, SEG_OK);
+    assert_int_equal(s.frames, 1);
+    assert_true(mask_max(out) > 200);
+}
+
 /* ==== live mode ========================================================= */
 
 static void test_live_slow_inference_drops_and_bounds_latency(void **state)
@@ -1264,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_oid_anchors),
         cmocka_unit_test(test_oid_decode),
         cmocka_unit_test(test_oid_detector_finds_walkers),
+        cmocka_unit_test(test_file_find_shares_searches),
         cmocka_unit_test(test_detector_tiles),
         cmocka_unit_test(test_live_find_pose_searches_on_its_own_thread),
         cmocka_unit_test(test_sample_rgb_matches_reference),
