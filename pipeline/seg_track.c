@@ -159,15 +159,21 @@ int seg_track_follow(seg_track *t, const float *m, int ow, int oh, float rx, flo
     long count = 0;
     for (int y = ay; y < by; y++) {
         const float *row = m + (size_t)y * ow;
-        for (int x = ax; x < bx; x++) {
-            if (row[x] > 0.5f) {
-                count++;
-                x0 = x < x0 ? x : x0;
-                x1 = x > x1 ? x : x1;
-                y0 = y < y0 ? y : y0;
-                y1 = y > y1 ? y : y1;
-            }
-        }
+        int n = 0; /* a count (vectorised), then the row's first and last */
+        for (int x = ax; x < bx; x++)
+            n += row[x] > 0.5f;
+        if (n == 0)
+            continue;
+        count += n;
+        int first = ax, last = bx - 1;
+        while (!(row[first] > 0.5f))
+            first++;
+        while (!(row[last] > 0.5f))
+            last--;
+        x0 = first < x0 ? first : x0;
+        x1 = last > x1 ? last : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y;
     }
     if (bx <= ax || by <= ay ||
         (float)count < MIN_MASK_SHARE * (float)(bx - ax) * (float)(by - ay))
