@@ -392,7 +392,11 @@ static void depthwise(const nn_dw_args *a, int y0, int y1)
                         int x = xbase + kx * dw;
                         if (x < 0 || x >= iw)
                             continue;
-                        acc = vfma(vld_n(ip + (size_t)x * C, nc), vld_n(wp + (size_t)kx * C, nc), acc);
+                        if (nc == VL) /* masked loads cost more (AVX2's vmaskmovps) */
+                            acc = vfma(vld(ip + (size_t)x * C), vld(wp + (size_t)kx * C), acc);
+                        else
+                            acc = vfma(vld_n(ip + (size_t)x * C, nc), vld_n(wp + (size_t)kx * C, nc),
+                                       acc);
                     }
                 }
                 acc = vact(a->act, acc);
