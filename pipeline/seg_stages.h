@@ -228,6 +228,10 @@ typedef struct seg_worker {
     float *fg_rows;        /**< two grid rows widened (4 planes each), a weight row */
     int fg_row_of[2];      /**< the grid rows they hold (-1 none) */
     size_t fg_cap, fg_cols_cap;
+    float *hair_grid;      /**< close-ups: the general model's mask (dark hair) */
+    uint8_t *hair_near;    /**< ... and the cells near the close-up's person */
+    int *hair_cnt;         /**< ... a row's or column's running counts */
+    size_t hair_cap;       /**< cells allocated */
     float *fg_place;       /**< letterbox/crop: the colour on the mask grid */
     size_t fg_place_cap;
     /* Models with state: the frame index and model the state follows. */

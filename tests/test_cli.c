@@ -934,6 +934,35 @@ static void messi_masked(const char *detector, const char *sub)
     assert_true(m > 10 && m < 120);
 }
 
+/* Close-ups keep dark hair: frame 38 of Megamind.avi (a woman at a table,
+ * her dark up-do against a dark chair back; the evaluation set's
+ * closeup_megamind_a, frame 18). A box on top of her head (x 200-319,
+ * y 70-99 of 720x528, looked at: all hair) had alpha 30 of 255 from the
+ * close-up model alone; with the general model's dark hair kept
+ * (seg_worker.c, keep_dark_hair) it is 235. */
+static void test_closeup_keeps_dark_hair(void **state)
+{
+    (void)state;
+    const char *mm = SEG_SOURCE_DIR "/samples/Megamind.avi";
+    if (access(mm, R_OK) != 0 || access(PERSON_DETECTOR, R_OK) != 0 ||
+        access(SEG_SOURCE_DIR "/models/selfie_segmentation_landscape.tflite", R_OK) != 0) {
+        fprintf(stderr, "# skipped: needs Megamind.avi, the detectors and the landscape model "
+                        "(scripts/setup.sh)\n");
+        skip();
+    }
+    char args[1400], out[400], txt[64];
+    snprintf(args, sizeof args, "%s -q -m %s --frames 39 --mode mask --codec ffv1 -o %s/hair.mkv",
+             mm, MODEL, dir);
+    assert_int_equal(seg(args), 0);
+    snprintf(out, sizeof out, "%s/hair_avg.txt", dir);
+    assert_int_equal(tp_sh("ffmpeg -v error -i %s/hair.mkv -vf 'select=eq(n\\,38),crop=120:30:"
+                           "200:70,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-' "
+                           "-f null - | sed -n 's/.*YAVG=//p' > %s", dir, out), 0);
+    assert_true(tp_read_file(out, txt, sizeof txt) > 0);
+    printf("# Megamind.avi frame 38, top of the up-do: mask mean %.1f of 255\n", atof(txt));
+    assert_true(atof(txt) > 200);
+}
+
 /* --find pose: the player in messi5.jpg is found and masked, a picture of
  * nobody gets an empty mask (the whole frame finds "people" there), and a
  * missing detector or a bad value are clear errors. */
@@ -1473,6 +1502,7 @@ int main(void)
         cmocka_unit_test(test_bad_pipeline_options),
         cmocka_unit_test(test_eval_scores_against_ground_truth),
         cmocka_unit_test(test_find_pose),
+        cmocka_unit_test(test_closeup_keeps_dark_hair),
         cmocka_unit_test(test_instances_colour_each_person),
         cmocka_unit_test(test_display_modes_on_a_clip),
         cmocka_unit_test(test_dump_frames_are_byte_identical),
