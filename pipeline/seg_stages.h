@@ -228,6 +228,8 @@ typedef struct seg_worker {
     float *fg_rows;        /**< two grid rows widened (4 planes each), a weight row */
     int fg_row_of[2];      /**< the grid rows they hold (-1 none) */
     size_t fg_cap, fg_cols_cap;
+    seg_grid_tap *paste_cols; /**< paste_region's column taps (mask_w) */
+    size_t paste_cap;
     float *hair_grid;      /**< close-ups: the general model's mask (dark hair) */
     uint8_t *hair_near;    /**< ... and the cells near the close-up's person */
     int *hair_cnt;         /**< ... a row's or column's running counts */

@@ -108,6 +108,9 @@ void seg_worker_close(seg_worker *w)
     free(w->fg_place);
     w->fg_place = NULL;
     w->fg_place_cap = 0;
+    free(w->paste_cols);
+    w->paste_cols = NULL;
+    w->paste_cap = 0;
     free(w->hair_grid);
     free(w->hair_near);
     free(w->hair_cnt);
@@ -327,9 +330,10 @@ static int convert_frame(seg_worker *w, seg_slot *s)
 
 /* Paste a region's mask (ow x oh, covering rx, ry, rw x rh of the frame)
  * into the slot's mask grid (gw x gh over the fw x fh frame), bilinear,
- * keeping the larger value where regions overlap. */
+ * keeping the larger value where regions overlap. Each column's taps are
+ * worked out once (into @p cols, gw of them), not once per cell. */
 static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float rx, float ry,
-                         float rw, float rh, int fw, int fh, seg_slot *s)
+                         float rw, float rh, int fw, int fh, seg_slot *s, seg_grid_tap *cols)
 {
     int gw = s->mask_w, gh = s->mask_h;
     float gx = (float)fw / gw, gy = (float)fh / gh; /* frame pixels per grid cell */
@@ -339,6 +343,17 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
     x1 = clampi(x1, 0, gw);
     y0 = clampi(y0, 0, gh);
     y1 = clampi(y1, 0, gh);
+    /* Column x's taps; a = -1: outside the region. */
+    for (int x = x0; x < x1; x++) {
+        float u = (((float)x + 0.5f) * gx - rx) / rw * (float)ow - 0.5f;
+        if (u < -0.5f || u > (float)ow - 0.5f) {
+            cols[x].a = -1;
+            continue;
+        }
+        cols[x].a = clampi((int)floorf(u), 0, ow - 1);
+        cols[x].b = clampi((int)floorf(u) + 1, 0, ow - 1);
+        cols[x].w = u - floorf(u);
+    }
     for (int y = y0; y < y1; y++) {
         float v = (((float)y + 0.5f) * gy - ry) / rh * (float)oh - 0.5f;
         if (v < -0.5f || v > (float)oh - 0.5f)
@@ -347,19 +362,17 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
         float wv = v - floorf(v);
         float *row = s->mask + (size_t)y * gw;
         uint8_t *lrow = l ? s->labels + (size_t)y * gw : NULL;
+        const float *ra = m + (size_t)va * ow, *rb = m + (size_t)vb * ow;
         for (int x = x0; x < x1; x++) {
-            float u = (((float)x + 0.5f) * gx - rx) / rw * (float)ow - 0.5f;
-            if (u < -0.5f || u > (float)ow - 0.5f)
+            seg_grid_tap t = cols[x];
+            if (t.a < 0)
                 continue;
-            int ua = clampi((int)floorf(u), 0, ow - 1), ub = clampi((int)floorf(u) + 1, 0, ow - 1);
-            float wu = u - floorf(u);
-            const float *ra = m + (size_t)va * ow, *rb = m + (size_t)vb * ow;
-            float top = ra[ua] + wu * (ra[ub] - ra[ua]);
-            float p = top + wv * (rb[ua] + wu * (rb[ub] - rb[ua]) - top);
+            float top = ra[t.a] + t.w * (ra[t.b] - ra[t.a]);
+            float p = top + wv * (rb[t.a] + t.w * (rb[t.b] - rb[t.a]) - top);
             if (p > row[x]) {
                 row[x] = p;
                 if (lrow)
-                    lrow[x] = l[(size_t)(wv < 0.5f ? va : vb) * ow + (wu < 0.5f ? ua : ub)];
+                    lrow[x] = l[(size_t)(wv < 0.5f ? va : vb) * ow + (t.w < 0.5f ? t.a : t.b)];
             }
         }
     }
@@ -738,9 +751,17 @@ static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_mo
                                                           : SEG_MASK_FOREGROUND);
     if (job->instances) /* the region's number where its mask wins */
         memset(w->raw_labels, w->region_id, (size_t)out.w * out.h);
+    if (w->paste_cap < (size_t)s->mask_w) {
+        free(w->paste_cols);
+        w->paste_cols = malloc((size_t)s->mask_w * sizeof *w->paste_cols);
+        w->paste_cap = w->paste_cols ? (size_t)s->mask_w : 0;
+        if (!w->paste_cols) {
+            seg_job_fail(job, SEG_ERR_NOMEM, SEG_WHERE_OTHER, "out of memory for a mask grid");
+            return SEG_ERR_NOMEM;
+        }
+    }
     paste_region(w->raw_mask, job->multiclass || job->instances ? w->raw_labels : NULL, out.w,
-                 out.h, rx, ry, rw, rh,
-                 f->width, f->height, s);
+                 out.h, rx, ry, rw, rh, f->width, f->height, s, w->paste_cols);
     return SEG_OK;
 }
 
@@ -758,27 +779,44 @@ static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_mo
 #define HAIR_DARK 50
 #define HAIR_NEAR 0.09f
 
-/* Cells of @p n within @p r of a set cell of @p in (stride @p step, n
- * cells), by running counts, into @p out: a 1-D dilation. */
-static void dilate_line(const uint8_t *in, uint8_t *out, int n, size_t step, int r, int *cnt)
+/* Cells of a row of @p n within @p r of a set cell of @p in, into @p out,
+ * by running counts (@p cnt: n + 1 of them). */
+static void dilate_row(const uint8_t *in, uint8_t *out, int n, int r, int *cnt)
 {
     cnt[0] = 0;
     for (int i = 0; i < n; i++)
-        cnt[i + 1] = cnt[i] + (in[(size_t)i * step] != 0);
+        cnt[i + 1] = cnt[i] + (in[i] != 0);
     for (int i = 0; i < n; i++) {
         int lo = i - r < 0 ? 0 : i - r, hi = i + r + 1 > n ? n : i + r + 1;
-        out[(size_t)i * step] = cnt[hi] > cnt[lo];
+        out[i] = cnt[hi] > cnt[lo];
     }
 }
 
-/* The frame's luma (0..255, full range) averaged over grid cell x, y of a
- * gw x gh grid stretched over it. */
-static int cell_luma(const seg_image *f, int gw, int gh, int x, int y)
+/* Cells of a gw x gh grid within @p r rows of a set cell of @p in, into
+ * @p out: a window of rows slid down, a count per column (@p cnt, gw). */
+static void dilate_columns(const uint8_t *in, uint8_t *out, int gw, int gh, int r, int *cnt)
 {
-    int x0 = (int)((int64_t)x * f->width / gw), x1 = (int)((int64_t)(x + 1) * f->width / gw);
-    int y0 = (int)((int64_t)y * f->height / gh), y1 = (int)((int64_t)(y + 1) * f->height / gh);
-    x1 = x1 > x0 ? x1 : x0 + 1;
-    y1 = y1 > y0 ? y1 : y0 + 1;
+    memset(cnt, 0, (size_t)gw * sizeof *cnt);
+    for (int y = 0; y <= r && y < gh; y++)
+        for (int x = 0; x < gw; x++)
+            cnt[x] += in[(size_t)y * gw + x];
+    for (int y = 0; y < gh; y++) {
+        uint8_t *o = out + (size_t)y * gw;
+        for (int x = 0; x < gw; x++)
+            o[x] = cnt[x] > 0;
+        if (y + r + 1 < gh)
+            for (int x = 0; x < gw; x++)
+                cnt[x] += in[(size_t)(y + r + 1) * gw + x];
+        if (y - r >= 0)
+            for (int x = 0; x < gw; x++)
+                cnt[x] -= in[(size_t)(y - r) * gw + x];
+    }
+}
+
+/* The frame's luma (0..255, full range) averaged over frame columns
+ * x0..x1-1 of rows y0..y1-1 (a grid cell). */
+static int cell_luma(const seg_image *f, int x0, int x1, int y0, int y1)
+{
     long sum = 0;
     for (int v = y0; v < y1; v++) {
         const uint8_t *row = f->data + (size_t)v * f->stride;
@@ -819,19 +857,23 @@ static int keep_dark_hair(seg_worker *w, seg_slot *s)
      * rows) then columns (rows -> near). */
     uint8_t *near = w->hair_near, *rows = w->hair_near + n;
     int top = gh, bottom = -1;
-    for (size_t i = 0; i < n; i++) {
-        near[i] = s->mask[i] >= 0.5f;
-        if (near[i]) {
-            int y = (int)(i / (size_t)gw);
+    for (int y = 0; y < gh; y++) {
+        const float *mrow = s->mask + (size_t)y * gw;
+        uint8_t *nrow = near + (size_t)y * gw;
+        int any = 0;
+        for (int x = 0; x < gw; x++)
+            any |= nrow[x] = mrow[x] >= 0.5f;
+        if (any) {
             top = y < top ? y : top;
             bottom = y;
         }
     }
-    int r = (int)ceilf(HAIR_NEAR * (float)gh);
-    for (int y = 0; y < gh; y++)
-        dilate_line(near + (size_t)y * gw, rows + (size_t)y * gw, gw, 1, r, w->hair_cnt);
-    for (int x = 0; x < gw; x++)
-        dilate_line(rows + x, near + x, gh, (size_t)gw, r, w->hair_cnt);
+    /* Only the upper half of the person's rows is looked at (below). */
+    int r = (int)ceilf(HAIR_NEAR * (float)gh), mid = (top + bottom + 1) / 2;
+    int used = mid + r + 1 < gh ? mid + r + 1 : gh;
+    for (int y = 0; y < used; y++)
+        dilate_row(near + (size_t)y * gw, rows + (size_t)y * gw, gw, r, w->hair_cnt);
+    dilate_columns(rows, near, gw, used, r, w->hair_cnt);
     /* The general model on the whole frame, into hair_grid. */
     float *mask = s->mask;
     s->mask = w->hair_grid;
@@ -843,12 +885,20 @@ static int keep_dark_hair(seg_worker *w, seg_slot *s)
         return st;
     /* Hair is in the upper half of the person (below, the rescue took in a
      * dark booth beside the woman's arm). */
-    for (int y = 0; y < (top + bottom + 1) / 2; y++)
+    int *xs = w->hair_cnt; /* each cell column's first frame column (gw + 1) */
+    for (int x = 0; x <= gw; x++)
+        xs[x] = (int)((int64_t)x * f->width / gw);
+    for (int y = 0; y < mid; y++) {
+        int y0 = (int)((int64_t)y * f->height / gh), y1 = (int)((int64_t)(y + 1) * f->height / gh);
+        y1 = y1 > y0 ? y1 : y0 + 1;
         for (int x = 0; x < gw; x++) {
             size_t i = (size_t)y * gw + x;
-            if (near[i] && w->hair_grid[i] > mask[i] && cell_luma(f, gw, gh, x, y) < HAIR_DARK)
+            if (near[i] && w->hair_grid[i] > mask[i] &&
+                cell_luma(f, xs[x], xs[x + 1] > xs[x] ? xs[x + 1] : xs[x] + 1, y0, y1) <
+                    HAIR_DARK)
                 mask[i] = w->hair_grid[i];
         }
+    }
     return SEG_OK;
 }
 
