@@ -329,11 +329,13 @@ static int convert_frame(seg_worker *w, seg_slot *s)
 /* ==== --find pose: people first ========================================== */
 
 /* Paste a region's mask (ow x oh, covering rx, ry, rw x rh of the frame)
- * into the slot's mask grid (gw x gh over the fw x fh frame), bilinear,
- * keeping the larger value where regions overlap. Each column's taps are
- * worked out once (into @p cols, gw of them), not once per cell. */
+ * into the slot's mask grid (gw x gh over the fw x fh frame; its first
+ * @p rows rows), bilinear, keeping the larger value where regions overlap.
+ * Each column's taps are worked out once (into @p cols, gw of them), not
+ * once per cell. */
 static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float rx, float ry,
-                         float rw, float rh, int fw, int fh, seg_slot *s, seg_grid_tap *cols)
+                         float rw, float rh, int fw, int fh, int rows, seg_slot *s,
+                         seg_grid_tap *cols)
 {
     int gw = s->mask_w, gh = s->mask_h;
     float gx = (float)fw / gw, gy = (float)fh / gh; /* frame pixels per grid cell */
@@ -342,7 +344,7 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
     x0 = clampi(x0, 0, gw);
     x1 = clampi(x1, 0, gw);
     y0 = clampi(y0, 0, gh);
-    y1 = clampi(y1, 0, gh);
+    y1 = clampi(y1, 0, rows < gh ? rows : gh);
     /* Column x's taps; a = -1: outside the region. */
     for (int x = x0; x < x1; x++) {
         float u = (((float)x + 0.5f) * gx - rx) / rw * (float)ow - 0.5f;
@@ -733,10 +735,11 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
 #define MERGE_MIN_RATIO 0.5f
 
 /* Segment the frame's region rx, ry, rw x rh with @p nn (an instance of
- * @p sm) at its input size and paste its mask into the slot's grid; the
- * model-size mask stays in w->raw_mask (and labels in w->raw_labels). */
+ * @p sm) at its input size and paste its mask into the slot's grid (its
+ * first @p rows rows); the model-size mask stays in w->raw_mask (and labels
+ * in w->raw_labels). */
 static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_model *sm,
-                          float lut[3][256], float rx, float ry, float rw, float rh)
+                          float lut[3][256], float rx, float ry, float rw, float rh, int rows)
 {
     seg_job *job = w->job;
     const seg_image *f = &s->image;
@@ -761,7 +764,7 @@ static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_mo
         }
     }
     paste_region(w->raw_mask, job->multiclass || job->instances ? w->raw_labels : NULL, out.w,
-                 out.h, rx, ry, rw, rh, f->width, f->height, s, w->paste_cols);
+                 out.h, rx, ry, rw, rh, f->width, f->height, rows, s, w->paste_cols);
     return SEG_OK;
 }
 
@@ -874,12 +877,13 @@ static int keep_dark_hair(seg_worker *w, seg_slot *s)
     for (int y = 0; y < used; y++)
         dilate_row(near + (size_t)y * gw, rows + (size_t)y * gw, gw, r, w->hair_cnt);
     dilate_columns(rows, near, gw, used, r, w->hair_cnt);
-    /* The general model on the whole frame, into hair_grid. */
+    /* The general model on the whole frame, into hair_grid's first mid
+     * rows. */
     float *mask = s->mask;
     s->mask = w->hair_grid;
-    memset(w->hair_grid, 0, n * sizeof(float));
+    memset(w->hair_grid, 0, (size_t)mid * gw * sizeof(float));
     st = segment_region(w, s, w->nn, w->model, job->luts[w->cur], 0, 0, (float)f->width,
-                        (float)f->height);
+                        (float)f->height, mid);
     s->mask = mask;
     if (st)
         return st;
@@ -925,7 +929,7 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
         w->ntracks = 0;
         w->region_id = 1;
         if ((st = segment_region(w, s, w->cnn, job->closeup, job->closeup_lut, 0, 0, (float)fw,
-                                 (float)fh)))
+                                 (float)fh, gh)))
             return st;
         /* Dark hair (keep_dark_hair), for a one-class model other than the
          * close-up model. */
@@ -980,7 +984,7 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
         /* The region at the model's aspect, centred on the people's. */
         float rw = reg[r][2], rh = reg[r][2] * (float)in.h / (float)in.w;
         float rx = reg[r][0], ry = reg[r][1] + (reg[r][2] - rh) / 2;
-        if ((st = segment_region(w, s, w->nn, job->model, job->lut, rx, ry, rw, rh)))
+        if ((st = segment_region(w, s, w->nn, job->model, job->lut, rx, ry, rw, rh, gh)))
             return st;
         /* Follow each person in this region to the next frame. */
         for (int i = 0; i < w->ntracks; i++) {
