@@ -14,6 +14,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libavutil/opt.h>
+#include <libavutil/parseutils.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
@@ -25,6 +26,16 @@
  * given up: a healthy output still gets its trailer, a stalled one does
  * not hold the stop up. */
 #define STOP_GRACE_US 1000000
+/* SRT in live mode hands each packet over one latency after it was sent
+ * and drops what it still holds when the sender closes: the sender keeps
+ * the connection open that long (plus this, for acknowledgements and
+ * retransmissions) after the last write. The latency is the larger of the
+ * two ends' and the sender cannot see the receiver's through FFmpeg: it
+ * assumes at least 1 s (SRT's default is 120 ms; receivers on the internet
+ * often ask for more) unless the URL asks for more. */
+#define SRT_MIN_LATENCY_US 1000000
+#define SRT_DRAIN_MARGIN_US 250000
+#define SRT_DRAIN_MAX_US 30000000
 
 struct io_sink {
     AVFormatContext *fmt;
@@ -52,6 +63,7 @@ struct io_sink {
     int64_t stall_since;     /* av_gettime_relative(); 0 = not yet */
     int timed_out;           /* the callback gave up: no progress for timeout_us */
     int stopped;             /* ... or a stop while it made none for STOP_GRACE_US */
+    int64_t srt_drain_us;    /* SRT: wait this long after the trailer; 0 = not SRT */
     int64_t frames;          /* frames given to the encoder */
     AVRational in_tb;        /* time base of seg_image.pts */
     int64_t offset_us;       /* the input's start time: subtracted from all timestamps */
@@ -502,6 +514,27 @@ static void sink_free(io_sink *snk)
     free(snk);
 }
 
+/* How long an SRT sender waits after its last write: the latency asked for
+ * in the URL (FFmpeg's "latency" and "peerlatency", in microseconds), at
+ * least SRT_MIN_LATENCY_US, plus a margin. A receiver asking for more than
+ * that loses the end of the stream unless the URL names its latency. */
+static int64_t srt_drain_us(const char *url)
+{
+    const char *query = strchr(url, '?');
+    int64_t latency = SRT_MIN_LATENCY_US;
+    static const char *const tags[] = { "latency", "peerlatency" };
+    for (size_t i = 0; query && i < sizeof tags / sizeof *tags; i++) {
+        char val[32];
+        if (av_find_info_tag(val, sizeof val, tags[i], query)) {
+            char *end;
+            long long v = strtoll(val, &end, 10);
+            if (end != val && *end == '\0' && v > latency)
+                latency = v;
+        }
+    }
+    return FFMIN(latency + SRT_DRAIN_MARGIN_US, SRT_DRAIN_MAX_US);
+}
+
 /* ==== stalls ============================================================= */
 
 /* The interrupt callback of every blocking write: FFmpeg's network
@@ -756,8 +789,10 @@ int io_sink_open(io_sink **out, const char *url, const io_sink_params *params,
         /* SRT in live mode drops what is still queued when the socket
          * closes (linger 0): the end of the stream would be lost. Wait up
          * to 5 s for it to go out (a linger in the URL's query wins). */
-        if (strncmp(url, "srt://", 6) == 0)
+        if (strncmp(url, "srt://", 6) == 0) {
             av_dict_set(&proto, "linger", "5", 0);
+            snk->srt_drain_us = srt_drain_us(url);
+        }
         ret = avio_open2(&snk->fmt->pb, open_url, AVIO_FLAG_WRITE, &icb, &proto);
         av_dict_free(&proto);
         av_free(file_url);
@@ -981,6 +1016,13 @@ int io_sink_finish(io_sink *snk)
         ret = av_write_trailer(snk->fmt);
         if (ret < 0 && snk->status == SEG_OK)
             write_failed(snk, ret, "writing the trailer");
+    }
+    if (snk->srt_drain_us && snk->header_written && snk->fmt->pb && !snk->fmt->pb->error) {
+        /* Everything is in SRT's send buffer now; the receiver plays it
+         * out over the next latency (SRT's maintainers: keep the
+         * connection open that long, then close). */
+        avio_flush(snk->fmt->pb);
+        av_usleep((unsigned)snk->srt_drain_us);
     }
     snk->watched = NULL;
     if (snk->fdio) {
