@@ -498,67 +498,34 @@ static inline void transpose16(V r[16])
     }
 }
 
-/* One output channel, 16 input channels, kernel == stride, no padding (the
- * MediaPipe decoder head). A GEMM over 1 output column wastes 15 of 16
- * lanes, so this works on 16 input pixels at once: transpose them to
- * channel-major and compute each of the kh*kw outputs for all 16 pixels as
- * 16 broadcast FMAs. Returns -1 for shapes it does not handle. */
-static int tconv_small(const float *in, int ih, int iw, int ic, const float *w,
-                       const float *bias, int oc, int kh, int kw, float *out, nn_act act,
-                       int y0, int y1)
+/* tconv_small's input: channels 0..15 of pixels x0..x0+np-1 (np <= VL)
+ * of a 16-channel row, channel-major: r[i] holds channel i of each pixel,
+ * lanes past np zero. */
+static inline void tsmall_load(const float *ip, int np, V r[16])
 {
-    (void)ih;
-    if (ic != 16 || oc != 1 || kh * kw > 16 || kh < 1 || kw < 1)
-        return -1;
-    const int J = kh * kw, ow = iw * kw;
-    const V b = vset(bias ? bias[0] : 0.0f);
+    for (int p = 0; p < 16; p++)
+        r[p] = p < np ? vld(ip + (size_t)p * 16) : vzero();
+    transpose16(r);
+}
+
+/* Two outputs per pixel, a (kx = 0) and c (kx = 1), interleaved into @p n
+ * floats (n = 2 * np) of @p orow. */
+static inline void tsmall_store2(float *orow, V a, V c, int n)
+{
     const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    for (int y = y0; y < y1; y++) {
-        for (int x0 = 0; x0 < iw; x0 += 16) {
-            int np = iw - x0 < 16 ? iw - x0 : 16;
-            V r[16];
-            const float *ip = in + ((size_t)y * iw + x0) * 16;
-            for (int p = 0; p < 16; p++)
-                r[p] = p < np ? vld(ip + (size_t)p * 16) : vzero();
-            transpose16(r);
-            V acc[16];
-            for (int j = 0; j < J; j++) {
-                V a = b;
-                const float *wj = w + (size_t)j * 16;
-                for (int i = 0; i < 16; i++)
-                    a = vfma(vset(wj[i]), r[i], a);
-                acc[j] = vact(act, a);
-            }
-            for (int ky = 0; ky < kh; ky++) {
-                float *orow = out + ((size_t)y * kh + ky) * ow + (size_t)x0 * kw;
-                if (kw == 2) {
-                    V a = acc[ky * 2], c = acc[ky * 2 + 1];
-                    V lo = _mm512_permutex2var_ps(a, lo_idx, c);
-                    V hi = _mm512_permutex2var_ps(a, hi_idx, c);
-                    int n = 2 * np;
-                    if (n >= 32) {
-                        vst(orow, lo);
-                        vst(orow + 16, hi);
-                    } else {
-                        vst_n(orow, lo, n < 16 ? n : 16);
-                        if (n > 16)
-                            vst_n(orow + 16, hi, n - 16);
-                    }
-                } else {
-                    float tmp[16][16];
-                    for (int kx = 0; kx < kw; kx++)
-                        vst(tmp[kx], acc[ky * kw + kx]);
-                    for (int p = 0; p < np; p++)
-                        for (int kx = 0; kx < kw; kx++)
-                            orow[p * kw + kx] = tmp[kx][p];
-                }
-            }
-        }
+    V lo = _mm512_permutex2var_ps(a, lo_idx, c);
+    V hi = _mm512_permutex2var_ps(a, hi_idx, c);
+    if (n >= 32) {
+        vst(orow, lo);
+        vst(orow + 16, hi);
+    } else {
+        vst_n(orow, lo, n < 16 ? n : 16);
+        if (n > 16)
+            vst_n(orow + 16, hi, n - 16);
     }
-    return 0;
 }
-#define TCONV_SMALL tconv_small
+#define HAVE_TSMALL 1
 #elif defined(NN_SIMD_AVX2)
 /* 8x8 transpose in registers: r[p][i] -> r[i][p]. */
 static inline void transpose8(V r[8])
@@ -581,10 +548,44 @@ static inline void transpose8(V r[8])
     }
 }
 
-/* The AVX-512 tconv_small's work on 8 input pixels at once: their 16
- * channels transposed as two 8x8 blocks, then the same sums in the same
- * order (bias, then input channels 0 to 15), so both ISAs give the same
- * floats. */
+/* tsmall_load (AVX-512's above) for 8 pixels: their 16 channels
+ * transposed as two 8x8 blocks, channels 0..7 then 8..15. */
+static inline void tsmall_load(const float *ip, int np, V r[16])
+{
+    for (int p = 0; p < 8; p++) {
+        r[p] = p < np ? vld(ip + (size_t)p * 16) : vzero();
+        r[8 + p] = p < np ? vld(ip + (size_t)p * 16 + 8) : vzero();
+    }
+    transpose8(r);
+    transpose8(r + 8);
+}
+
+static inline void tsmall_store2(float *orow, V a, V c, int n)
+{
+    V u = _mm256_unpacklo_ps(a, c);
+    V v = _mm256_unpackhi_ps(a, c);
+    V first = _mm256_permute2f128_ps(u, v, 0x20);
+    V second = _mm256_permute2f128_ps(u, v, 0x31);
+    if (n >= 16) {
+        vst(orow, first);
+        vst(orow + 8, second);
+    } else {
+        vst_n(orow, first, n < 8 ? n : 8);
+        if (n > 8)
+            vst_n(orow + 8, second, n - 8);
+    }
+}
+#define HAVE_TSMALL 1
+#endif
+
+#ifdef HAVE_TSMALL
+/* One output channel, 16 input channels, kernel == stride, no padding (the
+ * MediaPipe decoder head). A GEMM over 1 output column wastes all lanes
+ * but one, so this works on VL input pixels at once: transposed to
+ * channel-major (tsmall_load), each of the kh*kw outputs for all VL pixels
+ * is 16 broadcast FMAs, in the same order (bias, then channels 0 to 15)
+ * whatever VL, so both ISAs give the same floats. Returns -1 for shapes it
+ * does not handle. */
 static int tconv_small(const float *in, int ih, int iw, int ic, const float *w,
                        const float *bias, int oc, int kh, int kw, float *out, nn_act act,
                        int y0, int y1)
@@ -595,44 +596,24 @@ static int tconv_small(const float *in, int ih, int iw, int ic, const float *w,
     const int J = kh * kw, ow = iw * kw;
     const V b = vset(bias ? bias[0] : 0.0f);
     for (int y = y0; y < y1; y++) {
-        for (int x0 = 0; x0 < iw; x0 += 8) {
-            int np = iw - x0 < 8 ? iw - x0 : 8;
-            V lo[8], hi[8];
-            const float *ip = in + ((size_t)y * iw + x0) * 16;
-            for (int p = 0; p < 8; p++) {
-                lo[p] = p < np ? vld(ip + (size_t)p * 16) : vzero();
-                hi[p] = p < np ? vld(ip + (size_t)p * 16 + 8) : vzero();
-            }
-            transpose8(lo);
-            transpose8(hi);
+        for (int x0 = 0; x0 < iw; x0 += VL) {
+            int np = iw - x0 < VL ? iw - x0 : VL;
+            V r[16];
+            tsmall_load(in + ((size_t)y * iw + x0) * 16, np, r);
             V acc[16];
             for (int j = 0; j < J; j++) {
                 V a = b;
                 const float *wj = w + (size_t)j * 16;
-                for (int i = 0; i < 8; i++)
-                    a = vfma(vset(wj[i]), lo[i], a);
-                for (int i = 0; i < 8; i++)
-                    a = vfma(vset(wj[8 + i]), hi[i], a);
+                for (int i = 0; i < 16; i++)
+                    a = vfma(vset(wj[i]), r[i], a);
                 acc[j] = vact(act, a);
             }
             for (int ky = 0; ky < kh; ky++) {
                 float *orow = out + ((size_t)y * kh + ky) * ow + (size_t)x0 * kw;
                 if (kw == 2) {
-                    V u = _mm256_unpacklo_ps(acc[ky * 2], acc[ky * 2 + 1]);
-                    V v = _mm256_unpackhi_ps(acc[ky * 2], acc[ky * 2 + 1]);
-                    V first = _mm256_permute2f128_ps(u, v, 0x20);
-                    V second = _mm256_permute2f128_ps(u, v, 0x31);
-                    int n = 2 * np;
-                    if (n >= 16) {
-                        vst(orow, first);
-                        vst(orow + 8, second);
-                    } else {
-                        vst_n(orow, first, n < 8 ? n : 8);
-                        if (n > 8)
-                            vst_n(orow + 8, second, n - 8);
-                    }
+                    tsmall_store2(orow, acc[ky * 2], acc[ky * 2 + 1], 2 * np);
                 } else {
-                    float tmp[16][8];
+                    float tmp[16][VL];
                     for (int kx = 0; kx < kw; kx++)
                         vst(tmp[kx], acc[ky * kw + kx]);
                     for (int p = 0; p < np; p++)

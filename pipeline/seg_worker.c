@@ -329,15 +329,14 @@ static int convert_frame(seg_worker *w, seg_slot *s)
 /* ==== --find pose: people first ========================================== */
 
 /* Paste a region's mask (ow x oh, covering rx, ry, rw x rh of the frame)
- * into the slot's mask grid (gw x gh over the fw x fh frame; its first
- * @p rows rows), bilinear, keeping the larger value where regions overlap.
- * Each column's taps are worked out once (into @p cols, gw of them), not
- * once per cell. */
+ * and labels (@p l, or NULL) into a mask grid @p grid and its labels
+ * @p glabels (gw x gh over the fw x fh frame; its first @p rows rows),
+ * bilinear, keeping the larger value where regions overlap. Each column's
+ * taps are worked out once (into @p cols, gw of them), not once per cell. */
 static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float rx, float ry,
-                         float rw, float rh, int fw, int fh, int rows, seg_slot *s,
-                         seg_grid_tap *cols)
+                         float rw, float rh, int fw, int fh, int rows, float *grid,
+                         uint8_t *glabels, int gw, int gh, seg_grid_tap *cols)
 {
-    int gw = s->mask_w, gh = s->mask_h;
     float gx = (float)fw / gw, gy = (float)fh / gh; /* frame pixels per grid cell */
     int x0 = (int)floorf(rx / gx), x1 = (int)ceilf((rx + rw) / gx);
     int y0 = (int)floorf(ry / gy), y1 = (int)ceilf((ry + rh) / gy);
@@ -362,8 +361,8 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
             continue;
         int va = clampi((int)floorf(v), 0, oh - 1), vb = clampi((int)floorf(v) + 1, 0, oh - 1);
         float wv = v - floorf(v);
-        float *row = s->mask + (size_t)y * gw;
-        uint8_t *lrow = l ? s->labels + (size_t)y * gw : NULL;
+        float *row = grid + (size_t)y * gw;
+        uint8_t *lrow = l ? glabels + (size_t)y * gw : NULL;
         const float *ra = m + (size_t)va * ow, *rb = m + (size_t)vb * ow;
         for (int x = x0; x < x1; x++) {
             seg_grid_tap t = cols[x];
@@ -725,21 +724,25 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     return SEG_OK;
 }
 
-/* Regions merge while their union is at most this times the larger, and
- * the smaller is at least this share of the larger (a small person inside
- * a large region would be segmented at too coarse a scale); or while the
- * union is no wider than the model's input, where nobody is scaled down
- * (people far away, e.g. walkers of 100 pixels in a 720p street: one model
- * run for a group instead of one each). */
+/* Regions merge while their union is at most MERGE_GROWTH times the
+ * larger, and the smaller is at least MERGE_MIN_RATIO of the larger (a
+ * small person inside a large region would be segmented at too coarse a
+ * scale); or while the union is at most MERGE_FAR_SCALE times the model's
+ * input, where nobody is scaled down by more than that (people far away,
+ * e.g. walkers of 100 pixels in a 720p street: one model run for a group
+ * instead of one each). */
 #define MERGE_GROWTH 1.3f
 #define MERGE_MIN_RATIO 0.5f
+#define MERGE_FAR_SCALE 1.25f
 
 /* Segment the frame's region rx, ry, rw x rh with @p nn (an instance of
- * @p sm) at its input size and paste its mask into the slot's grid (its
- * first @p rows rows); the model-size mask stays in w->raw_mask (and labels
- * in w->raw_labels). */
-static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_model *sm,
-                          float lut[3][256], float rx, float ry, float rw, float rh, int rows)
+ * @p sm) at its input size and paste its mask into @p grid, a grid of the
+ * slot's size (its first @p rows rows), and its labels into the slot's
+ * (@p labels set, with --instances or a multi-class model); the model-size
+ * mask stays in w->raw_mask (and labels in w->raw_labels). */
+static int segment_region(seg_worker *w, seg_slot *s, float *grid, int labels, nn_model *nn,
+                          const seg_model *sm, float lut[3][256], float rx, float ry, float rw,
+                          float rh, int rows)
 {
     seg_job *job = w->job;
     const seg_image *f = &s->image;
@@ -763,8 +766,9 @@ static int segment_region(seg_worker *w, seg_slot *s, nn_model *nn, const seg_mo
             return SEG_ERR_NOMEM;
         }
     }
-    paste_region(w->raw_mask, job->multiclass || job->instances ? w->raw_labels : NULL, out.w,
-                 out.h, rx, ry, rw, rh, f->width, f->height, rows, s, w->paste_cols);
+    paste_region(w->raw_mask, labels && (job->multiclass || job->instances) ? w->raw_labels : NULL,
+                 out.w, out.h, rx, ry, rw, rh, f->width, f->height, rows, grid, s->labels,
+                 s->mask_w, s->mask_h, w->paste_cols);
     return SEG_OK;
 }
 
@@ -821,12 +825,15 @@ static void dilate_columns(const uint8_t *in, uint8_t *out, int gw, int gh, int 
 static int cell_luma(const seg_image *f, int x0, int x1, int y0, int y1)
 {
     long sum = 0;
+    int yuv = f->format == SEG_PIX_YUV420P;
     for (int v = y0; v < y1; v++) {
         const uint8_t *row = f->data + (size_t)v * f->stride;
-        for (int u = x0; u < x1; u++)
-            sum += f->format == SEG_PIX_YUV420P
-                       ? row[u]
-                       : (77 * row[3 * u] + 150 * row[3 * u + 1] + 29 * row[3 * u + 2]) >> 8;
+        if (yuv)
+            for (int u = x0; u < x1; u++)
+                sum += row[u];
+        else
+            for (int u = x0; u < x1; u++)
+                sum += (77 * row[3 * u] + 150 * row[3 * u + 1] + 29 * row[3 * u + 2]) >> 8;
     }
     int l = (int)(sum / ((long)(x1 - x0) * (y1 - y0)));
     if (f->format == SEG_PIX_YUV420P && !f->full_range)
@@ -880,11 +887,9 @@ static int keep_dark_hair(seg_worker *w, seg_slot *s)
     /* The general model on the whole frame, into hair_grid's first mid
      * rows. */
     float *mask = s->mask;
-    s->mask = w->hair_grid;
     memset(w->hair_grid, 0, (size_t)mid * gw * sizeof(float));
-    st = segment_region(w, s, w->nn, w->model, job->luts[w->cur], 0, 0, (float)f->width,
-                        (float)f->height, mid);
-    s->mask = mask;
+    st = segment_region(w, s, w->hair_grid, 0, w->nn, w->model, job->luts[w->cur], 0, 0,
+                        (float)f->width, (float)f->height, mid);
     if (st)
         return st;
     /* Hair is in the upper half of the person (below, the rescue took in a
@@ -928,8 +933,8 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
     if (closeup) {
         w->ntracks = 0;
         w->region_id = 1;
-        if ((st = segment_region(w, s, w->cnn, job->closeup, job->closeup_lut, 0, 0, (float)fw,
-                                 (float)fh, gh)))
+        if ((st = segment_region(w, s, s->mask, 1, w->cnn, job->closeup, job->closeup_lut, 0, 0,
+                                 (float)fw, (float)fh, gh)))
             return st;
         /* Dark hair (keep_dark_hair), for a one-class model other than the
          * close-up model. */
@@ -937,8 +942,9 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
     }
     nn_shape in = job->in_shape, out = job->out_shape;
     /* People close together share one region: a square around both, when
-     * it is at most MERGE_GROWTH times the larger one's side or no wider
-     * than the model's input (one model run instead of two). */
+     * it is at most MERGE_GROWTH times the larger one's side or at most
+     * MERGE_FAR_SCALE times the model's input (one model run instead of
+     * two). */
     float reg[SEG_MAX_PEOPLE][3]; /* x, y, side */
     int nreg = 0;
     for (int i = 0; i < w->ntracks; i++) {
@@ -950,7 +956,7 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
             float ux1 = fmaxf(x + side, reg[r][0] + reg[r][2]);
             float uy1 = fmaxf(y + side, reg[r][1] + reg[r][2]);
             float us = fmaxf(ux1 - ux0, uy1 - uy0);
-            if (us <= (float)in.w ||
+            if (us <= MERGE_FAR_SCALE * (float)in.w ||
                 (us <= MERGE_GROWTH * fmaxf(side, reg[r][2]) &&
                  fminf(side, reg[r][2]) >= MERGE_MIN_RATIO * fmaxf(side, reg[r][2]))) {
                 reg[r][0] = (ux0 + ux1 - us) / 2;
@@ -984,7 +990,8 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
         /* The region at the model's aspect, centred on the people's. */
         float rw = reg[r][2], rh = reg[r][2] * (float)in.h / (float)in.w;
         float rx = reg[r][0], ry = reg[r][1] + (reg[r][2] - rh) / 2;
-        if ((st = segment_region(w, s, w->nn, job->model, job->lut, rx, ry, rw, rh, gh)))
+        if ((st = segment_region(w, s, s->mask, 1, w->nn, job->model, job->lut, rx, ry, rw, rh,
+                                 gh)))
             return st;
         /* Follow each person in this region to the next frame. */
         for (int i = 0; i < w->ntracks; i++) {
