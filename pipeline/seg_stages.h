@@ -197,6 +197,9 @@ typedef struct seg_worker {
     seg_tiles tiles;       /**< the frame's detector tiles (for found_w x found_h) */
     int next_tile;         /**< the tile the next search looks at (-1: all) */
     int closeup;           /**< that frame was a close-up */
+    int look_again;        /**< file jobs: its first search found nobody and no
+                                close-up; it searches its next frames until
+                                one does or the first shared search is in */
     int found_w, found_h;  /**< its size */
     int since_found;       /**< live: frames it got since its last search (-1: none yet) */
     int searches;          /**< live: searches since the frame size was set */

@@ -600,6 +600,7 @@ static int first_search(seg_worker *w, const seg_image *f, int shared)
     seg_tiles_make(f->width, f->height, w->det.spec->size, &w->tiles);
     w->next_tile = 0;
     w->ntracks = 0;
+    w->look_again = 0;
     w->found_w = f->width;
     w->found_h = f->height;
     int nsq = 1 + w->tiles.n, nw = w->job->nworkers;
@@ -633,6 +634,33 @@ static int first_search(seg_worker *w, const seg_image *f, int shared)
             return st;
     }
     age_people(w);
+    w->look_again = w->ntracks == 0;
+    return SEG_OK;
+}
+
+/* A first search that found nobody and no close-up may have looked at a
+ * frame that shows nothing yet (Megamind.avi's first frame is black, and a
+ * fade from black is common): until someone or a close-up is found, or the
+ * first shared search is merged (stream frame ~25, merged ~8 frames later),
+ * the worker looks again on each of its frames with the face detector and
+ * the whole frame's search (2 detector runs; the tiles were all searched).
+ * Before, a worker whose first frame was black left every frame it got
+ * until then empty (every other frame of Megamind.avi, 0 to 33). It depends
+ * only on the worker's own frames, so the masks stay the same from run to
+ * run. */
+static int look_again(seg_worker *w, const seg_image *f)
+{
+    int st, closeup;
+    if (w->closeup || w->ntracks > 0 || w->next_j > 1) {
+        w->look_again = 0;
+        return SEG_OK;
+    }
+    if ((st = closeup_check(w, f, &closeup)))
+        return st;
+    w->closeup = closeup;
+    if (!closeup && (st = search_square(w, f, first_square(w, 0), NULL)))
+        return st;
+    w->look_again = !closeup && w->ntracks == 0;
     return SEG_OK;
 }
 
@@ -719,6 +747,8 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         if (st)
             return st;
         w->next_j++;
+    } else if (w->look_again && !first && (st = look_again(w, f))) {
+        return st;
     }
     *closeup = w->closeup;
     return SEG_OK;
