@@ -70,7 +70,7 @@ extern const seg_ssd_spec SEG_SSD_FACE;
  *  "Person" class (person_detection_oidv4.tflite). */
 extern const seg_ssd_spec SEG_SSD_OID;
 /** Most people a frame is searched for. */
-#define SEG_MAX_PEOPLE 8
+#define SEG_MAX_PEOPLE 16
 
 /** A person found, in frame pixels. */
 typedef struct seg_person {

@@ -35,6 +35,7 @@
 #include "seg_detect.h"
 #include "seg_fit.h"
 #include "seg_job.h"
+#include "seg_motion.h"
 #include "seg_track.h"
 
 /* ==== decoder ============================================================= */
@@ -116,6 +117,7 @@ typedef struct seg_search_post {
     int fw, fh;          /**< the size of the frame searched */
     int x, y, side;      /**< the square searched (side 0: the whole frame) */
     int tile, check;     /**< it was the next tile in turn; it checked a person */
+    int motion;          /**< it looked at tile motion - 1 for what moves (0: not) */
     int closeup;         /**< the face detector made the frame a close-up */
     int n;               /**< people found; < 0: nothing to merge */
     int unread;          /**< workers yet to take it */
@@ -204,6 +206,11 @@ typedef struct seg_worker {
     int since_found;       /**< live: frames it got since its last search (-1: none yet) */
     int searches;          /**< live: searches since the frame size was set */
     int posted_check;      /**< live: the search posted checks a person */
+    int posted_motion;     /**< live: ... looks at tile posted_motion - 1 for what
+                                moves (0: not) */
+    seg_motion motion;     /**< its frames' luma grid: where something moves */
+    int64_t motion_at[SEG_MAX_TILES]; /**< 1 + the search that last looked at
+                                each tile for what moves (0: none) */
     int region_id;         /**< --instances: the number of the region being
                                 segmented (1 = leftmost) */
     seg_searcher searcher; /**< live jobs: where the searches run */
@@ -212,6 +219,8 @@ typedef struct seg_worker {
                                 stream's k * nworkers + id) */
     int64_t next_j;        /**< file jobs: the first shared search it has not
                                 merged */
+    int64_t share_every;   /**< file jobs: frames from one shared search to the
+                                next (share_every in seg_worker.c) */
     seg_yuv_tables frame_tab; /**< the frame's colours, for sampling regions */
     int frame_key;         /**< 1 + 2 * matrix + full range of frame_tab; 0 = none */
     float *raw_mask;       /**< letterbox/crop/regions: the model-output-sized mask */

@@ -142,6 +142,33 @@ void seg_track_age(seg_track *t, int *nt, int patience)
     *nt = k;
 }
 
+/* Whether @p a is the one to keep of two that follow the same mask: the
+ * one a search confirmed more recently, then the surer. */
+static int keep_first(const seg_track *a, const seg_track *b)
+{
+    if (a->unconfirmed != b->unconfirmed)
+        return a->unconfirmed < b->unconfirmed;
+    return a->p.score >= b->p.score;
+}
+
+void seg_track_dedup(seg_track *t, int *nt)
+{
+    for (int i = 0; i < *nt; i++)
+        for (int k = i + 1; k < *nt;) {
+            if (rect_iou(t[i].p.roi_x, t[i].p.roi_y, t[i].p.roi_side, t[k].p.roi_x,
+                         t[k].p.roi_y, t[k].p.roi_side) <= SEG_TRACK_SAME_IOU) {
+                k++;
+                continue;
+            }
+            if (!keep_first(&t[i], &t[k]))
+                t[i] = t[k];
+            /* the rest keep their order (--instances numbers regions, not
+             * tracks, but the merge of regions goes in this order) */
+            memmove(&t[k], &t[k + 1], (size_t)(*nt - k - 1) * sizeof *t);
+            (*nt)--;
+        }
+}
+
 int seg_track_follow(seg_track *t, const float *m, int ow, int oh, float rx, float ry, float rw,
                      float rh)
 {

@@ -74,6 +74,21 @@ void seg_track_merge(seg_track *t, int *nt, int max, const seg_person *found, in
  *  older than @p patience go. */
 void seg_track_age(seg_track *t, int *nt, int patience);
 
+/** Two followed people whose regions overlap more than this (IoU) are one:
+ *  their regions, following the same mask, end up on the same place. */
+#define SEG_TRACK_SAME_IOU 0.6f
+
+/**
+ * Keep one of each pair of followed people whose regions overlap more than
+ * SEG_TRACK_SAME_IOU: the one a search confirmed more recently, then the one
+ * with the higher score. A whole frame's search sees a far walker at a few
+ * dozen pixels and boxes them loosely, so its region of someone a tile
+ * found overlaps theirs too little to match (seg_track_merge) and starts a
+ * second track, and both follow the same mask: on the crowd clip one walker
+ * held 6 of the 16 places.
+ */
+void seg_track_dedup(seg_track *t, int *nt);
+
 /**
  * Follow a person's mask: @p m is the model's mask of its region (ow x oh
  * probabilities covering rx, ry, rw x rh of the frame). Returns 0 when the

@@ -9,6 +9,8 @@
 
 #include "seg_stages.h"
 
+static int64_t share_every(const seg_job *job);
+
 /* Pixels of the largest output among the job's models (the masks a
  * worker keeps fit every model it may switch to). */
 static size_t largest_output(const seg_job *job)
@@ -42,6 +44,7 @@ int seg_worker_init(seg_worker *w, seg_job *job, int id, int threads, char *err,
     w->model = job->models[0];
     w->since_found = -1;
     w->next_j = 1;
+    w->share_every = share_every(job);
     if (job->detector) {
         nn_model *d = job->detector, *fd = job->face_detector;
         if (id > 0 && ((st = nn_model_clone(&d, job->detector, err, errlen)) ||
@@ -118,6 +121,7 @@ void seg_worker_close(seg_worker *w)
     w->hair_near = NULL;
     w->hair_cnt = NULL;
     w->hair_cap = 0;
+    seg_motion_free(&w->motion);
     w->cnn = NULL;
     if (w->det.nn && !w->det.owns_nn)
         nn_model_set_cancel_flag(w->det.nn, NULL);
@@ -385,8 +389,8 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 
 /* How often the detectors run. A file job's workers share their searches
  * (the board, seg_stages.h): search j >= 1 looks at stream frame
- * search_frame(j), about every SHARE_EVERY frames (a second at 25 fps), and
- * the worker whose frame that is posts what it found; every other worker
+ * search_frame(j), about once a second of video (share_every), and the
+ * worker whose frame that is posts what it found; every other worker
  * merges it SHARE_LAG frames later (4 of its own frames, by when the search
  * is done: 24 ms on one core of the 2-core VM), so the same frames always
  * get the same people. Each worker so learns of a search every SHARE_EVERY
@@ -399,9 +403,23 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 #define SHARE_EVERY 24
 #define FIND_EVERY_LIVE 6
 
-static int64_t share_every(int workers)
+/* Frames from one shared search to the next: SHARE_EVERY (12 for a worker
+ * alone) at 25 frames a second and more, fewer for a slower stream so that
+ * the searches stay about a second apart (vtest.avi, 10 fps: every 10th
+ * frame, not every 24th, 2.4 s, in which a walker crosses a third of the
+ * frame), and at least 5 per worker (a search is merged 4 of a worker's
+ * frames after it is made). */
+static int64_t share_every(const seg_job *job)
 {
-    return workers == 1 ? 12 : SHARE_EVERY > 5 * workers ? SHARE_EVERY : 5 * workers;
+    int workers = job->nworkers;
+    int64_t every = workers == 1 ? 12 : SHARE_EVERY;
+    const io_video_info *in = job->info;
+    if (in && in->frame_rate_num > 0 && in->frame_rate_den > 0 &&
+        (int64_t)in->frame_rate_num < 25LL * in->frame_rate_den)
+        every = (every * in->frame_rate_num + 25LL * in->frame_rate_den / 2) /
+                (25LL * in->frame_rate_den);
+    int64_t least = workers == 1 ? 2 : 5 * (int64_t)workers;
+    return every > least ? every : least;
 }
 
 static int64_t share_lag(int workers)
@@ -410,35 +428,59 @@ static int64_t share_lag(int workers)
 }
 
 /* The stream frame search j looks at (j >= 1): the workers take turns. */
-static int64_t search_frame(int64_t j, int workers)
+static int64_t search_frame(const seg_worker *w, int64_t j)
 {
-    return j * share_every(workers) + j % workers;
+    return j * w->share_every + j % w->job->nworkers;
+}
+
+/* Whether a shared search looks at stream frame @p pos. */
+static int searches_on(const seg_worker *w, int64_t pos)
+{
+    int64_t j = pos / w->share_every;
+    for (int64_t k = j > 1 ? j - 1 : 1; k <= j + 1; k++)
+        if (search_frame(w, k) == pos)
+            return 1;
+    return 0;
 }
 
 /* A search looks at a square of the frame (side 0: the whole frame). */
 typedef struct search_sq {
     int x, y, side;
-    int tile;  /* it is the next tile in turn (advance w->next_tile) */
-    int check; /* it checks a person (next_search) */
+    int tile;   /* it is the next tile in turn (advance w->next_tile) */
+    int check;  /* it checks a person (next_search) */
+    int motion; /* it is tile motion - 1, for what moves there (0: not) */
 } search_sq;
 
-/* Where the next search looks. The whole frame on even searches. On odd
- * ones, the person least recently confirmed when no search has for two
- * searches: a square of 1.5 times their region around them, where the
- * detector sees them large enough to confirm them, so that their region
- * snaps back onto them (between searches it follows their mask, which can
- * spread onto a roof behind them and drag the region along); otherwise the
- * next tile in turn. People that only a tile can see would otherwise be
- * confirmed once a cycle of tiles (2 x 36 searches at 720p). A check that
- * does not find its person does not drop them: the detector scores some
- * people below its threshold at some sizes (the evaluation set's basketball
- * player), and dropping them on that lost more than the drift (BENCHMARKS.md,
- * "Quality"). */
+/* A tile looked at for what moves is left out of that for the next
+ * MOTION_REST searches (whatever moves there that the detector did not
+ * take for a person, a flag or a car, does not take every turn). */
+#define MOTION_REST 8
+
+/* Where search @p j looks. The whole frame on even searches. On odd ones,
+ * first the tile that holds most of what moves outside the people followed
+ * (seg_motion.h: someone who walked in since), then the person least
+ * recently confirmed when no search has for two searches: a square of 1.5
+ * times their region around them, where the detector sees them large
+ * enough to confirm them, so that their region snaps back onto them
+ * (between searches it follows their mask, which can spread onto a roof
+ * behind them and drag the region along); otherwise the next tile in turn.
+ * People that only a tile can see would otherwise be confirmed once a cycle
+ * of tiles (2 x 36 searches at 720p). A check that does not find its person
+ * does not drop them: the detector scores some people below its threshold
+ * at some sizes (the evaluation set's basketball player), and dropping them
+ * on that lost more than the drift (BENCHMARKS.md, "Quality"). */
 static search_sq next_search(const seg_worker *w, int64_t j, int fw, int fh)
 {
-    search_sq q = {0, 0, 0, 0, 0};
+    search_sq q = {.side = 0};
     if (w->tiles.n == 0 || w->closeup || j % 2 == 0)
         return q;
+    uint8_t busy[SEG_MAX_TILES];
+    for (int k = 0; k < w->tiles.n; k++)
+        busy[k] = w->motion_at[k] > 0 && j + 1 < w->motion_at[k] + MOTION_REST;
+    int m = seg_motion_tile(&w->motion, &w->tiles, w->tracks, w->ntracks, busy, NULL);
+    if (m >= 0)
+        return (search_sq){.x = w->tiles.x[m], .y = w->tiles.y[m], .side = w->tiles.side[m],
+                           .motion = m + 1};
     int stale = -1;
     for (int k = 0; k < w->ntracks; k++)
         if (w->tracks[k].unconfirmed >= 2 &&
@@ -446,7 +488,8 @@ static search_sq next_search(const seg_worker *w, int64_t j, int fw, int fh)
             stale = k;
     if (stale < 0) {
         int t = w->next_tile;
-        return (search_sq){w->tiles.x[t], w->tiles.y[t], w->tiles.side[t], 1, 0};
+        return (search_sq){.x = w->tiles.x[t], .y = w->tiles.y[t], .side = w->tiles.side[t],
+                           .tile = 1};
     }
     const seg_person *p = &w->tracks[stale].p;
     int short_side = fw < fh ? fw : fh;
@@ -502,6 +545,7 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
         w->searches = 0;
         w->ntracks = 0;
         w->closeup = 0;
+        memset(w->motion_at, 0, sizeof w->motion_at);
         w->found_w = f->width;
         w->found_h = f->height;
         w->since_found = -1;
@@ -516,7 +560,8 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
             w->ntracks = 0;
         else
             merge_search(w, f->width, f->height,
-                         (search_sq){q->tile_x, q->tile_y, q->tile_side, 0, w->posted_check},
+                         (search_sq){.x = q->tile_x, .y = q->tile_y, .side = q->tile_side,
+                                     .check = w->posted_check, .motion = w->posted_motion},
                          found, n);
         seg_track_age(w->tracks, &w->ntracks, w->tiles.n > 0 ? 2 * w->tiles.n + 1 : 1);
     }
@@ -526,6 +571,9 @@ static void find_people_live(seg_worker *w, const seg_image *f, int *closeup)
             w->since_found = 0;
             w->searches++;
             w->posted_check = sq.check;
+            w->posted_motion = sq.motion;
+            if (sq.motion)
+                w->motion_at[sq.motion - 1] = w->searches;
             if (sq.tile)
                 w->next_tile = (w->next_tile + 1) % w->tiles.n;
         }
@@ -552,6 +600,7 @@ static int search_square(seg_worker *w, const seg_image *f, search_sq sq, seg_se
         post->side = sq.side;
         post->tile = sq.tile;
         post->check = sq.check;
+        post->motion = sq.motion;
         post->n = n;
         memcpy(post->people, found, (size_t)n * sizeof *found);
     }
@@ -580,8 +629,9 @@ static int closeup_check(seg_worker *w, const seg_image *f, int *closeup)
 static search_sq first_square(const seg_worker *w, int s)
 {
     if (s == 0)
-        return (search_sq){0, 0, 0, 0, 0};
-    return (search_sq){w->tiles.x[s - 1], w->tiles.y[s - 1], w->tiles.side[s - 1], 0, 0};
+        return (search_sq){.side = 0};
+    return (search_sq){.x = w->tiles.x[s - 1], .y = w->tiles.y[s - 1],
+                       .side = w->tiles.side[s - 1]};
 }
 
 /* A file job's first search (and the first after a change of size): the
@@ -601,6 +651,7 @@ static int first_search(seg_worker *w, const seg_image *f, int shared)
     w->next_tile = 0;
     w->ntracks = 0;
     w->look_again = 0;
+    memset(w->motion_at, 0, sizeof w->motion_at);
     w->found_w = f->width;
     w->found_h = f->height;
     int nsq = 1 + w->tiles.n, nw = w->job->nworkers;
@@ -680,7 +731,10 @@ static int shared_search(seg_worker *w, const seg_image *f, int64_t j)
     if (closeup) {
         w->ntracks = 0;
     } else {
-        if ((st = search_square(w, f, next_search(w, j, f->width, f->height), &post)))
+        search_sq sq = next_search(w, j, f->width, f->height);
+        if (sq.motion)
+            w->motion_at[sq.motion - 1] = j + 1;
+        if ((st = search_square(w, f, sq, &post)))
             return st;
         age_people(w);
     }
@@ -699,9 +753,13 @@ static void merge_post(seg_worker *w, const seg_image *f, const seg_search_post 
         return;
     }
     merge_search(w, f->width, f->height,
-                 (search_sq){p->x, p->y, p->side, p->tile, p->check}, p->people, p->n);
+                 (search_sq){.x = p->x, .y = p->y, .side = p->side, .tile = p->tile,
+                             .check = p->check, .motion = p->motion},
+                 p->people, p->n);
     if (p->tile && w->tiles.n > 0)
         w->next_tile = (w->next_tile + 1) % w->tiles.n;
+    if (p->motion > 0 && p->motion <= w->tiles.n)
+        w->motion_at[p->motion - 1] = p->j + 1;
     age_people(w);
 }
 
@@ -715,19 +773,25 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         seg_yuv_tables_init(&w->frame_tab, f->matrix, f->full_range);
         w->frame_key = key;
     }
+    int st;
     if (job->live) {
+        if ((st = seg_motion_add(&w->motion, f)))
+            return st;
         find_people_live(w, f, closeup);
         return SEG_OK;
     }
     /* A file job's frames go to the workers in turn (seg_decoder.c). */
-    int nw = job->nworkers, st;
+    int nw = job->nworkers;
     int64_t pos = w->nframes++ * nw + w->id;
+    /* Its luma grid on the frame it searches and on its frame before. */
+    if ((searches_on(w, pos) || searches_on(w, pos + nw)) && (st = seg_motion_add(&w->motion, f)))
+        return st;
     int first = f->width != w->found_w || f->height != w->found_h;
     if (first && (st = first_search(w, f, nw > 1 && pos < nw)))
         return st;
     /* The others' searches due by now, in order. */
     for (;;) {
-        int64_t at = search_frame(w->next_j, nw);
+        int64_t at = search_frame(w, w->next_j);
         if (at % nw == w->id || at + share_lag(nw) > pos)
             break;
         seg_search_post p;
@@ -737,7 +801,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
         w->next_j++;
     }
     /* Its own, on this frame (after a first search: posted empty). */
-    if (search_frame(w->next_j, nw) == pos) {
+    if (search_frame(w, w->next_j) == pos) {
         if (!first) {
             st = shared_search(w, f, w->next_j);
         } else if (nw > 1) {
@@ -1039,6 +1103,7 @@ static int infer_regions(seg_worker *w, seg_slot *s, int closeup)
         if (alive[i] != 1)
             w->tracks[k++] = w->tracks[i];
     w->ntracks = k;
+    seg_track_dedup(w->tracks, &w->ntracks);
     return SEG_OK;
 }
 

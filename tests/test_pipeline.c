@@ -26,6 +26,7 @@
 #include "seg.h"
 #include "seg_detect.h"
 #include "seg_model.h"
+#include "seg_motion.h"
 #include "seg_track.h"
 #include "test_pipeline_util.h"
 #include "tflite_builder.h"
@@ -800,6 +801,107 @@ static void test_tracks_confirmation_grows_a_step(void **state)
     assert_float_equal(t[0].p.roi_x, 120, 1e-6f);
 }
 
+/* Two followed people whose regions overlap more than 0.6 (IoU) are one:
+ * the one confirmed more recently stays (then the surer), whatever their
+ * order; others, and the order of the rest, are kept. */
+static void test_tracks_dedup_keeps_the_fresher(void **state)
+{
+    (void)state;
+    seg_track t[5];
+    int n = 0;
+    seg_person found[4] = {region(100, 100, 100, 0.6f), region(400, 100, 100, 0.9f),
+                           region(700, 100, 100, 0.7f), region(106, 104, 100, 0.5f)};
+    seg_track_merge(t, &n, 5, found, 3, 0.0f); /* three apart */
+    seg_track_age(t, &n, 9);                     /* unconfirmed 0 */
+    seg_track_age(t, &n, 9);                     /* 1 */
+    /* The fourth overlaps the first (IoU 0.85) but matches it only if the
+     * merge thinks so: put it in as a new person, then confirm it alone. */
+    t[n] = (seg_track){.p = found[3], .unconfirmed = -1, .confirmed_side = 100};
+    n++;
+    seg_track_dedup(t, &n);
+    assert_int_equal(n, 3);
+    assert_float_equal(t[0].p.roi_x, 106, 1e-6f); /* the fresher took the first's place */
+    assert_float_equal(t[1].p.roi_x, 400, 1e-6f);
+    assert_float_equal(t[2].p.roi_x, 700, 1e-6f);
+    /* Equally fresh: the surer stays. Half overlapping (IoU 1/3): both. */
+    n = 0;
+    seg_person same[3] = {region(0, 0, 100, 0.55f), region(5, 0, 100, 0.8f),
+                          region(50, 0, 100, 0.9f)};
+    for (int i = 0; i < 3; i++)
+        t[n++] = (seg_track){.p = same[i], .unconfirmed = 2, .confirmed_side = 100};
+    seg_track_dedup(t, &n);
+    assert_int_equal(n, 2);
+    assert_float_equal(t[0].p.score, 0.8f, 1e-6f);
+    assert_float_equal(t[1].p.roi_x, 50, 1e-6f);
+}
+
+/* A grey frame of @p w x @p h (YUV 4:2:0 luma @p y) with a box of luma
+ * @p by at @p bx0..bx1 x @p by0..by1. */
+static void motion_frame(seg_image *f, int w, int h, int y, int bx0, int by0, int bx1, int by1,
+                         int by)
+{
+    assert_int_equal(seg_image_alloc(f, w, h, SEG_PIX_YUV420P), SEG_OK);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            f->data[(size_t)r * f->stride + c] =
+                (uint8_t)(c >= bx0 && c < bx1 && r >= by0 && r < by1 ? by : y);
+}
+
+/* Where something moves that no followed person explains: a dark box
+ * moved 16 px between two 640x480 frames changes the cells it left and
+ * entered; the tile chosen holds them, the finer of two that do (count
+ * for side); a followed person's region over it, a tile left out, one
+ * frame only, or the whole frame changing (a cut) give none. */
+static void test_motion_picks_the_tile_where_someone_moves(void **state)
+{
+    (void)state;
+    seg_tiles t;
+    seg_tiles_make(640, 480, 224, &t); /* 3 x 2 of 320, 4 x 3 of 224 */
+    assert_int_equal(t.n, 18);
+    seg_motion m;
+    memset(&m, 0, sizeof m);
+    seg_image a, b, cut;
+    motion_frame(&a, 640, 480, 120, 480, 320, 512, 400, 40);
+    motion_frame(&b, 640, 480, 120, 496, 320, 528, 400, 40);
+    motion_frame(&cut, 640, 480, 200, 0, 0, 0, 0, 0);
+    assert_int_equal(seg_motion_add(&m, &a), SEG_OK);
+    assert_int_equal(seg_motion_tile(&m, &t, NULL, 0, NULL, NULL), -1); /* one frame */
+    assert_int_equal(seg_motion_add(&m, &b), SEG_OK);
+    assert_int_equal(m.gw, 40);
+    assert_int_equal(m.gh, 30);
+    int cells;
+    int k = seg_motion_tile(&m, &t, NULL, 0, NULL, &cells);
+    assert_true(k >= 0);
+    /* Columns 480..495 (left) and 512..527 (entered), rows 320..399: 10 cells. */
+    assert_int_equal(cells, 10);
+    assert_int_equal(t.side[k], 224);
+    assert_true(t.x[k] <= 480 && t.x[k] + t.side[k] >= 528);
+    assert_true(t.y[k] <= 320 && t.y[k] + t.side[k] >= 400);
+    /* Every tile that holds them left out: a coarse one. */
+    uint8_t busy[SEG_MAX_TILES] = {0};
+    for (int i = 0; i < t.n; i++)
+        busy[i] = t.side[i] == 224;
+    int c = seg_motion_tile(&m, &t, NULL, 0, busy, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(t.side[c], 320);
+    /* Someone followed there: explained. */
+    seg_track tr = {.p = region(440, 300, 120, 0.9f)};
+    assert_int_equal(seg_motion_tile(&m, &t, &tr, 1, NULL, NULL), -1);
+    /* A cut: everything changed. */
+    assert_int_equal(seg_motion_add(&m, &cut), SEG_OK);
+    assert_int_equal(seg_motion_tile(&m, &t, NULL, 0, NULL, NULL), -1);
+    /* Another size starts over. */
+    seg_image small;
+    motion_frame(&small, 320, 240, 120, 0, 0, 0, 0, 0);
+    assert_int_equal(seg_motion_add(&m, &small), SEG_OK);
+    assert_int_equal(m.frames, 1);
+    seg_image_free(&a);
+    seg_image_free(&b);
+    seg_image_free(&cut);
+    seg_image_free(&small);
+    seg_motion_free(&m);
+}
+
 /* A close-up needs a face of 1/8 of the frame's height scored 0.75 to
  * start; while one lasts, the detector's own 0.5 keeps it. */
 static void test_closeup_needs_a_sure_face(void **state)
@@ -904,11 +1006,13 @@ static int mask_max(const char *path)
 }
 
 /* --find pose in a file job: the workers share their searches (a board;
- * search j on stream frame 24j + j mod 2, merged by the other worker 8
+ * search j on stream frame 10j + j mod 2 for vtest.avi's 10 frames a
+ * second, 24j + j mod 2 at 25 and more; merged by the other worker 8
  * frames later) and split the first one. The masks are the same from run
  * to run however the workers' timing goes (one run slowed by 3 ms a frame):
- * 60 frames of the walkers of vtest.avi, so searches 1 and 2 (frames 25
- * and 48) are posted and taken. A one-frame input (messi5.jpg) leaves the
+ * 60 frames of the walkers of vtest.avi, so searches 1 to 5 (frames 11,
+ * 20, 31, 40, 51; the odd ones at the tile where something moves) are
+ * posted and taken. A one-frame input (messi5.jpg) leaves the
  * second worker without a frame: the first finds the player anyway,
  * searching the other's squares itself (no wait for a share that never
  * comes). Under ThreadSanitizer this checks the board. */
@@ -1358,6 +1462,8 @@ int main(void)
         cmocka_unit_test(test_sample_rgb_matches_reference),
         cmocka_unit_test(test_tracks_merge_miss_follow),
         cmocka_unit_test(test_tracks_confirmation_grows_a_step),
+        cmocka_unit_test(test_tracks_dedup_keeps_the_fresher),
+        cmocka_unit_test(test_motion_picks_the_tile_where_someone_moves),
         cmocka_unit_test(test_closeup_needs_a_sure_face),
         cmocka_unit_test(test_exact_slow_inference_loses_no_frame),
         cmocka_unit_test(test_workers_keep_frames_and_order),
