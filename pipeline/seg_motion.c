@@ -77,6 +77,12 @@ static int covered(const seg_track *tracks, int ntracks, float x, float y)
     return 0;
 }
 
+/* Whether cell i moved. */
+static int moved(const seg_motion *m, int i)
+{
+    return abs((int)m->cur[i] - (int)m->prev[i]) >= SEG_MOTION_DIFF;
+}
+
 int seg_motion_tile(const seg_motion *m, const seg_tiles *t, const seg_track *tracks,
                     int ntracks, const uint8_t *busy, int *cells)
 {
@@ -86,14 +92,13 @@ int seg_motion_tile(const seg_motion *m, const seg_tiles *t, const seg_track *tr
         return -1;
     int total = m->gw * m->gh, moving = 0;
     for (int i = 0; i < total; i++)
-        moving += abs((int)m->cur[i] - (int)m->prev[i]) >= SEG_MOTION_DIFF;
+        moving += moved(m, i);
     if (moving == 0 || (float)moving > SEG_MOTION_MAX_SHARE * (float)total)
         return -1;
     int count[SEG_MAX_TILES] = {0};
     for (int cy = 0; cy < m->gh; cy++)
         for (int cx = 0; cx < m->gw; cx++) {
-            int i = cy * m->gw + cx;
-            if (abs((int)m->cur[i] - (int)m->prev[i]) < SEG_MOTION_DIFF)
+            if (!moved(m, cy * m->gw + cx))
                 continue;
             float x = ((float)cx + 0.5f) * SEG_MOTION_CELL, y = ((float)cy + 0.5f) * SEG_MOTION_CELL;
             if (covered(tracks, ntracks, x, y))

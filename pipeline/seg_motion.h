@@ -29,8 +29,9 @@
 /** More than this share of the cells moving is the camera moving (a pan,
  *  a cut): it says nothing about where people are. */
 #define SEG_MOTION_MAX_SHARE 0.25f
-/** A tile needs at least this many uncovered moving cells. */
-#define SEG_MOTION_MIN_CELLS 2
+/** A tile needs at least this many uncovered moving cells (a few cells
+ *  change along sharp edges when the picture shakes or is re-encoded). */
+#define SEG_MOTION_MIN_CELLS 4
 
 typedef struct seg_motion {
     int fw, fh;       /**< the frames' size (0: none yet) */

@@ -1011,7 +1011,7 @@ static int mask_max(const char *path)
  * frames later) and split the first one. The masks are the same from run
  * to run however the workers' timing goes (one run slowed by 3 ms a frame):
  * 60 frames of the walkers of vtest.avi, so searches 1 to 5 (frames 11,
- * 20, 31, 40, 51; the odd ones at the tile where something moves) are
+ * 20, 31, 40, 51; the odd ones where something moves, or a tile) are
  * posted and taken. A one-frame input (messi5.jpg) leaves the
  * second worker without a frame: the first finds the player anyway,
  * searching the other's squares itself (no wait for a share that never
