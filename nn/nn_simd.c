@@ -78,6 +78,19 @@ static inline V vldexp(V y, V n)
 
 #define VPP (NN_PW / VL) /* vectors per packed panel */
 
+/* Store the first @p n (0 < n <= 2 * VL) of two vectors' 2 * VL floats. */
+static inline void store2_n(float *p, V first, V second, int n)
+{
+    if (n >= 2 * VL) {
+        vst(p, first);
+        vst(p + VL, second);
+    } else {
+        vst_n(p, first, n < VL ? n : VL);
+        if (n > VL)
+            vst_n(p + VL, second, n - VL);
+    }
+}
+
 #if defined(NN_SIMD_AVX512)
 /* A masked load costs the same as a plain one with AVX-512, so tiles take
  * channel tails too; with AVX2 they only run on whole vectors. */
@@ -514,16 +527,8 @@ static inline void tsmall_store2(float *orow, V a, V c, int n)
 {
     const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    V lo = _mm512_permutex2var_ps(a, lo_idx, c);
-    V hi = _mm512_permutex2var_ps(a, hi_idx, c);
-    if (n >= 32) {
-        vst(orow, lo);
-        vst(orow + 16, hi);
-    } else {
-        vst_n(orow, lo, n < 16 ? n : 16);
-        if (n > 16)
-            vst_n(orow + 16, hi, n - 16);
-    }
+    store2_n(orow, _mm512_permutex2var_ps(a, lo_idx, c), _mm512_permutex2var_ps(a, hi_idx, c),
+             n);
 }
 #define HAVE_TSMALL 1
 #elif defined(NN_SIMD_AVX2)
@@ -564,16 +569,7 @@ static inline void tsmall_store2(float *orow, V a, V c, int n)
 {
     V u = _mm256_unpacklo_ps(a, c);
     V v = _mm256_unpackhi_ps(a, c);
-    V first = _mm256_permute2f128_ps(u, v, 0x20);
-    V second = _mm256_permute2f128_ps(u, v, 0x31);
-    if (n >= 16) {
-        vst(orow, first);
-        vst(orow + 8, second);
-    } else {
-        vst_n(orow, first, n < 8 ? n : 8);
-        if (n > 8)
-            vst_n(orow + 8, second, n - 8);
-    }
+    store2_n(orow, _mm256_permute2f128_ps(u, v, 0x20), _mm256_permute2f128_ps(u, v, 0x31), n);
 }
 #define HAVE_TSMALL 1
 #endif

@@ -94,35 +94,11 @@ void seg_worker_close(seg_worker *w)
             nn_model_free(&w->nns[i]);
         else if (w->nns[i])
             nn_model_set_cancel_flag(w->nns[i], NULL); /* the flag dies with the job */
-        w->nns[i] = NULL;
     }
-    w->nn = NULL;
     if (w->owns_cnn)
         nn_model_free(&w->cnn);
     else if (w->cnn)
         nn_model_set_cancel_flag(w->cnn, NULL);
-    free(w->fg_grid);
-    free(w->fg_cols);
-    free(w->fg_rows);
-    w->fg_grid = NULL;
-    w->fg_cols = NULL;
-    w->fg_rows = NULL;
-    w->fg_cap = w->fg_cols_cap = 0;
-    free(w->fg_place);
-    w->fg_place = NULL;
-    w->fg_place_cap = 0;
-    free(w->paste_cols);
-    w->paste_cols = NULL;
-    w->paste_cap = 0;
-    free(w->hair_grid);
-    free(w->hair_near);
-    free(w->hair_cnt);
-    w->hair_grid = NULL;
-    w->hair_near = NULL;
-    w->hair_cnt = NULL;
-    w->hair_cap = 0;
-    seg_motion_free(&w->motion);
-    w->cnn = NULL;
     if (w->det.nn && !w->det.owns_nn)
         nn_model_set_cancel_flag(w->det.nn, NULL);
     if (w->face.nn && !w->face.owns_nn)
@@ -131,10 +107,14 @@ void seg_worker_close(seg_worker *w)
     seg_detector_close(&w->face);
     io_scaler_free(&w->scaler);
     seg_image_free(&w->small);
-    free(w->raw_mask);
-    free(w->raw_labels);
-    w->raw_mask = NULL;
-    w->raw_labels = NULL;
+    seg_motion_free(&w->motion);
+    /* Scratch grown as the frames ask (each with its capacity). */
+    void *scratch[] = {w->raw_mask, w->raw_labels, w->fg_grid,   w->fg_cols,  w->fg_rows,
+                       w->fg_place, w->paste_cols, w->hair_grid, w->hair_near, w->hair_cnt};
+    for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++)
+        free(scratch[i]);
+    /* Nothing left to free: closing again does nothing. */
+    memset(w, 0, sizeof *w);
 }
 
 /* ==== the model's input =================================================== */
