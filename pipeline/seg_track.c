@@ -160,12 +160,15 @@ void seg_track_dedup(seg_track *t, int *nt)
                 k++;
                 continue;
             }
-            if (!keep_first(&t[i], &t[k]))
+            int replaced = !keep_first(&t[i], &t[k]);
+            if (replaced)
                 t[i] = t[k];
             /* the rest keep their order (--instances numbers regions, not
              * tracks, but the merge of regions goes in this order) */
             memmove(&t[k], &t[k + 1], (size_t)(*nt - k - 1) * sizeof *t);
             (*nt)--;
+            if (replaced) /* those before k were compared with the one replaced */
+                k = i + 1;
         }
 }
 

@@ -369,17 +369,17 @@ static void paste_region(const float *m, const uint8_t *l, int ow, int oh, float
 
 /* How often the detectors run. A file job's workers share their searches
  * (the board, seg_stages.h): search j >= 1 looks at stream frame
- * search_frame(j), about once a second of video (share_every), and the
- * worker whose frame that is posts what it found; every other worker
+ * search_frame(j), every share_every frames (about a second of video), and
+ * the worker whose frame that is posts what it found; every other worker
  * merges it SHARE_LAG frames later (4 of its own frames, by when the search
  * is done: 24 ms on one core of the 2-core VM), so the same frames always
- * get the same people. Each worker so learns of a search every SHARE_EVERY
- * frames, as when each searched every 12th of its own frames (with two
- * workers), for half the detector runs (vtest.avi at 720p, with the first
+ * get the same people. At 25 fps and more a search comes every SHARE_EVERY
+ * frames, as when each of two workers searched every 12th of its own
+ * frames, for half the detector runs (vtest.avi at 720p, with the first
  * search split: 120 runs -> 60), the evaluation set's scores unchanged
- * (BENCHMARKS.md, "Quality"). A worker alone searches every 12th frame. A live
- * job searches on a thread of each worker's own every 6th frame it gets, so
- * new people are picked up sooner. */
+ * (BENCHMARKS.md, "Quality"). A worker alone searches every 12th frame. A
+ * live job searches on a thread of each worker's own every 6th frame it
+ * gets, so new people are picked up sooner. */
 #define SHARE_EVERY 24
 #define FIND_EVERY_LIVE 6
 
@@ -398,6 +398,9 @@ static int64_t share_every(const seg_job *job)
         (int64_t)in->frame_rate_num < 25LL * in->frame_rate_den)
         every = (every * in->frame_rate_num + 25LL * in->frame_rate_den / 2) /
                 (25LL * in->frame_rate_den);
+    /* A multiple of the workers, so that they take turns (search j is on
+     * worker j mod nworkers: 23 at 24 fps would put every one on worker 0). */
+    every = (every + workers / 2) / workers * workers;
     int64_t least = workers == 1 ? 2 : 5 * (int64_t)workers;
     return every > least ? every : least;
 }
@@ -434,11 +437,14 @@ typedef struct search_sq {
 /* A tile looked at for what moves is left out of that for the next
  * MOTION_REST searches (whatever moves there that the detector did not
  * take for a person, a flag or a car, does not take every turn). */
-#define MOTION_REST 8
+#define MOTION_REST 7
 
 /* Where search @p j looks. The whole frame on even searches. On odd ones,
  * first the tile that holds most of what moves outside the people followed
- * (seg_motion.h: someone who walked in since), then the person least
+ * (seg_motion.h: someone who walked in since; not on every fourth odd
+ * search, so that traffic or trees that keep moving cannot stop the checks
+ * and the tiles' turn: vtest.avi against its frames as pictures, 32
+ * frames, 0.687 -> 0.680, at 720p 0.703 -> 0.689), then the person least
  * recently confirmed when no search has for two searches: a square of 1.5
  * times their region around them, where the detector sees them large
  * enough to confirm them, so that their region snaps back onto them
@@ -456,8 +462,9 @@ static search_sq next_search(const seg_worker *w, int64_t j, int fw, int fh)
         return q;
     uint8_t busy[SEG_MAX_TILES];
     for (int k = 0; k < w->tiles.n; k++)
-        busy[k] = w->motion_at[k] > 0 && j + 1 < w->motion_at[k] + MOTION_REST;
-    int m = seg_motion_tile(&w->motion, &w->tiles, w->tracks, w->ntracks, busy, NULL);
+        busy[k] = w->motion_at[k] > 0 && j - (w->motion_at[k] - 1) <= MOTION_REST;
+    int m = j % 8 == 7 ? -1
+                       : seg_motion_tile(&w->motion, &w->tiles, w->tracks, w->ntracks, busy, NULL);
     if (m >= 0)
         return (search_sq){.x = w->tiles.x[m], .y = w->tiles.y[m], .side = w->tiles.side[m],
                            .motion = m + 1};
@@ -694,8 +701,11 @@ static int look_again(seg_worker *w, const seg_image *f)
     if ((st = closeup_check(w, f, &closeup)))
         return st;
     w->closeup = closeup;
-    if (!closeup && (st = search_square(w, f, first_square(w, 0), NULL)))
-        return st;
+    if (!closeup) {
+        if ((st = search_square(w, f, first_square(w, 0), NULL)))
+            return st;
+        age_people(w);
+    }
     w->look_again = !closeup && w->ntracks == 0;
     return SEG_OK;
 }

@@ -814,7 +814,7 @@ static void test_tracks_dedup_keeps_the_fresher(void **state)
     seg_track_merge(t, &n, 5, found, 3, 0.0f); /* three apart */
     seg_track_age(t, &n, 9);                     /* unconfirmed 0 */
     seg_track_age(t, &n, 9);                     /* 1 */
-    /* The fourth overlaps the first (IoU 0.85) but matches it only if the
+    /* The fourth overlaps the first (IoU 0.82) but matches it only if the
      * merge thinks so: put it in as a new person, then confirm it alone. */
     t[n] = (seg_track){.p = found[3], .unconfirmed = -1, .confirmed_side = 100};
     n++;
@@ -833,6 +833,17 @@ static void test_tracks_dedup_keeps_the_fresher(void **state)
     assert_int_equal(n, 2);
     assert_float_equal(t[0].p.score, 0.8f, 1e-6f);
     assert_float_equal(t[1].p.roi_x, 50, 1e-6f);
+    /* A chain: A and B apart (IoU 0.43), C between them on both (0.67) and
+     * fresher. C takes A's place, then B (compared with A before) goes too. */
+    n = 0;
+    seg_person chain[3] = {region(0, 0, 100, 0.9f), region(40, 0, 100, 0.9f),
+                           region(20, 0, 100, 0.6f)};
+    for (int i = 0; i < 3; i++)
+        t[n++] = (seg_track){.p = chain[i], .unconfirmed = i == 2 ? -1 : 2,
+                             .confirmed_side = 100};
+    seg_track_dedup(t, &n);
+    assert_int_equal(n, 1);
+    assert_float_equal(t[0].p.roi_x, 20, 1e-6f);
 }
 
 /* A grey frame of @p w x @p h (YUV 4:2:0 luma @p y) with a box of luma
@@ -1010,10 +1021,10 @@ static int mask_max(const char *path)
  * second, 24j + j mod 2 at 25 and more; merged by the other worker 8
  * frames later) and split the first one. The masks are the same from run
  * to run however the workers' timing goes (one run slowed by 3 ms a frame):
- * 60 frames of the walkers of vtest.avi, so searches 1 to 5 (frames 11,
- * 20, 31, 40, 51; the odd ones where something moves, or a tile) are
- * posted and taken. A one-frame input (messi5.jpg) leaves the
- * second worker without a frame: the first finds the player anyway,
+ * 60 frames of the walkers of vtest.avi, so searches 1 to 4 (frames 11,
+ * 20, 31, 40; the odd ones where something moves, or a tile) are posted
+ * and taken, and 5 (frame 51) is posted. A one-frame input (messi5.jpg)
+ * leaves the second worker without a frame: the first finds the player anyway,
  * searching the other's squares itself (no wait for a share that never
  * comes). Under ThreadSanitizer this checks the board. */
 static void test_file_find_shares_searches(void **state)
