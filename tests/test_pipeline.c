@@ -801,6 +801,17 @@ static void test_tracks_confirmation_grows_a_step(void **state)
     assert_float_equal(t[0].p.roi_x, 120, 1e-6f);
 }
 
+/* Followed people @p p[0..3) (side 100), searches unconfirmed @p unc[i],
+ * deduplicated; how many are left. */
+static int dedup3(seg_track *t, const seg_person p[3], const int unc[3])
+{
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        t[n++] = (seg_track){.p = p[i], .unconfirmed = unc[i], .confirmed_side = 100};
+    seg_track_dedup(t, &n);
+    return n;
+}
+
 /* Two followed people whose regions overlap more than 0.6 (IoU) are one:
  * the one confirmed more recently stays (then the surer), whatever their
  * order; others, and the order of the rest, are kept. */
@@ -824,25 +835,16 @@ static void test_tracks_dedup_keeps_the_fresher(void **state)
     assert_float_equal(t[1].p.roi_x, 400, 1e-6f);
     assert_float_equal(t[2].p.roi_x, 700, 1e-6f);
     /* Equally fresh: the surer stays. Half overlapping (IoU 1/3): both. */
-    n = 0;
     seg_person same[3] = {region(0, 0, 100, 0.55f), region(5, 0, 100, 0.8f),
                           region(50, 0, 100, 0.9f)};
-    for (int i = 0; i < 3; i++)
-        t[n++] = (seg_track){.p = same[i], .unconfirmed = 2, .confirmed_side = 100};
-    seg_track_dedup(t, &n);
-    assert_int_equal(n, 2);
+    assert_int_equal(dedup3(t, same, (int[3]){2, 2, 2}), 2);
     assert_float_equal(t[0].p.score, 0.8f, 1e-6f);
     assert_float_equal(t[1].p.roi_x, 50, 1e-6f);
     /* A chain: A and B apart (IoU 0.43), C between them on both (0.67) and
      * fresher. C takes A's place, then B (compared with A before) goes too. */
-    n = 0;
     seg_person chain[3] = {region(0, 0, 100, 0.9f), region(40, 0, 100, 0.9f),
                            region(20, 0, 100, 0.6f)};
-    for (int i = 0; i < 3; i++)
-        t[n++] = (seg_track){.p = chain[i], .unconfirmed = i == 2 ? -1 : 2,
-                             .confirmed_side = 100};
-    seg_track_dedup(t, &n);
-    assert_int_equal(n, 1);
+    assert_int_equal(dedup3(t, chain, (int[3]){2, 2, -1}), 1);
     assert_float_equal(t[0].p.roi_x, 20, 1e-6f);
 }
 
