@@ -758,6 +758,16 @@ static void merge_post(seg_worker *w, const seg_image *f, const seg_search_post 
     age_people(w);
 }
 
+/* Frame @p f into the worker's luma grid (seg_motion.h); a failure says so. */
+static int motion_add(seg_worker *w, const seg_image *f)
+{
+    int st = seg_motion_add(&w->motion, f);
+    if (st)
+        seg_job_fail(w->job, st, SEG_WHERE_OTHER, "out of memory for a %dx%d frame's motion grid",
+                     f->width, f->height);
+    return st;
+}
+
 /* --find pose, first step: a close-up (a large face; *closeup = 1), or the
  * people, searched for now and then and followed in between (w->tracks). */
 static int find_people(seg_worker *w, const seg_image *f, int *closeup)
@@ -770,7 +780,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     }
     int st;
     if (job->live) {
-        if ((st = seg_motion_add(&w->motion, f)))
+        if ((st = motion_add(w, f)))
             return st;
         find_people_live(w, f, closeup);
         return SEG_OK;
@@ -779,7 +789,7 @@ static int find_people(seg_worker *w, const seg_image *f, int *closeup)
     int nw = job->nworkers;
     int64_t pos = w->nframes++ * nw + w->id;
     /* Its luma grid on the frame it searches and on its frame before. */
-    if ((searches_on(w, pos) || searches_on(w, pos + nw)) && (st = seg_motion_add(&w->motion, f)))
+    if ((searches_on(w, pos) || searches_on(w, pos + nw)) && (st = motion_add(w, f)))
         return st;
     int first = f->width != w->found_w || f->height != w->found_h;
     if (first && (st = first_search(w, f, nw > 1 && pos < nw)))
